@@ -1,0 +1,55 @@
+"""The Engine object: database, clock, spec cache and runtime, built explicitly (nothing at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+
+from engine.clock import Clock, SystemClock
+from engine.db import make_engine, make_session_factory
+from engine.runtime import Operation, Runtime
+from engine.sandbox import SandboxLimits
+from engine.spec_cache import SpecCache
+
+
+def default_functions() -> dict[str, Callable[..., Any]]:
+    """Return the SMK rule functions that scripts may call by name."""
+    try:
+        from processes.script_api import SCRIPT_FUNCTIONS
+    except ImportError:  # the rules package is optional for the engine itself
+        return {}
+    return dict(SCRIPT_FUNCTIONS)
+
+
+class Engine:
+    """Holds what every service needs; create one per process (web app, worker, CLI, test)."""
+
+    def __init__(self, database_url: str, clock: Clock | None = None,
+                 functions: Mapping[str, Callable[..., Any]] | None = None,
+                 limits: SandboxLimits | None = None, operations: Mapping[str, Operation] | None = None,
+                 db_engine: DbEngine | None = None, echo: bool = False):
+        self.database_url = database_url
+        self.db = db_engine or make_engine(database_url, echo=echo)
+        self.session_factory = make_session_factory(self.db)
+        self.clock = clock or SystemClock()
+        self.specs = SpecCache()
+        from engine.operations import builtin_operations
+
+        ops = builtin_operations()
+        ops.update(operations or {})
+        self.runtime = Runtime(self.clock, functions if functions is not None else default_functions(),
+                               limits, ops)
+
+    def now(self):  # noqa: ANN201 - a datetime; kept short because every service calls it
+        return self.clock.now()
+
+    def create_schema(self) -> None:
+        """Create or upgrade the database schema with the Alembic migrations."""
+        from engine.migrate import upgrade
+
+        upgrade(self.db)
+
+    def dispose(self) -> None:
+        self.db.dispose()

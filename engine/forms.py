@@ -1,0 +1,68 @@
+"""Server-side validation of submitted task data against the task's JSON Schema (always on)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from engine.errors import FieldError, FormInvalid
+
+_FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+
+# Bilingual messages per JSON Schema keyword; anything else falls back to jsonschema's own text.
+_MESSAGES = {
+    "required": "Wajib diisi / Required",
+    "minLength": "Terlalu pendek (minimal {v} karakter) / Too short (at least {v} characters)",
+    "maxLength": "Terlalu panjang (maksimal {v} karakter) / Too long (at most {v} characters)",
+    "minimum": "Minimal {v} / Must be at least {v}",
+    "maximum": "Maksimal {v} / Must be at most {v}",
+    "exclusiveMinimum": "Harus lebih dari {v} / Must be greater than {v}",
+    "exclusiveMaximum": "Harus kurang dari {v} / Must be less than {v}",
+    "enum": "Pilih salah satu pilihan / Choose one of the options",
+    "const": "Harus dicentang / Must be confirmed",
+    "type": "Jenis isian salah (harus {v}) / Wrong kind of value (expected {v})",
+    "format": "Format tidak valid ({v}) / Invalid format ({v})",
+    "minItems": "Minimal {v} baris / At least {v} rows",
+    "maxItems": "Maksimal {v} baris / At most {v} rows",
+    "pattern": "Format tidak sesuai / Does not match the expected format",
+    "additionalProperties": "Isian tidak dikenal / Unknown field",
+}
+
+
+def editable_fields(schema: dict[str, Any]) -> list[str]:
+    """Return the top-level fields a user may submit (read-only context fields excluded)."""
+    return [name for name, prop in (schema.get("properties") or {}).items()
+            if not (isinstance(prop, dict) and prop.get("readOnly"))]
+
+
+def validate_submission(schema: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any]:
+    """Return the submitted values the form allows, or raise FormInvalid naming each bad field."""
+    if not isinstance(data, dict):
+        raise FormInvalid([FieldError("", "Data formulir harus berupa objek / Form data must be an object")])
+    if schema is None:
+        return {}  # a task without a form takes no data: nothing may be smuggled into the workflow
+    allowed = set(editable_fields(schema))
+    clean = {k: v for k, v in data.items() if k in allowed}
+    check_schema = dict(schema)
+    # Read-only fields show context from the process; the user neither supplies nor overwrites them.
+    check_schema["required"] = [r for r in schema.get("required", []) if r in allowed]
+    validator = Draft202012Validator(check_schema, format_checker=_FORMAT_CHECKER)
+    errors: list[FieldError] = []
+    for error in sorted(validator.iter_errors(clean), key=lambda e: [str(p) for p in e.absolute_path]):
+        errors.extend(_field_errors(error))
+    if errors:
+        raise FormInvalid(errors)
+    return clean
+
+
+def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
+    base = ".".join(str(p) for p in error.absolute_path)
+    template = _MESSAGES.get(str(error.validator))
+    if error.validator == "required":
+        missing = [p for p in error.validator_value if isinstance(error.instance, dict) and p not in error.instance]
+        return [FieldError(f"{base}.{m}" if base else m, template or error.message) for m in missing]
+    if template is None:
+        return [FieldError(base, error.message)]
+    return [FieldError(base, template.format(v=error.validator_value))]

@@ -1,0 +1,205 @@
+"""Run SpiffWorkflow for one instance: load onto the cached spec, step, detect failure, save, index tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.bundles import ParsedBundle, ProcessInfo, form_for
+from engine.clock import Clock
+from engine.models import COMPLETED, RUNNING, WAITING, Instance, TaskIndex
+from engine.sandbox import SandboxLimits, make_script_engine
+from engine.serializer import StateSerializer
+
+# Service operations see which instance and session they run for through this variable.
+_step: ContextVar[StepContext] = ContextVar("_step")
+
+Operation = Callable[["StepContext", dict[str, Any], dict[str, Any]], Any]
+
+
+@dataclass
+class StepContext:
+    """What a service-task operation may use: the open session, the instance and the clock."""
+
+    session: Session
+    instance: Instance
+    now: datetime
+    actor_id: int | None
+
+
+@dataclass
+class StepFailure(Exception):
+    """Running the engine raised; the in-memory workflow must be discarded."""
+
+    message: str
+    task: str | None = None
+    line: int | None = None
+
+
+class Runtime:
+    """Everything needed to run workflows: serializer, sandboxed script engine and service operations."""
+
+    def __init__(self, clock: Clock, functions: Mapping[str, Callable[..., Any]] | None = None,
+                 limits: SandboxLimits | None = None, operations: Mapping[str, Operation] | None = None):
+        self.clock = clock
+        self.serializer = StateSerializer()
+        self.operations: dict[str, Operation] = dict(operations or {})
+        self.script_engine = make_script_engine(functions=dict(functions or {}), limits=limits,
+                                                services=self._call_service)
+
+    # -- service tasks ------------------------------------------------------------------------------
+    def _call_service(self, operation_name: str, params: dict[str, Any], task_data: dict[str, Any]) -> Any:
+        operation = self.operations.get(operation_name)
+        if operation is None:
+            raise ValueError(f"unknown service operation '{operation_name}'; known: "
+                             f"{', '.join(sorted(self.operations)) or 'none'}")
+        return operation(_step.get(), params, task_data)
+
+    # -- workflows ----------------------------------------------------------------------------------
+    def new_workflow(self, info: ProcessInfo) -> BpmnWorkflow:
+        return BpmnWorkflow(info.spec, info.subprocess_specs, script_engine=self.script_engine)
+
+    def load(self, instance: Instance, bundle: ParsedBundle) -> BpmnWorkflow:
+        info = bundle.processes[instance.process_id]
+        return self.serializer.load(instance.state, info.spec, info.subprocess_specs, self.script_engine)
+
+    def advance(self, session: Session, instance: Instance, workflow: BpmnWorkflow,
+                actor_id: int | None, before: Callable[[], None] | None = None) -> None:
+        """Run ``before`` (e.g. completing a user task) then every engine step; raise StepFailure on error."""
+        token = _step.set(StepContext(session, instance, self.clock.now(), actor_id))
+        try:
+            if before is not None:
+                before()
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise _failure(exc) from exc
+        except Exception as exc:  # a bug in a model must never take the process down with it
+            raise StepFailure(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            _step.reset(token)
+        if workflow.is_completed() and any(True for _ in _live_tasks(workflow)):
+            raise StepFailure("SpiffWorkflow reported the process completed while tasks were still open: "
+                              "the model probably loops too often inside one instance (see docs/modelling.md)")
+
+    def save(self, session: Session, instance: Instance, workflow: BpmnWorkflow, bundle: ParsedBundle,
+             now: datetime) -> list[TaskIndex]:
+        """Write state, status, timers and the task index; return the index rows that are new."""
+        instance.state = self.serializer.dump(workflow)
+        instance.updated_at = now
+        ready = ready_user_tasks(workflow)
+        if workflow.is_completed():
+            instance.status = COMPLETED
+            instance.completed_at = now
+        else:
+            instance.status = RUNNING if ready else WAITING
+        instance.next_timer_at = next_timer(workflow)
+        return self._index(session, instance, ready, bundle, now)
+
+    def _index(self, session: Session, instance: Instance, ready: list[Any], bundle: ParsedBundle,
+               now: datetime) -> list[TaskIndex]:
+        existing = {row.id: row for row in session.scalars(
+            select(TaskIndex).where(TaskIndex.instance_id == instance.id))}
+        keep = {str(t.id) for t in ready}
+        stale = [tid for tid in existing if tid not in keep]
+        if stale:
+            session.execute(delete(TaskIndex).where(TaskIndex.id.in_(stale)))
+        created = []
+        for task in ready:
+            tid = str(task.id)
+            if tid in existing:
+                continue
+            spec = task.task_spec
+            props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+            row = TaskIndex(
+                id=tid, instance_id=instance.id, process_id=instance.process_id, task_name=spec.bpmn_id or spec.name,
+                title=spec.bpmn_name or spec.bpmn_id or spec.name, lane=getattr(spec, "lane", None),
+                subject_id=instance.subject_id, assignee_id=None,
+                candidate_users=_csv(props.get("candidateUsers")), candidate_groups=_csv(props.get("candidateGroups")),
+                period=instance.period, form=form_for(spec)[0], ready_at=now, due_at=_due(props, task.data, now),
+            )
+            session.add(row)
+            created.append(row)
+        return created
+
+
+def _csv(value: str | None) -> str:
+    names = [v.strip() for v in (value or "").split(",") if v.strip()]
+    return "," + ",".join(names) + "," if names else ""
+
+
+def _due(props: Mapping[str, str], data: Mapping[str, Any], now: datetime) -> datetime | None:
+    if props.get("dueInDays"):
+        try:
+            return now + timedelta(days=float(props["dueInDays"]))
+        except ValueError:
+            return None
+    field = props.get("dueDateField")
+    if field and isinstance(data.get(field), str):
+        try:
+            due = datetime.fromisoformat(data[field])
+        except ValueError:
+            return None
+        return due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
+    return None
+
+
+def _all_workflows(workflow: BpmnWorkflow) -> Iterator[Any]:
+    yield workflow
+    yield from workflow.subprocesses.values()
+
+
+def _live_tasks(workflow: BpmnWorkflow) -> Iterator[Any]:
+    # Read the task dicts directly: the task iterator stops at depth 1000 and would hide these.
+    live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    for wf in _all_workflows(workflow):
+        for task in wf.tasks.values():
+            if task.state & live:
+                yield task
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Return READY manual tasks from the task dicts (not the depth-limited iterator)."""
+    return [t for t in _live_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual]
+
+
+def next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    """Return the earliest due time among the workflow's waiting timer events."""
+    times = []
+    for event in workflow.waiting_events():
+        if event.event_type not in ("TimerEventDefinition", "DurationTimerEventDefinition",
+                                    "TimeDateEventDefinition", "CycleTimerEventDefinition"):
+            continue
+        value = event.value
+        if isinstance(value, dict):
+            value = value.get("next") or value.get("start")
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+        if isinstance(value, datetime):
+            times.append(value)
+    return min(times) if times else None
+
+
+def _failure(exc: SpiffWorkflowException) -> StepFailure:
+    task = getattr(exc, "task", None)
+    task_name = None
+    if task is not None:
+        spec = task.task_spec
+        task_name = spec.bpmn_name or spec.bpmn_id or spec.name
+    line = getattr(exc, "line_number", None) or None
+    message = str(exc)
+    notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None)
+    if notes:
+        message += " (" + "; ".join(str(n) for n in notes) + ")"
+    return StepFailure(message, task_name, int(line) if line else None)

@@ -1,0 +1,83 @@
+"""Store workflow state without its spec, as JSON, and restore it onto the cached spec."""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+# The spec a restore should attach to; a context variable keeps concurrent threads apart.
+_restore_specs: ContextVar[tuple[Any, dict[str, Any]]] = ContextVar("_restore_specs")
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Leave ``spec`` and ``subprocess_specs`` out of the dump; take them from the cache on restore."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        spec, subprocess_specs = _restore_specs.get()
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid_class(), workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid_class()(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _uuid_class() -> type:
+    from uuid import UUID
+
+    return UUID
+
+
+def _make_registry() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpeclessWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Task data may hold these after scripts run; JSON knows none of them.
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(set, lambda v: {"items": sorted(v, key=repr)}, lambda v: set(v["items"]))
+    return registry
+
+
+class StateSerializer:
+    """Dump a workflow to a JSON-safe dict without its spec and load it back onto a given spec."""
+
+    def __init__(self) -> None:
+        self._serializer = BpmnWorkflowSerializer(_make_registry())
+
+    def dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """Return the workflow's state as plain JSON data (strings, numbers, lists, dicts)."""
+        return json.loads(self._serializer.serialize_json(workflow))
+
+    def load(self, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
+             script_engine: Any) -> BpmnWorkflow:
+        """Rebuild a workflow from ``dump`` output onto the (cached) spec it was created from."""
+        token = _restore_specs.set((spec, subprocess_specs))
+        try:
+            dct = json.loads(json.dumps(state)) if not isinstance(state, dict) else _deep_copy(state)
+            self._serializer.migrate(dct)
+            workflow = self._serializer.from_dict(dct)
+        finally:
+            _restore_specs.reset(token)
+        workflow.script_engine = script_engine
+        return workflow
+
+
+def _deep_copy(state: dict[str, Any]) -> dict[str, Any]:
+    # The restore pops keys out of the dict it is given; never let it eat the ORM's copy.
+    return json.loads(json.dumps(state))
