@@ -63,7 +63,8 @@ def rhk_atasan_from_dict(data: Mapping[str, Any], where: str) -> RhkAtasan:
     if not isinstance(data, Mapping) or not data.get("id"):
         raise RuleInputError(f"{where}.id", "is required")
     target = data.get("target")
-    return RhkAtasan(str(data["id"]), None if target is None else to_decimal(target, f"{where}.target", minimum=0))
+    value = None if target is None else to_decimal(target, f"{where}.target", minimum=0)
+    return RhkAtasan(str(data["id"]), value)
 
 
 def rhk_bawahan_from_dict(data: Mapping[str, Any], where: str) -> RhkBawahan:
@@ -72,7 +73,8 @@ def rhk_bawahan_from_dict(data: Mapping[str, Any], where: str) -> RhkBawahan:
         raise RuleInputError(f"{where}.id", "is required")
     cascading = data.get("cascading", TIDAK_LANGSUNG)
     if cascading not in (LANGSUNG, TIDAK_LANGSUNG):
-        raise RuleInputError(f"{where}.cascading", f"unknown value {cascading!r}; expected langsung or tidak_langsung")
+        raise RuleInputError(f"{where}.cascading",
+                             f"unknown value {cascading!r}; expected langsung or tidak_langsung")
     target = data.get("target")
     mendukung = data.get("mendukung")
     return RhkBawahan(

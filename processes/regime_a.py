@@ -98,15 +98,18 @@ class Kegiatan:
                     raise RuleInputError(f"{where}.{name}", "must be greater than 0")
         if self.target_biaya is None:
             if self.realisasi_biaya is not None:
-                raise RuleInputError(f"{where}.realisasi_biaya", "realisation without a target (no target_biaya)")
+                raise RuleInputError(f"{where}.realisasi_biaya",
+                                     "realisation without a target (no target_biaya)")
             return
         if self.target_biaya <= 0:
             raise RuleInputError(f"{where}.target_biaya",
-                                 f"must be greater than 0, got {self.target_biaya}; omit it when there is no cost")
+                                 f"must be greater than 0, got {self.target_biaya}; "
+                                 "omit it when there is no cost")
         if self.realisasi_biaya is None:
             raise RuleInputError(f"{where}.realisasi_biaya", "is required when target_biaya is set")
         if self.realisasi_biaya < 0:
-            raise RuleInputError(f"{where}.realisasi_biaya", f"must not be negative, got {self.realisasi_biaya}")
+            raise RuleInputError(f"{where}.realisasi_biaya",
+                                 f"must not be negative, got {self.realisasi_biaya}")
 
 
 @dataclass(frozen=True)

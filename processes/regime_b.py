@@ -182,7 +182,8 @@ def nilai_kinerja_tambahan(items: Sequence[KinerjaTambahan],
     for index, item in enumerate(items):
         require_label(item.predikat, f"kinerja_tambahan[{index}].predikat", faktor)
         if item.bobot < 0:
-            raise RuleInputError(f"kinerja_tambahan[{index}].bobot", f"must not be negative, got {item.bobot}")
+            raise RuleInputError(f"kinerja_tambahan[{index}].bobot",
+                                 f"must not be negative, got {item.bobot}")
         total += faktor[item.predikat] / HUNDRED * item.bobot
     return min(round2(total), pengaturan.batas_kinerja_tambahan)
 
