@@ -1,0 +1,199 @@
+"""Regime A (Perka BKN 1/2013): aspect scores, nilai capaian, perilaku, 60/40 and predikat."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from processes.errors import RuleInputError
+from processes.regime_a import (
+    PERILAKU_ASPEK,
+    Kegiatan,
+    PengaturanRegimeA,
+    nilai_efisiensi,
+    nilai_kegiatan,
+    nilai_perilaku,
+    nilai_prestasi_kerja,
+    nilai_rasio,
+    poin_kreativitas,
+    poin_tugas_tambahan,
+    predikat_regime_a,
+)
+
+PERILAKU_90 = {name: 90 for name in PERILAKU_ASPEK}
+
+
+def kegiatan(**overrides: object) -> Kegiatan:
+    data = {"target_kuantitas": 10, "realisasi_kuantitas": 10, "realisasi_kualitas": 100,
+            "target_waktu": 12, "realisasi_waktu": 12}
+    data.update(overrides)
+    return Kegiatan.from_dict(data)
+
+
+# Worked examples from DOMAIN.md section 2.
+def test_waktu_tw5_rw4_scores_96() -> None:
+    assert nilai_efisiensi(D(5), D(4)) == D("96.00")
+
+
+def test_waktu_tw12_rw12_scores_76() -> None:
+    assert nilai_efisiensi(D(12), D(12)) == D("76.00")
+
+
+def test_finishing_at_76_percent_of_the_time_scores_exactly_100() -> None:
+    assert nilai_efisiensi(D(25), D(19)) == D("100.00")
+
+
+def test_efficiency_above_24_percent_is_penalised() -> None:
+    # TW 12, RW 6: efisiensi 50% -> 76 - (126 - 100) = 50.
+    assert nilai_efisiensi(D(12), D(6)) == D("50.00")
+
+
+def test_finishing_late_scores_below_76() -> None:
+    assert nilai_efisiensi(D(12), D(15)) == D("51.00")
+
+
+def test_kuantitas_and_kualitas_are_ratios() -> None:
+    assert nilai_rasio(D(10), D(8)) == D("80.00")
+    assert nilai_rasio(D(100), D("92.5")) == D("92.50")
+
+
+def test_kegiatan_without_biaya_averages_three_aspects() -> None:
+    hasil = nilai_kegiatan(kegiatan(realisasi_kualitas=90))
+    assert (hasil.kuantitas, hasil.kualitas, hasil.waktu, hasil.biaya) == (D(100), D(90), D(76), None)
+    assert hasil.penghitungan == D("266.00")
+    assert hasil.nilai_capaian == D("88.67")
+
+
+def test_kegiatan_with_biaya_averages_four_aspects() -> None:
+    hasil = nilai_kegiatan(kegiatan(target_biaya=1_000_000, realisasi_biaya=800_000))
+    assert hasil.biaya == D("96.00")
+    assert hasil.nilai_capaian == D("93.00")  # (100 + 100 + 76 + 96) / 4
+
+
+def test_kegiatan_with_realisation_zero_scores_zero() -> None:
+    hasil = nilai_kegiatan(kegiatan(realisasi_kuantitas=0))
+    assert hasil.nilai_capaian == D(0) and hasil.dihitung
+
+
+def test_kegiatan_with_target_zero_is_left_out_of_the_mean() -> None:
+    hasil = nilai_prestasi_kerja([kegiatan(), kegiatan(target_kuantitas=0, realisasi_kuantitas=0)],
+                                 PERILAKU_90, struktural=False)
+    assert hasil.rata_rata_capaian == D("92.00")  # only the first kegiatan: (100 + 100 + 76) / 3
+
+
+def test_nilai_prestasi_kerja_is_60_skp_40_perilaku() -> None:
+    hasil = nilai_prestasi_kerja([kegiatan()], PERILAKU_90, struktural=False)
+    assert hasil.nilai_skp == D("92.00")
+    assert hasil.nilai_perilaku == D("90.00")
+    assert hasil.nilai_prestasi_kerja == D("91.20")
+    assert hasil.predikat == "Sangat Baik"
+
+
+def test_tugas_tambahan_and_kreativitas_add_points_to_nilai_skp() -> None:
+    hasil = nilai_prestasi_kerja([kegiatan()], PERILAKU_90, struktural=False, tugas_tambahan=4,
+                                 kreativitas="organisasi")
+    assert (hasil.poin_tugas_tambahan, hasil.poin_kreativitas) == (D(2), D(6))
+    assert hasil.nilai_skp == D("100.00")
+
+
+@pytest.mark.parametrize(("jumlah", "poin"), [(0, 0), (1, 1), (3, 1), (4, 2), (6, 2), (7, 3), (20, 3)])
+def test_tugas_tambahan_points_follow_the_default_steps(jumlah: int, poin: int) -> None:
+    assert poin_tugas_tambahan(jumlah) == D(poin)
+
+
+@pytest.mark.parametrize(("tingkat", "poin"), [(None, 0), ("unit", 3), ("organisasi", 6), ("nasional", 12)])
+def test_kreativitas_points_by_level(tingkat: str | None, poin: int) -> None:
+    assert poin_kreativitas(tingkat) == D(poin)
+
+
+def test_points_are_agency_settings() -> None:
+    custom = PengaturanRegimeA(poin_tugas_tambahan=((1, D("0.5")),), poin_kreativitas=(("unit", D(1)),))
+    assert poin_tugas_tambahan(9, custom) == D("0.5")
+    assert poin_kreativitas("unit", custom) == D(1)
+
+
+def test_kepemimpinan_counts_only_for_structural_positions() -> None:
+    struktural = dict(PERILAKU_90, kepemimpinan=60)
+    assert nilai_perilaku(struktural, struktural=True)[0] == D("85.00")
+    with pytest.raises(RuleInputError, match="perilaku: kepemimpinan is only scored for structural"):
+        nilai_perilaku(struktural, struktural=False)
+    with pytest.raises(RuleInputError, match=r"perilaku\.kepemimpinan: is required"):
+        nilai_perilaku(PERILAKU_90, struktural=True)
+
+
+@pytest.mark.parametrize(("nilai", "predikat"), [
+    ("100", "Sangat Baik"), ("91", "Sangat Baik"), ("90.01", "Sangat Baik"), ("90", "Baik"), ("76", "Baik"),
+    ("75.5", "Baik"), ("75", "Cukup"), ("61", "Cukup"), ("60", "Kurang"), ("51", "Kurang"),
+    ("50.01", "Kurang"), ("50", "Buruk"), ("0", "Buruk"),
+])
+def test_predikat_bands(nilai: str, predikat: str) -> None:
+    assert predikat_regime_a(D(nilai)) == predikat
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"target_kuantitas": -1}, "kegiatan.target_kuantitas: must not be negative, got -1"),
+    ({"target_kuantitas": 0, "realisasi_kuantitas": 3},
+     "kegiatan.realisasi_kuantitas: realisation without a target (target is 0)"),
+    ({"target_biaya": 0, "realisasi_biaya": 10}, "kegiatan.target_biaya: must be greater than 0, got 0"),
+    ({"realisasi_biaya": 10}, "kegiatan.realisasi_biaya: realisation without a target (no target_biaya)"),
+    ({"target_biaya": 100}, "kegiatan.realisasi_biaya: is required when target_biaya is set"),
+    ({"target_waktu": 0}, "kegiatan.target_waktu: must be greater than 0"),
+    ({"realisasi_waktu": None}, "kegiatan.realisasi_waktu: is required"),
+    ({"realisasi_kualitas": "baik"}, "kegiatan.realisasi_kualitas: must be a number, got 'baik'"),
+    ({"realisasi_kualitas": True}, "kegiatan.realisasi_kualitas: must be a number, got True"),
+])
+def test_invalid_kegiatan_is_rejected_with_field_and_problem(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        kegiatan(**overrides)
+    assert str(caught.value).startswith(message)
+
+
+def test_skp_without_any_target_is_rejected() -> None:
+    with pytest.raises(RuleInputError, match="kegiatan: no kegiatan has a target_kuantitas greater than 0"):
+        nilai_prestasi_kerja([kegiatan(target_kuantitas=0, realisasi_kuantitas=0)], PERILAKU_90, False)
+
+
+def test_unknown_kreativitas_level_is_rejected() -> None:
+    with pytest.raises(RuleInputError, match="kreativitas: unknown level 'dunia'"):
+        poin_kreativitas("dunia")
+
+
+amounts = st.decimals(min_value=D("0.01"), max_value=D(1000), places=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=amounts, realisasi=st.decimals(min_value=0, max_value=D(1000), places=2))
+def test_waktu_never_exceeds_100_and_is_not_negative_until_176_percent(target: D, realisasi: D) -> None:
+    score = nilai_efisiensi(target, realisasi)
+    assert score <= 100
+    if realisasi <= D("1.76") * target:
+        assert score >= 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=amounts, a=st.decimals(min_value=0, max_value=D(3), places=2),
+       b=st.decimals(min_value=0, max_value=D(3), places=2))
+def test_taking_longer_never_scores_higher_outside_the_over_efficiency_branch(target: D, a: D, b: D) -> None:
+    fast, slow = sorted((a * target, b * target))
+    if fast >= D("0.76") * target:  # both in the normal branch: more time, lower or equal score
+        assert nilai_efisiensi(target, fast) >= nilai_efisiensi(target, slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=amounts, a=st.decimals(min_value=0, max_value=D("0.76"), places=2),
+       b=st.decimals(min_value=0, max_value=D("0.76"), places=2))
+def test_over_efficiency_branch_penalises_finishing_even_earlier(target: D, a: D, b: D) -> None:
+    fast, slow = sorted((a * target, b * target))
+    if slow < D("0.76") * target:  # efisiensi > 24% for both: the regulation lowers the faster one
+        assert nilai_efisiensi(target, fast) <= nilai_efisiensi(target, slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=amounts, a=st.decimals(min_value=0, max_value=D(2000), places=2),
+       b=st.decimals(min_value=0, max_value=D(2000), places=2))
+def test_more_output_never_lowers_kuantitas(target: D, a: D, b: D) -> None:
+    low, high = sorted((a, b))
+    assert nilai_rasio(target, high) >= nilai_rasio(target, low) >= 0
