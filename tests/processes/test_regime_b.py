@@ -1,0 +1,184 @@
+"""Regime B (PP 30/2019, PermenPANRB 8/2021): capaian, nilai capaian, nilai SKP and predikat."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from processes.errors import RuleInputError
+from processes.regime_b import (
+    LEBIH_RENDAH,
+    LEBIH_TINGGI,
+    PERILAKU_ASPEK,
+    Indikator,
+    KinerjaTambahan,
+    PengaturanRegimeB,
+    capaian_iki,
+    nilai_capaian_iki,
+    nilai_kinerja,
+    nilai_kinerja_tambahan,
+    nilai_kinerja_utama,
+    predikat_regime_b,
+)
+
+PERILAKU_100 = {name: 100 for name in PERILAKU_ASPEK}
+
+
+def iki(**data: object) -> Indikator:
+    return Indikator.from_dict(data)
+
+
+def test_time_range_7_to_8_months_met_in_6_5_months_is_107_percent() -> None:
+    # DOMAIN.md section 3 worked example.
+    assert capaian_iki(iki(target_min=7, target_max=8, realisasi="6.5", arah=LEBIH_RENDAH)) == D("107.14")
+
+
+def test_realisation_inside_a_range_meets_the_target() -> None:
+    assert capaian_iki(iki(target_min=7, target_max=8, realisasi="7.5", arah=LEBIH_RENDAH)) == D(100)
+
+
+def test_realisation_above_a_range_uses_the_upper_bound() -> None:
+    assert capaian_iki(iki(target_min=7, target_max=8, realisasi=9, arah=LEBIH_RENDAH)) == D("87.50")
+    assert capaian_iki(iki(target_min=80, target_max=90, realisasi=99, arah=LEBIH_TINGGI)) == D("110.00")
+
+
+def test_higher_is_better_is_realisation_over_target() -> None:
+    assert capaian_iki(iki(target=40, realisasi=30)) == D("75.00")
+
+
+def test_lower_is_better_rewards_less() -> None:
+    assert capaian_iki(iki(target=10, realisasi=8, arah=LEBIH_RENDAH)) == D("120.00")
+
+
+def test_lower_is_better_far_above_target_floors_at_zero() -> None:
+    assert capaian_iki(iki(target=10, realisasi=25, arah=LEBIH_RENDAH)) == D(0)
+
+
+@pytest.mark.parametrize(("capaian", "nilai", "kategori"), [
+    ("130", "120.00", "Sangat Baik"), ("110.01", "120.00", "Sangat Baik"), ("110", "120.00", "Sangat Baik"),
+    ("105", "115.00", "Sangat Baik"), ("100", "109.00", "Baik"), ("99.99", "89.99", "Cukup"),
+    ("80", "70.00", "Cukup"), ("79.5", "69.50", "Kurang"), ("60", "50.00", "Kurang"),
+    ("59", "49.00", "Sangat Kurang"), ("30", "24.92", "Sangat Kurang"), ("0", "0.00", "Sangat Kurang"),
+])
+def test_nilai_capaian_iki_table(capaian: str, nilai: str, kategori: str) -> None:
+    assert nilai_capaian_iki(D(capaian)) == (D(nilai), kategori)
+
+
+def test_kinerja_tambahan_is_factor_times_bobot_and_capped_at_10() -> None:
+    assert nilai_kinerja_tambahan([KinerjaTambahan("Baik", D(5))]) == D("4.00")
+    items = [KinerjaTambahan("Sangat Baik", D(6)), KinerjaTambahan("Cukup", D(10))]
+    assert nilai_kinerja_tambahan(items) == D(10)  # 6 + 6 = 12, capped
+
+
+def test_weighted_utama_needs_bobot_adding_up_to_100() -> None:
+    assert nilai_kinerja_utama([D(100), D(80)], [D(75), D(25)]) == D("95.00")
+    assert nilai_kinerja_utama([D(100), D(80)], [None, None]) == D("90.00")
+    with pytest.raises(RuleInputError, match="indikator.bobot: must add up to 100, got 90"):
+        nilai_kinerja_utama([D(100), D(80)], [D(60), D(30)])
+    with pytest.raises(RuleInputError, match="indikator.bobot: give a bobot for every indikator or for none"):
+        nilai_kinerja_utama([D(100), D(80)], [D(100), None])
+
+
+def test_nilai_kinerja_70_30_without_360_and_60_40_with_it() -> None:
+    indikator = [iki(target=10, realisasi=10)]  # nilai capaian 109
+    perilaku = {name: 90 for name in PERILAKU_ASPEK}
+    tanpa = nilai_kinerja(indikator, perilaku, struktural=False, inovasi=False)
+    dengan = nilai_kinerja(indikator, perilaku, False, False, pengaturan=PengaturanRegimeB(pakai_360=True))
+    assert tanpa.nilai_kinerja == D("103.30")  # 0.7 * 109 + 0.3 * 90
+    assert dengan.nilai_kinerja == D("101.40")  # 0.6 * 109 + 0.4 * 90
+
+
+def test_nilai_skp_is_capped_at_120() -> None:
+    hasil = nilai_kinerja([iki(target=10, realisasi=20)], PERILAKU_100, False, True,
+                          [KinerjaTambahan("Sangat Baik", D(10))])
+    assert hasil.nilai_kinerja_utama == D(120)
+    assert hasil.nilai_skp == D(120)
+    assert hasil.predikat == "Sangat Baik"
+
+
+def test_sangat_baik_needs_an_innovation() -> None:
+    assert predikat_regime_b(D(115), inovasi=True) == "Sangat Baik"
+    assert predikat_regime_b(D(115), inovasi=False) == "Baik"
+
+
+@pytest.mark.parametrize(("nilai", "predikat"), [
+    ("120", "Baik"), ("110", "Baik"), ("109.99", "Baik"), ("90", "Baik"), ("89.99", "Cukup"), ("70", "Cukup"),
+    ("69.99", "Kurang"), ("50", "Kurang"), ("49.99", "Sangat Kurang"), ("0", "Sangat Kurang"),
+])
+def test_predikat_bands_without_innovation(nilai: str, predikat: str) -> None:
+    assert predikat_regime_b(D(nilai), inovasi=False) == predikat
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"realisasi": 5}, "indikator.realisasi: realisation without a target"),
+    ({"target": 0, "realisasi": 5}, "indikator.target: must be greater than 0, got 0"),
+    ({"target": -3, "realisasi": 5}, "indikator.target: must be greater than 0, got -3"),
+    ({"target": 5, "realisasi": -1}, "indikator.realisasi: must not be negative, got -1"),
+    ({"target": 5}, "indikator.realisasi: is required"),
+    ({"target_min": 8, "target_max": 7, "realisasi": 7}, "indikator.target_max: must not be below target_min"),
+    ({"target_min": 8, "realisasi": 7}, "indikator.target_max: is required for a target range"),
+    ({"target": 5, "realisasi": 5, "arah": "naik"}, "indikator.arah: unknown value 'naik'"),
+])
+def test_invalid_indikator_is_rejected_with_field_and_problem(data: dict[str, object], message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        Indikator.from_dict(data)
+    assert str(caught.value).startswith(message)
+
+
+def test_predikat_rejects_values_beyond_120() -> None:
+    with pytest.raises(RuleInputError, match="nilai: must be between 0 and 120, got 120.01"):
+        predikat_regime_b(D("120.01"), inovasi=False)
+
+
+def test_unknown_tambahan_predikat_is_rejected() -> None:
+    with pytest.raises(RuleInputError, match=r"kinerja_tambahan\[0\]\.predikat: unknown value 'Hebat'"):
+        nilai_kinerja_tambahan([KinerjaTambahan("Hebat", D(1))])
+
+
+capaian_values = st.decimals(min_value=0, max_value=D(300), places=2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=capaian_values, b=capaian_values)
+def test_nilai_capaian_stays_within_0_and_120_and_never_falls_as_capaian_rises(a: D, b: D) -> None:
+    low, high = sorted((a, b))
+    nilai_low, _ = nilai_capaian_iki(low)
+    nilai_high, _ = nilai_capaian_iki(high)
+    assert D(0) <= nilai_low <= nilai_high <= D(120)
+
+
+positive = st.decimals(min_value=D("0.01"), max_value=D(10_000), places=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=positive, a=st.decimals(min_value=0, max_value=D(20_000), places=2),
+       b=st.decimals(min_value=0, max_value=D(20_000), places=2))
+def test_more_realisation_never_lowers_a_higher_is_better_capaian(target: D, a: D, b: D) -> None:
+    low, high = sorted((a, b))
+    assert capaian_iki(Indikator("x", high, target, target)) >= capaian_iki(Indikator("x", low, target, target))
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=positive, a=st.decimals(min_value=0, max_value=D(20_000), places=2),
+       b=st.decimals(min_value=0, max_value=D(20_000), places=2))
+def test_more_realisation_never_raises_a_lower_is_better_capaian(target: D, a: D, b: D) -> None:
+    low, high = sorted((a, b))
+    assert (capaian_iki(Indikator("x", high, target, target, LEBIH_RENDAH))
+            <= capaian_iki(Indikator("x", low, target, target, LEBIH_RENDAH)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(realisasi=st.lists(st.decimals(min_value=0, max_value=D(500), places=2), min_size=1, max_size=5),
+       perilaku=st.decimals(min_value=0, max_value=D(120), places=2),
+       bobot_tambahan=st.decimals(min_value=0, max_value=D(50), places=2), inovasi=st.booleans())
+def test_nilai_kinerja_stays_within_0_and_120(realisasi: list[D], perilaku: D, bobot_tambahan: D,
+                                              inovasi: bool) -> None:
+    hasil = nilai_kinerja([Indikator("x", r, D(100), D(100)) for r in realisasi],
+                          {name: perilaku for name in PERILAKU_ASPEK}, False, inovasi,
+                          [KinerjaTambahan("Sangat Baik", bobot_tambahan)])
+    assert D(0) <= hasil.nilai_kinerja_tambahan <= D(10)
+    assert D(0) <= hasil.nilai_skp <= D(120)
+    assert D(0) <= hasil.nilai_kinerja <= D(120)
