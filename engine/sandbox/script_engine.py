@@ -1,0 +1,58 @@
+"""SandboxedScriptEngine: Spiff's PythonScriptEngine wired to the sandboxed environment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from .environment import SandboxedEnvironment, ServiceCallable
+from .limits import SandboxLimits
+from .policy import compile_expression
+
+
+class SandboxedScriptEngine(PythonScriptEngine):
+    """A script engine that only ever runs code through a SandboxedEnvironment."""
+
+    environment: SandboxedEnvironment
+
+    def __init__(self, environment: SandboxedEnvironment | None = None) -> None:
+        if environment is None:
+            environment = SandboxedEnvironment()
+        if not isinstance(environment, SandboxedEnvironment):
+            # There is deliberately no way to run unsandboxed code through this engine.
+            raise TypeError("SandboxedScriptEngine requires a SandboxedEnvironment")
+        super().__init__(environment=environment)
+
+    def validate(self, expression: str) -> None:
+        """Compile the expression under the sandbox policy (raises SyntaxError); used by Spiff's DMN engine."""
+        compile_expression(expression)
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        """Run a service task through the configured `services` callable and return JSON for Spiff.
+
+        Spiff's ServiceTask has already evaluated each operation parameter (in this sandbox) into
+        `{'value': ..., 'type': ...}` and json.loads() whatever this returns, so non-string results
+        are serialized here.
+        """
+        try:
+            result = self.environment.call_service(task.data, **kwargs)
+        except SpiffWorkflowException:
+            raise
+        except Exception as err:
+            name = kwargs.get("operation_name")
+            raise WorkflowTaskException(f"Service '{name}' failed: {err}", task=task, exception=err) from err
+        return result if isinstance(result, (str, bytes)) else json.dumps(result, default=str)
+
+
+def make_script_engine(
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+    limits: SandboxLimits | None = None,
+    services: ServiceCallable | None = None,
+) -> SandboxedScriptEngine:
+    """Build the engine every workflow uses: sandboxed, with the given rule functions and limits."""
+    return SandboxedScriptEngine(SandboxedEnvironment(functions=functions, limits=limits, services=services))
