@@ -1,0 +1,30 @@
+"""The SMK Workflow web application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from engine.core import Engine
+from webapp.config import load_config
+
+
+def create_app(config: dict[str, Any] | None = None, engine: Engine | None = None) -> Flask:
+    """Build the Flask app; tests pass config overrides and may hand in a ready Engine."""
+    settings = load_config(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    app.extensions["smk_engine"] = engine or Engine(app.config["DATABASE_URL"])
+
+    from webapp import auth, errors, health, i18n, tasks
+    from webapp.extensions import csrf, login_manager
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(health.bp)
+    return app

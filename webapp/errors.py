@@ -1,0 +1,42 @@
+"""Map engine errors to HTTP statuses and pages once, for every view."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from engine.errors import EngineError
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(EngineError)
+    def engine_error(exc: EngineError):  # noqa: ANN202
+        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):  # noqa: ANN202
+        return render_template("errors/error.html", status=400,
+                               message="Formulir kedaluwarsa; muat ulang halaman dan coba lagi / "
+                                       "The form expired; reload the page and try again"), 400
+
+    for status, message in ((404, "Halaman tidak ditemukan / Not found"),
+                            (403, "Anda tidak berhak membuka halaman ini / You may not open this page"),
+                            (405, "Metode tidak diizinkan / Method not allowed"),
+                            (413, "Berkas terlalu besar / The upload is too large")):
+        app.register_error_handler(status, _page(status, message))
+
+    @app.after_request
+    def security_headers(response):  # noqa: ANN001, ANN202
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _page(status: int, message: str):  # noqa: ANN202
+    def handler(_exc: Exception):  # noqa: ANN202
+        return render_template("errors/error.html", status=status, message=message), status
+
+    return handler

@@ -1,0 +1,143 @@
+"""The one form renderer: JSON Schema + UI schema to fields, and posted fields back to typed JSON."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+_INDEX = re.compile(r"\[(\w+)\]")
+
+
+@dataclass
+class Field:
+    """One field to render; ``name`` is the HTML name, ``path`` the dotted path used in error messages."""
+
+    name: str
+    path: str
+    title: str
+    kind: str  # text, textarea, number, integer, date, select, checkbox, array, readonly
+    value: Any = None
+    required: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)
+    help: str = ""
+    minimum: Any = None
+    maximum: Any = None
+    children: list[Field] = field(default_factory=list)   # the template row of an array
+    rows: list[list[Field]] = field(default_factory=list)  # the existing rows of an array
+
+
+def _ordered(schema: dict[str, Any], ui: dict[str, Any]) -> list[str]:
+    props = list((schema.get("properties") or {}).keys())
+    order = ui.get("ui:order") or []
+    return [p for p in order if p in props] + [p for p in props if p not in order]
+
+
+def _kind(prop: dict[str, Any], ui: dict[str, Any]) -> str:
+    if prop.get("readOnly") or ui.get("ui:readonly"):
+        return "readonly"
+    t = prop.get("type")
+    if t == "array":
+        return "array"
+    if "enum" in prop:
+        return "select"
+    if t == "boolean":
+        return "checkbox"
+    if t in ("number", "integer"):
+        return t
+    if prop.get("format") == "date":
+        return "date"
+    if ui.get("ui:widget") == "textarea":
+        return "textarea"
+    return "text"
+
+
+def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
+                 prefix: str = "", path_prefix: str = "") -> list[Field]:
+    """Return the fields of an object schema with current values filled in."""
+    ui = ui or {}
+    required = set(schema.get("required") or [])
+    out = []
+    for name in _ordered(schema, ui):
+        prop = schema["properties"][name]
+        if not isinstance(prop, dict):
+            continue
+        prop_ui = ui.get(name) or {}
+        html_name = f"{prefix}[{name}]" if prefix else name
+        path = f"{path_prefix}.{name}" if path_prefix else name
+        kind = _kind(prop, prop_ui)
+        value = values.get(name, prop.get("default"))
+        f = Field(html_name, path, prop.get("title") or name, kind, value, name in required,
+                  help=prop.get("description", "") or prop_ui.get("ui:help", ""),
+                  minimum=prop.get("minimum", prop.get("exclusiveMinimum")), maximum=prop.get("maximum"))
+        if kind == "select":
+            labels = prop.get("enumNames") or [str(v) for v in prop["enum"]]
+            f.options = [(str(v), str(label)) for v, label in zip(prop["enum"], labels, strict=False)]
+        if kind == "array":
+            items = prop.get("items") or {}
+            item_ui = prop_ui.get("items") or {}
+            f.children = build_fields(items, item_ui, {}, f"{html_name}[__i__]", f"{path}.__i__")
+            rows = value if isinstance(value, list) else []
+            f.rows = [build_fields(items, item_ui, row if isinstance(row, dict) else {},
+                                   f"{html_name}[{i}]", f"{path}.{i}") for i, row in enumerate(rows)]
+        out.append(f)
+    return out
+
+
+def parse_submission(schema: dict[str, Any] | None, form: MultiDict) -> dict[str, Any]:
+    """Turn posted fields into JSON values typed by the schema; wrong types stay strings for the validator."""
+    if schema is None:
+        return {}
+    raw: dict[str, Any] = {}
+    for key in form.keys():
+        if key == "csrf_token" or key.startswith("_"):
+            continue
+        parts = [key.split("[", 1)[0], *_INDEX.findall(key)]
+        node = raw
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[parts[-1]] = form.get(key)
+    return _coerce_object(schema, raw)
+
+
+def _coerce_object(schema: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict) or prop.get("readOnly"):
+            continue
+        t = prop.get("type")
+        if t == "boolean":
+            out[name] = raw.get(name) in ("on", "true", "1", "yes")
+            continue
+        if name not in raw:
+            continue
+        value = raw[name]
+        if t == "array":
+            rows = value if isinstance(value, dict) else {}
+            ordered = [rows[k] for k in sorted(rows, key=lambda k: int(k) if str(k).isdigit() else 0)]
+            out[name] = [_coerce_object(prop.get("items") or {}, r) for r in ordered if isinstance(r, dict)]
+            continue
+        if isinstance(value, dict):
+            continue
+        value = (value or "").strip()
+        if value == "":
+            continue  # an empty optional field is absent, so "required" reports it, not "type"
+        out[name] = _coerce_scalar(t, value)
+    return out
+
+
+def _coerce_scalar(t: Any, value: str) -> Any:
+    try:
+        if t == "integer":
+            return int(value)
+        if t == "number":
+            number = float(value.replace(",", "."))
+            return int(number) if number.is_integer() and "." not in value and "," not in value else number
+    except ValueError:
+        return value
+    return value
