@@ -95,7 +95,8 @@ def check_band_b(spiff_decide: Decide, nilai: D, inovasi: bool) -> None:
     python = predikat_regime_b(nilai, inovasi)
     assert python == reference_band_b(nilai, inovasi)
     for value in (nilai, float(nilai)):
-        assert spiff_decide("predikat_band_regime_b", {"nilai": value, "inovasi": inovasi}) == {"predikat": python}
+        spiff = spiff_decide("predikat_band_regime_b", {"nilai": value, "inovasi": inovasi})
+        assert spiff == {"predikat": python}
 
 
 @pytest.mark.parametrize("inovasi", [True, False])

@@ -22,7 +22,8 @@ def test_importing_every_rule_module_loads_no_forbidden_package() -> None:
         f"bad = sorted(n for n in sys.modules if n.split('.')[0].lower() in {FORBIDDEN!r})\n"
         "print(json.dumps(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                            check=True)
     assert json.loads(result.stdout) == []
 
 

@@ -145,7 +145,8 @@ def test_predikat_bands(nilai: str, predikat: str) -> None:
     ({"realisasi_kualitas": "baik"}, "kegiatan.realisasi_kualitas: must be a number, got 'baik'"),
     ({"realisasi_kualitas": True}, "kegiatan.realisasi_kualitas: must be a number, got True"),
 ])
-def test_invalid_kegiatan_is_rejected_with_field_and_problem(overrides: dict[str, object], message: str) -> None:
+def test_invalid_kegiatan_is_rejected_with_field_and_problem(overrides: dict[str, object],
+                                                             message: str) -> None:
     with pytest.raises(RuleInputError) as caught:
         kegiatan(**overrides)
     assert str(caught.value).startswith(message)
@@ -176,7 +177,8 @@ def test_waktu_never_exceeds_100_and_is_not_negative_until_176_percent(target: D
 @settings(max_examples=200, deadline=None)
 @given(target=amounts, a=st.decimals(min_value=0, max_value=D(3), places=2),
        b=st.decimals(min_value=0, max_value=D(3), places=2))
-def test_taking_longer_never_scores_higher_outside_the_over_efficiency_branch(target: D, a: D, b: D) -> None:
+def test_taking_longer_never_scores_higher_outside_the_over_efficiency_branch(target: D, a: D,
+                                                                              b: D) -> None:
     fast, slow = sorted((a * target, b * target))
     if fast >= D("0.76") * target:  # both in the normal branch: more time, lower or equal score
         assert nilai_efisiensi(target, fast) >= nilai_efisiensi(target, slow)
