@@ -41,7 +41,8 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             if not callable(func):
                 raise TypeError(f"sandbox function {name!r} is not callable")
         # Read-only: adding to `globals` after construction must not bypass the allow-list.
-        super().__init__(MappingProxyType(functions))
+        super().__init__()
+        self.globals = MappingProxyType(functions)
         self.limits = limits or SandboxLimits()
         self.services = services
         # Set after the task data on every call, so data can never replace a guard or the builtins.
@@ -58,8 +59,9 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         }
         self._functions = functions
 
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
-                 ) -> Any:
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> Any:
         """Evaluate an expression against task data (read-only by convention) and return its value."""
         code = compiled(expression, "eval")
         scope = self._scope(context, external_context)
@@ -68,8 +70,9 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         self._check_data(result, "expression result")
         return result
 
-    def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
-                ) -> bool:
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> bool:
         """Run a script; on success replace the task data with the script's data results."""
         external = dict(external_context or {})
         self.check_for_overwrite(context, external)
@@ -150,7 +153,8 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
                 continue
             count += 1
             if count > limits.max_data_nodes:
-                raise SandboxResourceError(f"{where} is too large (more than {limits.max_data_nodes:,} values)")
+                raise SandboxResourceError(
+                    f"{where} is too large (more than {limits.max_data_nodes:,} values)")
             if depth > limits.max_data_depth:
                 raise SandboxResourceError(f"{where} is nested deeper than {limits.max_data_depth} levels")
             if isinstance(item, dict):

@@ -111,6 +111,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
         new.func = tick_then_func
         return new
 
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if not isinstance(node.ctx, ast.Load):
+            # Only dict/list items are writable; no object in the sandbox has settable attributes.
+            self.error(node, f"assigning to or deleting attribute '{node.attr}' is not allowed")
+        return super().visit_Attribute(node)
+
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
         guard = _BINOP_GUARDS.get(type(node.op))
@@ -133,9 +139,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
         value = self.visit(node.value)
         op = _AUG_OPS[type(node.op)]
         load = ast.Load()
-        read = ast.Call(func=ast.Name("_getitem_", load), args=[ast.Name(obj_name, load), ast.Name(key_name, load)],
-                        keywords=[])
-        modify = ast.Call(func=ast.Name("_inplacevar_", load), args=[ast.Constant(op), read, value], keywords=[])
+        read = ast.Call(func=ast.Name("_getitem_", load),
+                        args=[ast.Name(obj_name, load), ast.Name(key_name, load)], keywords=[])
+        modify = ast.Call(func=ast.Name("_inplacevar_", load),
+                          args=[ast.Constant(op), read, value], keywords=[])
         write_target = ast.Subscript(
             value=ast.Call(func=ast.Name("_write_", load), args=[ast.Name(obj_name, load)], keywords=[]),
             slice=ast.Name(key_name, load), ctx=ast.Store())

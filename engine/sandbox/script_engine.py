@@ -28,8 +28,20 @@ class SandboxedScriptEngine(PythonScriptEngine):
             raise TypeError("SandboxedScriptEngine requires a SandboxedEnvironment")
         super().__init__(environment=environment)
 
+    def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate in the sandbox; unlike Spiff's default, the error message says what was refused."""
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except SpiffWorkflowException as err:
+            err.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as err:
+            raise WorkflowTaskException(
+                f"Error evaluating expression '{expression}': {type(err).__name__}: {err}",
+                task=task, exception=err) from err
+
     def validate(self, expression: str) -> None:
-        """Compile the expression under the sandbox policy (raises SyntaxError); used by Spiff's DMN engine."""
+        """Compile the expression under the sandbox policy (raises SyntaxError); Spiff's DMN uses it."""
         compile_expression(expression)
 
     def call_service(self, task: Any, **kwargs: Any) -> str:
