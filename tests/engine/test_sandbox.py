@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -467,3 +467,21 @@ def test_results_contain_no_unsafe_values_for_dates_and_decimals(env: SandboxedE
     data: dict[str, Any] = {}
     env.execute("d = date(2024, 5, 1)\nm = Decimal('1.5')\nt = (1, 'a')\ns = {1, 2}", data)
     assert data == {"d": date(2024, 5, 1), "m": Decimal("1.5"), "t": (1, "a"), "s": {1, 2}}
+
+
+def test_validate_is_restricted_for_dmn_cells() -> None:
+    engine = make_script_engine()
+    engine.validate("score >= 80")
+    with pytest.raises(SyntaxError):
+        engine.validate("> 80")  # Spiff's DMN engine relies on this to decide whether to prepend '=='
+    engine.validate("v > 80")
+    with pytest.raises(SyntaxError) as info:
+        engine.validate("x.__class__")
+    assert isinstance(info.value, SandboxViolation)
+
+
+def test_timer_style_expressions_return_iso_strings(env: SandboxedEnvironment) -> None:
+    assert env.evaluate('"P14D"', {}) == "P14D"
+    due = env.evaluate("(start + timedelta(days=14)).isoformat()",
+                       {"start": datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=7)))})
+    assert due == "2024-01-15T00:00:00+07:00"
