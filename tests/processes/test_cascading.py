@@ -1,0 +1,49 @@
+"""Cascading checks: gaps, orphans and direct-cascading target sums."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from processes.cascading import LANGSUNG, RhkAtasan, RhkBawahan, cek_cascading
+from processes.errors import RuleInputError
+
+
+def test_a_complete_cascade_is_ok() -> None:
+    hasil = cek_cascading([RhkAtasan("A1", D(10))], [RhkBawahan("B1", "A1", LANGSUNG, D(6)),
+                                                     RhkBawahan("B2", "A1", LANGSUNG, D(4))])
+    assert hasil.ok and hasil.celah == () and hasil.yatim == () and hasil.selisih_target == ()
+
+
+def test_superior_rhk_nobody_supports_is_a_gap() -> None:
+    hasil = cek_cascading([RhkAtasan("A1"), RhkAtasan("A2")], [RhkBawahan("B1", "A1")])
+    assert hasil.celah == ("A2",) and not hasil.ok
+
+
+def test_rhk_without_or_with_an_unknown_superior_is_an_orphan() -> None:
+    hasil = cek_cascading([RhkAtasan("A1")], [RhkBawahan("B1", "A1"), RhkBawahan("B2", None),
+                                              RhkBawahan("B3", "A9")])
+    assert hasil.yatim == (("B2", "tidak menyebut RHK atasan yang didukung"),
+                           ("B3", "mendukung RHK atasan 'A9' yang tidak ada"))
+
+
+def test_direct_cascading_targets_must_add_up() -> None:
+    hasil = cek_cascading([RhkAtasan("A1", D(10))], [RhkBawahan("B1", "A1", LANGSUNG, D(6)),
+                                                     RhkBawahan("B2", "A1", LANGSUNG, D(3))])
+    [m] = hasil.selisih_target
+    assert (m.rhk_atasan, m.target, m.jumlah_target_bawahan, m.selisih) == ("A1", D(10), D(9), D(-1))
+
+
+def test_non_direct_cascading_does_not_split_targets() -> None:
+    assert cek_cascading([RhkAtasan("A1", D(10))], [RhkBawahan("B1", "A1", target=D(99))]).ok
+
+
+def test_direct_cascading_without_a_target_is_rejected() -> None:
+    with pytest.raises(RuleInputError, match="rhk_bawahan.target: direct cascading of A1 needs a target"):
+        cek_cascading([RhkAtasan("A1", D(10))], [RhkBawahan("B1", "A1", LANGSUNG)])
+
+
+def test_duplicate_superior_ids_are_rejected() -> None:
+    with pytest.raises(RuleInputError, match="rhk_atasan: duplicate RHK id"):
+        cek_cascading([RhkAtasan("A1"), RhkAtasan("A1")], [])

@@ -1,0 +1,123 @@
+"""The script-task API: JSON in, JSON out, errors that name the field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from processes.errors import RuleInputError
+from processes.script_api import SCRIPT_FUNCTIONS
+
+F = SCRIPT_FUNCTIONS
+PERILAKU_A = {"orientasi_pelayanan": 90, "integritas": 90, "komitmen": 90, "disiplin": 90, "kerja_sama": 90}
+PERILAKU_B = {"orientasi_pelayanan": 100, "komitmen": 100, "inisiatif_kerja": 100, "kerja_sama": 100}
+KEGIATAN = {"nama": "Menyusun laporan", "target_kuantitas": 12, "realisasi_kuantitas": 12,
+            "realisasi_kualitas": 100, "target_waktu": 12, "realisasi_waktu": 12}
+
+
+def json_round_trip(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def test_the_published_function_names() -> None:
+    assert sorted(F) == sorted([
+        "predikat_6_2022", "predikat_regime_a", "predikat_regime_b", "nilai_regime_a", "capaian_iki",
+        "nilai_regime_b", "cek_kurva_distribusi", "integrasi_2021", "angka_kredit",
+        "rekomendasi_tindak_lanjut", "cek_cascading",
+    ])
+    assert all(fn.__doc__ for fn in F.values())
+
+
+def test_nilai_regime_a_returns_plain_json_with_two_decimal_floats() -> None:
+    hasil = F["nilai_regime_a"]([KEGIATAN, dict(KEGIATAN, realisasi_waktu=4, target_waktu=5)], PERILAKU_A,
+                                False, tugas_tambahan=2, kreativitas="unit")
+    assert json_round_trip(hasil) == hasil
+    assert [k["waktu"] for k in hasil["kegiatan"]] == [76.0, 96.0]
+    assert hasil["nilai_skp"] == 99.34  # (92 + 98.67) / 2 = 95.335 -> 95.34 (half up), + 1 + 3
+    assert hasil["predikat"] == "Sangat Baik"
+
+
+def test_regime_a_points_are_configurable_per_call() -> None:
+    hasil = F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, False, tugas_tambahan=2,
+                                pengaturan={"poin_tugas_tambahan": {"1": 0.5, "5": 1}})
+    assert hasil["poin_tugas_tambahan"] == 0.5
+
+
+def test_nilai_regime_b_and_the_360_setting() -> None:
+    indikator = [{"nama": "Waktu layanan", "target_min": 7, "target_max": 8, "realisasi": 6.5,
+                  "arah": "lebih_rendah"}]
+    hasil = F["nilai_regime_b"](indikator, PERILAKU_B, False, inovasi=True)
+    assert json_round_trip(hasil) == hasil
+    assert hasil["indikator"][0] == {"nama": "Waktu layanan", "capaian": 107.14, "nilai_capaian": 117.14,
+                                     "kategori": "Sangat Baik"}
+    assert (hasil["bobot_skp"], hasil["nilai_kinerja"], hasil["predikat"]) == (0.7, 112.0, "Sangat Baik")
+    assert F["nilai_regime_b"](indikator, PERILAKU_B, False, pakai_360=True)["nilai_kinerja"] == 110.28
+
+
+def test_capaian_iki_for_one_indicator() -> None:
+    assert F["capaian_iki"]({"target": 40, "realisasi": 30}) == {"capaian": 75.0, "nilai_capaian": 65.0,
+                                                                  "kategori": "Kurang"}
+
+
+def test_cek_kurva_distribusi_reports_violations() -> None:
+    hasil = F["cek_kurva_distribusi"]("Baik", ["Baik", "Baik", "Baik"])
+    assert json_round_trip(hasil) == hasil
+    assert hasil["ok"] is False
+    assert [v["constraint"] for v in hasil["violations"]] == [
+        "baik_maks_baik", "baik_min_butuh_perbaikan_kurang",
+    ]
+    assert hasil["violations"][0]["message"].startswith("Unit Baik: paling banyak 2 dari 3 pegawai")
+
+
+def test_other_functions_return_json() -> None:
+    results = [
+        F["predikat_6_2022"]("Di Atas Ekspektasi", "Di Atas Ekspektasi"),
+        F["predikat_regime_a"](90.5),
+        F["predikat_regime_b"]("110", True),
+        F["integrasi_2021"](85, 100),
+        F["angka_kredit"]("Baik", 12, "Ahli Muda"),
+        F["rekomendasi_tindak_lanjut"](["Sangat Kurang"], "JA"),
+        F["cek_cascading"]([{"id": "A1", "target": 10}],
+                           [{"id": "B1", "mendukung": "A1", "cascading": "langsung", "target": 10}]),
+    ]
+    assert json_round_trip(results) == results
+    assert results[:3] == ["Sangat Baik", "Sangat Baik", "Sangat Baik"]
+    assert results[3]["nilai_integrasi"] == 101.34
+    assert results[3]["versi_tabel_konversi"].startswith("konversi_2021@")
+    assert results[4]["angka_kredit"] == 25.0
+    assert results[5][0] == {"kode": "penyesuaian_tukin", "rekomendasi": "Pengurangan tunjangan kinerja",
+                             "dasar_hukum": results[5][0]["dasar_hukum"], "persen_tukin": -2.0}
+    assert results[6] == {"ok": True, "gaps": [], "orphans": [], "target_mismatches": []}
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: F["nilai_regime_a"]([KEGIATAN, dict(KEGIATAN, target_biaya=0, realisasi_biaya=5)],
+                                 PERILAKU_A, False),
+     "kegiatan[1].target_biaya: must be greater than 0, got 0"),
+    (lambda: F["nilai_regime_a"]([dict(KEGIATAN, target_kuantitas=-5)], PERILAKU_A, False),
+     "kegiatan[0].target_kuantitas: must not be negative, got -5"),
+    (lambda: F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, "ya"),
+     "struktural: must be true or false, got 'ya'"),
+    (lambda: F["nilai_regime_a"]("kegiatan", PERILAKU_A, False), "kegiatan: must be a list"),
+    (lambda: F["nilai_regime_b"]([{"realisasi": 3}], PERILAKU_B, False),
+     "indikator[0].realisasi: realisation without a target"),
+    (lambda: F["nilai_regime_b"]([{"target": 3, "realisasi": 3}], PERILAKU_B, False,
+                                 kinerja_tambahan=[{"predikat": "Baik", "bobot": "x"}]),
+     "kinerja_tambahan[0].bobot: must be a number, got 'x'"),
+    (lambda: F["predikat_6_2022"]("Sesuai Ekspektasi", "Luar Biasa"),
+     "perilaku: unknown value 'Luar Biasa'"),
+    (lambda: F["predikat_regime_b"](100, "ya"), "inovasi: must be true or false, got 'ya'"),
+    (lambda: F["predikat_regime_a"]("nan"), "nilai: must be a finite number, got 'nan'"),
+    (lambda: F["rekomendasi_tindak_lanjut"](["Bagus"], "JA"),
+     "riwayat_predikat[0]: unknown value 'Bagus'"),
+    (lambda: F["cek_cascading"]([{"target": 3}], []), "rhk_atasan[0].id: is required"),
+    (lambda: F["cek_cascading"]([{"id": "A"}], [{"id": "B", "mendukung": "A", "cascading": "lurus"}]),
+     "rhk_bawahan[0].cascading: unknown value 'lurus'"),
+])
+def test_invalid_json_input_names_the_field(call: Any, message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        call()
+    assert str(caught.value).startswith(message)
+    assert isinstance(caught.value, ValueError)
