@@ -145,12 +145,10 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             return
         limits = self.limits
         count = 0
-        stack: list[tuple[Any, int, str]] = [(value, 0, where)]
+        # Only non-leaf values are pushed; the path (for the message) is kept for the first levels.
+        stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 0, ())]
         while stack:
             item, depth, path = stack.pop()
-            kind = type(item)
-            if kind in _LEAVES:
-                continue
             count += 1
             if count > limits.max_data_nodes:
                 raise SandboxResourceError(
@@ -158,15 +156,20 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             if depth > limits.max_data_depth:
                 raise SandboxResourceError(f"{where} is nested deeper than {limits.max_data_depth} levels")
             if isinstance(item, dict):
+                count += len(item)
                 for key, child in item.items():
-                    stack.append((key, depth + 1, path))
-                    stack.append((child, depth + 1, f"{path}[{key!r}]" if depth < 3 else path))
+                    if type(child) not in _LEAVES:
+                        stack.append((child, depth + 1, (*path, key) if depth < 3 else path))
+                    if type(key) not in _LEAVES:
+                        stack.append((key, depth + 1, path))
             elif isinstance(item, (list, tuple, set, frozenset)):
-                stack.extend((child, depth + 1, path) for child in item)
-            elif callable(item) or isinstance(item, _NOT_DATA) or hasattr(kind, "__next__"):
+                count += len(item)
+                stack.extend((child, depth + 1, path) for child in item if type(child) not in _LEAVES)
+            elif callable(item) or isinstance(item, _NOT_DATA) or hasattr(type(item), "__next__"):
+                where_in = where + "".join(f"[{key!r}]" for key in path)
                 raise SandboxViolation(
-                    f"{path} holds a {kind.__name__} object; only plain data (numbers, strings, dates, "
-                    f"lists, dicts) may be stored")
+                    f"{where_in} holds a {type(item).__name__} object; only plain data (numbers, strings, "
+                    f"dates, lists, dicts) may be stored")
 
 
 def _getitem(obj: Any, key: Any) -> Any:

@@ -94,11 +94,14 @@ class Budget:
         if not self._started:
             self._started = True
             self._cpu_deadline = now_cpu + self.limits.cpu_seconds
-            self._rss_base = resident_bytes()
         elif now_cpu > self._cpu_deadline:
             self.trip(SandboxTimeout(
                 f"script stopped: it used more than {self.limits.cpu_seconds:g} s of CPU time"))
-        elif self._rss_base is not None:
+        elif self._rss_base is None:
+            # Baseline at the first periodic check (~5 ms in), so short scripts never read /proc;
+            # big allocations before it are bounded by the size guards.
+            self._rss_base = resident_bytes()
+        else:
             rss = resident_bytes()
             if rss is not None and rss - self._rss_base > self.limits.max_memory_bytes:
                 grown = (rss - self._rss_base) // 2**20
