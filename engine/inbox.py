@@ -60,7 +60,7 @@ def inbox(engine: Engine, user_id: int, *, process_id: str | None = None, period
     page = max(1, page)
     now = engine.now()
     with engine.session_factory() as session:
-        where = [actionable(session, user_id)]
+        where = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
         if process_id:
             where.append(TaskIndex.process_id == process_id)
         if period:
@@ -79,7 +79,8 @@ def inbox(engine: Engine, user_id: int, *, process_id: str | None = None, period
 def count(engine: Engine, user_id: int) -> int:
     """Return how many tasks the user may act on (for the navigation badge)."""
     with engine.session_factory() as session:
-        return session.scalar(select(func.count(TaskIndex.id)).where(actionable(session, user_id))) or 0
+        return session.scalar(select(func.count(TaskIndex.id)).where(TaskIndex.closed_at.is_(None),
+                                                                 actionable(session, user_id))) or 0
 
 
 def _item(session: Session, row: TaskIndex, now: datetime) -> InboxItem:

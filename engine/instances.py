@@ -57,7 +57,8 @@ class TaskView:
 
 
 def _summary(instance: Instance, session: Session) -> InstanceSummary:
-    ready = list(session.scalars(select(TaskIndex.id).where(TaskIndex.instance_id == instance.id)))
+    ready = list(session.scalars(select(TaskIndex.id).where(TaskIndex.instance_id == instance.id,
+                                                            TaskIndex.closed_at.is_(None))))
     return InstanceSummary(instance.id, instance.process_id, instance.status, instance.version,
                            instance.subject_id, instance.period, ready)
 
@@ -115,6 +116,12 @@ def _load_task(session: Session, user_id: int, task_id: str) -> TaskIndex:
     row = session.get(TaskIndex, task_id) if _is_uuid(task_id) else None
     if row is None or not may_act(session, user_id, task_id):
         raise NotFound("Tugas tidak ditemukan / Task not found")
+    if row.closed_at is not None:
+        who = session.get(User, row.completed_by_id) if row.completed_by_id else None
+        if row.outcome == "completed":
+            raise Conflict("Tugas ini sudah diselesaikan" + (f" oleh {who.full_name}" if who else "") +
+                           " / This task was already completed" + (f" by {who.full_name}" if who else ""))
+        raise Conflict("Tugas ini dibatalkan oleh proses / The process cancelled this task")
     return row
 
 
@@ -186,7 +193,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
                 task.run()
 
             engine.runtime.advance(session, instance, workflow, user_id, before=run_task)
-            created = engine.runtime.save(session, instance, workflow, bundle, now)
+            created = engine.runtime.save(session, instance, workflow, bundle, now, completed=(task_id, user_id))
             audit.record(session, "task.completed", now, actor, instance_id=instance.id, task_id=task_id,
                          task_name=row.task_name, title=row.title, submitted=clean)
             _record_changes(session, instance, created, now, actor)

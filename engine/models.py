@@ -173,7 +173,11 @@ class Instance(Base):
 
 
 class TaskIndex(Base):
-    """A READY user task of an instance, so inboxes and reports never deserialize a workflow."""
+    """A user task of an instance, so inboxes and reports never deserialize a workflow.
+
+    Open tasks have ``closed_at`` NULL. Closed rows stay as the record of who did what (and so that a
+    late second submission is told "already completed" rather than "not found").
+    """
 
     __tablename__ = "task_index"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the Spiff task UUID
@@ -191,6 +195,9 @@ class TaskIndex(Base):
     form: Mapped[str | None] = mapped_column(String(255))
     ready_at: Mapped[datetime]
     due_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))  # completed | cancelled
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     __table_args__ = (Index("ix_task_index_lane_subject", "lane", "subject_id"),)
 

@@ -11,7 +11,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bundles import ParsedBundle, ProcessInfo, form_for
@@ -91,8 +91,12 @@ class Runtime:
                               "the model probably loops too often inside one instance (see docs/modelling.md)")
 
     def save(self, session: Session, instance: Instance, workflow: BpmnWorkflow, bundle: ParsedBundle,
-             now: datetime) -> list[TaskIndex]:
-        """Write state, status, timers and the task index; return the index rows that are new."""
+             now: datetime, completed: tuple[str, int | None] | None = None) -> list[TaskIndex]:
+        """Write state, status, timers and the task index; return the index rows that are new.
+
+        ``completed`` is (task id, user id) of the task the user just completed; other open tasks that are no
+        longer ready were cancelled by the process (a boundary event, a terminating end).
+        """
         instance.state = self.serializer.dump(workflow)
         instance.updated_at = now
         ready = ready_user_tasks(workflow)
@@ -102,16 +106,21 @@ class Runtime:
         else:
             instance.status = RUNNING if ready else WAITING
         instance.next_timer_at = next_timer(workflow)
-        return self._index(session, instance, ready, bundle, now)
+        return self._index(session, instance, ready, now, completed)
 
-    def _index(self, session: Session, instance: Instance, ready: list[Any], bundle: ParsedBundle,
-               now: datetime) -> list[TaskIndex]:
+    def _index(self, session: Session, instance: Instance, ready: list[Any], now: datetime,
+               completed: tuple[str, int | None] | None) -> list[TaskIndex]:
         existing = {row.id: row for row in session.scalars(
-            select(TaskIndex).where(TaskIndex.instance_id == instance.id))}
+            select(TaskIndex).where(TaskIndex.instance_id == instance.id, TaskIndex.closed_at.is_(None)))}
         keep = {str(t.id) for t in ready}
-        stale = [tid for tid in existing if tid not in keep]
-        if stale:
-            session.execute(delete(TaskIndex).where(TaskIndex.id.in_(stale)))
+        for tid, row in existing.items():
+            if tid in keep:
+                continue
+            row.closed_at = now
+            if completed and completed[0] == tid:
+                row.outcome, row.completed_by_id = "completed", completed[1]
+            else:
+                row.outcome = "cancelled"
         created = []
         for task in ready:
             tid = str(task.id)

@@ -71,11 +71,36 @@ class StateSerializer:
         try:
             dct = json.loads(json.dumps(state)) if not isinstance(state, dict) else _deep_copy(state)
             self._serializer.migrate(dct)
+            _parents_first(dct)
+            for sub in (dct.get("subprocesses") or {}).values():
+                _parents_first(sub)
             workflow = self._serializer.from_dict(dct)
         finally:
             _restore_specs.reset(token)
         workflow.script_engine = script_engine
         return workflow
+
+
+def _parents_first(dct: dict[str, Any]) -> None:
+    """Order ``tasks`` so every parent comes before its children.
+
+    Spiff stores a task's data as a delta against its parent and rebuilds it only if the parent was
+    restored first; PostgreSQL's JSONB does not keep key order, so without this data silently vanishes.
+    """
+    tasks = dct.get("tasks")
+    if not isinstance(tasks, dict) or not tasks:
+        return
+    ordered: dict[str, Any] = {}
+    queue = [dct.get("root")] + [tid for tid, t in tasks.items() if t.get("parent") not in tasks]
+    while queue:
+        tid = queue.pop(0)
+        if tid in ordered or tid not in tasks:
+            continue
+        ordered[tid] = tasks[tid]
+        queue.extend(tasks[tid].get("children") or [])
+    for tid, task in tasks.items():  # anything unreachable keeps its place at the end
+        ordered.setdefault(tid, task)
+    dct["tasks"] = ordered
 
 
 def _deep_copy(state: dict[str, Any]) -> dict[str, Any]:

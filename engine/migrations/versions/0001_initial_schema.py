@@ -212,7 +212,11 @@ def _create_tables() -> None:
     sa.Column('form', sa.String(length=255), nullable=True),
     sa.Column('ready_at', engine.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
+    sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['user_account.id'], name=op.f('fk_task_index_assignee_id_user_account')),
+    sa.ForeignKeyConstraint(['completed_by_id'], ['user_account.id'], name=op.f('fk_task_index_completed_by_id_user_account')),
     sa.ForeignKeyConstraint(['instance_id'], ['instance.id'], name=op.f('fk_task_index_instance_id_instance'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['subject_id'], ['user_account.id'], name=op.f('fk_task_index_subject_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_task_index'))
@@ -220,6 +224,7 @@ def _create_tables() -> None:
     with op.batch_alter_table('task_index', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_index_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_index_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_index_closed_at'), ['closed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_index_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_index_lane'), ['lane'], unique=False)
         batch_op.create_index('ix_task_index_lane_subject', ['lane', 'subject_id'], unique=False)
