@@ -140,7 +140,7 @@ def parse_table(content: bytes, source: str = "<string>") -> DecisionTable:
         for col in element.findall("dmn:input", ns)
     )
     outputs = tuple(
-        DmnOutput(name=col.get("name") or col.get("label", ""), label=col.get("label", ""))
+        DmnOutput(name=col.get("name") or col.get("label") or "", label=col.get("label") or "")
         for col in element.findall("dmn:output", ns)
     )
     rules = []
