@@ -56,6 +56,11 @@ def _tick_stmt(node: ast.AST, name: str = "_tick_") -> ast.Expr:
     return stmt
 
 
+def _anchor(node: ast.For | ast.While | ast.ExceptHandler | ast.FunctionDef) -> ast.AST:
+    """Return the node whose line a body's inserted tick reports (the body may be empty after refusals)."""
+    return node.body[0] if node.body else node
+
+
 def _is_generator(node: ast.FunctionDef) -> bool:
     """Return True if the function body yields (nested functions and lambdas excluded)."""
     stack: list[ast.AST] = list(node.body)
@@ -159,12 +164,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_For(self, node: ast.For) -> ast.AST:
         node = super().visit_For(node)
-        node.body.insert(0, _tick_stmt(node.body[0]))
+        node.body.insert(0, _tick_stmt(_anchor(node)))
         return node
 
     def visit_While(self, node: ast.While) -> ast.AST:
         node = super().visit_While(node)
-        node.body.insert(0, _tick_stmt(node.body[0]))
+        node.body.insert(0, _tick_stmt(_anchor(node)))
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
@@ -175,7 +180,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
         node = super().visit_ExceptHandler(node)
-        node.body.insert(0, _tick_stmt(node.body[0]))
+        node.body.insert(0, _tick_stmt(_anchor(node)))
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
@@ -187,7 +192,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         node = super().visit_FunctionDef(node)
-        first = node.body[0]
+        first = _anchor(node)
         if _is_generator(node):
             # A suspended generator never reaches `finally` promptly, so it only ticks.
             node.body.insert(0, _tick_stmt(first))
@@ -263,6 +268,8 @@ def _compile(source: str, mode: Literal["eval", "exec"]) -> Compiled:
         result = compiler(tree, "<string>", policy=SandboxPolicy)
     except RecursionError:
         raise SandboxSyntaxError("expression is nested too deeply", ("<string>", 1, 1, "")) from None
+    except ValueError as err:  # e.g. NUL bytes in the source
+        raise SandboxSyntaxError(str(err), ("<string>", 1, 1, "")) from None
     if result.errors:
         raise _syntax_error(result.errors, text)
     assert result.code is not None

@@ -12,6 +12,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -485,3 +487,38 @@ def test_timer_style_expressions_return_iso_strings(env: SandboxedEnvironment) -
     due = env.evaluate("(start + timedelta(days=14)).isoformat()",
                        {"start": datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=7)))})
     assert due == "2024-01-15T00:00:00+07:00"
+
+
+@pytest.mark.parametrize("source", [
+    "def f():\n    x = 1\n    def g():\n        nonlocal x\n",
+    "for i in range(3):\n    import os",
+    "while False:\n    class A:\n        pass",
+    "try:\n    pass\nexcept Exception:\n    from os import path",
+    "x: int = 1",
+    "match x:\n    case 1:\n        pass",
+    "async def f():\n    pass",
+    "x = '\0'",
+])
+def test_check_expression_reports_instead_of_crashing(source: str) -> None:
+    messages = check_expression(source, "exec")
+    assert messages and all(m.startswith("Line ") for m in messages)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("x1_.()[]{}:=+*'\"\n ifordeflambdawhileimport\\\0")),
+               max_size=40))
+def test_check_expression_never_raises(source: str) -> None:
+    for mode in ("eval", "exec"):
+        assert isinstance(check_expression(source, mode), list)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.integers(-10**6, 10**6), b=st.integers(0, 40), s=st.text(max_size=5))
+def test_guarded_operators_match_python(a: int, b: int, s: str) -> None:
+    env = SandboxedEnvironment()
+    source = "(a * b, a + b, a ** b, a << b, a % (b + 1), s * b, s + s, [a] * b, '%s-%d' % (s, b))"
+    expected = (a * b, a + b, a ** b, a << b, a % (b + 1), s * b, s + s, [a] * b, f"{s}-{b}")
+    assert env.evaluate(source, {"a": a, "b": b, "s": s}) == expected
+    scope = {"a": a, "b": b, "s": s}
+    env.execute("a += b\na *= 2\na **= 2\ns += 'x'\ns *= 2", scope)
+    assert scope == {"a": ((a + b) * 2) ** 2, "b": b, "s": (s + "x") * 2}
