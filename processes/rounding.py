@@ -35,8 +35,11 @@ def to_decimal(value: object, field: str, *, minimum: Decimal | int | None = Non
         # str() keeps the short decimal form users typed (0.1, not 0.1000000000000000055...).
         result = Decimal(str(value))
     elif isinstance(value, str):
+        if "," in value:
+            # "6,5" (decimal comma) and "1,000" (thousands) are both common: refuse to guess.
+            raise RuleInputError(field, f"must use a dot as decimal separator and no grouping, got {value!r}")
         try:
-            result = Decimal(value.strip().replace(",", "."))
+            result = Decimal(value.strip())
         except InvalidOperation:
             raise RuleInputError(field, f"must be a number, got {value!r}") from None
     else:
