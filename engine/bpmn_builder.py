@@ -89,9 +89,10 @@ class Process:
         return node
 
     def start(self, id: str, name: str = "", lane: str | None = None, col: float = 0,
-              message: str | None = None, timer: tuple[str, str] | None = None) -> Node:
+              message: str | None = None, timer: tuple[str, str] | None = None,
+              variable: str | None = None) -> Node:
         node = self._add(Node(id, "startEvent", name, lane, col))
-        self._event_definition(node, message=message, timer=timer)
+        self._event_definition(node, message=message, timer=timer, variable=variable)
         return node
 
     def end(self, id: str, name: str = "", lane: str | None = None, col: float = 0,
@@ -154,9 +155,10 @@ class Process:
         return node
 
     def catch(self, id: str, name: str, lane: str | None = None, col: float = 0,
-              message: str | None = None, timer: tuple[str, str] | None = None) -> Node:
+              message: str | None = None, timer: tuple[str, str] | None = None,
+              variable: str | None = None) -> Node:
         node = self._add(Node(id, "intermediateCatchEvent", name, lane, col))
-        self._event_definition(node, message=message, timer=timer)
+        self._event_definition(node, message=message, timer=timer, variable=variable)
         return node
 
     def throw(self, id: str, name: str, message: str, payload: str | None = None,
@@ -166,21 +168,23 @@ class Process:
         return node
 
     def boundary(self, id: str, name: str, attached_to: str, timer: tuple[str, str] | None = None,
-                 message: str | None = None, interrupting: bool = True) -> Node:
+                 message: str | None = None, interrupting: bool = True, variable: str | None = None) -> Node:
         host = self.nodes[attached_to]
         node = self._add(Node(id, "boundaryEvent", name, host.lane, host.col, attached_to=attached_to))
         node.attrs["attachedToRef"] = attached_to
         node.attrs["cancelActivity"] = "true" if interrupting else "false"
-        self._event_definition(node, message=message, timer=timer)
+        self._event_definition(node, message=message, timer=timer, variable=variable)
         return node
 
     def _event_definition(self, node: Node, message: str | None = None, payload: str | None = None,
-                          timer: tuple[str, str] | None = None) -> None:
+                          timer: tuple[str, str] | None = None, variable: str | None = None) -> None:
         if message:
             self.messages.setdefault(message, f"msg_{message}")
             inner = ""
             if payload:
                 inner = f"<spiffworkflow:messagePayload>{escape(payload)}</spiffworkflow:messagePayload>"
+            if variable:
+                inner += f"<spiffworkflow:messageVariable>{escape(variable)}</spiffworkflow:messageVariable>"
             node.inner.append(f'<bpmn:messageEventDefinition id="{node.id}_med" messageRef="msg_{message}">'
                               f"{inner}</bpmn:messageEventDefinition>")
         if timer:
