@@ -185,6 +185,8 @@ class Process:
                 inner = f"<spiffworkflow:messagePayload>{escape(payload)}</spiffworkflow:messagePayload>"
             if variable:
                 inner += f"<spiffworkflow:messageVariable>{escape(variable)}</spiffworkflow:messageVariable>"
+            if inner:
+                inner = f"<bpmn:extensionElements>{inner}</bpmn:extensionElements>"
             node.inner.append(f'<bpmn:messageEventDefinition id="{node.id}_med" messageRef="msg_{message}">'
                               f"{inner}</bpmn:messageEventDefinition>")
         if timer:

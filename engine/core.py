@@ -38,9 +38,15 @@ class Engine:
         from engine.operations import builtin_operations
 
         ops = builtin_operations()
+        try:
+            from engine.smk_operations import SMK_OPERATIONS  # the SMK models' own operations
+        except ImportError:
+            SMK_OPERATIONS = {}
+        ops.update(SMK_OPERATIONS)
         ops.update(operations or {})
         self.runtime = Runtime(self.clock, functions if functions is not None else default_functions(),
                                limits, ops)
+        self.runtime.engine = self
 
     def now(self):  # noqa: ANN201 - a datetime; kept short because every service calls it
         return self.clock.now()

@@ -18,7 +18,7 @@ from engine.core import Engine
 from engine.deployments import latest_version
 from engine.errors import Conflict, InvalidState, NotFound, PermissionDenied, ProcessError
 from engine.forms import validate_submission
-from engine.models import ERROR, RUNNING, WAITING, Instance, TaskIndex, User
+from engine.models import ERROR, RUNNING, WAITING, Instance, ProcessVersion, TaskIndex, User
 from engine.runtime import StepFailure
 
 
@@ -63,10 +63,6 @@ def _summary(instance: Instance, session: Session) -> InstanceSummary:
                            instance.subject_id, instance.period, ready)
 
 
-def _business_key(subject_id: int | None, period: str) -> str:
-    return f"{subject_id or '-'}:{period or '-'}"
-
-
 def start_instance(engine: Engine, process_id: str, started_by: int | None, subject_id: int | None = None,
                    period: str = "", data: dict[str, Any] | None = None) -> InstanceSummary:
     """Start the latest version of a process for a subject employee and period."""
@@ -77,30 +73,61 @@ def start_instance(engine: Engine, process_id: str, started_by: int | None, subj
                 raise InvalidState(f"process '{process_id}' starts only from a message, not by hand")
             if subject_id is not None and session.get(User, subject_id) is None:
                 raise NotFound(f"employee {subject_id} does not exist")
-            bundle = engine.specs.get(session, version.deployment_id)
-            now = engine.now()
-            workflow = engine.runtime.new_workflow(bundle.processes[process_id])
-            start_data = dict(data or {})
-            start_data.setdefault("periode", period)
-            workflow.data.update({"subject_id": subject_id, "periode": period})
-            for task in workflow.get_tasks(state=TaskState.READY):
-                task.data.update(start_data)
-            instance = Instance(process_version_id=version.id, process_id=process_id, subject_id=subject_id,
-                                period=period, business_key=_business_key(subject_id, period), status=RUNNING,
-                                state={}, started_by_id=started_by, started_at=now, updated_at=now)
-            session.add(instance)
-            session.flush()
-            actor = session.get(User, started_by) if started_by else None
-            engine.runtime.advance(session, instance, workflow, started_by)
-            created = engine.runtime.save(session, instance, workflow, bundle, now)
-            audit.record(session, "instance.started", now, actor, instance_id=instance.id, process_id=process_id,
-                         version=version.version, subject_id=subject_id, period=period)
-            _record_changes(session, instance, created, now, actor)
+            instance = start_in_session(engine, session, version, started_by, subject_id, period, data)
             return _summary(instance, session)
     except StepFailure as failure:
         # Nothing was stored: a process that cannot even start has no last good state to keep.
         raise ProcessError(f"the process could not start: {failure.message}", 0, failure.task,
                            failure.line) from failure
+
+
+def start_in_session(engine: Engine, session: Session, version: ProcessVersion, started_by: int | None,
+                     subject_id: int | None, period: str, data: dict[str, Any] | None = None,
+                     event: Any = None) -> Instance:
+    """Create and run a new instance inside the caller's transaction (services, operations, messages).
+
+    With ``event`` (a message that starts the process) the workflow first runs to its waiting start event,
+    then catches the event.
+    """
+    bundle = engine.specs.get(session, version.deployment_id)
+    now = engine.now()
+    workflow = engine.runtime.new_workflow(bundle.processes[version.process_id])
+    start_data = dict(data or {})
+    start_data.setdefault("periode", period)
+    start_data.setdefault("subject_id", subject_id)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(start_data)
+    instance = Instance(process_version_id=version.id, process_id=version.process_id, subject_id=subject_id,
+                        period=period, business_key=business_key(subject_id, period), status=RUNNING,
+                        state={}, started_by_id=started_by, started_at=now, updated_at=now)
+    session.add(instance)
+    session.flush()
+    actor = session.get(User, started_by) if started_by else None
+    before = None
+    if event is not None:
+        def before() -> None:
+            workflow.do_engine_steps()
+            workflow.catch(event)
+    engine.runtime.advance(session, instance, workflow, started_by, before=before)
+    created = engine.runtime.save(session, instance, workflow, bundle, now)
+    audit.record(session, "instance.started", now, actor, instance_id=instance.id, process_id=version.process_id,
+                 version=version.version, subject_id=subject_id, period=period,
+                 message=getattr(getattr(event, "event_definition", None), "name", None))
+    _record_changes(session, instance, created, now, actor)
+    after_save(engine, session, instance, workflow)
+    return instance
+
+
+def business_key(subject_id: int | None, period: str) -> str:
+    """Return the key that links an employee's instances of one period (planning → assessment → …)."""
+    return f"{subject_id or '-'}:{period or '-'}"
+
+
+def after_save(engine: Engine, session: Session, instance: Instance, workflow: Any) -> None:
+    """Route the messages the step threw and deliver any kept for this instance (same transaction)."""
+    from engine.messages import route_after_save
+
+    route_after_save(engine, session, instance, workflow)
 
 
 def _record_changes(session: Session, instance: Instance, created: list[TaskIndex], now: Any,
@@ -197,6 +224,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             audit.record(session, "task.completed", now, actor, instance_id=instance.id, task_id=task_id,
                          task_name=row.task_name, title=row.title, submitted=clean)
             _record_changes(session, instance, created, now, actor)
+            after_save(engine, session, instance, workflow)
             session.flush()
             return _summary(instance, session)
     except StaleDataError as exc:

@@ -166,10 +166,26 @@ class Instance(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     error_task: Mapped[str | None] = mapped_column(String(255))
     error_line: Mapped[int | None] = mapped_column(Integer)
+    # Message names the instance waits for, as ",name,name," (found through business_key first).
+    waiting_messages: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     process_version: Mapped[ProcessVersion] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class PendingMessage(Base):
+    """A message thrown when no instance of its business key waited for it; delivered when one does."""
+
+    __tablename__ = "pending_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str120]
+    business_key: Mapped[str120] = mapped_column(index=True)
+    payload: Mapped[Any] = mapped_column(JsonDoc)
+    sender_instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    delivered_to_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
 
 
 class TaskIndex(Base):

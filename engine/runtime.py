@@ -19,6 +19,7 @@ from engine.clock import Clock
 from engine.models import COMPLETED, RUNNING, WAITING, Instance, TaskIndex
 from engine.sandbox import SandboxLimits, make_script_engine
 from engine.serializer import StateSerializer
+from engine.spiff_clock import spiff_now
 
 # Service operations see which instance and session they run for through this variable.
 _step: ContextVar[StepContext] = ContextVar("_step")
@@ -34,6 +35,7 @@ class StepContext:
     instance: Instance
     now: datetime
     actor_id: int | None
+    engine: Any = None  # the Engine, for operations that start or message other instances
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Runtime:
     def __init__(self, clock: Clock, functions: Mapping[str, Callable[..., Any]] | None = None,
                  limits: SandboxLimits | None = None, operations: Mapping[str, Operation] | None = None):
         self.clock = clock
+        self.engine: Any = None  # set by Engine; operations reach services through it
         self.serializer = StateSerializer()
         self.operations: dict[str, Operation] = dict(operations or {})
         self.script_engine = make_script_engine(functions=dict(functions or {}), limits=limits,
@@ -62,7 +65,9 @@ class Runtime:
         if operation is None:
             raise ValueError(f"unknown service operation '{operation_name}'; known: "
                              f"{', '.join(sorted(self.operations)) or 'none'}")
-        return operation(_step.get(), params, task_data)
+        # Spiff hands each parameter over as {"value": evaluated expression, "type": declared type}.
+        values = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in params.items()}
+        return operation(_step.get(), values, task_data)
 
     # -- workflows ----------------------------------------------------------------------------------
     def new_workflow(self, info: ProcessInfo) -> BpmnWorkflow:
@@ -75,10 +80,13 @@ class Runtime:
     def advance(self, session: Session, instance: Instance, workflow: BpmnWorkflow,
                 actor_id: int | None, before: Callable[[], None] | None = None) -> None:
         """Run ``before`` (e.g. completing a user task) then every engine step; raise StepFailure on error."""
-        token = _step.set(StepContext(session, instance, self.clock.now(), actor_id))
+        now = self.clock.now()
+        token = _step.set(StepContext(session, instance, now, actor_id, self.engine))
+        clock_token = spiff_now.set(now)
         try:
             if before is not None:
                 before()
+            workflow.refresh_timers()
             workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
             raise _failure(exc) from exc
@@ -86,6 +94,7 @@ class Runtime:
             raise StepFailure(f"{type(exc).__name__}: {exc}") from exc
         finally:
             _step.reset(token)
+            spiff_now.reset(clock_token)
         if workflow.is_completed() and any(True for _ in _live_tasks(workflow)):
             raise StepFailure("SpiffWorkflow reported the process completed while tasks were still open: "
                               "the model probably loops too often inside one instance (see docs/modelling.md)")
@@ -106,6 +115,8 @@ class Runtime:
         else:
             instance.status = RUNNING if ready else WAITING
         instance.next_timer_at = next_timer(workflow)
+        names = sorted({e.name for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"})
+        instance.waiting_messages = "," + ",".join(names) + "," if names else ""
         return self._index(session, instance, ready, now, completed)
 
     def _index(self, session: Session, instance: Instance, ready: list[Any], now: datetime,

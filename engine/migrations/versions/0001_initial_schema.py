@@ -162,6 +162,7 @@ def _create_tables() -> None:
     sa.Column('error_message', sa.Text(), nullable=True),
     sa.Column('error_task', sa.String(length=255), nullable=True),
     sa.Column('error_line', sa.Integer(), nullable=True),
+    sa.Column('waiting_messages', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['process_version_id'], ['process_version.id'], name=op.f('fk_instance_process_version_id_process_version')),
     sa.ForeignKeyConstraint(['started_by_id'], ['user_account.id'], name=op.f('fk_instance_started_by_id_user_account')),
@@ -196,6 +197,22 @@ def _create_tables() -> None:
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_kind'), ['kind'], unique=False)
+
+    op.create_table('pending_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('business_key', sa.String(length=120), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('sender_instance_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('delivered_to_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['sender_instance_id'], ['instance.id'], name=op.f('fk_pending_message_sender_instance_id_instance')),
+    sa.ForeignKeyConstraint(['delivered_to_id'], ['instance.id'], name=op.f('fk_pending_message_delivered_to_id_instance')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_message'))
+    )
+    with op.batch_alter_table('pending_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_message_business_key'), ['business_key'], unique=False)
 
     op.create_table('task_index',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -261,6 +278,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_task_index_assignee_id'))
 
     op.drop_table('task_index')
+    op.drop_table('pending_message')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_kind'))
         batch_op.drop_index(batch_op.f('ix_audit_event_instance_id'))

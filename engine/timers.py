@@ -1,0 +1,73 @@
+"""Fire due timers: each due instance in its own short transaction, claimed through the database only.
+
+Several workers (threads, processes, hosts) may run this at once. On PostgreSQL each claims a due instance
+with ``SELECT … FOR UPDATE SKIP LOCKED``, so two workers never work on the same instance; on SQLite the
+write lock (BEGIN IMMEDIATE) serialises them. Either way the optimistic ``version`` column is the last
+guard: a stale write fails and the timer is left for the next pass, never fired twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit
+from engine.core import Engine
+from engine.models import RUNNING, WAITING, Instance
+from engine.runtime import StepFailure
+
+log = logging.getLogger(__name__)
+
+
+def due_instance_ids(engine: Engine, now: datetime, limit: int = 100) -> list[int]:
+    with engine.session_factory() as session:
+        return list(session.scalars(
+            select(Instance.id).where(Instance.next_timer_at <= now, Instance.status.in_((RUNNING, WAITING)))
+            .order_by(Instance.next_timer_at).limit(limit)))
+
+
+def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
+    """Fire the due timers of one instance; return True when this call fired them."""
+    from engine.instances import _record_changes, after_save, mark_error
+
+    now = engine.now()
+    try:
+        with engine.session_factory.begin() as session:
+            query = select(Instance).where(Instance.id == instance_id, Instance.next_timer_at <= now,
+                                           Instance.status.in_((RUNNING, WAITING)))
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            instance = session.scalar(query)
+            if instance is None:
+                return False  # another worker has it, or it is no longer due
+            due_at = instance.next_timer_at
+            bundle = engine.specs.get(session, instance.process_version.deployment_id)
+            workflow = engine.runtime.load(instance, bundle)
+            engine.runtime.advance(session, instance, workflow, None)
+            created = engine.runtime.save(session, instance, workflow, bundle, now)
+            audit.record(session, "timer.fired", now, None, instance_id=instance.id,
+                         due_at=due_at.isoformat() if due_at else None)
+            _record_changes(session, instance, created, now, None)
+            after_save(engine, session, instance, workflow)
+            if instance.next_timer_at is not None and instance.next_timer_at <= now:
+                # Spiff did not move the timer on (e.g. an expression it cannot evaluate); don't spin on it.
+                raise StepFailure("a timer fell due but did not fire; check its expression")
+        return True
+    except StaleDataError:
+        log.info("instance %s changed while firing its timers; it will be retried", instance_id)
+        return False
+    except StepFailure as failure:
+        mark_error(engine, instance_id, failure)
+        return False
+
+
+def fire_due_timers(engine: Engine, limit: int = 100) -> int:
+    """Fire every timer due at the engine clock's now; return how many instances fired."""
+    fired = 0
+    for instance_id in due_instance_ids(engine, engine.now(), limit):
+        if fire_instance_timers(engine, instance_id):
+            fired += 1
+    return fired

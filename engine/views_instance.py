@@ -1,0 +1,180 @@
+"""Read-only views of one instance: who may see it, its diagram states, its audit timeline and its data.
+
+The instance page is the one place that loads a workflow (to mark the diagram); list pages never do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine.assignment import actionable, pejabat_penilai
+from engine.core import Engine
+from engine.errors import NotFound
+from engine.models import AuditEvent, Instance, ProcessVersion, TaskIndex, User
+from engine.org import ADMIN_GROUP, HR_GROUP, PROCESS_OWNER_GROUP
+
+# Groups that oversee every instance: they run, audit and repair the cycle.
+OVERSEERS = (ADMIN_GROUP, HR_GROUP, PROCESS_OWNER_GROUP)
+# Keys of process data that are bookkeeping, not something a person needs to read.
+_HIDDEN_KEYS = {"subject_id"}
+
+
+def is_overseer(session: Session, user_id: int) -> bool:
+    from engine.assignment import group_names
+
+    return bool(set(group_names(session, user_id)) & set(OVERSEERS))
+
+
+def may_view_instance(session: Session, user_id: int, instance_id: int) -> bool:
+    """Tell whether a user may see an instance: its subject, the subject's assessors, anyone who acted or may
+    act on one of its tasks, and the overseeing groups (HR, process owners, administrators)."""
+    instance = session.get(Instance, instance_id)
+    user = session.get(User, user_id)
+    if instance is None or user is None or not user.active:
+        return False
+    if instance.subject_id == user_id or is_overseer(session, user_id):
+        return True
+    if instance.subject_id is not None:
+        assessor = pejabat_penilai(session, instance.subject_id)
+        if assessor is not None and (assessor.id == user_id or
+                                     (pejabat_penilai(session, assessor.id) or assessor).id == user_id):
+            return True
+    acted = session.scalar(select(TaskIndex.id).where(
+        TaskIndex.instance_id == instance_id,
+        or_(TaskIndex.completed_by_id == user_id, TaskIndex.assignee_id == user_id)).limit(1))
+    if acted is not None:
+        return True
+    open_task = session.scalar(select(TaskIndex.id).where(
+        TaskIndex.instance_id == instance_id, TaskIndex.closed_at.is_(None), actionable(session, user_id)).limit(1))
+    return open_task is not None
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str
+    actor: str
+    title: str
+    data: dict[str, Any]
+
+
+@dataclass
+class OpenTask:
+    id: str
+    title: str
+    lane: str | None
+    assignee_name: str
+    due_at: datetime | None
+    mine: bool
+
+
+@dataclass
+class InstanceDetail:
+    id: int
+    process_id: str
+    process_name: str
+    version: int
+    status: str
+    period: str
+    subject_id: int | None
+    subject_name: str
+    started_at: datetime
+    completed_at: datetime | None
+    error_message: str | None
+    error_task: str | None
+    bpmn_xml: str
+    completed: list[str] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)
+    errored: list[str] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    open_tasks: list[OpenTask] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    overseer: bool = False
+
+
+def instance_detail(engine: Engine, user_id: int, instance_id: int) -> InstanceDetail:
+    """Return what the instance page shows, or NotFound when the user may not see the instance."""
+    with engine.session_factory() as session:
+        if not may_view_instance(session, user_id, instance_id):
+            raise NotFound("Proses tidak ditemukan / Process not found")
+        instance = session.get(Instance, instance_id)
+        assert instance is not None
+        version = session.get(ProcessVersion, instance.process_version_id)
+        assert version is not None
+        bundle = engine.specs.get(session, version.deployment_id)
+        info = bundle.processes.get(instance.process_id)
+        xml = bundle.files.get(info.filename if info else version.filename, b"").decode("utf-8", "replace")
+        subject = session.get(User, instance.subject_id) if instance.subject_id else None
+        detail = InstanceDetail(
+            id=instance.id, process_id=instance.process_id, process_name=version.name, version=version.version,
+            status=instance.status, period=instance.period, subject_id=instance.subject_id,
+            subject_name=subject.full_name if subject else "", started_at=instance.started_at,
+            completed_at=instance.completed_at, error_message=instance.error_message,
+            error_task=instance.error_task, bpmn_xml=xml, overseer=is_overseer(session, user_id))
+        _mark_elements(engine, instance, bundle, detail)
+        detail.timeline = _timeline(session, instance_id)
+        detail.open_tasks = _open_tasks(session, instance_id, user_id)
+        return detail
+
+
+def _mark_elements(engine: Engine, instance: Instance, bundle: Any, detail: InstanceDetail) -> None:
+    try:
+        workflow = engine.runtime.load(instance, bundle)
+    except Exception:  # a state that no longer loads still shows its timeline; the diagram stays unmarked
+        return
+    completed: set[str] = set()
+    active: set[str] = set()
+    live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    for task in workflow.tasks.values():  # the top-level process: that is the diagram shown
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            completed.add(bpmn_id)
+        elif task.state & live:
+            active.add(bpmn_id)
+        if task.state == TaskState.COMPLETED and task.parent is None:
+            continue
+    detail.completed = sorted(completed - active)
+    detail.active = sorted(active)
+    if instance.status == "error" and instance.error_task:
+        detail.errored = [instance.error_task]
+        detail.active = [a for a in detail.active if a != instance.error_task]
+    last = max((t for t in workflow.tasks.values() if t.state == TaskState.COMPLETED),
+               key=lambda t: t.last_state_change, default=None)
+    data = dict(workflow.data)
+    if last is not None:
+        data.update(last.data)
+    detail.data = {k: v for k, v in sorted(data.items())
+                   if isinstance(k, str) and not k.startswith("_") and k not in _HIDDEN_KEYS}
+
+
+def _timeline(session: Session, instance_id: int) -> list[TimelineEntry]:
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
+                           .order_by(AuditEvent.at, AuditEvent.id)).all()
+    names = {u.username: u.full_name for u in session.scalars(
+        select(User).where(User.username.in_({r.actor for r in rows})))}
+    out = []
+    for r in rows:
+        data = dict(r.data or {})
+        title = str(data.pop("title", "") or r.task_name or "")
+        out.append(TimelineEntry(r.at, r.kind, names.get(r.actor, r.actor), title, data))
+    return out
+
+
+def _open_tasks(session: Session, instance_id: int, user_id: int) -> list[OpenTask]:
+    rows = session.scalars(select(TaskIndex).where(TaskIndex.instance_id == instance_id,
+                                                   TaskIndex.closed_at.is_(None))).all()
+    mine = set(session.scalars(select(TaskIndex.id).where(
+        TaskIndex.instance_id == instance_id, TaskIndex.closed_at.is_(None), actionable(session, user_id))))
+    out = []
+    for r in rows:
+        assignee = session.get(User, r.assignee_id) if r.assignee_id else None
+        out.append(OpenTask(r.id, r.title, r.lane, assignee.full_name if assignee else "", r.due_at, r.id in mine))
+    return out
