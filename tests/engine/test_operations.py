@@ -1,0 +1,50 @@
+"""Service-task operations: starting instances per employee in the same transaction, reading across."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from engine import inbox, instances
+from engine.bpmn_builder import Process, document
+from engine.core import Engine
+from engine.deployments import deploy
+from engine.models import Instance
+
+
+def models() -> dict[str, bytes]:
+    period = Process("p_periode", "Periode", lanes=["Biro SDM"])
+    period.start("s", lane="Biro SDM", col=0)
+    period.service("pegawai", "Daftar pegawai", "list_employees", params={"unit_code": "'BSD'"},
+                   result="daftar", lane="Biro SDM", col=1)
+    period.service("mulai", "Mulai perencanaan", "start_process",
+                   params={"process_id": "'p_skp'", "subject_ids": "[p['id'] for p in daftar]",
+                           "period": "periode", "data": "{'regime': 'C'}"},
+                   result="jumlah_dimulai", lane="Biro SDM", col=2)
+    period.user("tutup", "Tutup periode", lane="Biro SDM", col=3)
+    period.end("e", lane="Biro SDM", col=4)
+    period.chain("s", "pegawai", "mulai", "tutup", "e")
+    skp = Process("p_skp", "SKP", lanes=["Pegawai"])
+    skp.start("s", lane="Pegawai", col=0)
+    skp.service("siapa", "Data pegawai", "org_lookup", result="pegawai", lane="Pegawai", col=1)
+    skp.user("susun", "Susun SKP", lane="Pegawai", col=2)
+    skp.end("e", lane="Pegawai", col=3)
+    skp.chain("s", "siapa", "susun", "e")
+    return {"periode.bpmn": document(period).encode(), "skp.bpmn": document(skp).encode()}
+
+
+def test_period_starts_one_planning_instance_per_employee_in_scope(eng: Engine, org: dict[str, int]) -> None:
+    deploy(eng, models(), None)
+    started = instances.start_instance(eng, "p_periode", org["indah"], None, "2024")
+    with eng.session_factory() as s:
+        skps = s.scalars(select(Instance).where(Instance.process_id == "p_skp")).all()
+        count = s.scalar(select(func.count(Instance.id)))
+    # Biro SDM: bambang, hendra, indah, joko, kartini, lukman, maya, nur, oki, putri, citra
+    assert len(skps) == 11 and count == 12
+    assert {s.period for s in skps} == {"2024"}
+    hr_task = instances.get_task(eng, org["indah"], started.ready_task_ids[0])
+    assert hr_task.data["jumlah_dimulai"] == 11
+    joko_task = inbox.inbox(eng, org["joko"]).items[0]
+    data = instances.get_task(eng, org["joko"], joko_task.id).data
+    assert data["regime"] == "C" and data["pegawai"]["nama"] == "Joko Widodo Saputra"
+    assert data["pegawai"]["pejabat_penilai"] == "Indah Permatasari, S.Psi."
+    assert inbox.inbox(eng, org["budi"]).total == 0  # not in the Biro SDM unit
