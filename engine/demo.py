@@ -159,3 +159,20 @@ DEMO_LOGINS = [
     ("pemilik", "Process owner (Pemilik Proses)"),
     ("admin", "Administrator"),
 ]
+
+
+def start_demo_work(engine: Engine) -> int:
+    """Start a few demo cases so that a first login finds work in the inbox; return how many started."""
+    from engine import instances
+    from engine.models import Instance, ProcessVersion
+
+    with engine.session_factory() as session:
+        if session.scalar(select(Instance.id).limit(1)) is not None:
+            return 0
+        if session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "demo_penilaian")) is None:
+            return 0
+        ids = {u.username: u.id for u in session.scalars(select(User).where(User.username.in_(
+            ["admin", "budi", "siti", "joko", "eko"])))}
+    for username in ("budi", "siti", "joko", "eko"):
+        instances.start_instance(engine, "demo_penilaian", ids["admin"], ids[username], "2024")
+    return 4

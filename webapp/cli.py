@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -11,10 +12,45 @@ from flask.cli import FlaskGroup, with_appcontext
 from webapp import create_app
 from webapp.extensions import get_engine
 
+_EMBEDDED_WORKER = {"start": False}
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
-def cli() -> None:
+
+def _make_app():  # noqa: ANN202
+    app = create_app()
+    # `smk run` is the embedded default: one process serves the web and runs the worker in a thread.
+    # With the reloader only the child that serves requests starts it, so timers never fire twice here.
+    if _EMBEDDED_WORKER["start"] and os.environ.get("SMK_WORKER", "1") != "0" and (
+            os.environ.get("WERKZEUG_RUN_MAIN") == "true" or not os.environ.get("FLASK_DEBUG")):
+        from engine.worker import Worker
+
+        Worker(app.extensions["smk_engine"]).start_thread(float(os.environ.get("SMK_WORKER_INTERVAL", "5")))
+    return app
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """SMK Workflow: the SMK PNS cycle as executable BPMN."""
+    _EMBEDDED_WORKER["start"] = ctx.invoked_subcommand == "run"
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="run every job once and exit (for cron or tests)")
+@click.option("--interval", default=5.0, show_default=True, help="seconds between passes")
+@with_appcontext
+def worker_command(once: bool, interval: float) -> None:
+    """Fire due timers and run background jobs (any number of workers may run at once)."""
+    from engine.worker import Worker
+
+    worker = Worker(get_engine())
+    if once:
+        click.echo(" ".join(f"{k}={v}" for k, v in worker.run_once().items()))
+        return
+    click.echo(f"Worker started (every {interval:g} s); stop with Ctrl+C")
+    try:
+        worker.run_forever(interval)
+    except KeyboardInterrupt:
+        worker.stop()
 
 
 @cli.command("init")
@@ -36,10 +72,13 @@ def init_command() -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load the demo organisation and users (once) and print the demo logins."""
-    from engine.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+    from engine.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
 
     created = load_demo(get_engine())
     click.echo("Demo organisation loaded." if created else "Demo organisation already present.")
+    started = start_demo_work(get_engine())
+    if started:
+        click.echo(f"Started {started} demo cases, so the inboxes have work in them.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role in DEMO_LOGINS:
         click.echo(f"  {username:<10} {role}")
