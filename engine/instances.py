@@ -19,6 +19,7 @@ from engine.deployments import latest_version
 from engine.errors import Conflict, InvalidState, NotFound, PermissionDenied, ProcessError
 from engine.forms import validate_submission
 from engine.models import ERROR, RUNNING, WAITING, Instance, ProcessVersion, TaskIndex, User
+from engine.notifications import notify_new_tasks
 from engine.runtime import StepFailure
 
 
@@ -135,6 +136,7 @@ def _record_changes(session: Session, instance: Instance, created: list[TaskInde
     for row in created:
         audit.record(session, "task.ready", now, None, instance_id=instance.id, task_id=row.id,
                      task_name=row.task_name, title=row.title, lane=row.lane)
+    notify_new_tasks(session, created, now)
     if instance.status == "completed":
         audit.record(session, "instance.completed", now, actor, instance_id=instance.id)
 

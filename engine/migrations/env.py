@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from engine import models  # noqa: F401  (registers the tables on Base.metadata)
+from engine import notification_models  # noqa: F401  (notifications and the e-mail outbox)
 from engine.db import Base
 
 config = context.config
