@@ -174,7 +174,7 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
         row = _load_task(session, user_id, task_id)
         instance = session.get(Instance, row.instance_id)
         assert instance is not None
-        bundle = engine.specs.get(session, instance.process_version.deployment_id)
+        bundle = engine.specs.for_version(session, instance.process_version_id)
         workflow = engine.runtime.load(instance, bundle)
         task = workflow.get_task_from_id(UUID(task_id))
         schema_name, ui_name = form_for(task.task_spec)
@@ -207,7 +207,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             if expected_version is not None and instance.version != expected_version:
                 raise Conflict("Proses ini telah diubah oleh orang lain; muat ulang halaman / "
                                "Someone else changed this process meanwhile; reload the page")
-            bundle: ParsedBundle = engine.specs.get(session, instance.process_version.deployment_id)
+            bundle: ParsedBundle = engine.specs.for_version(session, instance.process_version_id)
             workflow = engine.runtime.load(instance, bundle)
             task = workflow.get_task_from_id(UUID(task_id))
             if task.state != TaskState.READY:

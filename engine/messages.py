@@ -68,7 +68,7 @@ def deliver(engine: Any, session: Session, event: BpmnEvent, sender: Instance, d
 def _catch(engine: Any, session: Session, target: Instance, event: BpmnEvent, depth: int) -> bool:
     from engine.instances import _record_changes
 
-    bundle = engine.specs.get(session, target.process_version.deployment_id)
+    bundle = engine.specs.for_version(session, target.process_version_id)
     workflow = engine.runtime.load(target, bundle)
     caught = {"n": 0}
 

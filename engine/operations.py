@@ -105,7 +105,7 @@ def _find_instance_data(ctx: StepContext, params: dict[str, Any], data: dict[str
     if found is None:
         return {"ditemukan": False}
     engine = ctx.engine
-    bundle = engine.specs.get(ctx.session, found.process_version.deployment_id)
+    bundle = engine.specs.for_version(ctx.session, found.process_version_id)
     workflow = engine.runtime.load(found, bundle)
     source = workflow.last_task.data if workflow.last_task is not None else {}
     keys = params.get("keys") or []

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bundles import ParsedBundle, parse_bundle
-from engine.models import Deployment, DeploymentFile
+from engine.models import Deployment, DeploymentFile, ProcessVersion
 
 
 class SpecCache:
@@ -21,6 +21,9 @@ class SpecCache:
         self._lock = threading.Lock()  # guards only this in-memory dict, never database state
         self.hits = 0
         self.misses = 0
+        # Deployments and process versions never change once written, so these maps never go stale.
+        self._hash_of: dict[int, str] = {}
+        self._deployment_of_version: dict[int, int] = {}
 
     def put(self, bundle: ParsedBundle) -> None:
         with self._lock:
@@ -29,11 +32,25 @@ class SpecCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
+    def for_version(self, session: Session, process_version_id: int) -> ParsedBundle:
+        """Return the parsed bundle that defines a process version."""
+        deployment_id = self._deployment_of_version.get(process_version_id)
+        if deployment_id is None:
+            deployment_id = session.scalar(select(ProcessVersion.deployment_id)
+                                           .where(ProcessVersion.id == process_version_id))
+            if deployment_id is None:
+                raise LookupError(f"process version {process_version_id} does not exist")
+            self._deployment_of_version[process_version_id] = deployment_id
+        return self.get(session, deployment_id)
+
     def get(self, session: Session, deployment_id: int) -> ParsedBundle:
         """Return the parsed bundle of a deployment, parsing its stored files on a miss."""
-        bundle_hash = session.scalar(select(Deployment.bundle_hash).where(Deployment.id == deployment_id))
+        bundle_hash = self._hash_of.get(deployment_id)
         if bundle_hash is None:
-            raise LookupError(f"deployment {deployment_id} does not exist")
+            bundle_hash = session.scalar(select(Deployment.bundle_hash).where(Deployment.id == deployment_id))
+            if bundle_hash is None:
+                raise LookupError(f"deployment {deployment_id} does not exist")
+            self._hash_of[deployment_id] = bundle_hash
         with self._lock:
             found = self._items.get(bundle_hash)
             if found is not None:

@@ -44,7 +44,7 @@ def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
             if instance is None:
                 return False  # another worker has it, or it is no longer due
             due_at = instance.next_timer_at
-            bundle = engine.specs.get(session, instance.process_version.deployment_id)
+            bundle = engine.specs.for_version(session, instance.process_version_id)
             workflow = engine.runtime.load(instance, bundle)
             engine.runtime.advance(session, instance, workflow, None)
             created = engine.runtime.save(session, instance, workflow, bundle, now)

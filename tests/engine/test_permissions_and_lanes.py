@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import inbox, instances, org as org_service
+from engine import inbox, instances
+from engine import org as org_service
 from engine.core import Engine
 from engine.errors import FormInvalid, NotFound, PermissionDenied
 
@@ -91,3 +92,30 @@ def test_form_is_validated_on_the_server_with_field_messages(demo_deployed: Engi
     assert {e.path for e in info.value.errors} == {"ringkasan", "tanggal", "kegiatan", "hasil_kerja"}
     # Nothing moved: the task is still there, unchanged.
     assert inbox.inbox(eng, org["budi"]).items[0].id == started.ready_task_ids[0]
+
+
+def test_per_task_check_agrees_with_the_inbox_query_for_everyone(demo_deployed: Engine, org: dict[str, int]) -> None:
+    """may_act (walks up from the task) and actionable (the inbox's SQL) are two forms of one rule."""
+    from sqlalchemy import select
+
+    from engine.assignment import actionable, may_act
+    from engine.models import TaskIndex
+
+    eng = demo_deployed
+    for username in ("budi", "joko", "eko", "wahyu"):
+        started = instances.start_instance(eng, "demo_penilaian", org["admin"], org[username], "2024")
+        instances.complete_task(eng, org[username], started.ready_task_ids[0], CAPAIAN)
+    # An override, a vacancy and an inactive assessor make the org less regular.
+    org_service.set_assessor_override(eng, org["eko"], org["hendra"])
+    org_service.move_employee(eng, org["indah"], None)
+    with eng.session_factory.begin() as s:
+        from engine.models import User
+
+        s.get(User, org["rudi"]).active = False
+    with eng.session_factory() as s:
+        task_ids = list(s.scalars(select(TaskIndex.id)))
+        assert len(task_ids) >= 8
+        for uid in org.values():
+            by_sql = set(s.scalars(select(TaskIndex.id).where(actionable(s, uid))))
+            by_walk = {t for t in task_ids if may_act(s, uid, t)}
+            assert by_sql == by_walk, uid
