@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ class DeploymentResult:
     included: list[str] = field(default_factory=list)
 
 
-def _latest_file(session: Session, model: type, id_column: str, ref: str) -> tuple[str, bytes] | None:
+def _latest_file(session: Session, model: Any, id_column: str, ref: str) -> tuple[str, bytes] | None:
     row = session.scalars(select(model).where(getattr(model, id_column) == ref)
                           .order_by(model.version.desc())).first()
     if row is None:
@@ -86,7 +87,7 @@ def _next_version(session: Session, id_col, ref: str, version_col) -> int:  # no
     return (session.scalar(select(func.max(version_col)).where(id_col == ref)) or 0) + 1
 
 
-def _versions(session: Session, deployment_id: int, model: type) -> list[tuple[str, int]]:
+def _versions(session: Session, deployment_id: int, model: Any) -> list[tuple[str, int]]:
     id_col = model.process_id if model is ProcessVersion else model.decision_id
     return [(r[0], r[1]) for r in session.execute(
         select(id_col, model.version).where(model.deployment_id == deployment_id).order_by(id_col))]

@@ -91,7 +91,7 @@ def _parents_first(dct: dict[str, Any]) -> None:
     if not isinstance(tasks, dict) or not tasks:
         return
     ordered: dict[str, Any] = {}
-    queue = [dct.get("root")] + [tid for tid, t in tasks.items() if t.get("parent") not in tasks]
+    queue: list[Any] = [dct.get("root")] + [tid for tid, t in tasks.items() if t.get("parent") not in tasks]
     while queue:
         tid = queue.pop(0)
         if tid in ordered or tid not in tasks:

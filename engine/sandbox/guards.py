@@ -233,7 +233,8 @@ def make_getattr(limits: SandboxLimits) -> Callable[..., Any]:
             return padded(method)
         if name == "expandtabs":
             def expandtabs(tabsize: int = 8) -> Any:
-                if obj.count("\t" if isinstance(obj, str) else b"\t") * max(tabsize, 0) + len(obj) > max_len:
+                tabs = obj.count("\t") if isinstance(obj, str) else obj.count(b"\t")
+                if tabs * max(tabsize, 0) + len(obj) > max_len:
                     raise SandboxResourceError("expandtabs result is too large")
                 return method(tabsize)
             return expandtabs

@@ -44,7 +44,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
         """Compile the expression under the sandbox policy (raises SyntaxError); Spiff's DMN uses it."""
         compile_expression(expression)
 
-    def call_service(self, task: Any, **kwargs: Any) -> str:
+    def call_service(self, task: Any, **kwargs: Any) -> str | bytes:
         """Run a service task through the configured `services` callable and return JSON for Spiff.
 
         Spiff's ServiceTask has already evaluated each operation parameter (in this sandbox) into
