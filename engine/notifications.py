@@ -21,7 +21,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.assignment import ATASAN_PEJABAT_PENILAI, PEGAWAI, PEJABAT_PENILAI
+from engine.assignment import ATASAN_PEJABAT_PENILAI, PEGAWAI, PEJABAT_PENILAI, may_act
 from engine.core import Engine
 from engine.errors import NotFound
 from engine.inbox import Page
@@ -145,7 +145,9 @@ def recipients(session: Session, row: TaskIndex) -> list[User]:
             ids.update(session.scalars(select(User.id).where(User.username.in_(usernames))))
     if not ids:
         return []
-    return list(session.scalars(select(User).where(User.id.in_(ids), User.active).order_by(User.id)))
+    users = session.scalars(select(User).where(User.id.in_(ids), User.active).order_by(User.id))
+    # The final word is the inbox's own rule, so nobody is told of a task they cannot open.
+    return [u for u in users if may_act(session, u.id, row.id)]
 
 
 # --- writing notifications ----------------------------------------------------------------------
@@ -173,7 +175,7 @@ def notify_task(session: Session, row: TaskIndex, kind: str, users: Iterable[Use
     count = 0
     for user in users:
         note = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link, task_id=row.id,
-                            instance_id=row.instance_id, created_at=now, dedupe_key=f"{kind}:{row.id}")
+                            instance_id=row.instance_id, created_at=now, dedupe_key=None if kind == TASK_ASSIGNED else f"{kind}:{row.id}")
         session.add(note)
         if send_mail and user.email:
             session.flush()
@@ -187,6 +189,7 @@ def notify_task(session: Session, row: TaskIndex, kind: str, users: Iterable[Use
 def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: datetime,
                      email: bool | None = None) -> int:
     """Tell every current candidate of each newly ready task about it; return the notifications added."""
+    session.flush()
     return sum(notify_task(session, row, TASK_READY, recipients(session, row), now, email)
                for row in created_rows)
 
