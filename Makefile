@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install sysdeps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,28 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+VENDOR := webapp/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed-$(shell cat package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
+
+# Front-end packages come from npm; only their dist files are served (webapp/static/vendor is git-ignored).
+$(VENDOR_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bpmn-js
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   $(VENDOR)/bootstrap/
+	cp node_modules/bpmn-js/dist/bpmn-viewer.production.min.js node_modules/bpmn-js/dist/assets/diagram-js.css \
+	   node_modules/bpmn-js/dist/assets/bpmn-js.css $(VENDOR)/bpmn-js/
+	touch $(VENDOR_STAMP)
+
+# WeasyPrint (PDF documents) needs Pango from the system; install it with apt-get when it is missing.
+sysdeps:
+	@$(BIN)/python -c "import weasyprint" 2>/dev/null || { \
+	  echo "Installing Pango for WeasyPrint (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
+
+install: $(STAMP) $(VENDOR_STAMP)
+	@$(MAKE) --no-print-directory sysdeps
 
 run: install
 	$(BIN)/smk init
@@ -34,4 +55,4 @@ bench: install
 	$(BIN)/smk bench engine
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache node_modules $(VENDOR) tests/artifacts

@@ -139,8 +139,6 @@ def _mark_elements(engine: Engine, instance: Instance, bundle: Any, detail: Inst
             completed.add(bpmn_id)
         elif task.state & live:
             active.add(bpmn_id)
-        if task.state == TaskState.COMPLETED and task.parent is None:
-            continue
     detail.completed = sorted(completed - active)
     detail.active = sorted(active)
     if instance.status == "error" and instance.error_task:
@@ -178,3 +176,39 @@ def _open_tasks(session: Session, instance_id: int, user_id: int) -> list[OpenTa
         assignee = session.get(User, r.assignee_id) if r.assignee_id else None
         out.append(OpenTask(r.id, r.title, r.lane, assignee.full_name if assignee else "", r.due_at, r.id in mine))
     return out
+
+
+@dataclass
+class Person:
+    name: str
+    nip: str
+    position: str
+    unit: str
+
+
+@dataclass
+class DocumentContext:
+    """What the printable SKP and evaluation documents show."""
+
+    instance: InstanceDetail
+    employee: Person | None
+    assessor: Person | None
+    assessor_superior: Person | None
+
+
+def _person(user: User | None) -> Person | None:
+    if user is None:
+        return None
+    position = user.position
+    return Person(user.full_name, user.nip or "", position.title if position else "",
+                  position.unit.name if position is not None else "")
+
+
+def document_context(engine: Engine, user_id: int, instance_id: int) -> DocumentContext:
+    """Return the instance with the employee and both assessors, for the printable documents."""
+    detail = instance_detail(engine, user_id, instance_id)
+    with engine.session_factory() as session:
+        employee = session.get(User, detail.subject_id) if detail.subject_id else None
+        assessor = pejabat_penilai(session, employee.id) if employee else None
+        superior = pejabat_penilai(session, assessor.id) if assessor else None
+        return DocumentContext(detail, _person(employee), _person(assessor), _person(superior))

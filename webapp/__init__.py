@@ -17,14 +17,19 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.config.update(settings)
     app.extensions["smk_engine"] = engine or Engine(app.config["DATABASE_URL"])
 
-    from webapp import auth, errors, health, i18n, tasks
+    from webapp import auth, errors, filters, health, i18n, instances, nav, skp, tasks, team
     from webapp.extensions import csrf, login_manager
 
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    filters.init_app(app)
     errors.init_app(app)
+    nav.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(skp.bp)
+    app.register_blueprint(team.bp)
+    app.register_blueprint(instances.bp)
     app.register_blueprint(health.bp)
     return app

@@ -8,6 +8,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine.documents import DEFAULT_ACCEPT, DEFAULT_MAX_BYTES, parse_ref
+
 _INDEX = re.compile(r"\[(\w+)\]")
 
 
@@ -18,13 +20,17 @@ class Field:
     name: str
     path: str
     title: str
-    kind: str  # text, textarea, number, integer, date, select, checkbox, array, readonly
+    kind: str  # text, textarea, number, integer, date, select, checkbox, array, file, readonly
     value: Any = None
     required: bool = False
     options: list[tuple[str, str]] = field(default_factory=list)
     help: str = ""
     minimum: Any = None
     maximum: Any = None
+    accept: str = ""     # file fields: the accepted extensions / types
+    max_bytes: int = 0   # file fields: the size limit
+    document: Any = None  # file fields: the DocumentRef already uploaded
+    placeholder: str = ""
     children: list[Field] = field(default_factory=list)   # the template row of an array
     rows: list[list[Field]] = field(default_factory=list)  # the existing rows of an array
 
@@ -38,6 +44,8 @@ def _ordered(schema: dict[str, Any], ui: dict[str, Any]) -> list[str]:
 def _kind(prop: dict[str, Any], ui: dict[str, Any]) -> str:
     if prop.get("readOnly") or ui.get("ui:readonly"):
         return "readonly"
+    if ui.get("ui:widget") == "file":
+        return "file"
     t = prop.get("type")
     if t == "array":
         return "array"
@@ -72,6 +80,11 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
         f = Field(html_name, path, prop.get("title") or name, kind, value, name in required,
                   help=prop.get("description", "") or prop_ui.get("ui:help", ""),
                   minimum=prop.get("minimum", prop.get("exclusiveMinimum")), maximum=prop.get("maximum"))
+        f.placeholder = prop_ui.get("ui:placeholder", "")
+        if kind == "file":
+            accept, f.max_bytes = file_limits(prop, prop_ui)
+            f.accept = ",".join(accept)
+            f.document = parse_ref(value)
         if kind == "select":
             labels = prop.get("enumNames") or [str(v) for v in prop["enum"]]
             f.options = [(str(v), str(label)) for v, label in zip(prop["enum"], labels, strict=False)]
@@ -141,3 +154,36 @@ def _coerce_scalar(t: Any, value: str) -> Any:
     except ValueError:
         return value
     return value
+
+
+def file_limits(prop: dict[str, Any], ui: dict[str, Any]) -> tuple[list[str], int]:
+    """Return the accepted types and the size limit of a file field (``x-accept`` / ``x-max-bytes``)."""
+    accept = prop.get("x-accept") or ui.get("ui:accept") or list(DEFAULT_ACCEPT)
+    if isinstance(accept, str):
+        accept = [a.strip() for a in accept.split(",") if a.strip()]
+    limit = prop.get("x-max-bytes") or ui.get("ui:maxBytes") or DEFAULT_MAX_BYTES
+    return [str(a) for a in accept], int(limit)
+
+
+def field_at(schema: dict[str, Any] | None, ui: dict[str, Any] | None, name: str
+             ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """Find the schema and UI schema of a posted field name such as ``kegiatan[0][bukti]``; return its dotted
+    path, property and UI options, or None when the form has no such field."""
+    if not schema:
+        return None
+    parts = [name.split("[", 1)[0], *_INDEX.findall(name)]
+    node, node_ui, path = schema, ui or {}, []
+    prop: dict[str, Any] = {}
+    for part in parts:
+        if node.get("type") == "array":
+            if not part.isdigit():
+                return None
+            node, node_ui = node.get("items") or {}, node_ui.get("items") or {}
+            path.append(part)
+            continue
+        prop = (node.get("properties") or {}).get(part)
+        if not isinstance(prop, dict):
+            return None
+        node, node_ui = prop, node_ui.get(part) or {}
+        path.append(part)
+    return ".".join(path), prop, node_ui

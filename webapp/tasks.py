@@ -1,44 +1,63 @@
-"""Inbox and task pages: list what the user may act on, render its form, complete it."""
+"""Inbox and task pages: list what the user may act on, render its form, save a draft or complete it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from typing import Any
 
-from engine import inbox as inbox_service
-from engine import instances
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from engine import documents, instances
+from engine import views_inbox as inbox_service
 from engine.errors import Conflict, FormInvalid, InvalidState, PermissionDenied, ProcessError
 from webapp.extensions import get_engine
-from webapp.formrender import build_fields, parse_submission
+from webapp.formrender import build_fields, field_at, file_limits, parse_submission
+from webapp.i18n import bi, tr
 from webapp.markdown import render_instructions
 
 bp = Blueprint("tasks", __name__)
-
-
-@bp.app_context_processor
-def inject_counts() -> dict:
-    if current_user.is_authenticated:
-        return {"task_count": inbox_service.count(get_engine(), current_user.user_id)}
-    return {}
 
 
 @bp.get("/")
 @login_required
 def inbox():  # noqa: ANN201
     args = request.args
-    page = inbox_service.inbox(
-        get_engine(), current_user.user_id, process_id=args.get("process") or None,
+    engine = get_engine()
+    scope = args.get("scope") if args.get("scope") in inbox_service.SCOPES else "all"
+    page = inbox_service.inbox_page(
+        engine, current_user.user_id, scope=scope, process_id=args.get("process") or None,
         period=args.get("period") or None, subject=args.get("subject") or None,
+        due=args.get("due") if args.get("due") in inbox_service.DUE_FILTERS else None,
         sort=args.get("sort", "due"), page=args.get("page", 1, type=int) or 1,
-        per_page=get_engine_per_page(),
-    )
-    return render_template("tasks/inbox.html", page=page, filters=args)
+        per_page=int(current_app.config.get("PER_PAGE", 20)))
+    facets = inbox_service.facets(engine, current_user.user_id)
+    waiting = inbox_service.waiting_on_others(engine, current_user.user_id) if page.total == 0 else []
+    filtered = any(args.get(k) for k in ("process", "period", "subject", "due")) or scope != "all"
+    return render_template("tasks/inbox.html", page=page, filters=args, scope=scope, facets=facets,
+                           waiting=waiting, filtered=filtered)
 
 
-def get_engine_per_page() -> int:
-    from flask import current_app
-
-    return int(current_app.config.get("PER_PAGE", 20))
+def _store_uploads(task_id: str, view: Any, form: MultiDict) -> dict[str, str]:
+    """Store each uploaded file first and put its reference into the form; return upload errors by path."""
+    errors: dict[str, str] = {}
+    for key, storage in request.files.items(multi=True):
+        if not storage or not storage.filename:
+            continue
+        found = field_at(view.form_schema, view.ui_schema, key)
+        if found is None or (found[2].get("ui:widget") != "file"):
+            continue
+        path, prop, ui = found
+        accept, limit = file_limits(prop, ui)
+        content = storage.read(limit + 1)
+        try:
+            ref = documents.store_upload(get_engine(), current_user.user_id, task_id, path, storage.filename,
+                                         content, accept, limit)
+        except FormInvalid as exc:
+            errors.update({e.path: e.message for e in exc.errors})
+            continue
+        form.setlist(key, [ref.as_value()])
+    return errors
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
@@ -49,25 +68,45 @@ def task(task_id: str):  # noqa: ANN201
     values = dict(view.data)
     errors: dict[str, str] = {}
     status = 200
+    conflict = False
+    draft = documents.get_draft(engine, current_user.user_id, task_id)
+    if request.method == "GET" and draft:
+        values.update(draft[0])
     if request.method == "POST":
-        submitted = parse_submission(view.form_schema, request.form)
+        form = request.form.copy()
+        errors = _store_uploads(task_id, view, form)
+        submitted = parse_submission(view.form_schema, form)
         values.update(submitted)
-        try:
-            summary = instances.complete_task(engine, current_user.user_id, task_id, submitted,
-                                              expected_version=request.form.get("_version", type=int))
-        except FormInvalid as exc:
-            errors = {e.path: e.message for e in exc.errors}
+        if request.form.get("_action") == "draft":
+            documents.save_draft(engine, current_user.user_id, task_id, submitted)
+            flash(bi("Draf disimpan. Anda dapat melanjutkannya nanti.",
+                     "Draft saved. You can continue later."), "success")
+            return redirect(url_for("tasks.task", task_id=task_id))
+        if errors:
             status = 422
-        except (Conflict, InvalidState, PermissionDenied, ProcessError) as exc:
-            flash(exc.message, "danger")
-            return redirect(url_for("tasks.inbox")) if isinstance(exc, Conflict | ProcessError) else \
-                redirect(url_for("tasks.task", task_id=task_id))
         else:
-            flash("Tugas selesai / Task completed", "success")
-            return _next_page(summary.ready_task_ids)
+            try:
+                summary = instances.complete_task(engine, current_user.user_id, task_id, submitted,
+                                                  expected_version=request.form.get("_version", type=int))
+            except FormInvalid as exc:
+                errors = {e.path: e.message for e in exc.errors}
+                status = 422
+            except Conflict:
+                # Someone changed the process meanwhile: keep what was typed, show the fresh version.
+                view = instances.get_task(engine, current_user.user_id, task_id)
+                conflict, status = True, 409
+            except (InvalidState, PermissionDenied, ProcessError) as exc:
+                flash(tr(exc.message), "danger")
+                return redirect(url_for("tasks.inbox")) if isinstance(exc, ProcessError) else \
+                    redirect(url_for("tasks.task", task_id=task_id))
+            else:
+                documents.discard_draft(engine, current_user.user_id, task_id)
+                flash(bi("Tugas selesai dan diteruskan.", "Task completed and passed on."), "success")
+                return _next_page(summary.ready_task_ids)
     fields = build_fields(view.form_schema, view.ui_schema, values) if view.form_schema else []
-    return render_template("tasks/task.html", view=view, fields=fields, errors=errors,
-                           instructions=render_instructions(view.instructions, view.data)), status
+    instructions = render_instructions(tr(view.instructions), view.data)
+    return render_template("tasks/task.html", view=view, fields=fields, errors=errors, conflict=conflict,
+                           draft_at=draft[1] if draft else None, instructions=instructions), status
 
 
 def _next_page(ready_ids: list[str]):  # noqa: ANN202
@@ -87,9 +126,10 @@ def _next_page(ready_ids: list[str]):  # noqa: ANN202
 def claim(task_id: str):  # noqa: ANN201
     try:
         instances.claim_task(get_engine(), current_user.user_id, task_id)
-        flash("Tugas diambil / Task claimed", "success")
+        flash(bi("Tugas diambil; anggota kelompok lain kini melihatnya sebagai milik Anda.",
+                 "Task claimed; the rest of the group now sees it as yours."), "success")
     except (Conflict, InvalidState) as exc:
-        flash(exc.message, "warning")
+        flash(tr(exc.message), "warning")
     return redirect(url_for("tasks.task", task_id=task_id))
 
 
@@ -98,9 +138,9 @@ def claim(task_id: str):  # noqa: ANN201
 def release(task_id: str):  # noqa: ANN201
     try:
         instances.release_task(get_engine(), current_user.user_id, task_id)
-        flash("Tugas dikembalikan ke kelompok / Task released to the group", "info")
+        flash(bi("Tugas dikembalikan ke kelompok.", "Task released to the group."), "info")
     except InvalidState as exc:
-        flash(exc.message, "warning")
+        flash(tr(exc.message), "warning")
     return redirect(url_for("tasks.inbox"))
 
 

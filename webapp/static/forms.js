@@ -1,36 +1,85 @@
-// Add, remove and renumber rows of array fields; plain buttons, so it works from the keyboard.
+// Array rows (add, remove, move up/down, renumber), file size checks and a "working…" indicator.
+// Plain buttons and native inputs, so everything works from the keyboard and without this script too.
 (function () {
+  'use strict';
   function renumber(fieldset) {
     var base = fieldset.getAttribute('data-array');
-    fieldset.querySelectorAll(':scope > .row-list > .row-item').forEach(function (row, i) {
+    var rows = fieldset.querySelectorAll(':scope > .card-body > .row-list > .row-item');
+    rows.forEach(function (row, i) {
       row.querySelectorAll('[name]').forEach(function (el) {
+        if (el.name.indexOf(base) !== 0) { return; }
         var rest = el.name.slice(base.length);
         el.name = base + rest.replace(/^\[[^\]]*\]/, '[' + i + ']');
-        el.id = 'f-' + el.name.replace(/\[/g, '-').replace(/\]/g, '');
+        if (el.type !== 'hidden') { el.id = 'f-' + el.name.replace(/\[/g, '-').replace(/\]/g, ''); }
       });
       row.querySelectorAll('label[for]').forEach(function (label) {
-        var input = label.parentElement.querySelector('[name]');
+        var input = label.parentElement.querySelector('input:not([type=hidden]), select, textarea');
         if (input) { label.htmlFor = input.id; }
       });
+      var no = row.querySelector(':scope > .row-head > .row-no');
+      if (no) { no.textContent = String(i + 1); }
     });
+    var count = fieldset.querySelector('.row-count');
+    if (count) { count.textContent = String(rows.length); }
   }
+  function rowsOf(target) { return target.closest('fieldset.rows'); }
   document.addEventListener('click', function (event) {
-    var target = event.target;
+    var target = event.target.closest('button');
+    if (!target) { return; }
+    var fieldset = rowsOf(target);
+    if (!fieldset) { return; }
+    var list = fieldset.querySelector(':scope > .card-body > .row-list');
+    var row = target.closest('.row-item');
     if (target.classList.contains('add-row')) {
-      var fieldset = target.closest('fieldset.rows');
-      var list = fieldset.querySelector(':scope > .row-list');
-      var template = fieldset.querySelector(':scope > template');
+      var template = fieldset.querySelector(':scope > .card-body > template');
       var clone = template.content.firstElementChild.cloneNode(true);
       list.appendChild(clone);
       renumber(fieldset);
-      var first = clone.querySelector('input, select, textarea');
+      var first = clone.querySelector('input:not([type=hidden]), select, textarea');
       if (first) { first.focus(); }
     } else if (target.classList.contains('remove-row')) {
-      var set = target.closest('fieldset.rows');
-      target.closest('.row-item').remove();
-      renumber(set);
-      var add = set.querySelector(':scope > .add-row');
+      row.remove();
+      renumber(fieldset);
+      var add = fieldset.querySelector('.add-row');
       if (add) { add.focus(); }
+    } else if (target.classList.contains('move-up') && row.previousElementSibling) {
+      list.insertBefore(row, row.previousElementSibling);
+      renumber(fieldset);
+      target.focus();
+    } else if (target.classList.contains('move-down') && row.nextElementSibling) {
+      list.insertBefore(row.nextElementSibling, row);
+      renumber(fieldset);
+      target.focus();
     }
   });
+  // Tell about a too-large file before the upload starts; the server checks again.
+  document.addEventListener('change', function (event) {
+    var input = event.target;
+    if (input.type !== 'file' || !input.files || !input.files[0]) { return; }
+    var max = parseInt(input.getAttribute('data-max-bytes') || '0', 10);
+    var lang = document.documentElement.lang;
+    if (max && input.files[0].size > max) {
+      input.setCustomValidity(lang === 'en' ? 'The file is too large' : 'Berkas terlalu besar');
+      input.reportValidity();
+    } else {
+      input.setCustomValidity('');
+    }
+  });
+  // Show progress while a form is being sent (uploads and PDF generation can take a moment).
+  function busy() { var el = document.getElementById('busy'); if (el) { el.hidden = false; } }
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (form.hasAttribute('data-busy')) {
+      busy();
+      form.querySelectorAll('button[type=submit]').forEach(function (b) {
+        setTimeout(function () { b.disabled = true; }, 0);  // after the click has chosen the action
+      });
+    }
+  });
+  document.addEventListener('click', function (event) {
+    if (event.target.closest('[data-busy-link]')) { busy(); }
+  });
+  // After a failed submit, put the keyboard focus on the summary of what to fix.
+  var summary = document.getElementById('form-errors');
+  if (summary) { summary.focus(); }
 })();

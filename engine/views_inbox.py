@@ -1,0 +1,118 @@
+"""The inbox as the web app shows it: the engine's inbox query plus scope, due filters, facets and what the
+user is waiting for. Reads only the task index, the instance and process-version rows (never a workflow)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import aliased
+
+from engine.assignment import actionable, is_group_task
+from engine.core import Engine
+from engine.inbox import SORTS, Page, _item
+from engine.models import ProcessVersion, TaskIndex, User
+
+SCOPES = ("all", "mine", "group")
+DUE_FILTERS = ("overdue", "week", "none")
+DUE_SOON = timedelta(days=3)
+
+
+@dataclass
+class Facets:
+    processes: list[tuple[str, str]]
+    periods: list[str]
+    mine: int
+    group: int
+    overdue: int
+
+
+@dataclass
+class WaitingOnOthers:
+    """An open task of the user's own process that someone else must do (for the empty inbox)."""
+
+    instance_id: int
+    title: str
+    lane: str | None
+    who: str
+
+
+def _group_clause() -> ColumnElement[bool]:
+    personal = TaskIndex.lane.in_(("Pegawai", "Pejabat Penilai", "Atasan Pejabat Penilai"))
+    return (TaskIndex.candidate_groups != "") | (TaskIndex.lane.is_not(None) & ~personal)
+
+
+def inbox_page(engine: Engine, user_id: int, *, scope: str = "all", process_id: str | None = None,
+               period: str | None = None, subject: str | None = None, due: str | None = None,
+               sort: str = "due", page: int = 1, per_page: int = 20) -> Page:
+    """Return one page of the user's tasks: all, only personal ones ("mine") or group tasks ("group")."""
+    per_page = max(1, min(per_page, 100))
+    page = max(1, page)
+    now = engine.now()
+    with engine.session_factory() as session:
+        where = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
+        if scope == "mine":
+            where.append(~_group_clause() | (TaskIndex.assignee_id == user_id))
+        elif scope == "group":
+            where.append(_group_clause())
+        if process_id:
+            where.append(TaskIndex.process_id == process_id)
+        if period:
+            where.append(TaskIndex.period == period)
+        if due == "overdue":
+            where.append(TaskIndex.due_at < now)
+        elif due == "week":
+            where.append(and_(TaskIndex.due_at >= now, TaskIndex.due_at < now + timedelta(days=7)))
+        elif due == "none":
+            where.append(TaskIndex.due_at.is_(None))
+        subject_user = aliased(User)
+        if subject:
+            pattern = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(subject_user.full_name.ilike(f"%{pattern}%", escape="\\"))
+        base = select(TaskIndex).outerjoin(subject_user, subject_user.id == TaskIndex.subject_id).where(*where)
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = session.scalars(base.order_by(*SORTS.get(sort, SORTS["due"]))
+                               .offset((page - 1) * per_page).limit(per_page)).all()
+        items = [_item(session, r, now) for r in rows]
+        for item in items:
+            item.due_soon = bool(item.due_at and not item.overdue and item.due_at - now < DUE_SOON)
+        return Page(items, page, per_page, total)
+
+
+def facets(engine: Engine, user_id: int) -> Facets:
+    """Return the filter choices and the counts shown on the inbox tabs."""
+    now = engine.now()
+    with engine.session_factory() as session:
+        mine_q = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
+        pids = list(session.scalars(select(TaskIndex.process_id).where(*mine_q).group_by(TaskIndex.process_id)))
+        names = {}
+        for pid in pids:
+            names[pid] = session.scalar(select(ProcessVersion.name).where(ProcessVersion.process_id == pid)
+                                        .order_by(ProcessVersion.version.desc()).limit(1)) or pid
+        periods = sorted({p for p in session.scalars(select(TaskIndex.period).where(*mine_q)
+                                                     .group_by(TaskIndex.period)) if p}, reverse=True)
+        group = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q, _group_clause())) or 0
+        total = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q)) or 0
+        overdue = session.scalar(select(func.count()).select_from(TaskIndex).where(
+            *mine_q, TaskIndex.due_at < now)) or 0
+        return Facets(sorted(names.items(), key=lambda kv: kv[1]), periods, total - group, group, overdue)
+
+
+def waiting_on_others(engine: Engine, user_id: int, limit: int = 5) -> list[WaitingOnOthers]:
+    """Return open tasks of the user's own processes that wait for someone else (their superior, HR…)."""
+    from engine.views_skp import _lane_holder
+
+    with engine.session_factory() as session:
+        rows = session.scalars(select(TaskIndex).where(
+            TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None), ~actionable(session, user_id))
+            .order_by(TaskIndex.ready_at.desc()).limit(limit)).all()
+        out = []
+        for r in rows:
+            assignee = session.get(User, r.assignee_id) if r.assignee_id else None
+            out.append(WaitingOnOthers(r.instance_id, r.title, r.lane,
+                                       assignee.full_name if assignee else _lane_holder(session, r.lane, user_id)))
+        return out
+
+
+__all__ = ["inbox_page", "facets", "waiting_on_others", "is_group_task", "SCOPES", "DUE_FILTERS"]

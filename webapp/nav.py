@@ -1,0 +1,47 @@
+"""What the navigation bar needs on every page: task count, "Tim saya", notifications, administration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from engine import inbox as inbox_service
+from engine.views_skp import is_assessor
+from webapp.extensions import get_engine
+
+
+def _unread() -> int | None:
+    """Unread notifications, or None while the notifications service does not exist yet."""
+    try:
+        from engine.notifications import unread_count  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        return int(unread_count(get_engine(), current_user.user_id))
+    except Exception:  # a failing bell must not take every page down with it
+        current_app.logger.exception("notifications: unread_count failed")
+        return None
+
+
+def _admin_url() -> str | None:
+    account = current_user.account
+    if "admin" not in current_app.blueprints or not (account.is_admin or account.in_group("Pemilik Proses")):
+        return None
+    try:
+        return url_for("admin.index")
+    except BuildError:
+        return None
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def navigation() -> dict[str, Any]:
+        if not current_user.is_authenticated:
+            return {}
+        engine = get_engine()
+        return {"task_count": inbox_service.count(engine, current_user.user_id),
+                "nav_is_assessor": is_assessor(engine, current_user.user_id),
+                "nav_notifications": _unread(), "nav_admin_url": _admin_url()}
