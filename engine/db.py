@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,6 +21,14 @@ NAMING = {
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+class PreSerialized(str):
+    """JSON text that is already serialized; stored as is instead of being encoded a second time."""
+
+
+def _json_serializer(value: Any) -> str:
+    return value if isinstance(value, PreSerialized) else json.dumps(value)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -53,7 +62,7 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Create a SQLAlchemy engine; SQLite gets WAL and a busy timeout so web and worker can share it."""
-    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "json_serializer": _json_serializer}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:

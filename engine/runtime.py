@@ -106,7 +106,7 @@ class Runtime:
         ``completed`` is (task id, user id) of the task the user just completed; other open tasks that are no
         longer ready were cancelled by the process (a boundary event, a terminating end).
         """
-        instance.state = self.serializer.dump(workflow)
+        instance.state = self.serializer.dump_text(workflow)
         instance.updated_at = now
         ready = ready_user_tasks(workflow)
         if workflow.is_completed():

@@ -13,6 +13,8 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.db import PreSerialized
+
 # The spec a restore should attach to; a context variable keeps concurrent threads apart.
 _restore_specs: ContextVar[tuple[Any, dict[str, Any]]] = ContextVar("_restore_specs")
 
@@ -64,12 +66,17 @@ class StateSerializer:
         """Return the workflow's state as plain JSON data (strings, numbers, lists, dicts)."""
         return json.loads(self._serializer.serialize_json(workflow))
 
+    def dump_text(self, workflow: BpmnWorkflow) -> PreSerialized:
+        """Return the state as JSON text that the database layer stores without encoding it again."""
+        return PreSerialized(self._serializer.serialize_json(workflow))
+
     def load(self, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
              script_engine: Any) -> BpmnWorkflow:
         """Rebuild a workflow from ``dump`` output onto the (cached) spec it was created from."""
         token = _restore_specs.set((spec, subprocess_specs))
         try:
-            dct = json.loads(json.dumps(state)) if not isinstance(state, dict) else _deep_copy(state)
+            # A state saved earlier in this transaction is still the JSON text; from the database, a dict.
+            dct = json.loads(state) if isinstance(state, str) else _deep_copy(state)
             self._serializer.migrate(dct)
             _parents_first(dct)
             for sub in (dct.get("subprocesses") or {}).values():
