@@ -6,11 +6,12 @@ from typing import Any
 
 import markdown as md
 import nh3
-from jinja2 import TemplateError
+from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-_ENV = SandboxedEnvironment(autoescape=True)
+# Unknown or unsafe names render as nothing, so one typo does not hide the whole instruction.
+_ENV = SandboxedEnvironment(autoescape=True, undefined=ChainableUndefined)
 
 
 def render_instructions(source: str, data: dict[str, Any]) -> Markup:

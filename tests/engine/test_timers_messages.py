@@ -203,3 +203,33 @@ def test_two_worker_processes_fire_each_timer_exactly_once(db_url: str, eng: Eng
             AuditEvent.kind == "timer.fired").group_by(AuditEvent.instance_id)).all())
     assert counts == {i: 1 for i in ids}
     assert all(instance(eng, i).status == "completed" for i in ids)
+
+
+def test_date_timer_and_cycle_timer(eng: Engine, clock: FixedClock, org: dict[str, int]) -> None:
+    """An intermediate timer on a fixed date with an offset, and a repeating non-interrupting reminder."""
+    p = Process("p_dates", "Dates", lanes=["Pegawai"])
+    p.start("s", lane="Pegawai", col=0)
+    p.catch("tanggal", "Sampai 10 Januari", lane="Pegawai", col=1,
+            timer=("timeDate", '"2024-01-10T08:00:00+07:00"'))
+    p.user("isi", "Isi", lane="Pegawai", col=2)
+    p.boundary("ulang", "Pengingat harian", "isi", timer=("timeCycle", '"R2/P1D"'), interrupting=False)
+    p.script("catat", "Catat", "pengingat = 1", lane="Pegawai", col=3)
+    p.end("e1", lane="Pegawai", col=4)
+    p.end("e2", lane="Pegawai", col=3.5)
+    p.chain("s", "tanggal", "isi", "e2")
+    p.chain("ulang", "catat", "e1")
+    deploy(eng, {"dates.bpmn": document(p).encode()}, None)
+    started = instances.start_instance(eng, "p_dates", org["admin"], org["budi"], "2024")
+    assert started.status == "waiting"
+    assert instance(eng, started.id).next_timer_at.isoformat() == "2024-01-10T01:00:00+00:00"
+    clock.set(instance(eng, started.id).next_timer_at)
+    clock.advance(seconds=1)
+    assert fire_due_timers(eng) == 1
+    assert instance(eng, started.id).status == "running"
+    reminders = 0
+    for _ in range(4):
+        clock.advance(days=1, seconds=1)
+        reminders += fire_due_timers(eng)
+    assert reminders == 2  # R2: two repetitions, then the cycle ends
+    assert instance(eng, started.id).next_timer_at is None
+    assert inbox.inbox(eng, org["budi"]).total == 1

@@ -1,0 +1,60 @@
+"""A model that loops forever is stopped, its instance errored, and the server keeps answering."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine import instances
+from engine.core import Engine
+from engine.deployments import deploy
+from engine.models import Instance
+from engine.sandbox import SandboxLimits
+from tests.engine.helpers import one_script_process
+from webapp import create_app
+
+from .conftest import Auth
+
+
+@pytest.fixture
+def looping_app(db_url: str, clock, org: dict[str, int], tmp_path) -> Flask:  # noqa: ANN001
+    # A short CPU limit keeps the test fast; the default is 2 s.
+    eng = Engine(db_url, clock=clock, limits=SandboxLimits(cpu_seconds=0.3))
+    deploy(eng, {"loop.bpmn": one_script_process("n = 0\nwhile True:\n    n = n + 1")}, None)
+    return create_app({"TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(tmp_path / "i"),
+                       "DATABASE_URL": db_url}, engine=eng)
+
+
+def test_infinite_loop_errors_the_instance_and_the_server_still_answers(looping_app: Flask,
+                                                                        org: dict[str, int]) -> None:
+    eng: Engine = looping_app.extensions["smk_engine"]
+    client: FlaskClient = looping_app.test_client()
+    started = instances.start_instance(eng, "p_script", org["admin"], org["budi"], "2024")
+    Auth(client).login("budi")
+    page = client.get(f"/tasks/{started.ready_task_ids[0]}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(f"/tasks/{started.ready_task_ids[0]}", data={"csrf_token": token},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert "Proses berhenti karena galat" in response.get_data(as_text=True)
+    with eng.session_factory() as s:
+        inst = s.get(Instance, started.id)
+    assert inst.status == "error" and inst.error_task == "Run script"
+    assert "time" in inst.error_message.lower() or "cpu" in inst.error_message.lower()
+    assert client.get("/health").status_code == 200
+    assert client.get("/").status_code == 200
+    # Other instances keep running.
+    other = instances.start_instance(eng, "p_script", org["admin"], org["siti"], "2024")
+    assert other.status == "running"
+
+
+def test_instructions_are_rendered_in_a_jinja_sandbox_and_sanitised() -> None:
+    from webapp.markdown import render_instructions
+
+    html = str(render_instructions("Halo **{{ nama }}** {{ ''.__class__.__mro__ }}<script>alert(1)</script>",
+                                   {"nama": "<b>Budi</b>"}))
+    assert "<strong>&lt;b&gt;Budi&lt;/b&gt;</strong>" in html
+    assert "<script>" not in html and "object" not in html
