@@ -23,6 +23,19 @@ def default_functions() -> dict[str, Callable[..., Any]]:
     return dict(SCRIPT_FUNCTIONS)
 
 
+def sandbox_limits_from_env(environ: Mapping[str, str] | None = None) -> SandboxLimits:
+    """Read the script limits from SMK_SCRIPT_CPU_SECONDS and SMK_SCRIPT_MEMORY_MB (defaults: 2 s, 64 MiB)."""
+    import os
+
+    env = os.environ if environ is None else environ
+    try:
+        cpu = float(env.get("SMK_SCRIPT_CPU_SECONDS", "2"))
+        memory = int(float(env.get("SMK_SCRIPT_MEMORY_MB", "64")) * 2**20)
+        return SandboxLimits(cpu_seconds=cpu, max_memory_bytes=memory)
+    except ValueError as exc:
+        raise ValueError(f"invalid sandbox limit in the environment: {exc}") from exc
+
+
 class Engine:
     """Holds what every service needs; create one per process (web app, worker, CLI, test)."""
 

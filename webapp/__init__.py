@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from engine.core import Engine
+from engine.core import Engine, sandbox_limits_from_env
 from webapp.config import load_config
 
 
@@ -15,10 +15,12 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     settings = load_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
-    app.extensions["smk_engine"] = engine or Engine(app.config["DATABASE_URL"])
+    app.extensions["smk_engine"] = engine or Engine(app.config["DATABASE_URL"], limits=sandbox_limits_from_env())
 
     from webapp import auth, errors, filters, health, i18n, instances, nav, skp, tasks, team
+    from webapp.admin import bp as admin_bp
     from webapp.extensions import csrf, login_manager
+    from webapp.notifications import bp as notifications_bp
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -32,4 +34,6 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.register_blueprint(team.bp)
     app.register_blueprint(instances.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
     return app

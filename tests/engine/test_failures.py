@@ -128,3 +128,15 @@ def test_audit_trail_is_append_only_in_the_database(demo_deployed: Engine) -> No
         with pytest.raises(DBAPIError, match="append-only"):
             conn.execute(text("DELETE FROM audit_event"))
         conn.rollback()
+
+
+def test_sandbox_limits_come_from_the_environment() -> None:
+    from engine.core import sandbox_limits_from_env
+
+    limits = sandbox_limits_from_env({"SMK_SCRIPT_CPU_SECONDS": "0.5", "SMK_SCRIPT_MEMORY_MB": "16"})
+    assert limits.cpu_seconds == 0.5 and limits.max_memory_bytes == 16 * 2**20
+    assert sandbox_limits_from_env({}).cpu_seconds == 2.0
+    with pytest.raises(ValueError, match="invalid sandbox limit"):
+        sandbox_limits_from_env({"SMK_SCRIPT_CPU_SECONDS": "lots"})
+    with pytest.raises(ValueError, match="invalid sandbox limit"):
+        sandbox_limits_from_env({"SMK_SCRIPT_CPU_SECONDS": "0"})
