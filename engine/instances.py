@@ -58,8 +58,10 @@ class TaskView:
 
 
 def _summary(instance: Instance, session: Session) -> InstanceSummary:
-    ready = list(session.scalars(select(TaskIndex.id).where(TaskIndex.instance_id == instance.id,
-                                                            TaskIndex.closed_at.is_(None))))
+    ready = instance.ready_task_ids
+    if ready is None:
+        ready = list(session.scalars(select(TaskIndex.id).where(TaskIndex.instance_id == instance.id,
+                                                                TaskIndex.closed_at.is_(None))))
     return InstanceSummary(instance.id, instance.process_id, instance.status, instance.version,
                            instance.subject_id, instance.period, ready)
 

@@ -173,6 +173,11 @@ class Instance(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    # Not a column (hence __allow_unmapped__): the open user-task ids as of the last save in this
+    # transaction, so a service can answer without querying the task index again.
+    __allow_unmapped__ = True
+    ready_task_ids: list[str] | None = None
+
 
 class PendingMessage(Base):
     """A message thrown when no instance of its business key waited for it; delivered when one does."""

@@ -117,6 +117,7 @@ class Runtime:
         instance.next_timer_at = next_timer(workflow)
         names = sorted({e.name for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"})
         instance.waiting_messages = "," + ",".join(names) + "," if names else ""
+        instance.ready_task_ids = [str(t.id) for t in ready]
         return self._index(session, instance, ready, now, completed)
 
     def _index(self, session: Session, instance: Instance, ready: list[Any], now: datetime,
