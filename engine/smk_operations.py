@@ -1,0 +1,205 @@
+"""Service-task operations the SMK models need beyond the engine's generic ones.
+
+Each operation has the engine's signature ``(ctx, params, task_data) -> JSON-able``. Spiff hands parameters over
+as ``{name: {"value": evaluated, "type": ...}}``; ``_param`` unwraps that (and accepts plain values too).
+
+The distribution-curve check reads across instances of *different* employees (a unit's staff), which messages
+keyed by subject and period cannot express; proposals and unit ratings are therefore recorded as audit events in
+the same transaction as the step that makes them, and the check reads the latest event per employee.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.assignment import assessed_by, pejabat_penilai
+from engine.models import AuditEvent, Instance, Position, Unit, User
+from engine.runtime import StepContext
+
+PROPOSAL = "smk.predikat_usulan"
+UNIT_RATING = "smk.predikat_unit"
+REMINDER = "smk.pengingat"
+PLANNING = "smk_perencanaan"
+
+
+def _param(params: dict[str, Any], name: str, default: Any = None) -> Any:
+    value = params.get(name, default)
+    if isinstance(value, dict) and "value" in value and "type" in value:
+        return value["value"]
+    return value
+
+
+def _unit_chain(session: Session, unit: Unit | None) -> list[Unit]:
+    """Return the unit and its ancestors, nearest first."""
+    chain = []
+    while unit is not None and len(chain) < 50:
+        chain.append(unit)
+        unit = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    return chain
+
+
+def curve_unit(session: Session, user: User) -> tuple[Unit | None, bool]:
+    """Return the unit whose distribution curve covers the employee, and whether they head it.
+
+    A curve unit is a unit directly under the organisation's root unit (a Biro in the demo); its head is the
+    holder of a position in it whose superior position lies outside it. The root's own staff are in no curve.
+    """
+    position = user.position
+    if position is None:
+        return None, False
+    chain = _unit_chain(session, session.get(Unit, position.unit_id))
+    if len(chain) < 2:
+        return None, False
+    unit = chain[-2]
+    parent = session.get(Position, position.parent_id) if position.parent_id else None
+    inside = {u.id for u in _subtree(session, unit)}
+    return unit, parent is None or parent.unit_id not in inside
+
+
+def _subtree(session: Session, unit: Unit) -> list[Unit]:
+    found, todo = [], [unit]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(session.scalars(select(Unit).where(Unit.parent_id == current.id)))
+    return found
+
+
+def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Return what the SMK forms and gateways need about the subject: position, assessors, team, curve unit."""
+    session = ctx.session
+    subject_id = _param(params, "employee_id") or ctx.instance.subject_id
+    user = session.get(User, subject_id) if subject_id else None
+    if user is None:
+        raise ValueError(f"employee {subject_id!r} does not exist")
+    position = user.position
+    unit = session.get(Unit, position.unit_id) if position else None
+    assessor = pejabat_penilai(session, user.id)
+    second = pejabat_penilai(session, assessor.id) if assessor else None
+    team = [session.get(User, i) for i in assessed_by(session, user.id)]
+    kurva, kepala = curve_unit(session, user)
+    return {
+        "id": user.id, "nama": user.full_name, "nip": user.nip or "",
+        "jabatan": position.title if position else "", "jenis_jabatan": position.jenis if position else "",
+        "jenjang": position.jenjang if position else "",
+        "unit_code": unit.code if unit else "", "unit": unit.name if unit else "",
+        "unit_codes": [u.code for u in _unit_chain(session, unit)],
+        "struktural": bool(team) and (position is not None and position.jenis in ("JPT", "JA")),
+        "pejabat_penilai_id": assessor.id if assessor else None,
+        "pejabat_penilai": assessor.full_name if assessor else "",
+        "atasan_pejabat_penilai_id": second.id if second else None,
+        "atasan_pejabat_penilai": second.full_name if second else "",
+        "bawahan": [{"id": t.id, "nama": t.full_name, "jabatan": t.position.title if t.position else ""}
+                    for t in team if t is not None],
+        "unit_kurva": kurva.code if kurva is not None and not kepala else None,
+        "kepala_unit_kurva": kurva.code if kurva is not None and kepala else None,
+    }
+
+
+def _kepala_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> list[int]:
+    """Return, among the given employees, the heads of curve units (they set the unit's predikat)."""
+    ids = _param(params, "subject_ids") or []
+    heads = []
+    for user_id in ids:
+        user = ctx.session.get(User, user_id)
+        if user is None:
+            continue
+        unit, kepala = curve_unit(ctx.session, user)
+        if unit is not None and kepala:
+            heads.append(user.id)
+    return heads
+
+
+def _catat_pengingat(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Record a deadline reminder for the subject (the notification layer reads these events)."""
+    audit.record(ctx.session, REMINDER, ctx.now, None, instance_id=ctx.instance.id,
+                 subject_id=ctx.instance.subject_id, periode=ctx.instance.period,
+                 jenis=_param(params, "jenis"), batas=_param(params, "batas"))
+    return {"dikirim": True, "pada": ctx.now.isoformat()}
+
+
+def _catat_predikat_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Record the unit head's rating of the unit for this period."""
+    head = ctx.session.get(User, ctx.instance.subject_id)
+    unit, kepala = curve_unit(ctx.session, head) if head else (None, False)
+    if unit is None or not kepala:
+        raise ValueError("only the head of a unit sets the unit's predikat")
+    predikat = _param(params, "predikat_unit")
+    audit.record(ctx.session, UNIT_RATING, ctx.now, head, instance_id=ctx.instance.id,
+                 subject_id=head.id, periode=ctx.instance.period, unit_code=unit.code, predikat_unit=predikat)
+    return {"unit_code": unit.code, "unit": unit.name, "predikat_unit": predikat}
+
+
+def _latest_events(session: Session, kind: str, period: str, unit_code: str) -> dict[int, dict[str, Any]]:
+    """Return the latest event data of a kind per subject for one unit and period."""
+    session.flush()
+    latest: dict[int, dict[str, Any]] = {}
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)):
+        d = event.data or {}
+        if d.get("periode") == period and d.get("unit_code") == unit_code:
+            latest[d.get("subject_id")] = d
+    return latest
+
+
+def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Record this employee's proposed predikat and check the unit's distribution curve.
+
+    Returns ``status``: ``sesuai`` (go on), ``menunggu`` (unit rating or colleagues' ratings missing) or
+    ``melanggar`` (a constraint is broken and this employee's predikat is one that must change), with
+    ``pesan`` (what is wrong) and ``saran`` (what would fix it).
+    """
+    from processes.script_api import SCRIPT_FUNCTIONS
+
+    session, period = ctx.session, ctx.instance.period
+    user = session.get(User, ctx.instance.subject_id)
+    unit, kepala = curve_unit(session, user) if user else (None, False)
+    predikat = _param(params, "predikat")
+    if unit is None or kepala:
+        return {"status": "sesuai", "pesan": "Tidak termasuk kurva unit / Not in a unit curve", "saran": []}
+    audit.record(session, PROPOSAL, ctx.now, None, instance_id=ctx.instance.id, subject_id=user.id,
+                 periode=period, unit_code=unit.code, predikat=predikat)
+    ratings = _latest_events(session, UNIT_RATING, period, unit.code)
+    if not ratings:
+        return {"status": "menunggu", "saran": [],
+                "pesan": f"Kepala {unit.name} belum menetapkan predikat unit / The unit head has not yet rated "
+                         "the unit"}
+    predikat_unit = list(ratings.values())[-1]["predikat_unit"]
+    inside = {u.id for u in _subtree(session, unit)}
+    staff = []
+    for subject_id in sorted(set(session.scalars(select(Instance.subject_id).where(
+            Instance.process_id == PLANNING, Instance.period == period)))):
+        member = session.get(User, subject_id) if subject_id else None
+        if member is None or member.position is None or member.position.unit_id not in inside:
+            continue
+        if curve_unit(session, member)[1]:
+            continue  # the head's own rating follows the unit's rating
+        staff.append(member)
+    proposals = _latest_events(session, PROPOSAL, period, unit.code)
+    missing = [m.full_name for m in staff if m.id not in proposals]
+    if missing:
+        return {"status": "menunggu", "saran": [], "predikat_unit": predikat_unit,
+                "pesan": "Menunggu penilaian / Waiting for the ratings of: " + ", ".join(missing)}
+    result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"](predikat_unit, [proposals[m.id]["predikat"] for m in staff])
+    involved = [v for v in result["violations"]
+                if (v["jenis"] == "paling_banyak") == (predikat in v["predikat"])]
+    if result["ok"] or not involved or not result["dapat_dipenuhi"]:
+        note = "" if result["ok"] or result["dapat_dipenuhi"] else \
+            " Kurva tidak dapat dipenuhi unit ini; Biro SDM memutuskan. / The curve cannot be met; HR decides."
+        return {"status": "sesuai", "saran": [], "predikat_unit": predikat_unit,
+                "distribusi": result["distribusi"], "pesan": "Sesuai kurva distribusi / Fits the curve" + note}
+    return {"status": "melanggar", "predikat_unit": predikat_unit, "distribusi": result["distribusi"],
+            "pesan": " ".join(v["message"] for v in involved), "saran": [v["saran"] for v in involved],
+            "versi_tabel": result["versi_tabel"]}
+
+
+SMK_OPERATIONS = {
+    "smk_profil_pegawai": _profil_pegawai,
+    "smk_kepala_unit": _kepala_unit,
+    "smk_catat_pengingat": _catat_pengingat,
+    "smk_catat_predikat_unit": _catat_predikat_unit,
+    "smk_cek_kurva": _cek_kurva,
+}

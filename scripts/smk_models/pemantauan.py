@@ -1,0 +1,244 @@
+"""Pemantauan dan pembinaan: one instance per employee per slice (month or quarter). The employee records
+realisation with bukti dukung, the assessor gives feedback; off track → a coaching plan agreed with the employee
+and followed up in the next slice; above expectations → appreciation. The slice then starts the next slice, or
+the assessment after the last one — never a loop inside one instance."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from engine.bpmn_builder import Process
+
+from .common import PEGAWAI, PP, RATING_NAMES, RATINGS, area, boolean, bpmn, choice, form, number, rows, \
+    shown, text
+
+PROCESS_ID = "smk_pemantauan"
+DECISION_ID = "status_pemantauan"
+
+SIAPKAN = """\
+NAMA_BULAN = ['Januari', 'Februari', 'Maret', 'April', 'Mei', 'Juni', 'Juli', 'Agustus', 'September', 'Oktober',
+              'November', 'Desember']
+mulai = date.fromisoformat(tanggal_mulai)
+bulan_per_slice = 1 if frekuensi == 'bulanan' else 3
+m = mulai.month - 1 + ke * bulan_per_slice
+akhir = date(mulai.year + m // 12, m % 12 + 1, 1) - timedelta(days=1)
+akhir_slice = akhir.isoformat()
+akhir_slice_ts = akhir_slice + 'T16:00:00+07:00'
+if frekuensi == 'bulanan':
+    label_slice = f"{NAMA_BULAN[akhir.month - 1]} {akhir.year}"
+else:
+    label_slice = f"Triwulan {ke} ({periode})"
+realisasi = [{'id': i['id'], 'indikator': i['indikator'], 'target': i['target'],
+              'target_kumulatif': round(i['target'] * ke / jumlah_slice, 2), 'satuan': i.get('satuan', ''),
+              'arah': i.get('arah', 'lebih_tinggi')}
+             for i in skp['indikator']]
+ada_pembinaan_sebelumnya = bool(rencana_pembinaan_sebelumnya)
+apresiasi = None
+rencana_pembinaan = None
+del mulai, akhir, m, NAMA_BULAN
+"""
+
+HITUNG = """\
+sasaran = {i['id']: i for i in skp['indikator']}
+realisasi = [r for r in realisasi if r.get('id') in sasaran]
+capaian = []
+for r in realisasi:
+    i = sasaran[r['id']]
+    t = round(i['target'] * ke / jumlah_slice, 2)
+    r['target_kumulatif'] = t
+    r['indikator'] = i['indikator']
+    r['arah'] = i.get('arah') or 'lebih_tinggi'
+    if r.get('arah') == 'lebih_rendah':
+        c = (2 - r['realisasi'] / t) * 100 if t else 0
+    else:
+        c = r['realisasi'] / t * 100 if t else 0
+    r['capaian'] = round(max(0, min(c, 200)), 2)
+    capaian.append(r['capaian'])
+rata_capaian = round(sum(capaian) / len(capaian), 2) if capaian else 0
+ringkasan_realisasi = '\\n'.join(f"- {r['indikator']}: {r['realisasi']} dari {r['target_kumulatif']} "
+                                 f"{r.get('satuan', '')} ({r['capaian']}%)" + (' [bukti]' if r.get('bukti_dukung') else '')
+                                 for r in realisasi)
+"""
+
+CATAT_PEMBINAAN = """\
+rencana_pembinaan = {'ke': ke, 'label': label_slice, 'masalah': masalah, 'jenis': jenis_pembinaan,
+                     'langkah': langkah_pembinaan, 'disetujui_pegawai': True}
+"""
+
+CATAT_APRESIASI = """\
+apresiasi = {'ke': ke, 'label': label_slice, 'bentuk': bentuk_apresiasi, 'catatan': catatan_apresiasi}
+"""
+
+LANJUT = """\
+riwayat_pemantauan = (riwayat_pemantauan or []) + [{
+    'ke': ke, 'label': label_slice, 'rata_capaian': rata_capaian, 'status': status_capaian,
+    'pembinaan': rencana_pembinaan is not None, 'apresiasi': apresiasi is not None,
+    'hasil_pembinaan_sebelumnya': hasil_pembinaan if ada_pembinaan_sebelumnya else None}]
+terakhir = ke >= jumlah_slice
+data_lanjut = {
+    'regime': regime, 'frekuensi': frekuensi, 'tanggal_mulai': tanggal_mulai, 'tanggal_akhir': tanggal_akhir,
+    'jumlah_slice': jumlah_slice, 'batas_penilaian': batas_penilaian, 'ke': ke + 1, 'skp': skp,
+    'skp_pemilik': skp_pemilik, 'riwayat_pemantauan': riwayat_pemantauan, 'rencana_pembinaan_sebelumnya': rencana_pembinaan,
+}
+"""
+
+
+def process() -> Process:
+    p = Process(PROCESS_ID, "Pemantauan dan pembinaan kinerja", lanes=[PEGAWAI, PP])
+    p.documentation = ("Satu instance per pegawai per bulan/triwulan. / One instance per employee per month or "
+                       "quarter; the last one starts the assessment.")
+    p.start("mulai", "Mulai", lane=PEGAWAI, col=0)
+    p.script("siapkan", "Siapkan periode pemantauan", SIAPKAN, lane=PEGAWAI, col=1)
+    p.catch("akhir_slice", "Akhir bulan/triwulan", lane=PEGAWAI, col=2, timer=("timeDate", "akhir_slice_ts"))
+    p.user("isi_realisasi", "Isi realisasi dan bukti dukung", lane=PEGAWAI, col=3, form="smk_realisasi",
+           properties={"dueInDays": "7"},
+           instructions="Isi realisasi kumulatif setiap indikator dan lampirkan bukti dukung. / Enter the "
+                        "cumulative realisation of each indicator and attach evidence.")
+    p.script("hitung_capaian", "Hitung capaian", HITUNG, lane=PEGAWAI, col=4)
+    p.rule("tentukan_status", "Tentukan status capaian", DECISION_ID, lane=PP, col=5)
+    p.gateway("cek_pembinaan_lalu", "Ada rencana pembinaan sebelumnya?", lane=PP, col=6, default="f_tanpa_lalu")
+    p.user("tindak_lanjut_pembinaan", "Tindak lanjuti rencana pembinaan", lane=PP, col=7,
+           form="smk_tindak_lanjut_pembinaan", properties={"dueInDays": "7"})
+    p.gateway("gabung_lalu", "", lane=PP, col=8)
+    p.user("umpan_balik", "Beri umpan balik", lane=PP, col=9, form="smk_umpan_balik", properties={"dueInDays": "7"})
+    p.gateway("cek_status", "Status capaian", lane=PP, col=10, default="f_sesuai")
+    p.user("susun_pembinaan", "Susun rencana pembinaan", lane=PP, col=11, form="smk_rencana_pembinaan",
+           properties={"dueInDays": "7"})
+    p.user("setujui_pembinaan", "Sepakati rencana pembinaan", lane=PEGAWAI, col=12, form="smk_setujui_pembinaan",
+           properties={"dueInDays": "5"})
+    p.gateway("cek_sepakat", "Disepakati?", lane=PEGAWAI, col=13, default="f_sepakat")
+    p.script("catat_pembinaan", "Catat rencana pembinaan", CATAT_PEMBINAAN, lane=PEGAWAI, col=14)
+    p.user("beri_apresiasi", "Catat apresiasi", lane=PP, col=12, form="smk_apresiasi", properties={"dueInDays": "7"})
+    p.script("catat_apresiasi", "Simpan apresiasi", CATAT_APRESIASI, lane=PP, col=13)
+    p.gateway("gabung_status", "", lane=PP, col=15)
+    p.script("siapkan_lanjut", "Siapkan langkah berikut", LANJUT, lane=PP, col=16)
+    p.gateway("cek_terakhir", "Periode terakhir?", lane=PP, col=17, default="f_slice_berikut")
+    p.service("mulai_slice_berikut", "Mulai pemantauan berikutnya", "start_process",
+              params={"process_id": "'smk_pemantauan'", "subject_ids": "[skp_pemilik]", "period": "periode",
+                      "data": "data_lanjut"}, result="jumlah_mulai", lane=PP, col=18)
+    p.service("mulai_penilaian", "Mulai penilaian akhir", "start_process",
+              params={"process_id": "'smk_penilaian'", "subject_ids": "[skp_pemilik]", "period": "periode",
+                      "data": "data_lanjut"}, result="jumlah_mulai", lane=PEGAWAI, col=18)
+    p.gateway("gabung_akhir", "", lane=PP, col=19)
+    p.end("selesai", "Selesai", lane=PP, col=20)
+
+    p.chain("mulai", "siapkan", "akhir_slice", "isi_realisasi", "hitung_capaian", "tentukan_status",
+            "cek_pembinaan_lalu")
+    p.flow("cek_pembinaan_lalu", "tindak_lanjut_pembinaan", name="Ya / Yes", condition="ada_pembinaan_sebelumnya",
+           id="f_ada_lalu")
+    p.flow("cek_pembinaan_lalu", "gabung_lalu", name="Tidak / No", id="f_tanpa_lalu")
+    p.chain("tindak_lanjut_pembinaan", "gabung_lalu", "umpan_balik", "cek_status")
+    p.flow("cek_status", "susun_pembinaan", name="Di bawah ekspektasi / Off track",
+           condition="status_capaian == 'Di Bawah Ekspektasi'", id="f_di_bawah")
+    p.flow("cek_status", "beri_apresiasi", name="Di atas ekspektasi / Above",
+           condition="status_capaian == 'Di Atas Ekspektasi'", id="f_di_atas")
+    p.flow("cek_status", "gabung_status", name="Sesuai / On track", id="f_sesuai")
+    p.chain("susun_pembinaan", "setujui_pembinaan", "cek_sepakat")
+    p.flow("cek_sepakat", "susun_pembinaan", name="Belum sepakat / Not agreed", condition="not sepakat",
+           id="f_tidak_sepakat")
+    p.flow("cek_sepakat", "catat_pembinaan", name="Sepakat / Agreed", id="f_sepakat")
+    p.chain("catat_pembinaan", "gabung_status")
+    p.chain("beri_apresiasi", "catat_apresiasi", "gabung_status")
+    p.chain("gabung_status", "siapkan_lanjut", "cek_terakhir")
+    p.flow("cek_terakhir", "mulai_penilaian", name="Terakhir / Last", condition="terakhir", id="f_slice_terakhir")
+    p.flow("cek_terakhir", "mulai_slice_berikut", name="Berikutnya / Next", id="f_slice_berikut")
+    p.chain("mulai_slice_berikut", "gabung_akhir", "selesai")
+    p.chain("mulai_penilaian", "gabung_akhir")
+    return p
+
+
+def dmn() -> str:
+    """Return the table that says whether a slice is off track; process owners tune the thresholds here."""
+    rules = [("< 80", "Di Bawah Ekspektasi"), ("80 <= ? <= 110", "Sesuai Ekspektasi"), ("> 110", "Di Atas Ekspektasi")]
+    body = "\n".join(
+        f'      <rule id="r{i}"><description>capaian {escape(cell)}</description>'
+        f'<inputEntry id="r{i}_in"><text>{escape(cell)}</text></inputEntry>'
+        f'<outputEntry id="r{i}_out"><text>"{label}"</text></outputEntry></rule>'
+        for i, (cell, label) in enumerate(rules))
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="{DECISION_ID}_definitions"
+    name="Status capaian pemantauan" namespace="http://smk-workflow/smk">
+  <decision id="{DECISION_ID}" name="Status capaian pemantauan / Monitoring status">
+    <decisionTable id="{DECISION_ID}_table" hitPolicy="UNIQUE">
+      <input id="in_capaian" label="Rata-rata capaian kumulatif (%)">
+        <inputExpression id="in_capaian_expr" typeRef="number"><text>rata_capaian</text></inputExpression>
+      </input>
+      <output id="out_status" label="Status capaian" name="status_capaian" typeRef="string" />
+{body}
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def forms() -> dict[str, str]:
+    files: dict[str, str] = {}
+    files.update(form("smk_realisasi", "Realisasi kinerja / Performance realisation", {
+        "label_slice": shown(text("Periode pemantauan / Monitoring period")),
+        "rencana_pembinaan_sebelumnya": shown({"type": ["object", "null"],
+                                               "title": "Rencana pembinaan sebelumnya / Previous coaching plan"}),
+        "realisasi": rows("Realisasi per indikator / Realisation per indicator", {
+            "id": shown(text("Kode / Code")),
+            "indikator": shown(text("Indikator / Indicator")),
+            "target_kumulatif": shown(number("Target s.d. periode ini / Target to date")),
+            "satuan": shown(text("Satuan / Unit")),
+            "realisasi": number("Realisasi kumulatif / Cumulative realisation", minimum=0),
+            "bukti_dukung": text("Bukti dukung / Evidence", maxLength=2000, **{"x-file": True}),
+            "catatan": text("Catatan / Notes", maxLength=1000),
+        }, ["id", "realisasi"], minItems=1, maxItems=100),
+        "kendala": area("Kendala / Obstacles"),
+    }, ["realisasi"], ui={"realisasi": {"items": {"bukti_dukung": {"ui:widget": "file", "x-widget": "file"},
+                                                  "catatan": {"ui:widget": "textarea"}}}}))
+    files.update(form("smk_tindak_lanjut_pembinaan", "Tindak lanjut pembinaan / Coaching follow-up", {
+        "rencana_pembinaan_sebelumnya": shown({"type": ["object", "null"],
+                                               "title": "Rencana pembinaan sebelumnya / Previous coaching plan"}),
+        "ringkasan_realisasi": shown(area("Realisasi periode ini / This period's realisation")),
+        "hasil_pembinaan": choice("Hasil pembinaan / Coaching outcome", ["berhasil", "sebagian", "belum"],
+                                  ["Berhasil / Achieved", "Sebagian / Partly", "Belum berhasil / Not yet"]),
+        "catatan_hasil_pembinaan": area("Catatan / Notes"),
+    }, ["hasil_pembinaan"]))
+    files.update(form("smk_umpan_balik", "Umpan balik berkelanjutan / Continuous feedback", {
+        "label_slice": shown(text("Periode pemantauan / Monitoring period")),
+        "ringkasan_realisasi": shown(area("Realisasi / Realisation")),
+        "rata_capaian": shown(number("Rata-rata capaian (%) / Average achievement (%)")),
+        "status_capaian": shown(choice("Status menurut aturan / Status by the rule", RATINGS, RATING_NAMES)),
+        "kendala": shown(area("Kendala pegawai / Employee's obstacles")),
+        "umpan_balik": area("Umpan balik / Feedback", minLength=3),
+    }, ["umpan_balik"]))
+    files.update(form("smk_rencana_pembinaan", "Rencana pembinaan kinerja / Coaching plan", {
+        "ringkasan_realisasi": shown(area("Realisasi / Realisation")),
+        "tanggapan_pegawai": shown(area("Tanggapan pegawai atas rencana sebelumnya / Employee's response")),
+        "masalah": area("Masalah kinerja / Performance problem", minLength=3),
+        "jenis_pembinaan": choice("Jenis pembinaan / Kind of coaching",
+                                  ["bimbingan", "mentoring", "pelatihan", "konseling"],
+                                  ["Bimbingan kinerja / Performance guidance", "Mentoring", "Pelatihan / Training",
+                                   "Konseling / Counselling"]),
+        "langkah_pembinaan": rows("Langkah / Steps", {
+            "langkah": text("Langkah / Step", minLength=3, maxLength=500),
+            "tenggat": text("Tenggat / Due", format="date"),
+        }, ["langkah", "tenggat"], minItems=1, maxItems=20),
+    }, ["masalah", "jenis_pembinaan", "langkah_pembinaan"]))
+    files.update(form("smk_setujui_pembinaan", "Sepakati rencana pembinaan / Agree the coaching plan", {
+        "masalah": shown(area("Masalah kinerja / Performance problem")),
+        "jenis_pembinaan": shown(text("Jenis pembinaan / Kind of coaching")),
+        "langkah_pembinaan": shown(rows("Langkah / Steps", {"langkah": text("Langkah / Step"),
+                                                            "tenggat": text("Tenggat / Due")}, [])),
+        "sepakat": boolean("Saya menyepakati rencana ini / I agree to this plan"),
+        "tanggapan_pegawai": area("Tanggapan / Response"),
+    }, ["sepakat"]))
+    files.update(form("smk_apresiasi", "Apresiasi kinerja / Appreciation", {
+        "ringkasan_realisasi": shown(area("Realisasi / Realisation")),
+        "rata_capaian": shown(number("Rata-rata capaian (%) / Average achievement (%)")),
+        "bentuk_apresiasi": choice("Bentuk apresiasi / Form of appreciation",
+                                   ["pujian", "piagam", "usulan_penghargaan"],
+                                   ["Pujian tertulis / Written praise", "Piagam / Certificate",
+                                    "Usulan penghargaan / Award nomination"]),
+        "catatan_apresiasi": area("Catatan / Notes", minLength=3),
+    }, ["bentuk_apresiasi", "catatan_apresiasi"]))
+    return files
+
+
+def build() -> dict[str, str]:
+    return {**bpmn(process()), f"{DECISION_ID}.dmn": dmn(), **forms()}
+
+

@@ -1,0 +1,307 @@
+"""Penilaian kinerja: the assessor assesses by the regime in force (A, B or C), predikat from the DMN tables;
+under regime C the unit's distribution curve is checked and violations go back to the assessor; the employee
+may object within 14 days to the assessor's superior, whose decision is final; no objection → final."""
+
+from __future__ import annotations
+
+
+from .common import (APP, SmkProcess, PEGAWAI, PP, PREDIKAT_ALL, PREDIKAT_A, PREDIKAT_B, PREDIKAT_C, RATING_NAMES, RATINGS,
+                     area, boolean, bpmn, choice, form, integer, number, rows, shown, text)
+
+PROCESS_ID = "smk_penilaian"
+
+SIAPKAN = f"""\
+struktural = pegawai['struktural']
+nilai = None
+inovasi = False
+tugas_tambahan = 0
+kreativitas = ''
+perilaku_kepemimpinan = None
+kinerja_tambahan = []
+catatan_kurva = ''
+putaran_kurva = 0
+kegiatan_penilaian = [{{'nama': k['nama'], 'target_kuantitas': k['target_kuantitas'],
+                       'target_kualitas': k.get('target_kualitas') or 100, 'target_waktu': k['target_waktu'],
+                       'target_biaya': k.get('target_biaya')}} for k in skp.get('kegiatan') or []]
+indikator_penilaian = [{{'id': i['id'], 'nama': i['indikator'], 'target': i['target'],
+                        'arah': i.get('arah') or 'lebih_tinggi'}} for i in skp['indikator']]
+ringkasan_pemantauan = '\\n'.join(f"- {{r['label']}}: capaian {{r['rata_capaian']}}% ({{r['status']}})"
+                                  + (' — pembinaan' if r.get('pembinaan') else '')
+                                  + (' — apresiasi' if r.get('apresiasi') else '')
+                                  for r in riwayat_pemantauan or [])
+PREDIKAT_REGIME = {{'A': {PREDIKAT_A!r}, 'B': {PREDIKAT_B!r}, 'C': {PREDIKAT_C!r}}}
+predikat_berlaku = PREDIKAT_REGIME[regime]
+del PREDIKAT_REGIME
+"""
+
+HITUNG_A = """\
+sasaran = {k['nama']: k for k in kegiatan_penilaian}
+keg = []
+for r in kegiatan_penilaian_isi:
+    k = sasaran.get(r['nama'])
+    if k is None:
+        continue
+    row = {'nama': k['nama'], 'target_kuantitas': k['target_kuantitas'], 'realisasi_kuantitas': r['realisasi_kuantitas'],
+           'target_kualitas': k['target_kualitas'], 'realisasi_kualitas': r['realisasi_kualitas'],
+           'target_waktu': k['target_waktu'], 'realisasi_waktu': r['realisasi_waktu']}
+    if k.get('target_biaya'):
+        row['target_biaya'] = k['target_biaya']
+        row['realisasi_biaya'] = r.get('realisasi_biaya') or 0
+    keg.append(row)
+perilaku_a = {'orientasi_pelayanan': perilaku_orientasi_pelayanan, 'integritas': perilaku_integritas,
+              'komitmen': perilaku_komitmen, 'disiplin': perilaku_disiplin, 'kerja_sama': perilaku_kerja_sama}
+if struktural:
+    perilaku_a['kepemimpinan'] = perilaku_kepemimpinan if perilaku_kepemimpinan is not None else 0
+hasil_a = nilai_regime_a(keg, perilaku_a, struktural, tugas_tambahan or 0, kreativitas or None)
+nilai = hasil_a['nilai_prestasi_kerja']
+"""
+
+HITUNG_B = """\
+sasaran = {i['id']: i for i in indikator_penilaian}
+ind = []
+for r in indikator_penilaian_isi:
+    i = sasaran.get(r['id'])
+    if i is not None:
+        ind.append({'nama': i['nama'], 'target': i['target'], 'realisasi': r['realisasi'], 'arah': i['arah']})
+perilaku_b = {'orientasi_pelayanan': perilaku_orientasi_pelayanan, 'komitmen': perilaku_komitmen,
+              'inisiatif_kerja': perilaku_inisiatif_kerja, 'kerja_sama': perilaku_kerja_sama}
+if struktural:
+    perilaku_b['kepemimpinan'] = perilaku_kepemimpinan if perilaku_kepemimpinan is not None else 0
+hasil_b = nilai_regime_b(ind, perilaku_b, struktural, inovasi, kinerja_tambahan or None)
+nilai = hasil_b['nilai_kinerja']
+"""
+
+KOREKSI_KURVA = """\
+putaran_kurva += 1
+catatan_kurva = kurva['pesan'] + ('\\nSaran / Suggestion: ' + ' '.join(kurva['saran']) if kurva['saran'] else '')
+"""
+
+HASIL = """\
+predikat_awal = predikat
+nilai_awal = nilai
+keberatan_status = None
+ringkasan_hasil = f"Predikat: {predikat}" + (f"; nilai: {nilai}" if nilai is not None else '')
+"""
+
+TERAPKAN = """\
+keputusan_valid = keputusan_keberatan == 'ditolak' or predikat_baru in predikat_berlaku
+if keputusan_valid:
+    keberatan_status = 'diterima' if keputusan_keberatan == 'diterima' else 'ditolak'
+    if keputusan_keberatan == 'diterima':
+        predikat = predikat_baru
+        if regime != 'C' and nilai_baru is not None:
+            nilai = nilai_baru
+    final_karena = 'keputusan_atasan_penilai'
+    galat_keberatan = ''
+else:
+    galat_keberatan = (f"Predikat {predikat_baru} tidak berlaku pada regime {regime}; pilih salah satu: "
+                       f"{', '.join(predikat_berlaku)} / not valid in this regime")
+"""
+
+FINAL = """\
+status_penilaian = 'final'
+data_tindak_lanjut = {'regime': regime, 'predikat': predikat, 'nilai': nilai, 'skp_pemilik': pegawai['id'],
+                      'jenis_jabatan': pegawai['jenis_jabatan'], 'keberatan_status': keberatan_status}
+"""
+
+
+def process() -> SmkProcess:
+    p = SmkProcess(PROCESS_ID, "Penilaian kinerja dan keberatan", lanes=[PEGAWAI, PP, APP])
+    p.documentation = ("Penilaian akhir periode menurut regime yang berlaku, kurva distribusi (regime C), "
+                       "keberatan 14 hari. / End-of-period assessment by the regime in force, the distribution "
+                       "curve (regime C), 14-day objection window.")
+    p.start("mulai", "Mulai", lane=PP, col=0)
+    p.service("profil", "Baca data pegawai", "smk_profil_pegawai", result="pegawai", lane=PP, col=1)
+    p.script("siapkan", "Siapkan penilaian", SIAPKAN, lane=PP, col=2)
+    p.gateway("pilih_regime", "Regime?", lane=PP, col=3, default="f_regime_c")
+    p.user("nilai_a", "Nilai SKP (regime A)", lane=PP, col=4, form="smk_nilai_a", properties={"dueInDays": "14"})
+    p.script("hitung_a", "Hitung nilai prestasi kerja", HITUNG_A, lane=PP, col=5)
+    p.rule("predikat_a", "Predikat regime A", "predikat_band_regime_a", lane=PP, col=6)
+    p.user("nilai_b", "Nilai SKP (regime B)", lane=PP, col=4, form="smk_nilai_b", properties={"dueInDays": "14"})
+    p.script("hitung_b", "Hitung nilai kinerja", HITUNG_B, lane=PP, col=5)
+    p.rule("predikat_b", "Predikat regime B", "predikat_band_regime_b", lane=PP, col=6)
+    for node in ("nilai_a", "hitung_a", "predikat_a"):
+        p.place(node, -1)
+    for node in ("nilai_b", "hitung_b", "predikat_b"):
+        p.place(node, 1)
+    p.user("nilai_c", "Nilai hasil kerja dan perilaku (regime C)", lane=PP, col=7, form="smk_nilai_c",
+           properties={"dueInDays": "14"})
+    p.rule("predikat_c", "Predikat (matriks 6/2022)", "predikat_matrix_6_2022", lane=PP, col=8)
+    p.gateway("cek_kurva_perlu", "Dalam kurva unit?", lane=PP, col=9, default="f_luar_kurva")
+    p.service("cek_kurva", "Periksa kurva distribusi unit", "smk_cek_kurva", params={"predikat": "predikat"},
+              result="kurva", lane=PEGAWAI, col=9)
+    p.gateway("hasil_kurva", "Sesuai kurva?", lane=PEGAWAI, col=10, default="f_kurva_sesuai")
+    p.script("koreksi_kurva", "Kembalikan ke penilai", KOREKSI_KURVA, lane=PEGAWAI, col=8)
+    p.user("menunggu_kurva", "Menunggu predikat unit / rekan", lane=PP, col=10, form="smk_menunggu_kurva")
+    p.place("menunggu_kurva", 1)
+    p.boundary("periksa_kurva_harian", "Periksa lagi besok", "menunggu_kurva", timer=("timeDuration", '"P1D"'))
+    p.gateway("gabung_nilai", "", lane=PP, col=11)
+    p.script("siapkan_hasil", "Sampaikan hasil", HASIL, lane=PP, col=12)
+    p.user("terima_hasil", "Tanggapi hasil penilaian", lane=PEGAWAI, col=13, form="smk_terima_hasil",
+           properties={"dueInDays": "14"},
+           instructions="Anda dapat mengajukan keberatan dalam 14 hari kepada atasan pejabat penilai (PP 30/2019 "
+                        "Pasal 59). Tanpa tanggapan, hasil menjadi final. / You may object within 14 days to the "
+                        "assessor's superior; without a response the result becomes final.")
+    p.boundary("batas_keberatan", "14 hari berlalu", "terima_hasil", timer=("timeDuration", '"P14D"'))
+    p.gateway("cek_tanggapan", "Keberatan?", lane=PEGAWAI, col=14, default="f_terima")
+    p.script("final_otomatis", "Final tanpa keberatan", "keberatan_status = 'tidak_diajukan'\n"
+                                                     "final_karena = 'batas_waktu'", lane=PP, col=14)
+    p.script("hasil_diterima", "Hasil diterima", "keberatan_status = 'tidak_diajukan'\n"
+                                                 "final_karena = 'diterima_pegawai'", lane=PEGAWAI, col=15)
+    p.user("putus_keberatan", "Putuskan keberatan", lane=APP, col=15, form="smk_putus_keberatan",
+           properties={"dueInDays": "14"},
+           instructions="Mintalah penjelasan pegawai dan pejabat penilai; keputusan Anda final. / Ask both sides "
+                        "for explanations; your decision is final.")
+    p.script("terapkan_keputusan", "Terapkan keputusan", TERAPKAN, lane=APP, col=16)
+    p.gateway("cek_keputusan", "Keputusan sah?", lane=APP, col=17, default="f_keputusan_sah")
+    p.gateway("gabung_final", "", lane=PP, col=18)
+    p.script("finalkan", "Hasil final", FINAL, lane=PP, col=19)
+    p.service("mulai_tindak_lanjut", "Mulai tindak lanjut", "start_process",
+              params={"process_id": "'smk_tindak_lanjut'", "subject_ids": "[pegawai['id']]", "period": "periode",
+                      "data": "data_tindak_lanjut"}, result="jumlah_tindak_lanjut", lane=PP, col=20)
+    p.end("selesai", "Penilaian final", lane=PP, col=21)
+
+    p.chain("mulai", "profil", "siapkan", "pilih_regime")
+    p.flow("pilih_regime", "nilai_a", name="A", condition="regime == 'A'", id="f_regime_a")
+    p.flow("pilih_regime", "nilai_b", name="B", condition="regime == 'B'", id="f_regime_b")
+    p.flow("pilih_regime", "nilai_c", name="C", id="f_regime_c")
+    p.chain("nilai_a", "hitung_a", "predikat_a", "gabung_nilai")
+    p.chain("nilai_b", "hitung_b", "predikat_b", "gabung_nilai")
+    p.chain("nilai_c", "predikat_c", "cek_kurva_perlu")
+    p.flow("cek_kurva_perlu", "cek_kurva", name="Ya / Yes", condition="pegawai['unit_kurva'] is not None",
+           id="f_dalam_kurva")
+    p.flow("cek_kurva_perlu", "gabung_nilai", name="Tidak / No", id="f_luar_kurva")
+    p.chain("cek_kurva", "hasil_kurva")
+    p.flow("hasil_kurva", "koreksi_kurva", name="Melanggar / Violates", condition="kurva['status'] == 'melanggar'",
+           id="f_kurva_melanggar")
+    p.flow("hasil_kurva", "menunggu_kurva", name="Menunggu / Waiting", condition="kurva['status'] == 'menunggu'",
+           id="f_kurva_menunggu")
+    p.flow("hasil_kurva", "gabung_nilai", name="Sesuai / Fits", id="f_kurva_sesuai")
+    p.flow("koreksi_kurva", "nilai_c")
+    p.flow("menunggu_kurva", "cek_kurva")
+    p.flow("periksa_kurva_harian", "cek_kurva")
+    p.chain("gabung_nilai", "siapkan_hasil", "terima_hasil", "cek_tanggapan")
+    p.flow("batas_keberatan", "final_otomatis")
+    p.flow("final_otomatis", "gabung_final")
+    p.flow("cek_tanggapan", "putus_keberatan", name="Keberatan / Objection",
+           condition="tanggapan == 'keberatan'", id="f_keberatan")
+    p.flow("cek_tanggapan", "hasil_diterima", name="Diterima / Accepted", id="f_terima")
+    p.flow("hasil_diterima", "gabung_final")
+    p.chain("putus_keberatan", "terapkan_keputusan", "cek_keputusan")
+    p.flow("cek_keputusan", "putus_keberatan", name="Perbaiki / Fix", condition="not keputusan_valid",
+           id="f_keputusan_galat")
+    p.flow("cek_keputusan", "gabung_final", name="Sah / Valid", id="f_keputusan_sah")
+    p.chain("gabung_final", "finalkan", "mulai_tindak_lanjut", "selesai")
+    return p
+
+
+def _context() -> dict:
+    return {
+        "ringkasan_pemantauan": shown(area("Riwayat pemantauan / Monitoring history")),
+    }
+
+
+def forms() -> dict[str, str]:
+    files: dict[str, str] = {}
+    score = {"minimum": 0, "maximum": 100}
+    files.update(form("smk_nilai_a", "Penilaian SKP regime A (Perka BKN 1/2013) / Regime A assessment", {
+        **_context(),
+        "kegiatan_penilaian": shown(rows("Target kegiatan / Activity targets", {
+            "nama": text("Kegiatan"), "target_kuantitas": number("TO"), "target_kualitas": number("TK"),
+            "target_waktu": number("TW"), "target_biaya": number("TB")}, [])),
+        "kegiatan_penilaian_isi": rows("Realisasi kegiatan / Activity realisation", {
+            "nama": text("Kegiatan (sama dengan target) / Activity (as in the targets)", minLength=1),
+            "realisasi_kuantitas": number("Realisasi output (RO)", minimum=0),
+            "realisasi_kualitas": number("Realisasi kualitas (RK)", minimum=0),
+            "realisasi_waktu": number("Realisasi waktu, bulan (RW)", minimum=0),
+            "realisasi_biaya": number("Realisasi biaya (RB)", minimum=0),
+        }, ["nama", "realisasi_kuantitas", "realisasi_kualitas", "realisasi_waktu"], minItems=1),
+        "tugas_tambahan": integer("Jumlah tugas tambahan / Additional tasks", minimum=0, maximum=50),
+        "kreativitas": choice("Kreativitas / Creativity", ["", "unit", "organisasi", "nasional"],
+                              ["Tidak ada / None", "Unit", "Organisasi / Organisation", "Nasional / National"]),
+        "perilaku_orientasi_pelayanan": number("Orientasi pelayanan / Service orientation", **score),
+        "perilaku_integritas": number("Integritas / Integrity", **score),
+        "perilaku_komitmen": number("Komitmen / Commitment", **score),
+        "perilaku_disiplin": number("Disiplin / Discipline", **score),
+        "perilaku_kerja_sama": number("Kerja sama / Cooperation", **score),
+        "perilaku_kepemimpinan": number("Kepemimpinan (pejabat struktural) / Leadership (structural only)",
+                                        **score),
+    }, ["kegiatan_penilaian_isi", "perilaku_orientasi_pelayanan", "perilaku_integritas", "perilaku_komitmen",
+        "perilaku_disiplin", "perilaku_kerja_sama"]))
+    score_b = {"minimum": 0, "maximum": 120}
+    files.update(form("smk_nilai_b", "Penilaian SKP regime B (PP 30/2019, PermenPANRB 8/2021) / Regime B assessment", {
+        **_context(),
+        "indikator_penilaian": shown(rows("Target IKI / Indicator targets", {
+            "id": text("Kode"), "nama": text("IKI"), "target": number("Target"), "arah": text("Arah")}, [])),
+        "indikator_penilaian_isi": rows("Realisasi IKI / Indicator realisation", {
+            "id": text("Kode IKI / Indicator code", minLength=1),
+            "realisasi": number("Realisasi / Realisation", minimum=0),
+        }, ["id", "realisasi"], minItems=1),
+        "kinerja_tambahan": rows("Kinerja tambahan / Additional performance", {
+            "nama": text("Tugas / Task", maxLength=500),
+            "predikat": choice("Predikat", PREDIKAT_B),
+            "bobot": number("Bobot / Weight", minimum=0, maximum=100),
+        }, ["predikat", "bobot"], maxItems=10),
+        "inovasi": boolean("Menghasilkan inovasi yang bermanfaat bagi organisasi / Produced a useful innovation"),
+        "perilaku_orientasi_pelayanan": number("Orientasi pelayanan / Service orientation", **score_b),
+        "perilaku_komitmen": number("Komitmen / Commitment", **score_b),
+        "perilaku_inisiatif_kerja": number("Inisiatif kerja / Initiative", **score_b),
+        "perilaku_kerja_sama": number("Kerja sama / Cooperation", **score_b),
+        "perilaku_kepemimpinan": number("Kepemimpinan (pejabat struktural) / Leadership (structural only)",
+                                        **score_b),
+    }, ["indikator_penilaian_isi", "inovasi", "perilaku_orientasi_pelayanan", "perilaku_komitmen",
+        "perilaku_inisiatif_kerja", "perilaku_kerja_sama"]))
+    files.update(form("smk_nilai_c", "Penilaian kinerja regime C (PermenPANRB 6/2022) / Regime C assessment", {
+        **_context(),
+        "catatan_kurva": shown(area("Kurva distribusi unit: yang harus diubah / Unit curve: what must change")),
+        "hasil_kerja": choice("Rating hasil kerja / Work results rating", RATINGS, RATING_NAMES),
+        "perilaku": choice("Rating perilaku kerja (BerAKHLAK) / Behaviour rating", RATINGS, RATING_NAMES),
+        "umpan_balik_akhir": area("Umpan balik / Feedback", minLength=3),
+    }, ["hasil_kerja", "perilaku", "umpan_balik_akhir"]))
+    files.update(form("smk_menunggu_kurva", "Menunggu kurva distribusi / Waiting for the distribution check", {
+        "predikat": shown(text("Predikat usulan / Proposed predikat")),
+        "kurva": shown({"type": "object", "title": "Status kurva / Curve status"}),
+        "periksa_lagi": boolean("Periksa lagi sekarang / Check again now", default=True),
+    }, []))
+    terima = form("smk_terima_hasil", "Hasil penilaian kinerja / Assessment result", {
+        "ringkasan_hasil": shown(text("Hasil / Result")),
+        "predikat": shown(text("Predikat")),
+        "nilai": shown({"type": ["number", "null"], "title": "Nilai / Score"}),
+        "tanggapan": choice("Tanggapan / Response", ["terima", "keberatan"],
+                            ["Terima / Accept", "Ajukan keberatan / File an objection"]),
+        "alasan_keberatan": area("Alasan keberatan / Reasons for the objection"),
+    }, ["tanggapan"])
+    _require_when(terima, "smk_terima_hasil", "tanggapan", "keberatan", ["alasan_keberatan"])
+    files.update(terima)
+    putus = form("smk_putus_keberatan", "Keputusan atas keberatan / Decision on the objection", {
+        "galat_keberatan": shown(area("Yang harus diperbaiki / What must be fixed")),
+        "ringkasan_hasil": shown(text("Hasil yang dikeberatani / Result objected to")),
+        "alasan_keberatan": shown(area("Alasan keberatan / Reasons")),
+        "penjelasan_pegawai": area("Penjelasan pegawai / Employee's explanation", minLength=3),
+        "penjelasan_penilai": area("Penjelasan pejabat penilai / Assessor's explanation", minLength=3),
+        "keputusan_keberatan": choice("Keputusan / Decision", ["ditolak", "diterima"],
+                                      ["Keberatan ditolak / Objection rejected",
+                                       "Keberatan diterima, hasil diubah / Objection upheld, result changed"]),
+        "predikat_baru": choice("Predikat baru / New predikat", PREDIKAT_ALL),
+        "nilai_baru": {"type": ["number", "null"], "title": "Nilai baru (regime A/B) / New score (regime A/B)",
+                       "minimum": 0, "maximum": 120},
+        "alasan_keputusan": area("Alasan keputusan / Reasons for the decision", minLength=3),
+    }, ["penjelasan_pegawai", "penjelasan_penilai", "keputusan_keberatan", "alasan_keputusan"])
+    _require_when(putus, "smk_putus_keberatan", "keputusan_keberatan", "diterima", ["predikat_baru"])
+    files.update(putus)
+    return files
+
+
+def _require_when(files: dict[str, str], name: str, field: str, value: str, required: list[str]) -> None:
+    """Add a JSON Schema if/then: the fields are required when ``field`` has ``value``."""
+    import json
+
+    key = f"{name}.schema.json"
+    schema = json.loads(files[key])
+    schema["if"] = {"properties": {field: {"const": value}}, "required": [field]}
+    schema["then"] = {"required": required}
+    files[key] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def build() -> dict[str, str]:
+    return {**bpmn(process()), **forms()}

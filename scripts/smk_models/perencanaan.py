@@ -1,0 +1,318 @@
+"""Perencanaan kinerja: the employee drafts the SKP against the superior's RHK (or the unit's IKU), the assessor
+approves or returns it (bounded rounds, then the assessor's superior decides), a reminder before the deadline
+and escalation after it; leaders then set the Matriks Peran Hasil for their team."""
+
+from __future__ import annotations
+
+from .common import (APP, SmkProcess, BERAKHLAK, PEGAWAI, PP, WIB_END_OF_DAY, area, boolean, bpmn, choice, form, integer,
+                     number, rows, shown, text)
+
+PROCESS_ID = "smk_perencanaan"
+
+SIAPKAN = f"""\
+putaran = 0
+jumlah_eskalasi = 0
+terlambat = False
+status_skp = 'draf'
+catatan_penilai = ''
+galat_skp = ''
+rhk_atasan = []
+mph_saya = []
+batas_susun = batas_skp + '{WIB_END_OF_DAY}'
+batas_pengingat = (date.fromisoformat(batas_skp) - timedelta(days=7)).isoformat() + 'T08:00:00+07:00'
+iku_unit = [i for i in iku_organisasi if i['unit_code'] in pegawai['unit_codes']]
+perlu_rhk_atasan = pegawai['pejabat_penilai_id'] is not None
+"""
+
+PESAN_TUNGGU = """\
+pesan_menunggu = (f"Atasan Anda, {pegawai['pejabat_penilai']}, belum menetapkan RHK untuk periode {periode}. "
+                  "SKP Anda dapat disusun segera setelah RHK atasan ditetapkan; tugas ini diperiksa ulang setiap hari. / "
+                  f"Your superior, {pegawai['pejabat_penilai']}, has not yet set the RHK for period {periode}. "
+                  "You can draft your SKP as soon as it exists; this is checked again every day.")
+"""
+
+AMBIL_RHK_ATASAN = """\
+rhk_atasan = [{'id': r['id'], 'rhk': r['rhk'], 'jenis': r['jenis']} for r in skp_atasan['rhk']]
+mph_saya = [m for m in (skp_atasan.get('mph') or []) if m.get('pegawai_id') == pegawai['id']]
+pesan_menunggu = ''
+"""
+
+RINGKAS = """\
+galat = []
+pilihan = [r['id'] for r in rhk_atasan] + [i['kode'] for i in iku_unit]
+baris_ringkas = []
+if regime == 'A':
+    for k in kegiatan:
+        baris_ringkas.append(f"- {k['nama']}: {k['target_kuantitas']} {k.get('satuan', '')}, kualitas "
+                             f"{k.get('target_kualitas', 100)}, waktu {k['target_waktu']} bulan"
+                             + (f", biaya {k['target_biaya']}" if k.get('target_biaya') else ''))
+    utama = []
+else:
+    utama = rhk_utama
+    if not rhk_utama:
+        galat.append('Isi minimal satu RHK utama / Enter at least one main RHK')
+    for jenis, daftar in (('Utama', rhk_utama), ('Tambahan', rhk_tambahan or [])):
+        for r in daftar:
+            baris_ringkas.append(f"- [{jenis}] {r['rhk']} (mendukung {r.get('mendukung') or '-'}): "
+                                 f"{r['indikator']} = {r['target']} {r.get('satuan', '')}")
+for r in utama:
+    if pilihan and (r.get('mendukung') or '').strip() not in pilihan:
+        galat.append(f"RHK '{r['rhk']}' harus menyebut RHK atasan/IKU yang didukung ({', '.join(pilihan)}) / "
+                     f"must name the superior RHK or IKU it supports")
+skp_valid = len(galat) == 0
+galat_skp = '\\n'.join(galat)
+ringkasan_skp = '\\n'.join(baris_ringkas)
+if regime == 'C':
+    ringkasan_skp += f"\\nPendekatan / approach: {pendekatan}"
+"""
+
+PERPANJANG = f"""\
+batas_susun = batas_baru + '{WIB_END_OF_DAY}'
+jumlah_eskalasi += 1
+terlambat = True
+"""
+
+TETAPKAN = """\
+status_skp = 'ditetapkan'
+pid = pegawai['id']
+if regime == 'A':
+    rhk = [{'id': f'{pid}-{i + 1}', 'rhk': k['nama'], 'jenis': 'utama', 'mendukung': k.get('mendukung') or ''}
+           for i, k in enumerate(kegiatan)]
+    indikator = [{'id': f'{pid}-{i + 1}', 'rhk': k['nama'], 'indikator': k['nama'], 'target': k['target_kuantitas'],
+                  'satuan': k.get('satuan', ''), 'arah': 'lebih_tinggi'} for i, k in enumerate(kegiatan)]
+else:
+    semua = [dict(r, jenis='utama') for r in rhk_utama] + [dict(r, jenis='tambahan') for r in (rhk_tambahan or [])]
+    rhk = []
+    indikator = []
+    for i, r in enumerate(semua):
+        rid = f'{pid}-{i + 1}'
+        rhk.append({'id': rid, 'rhk': r['rhk'], 'jenis': r['jenis'], 'mendukung': r.get('mendukung') or ''})
+        indikator.append({'id': rid, 'rhk': r['rhk'], 'indikator': r['indikator'], 'target': r['target'],
+                          'satuan': r.get('satuan', ''), 'arah': r.get('arah') or 'lebih_tinggi'})
+mph = []
+"""
+
+SIAP = """\
+rhk_siap = True
+skp = {'regime': regime, 'rhk': rhk, 'indikator': indikator,
+       'kegiatan': kegiatan if regime == 'A' else [],
+       'pendekatan': pendekatan if regime == 'C' else ''}
+data_pemantauan = {
+    'regime': regime, 'frekuensi': frekuensi, 'tanggal_mulai': tanggal_mulai, 'tanggal_akhir': tanggal_akhir,
+    'jumlah_slice': jumlah_slice, 'batas_penilaian': batas_penilaian, 'ke': 1, 'skp': skp,
+    'skp_pemilik': pegawai['id'],
+    'riwayat_pemantauan': [], 'rencana_pembinaan_sebelumnya': None,
+}
+"""
+
+
+def _susun(p: SmkProcess, regime: str, col: float) -> None:
+    node = f"susun_skp_{regime.lower()}"
+    p.user(node, f"Susun SKP (regime {regime})", lane=PEGAWAI, col=col, form=f"smk_skp_{regime.lower()}",
+           properties={"dueDateField": "batas_skp"},
+           instructions="Susun SKP Anda. Setiap RHK utama menyebut RHK atasan (atau IKU unit) yang didukungnya. / "
+                        "Draft your SKP. Every main RHK names the superior's RHK (or unit IKU) it supports.")
+    p.boundary(f"pengingat_{regime.lower()}", "Pengingat batas SKP", node, timer=("timeDate", "batas_pengingat"),
+               interrupting=False)
+    p.boundary(f"terlambat_{regime.lower()}", "Batas SKP terlewati", node, timer=("timeDate", "batas_susun"))
+    p.flow(f"pengingat_{regime.lower()}", "catat_pengingat")
+    p.flow(f"terlambat_{regime.lower()}", "eskalasi_skp")
+    p.flow(node, "gabung_susun")
+
+
+def process() -> SmkProcess:
+    p = SmkProcess(PROCESS_ID, "Perencanaan kinerja (SKP)", lanes=[PEGAWAI, PP, APP])
+    p.documentation = ("SKP disusun pegawai, disetujui Pejabat Penilai, ditetapkan; pimpinan menyusun Matriks Peran "
+                       "Hasil. / The employee drafts the SKP, the assessor approves it, it is set; leaders then "
+                       "set the team's Matriks Peran Hasil.")
+    p.start("mulai", "Mulai", lane=PEGAWAI, col=0)
+    p.service("profil", "Baca data pegawai", "smk_profil_pegawai", result="pegawai", lane=PEGAWAI, col=1)
+    p.script("siapkan", "Siapkan perencanaan", SIAPKAN, lane=PEGAWAI, col=2)
+    p.gateway("perlu_atasan", "Punya atasan?", lane=PEGAWAI, col=3, default="f_tanpa_atasan")
+    p.service("cek_rhk_atasan", "Baca RHK atasan", "find_instance_data",
+              params={"process_id": "'smk_perencanaan'", "subject_id": "pegawai['pejabat_penilai_id']",
+                      "period": "periode", "keys": "['rhk_siap', 'rhk', 'mph']"},
+              result="skp_atasan", lane=PEGAWAI, col=4)
+    p.gateway("atasan_siap", "RHK atasan ada?", lane=PEGAWAI, col=5, default="f_atasan_belum")
+    p.script("pesan_tunggu", "Jelaskan yang ditunggu", PESAN_TUNGGU, lane=PEGAWAI, col=6)
+    p.user("menunggu_atasan", "Menunggu RHK atasan", lane=PEGAWAI, col=7, form="smk_menunggu_atasan")
+    p.boundary("periksa_harian", "Periksa lagi besok", "menunggu_atasan", timer=("timeDuration", '"P1D"'))
+    p.script("ambil_rhk_atasan", "Ambil RHK atasan dan MPH", AMBIL_RHK_ATASAN, lane=PP, col=8)
+    p.gateway("pilih_regime", "Regime?", lane=PEGAWAI, col=9, default="f_regime_c")
+    _susun(p, "A", 10)
+    _susun(p, "B", 10)
+    _susun(p, "C", 11)
+    p.place("susun_skp_a", -1)
+    p.place("susun_skp_b", 1)
+    p.service("catat_pengingat", "Kirim pengingat", "smk_catat_pengingat",
+              params={"jenis": "'batas_skp'", "batas": "batas_skp"}, result="pengingat", lane=PP, col=11)
+    p.end("pengingat_selesai", "Pengingat terkirim", lane=PP, col=12)
+    p.user("eskalasi_skp", "Eskalasi: SKP belum disusun", lane=APP, col=11, form="smk_eskalasi_skp",
+           properties={"dueInDays": "3"})
+    p.script("perpanjang_batas", "Catat eskalasi dan batas baru", PERPANJANG, lane=APP, col=12)
+    p.gateway("gabung_susun", "", lane=PEGAWAI, col=13)
+    p.script("ringkas_skp", "Periksa dan ringkas SKP", RINGKAS, lane=PEGAWAI, col=14)
+    p.gateway("skp_lengkap", "SKP lengkap?", lane=PEGAWAI, col=15, default="f_skp_lengkap")
+    p.user("tinjau_skp", "Tinjau SKP", lane=PP, col=16, form="smk_tinjau_skp", properties={"dueInDays": "5"})
+    p.script("hitung_putaran", "Hitung putaran", "putaran += 1", lane=PP, col=17)
+    p.gateway("keputusan_pp", "Keputusan penilai", lane=PP, col=18, default="f_ke_app")
+    p.user("putuskan_skp", "Putuskan SKP (batas putaran)", lane=APP, col=18, form="smk_putuskan_skp",
+           properties={"dueInDays": "5"})
+    p.gateway("keputusan_app", "Keputusan atasan penilai", lane=APP, col=19, default="f_app_tetapkan")
+    p.script("tetapkan_skp", "SKP ditetapkan", TETAPKAN, lane=PP, col=20)
+    p.gateway("punya_bawahan", "Punya bawahan?", lane=PEGAWAI, col=21, default="f_tanpa_bawahan")
+    p.user("susun_mph", "Susun Matriks Peran Hasil", lane=PEGAWAI, col=22, form="smk_mph",
+           instructions="Bagi RHK Anda kepada bawahan: siapa menghasilkan bagian mana. / Split your RHK among "
+                        "your team: who delivers which part.")
+    p.gateway("gabung_mph", "", lane=PEGAWAI, col=23)
+    p.script("rhk_tersedia", "RHK tersedia untuk bawahan", SIAP, lane=PEGAWAI, col=24)
+    p.service("mulai_pemantauan", "Mulai pemantauan periode pertama", "start_process",
+              params={"process_id": "'smk_pemantauan'", "subject_ids": "[pegawai['id']]", "period": "periode",
+                      "data": "data_pemantauan"}, result="jumlah_pemantauan", lane=PEGAWAI, col=25)
+    p.end("selesai", "SKP ditetapkan", lane=PEGAWAI, col=26)
+
+    p.chain("mulai", "profil", "siapkan", "perlu_atasan")
+    p.flow("perlu_atasan", "cek_rhk_atasan", name="Ya / Yes", condition="perlu_rhk_atasan", id="f_perlu_atasan")
+    p.flow("perlu_atasan", "pilih_regime", name="Pimpinan tertinggi / Top", id="f_tanpa_atasan")
+    p.chain("cek_rhk_atasan", "atasan_siap")
+    p.flow("atasan_siap", "ambil_rhk_atasan", name="Ada / Set",
+           condition="bool((skp_atasan or {}).get('rhk_siap'))", id="f_atasan_siap")
+    p.flow("atasan_siap", "pesan_tunggu", name="Belum / Not yet", id="f_atasan_belum")
+    p.chain("pesan_tunggu", "menunggu_atasan", "cek_rhk_atasan")
+    p.flow("periksa_harian", "cek_rhk_atasan")
+    p.chain("ambil_rhk_atasan", "pilih_regime")
+    p.flow("pilih_regime", "susun_skp_a", name="A", condition="regime == 'A'", id="f_regime_a")
+    p.flow("pilih_regime", "susun_skp_b", name="B", condition="regime == 'B'", id="f_regime_b")
+    p.flow("pilih_regime", "susun_skp_c", name="C", id="f_regime_c")
+    p.chain("catat_pengingat", "pengingat_selesai")
+    p.chain("eskalasi_skp", "perpanjang_batas", "pilih_regime")
+    p.chain("gabung_susun", "ringkas_skp", "skp_lengkap")
+    p.flow("skp_lengkap", "pilih_regime", name="Perbaiki / Fix", condition="not skp_valid", id="f_skp_galat")
+    p.flow("skp_lengkap", "tinjau_skp", name="Lengkap / Complete", id="f_skp_lengkap")
+    p.chain("tinjau_skp", "hitung_putaran", "keputusan_pp")
+    p.flow("keputusan_pp", "tetapkan_skp", name="Disetujui / Approved", condition="keputusan_pp == 'setujui'",
+           id="f_pp_setujui")
+    p.flow("keputusan_pp", "pilih_regime", name="Dikembalikan / Returned",
+           condition="keputusan_pp == 'kembalikan' and putaran < maks_putaran", id="f_pp_kembalikan")
+    p.flow("keputusan_pp", "putuskan_skp", name="Batas putaran / Round limit", id="f_ke_app")
+    p.chain("putuskan_skp", "keputusan_app")
+    p.flow("keputusan_app", "pilih_regime", name="Dikembalikan / Returned", condition="keputusan_app == 'kembalikan'",
+           id="f_app_kembalikan")
+    p.flow("keputusan_app", "tetapkan_skp", name="Ditetapkan / Set", id="f_app_tetapkan")
+    p.chain("tetapkan_skp", "punya_bawahan")
+    p.flow("punya_bawahan", "susun_mph", name="Ya / Yes", condition="len(pegawai['bawahan']) > 0",
+           id="f_punya_bawahan")
+    p.flow("punya_bawahan", "gabung_mph", name="Tidak / No", id="f_tanpa_bawahan")
+    p.chain("susun_mph", "gabung_mph", "rhk_tersedia", "mulai_pemantauan", "selesai")
+    return p
+
+
+def _context() -> dict:
+    return {
+        "galat_skp": shown(area("Yang harus diperbaiki / What must be fixed")),
+        "catatan_penilai": shown(area("Catatan Pejabat Penilai / Assessor's notes")),
+        "rhk_atasan": shown(rows("RHK atasan yang dapat didukung / Superior's RHK you can support", {
+            "id": text("Kode / Code"), "rhk": text("RHK"), "jenis": text("Jenis / Type")}, [])),
+        "iku_unit": shown(rows("IKU unit (Perjanjian Kinerja) / Unit IKU", {
+            "kode": text("Kode / Code"), "nama": text("IKU"), "target": text("Target")}, [])),
+        "mph_saya": shown(rows("Peran Anda dalam Matriks Peran Hasil / Your role in the team matrix", {
+            "rhk_id": text("RHK atasan / Superior RHK"), "peran": text("Peran / Role")}, [])),
+    }
+
+
+_RHK_ITEM_B = {
+    "rhk": text("Rencana hasil kerja / Planned work result", minLength=3, maxLength=500),
+    "mendukung": text("Kode RHK atasan / IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
+    "indikator": text("Indikator kinerja individu (IKI) / Individual indicator", minLength=3, maxLength=500),
+    "target": number("Target", exclusiveMinimum=0),
+    "satuan": text("Satuan / Unit", maxLength=40),
+    "arah": choice("Arah / Direction", ["lebih_tinggi", "lebih_rendah"],
+                   ["Makin tinggi makin baik / Higher is better", "Makin rendah makin baik / Lower is better"]),
+}
+_RHK_ITEM_C = {
+    "rhk": text("Rencana hasil kerja / Planned work result", minLength=3, maxLength=500),
+    "mendukung": text("Kode RHK atasan / IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
+    "cascading": choice("Cascading", ["langsung", "tidak_langsung"], ["Langsung / Direct", "Tidak langsung / Indirect"]),
+    "aspek": choice("Aspek / Aspect", ["Kuantitas", "Kualitas", "Waktu", "Biaya"]),
+    "indikator": text("Indikator kinerja individu / Individual indicator", minLength=3, maxLength=500),
+    "target": number("Target (angka; kualitatif: 100 = sesuai ekspektasi) / Target (qualitative: 100 = as expected)",
+                     exclusiveMinimum=0),
+    "target_uraian": text("Ekspektasi (pendekatan kualitatif) / Expectation (qualitative approach)", maxLength=500),
+    "satuan": text("Satuan / Unit", maxLength=40),
+    "perspektif": choice("Perspektif (JPT)", ["", "Penerima Layanan", "Proses Bisnis", "Penguatan Internal",
+                                              "Anggaran"]),
+}
+
+
+def forms() -> dict[str, str]:
+    files: dict[str, str] = {}
+    kegiatan = rows("Kegiatan tugas jabatan / Activities", {
+        "nama": text("Kegiatan / Activity", minLength=3, maxLength=500),
+        "mendukung": text("Kode RHK atasan / IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
+        "target_kuantitas": number("Target kuantitas (TO) / Output target", exclusiveMinimum=0),
+        "satuan": text("Satuan output / Output unit", maxLength=40),
+        "target_kualitas": number("Target kualitas (TK) / Quality target", exclusiveMinimum=0, default=100),
+        "target_waktu": number("Target waktu (bulan) (TW) / Time target (months)", exclusiveMinimum=0),
+        "target_biaya": number("Target biaya (TB, opsional) / Cost target (optional)", exclusiveMinimum=0),
+    }, ["nama", "target_kuantitas", "target_kualitas", "target_waktu"], minItems=1, maxItems=50)
+    files.update(form("smk_skp_a", "SKP regime A (Perka BKN 1/2013) / SKP under regime A", {
+        **_context(), "kegiatan": kegiatan}, ["kegiatan"]))
+    files.update(form("smk_skp_b", "SKP regime B (PP 30/2019, PermenPANRB 8/2021) / SKP under regime B", {
+        **_context(),
+        "rhk_utama": rows("RHK utama / Main work results", _RHK_ITEM_B,
+                          ["rhk", "mendukung", "indikator", "target"], minItems=1, maxItems=30),
+        "rhk_tambahan": rows("RHK tambahan / Additional work results", _RHK_ITEM_B,
+                             ["rhk", "indikator", "target"], maxItems=10),
+    }, ["rhk_utama"]))
+    ekspektasi = {f"ekspektasi_{key}": text(f"Ekspektasi khusus: {label} / Special expectation", maxLength=500)
+                  for key, label in BERAKHLAK}
+    files.update(form("smk_skp_c", "SKP regime C (PermenPANRB 6/2022) / SKP under regime C", {
+        **_context(),
+        "pendekatan": choice("Pendekatan / Approach", ["kuantitatif", "kualitatif"],
+                             ["Kuantitatif / Quantitative", "Kualitatif / Qualitative"]),
+        "rhk_utama": rows("RHK utama / Main work results", _RHK_ITEM_C,
+                          ["rhk", "mendukung", "aspek", "indikator", "target"], minItems=1, maxItems=30),
+        "rhk_tambahan": rows("RHK tambahan / Additional work results", _RHK_ITEM_C,
+                             ["rhk", "aspek", "indikator", "target"], maxItems=10),
+        **ekspektasi,
+    }, ["pendekatan", "rhk_utama"]))
+    files.update(form("smk_menunggu_atasan", "Menunggu RHK atasan / Waiting for the superior's RHK", {
+        "pesan_menunggu": shown(area("Status")),
+        "periksa_lagi": boolean("Periksa lagi sekarang / Check again now", default=True),
+    }, []))
+    review = {
+        "ringkasan_skp": shown(area("SKP yang diajukan / Submitted SKP")),
+        "putaran": shown(integer("Putaran pengembalian / Return rounds so far")),
+    }
+    files.update(form("smk_tinjau_skp", "Tinjau SKP / Review the SKP", {
+        **review,
+        "keputusan_pp": choice("Keputusan / Decision", ["setujui", "kembalikan"],
+                               ["Setujui / Approve", "Kembalikan dengan catatan / Return with notes"]),
+        "catatan_penilai": area("Catatan untuk pegawai / Notes for the employee"),
+    }, ["keputusan_pp"]))
+    files.update(form("smk_putuskan_skp", "Putuskan SKP setelah batas putaran / Decide the SKP after the round limit", {
+        **review, "catatan_penilai": shown(area("Catatan Pejabat Penilai / Assessor's notes")),
+        "keputusan_app": choice("Keputusan / Decision", ["tetapkan", "kembalikan"],
+                                ["Tetapkan SKP / Set the SKP", "Kembalikan ke pegawai / Return to the employee"]),
+        "catatan_app": area("Catatan atasan penilai / Notes of the assessor's superior", minLength=3),
+    }, ["keputusan_app", "catatan_app"]))
+    files.update(form("smk_eskalasi_skp", "SKP terlambat / SKP overdue", {
+        "batas_skp": shown(text("Batas semula / Original deadline", format="date")),
+        "jumlah_eskalasi": shown(integer("Eskalasi sebelumnya / Earlier escalations")),
+        "tindakan_app": area("Tindakan yang diambil / Action taken", minLength=3),
+        "batas_baru": text("Batas baru / New deadline", format="date"),
+    }, ["tindakan_app", "batas_baru"]))
+    files.update(form("smk_mph", "Matriks Peran Hasil / Team role-result matrix", {
+        "ringkasan_skp": shown(area("SKP Anda / Your SKP")),
+        "mph": rows("Pembagian peran / Roles", {
+            "rhk_id": text("Kode RHK Anda / Your RHK code", minLength=1, maxLength=40),
+            "pegawai_id": integer("ID bawahan / Team member id"),
+            "nama_pegawai": text("Nama bawahan / Team member", maxLength=200),
+            "peran": text("Peran dan hasil yang diharapkan / Role and expected result", minLength=3, maxLength=500),
+        }, ["rhk_id", "pegawai_id", "peran"], minItems=1, maxItems=100),
+    }, ["mph"]))
+    return files
+
+
+def build() -> dict[str, str]:
+    return {**bpmn(process()), **forms()}

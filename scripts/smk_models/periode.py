@@ -1,0 +1,169 @@
+"""Periode kinerja: Biro SDM opens a period, the engine starts one planning instance per employee in scope,
+and the period closes when every assessment is final."""
+
+from __future__ import annotations
+
+from engine.bpmn_builder import Process
+
+from .common import SDM, WIB_END_OF_DAY, area, bpmn, choice, form, integer, rows, shown, text
+
+PROCESS_ID = "smk_periode"
+
+SIAPKAN = f"""\
+try:
+    unit_cakupan
+except NameError:
+    unit_cakupan = ''
+try:
+    iku_organisasi
+except NameError:
+    iku_organisasi = []
+unit_cakupan = (unit_cakupan or '').strip()
+galat = []
+if jenis_periode == 'tahunan':
+    periode = str(tahun)
+    mulai = date(tahun, 1, 1)
+    akhir = date(tahun, 12, 31)
+    regime_berlaku = 'A' if tahun <= 2020 else 'C'
+    if tahun == 2021:
+        galat.append('Tahun 2021 terdiri atas dua periode: pilih 2021-I atau 2021-II / '
+                     '2021 has two half-year periods: choose 2021-I or 2021-II')
+else:
+    periode = jenis_periode
+    if tahun != 2021:
+        galat.append('Periode semester hanya berlaku untuk tahun 2021 / Half-year periods exist only in 2021')
+    if jenis_periode == '2021-I':
+        mulai = date(2021, 1, 1)
+        akhir = date(2021, 6, 30)
+        regime_berlaku = 'A'
+    else:
+        mulai = date(2021, 7, 1)
+        akhir = date(2021, 12, 31)
+        regime_berlaku = 'B'
+if regime != regime_berlaku:
+    galat.append(f'Regime {{regime}} tidak berlaku untuk periode {{periode}}; yang berlaku regime {{regime_berlaku}} / '
+                 f'Regime {{regime}} does not apply to period {{periode}}; use regime {{regime_berlaku}}')
+bulan = (akhir.year - mulai.year) * 12 + akhir.month - mulai.month + 1
+jumlah_slice = bulan if frekuensi == 'bulanan' else bulan // 3
+if date.fromisoformat(batas_skp) < mulai or date.fromisoformat(batas_skp) > akhir:
+    galat.append('Batas penetapan SKP harus di dalam periode / The SKP deadline must lie within the period')
+if date.fromisoformat(batas_penilaian) <= akhir:
+    galat.append('Batas penilaian harus sesudah akhir periode / The assessment deadline must come after the period')
+periode_valid = len(galat) == 0
+galat_teks = '\\n'.join(galat)
+tanggal_mulai = mulai.isoformat()
+tanggal_akhir = akhir.isoformat()
+akhir_periode_ts = tanggal_akhir + '{WIB_END_OF_DAY}'
+batas_penilaian_ts = batas_penilaian + '{WIB_END_OF_DAY}'
+data_periode = {{
+    'regime': regime, 'frekuensi': frekuensi, 'tanggal_mulai': tanggal_mulai, 'tanggal_akhir': tanggal_akhir,
+    'jumlah_slice': jumlah_slice, 'batas_skp': batas_skp, 'batas_penilaian': batas_penilaian,
+    'maks_putaran': maks_putaran, 'iku_organisasi': iku_organisasi,
+}}
+status_periode = 'dibuka' if periode_valid else 'draf'
+del mulai, akhir
+"""
+
+TUTUP = """\
+status_periode = 'ditutup'
+semua_final = True
+"""
+
+
+def process() -> Process:
+    p = Process(PROCESS_ID, "Periode kinerja", lanes=[SDM])
+    p.documentation = ("Biro SDM membuka periode kinerja; mesin memulai satu perencanaan per pegawai; periode ditutup "
+                       "ketika semua penilaian final. / HR opens a performance period; the engine starts one "
+                       "planning instance per employee; the period closes when every assessment is final.")
+    p.start("mulai", "Mulai", lane=SDM, col=0)
+    p.user("buka_periode", "Buka periode kinerja", lane=SDM, col=1, form="smk_periode_buka",
+           instructions="Tentukan tahun, regime, frekuensi evaluasi dan batas waktu. / Set the year, regime, "
+                        "evaluation frequency and deadlines.")
+    p.script("siapkan_periode", "Periksa dan siapkan periode", SIAPKAN, lane=SDM, col=2)
+    p.gateway("cek_periode", "Periode valid?", lane=SDM, col=3, default="f_periode_valid")
+    p.service("daftar_pegawai", "Daftar pegawai dalam cakupan", "list_employees",
+              params={"unit_code": "unit_cakupan or None"}, result="daftar_pegawai", lane=SDM, col=4)
+    p.script("pilih_pegawai", "Catat pegawai dalam cakupan",
+             "pegawai_ids = [p['id'] for p in daftar_pegawai]\njumlah_pegawai = len(pegawai_ids)",
+             lane=SDM, col=5)
+    p.service("mulai_perencanaan", "Mulai perencanaan setiap pegawai", "start_process",
+              params={"process_id": "'smk_perencanaan'", "subject_ids": "pegawai_ids", "period": "periode",
+                      "data": "data_periode"}, result="jumlah_perencanaan", lane=SDM, col=6)
+    p.catch("akhir_periode", "Akhir periode", lane=SDM, col=7, timer=("timeDate", "akhir_periode_ts"))
+    p.gateway("cek_regime_c", "Regime C?", lane=SDM, col=8, default="f_bukan_c")
+    p.service("daftar_kepala_unit", "Kepala unit dalam cakupan", "smk_kepala_unit",
+              params={"subject_ids": "pegawai_ids"}, result="kepala_unit_ids", lane=SDM, col=9)
+    p.service("mulai_predikat_unit", "Minta predikat unit", "start_process",
+              params={"process_id": "'smk_predikat_unit'", "subject_ids": "kepala_unit_ids", "period": "periode",
+                      "data": "data_periode"}, result="jumlah_predikat_unit", lane=SDM, col=10)
+    p.gateway("gabung_regime", "", lane=SDM, col=11)
+    p.catch("batas_penilaian", "Batas penilaian", lane=SDM, col=12, timer=("timeDate", "batas_penilaian_ts"))
+    p.service("hitung_final", "Hitung penilaian final", "count_instances",
+              params={"process_id": "'smk_penilaian'", "period": "periode", "status": "'completed'"},
+              result="jumlah_final", lane=SDM, col=13)
+    p.gateway("cek_final", "Semua final?", lane=SDM, col=14, default="f_belum_final")
+    p.user("pantau_penutupan", "Tindak lanjuti penilaian yang belum final", lane=SDM, col=14,
+           form="smk_periode_pantau", properties={"dueInDays": "7"})
+    p.script("tutup_periode", "Tutup periode", TUTUP, lane=SDM, col=15)
+    p.gateway("cek_2021", "Periode 2021-II?", lane=SDM, col=16, default="f_bukan_2021")
+    p.service("mulai_integrasi", "Mulai integrasi nilai 2021", "start_process",
+              params={"process_id": "'smk_integrasi_2021'", "subject_ids": "pegawai_ids", "period": "'2021'",
+                      "data": "{}"}, result="jumlah_integrasi", lane=SDM, col=17)
+    p.end("selesai", "Periode ditutup", lane=SDM, col=18)
+
+    p.chain("mulai", "buka_periode", "siapkan_periode", "cek_periode")
+    p.flow("cek_periode", "buka_periode", name="Perbaiki / Fix", condition="not periode_valid",
+           id="f_periode_galat")
+    p.flow("cek_periode", "daftar_pegawai", name="Valid", id="f_periode_valid")
+    p.chain("daftar_pegawai", "pilih_pegawai", "mulai_perencanaan", "akhir_periode", "cek_regime_c")
+    p.flow("cek_regime_c", "daftar_kepala_unit", name="Regime C", condition="regime == 'C'", id="f_regime_c")
+    p.flow("cek_regime_c", "gabung_regime", name="A / B", id="f_bukan_c")
+    p.chain("daftar_kepala_unit", "mulai_predikat_unit", "gabung_regime", "batas_penilaian", "hitung_final",
+            "cek_final")
+    p.flow("cek_final", "tutup_periode", name="Semua final / All final",
+           condition="jumlah_final >= jumlah_perencanaan", id="f_semua_final")
+    p.flow("cek_final", "pantau_penutupan", name="Belum / Not yet", id="f_belum_final")
+    p.flow("pantau_penutupan", "hitung_final", name="Periksa lagi / Check again")
+    p.chain("tutup_periode", "cek_2021")
+    p.flow("cek_2021", "mulai_integrasi", name="2021-II", condition="periode == '2021-II'", id="f_2021")
+    p.flow("cek_2021", "selesai", id="f_bukan_2021")
+    p.flow("mulai_integrasi", "selesai")
+    return p
+
+
+def forms() -> dict[str, str]:
+    files = form("smk_periode_buka", "Buka periode kinerja / Open a performance period", {
+        "galat_teks": shown(area("Yang harus diperbaiki / What must be fixed")),
+        "tahun": integer("Tahun / Year", minimum=2014, maximum=2100),
+        "jenis_periode": choice("Jenis periode / Period type", ["tahunan", "2021-I", "2021-II"],
+                                ["Tahunan / Yearly", "2021-I (Januari–Juni) / Jan–Jun 2021",
+                                 "2021-II (Juli–Desember) / Jul–Dec 2021"]),
+        "regime": choice("Regime penilaian / Assessment regime", ["A", "B", "C"],
+                         ["A — Perka BKN 1/2013", "B — PP 30/2019 jo. PermenPANRB 8/2021",
+                          "C — PermenPANRB 6/2022"]),
+        "frekuensi": choice("Frekuensi evaluasi periodik / Periodic evaluation frequency",
+                            ["bulanan", "triwulanan"], ["Bulanan / Monthly", "Triwulanan / Quarterly"]),
+        "batas_skp": text("Batas penetapan SKP / SKP deadline", format="date"),
+        "batas_penilaian": text("Batas penilaian akhir / Final assessment deadline", format="date"),
+        "maks_putaran": integer("Maksimal putaran pengembalian SKP / Maximum SKP return rounds", minimum=1,
+                                maximum=10, default=3),
+        "unit_cakupan": text("Kode unit dalam cakupan (kosong = semua) / Unit code in scope (empty = all)",
+                             maxLength=40),
+        "iku_organisasi": rows("IKU organisasi dari Perjanjian Kinerja / Organisation IKU from the PK", {
+            "unit_code": text("Kode unit / Unit code", minLength=1, maxLength=40),
+            "kode": text("Kode IKU / IKU code", minLength=1, maxLength=40),
+            "nama": text("Indikator kinerja utama / Key performance indicator", minLength=3, maxLength=500),
+            "target": text("Target", minLength=1, maxLength=100),
+        }, ["unit_code", "kode", "nama", "target"], maxItems=200),
+    }, ["tahun", "jenis_periode", "regime", "frekuensi", "batas_skp", "batas_penilaian", "maks_putaran"])
+    files.update(form("smk_periode_pantau", "Penilaian yang belum final / Assessments not yet final", {
+        "periode": shown(text("Periode / Period")),
+        "jumlah_perencanaan": shown(integer("Jumlah pegawai / Employees")),
+        "jumlah_final": shown(integer("Penilaian final / Final assessments")),
+        "catatan_pantau": area("Tindakan yang diambil / Action taken"),
+    }, []))
+    return files
+
+
+def build() -> dict[str, str]:
+    return {**bpmn(process()), **forms()}
