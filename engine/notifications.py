@@ -169,17 +169,16 @@ def notify_task(session: Session, row: TaskIndex, kind: str, users: Iterable[Use
     """Add one notification per user about the task (and queue e-mail when enabled); return how many."""
     send_mail = email_enabled() if email is None else email
     subject = session.get(User, row.subject_id) if row.subject_id else None
-    title = f"{TITLES[kind]}: {row.title}"[:255]
     body = _body(kind, row, subject)
     link = f"/tasks/{row.id}"
     count = 0
     for user in users:
-        note = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link, task_id=row.id,
+        note = Notification(user_id=user.id, kind=kind, title=row.title[:255], body=body, link=link, task_id=row.id,
                             instance_id=row.instance_id, created_at=now, dedupe_key=None if kind == TASK_ASSIGNED else f"{kind}:{row.id}")
         session.add(note)
         if send_mail and user.email:
             session.flush()
-            session.add(EmailOutbox(notification_id=note.id, to_address=user.email, subject=f"[SMK] {title}",
+            session.add(EmailOutbox(notification_id=note.id, to_address=user.email, subject=f"[SMK] {TITLES[kind]}: {row.title}"[:255],
                                     body=body, link=link, status=PENDING, attempts=0, next_attempt_at=now,
                                     created_at=now))
         count += 1

@@ -29,7 +29,8 @@ HR_MEMBERS = ["indah", "joko", "kartini", "lukman", "maya"]
 
 
 def titles(eng: Engine, user_id: int) -> list[str]:
-    return [n.title for n in notes.list_for(eng, user_id).items]
+    """What the user's notification list says, newest first: "<kind>: <task title>"."""
+    return [f"{n.kind}: {n.title}" for n in notes.list_for(eng, user_id).items]
 
 
 def outbox(eng: Engine) -> list[EmailOutbox]:
@@ -52,11 +53,11 @@ def one_task_process(lane: str = "Pegawai", properties: dict[str, str] | None = 
 def test_a_new_task_is_announced_to_whoever_may_act_on_it(demo_deployed: Engine, org: dict[str, int]) -> None:
     eng = demo_deployed
     started = instances.start_instance(eng, "demo_penilaian", org["admin"], org["budi"], "2024")
-    assert titles(eng, org["budi"]) == ["Tugas baru / New task: Isi capaian kinerja"]
+    assert titles(eng, org["budi"]) == ["task_ready: Isi capaian kinerja"]
     assert notes.unread_count(eng, org["budi"]) == 1 and notes.unread_count(eng, org["dewi"]) == 0
     instances.complete_task(eng, org["budi"], started.ready_task_ids[0], CAPAIAN)
     # The next step is the assessor's (dewi, the holder of budi's superior position).
-    assert titles(eng, org["dewi"]) == ["Tugas baru / New task: Tinjau capaian"]
+    assert titles(eng, org["dewi"]) == ["task_ready: Tinjau capaian"]
     item = notes.list_for(eng, org["dewi"]).items[0]
     assert "Budi Santoso" in item.body and "2024" in item.body and item.task_id
 
@@ -93,9 +94,8 @@ def test_reminder_before_the_due_date_and_notice_when_overdue_once_each(eng: Eng
     clock.advance(days=2)
     assert notes.notify_due(eng, clock.now()) == 1
     assert notes.notify_due(eng, clock.advance(days=1)) == 0
-    assert titles(eng, org["budi"]) == ["Melewati tenggat / Overdue: Isi laporan",
-                                        "Tenggat mendekat / Due soon: Isi laporan",
-                                        "Tugas baru / New task: Isi laporan"]
+    assert titles(eng, org["budi"]) == ["overdue: Isi laporan", "due_soon: Isi laporan",
+                                        "task_ready: Isi laporan"]
 
 
 def test_suspended_instances_send_no_reminders(eng: Engine, org: dict[str, int], clock: FixedClock) -> None:
@@ -110,8 +110,7 @@ def test_suspended_instances_send_no_reminders(eng: Engine, org: dict[str, int],
 def test_reassigned_task_is_announced_to_the_new_assignee(demo_deployed: Engine, org: dict[str, int]) -> None:
     started = instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
     admin_ops.reassign(demo_deployed, org["admin"], started.ready_task_ids[0], org["siti"])
-    assert titles(demo_deployed, org["siti"]) == [
-        "Tugas dialihkan kepada Anda / Task assigned to you: Isi capaian kinerja"]
+    assert titles(demo_deployed, org["siti"]) == ["task_assigned: Isi capaian kinerja"]
 
 
 # --- e-mail -------------------------------------------------------------------------------------

@@ -1,0 +1,218 @@
+"""Administration pages through HTTP: who may open them, and each operation as an administrator sees it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from engine import inbox, instances
+from engine.core import Engine
+from engine.deployments import deploy
+from engine.errors import ProcessError
+from engine.models import Instance
+
+from ..engine.helpers import one_script_process
+from .conftest import Auth, csrf_token
+
+
+@pytest.fixture
+def started(demo_deployed: Engine, org: dict[str, int]) -> instances.InstanceSummary:
+    return instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
+
+
+@pytest.fixture
+def errored(demo_deployed: Engine, org: dict[str, int]) -> instances.InstanceSummary:
+    deploy(demo_deployed, {"p.bpmn": one_script_process("total = 1\nratio = total / jumlah")}, None)
+    summary = instances.start_instance(demo_deployed, "p_script", org["admin"], org["budi"], "2024")
+    with pytest.raises(ProcessError):
+        instances.complete_task(demo_deployed, org["budi"], summary.ready_task_ids[0], {})
+    return summary
+
+
+def status(eng: Engine, instance_id: int) -> str:
+    with eng.session_factory() as s:
+        return s.get(Instance, instance_id).status
+
+
+def page_of(client: FlaskClient, instance_id: int) -> str:
+    response = client.get(f"/admin/instances/{instance_id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def form(client: FlaskClient, page_id: int, **data: str) -> dict[str, str]:
+    """Fields an administrator's browser would send from the instance page (token and version)."""
+    html = page_of(client, page_id)
+    version = re.search(r'name="_version" value="(\d+)"', html)
+    base = {"csrf_token": csrf_token(client, f"/admin/instances/{page_id}")}
+    if version:
+        base["_version"] = version.group(1)
+    return base | data
+
+
+def follow(client: FlaskClient, response) -> str:  # noqa: ANN001
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+# --- who may --------------------------------------------------------------------------------------
+
+
+def admin_urls(instance_id: int, task_id: str) -> list[tuple[str, str]]:
+    return [("GET", "/admin/"), ("GET", "/admin/errors"), ("GET", f"/admin/instances/{instance_id}"),
+            ("POST", f"/admin/instances/{instance_id}/suspend"), ("POST", f"/admin/instances/{instance_id}/resume"),
+            ("POST", f"/admin/instances/{instance_id}/terminate"), ("POST", f"/admin/instances/{instance_id}/retry"),
+            ("POST", f"/admin/tasks/{task_id}/reassign")]
+
+
+@pytest.mark.parametrize("username", ["budi", "dewi", "indah", "pemilik"])
+def test_only_administrators_may_open_admin_pages(client: FlaskClient, auth: Auth, username: str,
+                                                  started: instances.InstanceSummary, demo_deployed: Engine,
+                                                  org: dict[str, int]) -> None:
+    auth.login(username)
+    token = csrf_token(client, "/")
+    for method, url in admin_urls(started.id, started.ready_task_ids[0]):
+        data = {"csrf_token": token, "reason": "x", "confirm": "yes", "patch": "{}", "user_id": str(org[username])}
+        response = client.get(url) if method == "GET" else client.post(url, data=data)
+        assert response.status_code == 403, (method, url)
+    assert status(demo_deployed, started.id) == "running"
+
+
+# webapp/nav.py also offers the link to process owners ("Pemilik Proses"), who get 403 here.
+@pytest.mark.parametrize("username", ["budi", "dewi", "indah"])
+def test_the_admin_link_is_not_shown_to_others(client: FlaskClient, auth: Auth, username: str) -> None:
+    auth.login(username)
+    assert 'href="/admin/"' not in client.get("/").get_data(as_text=True)
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client: FlaskClient, started: instances.InstanceSummary) -> None:
+    for method, url in admin_urls(started.id, started.ready_task_ids[0]):
+        response = client.get(url) if method == "GET" else client.post(url)
+        assert response.status_code in (302, 400), (method, url)  # a POST without a token stops at CSRF
+        if response.status_code == 302:
+            assert "/login" in response.headers["Location"]
+
+
+def test_administrator_sees_the_admin_link_and_lists(client: FlaskClient, auth: Auth,
+                                                     started: instances.InstanceSummary) -> None:
+    auth.login("admin")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/admin/"' in home
+    listing = client.get("/admin/?status=running").get_data(as_text=True)
+    assert f"/admin/instances/{started.id}" in listing and "Budi Santoso" in listing
+    assert f"/admin/instances/{started.id}" not in client.get("/admin/?status=completed").get_data(as_text=True)
+    assert client.get("/admin/instances/99999").status_code == 404
+
+
+def test_admin_forms_need_the_csrf_token(client: FlaskClient, auth: Auth, started: instances.InstanceSummary,
+                                         demo_deployed: Engine) -> None:
+    auth.login("admin")
+    response = client.post(f"/admin/instances/{started.id}/suspend", data={"reason": "x"})
+    assert response.status_code == 400 and status(demo_deployed, started.id) == "running"
+
+
+# --- operations -----------------------------------------------------------------------------------
+
+
+def test_suspend_then_resume(client: FlaskClient, auth: Auth, started: instances.InstanceSummary,
+                             demo_deployed: Engine) -> None:
+    auth.login("admin")
+    html = follow(client, client.post(f"/admin/instances/{started.id}/suspend",
+                                      data=form(client, started.id, reason="menunggu klarifikasi")))
+    assert "Proses ditangguhkan" in html and 'data-status="suspended"' in html
+    assert "menunggu klarifikasi" in html  # the reason in the recent events
+    assert status(demo_deployed, started.id) == "suspended"
+    html = follow(client, client.post(f"/admin/instances/{started.id}/resume", data=form(client, started.id)))
+    assert "Proses dilanjutkan" in html and status(demo_deployed, started.id) == "running"
+
+
+def test_a_form_from_before_someone_elses_change_is_refused(client: FlaskClient, auth: Auth,
+                                                            started: instances.InstanceSummary,
+                                                            demo_deployed: Engine) -> None:
+    auth.login("admin")
+    stale = form(client, started.id)
+    follow(client, client.post(f"/admin/instances/{started.id}/suspend", data=form(client, started.id)))
+    follow(client, client.post(f"/admin/instances/{started.id}/resume", data=form(client, started.id)))
+    html = follow(client, client.post(f"/admin/instances/{started.id}/suspend", data=stale))
+    assert "telah diubah oleh orang lain" in html and status(demo_deployed, started.id) == "running"
+
+
+def test_refusal_is_explained(client: FlaskClient, auth: Auth, started: instances.InstanceSummary) -> None:
+    auth.login("admin")
+    html = follow(client, client.post(f"/admin/instances/{started.id}/resume",
+                                      data={"csrf_token": csrf_token(client, "/admin/")}))
+    assert "berstatus berjalan sehingga tidak dapat dilanjutkan" in html
+
+
+def test_terminate_asks_for_a_reason_and_a_confirmation(client: FlaskClient, auth: Auth,
+                                                        started: instances.InstanceSummary,
+                                                        demo_deployed: Engine, org: dict[str, int]) -> None:
+    auth.login("admin")
+    url = f"/admin/instances/{started.id}/terminate"
+    html = follow(client, client.post(url, data=form(client, started.id, reason="  ")))
+    assert "Alasan penghentian wajib diisi" in html
+    confirm = client.post(url, data=form(client, started.id, reason="pegawai pindah instansi"))
+    assert confirm.status_code == 200
+    page = confirm.get_data(as_text=True)
+    assert "Ya, hentikan proses" in page and "Isi capaian kinerja" in page  # the task that will be cancelled
+    assert status(demo_deployed, started.id) == "running"  # nothing happens before the confirmation
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
+    html = follow(client, client.post(url, data=fields))
+    assert "Proses dihentikan" in html and 'data-status="terminated"' in html
+    assert "pegawai pindah instansi" in html
+    assert status(demo_deployed, started.id) == "terminated" and inbox.count(demo_deployed, org["budi"]) == 0
+
+
+def test_errored_instances_show_task_line_and_message(client: FlaskClient, auth: Auth,
+                                                      errored: instances.InstanceSummary) -> None:
+    auth.login("admin")
+    html = client.get("/admin/errors").get_data(as_text=True)
+    assert f"/admin/instances/{errored.id}" in html and "Run script" in html and "jumlah" in html
+    assert re.search(r"<td>2</td>", html)  # the line
+    page = page_of(client, errored.id)
+    assert 'data-testid="instance-error"' in page and "Jalankan ulang" in page
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"jumlah": 4', "JSON tidak valid (baris 1, kolom 13)"),
+    ("[4]", "Data perbaikan harus berupa objek JSON"),
+])
+def test_invalid_corrected_data_is_refused_and_kept(client: FlaskClient, auth: Auth, demo_deployed: Engine,
+                                                    errored: instances.InstanceSummary, text: str,
+                                                    message: str) -> None:
+    auth.login("admin")
+    response = client.post(f"/admin/instances/{errored.id}/retry", data=form(client, errored.id, patch=text))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html and ">" + text.replace('"', "&#34;") + "</textarea>" in html
+    assert status(demo_deployed, errored.id) == "error"
+
+
+def test_retry_with_corrected_data_gives_the_task_back(client: FlaskClient, auth: Auth, demo_deployed: Engine,
+                                                       errored: instances.InstanceSummary,
+                                                       org: dict[str, int]) -> None:
+    auth.login("admin")
+    html = follow(client, client.post(f"/admin/instances/{errored.id}/retry",
+                                      data=form(client, errored.id, patch='{"jumlah": 4}')))
+    assert "Langkah yang gagal dijalankan ulang" in html and 'data-status="running"' in html
+    auth.logout()
+    auth.login("budi")
+    task_page = client.get(f"/tasks/{errored.ready_task_ids[0]}")
+    assert task_page.status_code == 200 and "First" in task_page.get_data(as_text=True)
+
+
+def test_reassign_a_task_to_a_user_from_the_list(client: FlaskClient, auth: Auth, started: instances.InstanceSummary,
+                                                 demo_deployed: Engine, org: dict[str, int]) -> None:
+    auth.login("admin")
+    html = page_of(client, started.id)
+    assert f'<option value="{org["siti"]}"' in html and "Siti Aminah (siti)" in html
+    task_id = started.ready_task_ids[0]
+    html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
+        client, started.id, instance_id=str(started.id), user_id=str(org["siti"]))))
+    assert "Tugas dialihkan" in html and "ditugaskan kepada Siti Aminah" in html
+    assert [t.id for t in inbox.inbox(demo_deployed, org["siti"]).items] == [task_id]
+    html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
+        client, started.id, instance_id=str(started.id), user_id=str(org["siti"]))))
+    assert "sudah ditujukan kepada Siti Aminah" in html

@@ -1,0 +1,79 @@
+"""The notifications page through HTTP: the bell's count, opening a notice, marking all read, only one's own."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from engine import instances
+from engine import notifications as notes
+from engine.core import Engine
+
+from .conftest import Auth, csrf_token
+
+
+@pytest.fixture
+def started(demo_deployed: Engine, org: dict[str, int]) -> instances.InstanceSummary:
+    return instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
+
+
+def open_urls(html: str) -> list[str]:
+    return re.findall(r'action="(/notifications/\d+/open)"', html)
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client: FlaskClient) -> None:
+    response = client.get("/notifications")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_new_task_appears_under_the_bell_and_opens_the_task(client: FlaskClient, auth: Auth,
+                                                            started: instances.InstanceSummary,
+                                                            demo_deployed: Engine, org: dict[str, int]) -> None:
+    auth.login("budi")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/notifications"' in home and "text-bg-warning\">1</span>" in home
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Tugas baru: Isi capaian kinerja" in page and "Budi Santoso" in page
+    (url,) = open_urls(page)
+    response = client.post(url, data={"csrf_token": csrf_token(client, "/notifications"),
+                                      "task_id": started.ready_task_ids[0]})
+    assert response.status_code == 302 and response.headers["Location"] == f"/tasks/{started.ready_task_ids[0]}"
+    assert notes.unread_count(demo_deployed, org["budi"]) == 0
+
+
+def test_english_labels(client: FlaskClient, auth: Auth, started: instances.InstanceSummary) -> None:
+    auth.login("budi")
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/"), "next": "/notifications"})
+    assert "New task: Isi capaian kinerja" in client.get("/notifications").get_data(as_text=True)
+
+
+def test_mark_all_read(client: FlaskClient, auth: Auth, started: instances.InstanceSummary,
+                       demo_deployed: Engine, org: dict[str, int]) -> None:
+    instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2025")
+    auth.login("budi")
+    response = client.post("/notifications/read", data={"csrf_token": csrf_token(client, "/notifications")})
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 pemberitahuan ditandai sudah dibaca" in html
+    assert notes.unread_count(demo_deployed, org["budi"]) == 0
+    assert "Tandai semua sudah dibaca" not in html  # nothing left to mark
+
+
+def test_nobody_opens_someone_elses_notification(client: FlaskClient, auth: Auth, started: instances.InstanceSummary,
+                                                 demo_deployed: Engine, org: dict[str, int]) -> None:
+    auth.login("budi")
+    (url,) = open_urls(client.get("/notifications").get_data(as_text=True))
+    auth.logout()
+    auth.login("siti")
+    assert "Belum ada pemberitahuan" in client.get("/notifications").get_data(as_text=True)
+    response = client.post(url, data={"csrf_token": csrf_token(client, "/notifications")})
+    assert response.status_code == 404
+    assert notes.unread_count(demo_deployed, org["budi"]) == 1
+
+
+def test_marking_needs_the_csrf_token(client: FlaskClient, auth: Auth, started: instances.InstanceSummary,
+                                      demo_deployed: Engine, org: dict[str, int]) -> None:
+    auth.login("budi")
+    assert client.post("/notifications/read").status_code == 400
+    assert notes.unread_count(demo_deployed, org["budi"]) == 1

@@ -1,0 +1,148 @@
+"""Administration pages: instances by status, errored instances, and one instance's operations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from engine import admin_ops
+from engine.errors import Conflict, FormInvalid, InvalidState, NotFound, ProcessError
+from engine.models import INSTANCE_STATUSES
+from webapp.extensions import get_engine
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+JSON_HELP = '{"jumlah": 4}'
+
+
+@bp.before_request
+def only_administrators():  # noqa: ANN201
+    """Send anonymous visitors to the login page and refuse everyone but administrators."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not current_user.account.is_admin:
+        abort(403)
+    return None
+
+
+def _per_page() -> int:
+    return int(current_app.config.get("PER_PAGE", 20))
+
+
+@bp.get("/")
+def index():  # noqa: ANN201
+    status = request.args.get("status") or None
+    if status not in (None, *INSTANCE_STATUSES):
+        status = None
+    page = admin_ops.list_instances(get_engine(), current_user.user_id, status=status,
+                                    process_id=request.args.get("process") or None,
+                                    page=request.args.get("page", 1, type=int) or 1, per_page=_per_page())
+    return render_template("admin/index.html", page=page, status=status, statuses=INSTANCE_STATUSES,
+                           filters=request.args)
+
+
+@bp.get("/errors")
+def errors():  # noqa: ANN201
+    page = admin_ops.list_instances(get_engine(), current_user.user_id, status="error",
+                                    page=request.args.get("page", 1, type=int) or 1, per_page=_per_page())
+    return render_template("admin/errors.html", page=page, filters=request.args)
+
+
+def _instance_page(instance_id: int, status: int = 200, **extra: Any):  # noqa: ANN202
+    engine = get_engine()
+    detail = admin_ops.get_instance(engine, current_user.user_id, instance_id)
+    users = admin_ops.active_users(engine, current_user.user_id) if detail.open_tasks else []
+    context = {"detail": detail, "users": users, "patch_text": "{}", "patch_error": None, "json_help": JSON_HELP}
+    context.update(extra)
+    return render_template("admin/instance.html", **context), status
+
+
+@bp.get("/instances/<int:instance_id>")
+def instance(instance_id: int):  # noqa: ANN201
+    return _instance_page(instance_id)
+
+
+def _back(instance_id: int):  # noqa: ANN202
+    return redirect(url_for("admin.instance", instance_id=instance_id))
+
+
+def _version() -> int | None:
+    return request.form.get("_version", type=int)
+
+
+@bp.post("/instances/<int:instance_id>/suspend")
+def suspend(instance_id: int):  # noqa: ANN201
+    return _run(instance_id, lambda: admin_ops.suspend(
+        get_engine(), current_user.user_id, instance_id, request.form.get("reason", ""), _version()),
+        "Proses ditangguhkan / Instance suspended")
+
+
+@bp.post("/instances/<int:instance_id>/resume")
+def resume(instance_id: int):  # noqa: ANN201
+    return _run(instance_id, lambda: admin_ops.resume(
+        get_engine(), current_user.user_id, instance_id, request.form.get("reason", ""), _version()),
+        "Proses dilanjutkan / Instance resumed")
+
+
+@bp.post("/instances/<int:instance_id>/terminate")
+def terminate(instance_id: int):  # noqa: ANN201
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash("Alasan penghentian wajib diisi / A reason for terminating is required", "danger")
+        return _back(instance_id)
+    if request.form.get("confirm") != "yes":
+        # The destructive step needs a second, explicit confirmation.
+        detail = admin_ops.get_instance(get_engine(), current_user.user_id, instance_id)
+        return render_template("admin/confirm_terminate.html", detail=detail, reason=reason, version=_version())
+    return _run(instance_id, lambda: admin_ops.terminate(
+        get_engine(), current_user.user_id, instance_id, reason, _version()),
+        "Proses dihentikan / Instance terminated")
+
+
+@bp.post("/instances/<int:instance_id>/retry")
+def retry(instance_id: int):  # noqa: ANN201
+    text = request.form.get("patch", "").strip() or "{}"
+    try:
+        patch = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return _instance_page(instance_id, 422, patch_text=text, patch_error=(
+            f"JSON tidak valid (baris {exc.lineno}, kolom {exc.colno}) / "
+            f"Invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"))
+    if not isinstance(patch, dict):
+        return _instance_page(instance_id, 422, patch_text=text, patch_error=(
+            "Data perbaikan harus berupa objek JSON / The corrected data must be a JSON object"))
+    return _run(instance_id, lambda: admin_ops.retry(
+        get_engine(), current_user.user_id, instance_id, patch, _version()),
+        "Langkah yang gagal dijalankan ulang / The failed step was run again")
+
+
+@bp.post("/tasks/<task_id>/reassign")
+def reassign(task_id: str):  # noqa: ANN201
+    instance_id = request.form.get("instance_id", type=int)
+    user_id = request.form.get("user_id", type=int)
+    if user_id is None:
+        flash("Pilih pengguna / Choose a user", "danger")
+        return _back(instance_id) if instance_id else redirect(url_for("admin.index"))
+    result = None
+    try:
+        result = admin_ops.reassign(get_engine(), current_user.user_id, task_id, user_id)
+        flash("Tugas dialihkan / Task reassigned", "success")
+    except (Conflict, InvalidState, NotFound) as exc:
+        flash(exc.message, "danger")
+    target = result.id if result else instance_id
+    return _back(target) if target else redirect(url_for("admin.index"))
+
+
+def _run(instance_id: int, action: Any, done: str):  # noqa: ANN202
+    """Run one operation, flash its outcome, and go back to the instance page."""
+    try:
+        action()
+        flash(done, "success")
+    except (Conflict, InvalidState, ProcessError) as exc:
+        flash(exc.message, "danger")
+    except FormInvalid as exc:
+        flash(exc.message.partition(": ")[2] or exc.message, "danger")
+    return _back(instance_id)

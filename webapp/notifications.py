@@ -1,0 +1,39 @@
+"""The notifications page: the user's own notices, opened one by one or all marked read."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from engine import notifications as service
+from webapp.extensions import get_engine
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.get("/notifications")
+@login_required
+def index():  # noqa: ANN201
+    page = service.list_for(get_engine(), current_user.user_id, page=request.args.get("page", 1, type=int) or 1,
+                            per_page=int(current_app.config.get("PER_PAGE", 20)))
+    return render_template("notifications/index.html", page=page,
+                           unread=service.unread_count(get_engine(), current_user.user_id))
+
+
+@bp.post("/notifications/read")
+@login_required
+def read_all():  # noqa: ANN201
+    count = service.mark_read(get_engine(), current_user.user_id)
+    flash(f"{count} pemberitahuan ditandai sudah dibaca / {count} notifications marked read", "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+@login_required
+def open_one(notification_id: int):  # noqa: ANN201
+    """Mark one notification read and go to its task (another user's id is a 404)."""
+    service.mark_read(get_engine(), current_user.user_id, notification_id)
+    task_id = request.form.get("task_id")
+    if task_id:
+        return redirect(url_for("tasks.task", task_id=task_id))
+    return redirect(url_for("notifications.index"))
