@@ -11,12 +11,19 @@ from sqlalchemy.orm import aliased
 
 from engine.assignment import actionable, is_group_task
 from engine.core import Engine
-from engine.inbox import SORTS, Page, _item
+from engine.inbox import SORTS, InboxItem, Page, _item
 from engine.models import ProcessVersion, TaskIndex, User
 
 SCOPES = ("all", "mine", "group")
 DUE_FILTERS = ("overdue", "week", "none")
 DUE_SOON = timedelta(days=3)
+
+
+@dataclass
+class Row(InboxItem):
+    """An inbox item plus what the web inbox also shows."""
+
+    due_soon: bool = False
 
 
 @dataclass
@@ -74,9 +81,11 @@ def inbox_page(engine: Engine, user_id: int, *, scope: str = "all", process_id: 
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
         rows = session.scalars(base.order_by(*SORTS.get(sort, SORTS["due"]))
                                .offset((page - 1) * per_page).limit(per_page)).all()
-        items = [_item(session, r, now) for r in rows]
-        for item in items:
-            item.due_soon = bool(item.due_at and not item.overdue and item.due_at - now < DUE_SOON)
+        items = []
+        for r in rows:
+            item = _item(session, r, now)
+            soon = bool(item.due_at and not item.overdue and item.due_at - now < DUE_SOON)
+            items.append(Row(**vars(item), due_soon=soon))
         return Page(items, page, per_page, total)
 
 
@@ -104,8 +113,11 @@ def waiting_on_others(engine: Engine, user_id: int, limit: int = 5) -> list[Wait
     from engine.views_skp import _lane_holder
 
     with engine.session_factory() as session:
+        # NOT IN a subquery rather than NOT(actionable): NULL assignees would make the negation unknown.
+        mine = select(TaskIndex.id).where(TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None),
+                                          actionable(session, user_id))
         rows = session.scalars(select(TaskIndex).where(
-            TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None), ~actionable(session, user_id))
+            TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None), TaskIndex.id.not_in(mine))
             .order_by(TaskIndex.ready_at.desc()).limit(limit)).all()
         out = []
         for r in rows:

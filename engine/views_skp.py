@@ -236,7 +236,8 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
         periods = list(session.scalars(select(Instance.period).where(Instance.subject_id.in_(member_ids))
                                        .group_by(Instance.period).order_by(Instance.period.desc()))) \
             if member_ids else []
-        period = period if period in periods else (periods[0] if periods else "")
+        chosen: str = period if period is not None and period in periods else (periods[0] if periods else "")
+        period = chosen
         items = [i for i in _instances(session, user_id, member_ids, with_history=False) if i.period == period]
         people = session.scalars(select(User).where(User.id.in_(member_ids)).order_by(User.full_name)).all() \
             if member_ids else []
@@ -253,7 +254,7 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
         open_mine = [w for i in items for w in i.waiting if w.mine]
         assessments = sum(1 for i in items for w in i.waiting if w.mine and stage_of(i.process_id) == "penilaian")
         curve = _curve(unit_predikat, [m.predikat for m in members]) if members else None
-        return Team(periods, period, members, len(open_mine) - assessments, assessments, curve)
+        return Team(periods, chosen, members, len(open_mine) - assessments, assessments, curve)
 
 
 def _curve(unit_predikat: str, predikat: list[str]) -> Curve:

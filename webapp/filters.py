@@ -9,6 +9,19 @@ from markupsafe import Markup, escape
 
 from engine.documents import parse_ref
 
+# Small inline icons (Bootstrap Icons paths, MIT): emoji fonts are missing on many office machines.
+_ICONS = {
+    "clip": "M4.5 3a2.5 2.5 0 0 1 5 0v9a1.5 1.5 0 0 1-3 0V5a.5.5 0 0 1 1 0v7a.5.5 0 0 0 1 0V3a1.5 1.5 0 1 0-3 0v9a2.5 "
+            "2.5 0 0 0 5 0V5a.5.5 0 0 1 1 0v7a3.5 3.5 0 1 1-7 0V3z",
+    "wait": "M8 3.5a.5.5 0 0 0-1 0V9a.5.5 0 0 0 .252.434l3.5 2a.5.5 0 0 0 .496-.868L8 8.71V3.5zM8 16A8 8 0 1 0 8 0a8 8 0 0 0 "
+            "0 16zm7-8A7 7 0 1 1 1 8a7 7 0 0 1 14 0z",
+}
+
+
+def icon(name: str) -> Markup:
+    return Markup(f'<svg class="icon" aria-hidden="true" width="14" height="14" viewBox="0 0 16 16" '
+                  f'fill="currentColor"><path d="{_ICONS[name]}"/></svg>')
+
 
 def filesize(value: Any) -> str:
     size = int(value or 0)
@@ -24,7 +37,7 @@ def fieldvalue(value: Any) -> Markup:
     ref = parse_ref(value)
     if ref is not None:
         href = url_for("instances.document", document_id=ref.id)
-        return Markup(f'&#128206; <a href="{escape(href)}">{escape(ref.filename)}</a> '
+        return icon("clip") + Markup(f' <a href="{escape(href)}">{escape(ref.filename)}</a> '
                       f'<span class="text-body-secondary">({escape(filesize(ref.size))})</span>')
     if value is None or value == "":
         return Markup("—")
@@ -34,8 +47,8 @@ def fieldvalue(value: Any) -> Markup:
         keys = list(dict.fromkeys(k for r in value for k in r))
         head = "".join(f"<th>{escape(k)}</th>" for k in keys)
         body = "".join("<tr>" + "".join(f"<td>{fieldvalue(r.get(k))}</td>" for k in keys) + "</tr>" for r in value)
-        return Markup(f'<table class="table table-sm table-bordered mb-0"><thead><tr>{head}</tr></thead>'
-                      f"<tbody>{body}</tbody></table>")
+        return Markup(f'<div class="table-responsive"><table class="table table-sm table-bordered mb-0">'
+                      f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
     if isinstance(value, list):
         return Markup(", ").join(fieldvalue(v) for v in value)
     if isinstance(value, dict):
@@ -68,6 +81,7 @@ def eventlabel(kind: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["icon"] = icon
     app.jinja_env.filters["eventlabel"] = eventlabel
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["fieldvalue"] = fieldvalue

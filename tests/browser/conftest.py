@@ -1,0 +1,113 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, against the app served on a free local port.
+
+Chromium comes from apt-get (never ``playwright install``); each test gets a fresh SQLite database with the
+demo organisation, the demo bundle and the test-only SKP bundle, and saves a screenshot of its last page to
+tests/artifacts/ (a CI artifact, git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from engine.clock import FixedClock
+from engine.core import Engine
+from engine.demo import load_demo
+from engine.deployments import deploy, read_folder
+from engine.models import User
+from tests.browser import skp_bundle
+from webapp import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "demo12345"
+
+
+def _ensure_chromium() -> None:
+    if os.path.exists(CHROMIUM):
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.skip("Debian's chromium is missing and cannot be installed here (needs apt-get as root)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@dataclass
+class Site:
+    url: str
+    engine: Engine
+    org: dict[str, int]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """Serve the app on 127.0.0.1 with a fresh database; yield its base URL, engine and users."""
+    engine = Engine(f"sqlite:///{tmp_path / 'browser.sqlite'}", clock=FixedClock())
+    engine.create_schema()
+    load_demo(engine)
+    with engine.session_factory() as s:
+        org = {u.username: u.id for u in s.scalars(select(User))}
+    deploy(engine, read_folder(ROOT / "bpmn" / "demo"), org["pemilik"], name="demo")
+    deploy(engine, skp_bundle.files(), org["pemilik"], name="browser test bundle")
+    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "DATABASE_URL": engine.database_url}, engine=engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
+    server.shutdown()
+    thread.join(5)
+    engine.dispose()
+
+
+@pytest.fixture
+def page(browser, site: Site, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+    """A fresh browser context per test; its last page is saved to tests/artifacts/<test>.png."""
+    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def login(page, username: str) -> None:  # noqa: ANN001
+    """Log in through the form, as a person would."""
+    page.goto("/login")
+    page.get_by_label(re.compile("Nama pengguna|Username")).fill(username)
+    page.get_by_label(re.compile("Kata sandi|Password")).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("^(Masuk|Log in)$")).click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def logout(page) -> None:  # noqa: ANN001
+    page.context.clear_cookies()
