@@ -114,6 +114,15 @@ def _kepala_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any])
     return heads
 
 
+def _pegawai_dinilai(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> list[int]:
+    """Return, among the given employees, those who have a Pejabat Penilai in the system.
+
+    The head of the organisation signs the PK with the minister; that assessment happens outside SMK here.
+    """
+    ids = _param(params, "subject_ids") or []
+    return [int(i) for i in ids if pejabat_penilai(ctx.session, int(i)) is not None]
+
+
 def _catat_pengingat(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """Record a deadline reminder for the subject (the notification layer reads these events)."""
     audit.record(ctx.session, REMINDER, ctx.now, None, instance_id=ctx.instance.id,
@@ -199,6 +208,7 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
 SMK_OPERATIONS = {
     "smk_profil_pegawai": _profil_pegawai,
     "smk_kepala_unit": _kepala_unit,
+    "smk_pegawai_dinilai": _pegawai_dinilai,
     "smk_catat_pengingat": _catat_pengingat,
     "smk_catat_predikat_unit": _catat_predikat_unit,
     "smk_cek_kurva": _cek_kurva,

@@ -9,8 +9,21 @@ from xml.sax.saxutils import escape
 
 from engine.bpmn_builder import Process
 
-from .common import PEGAWAI, PP, RATING_NAMES, RATINGS, area, boolean, bpmn, choice, form, number, rows, \
-    shown, text
+from .common import (
+    PEGAWAI,
+    PP,
+    RATING_NAMES,
+    RATINGS,
+    area,
+    boolean,
+    bpmn,
+    choice,
+    form,
+    number,
+    rows,
+    shown,
+    text,
+)
 
 PROCESS_ID = "smk_pemantauan"
 DECISION_ID = "status_pemantauan"

@@ -4,9 +4,28 @@ may object within 14 days to the assessor's superior, whose decision is final; n
 
 from __future__ import annotations
 
-
-from .common import (APP, SmkProcess, PEGAWAI, PP, PREDIKAT_ALL, PREDIKAT_A, PREDIKAT_B, PREDIKAT_C, RATING_NAMES, RATINGS,
-                     area, boolean, bpmn, choice, form, integer, number, rows, shown, text)
+from .common import (
+    APP,
+    PEGAWAI,
+    PP,
+    PREDIKAT_A,
+    PREDIKAT_ALL,
+    PREDIKAT_B,
+    PREDIKAT_C,
+    RATING_NAMES,
+    RATINGS,
+    SmkProcess,
+    area,
+    boolean,
+    bpmn,
+    choice,
+    form,
+    integer,
+    number,
+    rows,
+    shown,
+    text,
+)
 
 PROCESS_ID = "smk_penilaian"
 

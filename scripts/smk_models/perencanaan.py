@@ -4,8 +4,24 @@ and escalation after it; leaders then set the Matriks Peran Hasil for their team
 
 from __future__ import annotations
 
-from .common import (APP, SmkProcess, BERAKHLAK, PEGAWAI, PP, WIB_END_OF_DAY, area, boolean, bpmn, choice, form, integer,
-                     number, rows, shown, text)
+from .common import (
+    APP,
+    BERAKHLAK,
+    PEGAWAI,
+    PP,
+    WIB_END_OF_DAY,
+    SmkProcess,
+    area,
+    boolean,
+    bpmn,
+    choice,
+    form,
+    integer,
+    number,
+    rows,
+    shown,
+    text,
+)
 
 PROCESS_ID = "smk_perencanaan"
 
@@ -18,10 +34,15 @@ catatan_penilai = ''
 galat_skp = ''
 rhk_atasan = []
 mph_saya = []
+kegiatan = []
+rhk_utama = []
+rhk_tambahan = []
+pendekatan = ''
 batas_susun = batas_skp + '{WIB_END_OF_DAY}'
 batas_pengingat = (date.fromisoformat(batas_skp) - timedelta(days=7)).isoformat() + 'T08:00:00+07:00'
 iku_unit = [i for i in iku_organisasi if i['unit_code'] in pegawai['unit_codes']]
-perlu_rhk_atasan = pegawai['pejabat_penilai_id'] is not None
+# The superior's RHK exists in the system unless the superior heads the organisation (their PK is the IKU).
+perlu_rhk_atasan = pegawai['atasan_pejabat_penilai_id'] is not None
 """
 
 PESAN_TUNGGU = """\

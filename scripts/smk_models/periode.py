@@ -83,9 +83,8 @@ def process() -> Process:
     p.gateway("cek_periode", "Periode valid?", lane=SDM, col=3, default="f_periode_valid")
     p.service("daftar_pegawai", "Daftar pegawai dalam cakupan", "list_employees",
               params={"unit_code": "unit_cakupan or None"}, result="daftar_pegawai", lane=SDM, col=4)
-    p.script("pilih_pegawai", "Catat pegawai dalam cakupan",
-             "pegawai_ids = [p['id'] for p in daftar_pegawai]\njumlah_pegawai = len(pegawai_ids)",
-             lane=SDM, col=5)
+    p.service("pilih_pegawai", "Pegawai yang dinilai dalam sistem", "smk_pegawai_dinilai",
+              params={"subject_ids": "[p['id'] for p in daftar_pegawai]"}, result="pegawai_ids", lane=SDM, col=5)
     p.service("mulai_perencanaan", "Mulai perencanaan setiap pegawai", "start_process",
               params={"process_id": "'smk_perencanaan'", "subject_ids": "pegawai_ids", "period": "periode",
                       "data": "data_periode"}, result="jumlah_perencanaan", lane=SDM, col=6)

@@ -4,8 +4,22 @@ the Tim Penilai Kinerja; a JPT below target gets a six-month improvement period 
 
 from __future__ import annotations
 
-from .common import (PP, PPK, RATING_NAMES, RATINGS, SDM, TPK, SmkProcess, area, bpmn, choice, form, rows, shown,
-                     text)
+from .common import (
+    PP,
+    PPK,
+    RATING_NAMES,
+    RATINGS,
+    SDM,
+    TPK,
+    SmkProcess,
+    area,
+    bpmn,
+    choice,
+    form,
+    rows,
+    shown,
+    text,
+)
 
 PROCESS_ID = "smk_tindak_lanjut"
 POSITION_CHANGING = ("pemindahan_jabatan", "uji_kompetensi_ulang_jpt", "evaluasi_perjanjian_kerja")
