@@ -99,6 +99,8 @@ HASIL = """\
 predikat_awal = predikat
 nilai_awal = nilai
 keberatan_status = None
+nilai_baru = None
+predikat_baru = None
 ringkasan_hasil = f"Predikat: {predikat}" + (f"; nilai: {nilai}" if nilai is not None else '')
 """
 

@@ -1,0 +1,175 @@
+"""Penilaian: each regime's assessment with predikat from the DMN tables; objection upheld, rejected and timed
+out; the regime C distribution curve with a violation returned to the assessor and corrected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import instances
+from engine.clock import FixedClock
+from engine.core import Engine
+from processes.script_api import SCRIPT_FUNCTIONS
+
+from .conftest import (
+    act,
+    advance,
+    events,
+    final_data,
+    find_instances,
+    open_tasks,
+    period_data,
+    status,
+    task_data,
+)
+from .helpers_skp import skp_a
+
+KEGIATAN_ISI = [{"nama": "Menyusun laporan", "realisasi_kuantitas": 12, "realisasi_kualitas": 100,
+                 "realisasi_waktu": 5},
+                {"nama": "Menganalisis data", "realisasi_kuantitas": 3, "realisasi_kualitas": 90,
+                 "realisasi_waktu": 6, "realisasi_biaya": 900000}]
+PERILAKU_A = {"perilaku_orientasi_pelayanan": 85, "perilaku_integritas": 90, "perilaku_komitmen": 80,
+              "perilaku_disiplin": 88, "perilaku_kerja_sama": 84}
+INDIKATOR_B = [{"id": "b-1", "indikator": "Jumlah dokumen", "target": 10, "arah": "lebih_tinggi"},
+               {"id": "b-2", "indikator": "Hari penyelesaian", "target": 20, "arah": "lebih_rendah"}]
+PERILAKU_B = {"perilaku_orientasi_pelayanan": 110, "perilaku_komitmen": 112, "perilaku_inisiatif_kerja": 115,
+              "perilaku_kerja_sama": 110}
+
+
+def start_assessment(eng: Engine, org: dict[str, int], username: str, regime: str, period: str,
+                     **extra: Any) -> int:
+    skp = {"regime": regime, "kegiatan": skp_a()["kegiatan"] if regime == "A" else [],
+           "indikator": INDIKATOR_B if regime == "B" else [{"id": "c-1", "indikator": "Dokumen", "target": 4}]}
+    data = dict(period_data(regime), skp=skp, riwayat_pemantauan=[
+        {"ke": 1, "label": "Triwulan 1", "rata_capaian": 95.0, "status": "Sesuai Ekspektasi", "pembinaan": False,
+         "apresiasi": False}], skp_pemilik=org[username], **extra)
+    return instances.start_instance(eng, "smk_penilaian", org["indah"], org[username], period, data).id
+
+
+def test_regime_a_assessment_accepted_becomes_final_and_starts_follow_up(smk: Engine, org: dict[str, int]) -> None:
+    budi, dewi = org["budi"], org["dewi"]
+    inst = start_assessment(smk, org, "budi", "A", "2021-I")
+    act(smk, dewi, "nilai_a", {"kegiatan_penilaian_isi": KEGIATAN_ISI, "tugas_tambahan": 2, "kreativitas": "",
+                               **PERILAKU_A}, budi)
+    expected = SCRIPT_FUNCTIONS["nilai_regime_a"](
+        [dict(k, **{f"target_{a}": v for a, v in t.items()}) for k, t in zip(
+            [{kk: vv for kk, vv in r.items() if kk.startswith("realisasi") or kk == "nama"} for r in KEGIATAN_ISI],
+            [{"kuantitas": 12, "kualitas": 100, "waktu": 6}, {"kuantitas": 4, "kualitas": 100, "waktu": 6,
+                                                              "biaya": 1000000}], strict=True)],
+        {"orientasi_pelayanan": 85, "integritas": 90, "komitmen": 80, "disiplin": 88, "kerja_sama": 84}, False, 2)
+    result = task_data(smk, budi, "terima_hasil", budi)
+    assert result["nilai"] == expected["nilai_prestasi_kerja"]
+    assert result["predikat"] == expected["predikat"]  # the DMN task agrees with the rules package
+    act(smk, budi, "terima_hasil", {"tanggapan": "terima"}, budi)
+    data = final_data(smk, inst)
+    assert data["status_penilaian"] == "final" and data["final_karena"] == "diterima_pegawai"
+    assert data["keberatan_status"] == "tidak_diajukan"
+    [follow] = find_instances(smk, "smk_tindak_lanjut", budi, "2021-I")
+    assert final_data(smk, follow.id)["predikat_terakhir"] == expected["predikat"]
+
+
+def test_regime_b_with_innovation_and_objection_rejected(smk: Engine, org: dict[str, int]) -> None:
+    budi, dewi, agus = org["budi"], org["dewi"], org["agus"]
+    inst = start_assessment(smk, org, "budi", "B", "2021-II")
+    act(smk, dewi, "nilai_b", {"indikator_penilaian_isi": [{"id": "b-1", "realisasi": 12},
+                                                          {"id": "b-2", "realisasi": 15}],
+                               "inovasi": True, **PERILAKU_B}, budi)
+    expected = SCRIPT_FUNCTIONS["nilai_regime_b"](
+        [{"nama": "Jumlah dokumen", "target": 10, "realisasi": 12, "arah": "lebih_tinggi"},
+         {"nama": "Hari penyelesaian", "target": 20, "realisasi": 15, "arah": "lebih_rendah"}],
+        {"orientasi_pelayanan": 110, "komitmen": 112, "inisiatif_kerja": 115, "kerja_sama": 110}, False, True)
+    result = task_data(smk, budi, "terima_hasil", budi)
+    assert result["nilai"] == expected["nilai_kinerja"] and result["predikat"] == expected["predikat"] == "Sangat Baik"
+    act(smk, budi, "terima_hasil", {"tanggapan": "keberatan", "alasan_keberatan": "Inovasi lain tidak dihitung"},
+        budi)
+    [task] = open_tasks(smk, "putus_keberatan", budi)
+    assert task.lane == "Atasan Pejabat Penilai"
+    act(smk, agus, "putus_keberatan", {"penjelasan_pegawai": "Ada dua inovasi", "penjelasan_penilai": "Sudah dihitung",
+                                       "keputusan_keberatan": "ditolak", "alasan_keputusan": "Tidak beralasan"}, budi)
+    data = final_data(smk, inst)
+    assert data["predikat"] == "Sangat Baik" and data["keberatan_status"] == "ditolak"
+    assert data["final_karena"] == "keputusan_atasan_penilai" and data["inovasi"] is True
+
+
+def test_objection_upheld_changes_the_result_after_refusing_a_label_of_another_regime(
+        smk: Engine, org: dict[str, int]) -> None:
+    budi, dewi, agus = org["budi"], org["dewi"], org["agus"]
+    inst = start_assessment(smk, org, "budi", "B", "2021-II")
+    act(smk, dewi, "nilai_b", {"indikator_penilaian_isi": [{"id": "b-1", "realisasi": 9},
+                                                          {"id": "b-2", "realisasi": 20}],
+                               "inovasi": False, **PERILAKU_B}, budi)
+    before = task_data(smk, budi, "terima_hasil", budi)
+    act(smk, budi, "terima_hasil", {"tanggapan": "keberatan", "alasan_keberatan": "Realisasi b-1 sebenarnya 11"}, budi)
+    decision = {"penjelasan_pegawai": "Bukti terlampir", "penjelasan_penilai": "Bukti belum diterima saat menilai",
+                "keputusan_keberatan": "diterima", "alasan_keputusan": "Bukti sah", "nilai_baru": 112.5}
+    act(smk, agus, "putus_keberatan", dict(decision, predikat_baru="Butuh Perbaikan"), budi)  # a regime C label
+    assert "tidak berlaku pada regime B" in task_data(smk, agus, "putus_keberatan", budi)["galat_keberatan"]
+    act(smk, agus, "putus_keberatan", dict(decision, predikat_baru="Sangat Baik"), budi)
+    data = final_data(smk, inst)
+    assert data["predikat_awal"] == before["predikat"] != "Sangat Baik"
+    assert data["predikat"] == "Sangat Baik" and data["nilai"] == 112.5 and data["nilai_awal"] == before["nilai"]
+    assert data["keberatan_status"] == "diterima" and data["final_karena"] == "keputusan_atasan_penilai"
+
+
+def test_regime_c_staff_assessment_waits_for_the_unit_rating(smk: Engine, org: dict[str, int]) -> None:
+    budi, dewi = org["budi"], org["dewi"]
+    inst = start_assessment(smk, org, "budi", "C", "2023")
+    act(smk, dewi, "nilai_c", {"hasil_kerja": "Di Bawah Ekspektasi", "perilaku": "Sesuai Ekspektasi",
+                               "umpan_balik_akhir": "Perlu perbaikan"}, budi)
+    waiting = task_data(smk, dewi, "menunggu_kurva", budi)
+    assert waiting["predikat"] == "Butuh Perbaikan"
+    assert waiting["kurva"]["status"] == "menunggu" and "predikat unit" in waiting["kurva"]["pesan"]
+    assert status(smk, inst) == "running" and open_tasks(smk, "terima_hasil", budi) == []
+
+
+def test_no_response_within_14_days_makes_the_result_final(smk: Engine, org: dict[str, int],
+                                                           clock: FixedClock) -> None:
+    ratna, hartono = org["ratna"], org["hartono"]
+    inst = start_assessment(smk, org, "ratna", "C", "2023")
+    act(smk, hartono, "nilai_c", {"hasil_kerja": "Sesuai Ekspektasi", "perilaku": "Sesuai Ekspektasi",
+                                  "umpan_balik_akhir": "Baik"}, ratna)
+    advance(smk, clock, days=13)
+    assert status(smk, inst) != "completed"
+    advance(smk, clock, days=2)
+    assert status(smk, inst) == "completed"
+    data = final_data(smk, inst)
+    assert data["predikat"] == "Baik" and data["final_karena"] == "batas_waktu"
+    assert data["keberatan_status"] == "tidak_diajukan"
+    assert find_instances(smk, "smk_tindak_lanjut", ratna, "2023")
+
+
+def _rate(eng: Engine, org: dict[str, int], assessor: str, who: str, hasil: str, perilaku: str = "Sesuai Ekspektasi"
+          ) -> None:
+    act(eng, org[assessor], "nilai_c", {"hasil_kerja": hasil, "perilaku": perilaku, "umpan_balik_akhir": "Catatan"},
+        org[who])
+
+
+def test_distribution_violation_is_returned_to_the_assessor_and_corrected(smk: Engine, org: dict[str, int]) -> None:
+    staff = {"rudi": "yulia", "sri": "rudi", "taufik": "sri", "umi": "sri", "wahyu": "sri", "yanti": "rudi"}
+    for who in [*staff, "yulia"]:  # the unit's scope: everyone with a planning instance in the period
+        instances.start_instance(smk, "smk_perencanaan", org["indah"], org[who], "2023", period_data("C"))
+    for who in staff:
+        start_assessment(smk, org, who, "C", "2023")
+    unit = instances.start_instance(smk, "smk_predikat_unit", org["indah"], org["yulia"], "2023", {}).id
+    act(smk, org["yulia"], "tetapkan_predikat_unit", {"predikat_unit": "Baik", "dasar_penetapan": "IKU tercapai"},
+        org["yulia"])
+    assert final_data(smk, unit)["unit_dinilai"]["unit_code"] == "BUM"
+
+    _rate(smk, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")  # Sangat Baik
+    for who in ("sri", "taufik", "umi", "wahyu"):
+        _rate(smk, org, staff[who], who, "Sesuai Ekspektasi")
+    assert len(open_tasks(smk, "menunggu_kurva")) == 5  # yanti not yet rated
+    _rate(smk, org, "rudi", "yanti", "Sesuai Ekspektasi")
+
+    # Six people, unit Baik: at most 4 Baik and at least one Butuh Perbaikan/Kurang — yanti goes back to rudi.
+    back = task_data(smk, org["rudi"], "nilai_c", org["yanti"])
+    assert "paling banyak 4 dari 6" in back["catatan_kurva"] and "Turunkan predikat 1 pegawai dari Baik" in \
+        back["catatan_kurva"]
+    _rate(smk, org, "rudi", "yanti", "Di Bawah Ekspektasi")  # Butuh Perbaikan
+    assert task_data(smk, org["yanti"], "terima_hasil", org["yanti"])["predikat"] == "Butuh Perbaikan"
+
+    for who in ("rudi", "sri", "taufik", "umi", "wahyu"):
+        act(smk, org[staff[who]], "menunggu_kurva", {"periksa_lagi": True}, org[who])
+    assert open_tasks(smk, "menunggu_kurva") == [] and open_tasks(smk, "nilai_c") == []
+    assert len(open_tasks(smk, "terima_hasil")) == 6
+    proposals = [e for e in events(smk, "smk.predikat_usulan") if e["subject_id"] == org["yanti"]]
+    assert [p["predikat"] for p in proposals] == ["Baik", "Butuh Perbaikan"]
