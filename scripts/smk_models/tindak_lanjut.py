@@ -66,6 +66,7 @@ persen_tukin_berlaku = sum(x['persen_tukin'] or 0 for x in daftar_rekomendasi
                            if x['kode'] == 'penyesuaian_tukin' and 'penyesuaian_tukin' in dikonfirmasi)
 predikat_tahunan = predikat
 membaik = None
+nomor_keputusan = ''
 """
 
 NILAI_ULANG = """\
