@@ -130,13 +130,14 @@ def _lane_holder(session: Session, lane: str | None, subject_id: int | None) -> 
     return lane
 
 
-def _instances(session: Session, user_id: int, subject_ids: list[int], with_history: bool) -> list[SkpInstance]:
+def _instances(session: Session, user_id: int, subject_ids: list[int], with_history: bool,
+               period: str | None = None) -> list[SkpInstance]:
     if not subject_ids:
         return []
     # The state column is large: defer it, so only finished instances (whose result is shown) load theirs.
     rows = session.execute(select(Instance, ProcessVersion.name).options(defer(Instance.state)).join(
         ProcessVersion, ProcessVersion.id == Instance.process_version_id)
-        .where(Instance.subject_id.in_(subject_ids))
+        .where(Instance.subject_id.in_(subject_ids), *([Instance.period == period] if period is not None else []))
         .order_by(Instance.period.desc(), Instance.started_at.desc(), Instance.id.desc())).all()
     ids = [inst.id for inst, _ in rows]
     if not ids:
@@ -238,7 +239,7 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
             if member_ids else []
         chosen: str = period if period is not None and period in periods else (periods[0] if periods else "")
         period = chosen
-        items = [i for i in _instances(session, user_id, member_ids, with_history=False) if i.period == period]
+        items = _instances(session, user_id, member_ids, with_history=False, period=chosen)
         people = session.scalars(select(User).where(User.id.in_(member_ids)).order_by(User.full_name)).all() \
             if member_ids else []
         subject_of = dict(session.execute(select(Instance.id, Instance.subject_id)
