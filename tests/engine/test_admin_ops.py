@@ -57,12 +57,11 @@ OPERATIONS: dict[str, Callable[[Engine, int, instances.InstanceSummary], Any]] =
 
 
 @pytest.mark.parametrize("username", ["budi", "dewi", "indah", "pemilik"])
-@pytest.mark.parametrize("operation", sorted(OPERATIONS))
-def test_only_administrators_may_operate(demo_deployed: Engine, org: dict[str, int], username: str,
-                                         operation: str) -> None:
+def test_only_administrators_may_operate(demo_deployed: Engine, org: dict[str, int], username: str) -> None:
     summary = started(demo_deployed, org)
-    with pytest.raises(PermissionDenied, match="Only an administrator"):
-        OPERATIONS[operation](demo_deployed, org[username], summary)
+    for operation in OPERATIONS.values():
+        with pytest.raises(PermissionDenied, match="Only an administrator"):
+            operation(demo_deployed, org[username], summary)
     after = load(demo_deployed, summary.id)
     assert after.status == "running" and after.version == summary.version
 
