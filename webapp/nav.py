@@ -28,7 +28,8 @@ def _unread() -> int | None:
 
 def _admin_url() -> str | None:
     account = current_user.account
-    if "admin" not in current_app.blueprints or not (account.is_admin or account.in_group("Pemilik Proses")):
+    # Only administrators may use the admin pages; showing the link to others would lead them to a 403.
+    if "admin" not in current_app.blueprints or not account.is_admin:
         return None
     try:
         return url_for("admin.index")

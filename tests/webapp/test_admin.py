@@ -216,3 +216,11 @@ def test_reassign_a_task_to_a_user_from_the_list(client: FlaskClient, auth: Auth
     html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
         client, started.id, instance_id=str(started.id), user_id=str(org["siti"]))))
     assert "sudah ditujukan kepada Siti Aminah" in html
+
+
+@pytest.mark.parametrize(("username", "shown"), [("admin", True), ("pemilik", False), ("indah", False),
+                                                 ("budi", False)])
+def test_admin_link_only_for_administrators(client, auth, username: str, shown: bool) -> None:  # noqa: ANN001
+    auth.login(username)
+    page = client.get("/").get_data(as_text=True)
+    assert ('href="/admin/"' in page) is shown
