@@ -96,10 +96,10 @@ def may_act(session: Session, user_id: int, task_id: str) -> bool:
     if row.candidate_users and f",{user.username}," in row.candidate_users:
         return True
     if row.subject_id is not None and row.lane == PEJABAT_PENILAI:
-        if user_id in _assessor_ids(session, row.subject_id):
+        if user_id in assessor_ids(session, row.subject_id):
             return True
     if row.subject_id is not None and row.lane == ATASAN_PEJABAT_PENILAI:
-        if any(user_id in _assessor_ids(session, m) for m in _assessor_ids(session, row.subject_id)):
+        if any(user_id in assessor_ids(session, m) for m in assessor_ids(session, row.subject_id)):
             return True
     groups = [g for g in row.candidate_groups.split(",") if g]
     if row.lane is not None and row.lane not in PERSONAL_LANES:
@@ -107,8 +107,8 @@ def may_act(session: Session, user_id: int, task_id: str) -> bool:
     return bool(groups) and bool(set(groups) & set(group_names(session, user_id)))
 
 
-def _assessor_ids(session: Session, employee_id: int) -> list[int]:
-    """Return who ``assessed_by`` counts as the employee's assessors (the inverse of that query)."""
+def assessor_ids(session: Session, employee_id: int) -> list[int]:
+    """Return the employee's active assessors: the inverse of ``assessed_by``, one employee at a time."""
     employee = session.get(User, employee_id)
     if employee is None or not employee.active:
         return []

@@ -21,7 +21,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.assignment import ATASAN_PEJABAT_PENILAI, PEGAWAI, PEJABAT_PENILAI, may_act
+from engine.assignment import ATASAN_PEJABAT_PENILAI, PEGAWAI, PEJABAT_PENILAI, assessor_ids, may_act
 from engine.core import Engine
 from engine.errors import NotFound
 from engine.inbox import Page
@@ -99,19 +99,6 @@ def reminder_days(environ: Mapping[str, str] | None = None) -> float:
 # --- recipients ---------------------------------------------------------------------------------
 
 
-def _assessors(session: Session, employee_id: int) -> set[int]:
-    # The same rule as assignment.assessed_by, seen from the employee's side.
-    employee = session.get(User, employee_id)
-    if employee is None:
-        return set()
-    if employee.penilai_override_id is not None:
-        return {employee.penilai_override_id}
-    if employee.position is None or employee.position.parent_id is None:
-        return set()
-    return set(session.scalars(select(User.id).where(User.position_id == employee.position.parent_id,
-                                                     User.id != employee_id)))
-
-
 def _members(session: Session, groups: Iterable[str]) -> set[int]:
     names = [g for g in groups if g]
     if not names:
@@ -133,10 +120,10 @@ def recipients(session: Session, row: TaskIndex) -> list[User]:
         if row.lane in (PEGAWAI, None):
             ids.update({row.subject_id} if row.subject_id else set())
         elif row.lane == PEJABAT_PENILAI and row.subject_id:
-            ids.update(_assessors(session, row.subject_id))
+            ids.update(assessor_ids(session, row.subject_id))
         elif row.lane == ATASAN_PEJABAT_PENILAI and row.subject_id:
-            for assessor in _assessors(session, row.subject_id):
-                ids.update(_assessors(session, assessor))
+            for assessor in assessor_ids(session, row.subject_id):
+                ids.update(assessor_ids(session, assessor))
         else:
             ids.update(_members(session, [row.lane or ""]))
         ids.update(_members(session, _csv(row.candidate_groups)))
