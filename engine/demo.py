@@ -176,3 +176,22 @@ def start_demo_work(engine: Engine) -> int:
     for username in ("budi", "siti", "joko", "eko"):
         instances.start_instance(engine, "demo_penilaian", ids["admin"], ids[username], "2024")
     return 4
+
+
+# Organisation IKU from the demo Perjanjian Kinerja: what Biro SDM enters when opening a period (unit code, IKU code,
+# indicator, target). Leaders cascade their RHK from the IKU of their own unit and of the organisation.
+DEMO_IKU = [
+    {"unit_code": "DEP", "kode": "IKU-DEP-1", "nama": "Indeks Sistem Merit kementerian", "target": "0,80"},
+    {"unit_code": "DEP", "kode": "IKU-DEP-2", "nama": "Nilai Reformasi Birokrasi", "target": "A"},
+    {"unit_code": "BRP", "kode": "IKU-BRP-1", "nama": "Nilai SAKIP kementerian", "target": "80"},
+    {"unit_code": "BRP", "kode": "IKU-BRP-2", "nama": "Persentase realisasi anggaran", "target": "95%"},
+    {"unit_code": "BSD", "kode": "IKU-BSD-1", "nama": "Persentase pegawai dengan SKP ditetapkan tepat waktu",
+     "target": "95%"},
+    {"unit_code": "BSD", "kode": "IKU-BSD-2", "nama": "Indeks profesionalitas ASN", "target": "75"},
+    {"unit_code": "BUM", "kode": "IKU-BUM-1", "nama": "Indeks kepuasan layanan umum", "target": "3,5"},
+]
+
+
+def demo_iku(unit_code: str | None = None) -> list[dict[str, str]]:
+    """Return the demo organisation's IKU rows (all, or one unit's) as the period form expects them."""
+    return [dict(row) for row in DEMO_IKU if unit_code is None or row["unit_code"] == unit_code]

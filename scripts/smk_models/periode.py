@@ -3,9 +3,7 @@ and the period closes when every assessment is final."""
 
 from __future__ import annotations
 
-from engine.bpmn_builder import Process
-
-from .common import SDM, WIB_END_OF_DAY, area, bpmn, choice, form, integer, rows, shown, text
+from .common import SDM, WIB_END_OF_DAY, SmkProcess, area, bpmn, choice, form, integer, rows, shown, text
 
 PROCESS_ID = "smk_periode"
 
@@ -70,8 +68,8 @@ semua_final = True
 """
 
 
-def process() -> Process:
-    p = Process(PROCESS_ID, "Periode kinerja", lanes=[SDM])
+def process() -> SmkProcess:
+    p = SmkProcess(PROCESS_ID, "Periode kinerja", lanes=[SDM])
     p.documentation = ("Biro SDM membuka periode kinerja; mesin memulai satu perencanaan per pegawai; periode ditutup "
                        "ketika semua penilaian final. / HR opens a performance period; the engine starts one "
                        "planning instance per employee; the period closes when every assessment is final.")
@@ -103,6 +101,8 @@ def process() -> Process:
     p.gateway("cek_final", "Semua final?", lane=SDM, col=14, default="f_belum_final")
     p.user("pantau_penutupan", "Tindak lanjuti penilaian yang belum final", lane=SDM, col=14,
            form="smk_periode_pantau", properties={"dueInDays": "7"})
+    p.catch("tunggu_sepekan", "Periksa lagi sepekan kemudian", lane=SDM, col=13, timer=("timeDuration", '"P7D"'))
+    p.place("tunggu_sepekan", 1)
     p.script("tutup_periode", "Tutup periode", TUTUP, lane=SDM, col=15)
     p.gateway("cek_2021", "Periode 2021-II?", lane=SDM, col=16, default="f_bukan_2021")
     p.service("mulai_integrasi", "Mulai integrasi nilai 2021", "start_process",
@@ -122,7 +122,9 @@ def process() -> Process:
     p.flow("cek_final", "tutup_periode", name="Semua final / All final",
            condition="jumlah_final >= jumlah_perencanaan", id="f_semua_final")
     p.flow("cek_final", "pantau_penutupan", name="Belum / Not yet", id="f_belum_final")
-    p.flow("pantau_penutupan", "hitung_final", name="Periksa lagi / Check again")
+    # Re-check weekly, not at once: a loop inside one instance must stay short (see docs/modelling.md).
+    p.flow("pantau_penutupan", "tunggu_sepekan")
+    p.flow("tunggu_sepekan", "hitung_final", name="Periksa lagi / Check again")
     p.chain("tutup_periode", "cek_2021")
     p.flow("cek_2021", "mulai_integrasi", name="2021-II", condition="periode == '2021-II'", id="f_2021")
     p.flow("cek_2021", "selesai", id="f_bukan_2021")

@@ -128,3 +128,18 @@ def test_late_skp_escalates_to_app_who_sets_a_new_deadline(smk: Engine, org: dic
     act(smk, dewi, "susun_mph", {"mph": [{"rhk_id": f"{dewi}-1", "pegawai_id": org["budi"], "peran": "Data"}]}, dewi)
     data = final_data(smk, inst)
     assert data["status_skp"] == "ditetapkan" and data["terlambat"] is True and data["tindakan_app"] == "Teguran lisan"
+
+
+def test_waiting_subordinate_is_rechecked_daily_and_drafts_once_the_rhk_exists(
+        smk: Engine, org: dict[str, int], clock: FixedClock) -> None:
+    agus, ratna = org["agus"], org["ratna"]
+    start_planning(smk, org, "ratna")
+    inst = start_planning(smk, org, "agus")
+    [first] = open_tasks(smk, "menunggu_atasan", agus)
+    advance(smk, clock, days=1)
+    [second] = open_tasks(smk, "menunggu_atasan", agus)
+    assert second.id != first.id and status(smk, inst) == "running"
+    approve_planning(smk, org, "ratna", "hartono", "IKU-2",
+                     mph=[{"rhk_id": f"{ratna}-1", "pegawai_id": agus, "peran": "Program"}])
+    advance(smk, clock, days=1)
+    assert open_tasks(smk, "menunggu_atasan", agus) == [] and open_tasks(smk, "susun_skp_c", agus)

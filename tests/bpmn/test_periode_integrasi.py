@@ -52,9 +52,13 @@ def test_period_closes_when_every_assessment_is_final(smk: Engine, org: dict[str
     inst = instances.start_instance(smk, "smk_periode", indah, None, "").id
     act(smk, indah, "buka_periode", opening(unit_cakupan="BRP-1-1", regime="C", frekuensi="bulanan"))
     scope = final_data(smk, inst)["pegawai_ids"]
-    clock.set(clock.now().replace(year=2024, month=2, day=1))
-    advance(smk, clock, hours=1)
+    clock.set(clock.now().replace(year=2024, month=1, day=1))
+    advance(smk, clock, hours=1)  # period end (each due timer in its own pass: see the report on chained timers)
+    advance(smk, clock, days=31)  # assessment deadline
     act(smk, indah, "pantau_penutupan", {"catatan_pantau": "Diingatkan"})
+    assert open_tasks(smk, "pantau_penutupan") == []  # re-checked a week later, never in a tight loop
+    advance(smk, clock, days=7)
+    assert task_data(smk, indah, "pantau_penutupan")["jumlah_final"] == 0
     names = {v: k for k, v in org.items()}
     for subject in scope:  # final assessments (driven directly; their own paths are tested elsewhere)
         start_assessment(smk, org, names[subject], "C", "2023")
@@ -64,6 +68,8 @@ def test_period_closes_when_every_assessment_is_final(smk: Engine, org: dict[str
     with smk.session_factory.begin() as s:  # stand-in for finished assessments
         s.execute(update(Instance).where(Instance.process_id == "smk_penilaian").values(status="completed"))
     act(smk, indah, "pantau_penutupan", {"catatan_pantau": "Periksa lagi"})
+    assert status(smk, inst) != "completed"
+    advance(smk, clock, days=7)
     data = final_data(smk, inst)
     assert status(smk, inst) == "completed" and data["status_periode"] == "ditutup"
     assert data["jumlah_final"] == len(scope) == 4
@@ -126,3 +132,24 @@ def test_integration_2021_without_values_is_completed_by_biro_sdm(smk: Engine, o
     expected = SCRIPT_FUNCTIONS["integrasi_2021"](85, 95, False)
     assert data["nilai"] == expected["nilai_integrasi"] and data["predikat"] == expected["predikat"]
     assert data["sumber_nilai"] == "diisi Biro SDM: Arsip penilaian kertas"
+
+
+def test_period_closes_from_the_first_follow_up_task(smk: Engine, org: dict[str, int], clock: FixedClock) -> None:
+    indah = org["indah"]
+    inst = instances.start_instance(smk, "smk_periode", indah, None, "").id
+    act(smk, indah, "buka_periode", opening(unit_cakupan="BRP-1-1"))
+    scope = final_data(smk, inst)["pegawai_ids"]
+    clock.set(clock.now().replace(year=2024, month=1, day=1))
+    advance(smk, clock, hours=1)
+    advance(smk, clock, days=31)
+    names = {v: k for k, v in org.items()}
+    for subject in scope:
+        start_assessment(smk, org, names[subject], "C", "2023")
+    from sqlalchemy import update
+
+    from engine.models import Instance
+    with smk.session_factory.begin() as s:
+        s.execute(update(Instance).where(Instance.process_id == "smk_penilaian").values(status="completed"))
+    act(smk, indah, "pantau_penutupan", {"catatan_pantau": "Sudah final"})
+    advance(smk, clock, days=7)
+    assert status(smk, inst) == "completed" and final_data(smk, inst)["status_periode"] == "ditutup"
