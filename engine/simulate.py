@@ -282,7 +282,7 @@ def simulate_period(engine: Engine, year: int) -> list[str]:
     load_demo(engine)
     deploy_builtin(engine, BPMN_DIR)
     with engine.session_factory() as s:
-        if s.scalar(select(func.count(Instance.id)).where(Instance.process_id == "smk_periode",
+        if s.scalar(select(func.count(Instance.id)).where(Instance.process_id == "smk_perencanaan",
                                                           Instance.period == period)):
             return [f"Periode {period} sudah ada; tidak disimulasikan ulang / period {period} already exists"]
     sim_engine = Engine(engine.database_url, clock=FixedClock(), db_engine=engine.db)

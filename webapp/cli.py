@@ -96,5 +96,18 @@ def bench_command(what: str, count: int, history: int) -> None:
         click.echo(line)
 
 
+@cli.command("simulate")
+@click.option("--period", "year", type=int, required=True, help="the calendar year to play, e.g. 2023")
+@with_appcontext
+def simulate_command(year: int) -> None:
+    """Play a whole performance year for the demo organisation (loads the demo and deploys the models)."""
+    from engine.simulate import simulate_period
+
+    engine = get_engine()
+    engine.create_schema()
+    for line in simulate_period(engine, year):
+        click.echo(line)
+
+
 def main() -> None:
     cli()

@@ -1,0 +1,30 @@
+"""`smk simulate --period 2023`: the demo organisation's whole year runs to a closed period."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from engine.core import Engine
+from engine.models import AuditEvent, Instance
+from engine.simulate import simulate_period
+
+
+def test_simulated_year_closes_the_period_with_varied_data(eng: Engine) -> None:
+    report = simulate_period(eng, 2023)
+    assert report[0].startswith("Simulasi periode 2023: status periode completed")
+    with eng.session_factory() as s:
+        counts = dict(s.execute(select(Instance.process_id, func.count(Instance.id))
+                                .where(Instance.period == "2023", Instance.status == "completed")
+                                .group_by(Instance.process_id)).all())
+        assert s.scalar(select(func.count(Instance.id)).where(Instance.status != "completed")) == 0
+        assert s.scalar(select(func.count(Instance.id)).where(Instance.process_id == "smk_periode")) == 1
+        kinds = [k for (k,) in s.execute(select(AuditEvent.kind))]
+    assert counts == {"smk_perencanaan": 27, "smk_pemantauan": 108, "smk_penilaian": 27,
+                      "smk_predikat_unit": 3, "smk_tindak_lanjut": 27}
+    text = "\n".join(report)
+    assert "SKP terlambat (eskalasi ke APP): 2" in text and "SKP dikembalikan: 3" in text
+    assert "pembinaan disepakati: 6; apresiasi: 12" in text
+    assert "batas_waktu=2" in text and "keputusan_atasan_penilai=2" in text
+    assert "pelanggaran kurva dikembalikan ke penilai: 0" not in text
+    assert kinds.count("smk.pengingat") >= 2 and "timer.fired" in kinds
+    assert simulate_period(eng, 2023)[0].startswith("Periode 2023 sudah ada")
