@@ -61,3 +61,18 @@ def test_every_user_task_has_a_bilingual_form() -> None:
             assert " / " in schema["title"], (path.name, task.get("id"))
             for name, prop in schema["properties"].items():
                 assert prop.get("title"), (path.name, name)
+
+
+def test_models_import_cleanly_into_bpmn_js_moddle() -> None:
+    """Parse every model with bpmn-moddle, the model layer of bpmn-js (skipped without node_modules)."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("node") is None or not (ROOT / "node_modules" / "bpmn-moddle").exists():
+        pytest.skip("node and node_modules/bpmn-moddle are needed (npm install)")
+    files = sorted(str(p) for p in SMK.glob("*.bpmn"))
+    run = subprocess.run(["node", str(ROOT / "scripts" / "check_bpmn_js.mjs"), *files], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
