@@ -1,6 +1,8 @@
 """Messages between instances, routed by business key (employee + period) in the thrower's transaction.
 
-A message thrown by one instance (an intermediate throw or end event) goes, in this order, to:
+A message thrown by one instance (an intermediate throw or end event) is addressed to the thrower's own
+employee and period, or to another's when its payload (a dict) names ``target_subject_id`` and/or
+``target_period``. It goes, in this order, to:
 1. the instances with the same business key that wait for that message name (catch, receive, boundary);
 2. else a new instance of every deployed process whose message start event has that name, for the same
    employee and period;
@@ -40,12 +42,27 @@ def _payload_event(name: str, payload: Any) -> BpmnEvent:
     return BpmnEvent(SpiffMessageDefinition(name), payload=payload)
 
 
+def target_key(payload: Any, sender: Instance) -> tuple[int | None, str, str]:
+    """Return (subject, period, business key) a message goes to: the sender's own, unless the payload
+    names another employee (``target_subject_id``) or period (``target_period``)."""
+    from engine.instances import business_key
+
+    subject_id, period = sender.subject_id, sender.period
+    if isinstance(payload, dict):
+        if payload.get("target_subject_id") is not None:
+            subject_id = int(payload["target_subject_id"])
+        if payload.get("target_period") is not None:
+            period = str(payload["target_period"])
+    return subject_id, period, business_key(subject_id, period)
+
+
 def deliver(engine: Any, session: Session, event: BpmnEvent, sender: Instance, depth: int = 0) -> str:
     """Route one thrown message; return 'delivered', 'started' or 'kept'."""
     name = event.event_definition.name
     now = engine.now()
+    subject_id, period, key = target_key(event.payload, sender)
     targets = session.scalars(select(Instance).where(
-        Instance.business_key == sender.business_key, Instance.status.in_((RUNNING, WAITING)),
+        Instance.business_key == key, Instance.status.in_((RUNNING, WAITING)),
         Instance.id != sender.id, Instance.waiting_messages.contains(f",{name},", autoescape=True))
         .order_by(Instance.id)).all()
     delivered = 0
@@ -56,10 +73,10 @@ def deliver(engine: Any, session: Session, event: BpmnEvent, sender: Instance, d
                          from_instance=sender.id)
     if delivered:
         return "delivered"
-    started = _start_by_message(engine, session, event, sender)
+    started = _start_by_message(engine, session, event, subject_id, period)
     if started:
         return "started"
-    session.add(PendingMessage(name=name, business_key=sender.business_key, payload=_jsonable(event.payload),
+    session.add(PendingMessage(name=name, business_key=key, payload=_jsonable(event.payload),
                                sender_instance_id=sender.id, created_at=now))
     audit.record(session, "message.kept", now, None, instance_id=sender.id, message=name)
     return "kept"
@@ -84,7 +101,7 @@ def _catch(engine: Any, session: Session, target: Instance, event: BpmnEvent, de
     return True
 
 
-def _start_by_message(engine: Any, session: Session, event: BpmnEvent, sender: Instance) -> int:
+def _start_by_message(engine: Any, session: Session, event: BpmnEvent, subject_id: int | None, period: str) -> int:
     from engine.instances import start_in_session
 
     name = event.event_definition.name
@@ -98,7 +115,7 @@ def _start_by_message(engine: Any, session: Session, event: BpmnEvent, sender: I
         info = engine.specs.get(session, version.deployment_id).processes.get(version.process_id)
         if info is None or name not in _message_start_names(info.spec):
             continue
-        start_in_session(engine, session, version, None, sender.subject_id, sender.period, event=event)
+        start_in_session(engine, session, version, None, subject_id, period, event=event)
         started += 1
     return started
 

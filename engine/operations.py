@@ -114,8 +114,21 @@ def _find_instance_data(ctx: StepContext, params: dict[str, Any], data: dict[str
     return result
 
 
+def _set_period(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> str:
+    """Set the running instance's period (and so its business key), e.g. once Biro SDM has chosen it."""
+    from engine.instances import business_key
+
+    period = str(params.get("period") or "").strip()
+    if not period or len(period) > 40:
+        raise ValueError("set_period needs a period of 1 to 40 characters")
+    ctx.instance.period = period
+    ctx.instance.business_key = business_key(ctx.instance.subject_id, period)
+    return period
+
+
 def builtin_operations() -> dict[str, Operation]:
     return {
+        "set_period": _set_period,
         "org_lookup": _org_lookup,
         "list_employees": _list_employees,
         "start_process": _start_process,

@@ -21,11 +21,13 @@ from engine.runtime import StepFailure
 
 log = logging.getLogger(__name__)
 
+MAX_ROUNDS = 20
+
 
 def due_instance_ids(engine: Engine, now: datetime, limit: int = 100) -> list[int]:
     with engine.session_factory() as session:
         return list(session.scalars(
-            select(Instance.id).where(Instance.next_timer_at <= now, Instance.status.in_((RUNNING, WAITING)))
+            select(Instance.id).where(Instance.next_timer_at < now, Instance.status.in_((RUNNING, WAITING)))
             .order_by(Instance.next_timer_at).limit(limit)))
 
 
@@ -36,25 +38,32 @@ def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
     now = engine.now()
     try:
         with engine.session_factory.begin() as session:
-            query = select(Instance).where(Instance.id == instance_id, Instance.next_timer_at <= now,
+            # Strictly earlier: SpiffWorkflow fires a timer only once its time has passed.
+            query = select(Instance).where(Instance.id == instance_id, Instance.next_timer_at < now,
                                            Instance.status.in_((RUNNING, WAITING)))
             if session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             instance = session.scalar(query)
             if instance is None:
                 return False  # another worker has it, or it is no longer due
-            due_at = instance.next_timer_at
             bundle = engine.specs.for_version(session, instance.process_version_id)
             workflow = engine.runtime.load(instance, bundle)
-            engine.runtime.advance(session, instance, workflow, None)
-            created = engine.runtime.save(session, instance, workflow, bundle, now)
-            audit.record(session, "timer.fired", now, None, instance_id=instance.id,
-                         due_at=due_at.isoformat() if due_at else None)
-            _record_changes(session, instance, created, now, None)
+            # Firing one timer can reach another that is already past (two deadlines both missed while
+            # nothing ran): keep going in the same transaction, but never spin on a timer that stays put.
+            for _ in range(MAX_ROUNDS):
+                due_at = instance.next_timer_at
+                engine.runtime.advance(session, instance, workflow, None)
+                created = engine.runtime.save(session, instance, workflow, bundle, now)
+                audit.record(session, "timer.fired", now, None, instance_id=instance.id,
+                             due_at=due_at.isoformat() if due_at else None)
+                _record_changes(session, instance, created, now, None)
+                if instance.next_timer_at is None or instance.next_timer_at >= now:
+                    break
+                if instance.next_timer_at == due_at:
+                    raise StepFailure("a timer fell due but did not fire; check its expression")
+            else:
+                raise StepFailure(f"timers kept falling due after {MAX_ROUNDS} rounds; check the model's timers")
             after_save(engine, session, instance, workflow)
-            if instance.next_timer_at is not None and instance.next_timer_at <= now:
-                # Spiff did not move the timer on (e.g. an expression it cannot evaluate); don't spin on it.
-                raise StepFailure("a timer fell due but did not fire; check its expression")
         return True
     except StaleDataError:
         log.info("instance %s changed while firing its timers; it will be retried", instance_id)

@@ -233,3 +233,62 @@ def test_date_timer_and_cycle_timer(eng: Engine, clock: FixedClock, org: dict[st
     assert reminders == 2  # R2: two repetitions, then the cycle ends
     assert instance(eng, started.id).next_timer_at is None
     assert inbox.inbox(eng, org["budi"]).total == 1
+
+
+def test_timer_at_the_exact_instant_waits_and_two_missed_deadlines_fire_in_one_pass(
+        eng: Engine, clock: FixedClock, org: dict[str, int]) -> None:
+    p = Process("p_two", "Two deadlines", lanes=["Pegawai"])
+    p.start("s", lane="Pegawai", col=0)
+    p.catch("t1", "Akhir periode", lane="Pegawai", col=1, timer=("timeDate", '"2024-01-10T00:00:00+00:00"'))
+    p.catch("t2", "Batas penilaian", lane="Pegawai", col=2, timer=("timeDate", '"2024-01-20T00:00:00+00:00"'))
+    p.user("nilai", "Nilai", lane="Pegawai", col=3)
+    p.end("e", lane="Pegawai", col=4)
+    p.chain("s", "t1", "t2", "nilai", "e")
+    deploy(eng, {"two.bpmn": document(p).encode()}, None)
+    started = instances.start_instance(eng, "p_two", org["admin"], org["budi"], "2024")
+    first = instance(eng, started.id).next_timer_at
+    clock.set(first)
+    assert fire_due_timers(eng) == 0  # Spiff fires only once the time has passed
+    assert instance(eng, started.id).status == "waiting"
+    clock.advance(days=30)  # both deadlines passed while nothing ran
+    assert fire_due_timers(eng) == 1
+    inst = instance(eng, started.id)
+    assert inst.status == "running" and inst.next_timer_at is None
+    assert inbox.inbox(eng, org["budi"]).total == 1
+
+
+def test_message_addressed_to_another_employee(eng: Engine, org: dict[str, int]) -> None:
+    """A superior's SKP tells a subordinate's waiting planning instance that the RHK now exist."""
+    boss = Process("p_atasan", "Atasan", lanes=["Pegawai"])
+    boss.start("s", lane="Pegawai", col=0)
+    boss.user("tetapkan", "Tetapkan RHK", lane="Pegawai", col=1)
+    boss.throw("beri_tahu", "Beri tahu bawahan", message="rhk_atasan_ada",
+               payload="{'target_subject_id': bawahan, 'rhk': ['RHK A']}", lane="Pegawai", col=2)
+    boss.end("e", lane="Pegawai", col=3)
+    boss.chain("s", "tetapkan", "beri_tahu", "e")
+    files = message_models()
+    files["atasan.bpmn"] = document(boss).encode()
+    files["p_tunggu.bpmn"] = files["p_tunggu.bpmn"].replace(b"skp_ditetapkan", b"rhk_atasan_ada")
+    deploy(eng, files, None)
+    waiting = instances.start_instance(eng, "p_tunggu", org["admin"], org["budi"], "2024")
+    sender = instances.start_instance(eng, "p_atasan", org["admin"], org["dewi"], "2024",
+                                      data={"bawahan": org["budi"]})
+    instances.complete_task(eng, org["dewi"], sender.ready_task_ids[0], {})
+    assert instance(eng, waiting.id).status == "running"
+    task = inbox.inbox(eng, org["budi"], process_id="p_tunggu").items[0]
+    assert instances.get_task(eng, org["budi"], task.id).data["skp"]["rhk"] == ["RHK A"]
+
+
+def test_a_process_sets_its_own_period(eng: Engine, org: dict[str, int]) -> None:
+    p = Process("p_buka", "Buka periode", lanes=["Biro SDM"])
+    p.start("s", lane="Biro SDM", col=0)
+    p.service("atur", "Atur periode", "set_period", params={"period": "'2025'"}, result="periode_aktif",
+              lane="Biro SDM", col=1)
+    p.user("lanjut", "Lanjut", lane="Biro SDM", col=2)
+    p.end("e", lane="Biro SDM", col=3)
+    p.chain("s", "atur", "lanjut", "e")
+    deploy(eng, {"buka.bpmn": document(p).encode()}, None)
+    started = instances.start_instance(eng, "p_buka", org["indah"], None)
+    inst = instance(eng, started.id)
+    assert (inst.period, inst.business_key) == ("2025", "-:2025")
+    assert inbox.inbox(eng, org["indah"]).items[0].period == "2025"
