@@ -61,7 +61,7 @@ class _Sim:
         with self.engine.session_factory() as s:
             if row.lane in (PEGAWAI, None):
                 return row.subject_id
-            if row.lane in (PEJABAT_PENILAI, ATASAN_PEJABAT_PENILAI):
+            if row.lane in (PEJABAT_PENILAI, ATASAN_PEJABAT_PENILAI) and row.subject_id is not None:
                 pp = pejabat_penilai(s, row.subject_id)
                 if row.lane == PEJABAT_PENILAI or pp is None:
                     return pp.id if pp else None

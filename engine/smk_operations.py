@@ -35,7 +35,7 @@ def _param(params: dict[str, Any], name: str, default: Any = None) -> Any:
 
 def _unit_chain(session: Session, unit: Unit | None) -> list[Unit]:
     """Return the unit and its ancestors, nearest first."""
-    chain = []
+    chain: list[Unit] = []
     while unit is not None and len(chain) < 50:
         chain.append(unit)
         unit = session.get(Unit, unit.parent_id) if unit.parent_id else None
@@ -133,9 +133,9 @@ def _catat_pengingat(ctx: StepContext, params: dict[str, Any], data: dict[str, A
 
 def _catat_predikat_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """Record the unit head's rating of the unit for this period."""
-    head = ctx.session.get(User, ctx.instance.subject_id)
+    head = ctx.session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
     unit, kepala = curve_unit(ctx.session, head) if head else (None, False)
-    if unit is None or not kepala:
+    if head is None or unit is None or not kepala:
         raise ValueError("only the head of a unit sets the unit's predikat")
     predikat = _param(params, "predikat_unit")
     audit.record(ctx.session, UNIT_RATING, ctx.now, head, instance_id=ctx.instance.id,
@@ -149,8 +149,8 @@ def _latest_events(session: Session, kind: str, period: str, unit_code: str) -> 
     latest: dict[int, dict[str, Any]] = {}
     for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)):
         d = event.data or {}
-        if d.get("periode") == period and d.get("unit_code") == unit_code:
-            latest[d.get("subject_id")] = d
+        if d.get("periode") == period and d.get("unit_code") == unit_code and d.get("subject_id") is not None:
+            latest[int(d["subject_id"])] = d
     return latest
 
 
@@ -164,10 +164,10 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
     from processes.script_api import SCRIPT_FUNCTIONS
 
     session, period = ctx.session, ctx.instance.period
-    user = session.get(User, ctx.instance.subject_id)
+    user = session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
     unit, kepala = curve_unit(session, user) if user else (None, False)
     predikat = _param(params, "predikat")
-    if unit is None or kepala:
+    if user is None or unit is None or kepala:
         return {"status": "sesuai", "pesan": "Tidak termasuk kurva unit / Not in a unit curve", "saran": []}
     audit.record(session, PROPOSAL, ctx.now, None, instance_id=ctx.instance.id, subject_id=user.id,
                  periode=period, unit_code=unit.code, predikat=predikat)
@@ -179,8 +179,8 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
     predikat_unit = list(ratings.values())[-1]["predikat_unit"]
     inside = {u.id for u in _subtree(session, unit)}
     staff = []
-    for subject_id in sorted(set(session.scalars(select(Instance.subject_id).where(
-            Instance.process_id == PLANNING, Instance.period == period)))):
+    for subject_id in sorted({sid for sid in session.scalars(select(Instance.subject_id).where(
+            Instance.process_id == PLANNING, Instance.period == period)) if sid is not None}):
         member = session.get(User, subject_id) if subject_id else None
         if member is None or member.position is None or member.position.unit_id not in inside:
             continue
