@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import audit
 from engine.core import Engine
@@ -162,17 +162,35 @@ DEMO_LOGINS = [
 
 
 def start_demo_work(engine: Engine) -> int:
-    """Start a few demo cases so that a first login finds work in the inbox; return how many started."""
+    """Start demo work once, so that a first login finds something to do; return how many instances started.
+
+    With the SMK models deployed, Biro SDM opens next year's performance period (regime C, quarterly
+    monitoring): every employee gets a planning instance, leaders can draft their SKP and their staff see
+    whom they are waiting for. Otherwise a few cases of the small demo process are started.
+    """
     from engine import instances
     from engine.models import Instance, ProcessVersion
 
     with engine.session_factory() as session:
         if session.scalar(select(Instance.id).limit(1)) is not None:
             return 0
-        if session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "demo_penilaian")) is None:
-            return 0
+        deployed = set(session.scalars(select(ProcessVersion.process_id)))
         ids = {u.username: u.id for u in session.scalars(select(User).where(User.username.in_(
-            ["admin", "budi", "siti", "joko", "eko"])))}
+            ["admin", "indah", "budi", "siti", "joko", "eko"])))}
+    if "smk_periode" in deployed:
+        now = engine.now()
+        year = now.year if now.month == 1 else now.year + 1
+        period = instances.start_instance(engine, "smk_periode", ids["indah"], None, "")
+        task = period.ready_task_ids[0]
+        instances.claim_task(engine, ids["indah"], task)
+        instances.complete_task(engine, ids["indah"], task, {
+            "tahun": year, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
+            "batas_skp": f"{year}-01-31", "batas_penilaian": f"{year + 1}-01-31", "maks_putaran": 3,
+            "iku_organisasi": demo_iku()})
+        with engine.session_factory() as session:
+            return session.scalar(select(func.count(Instance.id))) or 0
+    if "demo_penilaian" not in deployed:
+        return 0
     for username in ("budi", "siti", "joko", "eko"):
         instances.start_instance(engine, "demo_penilaian", ids["admin"], ids[username], "2024")
     return 4

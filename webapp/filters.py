@@ -8,6 +8,7 @@ from flask import Flask, url_for
 from markupsafe import Markup, escape
 
 from engine.documents import parse_ref
+from webapp.i18n import tr
 
 # Small inline icons (Bootstrap Icons paths, MIT): emoji fonts are missing on many office machines.
 _ICONS = {
@@ -32,8 +33,11 @@ def filesize(value: Any) -> str:
     return f"{size} B"
 
 
-def fieldvalue(value: Any) -> Markup:
-    """Render a process value readably: documents as links, rows as a small table, the rest as text."""
+def fieldvalue(value: Any, titles: dict[str, str] | None = None) -> Markup:
+    """Render a process value readably: documents as links, rows as a small table, the rest as text.
+
+    ``titles`` names the columns of a table of rows (from the form schema), in the current language.
+    """
     ref = parse_ref(value)
     if ref is not None:
         href = url_for("instances.document", document_id=ref.id)
@@ -45,7 +49,8 @@ def fieldvalue(value: Any) -> Markup:
         return Markup("&#10003;" if value else "&#10007;")
     if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
         keys = list(dict.fromkeys(k for r in value for k in r))
-        head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+        titles = titles or {}
+        head = "".join(f"<th>{escape(tr(titles.get(k, k)))}</th>" for k in keys)
         body = "".join("<tr>" + "".join(f"<td>{fieldvalue(r.get(k))}</td>" for k in keys) + "</tr>" for r in value)
         return Markup(f'<div class="table-responsive"><table class="table table-sm table-bordered mb-0">'
                       f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")

@@ -31,6 +31,7 @@ class Field:
     max_bytes: int = 0   # file fields: the size limit
     document: Any = None  # file fields: the DocumentRef already uploaded
     placeholder: str = ""
+    columns: dict[str, str] = field(default_factory=dict)  # arrays: column key -> title (read-only tables)
     children: list[Field] = field(default_factory=list)   # the template row of an array
     rows: list[list[Field]] = field(default_factory=list)  # the existing rows of an array
 
@@ -77,10 +78,14 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
         path = f"{path_prefix}.{name}" if path_prefix else name
         kind = _kind(prop, prop_ui)
         value = values.get(name, prop.get("default"))
+        if kind == "readonly" and value in (None, "", [], {}):
+            continue  # context the process has not filled in yet would only be an empty line
         f = Field(html_name, path, prop.get("title") or name, kind, value, name in required,
                   help=prop.get("description", "") or prop_ui.get("ui:help", ""),
                   minimum=prop.get("minimum", prop.get("exclusiveMinimum")), maximum=prop.get("maximum"))
         f.placeholder = prop_ui.get("ui:placeholder", "")
+        item_props = (prop.get("items") or {}).get("properties") or {}
+        f.columns = {k: str(v.get("title") or k) for k, v in item_props.items() if isinstance(v, dict)}
         if kind == "file":
             accept, f.max_bytes = file_limits(prop, prop_ui)
             f.accept = ",".join(accept)

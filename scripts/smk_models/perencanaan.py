@@ -127,6 +127,12 @@ data_pemantauan = {
 """
 
 
+def _expectation_title(label: str) -> str:
+    """Return "Ekspektasi khusus: <value> / Special expectation: <value>" from a bilingual core-value label."""
+    indonesian, _, english = label.partition(" / ")
+    return f"Ekspektasi khusus: {indonesian} / Special expectation: {english or indonesian}"
+
+
 def _susun(p: SmkProcess, regime: str, col: float) -> None:
     node = f"susun_skp_{regime.lower()}"
     p.user(node, f"Susun SKP (regime {regime})", lane=PEGAWAI, col=col, form=f"smk_skp_{regime.lower()}",
@@ -243,7 +249,7 @@ def _context() -> dict:
 
 _RHK_ITEM_B = {
     "rhk": text("Rencana hasil kerja / Planned work result", minLength=3, maxLength=500),
-    "mendukung": text("Kode RHK atasan / IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
+    "mendukung": text("Kode RHK atasan atau IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
     "indikator": text("Indikator kinerja individu (IKI) / Individual indicator", minLength=3, maxLength=500),
     "target": number("Target", exclusiveMinimum=0),
     "satuan": text("Satuan / Unit", maxLength=40),
@@ -252,7 +258,7 @@ _RHK_ITEM_B = {
 }
 _RHK_ITEM_C = {
     "rhk": text("Rencana hasil kerja / Planned work result", minLength=3, maxLength=500),
-    "mendukung": text("Kode RHK atasan / IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
+    "mendukung": text("Kode RHK atasan atau IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
     "cascading": choice("Cascading", ["langsung", "tidak_langsung"], ["Langsung / Direct", "Tidak langsung / Indirect"]),
     "aspek": choice("Aspek / Aspect", ["Kuantitas", "Kualitas", "Waktu", "Biaya"]),
     "indikator": text("Indikator kinerja individu / Individual indicator", minLength=3, maxLength=500),
@@ -269,7 +275,7 @@ def forms() -> dict[str, str]:
     files: dict[str, str] = {}
     kegiatan = rows("Kegiatan tugas jabatan / Activities", {
         "nama": text("Kegiatan / Activity", minLength=3, maxLength=500),
-        "mendukung": text("Kode RHK atasan / IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
+        "mendukung": text("Kode RHK atasan atau IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
         "target_kuantitas": number("Target kuantitas (TO) / Output target", exclusiveMinimum=0),
         "satuan": text("Satuan output / Output unit", maxLength=40),
         "target_kualitas": number("Target kualitas (TK) / Quality target", exclusiveMinimum=0, default=100),
@@ -285,8 +291,7 @@ def forms() -> dict[str, str]:
         "rhk_tambahan": rows("RHK tambahan / Additional work results", _RHK_ITEM_B,
                              ["rhk", "indikator", "target"], maxItems=10),
     }, ["rhk_utama"]))
-    ekspektasi = {f"ekspektasi_{key}": text(f"Ekspektasi khusus: {label} / Special expectation", maxLength=500)
-                  for key, label in BERAKHLAK}
+    ekspektasi = {f"ekspektasi_{key}": text(_expectation_title(label), maxLength=500) for key, label in BERAKHLAK}
     files.update(form("smk_skp_c", "SKP regime C (PermenPANRB 6/2022) / SKP under regime C", {
         **_context(),
         "pendekatan": choice("Pendekatan / Approach", ["kuantitatif", "kualitatif"],
