@@ -32,6 +32,7 @@ class Field:
     document: Any = None  # file fields: the DocumentRef already uploaded
     placeholder: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # arrays: column key -> title (read-only tables)
+    bilingual: bool = False  # read-only text the process wrote as "Indonesian / English" ("x-bilingual")
     children: list[Field] = field(default_factory=list)   # the template row of an array
     rows: list[list[Field]] = field(default_factory=list)  # the existing rows of an array
 
@@ -84,6 +85,7 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
                   help=prop.get("description", "") or prop_ui.get("ui:help", ""),
                   minimum=prop.get("minimum", prop.get("exclusiveMinimum")), maximum=prop.get("maximum"))
         f.placeholder = prop_ui.get("ui:placeholder", "")
+        f.bilingual = bool(prop.get("x-bilingual"))
         item_props = (prop.get("items") or {}).get("properties") or {}
         f.columns = {k: str(v.get("title") or k) for k, v in item_props.items() if isinstance(v, dict)}
         if kind == "file":

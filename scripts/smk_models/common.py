@@ -84,6 +84,11 @@ def shown(field: dict[str, Any]) -> dict[str, Any]:
     return {**field, "readOnly": True}
 
 
+def bilingual(field: dict[str, Any]) -> dict[str, Any]:
+    """Mark read-only text that the process writes as "Indonesian / English"; the app shows one half."""
+    return {**field, "x-bilingual": True}
+
+
 def rows(title: str, item_props: dict[str, Any], required: list[str], **extra: Any) -> dict[str, Any]:
     return {"type": "array", "title": title,
             "items": {"type": "object", "required": required, "properties": item_props}, **extra}

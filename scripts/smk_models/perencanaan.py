@@ -12,6 +12,7 @@ from .common import (
     WIB_END_OF_DAY,
     SmkProcess,
     area,
+    bilingual,
     boolean,
     bpmn,
     choice,
@@ -303,7 +304,7 @@ def forms() -> dict[str, str]:
         **ekspektasi,
     }, ["pendekatan", "rhk_utama"]))
     files.update(form("smk_menunggu_atasan", "Menunggu RHK atasan / Waiting for the superior's RHK", {
-        "pesan_menunggu": shown(area("Status")),
+        "pesan_menunggu": bilingual(shown(area("Status"))),
         "periksa_lagi": boolean("Periksa lagi sekarang / Check again now", default=True),
     }, []))
     review = {

@@ -37,3 +37,19 @@ def test_read_only_table_uses_column_titles_in_the_current_language(app: Flask) 
         assert "<th>Kode</th><th>Nama indikator</th>" in html and "IKU-1" in html
         session["lang"] = "en"
         assert "<th>Code</th><th>Indicator</th>" in str(fieldvalue(field.value, field.columns))
+
+
+def test_bilingual_process_text_shows_the_current_language(app: Flask) -> None:
+    from flask import render_template_string, session
+
+    schema = {"type": "object", "properties": {"pesan": {"type": "string", "title": "Status", "readOnly": True,
+                                                          "x-bilingual": True}}}
+    page = ('{% from "tasks/_field.html" import render_field %}'
+            "{% for f in fields %}{{ render_field(f, {}) }}{% endfor %}")
+    fields = build_fields(schema, {}, {"pesan": "Atasan belum menetapkan RHK / The superior has not set the RHK"})
+    with app.test_request_context("/"):
+        html = render_template_string(page, fields=fields)
+        assert "Atasan belum menetapkan RHK" in html and "The superior" not in html
+        session["lang"] = "en"
+        html = render_template_string(page, fields=fields)
+        assert "The superior has not set the RHK" in html and "Atasan belum" not in html
