@@ -31,6 +31,7 @@ class InboxItem:
     ready_at: datetime
     due_at: datetime | None
     overdue: bool
+    instance_status: str = "running"  # suspended / error: the task waits until an administrator acts
 
 
 @dataclass
@@ -94,5 +95,5 @@ def _item(session: Session, row: TaskIndex, now: datetime) -> InboxItem:
         subject_id=row.subject_id, subject_name=subject.full_name if subject else "", period=row.period,
         assignee_id=row.assignee_id, assignee_name=assignee.full_name if assignee else "",
         group_task=is_group_task(row), ready_at=row.ready_at, due_at=row.due_at,
-        overdue=bool(row.due_at and row.due_at < now),
+        overdue=bool(row.due_at and row.due_at < now), instance_status=instance.status if instance else "",
     )

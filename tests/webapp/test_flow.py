@@ -106,3 +106,14 @@ def test_language_switch(client: FlaskClient, auth: Auth) -> None:
     assert "Kotak tugas" in client.get("/").get_data(as_text=True)
     client.post("/lang/en", data={"csrf_token": csrf_token(client, "/"), "next": "/"})
     assert "Inbox" in client.get("/").get_data(as_text=True)
+
+
+def test_task_of_a_suspended_process_is_flagged_in_the_inbox(client: FlaskClient, auth: Auth, started: str,
+                                                             org: dict[str, int], demo_deployed: Engine) -> None:
+    from engine import admin_ops
+
+    instance_id = instances.get_task(demo_deployed, org["budi"], started).instance_id
+    auth.login("budi")
+    assert "Proses ditangguhkan" not in client.get("/").get_data(as_text=True)
+    admin_ops.suspend(demo_deployed, org["admin"], instance_id, "Data pegawai sedang diperbaiki")
+    assert "Proses ditangguhkan" in client.get("/").get_data(as_text=True)
