@@ -30,7 +30,7 @@ from engine.errors import (
     ProcessError,
 )
 from engine.inbox import Page
-from engine.instances import _record_changes, after_save
+from engine.instances import record_changes, after_save
 from engine.models import (
     COMPLETED,
     ERROR,
@@ -267,7 +267,7 @@ def retry(engine: Engine, actor_id: int, instance_id: int, data_patch: dict[str,
             created = engine.runtime.save(session, instance, workflow, bundle, now)
             audit.record(session, "instance.retried", now, actor, instance_id=instance.id, ok=True, patch=patch,
                          previous_error=previous)
-            _record_changes(session, instance, created, now, actor)
+            record_changes(session, instance, created, now, actor)
             after_save(engine, session, instance, workflow)
             session.flush()
             return AdminResult(instance.id, instance.status, instance.version)

@@ -116,7 +116,7 @@ def start_in_session(engine: Engine, session: Session, version: ProcessVersion, 
     audit.record(session, "instance.started", now, actor, instance_id=instance.id, process_id=version.process_id,
                  version=version.version, subject_id=subject_id, period=period,
                  message=getattr(getattr(event, "event_definition", None), "name", None))
-    _record_changes(session, instance, created, now, actor)
+    record_changes(session, instance, created, now, actor)
     after_save(engine, session, instance, workflow)
     return instance
 
@@ -133,7 +133,7 @@ def after_save(engine: Engine, session: Session, instance: Instance, workflow: A
     route_after_save(engine, session, instance, workflow)
 
 
-def _record_changes(session: Session, instance: Instance, created: list[TaskIndex], now: Any,
+def record_changes(session: Session, instance: Instance, created: list[TaskIndex], now: Any,
                     actor: User | None) -> None:
     for row in created:
         audit.record(session, "task.ready", now, None, instance_id=instance.id, task_id=row.id,
@@ -227,7 +227,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             created = engine.runtime.save(session, instance, workflow, bundle, now, completed=(task_id, user_id))
             audit.record(session, "task.completed", now, actor, instance_id=instance.id, task_id=task_id,
                          task_name=row.task_name, title=row.title, submitted=clean)
-            _record_changes(session, instance, created, now, actor)
+            record_changes(session, instance, created, now, actor)
             after_save(engine, session, instance, workflow)
             session.flush()
             return _summary(instance, session)

@@ -83,7 +83,7 @@ def deliver(engine: Any, session: Session, event: BpmnEvent, sender: Instance, d
 
 
 def _catch(engine: Any, session: Session, target: Instance, event: BpmnEvent, depth: int) -> bool:
-    from engine.instances import _record_changes
+    from engine.instances import record_changes
 
     bundle = engine.specs.for_version(session, target.process_version_id)
     workflow = engine.runtime.load(target, bundle)
@@ -96,7 +96,7 @@ def _catch(engine: Any, session: Session, target: Instance, event: BpmnEvent, de
     if not caught["n"]:
         return False
     created = engine.runtime.save(session, target, workflow, bundle, engine.now())
-    _record_changes(session, target, created, engine.now(), None)
+    record_changes(session, target, created, engine.now(), None)
     route_after_save(engine, session, target, workflow, depth + 1)
     return True
 

@@ -33,7 +33,7 @@ def due_instance_ids(engine: Engine, now: datetime, limit: int = 100) -> list[in
 
 def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
     """Fire the due timers of one instance; return True when this call fired them."""
-    from engine.instances import _record_changes, after_save, mark_error
+    from engine.instances import record_changes, after_save, mark_error
 
     now = engine.now()
     try:
@@ -56,7 +56,7 @@ def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
                 created = engine.runtime.save(session, instance, workflow, bundle, now)
                 audit.record(session, "timer.fired", now, None, instance_id=instance.id,
                              due_at=due_at.isoformat() if due_at else None)
-                _record_changes(session, instance, created, now, None)
+                record_changes(session, instance, created, now, None)
                 if instance.next_timer_at is None or instance.next_timer_at >= now:
                     break
                 if instance.next_timer_at == due_at:
