@@ -135,6 +135,7 @@ def after_save(engine: Engine, session: Session, instance: Instance, workflow: A
 
 def record_changes(session: Session, instance: Instance, created: list[TaskIndex], now: Any,
                     actor: User | None) -> None:
+    """Audit and notify the tasks a save made ready, and the instance's completion (same transaction)."""
     for row in created:
         audit.record(session, "task.ready", now, None, instance_id=instance.id, task_id=row.id,
                      task_name=row.task_name, title=row.title, lane=row.lane)

@@ -202,7 +202,7 @@ def _create_tables() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('business_key', sa.String(length=120), nullable=False),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('sender_instance_id', sa.Integer(), nullable=True),
     sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('delivered_at', engine.db.UtcDateTime(timezone=True), nullable=True),

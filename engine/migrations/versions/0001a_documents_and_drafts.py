@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                  nullable=True),
+                  nullable=False),
         sa.Column("saved_at", engine.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_task_draft_user_id_user_account"),
                                 ondelete="CASCADE"),
