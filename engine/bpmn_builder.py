@@ -218,7 +218,9 @@ class Process:
         if node.attached_to:
             host = self.nodes[node.attached_to]
             hx, hy, hw, hh = self.bounds(host)
-            return hx + hw - 30, hy + hh - 18, w, h
+            # Several boundary events on one task sit side by side along its bottom edge, right to left.
+            siblings = [n.id for n in self.nodes.values() if n.attached_to == node.attached_to]
+            return hx + hw - 30 - siblings.index(node.id) * 40, hy + hh - 18, w, h
         return cx - w / 2, cy - h / 2, w, h
 
     def process_xml(self) -> str:

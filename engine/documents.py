@@ -86,7 +86,9 @@ def parse_ref(value: Any) -> DocumentRef | None:
             value = json.loads(value)
         except ValueError:
             return None
-    if not isinstance(value, dict) or not isinstance(value.get("id"), int):
+    # A reference has all of these; other dicts in task data (an employee profile, a score) merely have an id.
+    if not isinstance(value, dict) or not isinstance(value.get("id"), int) or \
+            not isinstance(value.get("sha256"), str) or not isinstance(value.get("filename"), str):
         return None
     return DocumentRef(value["id"], str(value.get("filename", "")), int(value.get("size") or 0),
                        str(value.get("sha256", "")), str(value.get("content_type", "")))

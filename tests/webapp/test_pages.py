@@ -213,3 +213,11 @@ def test_english_shows_the_english_half_of_form_titles_and_messages(client: Flas
     html = client.post(path, data={"csrf_token": token, "_version": version, "ringkasan": "x"}).get_data(as_text=True)
     assert "Too short" in html and "Terlalu pendek" not in html
     assert "My SKP" in client.get("/skp").get_data(as_text=True)
+
+
+def test_only_real_document_references_render_as_attachments() -> None:
+    from engine.documents import parse_ref
+
+    assert parse_ref({"id": 7, "nama": "Budi Santoso", "jabatan": "Analis"}) is None  # an employee profile
+    ref = parse_ref('{"id": 3, "filename": "bukti.pdf", "size": 10, "sha256": "ab", "content_type": "x"}')
+    assert ref is not None and ref.filename == "bukti.pdf"
