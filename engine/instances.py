@@ -200,6 +200,9 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
     instance_id = None
     try:
         with engine.session_factory.begin() as session:
+            # Held for the whole transaction: the identity map keeps objects only while something refers
+            # to them, so later lookups of this user are free.
+            actor = session.get(User, user_id)
             row = _load_task(session, user_id, task_id)
             if row.assignee_id is None and is_group_task(row):
                 raise PermissionDenied("Ambil tugas ini terlebih dahulu / Claim this task before completing it")
@@ -217,7 +220,6 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
                 raise Conflict("Tugas ini sudah diselesaikan / This task was already completed")
             schema_name, _ = form_for(task.task_spec)
             clean = validate_submission(bundle.forms.get(schema_name) if schema_name else None, data)
-            actor = session.get(User, user_id)
             now = engine.now()
 
             def run_task() -> None:

@@ -247,3 +247,31 @@ def test_smtp_settings_come_from_the_environment() -> None:
                                       "SMTP_PASSWORD": "s3cret-pw", "SMTP_FROM": "smk@go.id", "SMTP_STARTTLS": "0"})
     assert settings == SmtpSettings("mail.go.id", 2525, "u", "s3cret-pw", "smk@go.id", False)
     assert "s3cret-pw" not in repr(settings)  # never in logs
+
+
+def test_recipients_are_exactly_the_people_who_may_act(demo_deployed: Engine, org: dict[str, int]) -> None:
+    """Notifications compute candidates from the task's side; the inbox rule must agree for everyone."""
+    from sqlalchemy import select
+
+    from engine import org as org_service
+    from engine.assignment import may_act
+    from engine.models import TaskIndex, User
+    from engine.notifications import recipients
+
+    eng = demo_deployed
+    for username in ("budi", "joko", "eko"):
+        started = instances.start_instance(eng, "demo_penilaian", org["admin"], org[username], "2024")
+        after = instances.complete_task(eng, org[username], started.ready_task_ids[0], CAPAIAN)
+        if username == "joko":
+            after = instances.complete_task(eng, org["indah"], after.ready_task_ids[0],
+                                            {"keputusan": "setuju", "perilaku": "Sesuai Ekspektasi"})
+    org_service.set_assessor_override(eng, org["eko"], org["hendra"])
+    with eng.session_factory.begin() as s:
+        s.get(User, org["maya"]).active = False
+    with eng.session_factory() as s:
+        rows = s.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None))).all()
+        assert {r.lane for r in rows} >= {"Pejabat Penilai", "Biro SDM"}
+        for row in rows:
+            told = {u.id for u in recipients(s, row)}
+            allowed = {uid for uid in org.values() if may_act(s, uid, row.id)}
+            assert told == allowed, row.task_name
