@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.assignment import actionable, is_group_task
+from engine.assignment import PERSONAL_LANES, actionable, is_group_task
 from engine.core import Engine
 from engine.models import Instance, ProcessVersion, TaskIndex, User
 
@@ -54,18 +54,39 @@ SORTS = {
 }
 
 
-def inbox(engine: Engine, user_id: int, *, process_id: str | None = None, period: str | None = None,
-          subject: str | None = None, sort: str = "due", page: int = 1, per_page: int = 20) -> Page:
-    """Return one page of the tasks the user may act on."""
+SCOPES = ("all", "mine", "group")
+DUE_FILTERS = ("overdue", "week", "none")
+
+
+def group_clause() -> ColumnElement[bool]:
+    """Tasks offered to a group (claimed or not), as opposed to personal ones."""
+    personal = TaskIndex.lane.in_(PERSONAL_LANES)
+    return (TaskIndex.candidate_groups != "") | (TaskIndex.lane.is_not(None) & ~personal)
+
+
+def inbox(engine: Engine, user_id: int, *, scope: str = "all", process_id: str | None = None,
+          period: str | None = None, subject: str | None = None, due: str | None = None, sort: str = "due",
+          page: int = 1, per_page: int = 20) -> Page:
+    """Return one page of the tasks the user may act on: all, only personal ones ("mine") or group tasks."""
     per_page = max(1, min(per_page, 100))
     page = max(1, page)
     now = engine.now()
     with engine.session_factory() as session:
         where = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
+        if scope == "mine":
+            where.append(~group_clause() | (TaskIndex.assignee_id == user_id))
+        elif scope == "group":
+            where.append(group_clause())
         if process_id:
             where.append(TaskIndex.process_id == process_id)
         if period:
             where.append(TaskIndex.period == period)
+        if due == "overdue":
+            where.append(TaskIndex.due_at < now)
+        elif due == "week":
+            where.append(and_(TaskIndex.due_at >= now, TaskIndex.due_at < now + timedelta(days=7)))
+        elif due == "none":
+            where.append(TaskIndex.due_at.is_(None))
         subject_user = aliased(User)
         if subject:
             pattern = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from engine.assignment import actionable, is_group_task
 from engine.core import Engine
-from engine.inbox import SORTS, InboxItem, Page, _item
+from engine.inbox import DUE_FILTERS, SCOPES, InboxItem, Page, group_clause, inbox
 from engine.models import ProcessVersion, TaskIndex, User
 
-SCOPES = ("all", "mine", "group")
-DUE_FILTERS = ("overdue", "week", "none")
 DUE_SOON = timedelta(days=3)
 
 
@@ -45,48 +43,13 @@ class WaitingOnOthers:
     who: str
 
 
-def _group_clause() -> ColumnElement[bool]:
-    personal = TaskIndex.lane.in_(("Pegawai", "Pejabat Penilai", "Atasan Pejabat Penilai"))
-    return (TaskIndex.candidate_groups != "") | (TaskIndex.lane.is_not(None) & ~personal)
-
-
-def inbox_page(engine: Engine, user_id: int, *, scope: str = "all", process_id: str | None = None,
-               period: str | None = None, subject: str | None = None, due: str | None = None,
-               sort: str = "due", page: int = 1, per_page: int = 20) -> Page:
-    """Return one page of the user's tasks: all, only personal ones ("mine") or group tasks ("group")."""
-    per_page = max(1, min(per_page, 100))
-    page = max(1, page)
+def inbox_page(engine: Engine, user_id: int, **filters: Any) -> Page:
+    """Return one page of the user's tasks (engine.inbox.inbox's filters) with due-soon marks."""
     now = engine.now()
-    with engine.session_factory() as session:
-        where = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
-        if scope == "mine":
-            where.append(~_group_clause() | (TaskIndex.assignee_id == user_id))
-        elif scope == "group":
-            where.append(_group_clause())
-        if process_id:
-            where.append(TaskIndex.process_id == process_id)
-        if period:
-            where.append(TaskIndex.period == period)
-        if due == "overdue":
-            where.append(TaskIndex.due_at < now)
-        elif due == "week":
-            where.append(and_(TaskIndex.due_at >= now, TaskIndex.due_at < now + timedelta(days=7)))
-        elif due == "none":
-            where.append(TaskIndex.due_at.is_(None))
-        subject_user = aliased(User)
-        if subject:
-            pattern = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(subject_user.full_name.ilike(f"%{pattern}%", escape="\\"))
-        base = select(TaskIndex).outerjoin(subject_user, subject_user.id == TaskIndex.subject_id).where(*where)
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-        rows = session.scalars(base.order_by(*SORTS.get(sort, SORTS["due"]))
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-        items = []
-        for r in rows:
-            item = _item(session, r, now)
-            soon = bool(item.due_at and not item.overdue and item.due_at - now < DUE_SOON)
-            items.append(Row(**vars(item), due_soon=soon))
-        return Page(items, page, per_page, total)
+    page = inbox(engine, user_id, **filters)
+    page.items = [Row(**vars(item), due_soon=bool(item.due_at and not item.overdue and item.due_at - now < DUE_SOON))
+                  for item in page.items]
+    return page
 
 
 def facets(engine: Engine, user_id: int) -> Facets:
@@ -101,7 +64,7 @@ def facets(engine: Engine, user_id: int) -> Facets:
                                         .order_by(ProcessVersion.version.desc()).limit(1)) or pid
         periods = sorted({p for p in session.scalars(select(TaskIndex.period).where(*mine_q)
                                                      .group_by(TaskIndex.period)) if p}, reverse=True)
-        group = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q, _group_clause())) or 0
+        group = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q, group_clause())) or 0
         total = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q)) or 0
         overdue = session.scalar(select(func.count()).select_from(TaskIndex).where(
             *mine_q, TaskIndex.due_at < now)) or 0
