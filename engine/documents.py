@@ -94,6 +94,24 @@ def parse_ref(value: Any) -> DocumentRef | None:
                        str(value.get("sha256", "")), str(value.get("content_type", "")))
 
 
+def verified_ref(engine: Engine, instance_id: int, value: Any) -> DocumentRef | None:
+    """Return the stored reference a posted file value names, when it is a document of this instance; else None.
+
+    A form posts back the reference of a file uploaded earlier (a failed submit, a draft). The value comes from
+    the browser, so it is checked: the document must exist, belong to this instance and have the same content
+    hash. The stored name, size and type replace whatever was posted.
+    """
+    ref = parse_ref(value)
+    if ref is None or not 0 < ref.id < 2**31:
+        return None
+    with engine.session_factory() as session:
+        row = session.execute(select(Document.id, Document.instance_id, Document.filename, Document.size,
+                                     Document.sha256, Document.content_type).where(Document.id == ref.id)).first()
+    if row is None or row.instance_id != instance_id or row.sha256 != ref.sha256:
+        return None
+    return DocumentRef(row.id, row.filename, row.size, row.sha256, row.content_type)
+
+
 def _safe_name(filename: str) -> str:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip().replace("\x00", "")
     return (name or "berkas")[:200]

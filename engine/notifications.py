@@ -235,6 +235,7 @@ def list_for(engine: Engine, user_id: int, page: int = 1, per_page: int = 20) ->
     with engine.session_factory() as session:
         where = Notification.user_id == user_id
         total = session.scalar(select(func.count(Notification.id)).where(where)) or 0
+        page = min(page, max(1, -(-total // per_page)))  # past the end: the last page
         rows = session.scalars(select(Notification).where(where)
                                .order_by(Notification.created_at.desc(), Notification.id.desc())
                                .offset((page - 1) * per_page).limit(per_page))

@@ -47,6 +47,8 @@ def inbox_page(engine: Engine, user_id: int, **filters: Any) -> Page:
     """Return one page of the user's tasks (engine.inbox.inbox's filters) with due-soon marks."""
     now = engine.now()
     page = inbox(engine, user_id, **filters)
+    if page.page > page.pages:  # past the end (an old link, a hand-typed number): show the last page
+        page = inbox(engine, user_id, **(filters | {"page": page.pages}))
     page.items = [Row(**vars(item), due_soon=bool(item.due_at and not item.overdue and item.due_at - now < DUE_SOON))
                   for item in page.items]
     return page

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from engine.core import Engine, sandbox_limits_from_env
 from webapp.config import load_config
@@ -16,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     app.extensions["smk_engine"] = engine or Engine(app.config["DATABASE_URL"], limits=sandbox_limits_from_env())
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
 
     from webapp import auth, errors, filters, health, i18n, instances, nav, skp, tasks, team
     from webapp.admin import bp as admin_bp
@@ -37,3 +39,14 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
     return app
+
+
+MAX_ID = 2**31 - 1  # the largest INTEGER on PostgreSQL; SQLite's limit is larger
+
+
+class DatabaseInt(IntegerConverter):
+    """``<int:…>`` that only matches ids a database column can hold: a larger one is "not found", not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)

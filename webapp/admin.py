@@ -11,6 +11,7 @@ from flask_login import current_user
 from engine import admin_ops
 from engine.errors import Conflict, FormInvalid, InvalidState, NotFound, ProcessError
 from engine.models import INSTANCE_STATUSES
+from webapp.args import int_arg, page_arg
 from webapp.extensions import get_engine
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -32,22 +33,29 @@ def _per_page() -> int:
     return int(current_app.config.get("PER_PAGE", 20))
 
 
+def _list(**filters: Any) -> Any:
+    """One page of instances; a page past the end shows the last one."""
+    page = admin_ops.list_instances(get_engine(), current_user.user_id, page=page_arg(request.args),
+                                    per_page=_per_page(), **filters)
+    if page.page > page.pages:
+        page = admin_ops.list_instances(get_engine(), current_user.user_id, page=page.pages,
+                                        per_page=_per_page(), **filters)
+    return page
+
+
 @bp.get("/")
 def index():  # noqa: ANN201
     status = request.args.get("status") or None
     if status not in (None, *INSTANCE_STATUSES):
         status = None
-    page = admin_ops.list_instances(get_engine(), current_user.user_id, status=status,
-                                    process_id=request.args.get("process") or None,
-                                    page=request.args.get("page", 1, type=int) or 1, per_page=_per_page())
+    page = _list(status=status, process_id=request.args.get("process") or None)
     return render_template("admin/index.html", page=page, status=status, statuses=INSTANCE_STATUSES,
                            filters=request.args)
 
 
 @bp.get("/errors")
 def errors():  # noqa: ANN201
-    page = admin_ops.list_instances(get_engine(), current_user.user_id, status="error",
-                                    page=request.args.get("page", 1, type=int) or 1, per_page=_per_page())
+    page = _list(status="error")
     return render_template("admin/errors.html", page=page, filters=request.args)
 
 
@@ -106,11 +114,17 @@ def terminate(instance_id: int):  # noqa: ANN201
 def retry(instance_id: int):  # noqa: ANN201
     text = request.form.get("patch", "").strip() or "{}"
     try:
-        patch = json.loads(text)
+        patch = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         return _instance_page(instance_id, 422, patch_text=text, patch_error=(
             f"JSON tidak valid (baris {exc.lineno}, kolom {exc.colno}) / "
             f"Invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"))
+    except ValueError as exc:  # NaN / Infinity: Python reads them, but they are not JSON and no database keeps them
+        return _instance_page(instance_id, 422, patch_text=text, patch_error=(
+            f"JSON tidak valid: {exc} bukan angka JSON / Invalid JSON: {exc} is not a JSON number"))
+    except RecursionError:
+        return _instance_page(instance_id, 422, patch_text=text, patch_error=(
+            "JSON tidak valid: bersarang terlalu dalam / Invalid JSON: nested too deeply"))
     if not isinstance(patch, dict):
         return _instance_page(instance_id, 422, patch_text=text, patch_error=(
             "Data perbaikan harus berupa objek JSON / The corrected data must be a JSON object"))
@@ -119,10 +133,14 @@ def retry(instance_id: int):  # noqa: ANN201
         "Langkah yang gagal dijalankan ulang / The failed step was run again")
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
 @bp.post("/tasks/<task_id>/reassign")
 def reassign(task_id: str):  # noqa: ANN201
-    instance_id = request.form.get("instance_id", type=int)
-    user_id = request.form.get("user_id", type=int)
+    instance_id = int_arg(request.form, "instance_id")
+    user_id = int_arg(request.form, "user_id")
     if user_id is None:
         flash("Pilih pengguna / Choose a user", "danger")
         return _back(instance_id) if instance_id else redirect(url_for("admin.index"))

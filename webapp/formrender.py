@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,10 +126,12 @@ def parse_submission(schema: dict[str, Any] | None, form: MultiDict) -> dict[str
     return _coerce_object(schema, raw)
 
 
-def _coerce_object(schema: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+def _coerce_object(schema: dict[str, Any], raw: dict[str, Any], in_row: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, prop in (schema.get("properties") or {}).items():
-        if not isinstance(prop, dict) or prop.get("readOnly"):
+        # A row's read-only columns (the indicator id a realisation row answers) travel with the row as hidden
+        # inputs, so that rows keep their identity; the engine drops only top-level read-only fields.
+        if not isinstance(prop, dict) or (prop.get("readOnly") and not in_row):
             continue
         t = prop.get("type")
         if t == "boolean":
@@ -140,7 +143,7 @@ def _coerce_object(schema: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any
         if t == "array":
             rows = value if isinstance(value, dict) else {}
             ordered = [rows[k] for k in sorted(rows, key=lambda k: int(k) if str(k).isdigit() else 0)]
-            out[name] = [_coerce_object(prop.get("items") or {}, r) for r in ordered if isinstance(r, dict)]
+            out[name] = [_coerce_object(prop.get("items") or {}, r, True) for r in ordered if isinstance(r, dict)]
             continue
         if isinstance(value, dict):
             continue
@@ -157,6 +160,8 @@ def _coerce_scalar(t: Any, value: str) -> Any:
             return int(value)
         if t == "number":
             number = float(value.replace(",", "."))
+            if not math.isfinite(number):
+                return value  # "nan", "inf", "1e400": not a number JSON can hold, so the validator reports it
             return int(number) if number.is_integer() and "." not in value and "," not in value else number
     except ValueError:
         return value

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from engine import notifications as service
+from webapp.args import page_arg
 from webapp.extensions import get_engine
 
 bp = Blueprint("notifications", __name__)
@@ -14,7 +15,7 @@ bp = Blueprint("notifications", __name__)
 @bp.get("/notifications")
 @login_required
 def index():  # noqa: ANN201
-    page = service.list_for(get_engine(), current_user.user_id, page=request.args.get("page", 1, type=int) or 1,
+    page = service.list_for(get_engine(), current_user.user_id, page=page_arg(request.args),
                             per_page=int(current_app.config.get("PER_PAGE", 20)))
     return render_template("notifications/index.html", page=page,
                            unread=service.unread_count(get_engine(), current_user.user_id))

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from engine import documents, instances
 from engine import views_inbox as inbox_service
 from engine.errors import Conflict, FormInvalid, InvalidState, PermissionDenied, ProcessError
+from webapp.args import page_arg
 from webapp.extensions import get_engine
 from webapp.formrender import build_fields, field_at, file_limits, parse_submission
 from webapp.i18n import bi, tr
@@ -29,7 +30,7 @@ def inbox():  # noqa: ANN201
         engine, current_user.user_id, scope=scope, process_id=args.get("process") or None,
         period=args.get("period") or None, subject=args.get("subject") or None,
         due=args.get("due") if args.get("due") in inbox_service.DUE_FILTERS else None,
-        sort=args.get("sort", "due"), page=args.get("page", 1, type=int) or 1,
+        sort=args.get("sort", "due"), page=page_arg(args),
         per_page=int(current_app.config.get("PER_PAGE", 20)))
     facets = inbox_service.facets(engine, current_user.user_id)
     waiting = inbox_service.waiting_on_others(engine, current_user.user_id) if page.total == 0 else []
@@ -60,6 +61,24 @@ def _store_uploads(task_id: str, view: Any, form: MultiDict) -> dict[str, str]:
     return errors
 
 
+def _check_file_refs(view: Any, form: MultiDict) -> dict[str, str]:
+    """Keep a posted file reference only when it names a document of this process (an earlier upload);
+    a forged or foreign one is dropped with a message on its field. Return those messages by path."""
+    errors: dict[str, str] = {}
+    for key in list(form.keys()):
+        found = field_at(view.form_schema, view.ui_schema, key)
+        if found is None or found[2].get("ui:widget") != "file" or not form.get(key):
+            continue
+        ref = documents.verified_ref(get_engine(), view.instance_id, form.get(key))
+        if ref is None:
+            form.setlist(key, [""])
+            errors[found[0]] = ("Berkas tidak ditemukan; unggah berkasnya lagi / "
+                                "The file was not found; upload it again")
+        else:
+            form.setlist(key, [ref.as_value()])
+    return errors
+
+
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @login_required
 def task(task_id: str):  # noqa: ANN201
@@ -74,7 +93,7 @@ def task(task_id: str):  # noqa: ANN201
         values.update(draft[0])
     if request.method == "POST":
         form = request.form.copy()
-        errors = _store_uploads(task_id, view, form)
+        errors = _check_file_refs(view, form) | _store_uploads(task_id, view, form)
         submitted = parse_submission(view.form_schema, form)
         values.update(submitted)
         if request.form.get("_action") == "draft":
