@@ -219,6 +219,10 @@ class NotificationItem:
     instance_id: int | None
     created_at: datetime
     read: bool
+    # The task's details, for the page to label in the reader's language (the body is the e-mail's text):
+    subject_name: str = ""
+    period: str = ""
+    due_at: datetime | None = None
 
 
 def unread_count(engine: Engine, user_id: int) -> int:
@@ -236,11 +240,14 @@ def list_for(engine: Engine, user_id: int, page: int = 1, per_page: int = 20) ->
         where = Notification.user_id == user_id
         total = session.scalar(select(func.count(Notification.id)).where(where)) or 0
         page = min(page, max(1, -(-total // per_page)))  # past the end: the last page
-        rows = session.scalars(select(Notification).where(where)
+        rows = session.execute(select(Notification, TaskIndex.period, TaskIndex.due_at, User.full_name)
+                               .outerjoin(TaskIndex, TaskIndex.id == Notification.task_id)
+                               .outerjoin(User, User.id == TaskIndex.subject_id).where(where)
                                .order_by(Notification.created_at.desc(), Notification.id.desc())
                                .offset((page - 1) * per_page).limit(per_page))
         items = [NotificationItem(n.id, n.kind, n.title, n.body, n.task_id, n.instance_id, n.created_at,
-                                  n.read_at is not None) for n in rows]
+                                  n.read_at is not None, subject or "", period or "", due_at)
+                 for n, period, due_at, subject in rows]
         return Page(items, page, per_page, total)
 
 

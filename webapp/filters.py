@@ -68,6 +68,7 @@ _EVENTS = {
     "instance.suspended": ("Ditangguhkan", "Suspended"),
     "instance.resumed": ("Dilanjutkan", "Resumed"),
     "instance.terminated": ("Dihentikan", "Terminated"),
+    "instance.retried": ("Dicoba ulang", "Retried"),
     "task.ready": ("Tugas siap", "Task ready"),
     "task.completed": ("Tugas selesai", "Task completed"),
     "task.claimed": ("Tugas diambil", "Task claimed"),
@@ -75,6 +76,8 @@ _EVENTS = {
     "task.reassigned": ("Tugas dialihkan", "Task reassigned"),
     "document.uploaded": ("Bukti dukung diunggah", "Evidence uploaded"),
     "timer.fired": ("Pengatur waktu", "Timer fired"),
+    "message.delivered": ("Pesan diterima", "Message delivered"),
+    "message.kept": ("Pesan disimpan", "Message kept"),
 }
 
 

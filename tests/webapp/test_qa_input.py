@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from engine import instances
 from engine.core import Engine
 from engine.models import Instance, TaskIndex
-from tests.browser import skp_bundle
 
 from .conftest import Auth, csrf_token
 
@@ -121,22 +120,35 @@ def test_a_number_field_refuses_values_that_are_not_finite(value: str, client: F
 # --- forged file references --------------------------------------------------------------------------------
 
 
+UPLOAD_PROCESS = "qa_bukti"
+
+
+def _upload_bundle() -> dict[str, bytes]:
+    """One task for the employee: a text and a bukti dukung upload."""
+    import json
+
+    from engine.bpmn_builder import Process, document
+
+    p = Process(UPLOAD_PROCESS, "QA bukti", lanes=["Pegawai"])
+    p.start("mulai", lane="Pegawai", col=0)
+    p.user("isi_realisasi", "Isi realisasi", lane="Pegawai", col=1, form="qa_realisasi")
+    p.end("selesai", lane="Pegawai", col=2)
+    p.chain("mulai", "isi_realisasi", "selesai")
+    schema = {"title": "Realisasi / Realisation", "type": "object", "required": ["uraian", "capaian", "bukti"],
+              "properties": {"uraian": {"type": "string", "title": "Uraian / What was done", "minLength": 3},
+                             "capaian": {"type": "number", "title": "Capaian / Achievement", "minimum": 0},
+                             "bukti": {"type": "string", "title": "Bukti dukung / Evidence",
+                                       "x-accept": [".pdf", ".txt"], "x-max-bytes": 200000}}}
+    return {f"{UPLOAD_PROCESS}.bpmn": document(p).encode(),
+            "qa_realisasi.schema.json": json.dumps(schema).encode(),
+            "qa_realisasi.uischema.json": json.dumps({"bukti": {"ui:widget": "file"}}).encode()}
+
+
 def _realisation_task(eng: Engine, org: dict[str, int], employee: str, period: str) -> str:
     from engine.deployments import deploy
 
-    deploy(eng, skp_bundle.files(), org["pemilik"], name="browser bundle")
-    step = instances.start_instance(eng, skp_bundle.PROCESS_ID, org["admin"], org[employee], period)
-    step = instances.complete_task(eng, org[employee], step.ready_task_ids[0], {
-        "rhk": [{"rhk": "Laporan", "jenis": "Utama", "indikator": "Dokumen", "target": 1}]})
-    with eng.session_factory() as s:
-        from sqlalchemy import select
-
-        from engine.assignment import may_act
-        from engine.models import User
-
-        reviewer = next(u.id for u in s.scalars(select(User)) if may_act(s, u.id, step.ready_task_ids[0]))
-    step = instances.complete_task(eng, reviewer, step.ready_task_ids[0], {"keputusan": "setujui"})
-    return step.ready_task_ids[0]
+    deploy(eng, _upload_bundle(), org["pemilik"], name="qa bundle")
+    return instances.start_instance(eng, UPLOAD_PROCESS, org["admin"], org[employee], period).ready_task_ids[0]
 
 
 def test_a_file_field_refuses_a_reference_to_another_process_document(client: FlaskClient, auth: Auth,
