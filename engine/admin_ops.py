@@ -30,7 +30,7 @@ from engine.errors import (
     ProcessError,
 )
 from engine.inbox import Page
-from engine.instances import record_changes, after_save
+from engine.instances import after_save, record_changes
 from engine.models import (
     COMPLETED,
     ERROR,

@@ -33,7 +33,7 @@ def due_instance_ids(engine: Engine, now: datetime, limit: int = 100) -> list[in
 
 def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
     """Fire the due timers of one instance; return True when this call fired them."""
-    from engine.instances import record_changes, after_save, mark_error
+    from engine.instances import after_save, mark_error, record_changes
 
     now = engine.now()
     try:
