@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -45,6 +47,11 @@ def validate_submission(schema: dict[str, Any] | None, data: dict[str, Any]) -> 
         return {}  # a task without a form takes no data: nothing may be smuggled into the workflow
     allowed = set(editable_fields(schema))
     clean = {k: v for k, v in data.items() if k in allowed}
+    not_finite = list(_non_finite(clean))
+    if not_finite:
+        # JSON Schema calls NaN and Infinity numbers; stored, they poison every score computed from them.
+        raise FormInvalid([FieldError(path, "Harus angka biasa / Must be an ordinary number")
+                           for path in not_finite])
     check_schema = dict(schema)
     # Read-only fields show context from the process; the user neither supplies nor overwrites them.
     check_schema["required"] = [r for r in schema.get("required", []) if r in allowed]
@@ -55,6 +62,17 @@ def validate_submission(schema: dict[str, Any] | None, data: dict[str, Any]) -> 
     if errors:
         raise FormInvalid(errors)
     return clean
+
+
+def _non_finite(value: Any, path: str = "") -> Iterator[str]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, f"{path}.{index}" if path else str(index))
 
 
 def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:

@@ -119,3 +119,11 @@ def test_per_task_check_agrees_with_the_inbox_query_for_everyone(demo_deployed: 
             by_sql = set(s.scalars(select(TaskIndex.id).where(actionable(s, uid))))
             by_walk = {t for t in task_ids if may_act(s, uid, t)}
             assert by_sql == by_walk, uid
+
+
+def test_non_finite_numbers_are_refused_by_the_engine(demo_deployed: Engine, org: dict[str, int]) -> None:
+    started = instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
+    bad = dict(CAPAIAN, kegiatan=[{"nama": "Rapat", "target": float("inf"), "realisasi": float("nan")}])
+    with pytest.raises(FormInvalid) as info:
+        instances.complete_task(demo_deployed, org["budi"], started.ready_task_ids[0], bad)
+    assert {e.path for e in info.value.errors} == {"kegiatan.0.target", "kegiatan.0.realisasi"}
