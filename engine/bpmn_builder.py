@@ -25,6 +25,7 @@ _SIZES = {
     "endEvent": (36, 36),
     "intermediateCatchEvent": (36, 36),
     "intermediateThrowEvent": (36, 36),
+    "boundaryEvent": (36, 36),
     "exclusiveGateway": (50, 50),
     "parallelGateway": (50, 50),
     "eventBasedGateway": (50, 50),
