@@ -86,6 +86,9 @@ galat_skp = '\\n'.join(galat)
 ringkasan_skp = '\\n'.join(baris_ringkas)
 if regime == 'C':
     ringkasan_skp += f"\\nPendekatan / approach: {pendekatan}"
+# Each review starts undecided: the previous round's decision must not come preselected in the form.
+keputusan_pp = ''
+keputusan_app = ''
 """
 
 PERPANJANG = f"""\
