@@ -221,3 +221,21 @@ def test_only_real_document_references_render_as_attachments() -> None:
     assert parse_ref({"id": 7, "nama": "Budi Santoso", "jabatan": "Analis"}) is None  # an employee profile
     ref = parse_ref('{"id": 3, "filename": "bukti.pdf", "size": 10, "sha256": "ab", "content_type": "x"}')
     assert ref is not None and ref.filename == "bukti.pdf"
+
+
+def test_documents_print_the_rows_people_entered_with_their_form_titles(client: FlaskClient, auth: Auth,
+                                                                        finished: int) -> None:
+    auth.login("budi")
+    skp = client.get(f"/instances/{finished}/dokumen/skp").get_data(as_text=True)
+    assert "<h3>Kegiatan</h3>" in skp
+    assert "<th>Nama kegiatan</th><th>Target</th><th>Realisasi</th>" in skp
+    assert "Nama kegiatan / Activity" not in skp  # one language at a time
+    client.post("/lang/en", data={"csrf_token": _token(client), "next": "/"})
+    skp = client.get(f"/instances/{finished}/dokumen/skp").get_data(as_text=True)
+    assert "<h3>Activities</h3>" in skp and "<th>Activity</th>" in skp
+
+
+def _token(client: FlaskClient) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
