@@ -1,8 +1,9 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, against the app served on a free local port.
 
 Chromium comes from apt-get (never ``playwright install``); each test gets a fresh SQLite database with the
-demo organisation, the demo bundle and the test-only SKP bundle, and saves a screenshot of its last page to
-tests/artifacts/ (a CI artifact, git-ignored).
+demo organisation and every built-in bundle of ``bpmn/`` (demo, rules, SMK) deployed, and saves a screenshot of
+its last page to tests/artifacts/ (a CI artifact, git-ignored). The database is built once per session (the
+migrations take seconds) and copied for each test.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from werkzeug.serving import make_server
 from engine.clock import FixedClock
 from engine.core import Engine
 from engine.demo import load_demo
-from engine.deployments import deploy, read_folder
+from engine.deployments import deploy_builtin
 from engine.models import User
-from tests.browser import skp_bundle
 from webapp import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,16 +64,27 @@ class Site:
     org: dict[str, int]
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    """Serve the app on 127.0.0.1 with a fresh database; yield its base URL, engine and users."""
-    engine = Engine(f"sqlite:///{tmp_path / 'browser.sqlite'}", clock=FixedClock())
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with the schema, the demo organisation and the built-in bundles, built once per session."""
+    path = tmp_path_factory.mktemp("browser-db") / "template.sqlite"
+    engine = Engine(f"sqlite:///{path}", clock=FixedClock())
     engine.create_schema()
     load_demo(engine)
     with engine.session_factory() as s:
+        owner = s.scalar(select(User.id).where(User.username == "pemilik"))
+    deploy_builtin(engine, ROOT / "bpmn", owner)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def site(tmp_path: Path, template_db: Path) -> Iterator[Site]:
+    """Serve the app on 127.0.0.1 with a fresh copy of the database; yield its base URL, engine and users."""
+    shutil.copyfile(template_db, tmp_path / "browser.sqlite")
+    engine = Engine(f"sqlite:///{tmp_path / 'browser.sqlite'}", clock=FixedClock())
+    with engine.session_factory() as s:
         org = {u.username: u.id for u in s.scalars(select(User))}
-    deploy(engine, read_folder(ROOT / "bpmn" / "demo"), org["pemilik"], name="demo")
-    deploy(engine, skp_bundle.files(), org["pemilik"], name="browser test bundle")
     app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(tmp_path / "instance"),
                       "DATABASE_URL": engine.database_url}, engine=engine)
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -1,5 +1,6 @@
 """TEST-ONLY bundle ``test_skp_browser``: an SKP draft with RHK rows, a return loop and a realisation with an
-uploaded bukti dukung. It stands in for the SMK planning model in the browser tests until that model lands.
+uploaded bukti dukung. The browser tests now run on the real SMK models; the HTTP-level tests in tests/webapp
+(test_pages.py and others) still deploy this small bundle.
 """
 
 from __future__ import annotations
