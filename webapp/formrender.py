@@ -49,6 +49,8 @@ def _kind(prop: dict[str, Any], ui: dict[str, Any]) -> str:
         return "readonly"
     if ui.get("ui:widget") == "file":
         return "file"
+    if ui.get("ui:optionsFrom"):
+        return "select"
     t = prop.get("type")
     if t == "array":
         return "array"
@@ -65,10 +67,32 @@ def _kind(prop: dict[str, Any], ui: dict[str, Any]) -> str:
     return "text"
 
 
+def options_from(spec: Any, root: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return (value, label) choices read from lists in the task data, as a UI schema's ``ui:optionsFrom`` says.
+
+    ``spec`` is one ``{"source": "rhk_atasan", "value": "id", "label": "rhk"}`` or a list of them; ``source``
+    may be a dotted path (``pegawai.bawahan``). This lets a form offer, say, the superior's RHK to choose from.
+    """
+    choices: list[tuple[str, str]] = []
+    for one in spec if isinstance(spec, list) else [spec]:
+        if not isinstance(one, dict):
+            continue
+        rows: Any = root
+        for part in str(one.get("source", "")).split("."):
+            rows = rows.get(part) if isinstance(rows, dict) else None
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and row.get(one.get("value")) not in (None, ""):
+                value = str(row[one.get("value")])
+                label = row.get(one.get("label")) if one.get("label") else None
+                choices.append((value, f"{value} — {label}" if label else value))
+    return list(dict.fromkeys(choices))
+
+
 def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
-                 prefix: str = "", path_prefix: str = "") -> list[Field]:
-    """Return the fields of an object schema with current values filled in."""
+                 prefix: str = "", path_prefix: str = "", root: dict[str, Any] | None = None) -> list[Field]:
+    """Return the fields of an object schema with current values filled in (``root``: the whole task data)."""
     ui = ui or {}
+    root = values if root is None else root
     required = set(schema.get("required") or [])
     out = []
     for name in _ordered(schema, ui):
@@ -93,16 +117,20 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
             accept, f.max_bytes = file_limits(prop, prop_ui)
             f.accept = ",".join(accept)
             f.document = parse_ref(value)
-        if kind == "select":
+        if kind == "select" and prop_ui.get("ui:optionsFrom"):
+            f.options = options_from(prop_ui["ui:optionsFrom"], root)
+            if value not in (None, "") and str(value) not in {v for v, _ in f.options}:
+                f.options.append((str(value), str(value)))  # never lose a value chosen before the list changed
+        elif kind == "select":
             labels = prop.get("enumNames") or [str(v) for v in prop["enum"]]
             f.options = [(str(v), str(label)) for v, label in zip(prop["enum"], labels, strict=False)]
         if kind == "array":
             items = prop.get("items") or {}
             item_ui = prop_ui.get("items") or {}
-            f.children = build_fields(items, item_ui, {}, f"{html_name}[__i__]", f"{path}.__i__")
+            f.children = build_fields(items, item_ui, {}, f"{html_name}[__i__]", f"{path}.__i__", root)
             rows = value if isinstance(value, list) else []
-            f.rows = [build_fields(items, item_ui, row if isinstance(row, dict) else {},
-                                   f"{html_name}[{i}]", f"{path}.{i}") for i, row in enumerate(rows)]
+            f.rows = [build_fields(items, item_ui, row if isinstance(row, dict) else {}, f"{html_name}[{i}]",
+                                   f"{path}.{i}", root) for i, row in enumerate(rows)]
         out.append(f)
     return out
 

@@ -275,6 +275,12 @@ _RHK_ITEM_C = {
 }
 
 
+# The supported RHK is chosen from the superior's RHK (or the unit's IKU, for leaders), not typed as a code.
+SUPPORTS = {"ui:optionsFrom": [{"source": "rhk_atasan", "value": "id", "label": "rhk"},
+                               {"source": "iku_unit", "value": "kode", "label": "nama"}]}
+SUPPORTS_UI = {"rhk_utama": {"items": {"mendukung": SUPPORTS}}, "rhk_tambahan": {"items": {"mendukung": SUPPORTS}}}
+
+
 def forms() -> dict[str, str]:
     files: dict[str, str] = {}
     kegiatan = rows("Kegiatan tugas jabatan / Activities", {
@@ -287,14 +293,14 @@ def forms() -> dict[str, str]:
         "target_biaya": number("Target biaya (TB, opsional) / Cost target (optional)", exclusiveMinimum=0),
     }, ["nama", "target_kuantitas", "target_kualitas", "target_waktu"], minItems=1, maxItems=50)
     files.update(form("smk_skp_a", "SKP regime A (Perka BKN 1/2013) / SKP under regime A", {
-        **_context(), "kegiatan": kegiatan}, ["kegiatan"]))
+        **_context(), "kegiatan": kegiatan}, ["kegiatan"], ui={"kegiatan": {"items": {"mendukung": SUPPORTS}}}))
     files.update(form("smk_skp_b", "SKP regime B (PP 30/2019, PermenPANRB 8/2021) / SKP under regime B", {
         **_context(),
         "rhk_utama": rows("RHK utama / Main work results", _RHK_ITEM_B,
                           ["rhk", "mendukung", "indikator", "target"], minItems=1, maxItems=30),
         "rhk_tambahan": rows("RHK tambahan / Additional work results", _RHK_ITEM_B,
                              ["rhk", "indikator", "target"], maxItems=10),
-    }, ["rhk_utama"]))
+    }, ["rhk_utama"], ui=SUPPORTS_UI))
     ekspektasi = {f"ekspektasi_{key}": text(_expectation_title(label), maxLength=500) for key, label in BERAKHLAK}
     files.update(form("smk_skp_c", "SKP regime C (PermenPANRB 6/2022) / SKP under regime C", {
         **_context(),
@@ -305,7 +311,7 @@ def forms() -> dict[str, str]:
         "rhk_tambahan": rows("RHK tambahan / Additional work results", _RHK_ITEM_C,
                              ["rhk", "aspek", "indikator", "target"], maxItems=10),
         **ekspektasi,
-    }, ["pendekatan", "rhk_utama"]))
+    }, ["pendekatan", "rhk_utama"], ui=SUPPORTS_UI))
     files.update(form("smk_menunggu_atasan", "Menunggu RHK atasan / Waiting for the superior's RHK", {
         "pesan_menunggu": bilingual(shown(area("Status"))),
         "periksa_lagi": boolean("Periksa lagi sekarang / Check again now", default=True),
@@ -335,12 +341,14 @@ def forms() -> dict[str, str]:
     files.update(form("smk_mph", "Matriks Peran Hasil / Team role-result matrix", {
         "ringkasan_skp": shown(area("SKP Anda / Your SKP")),
         "mph": rows("Pembagian peran / Roles", {
-            "rhk_id": text("Kode RHK Anda / Your RHK code", minLength=1, maxLength=40),
-            "pegawai_id": integer("ID bawahan / Team member id"),
+            "rhk_id": text("RHK Anda / Your RHK", minLength=1, maxLength=40),
+            "pegawai_id": integer("Bawahan / Team member"),
             "nama_pegawai": text("Nama bawahan / Team member", maxLength=200),
             "peran": text("Peran dan hasil yang diharapkan / Role and expected result", minLength=3, maxLength=500),
         }, ["rhk_id", "pegawai_id", "peran"], minItems=1, maxItems=100),
-    }, ["mph"]))
+    }, ["mph"], ui={"mph": {"items": {
+        "rhk_id": {"ui:optionsFrom": {"source": "rhk", "value": "id", "label": "rhk"}},
+        "pegawai_id": {"ui:optionsFrom": {"source": "pegawai.bawahan", "value": "id", "label": "nama"}}}}}))
     return files
 
 

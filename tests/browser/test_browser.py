@@ -81,7 +81,7 @@ def _fill_row(page: Page, i: int, rhk: str, supports: str, aspek: str, indikator
               satuan: str) -> None:
     row = f"rhk_utama[{i}]"
     page.locator(f'[name="{row}[rhk]"]').fill(rhk)
-    page.locator(f'[name="{row}[mendukung]"]').fill(supports)
+    page.locator(f'[name="{row}[mendukung]"]').select_option(supports)  # chosen from Agus's RHK
     page.locator(f'[name="{row}[cascading]"]').select_option("langsung")
     page.locator(f'[name="{row}[aspek]"]').select_option(aspek)
     page.locator(f'[name="{row}[indikator]"]').fill(indikator)
@@ -110,17 +110,18 @@ def test_skp_drafted_returned_revised_and_approved(page: Page, site: Site) -> No
     for i, (rhk, which, *rest) in enumerate(RHK):
         add.click()
         _fill_row(page, i, rhk, agus_rhk[which], *rest)
-    # A code that is none of Agus's RHK nor a unit IKU: the model sends the draft back before Agus sees it.
-    page.locator('[name="rhk_utama[2][mendukung]"]').fill("RHK-LAIN")
+    # The choices are exactly Agus's RHK (labelled with their names) and the unit's IKU.
+    options = page.locator('[name="rhk_utama[2][mendukung]"] option').all_inner_texts()
+    assert any(agus_rhk[0] in o and AGUS_RHK[0] in o for o in options), options
+    # One row forgets what it supports: saved as a draft it comes back; submitted, the field says so.
+    page.locator('[name="rhk_utama[2][mendukung]"]').select_option("")
     page.get_by_role("button", name="Simpan draf").click()
     expect(page.get_by_test_id("draft-saved")).to_be_visible()
     expect(page.locator("fieldset[data-array='rhk_utama'] .row-item")).to_have_count(3)  # the draft came back
     _submit(page)
-    expect(page.get_by_role("alert").first).to_contain_text("Tugas selesai")
-    _open_task(page, "Susun SKP (regime C)")
-    expect(page.locator("main")).to_contain_text("harus menyebut RHK atasan/IKU yang didukung")
+    expect(page.locator('[data-path="rhk_utama.2.mendukung"]')).to_contain_text("Wajib diisi")
     expect(page.locator('[name="rhk_utama[2][rhk]"]')).to_have_value(RHK[2][0])  # what was typed is kept
-    page.locator('[name="rhk_utama[2][mendukung]"]').fill(agus_rhk[1])
+    page.locator('[name="rhk_utama[2][mendukung]"]').select_option(agus_rhk[1])
     _submit(page)
     expect(page.get_by_role("alert").first).to_contain_text("Tugas selesai")
     # The empty inbox says what happens next: the SKP waits for the assessor, by name.

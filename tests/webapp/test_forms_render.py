@@ -53,3 +53,21 @@ def test_bilingual_process_text_shows_the_current_language(app: Flask) -> None:
         session["lang"] = "en"
         html = render_template_string(page, fields=fields)
         assert "The superior has not set the RHK" in html and "Atasan belum" not in html
+
+
+def test_options_from_task_data_offer_the_superiors_rhk_and_keep_an_old_choice() -> None:
+    schema = {"type": "object", "properties": {"rhk_utama": {"type": "array", "items": {
+        "type": "object", "properties": {"mendukung": {"type": "string", "title": "Mendukung / Supports"}}}}}}
+    ui = {"rhk_utama": {"items": {"mendukung": {"ui:optionsFrom": [
+        {"source": "rhk_atasan", "value": "id", "label": "rhk"},
+        {"source": "unit.iku", "value": "kode", "label": "nama"}]}}}}
+    data = {"rhk_atasan": [{"id": "5-1", "rhk": "Dokumen perencanaan tersusun"}],
+            "unit": {"iku": [{"kode": "IKU-1", "nama": "Nilai SAKIP"}]},
+            "rhk_utama": [{"mendukung": "5-1"}, {"mendukung": "lama-9"}]}
+    array = build_fields(schema, ui, data)[0]
+    first, second = array.rows[0][0], array.rows[1][0]
+    assert first.kind == "select"
+    assert first.options == [("5-1", "5-1 — Dokumen perencanaan tersusun"), ("IKU-1", "IKU-1 — Nilai SAKIP")]
+    assert first.value == "5-1"
+    assert ("lama-9", "lama-9") in second.options  # a choice made before the list changed is kept
+    assert [v for v, _ in array.children[0].options] == ["5-1", "IKU-1"]  # new rows get the same choices
