@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -14,7 +14,7 @@ from engine.errors import Conflict, FormInvalid, InvalidState, PermissionDenied,
 from webapp.args import page_arg
 from webapp.extensions import get_engine
 from webapp.formrender import build_fields, field_at, file_limits, parse_submission
-from webapp.i18n import bi, tr
+from webapp.i18n import LANGUAGES, bi, tr
 from webapp.markdown import render_instructions
 
 bp = Blueprint("tasks", __name__)
@@ -98,6 +98,8 @@ def task(task_id: str):  # noqa: ANN201
         values.update(submitted)
         if request.form.get("_action") == "draft":
             documents.save_draft(engine, current_user.user_id, task_id, submitted)
+            if request.form.get("_lang") in LANGUAGES:  # the language switch saved the form on its way
+                session["lang"] = request.form["_lang"]
             flash(bi("Draf disimpan. Anda dapat melanjutkannya nanti.",
                      "Draft saved. You can continue later."), "success")
             return redirect(url_for("tasks.task", task_id=task_id))

@@ -283,3 +283,16 @@ def test_invalid_input_shows_field_messages_and_keeps_what_was_typed(page: Page,
     expect(page.get_by_label("Ringkasan")).to_have_value("ok")
     expect(page.locator('[name="kegiatan[0][nama]"]')).to_have_value("Rapat koordinasi")
     expect(page.get_by_label("Ringkasan")).to_have_attribute("aria-invalid", "true")
+
+
+def test_switching_language_mid_form_keeps_what_was_typed(page: Page, site: Site) -> None:
+    start_demo_work(site.engine)
+    login(page, "ratna")
+    _open_task(page, "Susun SKP (regime C)")
+    field = page.locator('[name="ekspektasi_akuntabel"]')
+    field.fill("Laporan keuangan tepat waktu")
+    page.get_by_test_id("lang-switch").first.click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("SKP")
+    expect(page.locator('[name="ekspektasi_akuntabel"]')).to_have_value("Laporan keuangan tepat waktu")
+    expect(page.locator("main")).to_contain_text("Special expectation: Accountable")

@@ -117,3 +117,16 @@ def test_task_of_a_suspended_process_is_flagged_in_the_inbox(client: FlaskClient
     assert "Proses ditangguhkan" not in client.get("/").get_data(as_text=True)
     admin_ops.suspend(demo_deployed, org["admin"], instance_id, "Data pegawai sedang diperbaiki")
     assert "Proses ditangguhkan" in client.get("/").get_data(as_text=True)
+
+
+def test_draft_saved_by_the_language_switch_changes_the_language(client: FlaskClient, auth: Auth,
+                                                                 started: str) -> None:
+    auth.login("budi")
+    page = client.get(f"/tasks/{started}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(f"/tasks/{started}", data={"csrf_token": token, "_action": "draft", "_lang": "en",
+                                                     "ringkasan": "Sebagian laporan"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert '<html lang="en"' in html and ">Sebagian laporan</textarea>" in html
+    client.post(f"/tasks/{started}", data={"csrf_token": token, "_action": "draft", "_lang": "xx"})
+    assert '<html lang="en"' in client.get("/").get_data(as_text=True)  # unknown codes change nothing

@@ -79,6 +79,27 @@
   document.addEventListener('click', function (event) {
     if (event.target.closest('[data-busy-link]')) { busy(); }
   });
+  // Switching language in the middle of a form keeps what was typed: the form is saved as a draft first,
+  // and the server switches the language when it stores the draft.
+  var taskForm = document.querySelector('form.task-form');
+  var dirty = false;
+  if (taskForm) {
+    taskForm.addEventListener('input', function () { dirty = true; });
+    taskForm.addEventListener('change', function () { dirty = true; });
+    document.querySelectorAll('form .lang-switch').forEach(function (button) {
+      button.form.addEventListener('submit', function (event) {
+        if (!dirty || !taskForm.querySelector('[name=_action][value=draft]')) { return; }
+        event.preventDefault();
+        var code = button.form.action.split('/').pop();
+        [['_action', 'draft'], ['_lang', code]].forEach(function (pair) {
+          var input = document.createElement('input');
+          input.type = 'hidden'; input.name = pair[0]; input.value = pair[1];
+          taskForm.appendChild(input);
+        });
+        taskForm.submit();
+      });
+    });
+  }
   // After a failed submit, put the keyboard focus on the summary of what to fix.
   var summary = document.getElementById('form-errors');
   if (summary) { summary.focus(); }
