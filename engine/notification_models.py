@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.db import Base, str40, str255
 
 TASK_READY, TASK_ASSIGNED, DUE_SOON, OVERDUE = "task_ready", "task_assigned", "due_soon", "overdue"
-NOTIFICATION_KINDS = (TASK_READY, TASK_ASSIGNED, DUE_SOON, OVERDUE)
+TASK_UNASSIGNED = "task_unassigned"  # told to administrators and Biro SDM: nobody can act on a new task
+NOTIFICATION_KINDS = (TASK_READY, TASK_ASSIGNED, DUE_SOON, OVERDUE, TASK_UNASSIGNED)
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 

@@ -35,9 +35,11 @@ from engine.notification_models import (
     SENT,
     TASK_ASSIGNED,
     TASK_READY,
+    TASK_UNASSIGNED,
     EmailOutbox,
     Notification,
 )
+from engine.org import ADMIN_GROUP, HR_GROUP
 
 DEFAULT_REMINDER_DAYS = 2.0
 MAX_ATTEMPTS = 6
@@ -49,6 +51,7 @@ TITLES = {
     TASK_ASSIGNED: "Tugas dialihkan kepada Anda / Task assigned to you",
     DUE_SOON: "Tenggat mendekat / Due soon",
     OVERDUE: "Melewati tenggat / Overdue",
+    TASK_UNASSIGNED: "Tugas tanpa pelaksana / Task nobody can act on",
 }
 
 
@@ -151,12 +154,12 @@ def _body(kind: str, row: TaskIndex, subject: User | None) -> str:
 
 
 def notify_task(session: Session, row: TaskIndex, kind: str, users: Iterable[User], now: datetime,
-                email: bool | None = None) -> int:
+                email: bool | None = None, link: str | None = None) -> int:
     """Add one notification per user about the task (and queue e-mail when enabled); return how many."""
     send_mail = email_enabled() if email is None else email
     subject = session.get(User, row.subject_id) if row.subject_id else None
     body = _body(kind, row, subject)
-    link = f"/tasks/{row.id}"
+    link = link or f"/tasks/{row.id}"
     count = 0
     for user in users:
         note = Notification(user_id=user.id, kind=kind, title=row.title[:255], body=body, link=link, task_id=row.id,
@@ -173,10 +176,28 @@ def notify_task(session: Session, row: TaskIndex, kind: str, users: Iterable[Use
 
 def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: datetime,
                      email: bool | None = None) -> int:
-    """Tell every current candidate of each newly ready task about it; return the notifications added."""
+    """Tell every current candidate of each newly ready task about it; return the notifications added.
+
+    A task that nobody can act on (a vacant assessor position, the head of the organisation's own assessor)
+    would otherwise wait in silence: administrators and Biro SDM are told, so they can name an acting
+    assessor (Plt) or reassign the task.
+    """
+    from engine import audit
+
     session.flush()
-    return sum(notify_task(session, row, TASK_READY, recipients(session, row), now, email)
-               for row in created_rows)
+    count = 0
+    for row in created_rows:
+        users = recipients(session, row)
+        if users:
+            count += notify_task(session, row, TASK_READY, users, now, email)
+            continue
+        audit.record(session, "task.unassigned", now, None, instance_id=row.instance_id, task_id=row.id,
+                     task_name=row.task_name, lane=row.lane)
+        overseers = session.scalars(select(User).where(
+            User.id.in_(_members(session, [ADMIN_GROUP, HR_GROUP])), User.active).order_by(User.id))
+        count += notify_task(session, row, TASK_UNASSIGNED, overseers, now, email,
+                             link=f"/instances/{row.instance_id}")
+    return count
 
 
 def _not_yet(kind: str):  # noqa: ANN202 - a SQL expression

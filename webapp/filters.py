@@ -74,6 +74,7 @@ _EVENTS = {
     "task.claimed": ("Tugas diambil", "Task claimed"),
     "task.released": ("Tugas dilepas", "Task released"),
     "task.reassigned": ("Tugas dialihkan", "Task reassigned"),
+    "task.unassigned": ("Tugas tanpa pelaksana", "Task nobody can act on"),
     "document.uploaded": ("Bukti dukung diunggah", "Evidence uploaded"),
     "timer.fired": ("Pengatur waktu", "Timer fired"),
     "message.delivered": ("Pesan diterima", "Message delivered"),

@@ -275,3 +275,22 @@ def test_recipients_are_exactly_the_people_who_may_act(demo_deployed: Engine, or
             told = {u.id for u in recipients(s, row)}
             allowed = {uid for uid in org.values() if may_act(s, uid, row.id)}
             assert told == allowed, row.task_name
+
+
+def test_a_task_nobody_can_act_on_is_reported_to_administrators_and_hr(demo_deployed: Engine,
+                                                                        org: dict[str, int]) -> None:
+    from engine import org as org_service
+
+    eng = demo_deployed
+    org_service.move_employee(eng, org["dewi"], None)  # budi's assessor position falls vacant
+    started = instances.start_instance(eng, "demo_penilaian", org["admin"], org["budi"], "2024")
+    instances.complete_task(eng, org["budi"], started.ready_task_ids[0], CAPAIAN)
+    assert [t for t in titles(eng, org["admin"]) if t.startswith("task_unassigned")] == [
+        "task_unassigned: Tinjau capaian"]
+    assert any(t.startswith("task_unassigned") for t in titles(eng, org["indah"]))  # Biro SDM
+    assert not any(t.startswith("task_unassigned") for t in titles(eng, org["budi"]))
+    with eng.session_factory() as s:
+        from engine.models import AuditEvent
+
+        event = s.scalars(select(AuditEvent).where(AuditEvent.kind == "task.unassigned")).one()
+    assert event.task_name == "tinjau" and event.data["lane"] == "Pejabat Penilai"
