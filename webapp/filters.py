@@ -36,7 +36,8 @@ def filesize(value: Any) -> str:
 def fieldvalue(value: Any, titles: dict[str, str] | None = None) -> Markup:
     """Render a process value readably: documents as links, rows as a small table, the rest as text.
 
-    ``titles`` names the columns of a table of rows (from the form schema), in the current language.
+    ``titles`` names the columns of a table of rows (from the form schema), in the current language; when
+    given, only those columns are shown (the form decides what a table shows, not whatever the data holds).
     """
     ref = parse_ref(value)
     if ref is not None:
@@ -48,8 +49,8 @@ def fieldvalue(value: Any, titles: dict[str, str] | None = None) -> Markup:
     if isinstance(value, bool):
         return Markup("&#10003;" if value else "&#10007;")
     if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-        keys = list(dict.fromkeys(k for r in value for k in r))
         titles = titles or {}
+        keys = list(titles) if titles else list(dict.fromkeys(k for r in value for k in r))
         head = "".join(f"<th>{escape(tr(titles.get(k, k)))}</th>" for k in keys)
         body = "".join("<tr>" + "".join(f"<td>{fieldvalue(r.get(k))}</td>" for k in keys) + "</tr>" for r in value)
         return Markup(f'<div class="table-responsive"><table class="table table-sm table-bordered mb-0">'

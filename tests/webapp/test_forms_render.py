@@ -29,12 +29,13 @@ def test_empty_read_only_context_is_left_out() -> None:
 def test_read_only_table_uses_column_titles_in_the_current_language(app: Flask) -> None:
     from webapp.filters import fieldvalue
 
-    field = build_fields(SCHEMA, {}, {"iku": [{"kode": "IKU-1", "nama": "Indeks"}]})[0]
+    field = build_fields(SCHEMA, {}, {"iku": [{"kode": "IKU-1", "nama": "Indeks", "unit_code": "DEP"}]})[0]
     with app.test_request_context("/"):
         from flask import session
 
         html = str(fieldvalue(field.value, field.columns))
-        assert "<th>Kode</th><th>Nama indikator</th>" in html and "IKU-1" in html
+        assert "<th>Kode</th><th>Nama indikator</th></tr>" in html and "IKU-1" in html
+        assert "unit_code" not in html and "DEP" not in html  # columns the form does not name stay out
         session["lang"] = "en"
         assert "<th>Code</th><th>Indicator</th>" in str(fieldvalue(field.value, field.columns))
 
