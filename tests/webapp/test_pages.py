@@ -145,7 +145,7 @@ def test_tim_saya_lists_subordinates_and_the_curve(client: FlaskClient, auth: Au
     html = client.get("/team?period=2023&unit=Istimewa").get_data(as_text=True)
     assert "Budi Santoso" in html and "Siti Aminah" in html
     assert "Predikat unit" in html and "<strong>Istimewa</strong>" in html
-    assert "Sesuai kurva distribusi" in html or "Belum sesuai kurva" in html
+    assert "Sesuai kurva distribusi" in html  # one Baik under an Istimewa unit: within the curve
     assert "Tim saya" in client.get("/").get_data(as_text=True)      # the navigation offers it
     auth.logout()
     auth.login("budi")
@@ -239,3 +239,10 @@ def _token(client: FlaskClient) -> str:
     import re
 
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+
+
+def test_tim_saya_curve_before_anyone_is_rated(client: FlaskClient, auth: Auth, started) -> None:  # noqa: ANN001
+    auth.login("dewi")
+    html = client.get("/team?period=2024&unit=Baik").get_data(as_text=True)
+    assert "Belum ada predikat pegawai" in html
+    assert "Sesuai kurva distribusi" not in html and "Belum sesuai kurva" not in html
