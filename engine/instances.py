@@ -58,6 +58,7 @@ class TaskView:
 
 
 def _summary(instance: Instance, session: Session) -> InstanceSummary:
+    session.flush()  # the version the caller sees must be the one the commit writes
     ready = instance.ready_task_ids
     if ready is None:
         ready = list(session.scalars(select(TaskIndex.id).where(TaskIndex.instance_id == instance.id,

@@ -184,10 +184,10 @@ def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: d
     """
     from engine import audit
 
-    session.flush()
     count = 0
     for row in created_rows:
-        users = recipients(session, row)
+        with session.no_autoflush:  # recipients read only organisation tables; write everything at commit
+            users = recipients(session, row)
         if users:
             count += notify_task(session, row, TASK_READY, users, now, email)
             continue

@@ -122,8 +122,11 @@ class Runtime:
 
     def _index(self, session: Session, instance: Instance, ready: list[Any], now: datetime,
                completed: tuple[str, int | None] | None) -> list[TaskIndex]:
-        existing = {row.id: row for row in session.scalars(
-            select(TaskIndex).where(TaskIndex.instance_id == instance.id, TaskIndex.closed_at.is_(None)))}
+        # No autoflush: pending changes cannot alter which rows are open, and every flush has a fixed cost;
+        # the transaction's changes are written together at commit.
+        with session.no_autoflush:
+            existing = {row.id: row for row in session.scalars(
+                select(TaskIndex).where(TaskIndex.instance_id == instance.id, TaskIndex.closed_at.is_(None)))}
         keep = {str(t.id) for t in ready}
         for tid, row in existing.items():
             if tid in keep:
