@@ -111,7 +111,10 @@ def start_in_session(engine: Engine, session: Session, version: ProcessVersion, 
     if event is not None:
         def before() -> None:
             workflow.do_engine_steps()
-            workflow.catch(event)
+            # internal=False: an event nobody catches must not be re-thrown to the outside (and routed again).
+            if not workflow.event_manager.catch(event, internal=False):
+                raise StepFailure(f"the process did not take the message "
+                                  f"'{getattr(event.event_definition, 'name', '?')}' that should start it")
     engine.runtime.advance(session, instance, workflow, started_by, before=before)
     created = engine.runtime.save(session, instance, workflow, bundle, now)
     audit.record(session, "instance.started", now, actor, instance_id=instance.id, process_id=version.process_id,
