@@ -90,6 +90,8 @@ class Runtime:
             workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
             raise _failure(exc) from exc
+        except StepFailure:
+            raise
         except Exception as exc:  # a bug in a model must never take the process down with it
             raise StepFailure(f"{type(exc).__name__}: {exc}") from exc
         finally:
