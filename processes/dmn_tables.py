@@ -31,6 +31,7 @@ DMN_FILES: dict[str, Path] = {
         "konversi_2021",
         "tindak_lanjut",
         "kurva_distribusi",
+        "hasil_kerja_pimpinan",
     )
 }
 

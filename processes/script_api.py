@@ -56,6 +56,11 @@ def predikat_6_2022(hasil_kerja: str, perilaku: str) -> str:
     return _c.predikat_6_2022(hasil_kerja, perilaku)
 
 
+def hasil_kerja_pimpinan(predikat_unit: str) -> str:
+    """Return a unit head's hasil-kerja rating, which follows the unit's predikat (PermenPANRB 6/2022)."""
+    return _c.hasil_kerja_pimpinan(predikat_unit)
+
+
 def predikat_regime_a(nilai: float | int | str) -> str:
     """Return the Perka BKN 1/2013 predikat for a nilai."""
     return _a.predikat_regime_a(to_decimal(nilai, "nilai"))
@@ -251,6 +256,7 @@ SCRIPT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     fn.__name__: fn
     for fn in (
         predikat_6_2022,
+        hasil_kerja_pimpinan,
         predikat_regime_a,
         predikat_regime_b,
         nilai_regime_a,

@@ -21,7 +21,7 @@ from processes.integration2021 import konversi_periode_1
 from processes.predikat import JENIS_JABATAN, PREDIKAT_SEMUA, PREDIKAT_UNIT, RATING_6_2022
 from processes.regime_a import predikat_regime_a
 from processes.regime_b import nilai_capaian_iki, predikat_regime_b
-from processes.regime_c import predikat_6_2022
+from processes.regime_c import hasil_kerja_pimpinan, predikat_6_2022
 from processes.rounding import round2
 
 Decide = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -42,6 +42,14 @@ def spiff_number(value: Any) -> D:
 def test_matrix_agrees_with_spiff(spiff_decide: Decide, hasil_kerja: str, perilaku: str) -> None:
     spiff = spiff_decide("predikat_matrix_6_2022", {"hasil_kerja": hasil_kerja, "perilaku": perilaku})
     assert spiff == {"predikat": predikat_6_2022(hasil_kerja, perilaku)}
+
+
+# --- hasil_kerja_pimpinan --------------------------------------------------------------------
+@pytest.mark.parametrize("predikat_unit", PREDIKAT_UNIT)
+def test_unit_head_table_agrees_with_spiff(spiff_decide: Decide, predikat_unit: str) -> None:
+    spiff = spiff_decide("hasil_kerja_pimpinan", {"predikat_unit": predikat_unit})
+    assert spiff == {"hasil_kerja": hasil_kerja_pimpinan(predikat_unit)}
+    assert spiff["hasil_kerja"] in RATING_6_2022
 
 
 # --- predikat_band_regime_a -------------------------------------------------------------------

@@ -25,6 +25,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "konversi_2021": ({"nilai": 90}, {"nilai_baru": 109, "predikat_lama": "Baik"}),
     "tindak_lanjut": ({"predikat_terakhir": "Sangat Baik", "predikat_sebelumnya": "Sangat Baik",
                        "jenis_jabatan": "PPPK"}, {}),
+    "hasil_kerja_pimpinan": ({"predikat_unit": "Baik"}, {"hasil_kerja": "Sesuai Ekspektasi"}),
     "kurva_distribusi": ({"predikat_unit": "Istimewa"},
                          {"batasan": ["istimewa_maks_sangat_baik"], "jenis": ["paling_banyak"],
                           "predikat_pegawai": [("Sangat Baik",)], "persen": [70], "minimal_orang": [0]}),
@@ -38,7 +39,7 @@ def test_every_dmn_file_is_listed_and_every_listed_file_exists() -> None:
 
 def test_dmn_path_resolves_ids_and_names_the_known_ones_when_wrong() -> None:
     assert dmn_path("konversi_2021") == RULES_DIR / "konversi_2021.dmn"
-    with pytest.raises(DmnTableError, match="DMN konversi_2022: unknown decision id; known ids: konversi"):
+    with pytest.raises(DmnTableError, match="DMN konversi_2022: unknown decision id; known ids: hasil_kerja_pimpinan, konversi"):
         dmn_path("konversi_2022")
 
 

@@ -17,7 +17,7 @@ from processes.follow_up import rekomendasi_tindak_lanjut
 from processes.predikat import JENIS_JABATAN, PREDIKAT_SEMUA, PREDIKAT_UNIT, RATING_6_2022
 from processes.regime_a import predikat_regime_a
 from processes.regime_b import nilai_capaian_iki, predikat_regime_b
-from processes.regime_c import predikat_6_2022
+from processes.regime_c import hasil_kerja_pimpinan, predikat_6_2022
 from processes.rounding import round2
 from processes.script_api import SCRIPT_FUNCTIONS
 
@@ -45,6 +45,8 @@ def test_categorical_tables_agree_in_the_sandbox(decide_in_sandbox: Any) -> None
         result = decide_in_sandbox("predikat_matrix_6_2022", {"hasil_kerja": hasil, "perilaku": perilaku})
         assert result == {"predikat": predikat_6_2022(hasil, perilaku)}
     for unit in PREDIKAT_UNIT:
+        result = decide_in_sandbox("hasil_kerja_pimpinan", {"predikat_unit": unit})
+        assert result == {"hasil_kerja": hasil_kerja_pimpinan(unit)}
         result = decide_in_sandbox("kurva_distribusi", {"predikat_unit": unit})
         assert result["batasan"] == [c.batasan for c in batasan_kurva(unit)]
     for jabatan, (sebelumnya, terakhir) in itertools.product(JENIS_JABATAN,
@@ -79,8 +81,10 @@ def test_script_tasks_can_call_the_rule_functions_by_name(sandboxed: Any) -> Non
     sandboxed.execute(task, "hasil = nilai_regime_a(kegiatan, perilaku, False)\n"
                             "predikat = predikat_6_2022('Sesuai Ekspektasi', 'Di Atas Ekspektasi')\n"
                             "kurva = cek_kurva_distribusi('Baik', ['Baik', 'Baik', 'Baik'])\n"
+                            "hasil_kerja = hasil_kerja_pimpinan('Istimewa')\n"
                             "saran = rekomendasi_tindak_lanjut(['Baik', 'Baik'], 'JF')")
     assert task.data["hasil"]["kegiatan"][0]["waktu"] == 96.0
     assert task.data["predikat"] == "Baik"
     assert task.data["kurva"]["ok"] is False
+    assert task.data["hasil_kerja"] == "Di Atas Ekspektasi"
     assert [r["kode"] for r in task.data["saran"]] == ["pengembangan_kompetensi", "syarat_kenaikan_pangkat"]

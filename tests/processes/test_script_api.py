@@ -23,7 +23,7 @@ def json_round_trip(value: Any) -> Any:
 
 def test_the_published_function_names() -> None:
     assert sorted(F) == sorted([
-        "predikat_6_2022", "predikat_regime_a", "predikat_regime_b", "nilai_regime_a", "capaian_iki",
+        "predikat_6_2022", "hasil_kerja_pimpinan", "predikat_regime_a", "predikat_regime_b", "nilai_regime_a", "capaian_iki",
         "nilai_regime_b", "cek_kurva_distribusi", "integrasi_2021", "angka_kredit",
         "rekomendasi_tindak_lanjut", "cek_cascading",
     ])
@@ -90,6 +90,8 @@ def test_other_functions_return_json() -> None:
     assert results[5][0] == {"kode": "penyesuaian_tukin", "rekomendasi": "Pengurangan tunjangan kinerja",
                              "dasar_hukum": results[5][0]["dasar_hukum"], "persen_tukin": -2.0}
     assert results[6] == {"ok": True, "gaps": [], "orphans": [], "target_mismatches": []}
+    assert [F["hasil_kerja_pimpinan"](u) for u in ("Istimewa", "Baik", "Kurang")] == [
+        "Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi"]
 
 
 @pytest.mark.parametrize(("call", "message"), [
@@ -108,6 +110,8 @@ def test_other_functions_return_json() -> None:
      "kinerja_tambahan[0].bobot: must be a number, got 'x'"),
     (lambda: F["predikat_6_2022"]("Sesuai Ekspektasi", "Luar Biasa"),
      "perilaku: unknown value 'Luar Biasa'"),
+    (lambda: F["hasil_kerja_pimpinan"]("Luar Biasa"),
+     "predikat_unit: unknown value 'Luar Biasa'; expected one of Istimewa, Baik, Butuh Perbaikan"),
     (lambda: F["predikat_regime_b"](100, "ya"), "inovasi: must be true or false, got 'ya'"),
     (lambda: F["predikat_regime_a"]("nan"), "nilai: must be a finite number, got 'nan'"),
     (lambda: F["rekomendasi_tindak_lanjut"](["Bagus"], "JA"),
