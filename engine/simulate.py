@@ -194,12 +194,19 @@ class _Sim:
             hasil, perilaku = "Di Bawah Ekspektasi", "Sesuai Ekspektasi"  # lowered to Butuh Perbaikan
         elif who in OFF_TRACK:
             hasil, perilaku = "Di Bawah Ekspektasi", "Sesuai Ekspektasi"
-        elif who in ABOVE or d["pegawai"].get("kepala_unit_kurva") and \
-                UNIT_RATING.get(d["pegawai"]["kepala_unit_kurva"]) == "Istimewa":
+        elif who in ABOVE:
             hasil, perilaku = "Di Atas Ekspektasi", "Di Atas Ekspektasi"
         else:
             hasil, perilaku = "Sesuai Ekspektasi", "Sesuai Ekspektasi"
         return {"hasil_kerja": hasil, "perilaku": perilaku, "umpan_balik_akhir": "Hasil dialog kinerja akhir tahun"}
+
+    def on_menunggu_predikat_unit(self, d: dict[str, Any], who: str) -> dict[str, Any] | None:
+        return self.once_a_day(d, {"periksa_lagi": True})
+
+    def on_nilai_c_kepala(self, d: dict[str, Any], who: str) -> dict[str, Any]:
+        # A unit head's hasil kerja is set from the unit's rating by the model; the assessor rates perilaku only.
+        perilaku = "Di Atas Ekspektasi" if d["hasil_kerja"] == "Di Atas Ekspektasi" else "Sesuai Ekspektasi"
+        return {"perilaku": perilaku, "umpan_balik_akhir": "Hasil dialog kinerja akhir tahun"}
 
     def on_menunggu_kurva(self, d: dict[str, Any], who: str) -> dict[str, Any] | None:
         return self.once_a_day(d, {"periksa_lagi": True})

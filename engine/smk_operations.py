@@ -143,6 +143,29 @@ def _catat_predikat_unit(ctx: StepContext, params: dict[str, Any], data: dict[st
     return {"unit_code": unit.code, "unit": unit.name, "predikat_unit": predikat}
 
 
+def _predikat_unit_kepala(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Return the rating of the unit the subject heads, as its head recorded it for this period.
+
+    A unit head's own hasil-kerja rating follows that rating (DMN ``hasil_kerja_pimpinan``). Returns ``status``
+    ``ada`` with ``predikat_unit``, ``menunggu`` while the unit has no rating yet, or ``bukan_kepala`` when the
+    subject heads no curve unit.
+    """
+    session, period = ctx.session, ctx.instance.period
+    user = session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
+    unit, kepala = curve_unit(session, user) if user else (None, False)
+    if user is None or unit is None or not kepala:
+        return {"status": "bukan_kepala", "predikat_unit": None, "unit_code": None, "unit": "",
+                "pesan": "Bukan kepala unit kurva / Not the head of a curve unit"}
+    predikat_unit = _predikat_unit(session, period, unit.code)
+    if predikat_unit is None:
+        return {"status": "menunggu", "predikat_unit": None, "unit_code": unit.code, "unit": unit.name,
+                "pesan": f"Predikat {unit.name} untuk periode {period} belum ditetapkan; hasil kerja kepala unit "
+                         f"mengikuti predikat unit. / The unit's rating for {period} has not been set yet; the "
+                         "head's work-results rating follows it."}
+    return {"status": "ada", "predikat_unit": predikat_unit, "unit_code": unit.code, "unit": unit.name,
+            "pesan": ""}
+
+
 def _latest_events(session: Session, kind: str, period: str, unit_code: str) -> dict[int, dict[str, Any]]:
     """Return the latest event data of a kind per subject for one unit and period."""
     session.flush()
@@ -152,6 +175,17 @@ def _latest_events(session: Session, kind: str, period: str, unit_code: str) -> 
         if d.get("periode") == period and d.get("unit_code") == unit_code and d.get("subject_id") is not None:
             latest[int(d["subject_id"])] = d
     return latest
+
+
+def _predikat_unit(session: Session, period: str, unit_code: str) -> str | None:
+    """Return the unit's predikat for the period: the most recently recorded rating, or None if there is none."""
+    session.flush()
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == UNIT_RATING)
+                                 .order_by(AuditEvent.id.desc())):
+        d = event.data or {}
+        if d.get("periode") == period and d.get("unit_code") == unit_code:
+            return str(d["predikat_unit"])
+    return None
 
 
 def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -171,12 +205,11 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
         return {"status": "sesuai", "pesan": "Tidak termasuk kurva unit / Not in a unit curve", "saran": []}
     audit.record(session, PROPOSAL, ctx.now, None, instance_id=ctx.instance.id, subject_id=user.id,
                  periode=period, unit_code=unit.code, predikat=predikat)
-    ratings = _latest_events(session, UNIT_RATING, period, unit.code)
-    if not ratings:
+    predikat_unit = _predikat_unit(session, period, unit.code)
+    if predikat_unit is None:
         return {"status": "menunggu", "saran": [],
                 "pesan": f"Kepala {unit.name} belum menetapkan predikat unit / The unit head has not yet rated "
                          "the unit"}
-    predikat_unit = list(ratings.values())[-1]["predikat_unit"]
     inside = {u.id for u in _subtree(session, unit)}
     staff = []
     for subject_id in sorted({sid for sid in session.scalars(select(Instance.subject_id).where(
@@ -211,5 +244,6 @@ SMK_OPERATIONS = {
     "smk_pegawai_dinilai": _pegawai_dinilai,
     "smk_catat_pengingat": _catat_pengingat,
     "smk_catat_predikat_unit": _catat_predikat_unit,
+    "smk_predikat_unit_kepala": _predikat_unit_kepala,
     "smk_cek_kurva": _cek_kurva,
 }

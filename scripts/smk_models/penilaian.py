@@ -1,6 +1,8 @@
 """Penilaian kinerja: the assessor assesses by the regime in force (A, B or C), predikat from the DMN tables;
-under regime C the unit's distribution curve is checked and violations go back to the assessor; the employee
-may object within 14 days to the assessor's superior, whose decision is final; no objection → final."""
+under regime C the unit's distribution curve is checked and violations go back to the assessor, and a curve unit's
+head gets the hasil-kerja rating that follows the unit's predikat (DMN `hasil_kerja_pimpinan`; the assessor rates
+perilaku only); the employee may object within 14 days to the assessor's superior, whose decision is final; no
+objection → final."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .common import (
     RATINGS,
     SmkProcess,
     area,
+    bilingual,
     boolean,
     bpmn,
     choice,
@@ -90,6 +93,31 @@ hasil_b = nilai_regime_b(ind, perilaku_b, struktural, inovasi, kinerja_tambahan 
 nilai = hasil_b['nilai_kinerja']
 """
 
+HASIL_KERJA_KEPALA = """\
+predikat_unit = unit_kepala['predikat_unit']
+hasil_kerja = hasil_kerja_pimpinan(predikat_unit)
+hasil_kerja_unit = hasil_kerja
+penjelasan_hasil_kerja = (
+    f"Pegawai ini kepala {unit_kepala['unit']}. Rating hasil kerjanya mengikuti predikat unit ({predikat_unit}): "
+    f"{hasil_kerja} (PermenPANRB 6/2022; tabel hasil_kerja_pimpinan). Anda hanya menilai perilaku kerja. / "
+    f"This employee heads {unit_kepala['unit']}. Their work-results rating follows the unit's rating "
+    f"({predikat_unit}): {hasil_kerja} (PermenPANRB 6/2022; table hasil_kerja_pimpinan). You rate behaviour only.")
+galat_hasil_kerja = ''
+"""
+
+PERIKSA_HASIL_KERJA = """\
+hasil_kerja_sah = hasil_kerja == hasil_kerja_unit
+if hasil_kerja_sah:
+    galat_hasil_kerja = ''
+else:
+    galat_hasil_kerja = (
+        f"Rating hasil kerja '{hasil_kerja}' ditolak: hasil kerja kepala unit mengikuti predikat unit "
+        f"({predikat_unit}), yaitu {hasil_kerja_unit}. Nilailah perilaku kerja saja. / "
+        f"Work-results rating '{hasil_kerja}' refused: a unit head's work results follow the unit's rating "
+        f"({predikat_unit}), i.e. {hasil_kerja_unit}. Rate behaviour only.")
+    hasil_kerja = hasil_kerja_unit
+"""
+
 KOREKSI_KURVA = """\
 putaran_kurva += 1
 catatan_kurva = kurva['pesan'] + ('\\nSaran / Suggestion: ' + ' '.join(kurva['saran']) if kurva['saran'] else '')
@@ -145,47 +173,76 @@ def process() -> SmkProcess:
         p.place(node, -1)
     for node in ("nilai_b", "hitung_b", "predikat_b"):
         p.place(node, 1)
-    p.user("nilai_c", "Nilai hasil kerja dan perilaku (regime C)", lane=PP, col=7, form="smk_nilai_c",
+    p.gateway("cek_kepala_unit", "Kepala unit kurva?", lane=PP, col=7, default="f_bukan_kepala")
+    p.service("baca_predikat_unit", "Baca predikat unit", "smk_predikat_unit_kepala", result="unit_kepala",
+              lane=PEGAWAI, col=8)
+    p.gateway("ada_predikat_unit", "Predikat unit ada?", lane=PEGAWAI, col=9, default="f_predikat_unit_ada")
+    p.user("menunggu_predikat_unit", "Menunggu predikat unit", lane=PP, col=9, form="smk_menunggu_predikat_unit",
+           instructions="Rating hasil kerja kepala unit mengikuti predikat unit, yang belum ditetapkan. / The unit "
+                        "head's work-results rating follows the unit's rating, which has not been set yet.")
+    p.place("menunggu_predikat_unit", 1)
+    p.boundary("periksa_predikat_unit_harian", "Periksa lagi besok", "menunggu_predikat_unit",
+               timer=("timeDuration", '"P1D"'))
+    p.script("hasil_kerja_kepala", "Hasil kerja mengikuti predikat unit", HASIL_KERJA_KEPALA, lane=PEGAWAI, col=10)
+    p.user("nilai_c_kepala", "Nilai perilaku kepala unit (regime C)", lane=PP, col=11, form="smk_nilai_c_kepala",
            properties={"dueInDays": "14"})
-    p.rule("predikat_c", "Predikat (matriks 6/2022)", "predikat_matrix_6_2022", lane=PP, col=8)
-    p.gateway("cek_kurva_perlu", "Dalam kurva unit?", lane=PP, col=9, default="f_luar_kurva")
+    p.place("nilai_c_kepala", 1)
+    p.script("periksa_hasil_kerja", "Periksa hasil kerja kepala unit", PERIKSA_HASIL_KERJA, lane=PEGAWAI, col=12)
+    p.gateway("cek_hasil_kerja", "Hasil kerja sesuai unit?", lane=PEGAWAI, col=13, default="f_hasil_kerja_sah")
+    p.user("nilai_c", "Nilai hasil kerja dan perilaku (regime C)", lane=PP, col=13, form="smk_nilai_c",
+           properties={"dueInDays": "14"})
+    p.rule("predikat_c", "Predikat (matriks 6/2022)", "predikat_matrix_6_2022", lane=PP, col=14)
+    p.gateway("cek_kurva_perlu", "Dalam kurva unit?", lane=PP, col=15, default="f_luar_kurva")
     p.service("cek_kurva", "Periksa kurva distribusi unit", "smk_cek_kurva", params={"predikat": "predikat"},
-              result="kurva", lane=PEGAWAI, col=9)
-    p.gateway("hasil_kurva", "Sesuai kurva?", lane=PEGAWAI, col=10, default="f_kurva_sesuai")
-    p.script("koreksi_kurva", "Kembalikan ke penilai", KOREKSI_KURVA, lane=PEGAWAI, col=8)
-    p.user("menunggu_kurva", "Menunggu predikat unit / rekan", lane=PP, col=10, form="smk_menunggu_kurva")
+              result="kurva", lane=PEGAWAI, col=15)
+    p.gateway("hasil_kurva", "Sesuai kurva?", lane=PEGAWAI, col=16, default="f_kurva_sesuai")
+    p.script("koreksi_kurva", "Kembalikan ke penilai", KOREKSI_KURVA, lane=PEGAWAI, col=14)
+    p.user("menunggu_kurva", "Menunggu predikat unit / rekan", lane=PP, col=16, form="smk_menunggu_kurva")
     p.place("menunggu_kurva", 1)
     p.boundary("periksa_kurva_harian", "Periksa lagi besok", "menunggu_kurva", timer=("timeDuration", '"P1D"'))
-    p.gateway("gabung_nilai", "", lane=PP, col=11)
-    p.script("siapkan_hasil", "Sampaikan hasil", HASIL, lane=PP, col=12)
-    p.user("terima_hasil", "Tanggapi hasil penilaian", lane=PEGAWAI, col=13, form="smk_terima_hasil",
+    p.gateway("gabung_nilai", "", lane=PP, col=17)
+    p.script("siapkan_hasil", "Sampaikan hasil", HASIL, lane=PP, col=18)
+    p.user("terima_hasil", "Tanggapi hasil penilaian", lane=PEGAWAI, col=19, form="smk_terima_hasil",
            properties={"dueInDays": "14"},
            instructions="Anda dapat mengajukan keberatan dalam 14 hari kepada atasan pejabat penilai (PP 30/2019 "
                         "Pasal 59). Tanpa tanggapan, hasil menjadi final. / You may object within 14 days to the "
                         "assessor's superior; without a response the result becomes final.")
     p.boundary("batas_keberatan", "14 hari berlalu", "terima_hasil", timer=("timeDuration", '"P14D"'))
-    p.gateway("cek_tanggapan", "Keberatan?", lane=PEGAWAI, col=14, default="f_terima")
+    p.gateway("cek_tanggapan", "Keberatan?", lane=PEGAWAI, col=20, default="f_terima")
     p.script("final_otomatis", "Final tanpa keberatan", "keberatan_status = 'tidak_diajukan'\n"
-                                                     "final_karena = 'batas_waktu'", lane=PP, col=14)
+                                                     "final_karena = 'batas_waktu'", lane=PP, col=20)
     p.script("hasil_diterima", "Hasil diterima", "keberatan_status = 'tidak_diajukan'\n"
-                                                 "final_karena = 'diterima_pegawai'", lane=PEGAWAI, col=15)
-    p.user("putus_keberatan", "Putuskan keberatan", lane=APP, col=15, form="smk_putus_keberatan",
+                                                 "final_karena = 'diterima_pegawai'", lane=PEGAWAI, col=21)
+    p.user("putus_keberatan", "Putuskan keberatan", lane=APP, col=21, form="smk_putus_keberatan",
            properties={"dueInDays": "14"},
            instructions="Mintalah penjelasan pegawai dan pejabat penilai; keputusan Anda final. / Ask both sides "
                         "for explanations; your decision is final.")
-    p.script("terapkan_keputusan", "Terapkan keputusan", TERAPKAN, lane=APP, col=16)
-    p.gateway("cek_keputusan", "Keputusan sah?", lane=APP, col=17, default="f_keputusan_sah")
-    p.gateway("gabung_final", "", lane=PP, col=18)
-    p.script("finalkan", "Hasil final", FINAL, lane=PP, col=19)
+    p.script("terapkan_keputusan", "Terapkan keputusan", TERAPKAN, lane=APP, col=22)
+    p.gateway("cek_keputusan", "Keputusan sah?", lane=APP, col=23, default="f_keputusan_sah")
+    p.gateway("gabung_final", "", lane=PP, col=24)
+    p.script("finalkan", "Hasil final", FINAL, lane=PP, col=25)
     p.service("mulai_tindak_lanjut", "Mulai tindak lanjut", "start_process",
               params={"process_id": "'smk_tindak_lanjut'", "subject_ids": "[pegawai['id']]", "period": "periode",
-                      "data": "data_tindak_lanjut"}, result="jumlah_tindak_lanjut", lane=PP, col=20)
-    p.end("selesai", "Penilaian final", lane=PP, col=21)
+                      "data": "data_tindak_lanjut"}, result="jumlah_tindak_lanjut", lane=PP, col=26)
+    p.end("selesai", "Penilaian final", lane=PP, col=27)
 
     p.chain("mulai", "profil", "siapkan", "pilih_regime")
     p.flow("pilih_regime", "nilai_a", name="A", condition="regime == 'A'", id="f_regime_a")
     p.flow("pilih_regime", "nilai_b", name="B", condition="regime == 'B'", id="f_regime_b")
-    p.flow("pilih_regime", "nilai_c", name="C", id="f_regime_c")
+    p.flow("pilih_regime", "cek_kepala_unit", name="C", id="f_regime_c")
+    p.flow("cek_kepala_unit", "baca_predikat_unit", name="Ya / Yes",
+           condition="pegawai['kepala_unit_kurva'] is not None", id="f_kepala_unit")
+    p.flow("cek_kepala_unit", "nilai_c", name="Tidak / No", id="f_bukan_kepala")
+    p.chain("baca_predikat_unit", "ada_predikat_unit")
+    p.flow("ada_predikat_unit", "menunggu_predikat_unit", name="Belum / Not yet",
+           condition="unit_kepala['status'] == 'menunggu'", id="f_predikat_unit_menunggu")
+    p.flow("ada_predikat_unit", "hasil_kerja_kepala", name="Ada / Set", id="f_predikat_unit_ada")
+    p.flow("menunggu_predikat_unit", "baca_predikat_unit")
+    p.flow("periksa_predikat_unit_harian", "baca_predikat_unit")
+    p.chain("hasil_kerja_kepala", "nilai_c_kepala", "periksa_hasil_kerja", "cek_hasil_kerja")
+    p.flow("cek_hasil_kerja", "nilai_c_kepala", name="Ditolak / Refused", condition="not hasil_kerja_sah",
+           id="f_hasil_kerja_ditolak")
+    p.flow("cek_hasil_kerja", "predikat_c", name="Sesuai / Matches", id="f_hasil_kerja_sah")
     p.chain("nilai_a", "hitung_a", "predikat_a", "gabung_nilai")
     p.chain("nilai_b", "hitung_b", "predikat_b", "gabung_nilai")
     p.chain("nilai_c", "predikat_c", "cek_kurva_perlu")
@@ -279,6 +336,22 @@ def forms() -> dict[str, str]:
         "perilaku": choice("Rating perilaku kerja (BerAKHLAK) / Behaviour rating", RATINGS, RATING_NAMES),
         "umpan_balik_akhir": area("Umpan balik / Feedback", minLength=3),
     }, ["hasil_kerja", "perilaku", "umpan_balik_akhir"]))
+    files.update(form("smk_nilai_c_kepala",
+                      "Penilaian kinerja kepala unit regime C (PermenPANRB 6/2022) / Unit head's regime C assessment", {
+        **_context(),
+        "penjelasan_hasil_kerja": bilingual(shown(area("Hasil kerja kepala unit / The unit head's work results"))),
+        "galat_hasil_kerja": bilingual(shown(area("Yang harus diperbaiki / What must be fixed"))),
+        # Shown read-only by the UI schema but kept in the schema, so that a posted value reaches the model, which
+        # refuses anything other than the rating the unit's predikat gives (and sends the form back).
+        "hasil_kerja": choice("Rating hasil kerja (mengikuti predikat unit) / Work results rating (follows the unit "
+                              "rating)", RATINGS, RATING_NAMES),
+        "perilaku": choice("Rating perilaku kerja (BerAKHLAK) / Behaviour rating", RATINGS, RATING_NAMES),
+        "umpan_balik_akhir": area("Umpan balik / Feedback", minLength=3),
+    }, ["perilaku", "umpan_balik_akhir"], ui={"hasil_kerja": {"ui:readonly": True}}))
+    files.update(form("smk_menunggu_predikat_unit", "Menunggu predikat unit / Waiting for the unit rating", {
+        "unit_kepala": shown({"type": "object", "title": "Predikat unit / Unit rating"}),
+        "periksa_lagi": boolean("Periksa lagi sekarang / Check again now", default=True),
+    }, []))
     files.update(form("smk_menunggu_kurva", "Menunggu kurva distribusi / Waiting for the distribution check", {
         "predikat": shown(text("Predikat usulan / Proposed predikat")),
         "kurva": shown({"type": "object", "title": "Status kurva / Curve status"}),

@@ -129,3 +129,11 @@ def status(eng: Engine, instance_id: int) -> str:
         inst = s.get(Instance, instance_id)
         assert inst is not None
         return inst.status
+
+
+def set_unit_rating(eng: Engine, org: dict[str, int], head: str, predikat_unit: str, period: str = "2023") -> int:
+    """Have the unit head rate their unit through smk_predikat_unit (as the period process starts it)."""
+    inst = instances.start_instance(eng, "smk_predikat_unit", org["indah"], org[head], period, {}).id
+    act(eng, org[head], "tetapkan_predikat_unit", {"predikat_unit": predikat_unit,
+                                                   "dasar_penetapan": "Capaian IKU unit"}, org[head])
+    return inst

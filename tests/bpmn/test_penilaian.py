@@ -1,9 +1,12 @@
 """Penilaian: each regime's assessment with predikat from the DMN tables; objection upheld, rejected and timed
-out; the regime C distribution curve with a violation returned to the assessor and corrected."""
+out; the regime C distribution curve with a violation returned to the assessor and corrected; a unit head's
+hasil kerja following the unit's rating (waiting for it, refusing a contradicting rating)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 from engine import instances
 from engine.clock import FixedClock
@@ -18,6 +21,7 @@ from .conftest import (
     find_instances,
     open_tasks,
     period_data,
+    set_unit_rating,
     status,
     task_data,
 )
@@ -124,9 +128,9 @@ def test_regime_c_staff_assessment_waits_for_the_unit_rating(smk: Engine, org: d
 def test_no_response_within_14_days_makes_the_result_final(smk: Engine, org: dict[str, int],
                                                            clock: FixedClock) -> None:
     ratna, hartono = org["ratna"], org["hartono"]
+    set_unit_rating(smk, org, "ratna", "Baik")  # ratna heads BRP: hasil kerja Sesuai Ekspektasi
     inst = start_assessment(smk, org, "ratna", "C", "2023")
-    act(smk, hartono, "nilai_c", {"hasil_kerja": "Sesuai Ekspektasi", "perilaku": "Sesuai Ekspektasi",
-                                  "umpan_balik_akhir": "Baik"}, ratna)
+    act(smk, hartono, "nilai_c_kepala", {"perilaku": "Sesuai Ekspektasi", "umpan_balik_akhir": "Baik"}, ratna)
     advance(smk, clock, days=13)
     assert status(smk, inst) != "completed"
     advance(smk, clock, days=2)
@@ -173,3 +177,85 @@ def test_distribution_violation_is_returned_to_the_assessor_and_corrected(smk: E
     assert len(open_tasks(smk, "terima_hasil")) == 6
     proposals = [e for e in events(smk, "smk.predikat_usulan") if e["subject_id"] == org["yanti"]]
     assert [p["predikat"] for p in proposals] == ["Baik", "Butuh Perbaikan"]
+
+
+# --- a unit head's hasil kerja follows the unit's rating (DOMAIN.md 4.3; mapping in DMN hasil_kerja_pimpinan) ----
+@pytest.mark.parametrize(("predikat_unit", "hasil_kerja", "perilaku", "predikat"), [
+    ("Istimewa", "Di Atas Ekspektasi", "Di Atas Ekspektasi", "Sangat Baik"),
+    ("Baik", "Sesuai Ekspektasi", "Sesuai Ekspektasi", "Baik"),
+    ("Kurang", "Di Bawah Ekspektasi", "Di Atas Ekspektasi", "Butuh Perbaikan"),
+])
+def test_unit_head_hasil_kerja_follows_the_unit_rating(smk: Engine, org: dict[str, int], predikat_unit: str,
+                                                       hasil_kerja: str, perilaku: str, predikat: str) -> None:
+    yulia, hartono = org["yulia"], org["hartono"]  # yulia heads Biro Umum (BUM); hartono assesses her
+    inst = start_assessment(smk, org, "yulia", "C", "2023")
+    # No unit rating yet: the assessor waits, as for the curve, and cannot rate.
+    waiting = task_data(smk, hartono, "menunggu_predikat_unit", yulia)
+    assert waiting["unit_kepala"]["status"] == "menunggu" and waiting["unit_kepala"]["unit_code"] == "BUM"
+    assert "belum ditetapkan" in waiting["unit_kepala"]["pesan"]
+    act(smk, hartono, "menunggu_predikat_unit", {"periksa_lagi": True}, yulia)
+    assert open_tasks(smk, "nilai_c_kepala", yulia) == [] and open_tasks(smk, "nilai_c", yulia) == []
+    assert len(open_tasks(smk, "menunggu_predikat_unit", yulia)) == 1
+
+    set_unit_rating(smk, org, "yulia", predikat_unit)
+    act(smk, hartono, "menunggu_predikat_unit", {"periksa_lagi": True}, yulia)
+    form = task_data(smk, hartono, "nilai_c_kepala", yulia)
+    assert form["hasil_kerja"] == hasil_kerja and form["predikat_unit"] == predikat_unit
+    assert f"mengikuti predikat unit ({predikat_unit}): {hasil_kerja}" in form["penjelasan_hasil_kerja"]
+    assert form["penjelasan_hasil_kerja"].count(" / ") == 1  # x-bilingual: one Indonesian half, one English
+    assert open_tasks(smk, "nilai_c", yulia) == []
+
+    act(smk, hartono, "nilai_c_kepala", {"perilaku": perilaku, "umpan_balik_akhir": "Memimpin unit dengan baik"},
+        yulia)
+    result = task_data(smk, yulia, "terima_hasil", yulia)
+    assert result["predikat"] == predikat == SCRIPT_FUNCTIONS["predikat_6_2022"](hasil_kerja, perilaku)
+    assert events(smk, "smk.predikat_usulan") == []  # the head is not in the unit's own curve
+    act(smk, yulia, "terima_hasil", {"tanggapan": "terima"}, yulia)
+    data = final_data(smk, inst)
+    assert data["hasil_kerja"] == hasil_kerja and data["perilaku"] == perilaku and data["predikat"] == predikat
+
+
+def test_unit_head_waits_and_the_daily_check_picks_up_the_unit_rating(smk: Engine, org: dict[str, int],
+                                                                      clock: FixedClock) -> None:
+    ratna, hartono = org["ratna"], org["hartono"]
+    start_assessment(smk, org, "ratna", "C", "2023")
+    assert len(open_tasks(smk, "menunggu_predikat_unit", ratna)) == 1
+    set_unit_rating(smk, org, "ratna", "Istimewa")
+    advance(smk, clock, days=1)  # nobody presses "check again": the timer does it
+    assert open_tasks(smk, "menunggu_predikat_unit", ratna) == []
+    assert task_data(smk, hartono, "nilai_c_kepala", ratna)["hasil_kerja"] == "Di Atas Ekspektasi"
+
+
+def test_a_posted_hasil_kerja_contradicting_the_unit_rating_is_refused(smk: Engine, org: dict[str, int]) -> None:
+    yulia, hartono = org["yulia"], org["hartono"]
+    set_unit_rating(smk, org, "yulia", "Baik")
+    inst = start_assessment(smk, org, "yulia", "C", "2023")
+    # The form shows hasil kerja read-only; a crafted post still reaches the model, which sends the form back.
+    act(smk, hartono, "nilai_c_kepala", {"hasil_kerja": "Di Atas Ekspektasi", "perilaku": "Di Atas Ekspektasi",
+                                         "umpan_balik_akhir": "Sangat baik"}, yulia)
+    back = task_data(smk, hartono, "nilai_c_kepala", yulia)
+    assert "Rating hasil kerja 'Di Atas Ekspektasi' ditolak" in back["galat_hasil_kerja"]
+    assert "mengikuti predikat unit (Baik), yaitu Sesuai Ekspektasi" in back["galat_hasil_kerja"]
+    assert back["hasil_kerja"] == "Sesuai Ekspektasi" and back["perilaku"] == "Di Atas Ekspektasi"
+    assert open_tasks(smk, "terima_hasil", yulia) == [] and status(smk, inst) == "running"
+    # The same rating as the rule's (or none at all, as the web form posts) goes through.
+    act(smk, hartono, "nilai_c_kepala", {"hasil_kerja": "Sesuai Ekspektasi", "perilaku": "Di Atas Ekspektasi",
+                                         "umpan_balik_akhir": "Sangat baik"}, yulia)
+    result = task_data(smk, yulia, "terima_hasil", yulia)
+    assert result["predikat"] == "Baik"  # Sesuai x Di Atas; Di Atas x Di Atas would have been Sangat Baik
+    assert final_data(smk, inst)["galat_hasil_kerja"] == ""
+
+
+def test_a_staff_members_hasil_kerja_is_still_the_assessors_choice(smk: Engine, org: dict[str, int]) -> None:
+    budi, dewi = org["budi"], org["dewi"]
+    instances.start_instance(smk, "smk_perencanaan", org["indah"], budi, "2023", period_data("C"))
+    set_unit_rating(smk, org, "ratna", "Baik")  # budi's unit BRP; a head would get Sesuai Ekspektasi
+    inst = start_assessment(smk, org, "budi", "C", "2023")
+    assert open_tasks(smk, "menunggu_predikat_unit") == [] and open_tasks(smk, "nilai_c_kepala") == []
+    form = task_data(smk, dewi, "nilai_c", budi)
+    assert "penjelasan_hasil_kerja" not in form or not form["penjelasan_hasil_kerja"]
+    act(smk, dewi, "nilai_c", {"hasil_kerja": "Di Bawah Ekspektasi", "perilaku": "Sesuai Ekspektasi",
+                               "umpan_balik_akhir": "Perlu perbaikan"}, budi)
+    assert task_data(smk, budi, "terima_hasil", budi)["predikat"] == "Butuh Perbaikan"
+    assert [e["predikat"] for e in events(smk, "smk.predikat_usulan")] == ["Butuh Perbaikan"]
+    assert final_data(smk, inst)["hasil_kerja"] == "Di Bawah Ekspektasi"

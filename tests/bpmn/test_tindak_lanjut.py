@@ -10,7 +10,7 @@ from engine import instances
 from engine.clock import FixedClock
 from engine.core import Engine
 
-from .conftest import act, advance, final_data, open_tasks, status, task_data
+from .conftest import act, advance, final_data, open_tasks, set_unit_rating, status, task_data
 from .test_penilaian import start_assessment
 
 
@@ -36,9 +36,9 @@ def test_no_recommendation_completes_without_tasks(smk: Engine, org: dict[str, i
 
 def test_two_years_baik_rewards_confirmed_and_rejected_with_reasons(smk: Engine, org: dict[str, int]) -> None:
     ratna, hartono, indah = org["ratna"], org["hartono"], org["indah"]
+    set_unit_rating(smk, org, "ratna", "Baik", "2022")  # ratna heads BRP: her hasil kerja follows it
     start_assessment(smk, org, "ratna", "C", "2022")
-    act(smk, hartono, "nilai_c", {"hasil_kerja": "Sesuai Ekspektasi", "perilaku": "Sesuai Ekspektasi",
-                                  "umpan_balik_akhir": "Baik"}, ratna)
+    act(smk, hartono, "nilai_c_kepala", {"perilaku": "Sesuai Ekspektasi", "umpan_balik_akhir": "Baik"}, ratna)
     act(smk, ratna, "terima_hasil", {"tanggapan": "terima"}, ratna)
     inst = start_follow_up(smk, org, "ratna", "Baik", "JPT")
     form = task_data(smk, indah, "konfirmasi_sdm", ratna)
