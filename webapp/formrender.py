@@ -34,6 +34,7 @@ class Field:
     placeholder: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # arrays: column key -> title (read-only tables)
     bilingual: bool = False  # read-only text the process wrote as "Indonesian / English" ("x-bilingual")
+    label: str | None = None  # read-only choices: the option's label to show instead of the stored value
     children: list[Field] = field(default_factory=list)   # the template row of an array
     rows: list[list[Field]] = field(default_factory=list)  # the existing rows of an array
 
@@ -111,6 +112,11 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
                   minimum=prop.get("minimum", prop.get("exclusiveMinimum")), maximum=prop.get("maximum"))
         f.placeholder = prop_ui.get("ui:placeholder", "")
         f.bilingual = bool(prop.get("x-bilingual"))
+        if kind == "readonly" and "enum" in prop and prop.get("enumNames"):
+            # Show a read-only choice by its label ("Sesuai Ekspektasi / As expected"), not its stored value.
+            labels = dict(zip([str(v) for v in prop["enum"]], prop["enumNames"], strict=False))
+            if str(value) in labels:
+                f.label = labels[str(value)]
         item_props = (prop.get("items") or {}).get("properties") or {}
         f.columns = {k: str(v.get("title") or k) for k, v in item_props.items() if isinstance(v, dict)}
         if kind == "file":

@@ -72,3 +72,12 @@ def test_options_from_task_data_offer_the_superiors_rhk_and_keep_an_old_choice()
     assert first.value == "5-1"
     assert ("lama-9", "lama-9") in second.options  # a choice made before the list changed is kept
     assert [v for v, _ in array.children[0].options] == ["5-1", "IKU-1"]  # new rows get the same choices
+
+
+def test_read_only_choice_shows_its_label() -> None:
+    schema = {"type": "object", "properties": {"hasil_kerja": {
+        "type": "string", "readOnly": True, "enum": ["Sesuai Ekspektasi"],
+        "enumNames": ["Sesuai Ekspektasi / As expected"]}}}
+    field = build_fields(schema, {}, {"hasil_kerja": "Sesuai Ekspektasi"})[0]
+    assert field.label == "Sesuai Ekspektasi / As expected"
+    assert field.value == "Sesuai Ekspektasi"  # what a row posts back stays the stored value
