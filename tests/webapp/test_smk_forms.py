@@ -26,7 +26,8 @@ def test_smk_form_renders(schema_file: Path, app: Flask) -> None:
             '{% from "tasks/_field.html" import render_field %}{% for f in fields %}{{ render_field(f, {}) }}{% endfor %}',
             fields=fields)
     for name, prop in (schema.get("properties") or {}).items():
-        if isinstance(prop, dict) and not prop.get("readOnly"):
+        # Read-only fields (by schema or UI schema) show context and are not inputs.
+        if isinstance(prop, dict) and not prop.get("readOnly") and not (ui.get(name) or {}).get("ui:readonly"):
             assert f'name="{name}' in html or prop.get("type") == "array", f"{name} has no input"
     from werkzeug.datastructures import MultiDict
 
