@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -62,10 +64,45 @@ def init_command() -> None:
     engine = get_engine()
     engine.create_schema()
     click.echo(f"Database ready: {engine.db.url.render_as_string(hide_password=True)}")
-    for result in deploy_builtin(engine, Path(current_app.config["BPMN_DIR"])):
-        state = "deployed" if result.created else "unchanged"
-        items = ", ".join(f"{p} v{v}" for p, v in result.processes + result.decisions) or "(no new versions)"
-        click.echo(f"  deployment {result.deployment_id} {state}: {items}")
+    with _deployment_errors():
+        for result in deploy_builtin(engine, Path(current_app.config["BPMN_DIR"])):
+            _echo_result(result)
+
+
+@cli.command("deploy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--name", default="", help="a name for the deployment (default: its process ids)")
+@click.option("--note", default="", help="why this version is deployed (kept with the deployment)")
+@with_appcontext
+def deploy_command(paths: tuple[Path, ...], name: str, note: str) -> None:
+    """Validate and deploy a bundle: a folder, or .bpmn/.dmn/.json files (nothing is stored if any fails)."""
+    from engine.deployments import deploy, read_folder
+
+    files: dict[str, bytes] = {}
+    for path in paths:
+        files.update(read_folder(path) if path.is_dir() else {path.name: path.read_bytes()})
+    with _deployment_errors():
+        _echo_result(deploy(get_engine(), files, None, name=name, note=note))
+
+
+def _echo_result(result) -> None:  # noqa: ANN001
+    state = "deployed" if result.created else "unchanged"
+    items = ", ".join(f"{p} v{v}" for p, v in result.processes + result.decisions) or "(no new versions)"
+    click.echo(f"  deployment {result.deployment_id} {state}: {items}")
+
+
+@contextmanager
+def _deployment_errors() -> Iterator[None]:
+    """Turn a refused bundle into its list of problems and exit status 1, not a traceback."""
+    from engine.errors import DeploymentInvalid
+
+    try:
+        yield
+    except DeploymentInvalid as exc:
+        click.echo("Deployment refused; nothing was stored:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(1) from exc
 
 
 @cli.command("demo")
