@@ -86,9 +86,13 @@ galat_skp = '\\n'.join(galat)
 ringkasan_skp = '\\n'.join(baris_ringkas)
 if regime == 'C':
     ringkasan_skp += f"\\nPendekatan / approach: {pendekatan}"
-# Each review starts undecided: the previous round's decision must not come preselected in the form.
+# Each review starts undecided: the previous round's decision must not come preselected in the form,
+# and the note field starts empty (the last note stays visible as context, so it is never re-sent by accident).
 keputusan_pp = ''
 keputusan_app = ''
+if skp_valid:  # an invalid draft goes back to the employee, who must still see the assessor's note
+    catatan_sebelumnya = catatan_penilai
+    catatan_penilai = ''
 """
 
 PERPANJANG = f"""\
@@ -319,6 +323,7 @@ def forms() -> dict[str, str]:
     review = {
         "ringkasan_skp": shown(area("SKP yang diajukan / Submitted SKP")),
         "putaran": shown(integer("Putaran pengembalian / Return rounds so far")),
+        "catatan_sebelumnya": shown(area("Catatan Anda sebelumnya / Your previous note")),
     }
     files.update(form("smk_tinjau_skp", "Tinjau SKP / Review the SKP", {
         **review,

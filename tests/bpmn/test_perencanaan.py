@@ -53,7 +53,10 @@ def test_subordinate_waits_for_superior_then_is_returned_and_approved(smk: Engin
     returned = task_data(smk, agus, "susun_skp_c", agus)
     assert returned["catatan_penilai"] == "Target terlalu rendah" and returned["putaran"] == 1
     act(smk, agus, "susun_skp_c", skp_c(f"{ratna}-1", target=24), agus)
-    assert task_data(smk, ratna, "tinjau_skp", agus)["keputusan_pp"] == ""  # not the last round's "kembalikan"
+    second_review = task_data(smk, ratna, "tinjau_skp", agus)
+    assert second_review["keputusan_pp"] == ""  # not the last round's "kembalikan"
+    # The note field starts empty; the last note is shown as context, so it is not recorded again by accident.
+    assert second_review["catatan_penilai"] == "" and second_review["catatan_sebelumnya"] == "Target terlalu rendah"
     act(smk, ratna, "tinjau_skp", {"keputusan_pp": "setujui"}, agus)
     act(smk, agus, "susun_mph", {"mph": [{"rhk_id": f"{agus}-1", "pegawai_id": org["dewi"], "peran": "Bagian"}]},
         agus)
