@@ -71,6 +71,10 @@ rata_capaian = round(sum(capaian) / len(capaian), 2) if capaian else 0
 ringkasan_realisasi = '\\n'.join(f"- {r['indikator']}: {r['realisasi']} dari {r['target_kumulatif']} "
                                  f"{r.get('satuan', '')} ({r['capaian']}%)" + (' [bukti]' if r.get('bukti_dukung') else '')
                                  for r in realisasi)
+# Working names stay out of the process data that people see on the instance page.
+del sasaran
+if realisasi:
+    del r, i, t, c
 """
 
 CATAT_PEMBINAAN = """\

@@ -42,6 +42,7 @@ def test_slice_waits_for_its_end_then_on_track_starts_the_next(smk: Engine, org:
     realise(smk, org, 3)  # target to date 12 × 1/4 = 3
     review = task_data(smk, dewi, "umpan_balik", budi)
     assert review["rata_capaian"] == 100.0 and review["status_capaian"] == "Sesuai Ekspektasi"
+    assert not {"sasaran", "r", "i", "t", "c"} & set(review)  # no working names in the process data
     act(smk, dewi, "umpan_balik", {"umpan_balik": "Pertahankan"}, budi)
     assert status(smk, inst) == "completed"
     data = final_data(smk, inst)
