@@ -90,8 +90,19 @@ def eventlabel(kind: str) -> str:
     return bi(*pair) if pair else kind
 
 
+_PREDIKAT_TONE = {"Sangat Baik": "success", "Baik": "success", "Istimewa": "success", "Butuh Perbaikan": "warning",
+                  "Cukup": "warning", "Kurang": "danger", "Kurang/Misconduct": "danger", "Sangat Kurang": "danger",
+                  "Buruk": "danger"}
+
+
+def predikat_badge(predikat: Any) -> str:
+    """Return the Bootstrap badge class for a predikat: green for good ratings, amber and red below."""
+    return f"text-bg-{_PREDIKAT_TONE.get(str(predikat), 'secondary')}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["icon"] = icon
+    app.jinja_env.filters["predikat_badge"] = predikat_badge
     app.jinja_env.filters["eventlabel"] = eventlabel
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["fieldvalue"] = fieldvalue

@@ -81,3 +81,12 @@ def test_read_only_choice_shows_its_label() -> None:
     field = build_fields(schema, {}, {"hasil_kerja": "Sesuai Ekspektasi"})[0]
     assert field.label == "Sesuai Ekspektasi / As expected"
     assert field.value == "Sesuai Ekspektasi"  # what a row posts back stays the stored value
+
+
+def test_predikat_badges_are_coloured_by_rating() -> None:
+    from webapp.filters import predikat_badge
+
+    assert predikat_badge("Sangat Baik") == predikat_badge("Baik") == "text-bg-success"
+    assert predikat_badge("Butuh Perbaikan") == "text-bg-warning"
+    assert predikat_badge("Kurang/Misconduct") == predikat_badge("Sangat Kurang") == "text-bg-danger"
+    assert predikat_badge(None) == "text-bg-secondary"
