@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -67,7 +68,8 @@ class Runtime:
                              f"{', '.join(sorted(self.operations)) or 'none'}")
         # Spiff hands each parameter over as {"value": evaluated expression, "type": declared type}.
         values = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in params.items()}
-        return operation(_step.get(), values, task_data)
+        # Spiff json.loads() a service's answer; encode here so a plain string result stays a string.
+        return json.dumps(operation(_step.get(), values, task_data), default=str)
 
     # -- workflows ----------------------------------------------------------------------------------
     def new_workflow(self, info: ProcessInfo) -> BpmnWorkflow:

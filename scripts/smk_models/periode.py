@@ -79,6 +79,10 @@ def process() -> SmkProcess:
                         "evaluation frequency and deadlines.")
     p.script("siapkan_periode", "Periksa dan siapkan periode", SIAPKAN, lane=SDM, col=2)
     p.gateway("cek_periode", "Periode valid?", lane=SDM, col=3, default="f_periode_valid")
+    # The period instance starts before Biro SDM has chosen the period; record it on the instance now,
+    # so lists and reports show which period this is.
+    p.service("catat_periode", "Catat periode", "set_period", params={"period": "periode"},
+              result="periode_tercatat", lane=SDM, col=3.5)
     p.service("daftar_pegawai", "Daftar pegawai dalam cakupan", "list_employees",
               params={"unit_code": "unit_cakupan or None"}, result="daftar_pegawai", lane=SDM, col=4)
     p.service("pilih_pegawai", "Pegawai yang dinilai dalam sistem", "smk_pegawai_dinilai",
@@ -113,7 +117,8 @@ def process() -> SmkProcess:
     p.chain("mulai", "buka_periode", "siapkan_periode", "cek_periode")
     p.flow("cek_periode", "buka_periode", name="Perbaiki / Fix", condition="not periode_valid",
            id="f_periode_galat")
-    p.flow("cek_periode", "daftar_pegawai", name="Valid", id="f_periode_valid")
+    p.flow("cek_periode", "catat_periode", name="Valid", id="f_periode_valid")
+    p.chain("catat_periode", "daftar_pegawai")
     p.chain("daftar_pegawai", "pilih_pegawai", "mulai_perencanaan", "akhir_periode", "cek_regime_c")
     p.flow("cek_regime_c", "daftar_kepala_unit", name="Regime C", condition="regime == 'C'", id="f_regime_c")
     p.flow("cek_regime_c", "gabung_regime", name="A / B", id="f_bukan_c")

@@ -20,7 +20,8 @@ def test_simulated_year_closes_the_period_with_varied_data(eng: Engine) -> None:
         assert s.scalar(select(func.count(Instance.id)).where(Instance.process_id == "smk_periode")) == 1
         kinds = [k for (k,) in s.execute(select(AuditEvent.kind))]
     assert counts == {"smk_perencanaan": 27, "smk_pemantauan": 108, "smk_penilaian": 27,
-                      "smk_predikat_unit": 3, "smk_tindak_lanjut": 27}
+                      "smk_predikat_unit": 3, "smk_tindak_lanjut": 27,
+                      "smk_periode": 1}  # the period instance records its own period once chosen
     text = "\n".join(report)
     assert "SKP terlambat (eskalasi ke APP): 2" in text and "SKP dikembalikan: 3" in text
     assert "pembinaan disepakati: 6; apresiasi: 12" in text

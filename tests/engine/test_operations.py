@@ -48,3 +48,16 @@ def test_period_starts_one_planning_instance_per_employee_in_scope(eng: Engine, 
     assert data["regime"] == "C" and data["pegawai"]["nama"] == "Joko Widodo Saputra"
     assert data["pegawai"]["pejabat_penilai"] == "Indah Permatasari, S.Psi."
     assert inbox.inbox(eng, org["budi"]).total == 0  # not in the Biro SDM unit
+
+
+def test_a_service_answering_a_plain_string_keeps_it_a_string(eng: Engine, org: dict[str, int]) -> None:
+    p = Process("p_str", "String result", lanes=["Biro SDM"])
+    p.start("s", lane="Biro SDM", col=0)
+    p.service("atur", "Atur periode", "set_period", params={"period": "'2021-II'"}, result="hasil",
+              lane="Biro SDM", col=1)
+    p.user("lanjut", "Lanjut", lane="Biro SDM", col=2)
+    p.end("e", lane="Biro SDM", col=3)
+    p.chain("s", "atur", "lanjut", "e")
+    deploy(eng, {"str.bpmn": document(p).encode()}, None)
+    started = instances.start_instance(eng, "p_str", org["indah"], None)
+    assert instances.get_task(eng, org["indah"], started.ready_task_ids[0]).data["hasil"] == "2021-II"
