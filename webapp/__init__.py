@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
 
     from webapp import auth, errors, filters, health, i18n, instances, nav, skp, tasks, team
     from webapp.admin import bp as admin_bp
+    from webapp.deployments import bp as deployments_bp
     from webapp.extensions import csrf, login_manager
     from webapp.notifications import bp as notifications_bp
 
@@ -37,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.register_blueprint(instances.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(deployments_bp)
     app.register_blueprint(notifications_bp)
     return app
 

@@ -1,4 +1,5 @@
-"""What the navigation bar needs on every page: task count, "Tim saya", notifications, administration."""
+"""What the navigation bar needs on every page: task count, "Tim saya", notifications, process models,
+administration."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ def _admin_url() -> str | None:
         return None
 
 
+def _models_url() -> str | None:
+    """The process owner's page (Model proses): process owners and administrators only, like the blueprint."""
+    if "deployments" not in current_app.blueprints:
+        return None
+    from webapp.deployments import may_manage
+
+    return url_for("deployments.index") if may_manage(current_user.account) else None
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict[str, Any]:
@@ -45,4 +55,5 @@ def init_app(app: Flask) -> None:
         engine = get_engine()
         return {"task_count": inbox_service.count(engine, current_user.user_id),
                 "nav_is_assessor": is_assessor(engine, current_user.user_id),
-                "nav_notifications": _unread(), "nav_admin_url": _admin_url()}
+                "nav_notifications": _unread(), "nav_admin_url": _admin_url(),
+                "nav_models_url": _models_url()}

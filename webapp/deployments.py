@@ -1,0 +1,180 @@
+"""Process models for process owners: deployed processes and decisions, deploying a bundle, one deployment.
+
+Members of "Pemilik Proses" and administrators only; everyone else gets 403, anonymous visitors the login page.
+Reading goes through ``engine.views_deployments``, deploying through ``engine.deployments.deploy``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from engine import views_deployments as views
+from engine.bundles import MAX_FILE_BYTES, MAX_FILES
+from engine.deployments import DeploymentResult, deploy
+from engine.errors import DeploymentInvalid, Problem
+from engine.org import ADMIN_GROUP, PROCESS_OWNER_GROUP
+from webapp.args import int_arg, page_arg
+from webapp.extensions import get_engine
+from webapp.i18n import bi
+
+bp = Blueprint("deployments", __name__, url_prefix="/proses")
+
+MAX_NAME = 255
+MAX_NOTE = 2000
+ACCEPT = ".bpmn,.dmn,.json"
+
+
+def may_manage(account: Any) -> bool:
+    """Process owners and administrators (the navigation shows the link to them only)."""
+    return account.in_group(PROCESS_OWNER_GROUP) or account.in_group(ADMIN_GROUP)
+
+
+@bp.before_request
+def only_process_owners():  # noqa: ANN201
+    """Send anonymous visitors to the login page and refuse everyone but process owners and administrators."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not may_manage(current_user.account):
+        abort(403)
+    return None
+
+
+def _per_page() -> int:
+    return int(current_app.config.get("PER_PAGE", 20))
+
+
+@bp.get("")
+def index():  # noqa: ANN201
+    engine = get_engine()
+    processes = views.list_processes(engine, current_user.user_id, page_arg(request.args), _per_page())
+    decisions = views.list_decisions(engine, current_user.user_id,
+                                     max(1, int_arg(request.args, "dpage", 1) or 1), _per_page())
+    return render_template("deployments/index.html", processes=processes, decisions=decisions, args=request.args)
+
+
+def _form(status: int = 200, name: str = "", note: str = "", errors: list[str] | None = None,
+          problems: list[Problem] | None = None, files: list[str] | None = None):  # noqa: ANN202
+    return render_template("deployments/deploy.html", name=name, note=note, errors=errors or [],
+                           problems=problems or [], uploaded=files or [], accept=ACCEPT, max_files=MAX_FILES,
+                           max_mib=MAX_FILE_BYTES // 2**20), status
+
+
+@bp.get("/deploy")
+def deploy_form():  # noqa: ANN201
+    return _form()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean_filename(raw: str) -> str | None:
+    """The file's own name (browsers send no folders; older ones did), or None when it is not clean UTF-8."""
+    name = re.split(r"[\\/]", raw)[-1].strip()
+    if "\ufffd" in name or _CONTROL.search(name):
+        return None
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: the browser's bytes were not UTF-8
+        return None
+    return unicodedata.normalize("NFC", name)
+
+
+def _read_uploads(uploads: list[FileStorage]) -> tuple[dict[str, bytes], list[str]]:
+    """Read the chosen files with the limits checked before the engine sees them; return files and messages."""
+    errors: list[str] = []
+    chosen = [u for u in uploads if u.filename]
+    if not chosen:
+        return {}, [bi("Belum ada berkas yang dipilih: pilih satu atau beberapa berkas .bpmn, .dmn atau .json.",
+                       "No file chosen: choose one or more .bpmn, .dmn or .json files.")]
+    if len(chosen) > MAX_FILES:
+        return {}, [bi(f"Terlalu banyak berkas ({len(chosen)}); paling banyak {MAX_FILES}.",
+                       f"Too many files ({len(chosen)}); at most {MAX_FILES}.")]
+    files: dict[str, bytes] = {}
+    for upload in chosen:
+        name = _clean_filename(upload.filename or "")
+        if not name:
+            errors.append(bi("Nama berkas bukan teks UTF-8 yang sah; ganti nama berkasnya lalu unggah lagi.",
+                             "A file name is not valid UTF-8 text; rename the file and upload it again."))
+            continue
+        content = upload.stream.read(MAX_FILE_BYTES + 1)
+        if len(content) > MAX_FILE_BYTES:
+            errors.append(bi(f"{name}: berkas lebih besar dari {MAX_FILE_BYTES // 2**20} MiB.",
+                             f"{name}: the file is larger than {MAX_FILE_BYTES // 2**20} MiB."))
+            continue
+        if name in files:
+            errors.append(bi(f"{name}: dipilih dua kali; setiap nama berkas hanya boleh sekali.",
+                             f"{name}: chosen twice; each file name may appear once."))
+            continue
+        files[name] = content
+    return files, errors
+
+
+def _summary(result: DeploymentResult) -> str:
+    versions = ", ".join(f"{pid} v{v}" for pid, v in result.processes)
+    decisions = ", ".join(f"{did} v{v}" for did, v in result.decisions)
+    if not result.created:
+        return bi(f"Tidak berubah: bundel yang identik sudah dideploy (deployment #{result.deployment_id}).",
+                  f"Unchanged: the identical bundle was deployed before (deployment #{result.deployment_id}).")
+    parts = [p for p in (versions, decisions and bi(f"keputusan {decisions}", f"decisions {decisions}")) if p]
+    return bi("Dideploy: ", "Deployed: ") + ("; ".join(parts) or bi("tanpa versi baru", "no new versions"))
+
+
+@bp.post("/deploy")
+def deploy_submit():  # noqa: ANN201
+    name = request.form.get("name", "").strip()
+    note = request.form.get("note", "").strip()
+    errors: list[str] = []
+    if len(name) > MAX_NAME:
+        errors.append(bi(f"Nama paling panjang {MAX_NAME} karakter.", f"The name may have at most {MAX_NAME} "
+                                                                         "characters."))
+    if len(note) > MAX_NOTE:
+        errors.append(bi(f"Catatan paling panjang {MAX_NOTE} karakter.", f"The note may have at most {MAX_NOTE} "
+                                                                            "characters."))
+    files, file_errors = _read_uploads(request.files.getlist("files"))
+    errors += file_errors
+    if errors:
+        return _form(422, name, note, errors=errors, files=sorted(files))
+    try:
+        result = deploy(get_engine(), files, current_user.user_id, name=name, note=note)
+    except DeploymentInvalid as exc:
+        return _form(422, name, note, problems=exc.problems, files=sorted(files))
+    flash(_summary(result), "success" if result.created else "info")
+    return redirect(url_for("deployments.show", deployment_id=result.deployment_id))
+
+
+@bp.get("/deployments/<int:deployment_id>")
+def show(deployment_id: int):  # noqa: ANN201
+    engine = get_engine()
+    detail = views.get_deployment(engine, current_user.user_id, deployment_id)  # NotFound -> 404
+    diagrams = detail.bpmn_files
+    chosen = int_arg(request.args, "diagram")
+    diagram = next((f for f in diagrams if f.id == chosen), None) or (diagrams[0] if diagrams else None)
+    xml = None
+    if diagram is not None:
+        stored = views.get_deployment_file(engine, current_user.user_id, deployment_id, diagram.id)
+        xml = stored.content.decode("utf-8", errors="replace")
+    return render_template("deployments/show.html", detail=detail, diagram=diagram, diagram_xml=xml)
+
+
+@bp.get("/deployments/<int:deployment_id>/files/<int:file_id>")
+def download(deployment_id: int, file_id: int):  # noqa: ANN201
+    stored = views.get_deployment_file(get_engine(), current_user.user_id, deployment_id, file_id)
+    response = Response(stored.content, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = _attachment(stored.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["ETag"] = stored.sha256
+    return response
+
+
+def _attachment(filename: str) -> str:
+    """An attachment header with an ASCII fallback name and the exact name in RFC 5987 form."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename).lstrip(".") or "file"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
