@@ -23,6 +23,8 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 MAX_FILE_BYTES = 2 * 2**20
 MAX_FILES = 200
 
+KIND_ID = {"called process": "proses yang dipanggil", "decision": "keputusan (DMN)"}
+
 # A resolver finds a process or decision deployed earlier: id -> (filename, content) or None.
 Resolver = Callable[[str], "tuple[str, bytes] | None"]
 
@@ -70,7 +72,7 @@ def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> Any:
         return etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
         line, col = (exc.position if exc.position else (exc.lineno, 0))
-        problems.append(Problem(name, f"the file is not well-formed XML: {exc.msg}", line=line, column=col))
+        problems.append(Problem(name, f"berkas bukan XML yang benar: {exc.msg} / the file is not well-formed XML: {exc.msg}", line=line, column=col))
         return None
 
 
@@ -101,16 +103,16 @@ def parse_bundle(files: Mapping[str, bytes], find_process: Resolver | None = Non
     problems: list[Problem] = []
     files = dict(files)
     if not files:
-        raise DeploymentInvalid([Problem("(bundle)", "the bundle is empty: upload at least one .bpmn file")])
+        raise DeploymentInvalid([Problem("(bundle)", "bundel kosong: unggah minimal satu berkas .bpmn / the bundle is empty: upload at least one .bpmn file")])
     if len(files) > MAX_FILES:
-        raise DeploymentInvalid([Problem("(bundle)", f"too many files ({len(files)}; at most {MAX_FILES})")])
+        raise DeploymentInvalid([Problem("(bundle)", f"terlalu banyak berkas ({len(files)}; maksimal {MAX_FILES}) / too many files ({len(files)}; at most {MAX_FILES})")])
     for name, content in files.items():
         if "/" in name or "\\" in name or name.startswith("."):
-            problems.append(Problem(name, "file names may not contain folders or start with a dot"))
+            problems.append(Problem(name, "nama berkas tidak boleh memuat folder atau diawali titik / file names may not contain folders or start with a dot"))
         elif not name.endswith((".bpmn", ".dmn", ".json")):
-            problems.append(Problem(name, "unsupported file type; expected .bpmn, .dmn or .json"))
+            problems.append(Problem(name, "jenis berkas tidak didukung; gunakan .bpmn, .dmn atau .json / unsupported file type; expected .bpmn, .dmn or .json"))
         elif len(content) > MAX_FILE_BYTES:
-            problems.append(Problem(name, f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB"))
+            problems.append(Problem(name, f"berkas lebih besar dari {MAX_FILE_BYTES // 2**20} MiB / the file is larger than {MAX_FILE_BYTES // 2**20} MiB"))
     if problems:
         raise DeploymentInvalid(problems)
 
@@ -126,7 +128,7 @@ def parse_bundle(files: Mapping[str, bytes], find_process: Resolver | None = Non
     if problems:
         raise DeploymentInvalid(problems)
     if not trees:
-        raise DeploymentInvalid([Problem("(bundle)", "the bundle has no .bpmn or .dmn file")])
+        raise DeploymentInvalid([Problem("(bundle)", "bundel tidak memuat berkas .bpmn atau .dmn / the bundle has no .bpmn or .dmn file")])
 
     parser = SpiffBpmnParser(validator=VALIDATOR)
     _add_files(parser, trees, problems)
@@ -147,20 +149,20 @@ def _load_form(name: str, content: bytes, bundle: ParsedBundle, problems: list[P
     try:
         schema = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError:
-        problems.append(Problem(name, "the file is not UTF-8 text"))
+        problems.append(Problem(name, "berkas bukan teks UTF-8 / the file is not UTF-8 text"))
         return
     except json.JSONDecodeError as exc:
-        problems.append(Problem(name, f"the file is not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno))
+        problems.append(Problem(name, f"berkas bukan JSON yang benar: {exc.msg} / the file is not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno))
         return
     if not isinstance(schema, dict):
-        problems.append(Problem(name, "a form file must hold a JSON object"))
+        problems.append(Problem(name, "berkas formulir harus berisi objek JSON / a form file must hold a JSON object"))
         return
     if name.endswith(".schema.json"):
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as exc:
             where = "/".join(str(p) for p in exc.path) or "(root)"
-            problems.append(Problem(name, f"not a valid JSON Schema at {where}: {exc.message}"))
+            problems.append(Problem(name, f"JSON Schema tidak sah di {where}: {exc.message} / not a valid JSON Schema at {where}: {exc.message}"))
             return
     bundle.forms[name] = schema
 
@@ -172,13 +174,13 @@ def _add_files(parser: SpiffBpmnParser, trees: dict[str, Any], problems: list[Pr
                 parser.add_dmn_xml(root, filename=name)
             else:
                 if _local(root.tag) != "definitions" or etree.QName(root.tag).namespace != BPMN:
-                    problems.append(Problem(name, "not a BPMN 2.0 document (expected bpmn:definitions)", line=1))
+                    problems.append(Problem(name, "bukan dokumen BPMN 2.0 (seharusnya bpmn:definitions) / not a BPMN 2.0 document (expected bpmn:definitions)", line=1))
                     continue
                 parser.add_bpmn_xml(root, filename=name)
         except ValidationException as exc:
             problems.append(_problem_from_spiff(exc, trees, name))
         except (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as exc:
-            problems.append(Problem(name, f"could not be read: {exc}"))
+            problems.append(Problem(name, f"tidak dapat dibaca: {exc} / could not be read: {exc}"))
 
 
 def _resolve_references(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str, Any],
@@ -198,8 +200,9 @@ def _resolve_references(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: di
             found = finder(ref) if finder else None
             if found is None or found[0] in bundle.files:
                 caller = _referencing_element(trees, ref, kind)
-                problems.append(Problem(caller[0], f"the {kind} '{ref}' is not in this bundle and was never "
-                                                   "deployed", element_id=caller[1], line=caller[2]))
+                problems.append(Problem(caller[0], f"{KIND_ID[kind]} '{ref}' tidak ada dalam bundel dan belum pernah "
+                                                   f"di-deploy / the {kind} '{ref}' is not in this bundle and was "
+                                                   "never deployed", element_id=caller[1], line=caller[2]))
                 continue
             filename, content = found
             root = etree.fromstring(content)
@@ -228,7 +231,7 @@ def _build_specs(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str,
                  problems: list[Problem]) -> None:
     executable = parser.get_process_ids()
     if not executable and any(name.endswith(".bpmn") for name in trees):
-        problems.append(Problem("(bundle)", "no executable process: set isExecutable=\"true\" on the process"))
+        problems.append(Problem("(bundle)", "tidak ada proses yang dapat dijalankan: setel isExecutable=\"true\" pada proses / no executable process: set isExecutable=\"true\" on the process"))
         return
     for process_id in executable:
         process_parser = parser.get_process_parser(process_id)
@@ -236,7 +239,7 @@ def _build_specs(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str,
         node = process_parser.node
         starts = node.xpath("./bpmn:startEvent", namespaces=NS)
         if not starts:
-            problems.append(Problem(filename, "the process has no start event", element_id=process_id,
+            problems.append(Problem(filename, "proses tidak memiliki start event / the process has no start event", element_id=process_id,
                                     line=node.sourceline))
             continue
         try:
@@ -269,6 +272,12 @@ _EXPRESSION_SITES = [
     ("//bpmn:formalExpression[parent::bpmn:correlationPropertyRetrievalExpression]", "eval",
      "correlation expression"),
 ]
+# Indonesian names of the expression sites, for the bilingual problem messages.
+WHAT_ID = {"condition": "kondisi", "script": "skrip", "pre-script": "pra-skrip", "post-script": "pasca-skrip",
+           "timer expression": "ekspresi timer", "message payload": "isi pesan", "loop expression": "ekspresi perulangan",
+           "correlation expression": "ekspresi korelasi", "service parameter": "parameter layanan",
+           "DMN inputExpression": "ekspresi input DMN", "DMN inputEntry": "sel input DMN",
+           "DMN outputEntry": "sel output DMN"}
 DMN_SITES = [("inputExpression", "eval"), ("inputEntry", "entry"), ("outputEntry", "eval")]
 
 
@@ -302,7 +311,8 @@ def _check_one(filename: str, element: Any, source: str, mode: str, what: str,
     if not source or (mode == "entry" and source == "-"):
         return
     for message, line_offset in expression_problems(source, mode):
-        problems.append(Problem(filename, f"{what} `{_short(source)}`: {message}", element_id=_owner_id(element),
+        problems.append(Problem(filename, f"{WHAT_ID.get(what, what)} `{_short(source)}`: {message} / "
+                                          f"{what} `{_short(source)}`: {message}", element_id=_owner_id(element),
                                 line=(element.sourceline or 0) + line_offset or None))
 
 
@@ -319,7 +329,7 @@ def _check_forms(bundle: ParsedBundle, trees: dict[str, Any], problems: list[Pro
                                "@name='formUiSchemaFilename']", namespaces=NS):
             target = prop.get("value", "")
             if target not in bundle.files:
-                problems.append(Problem(name, f"the form file '{target}' is not in the bundle",
+                problems.append(Problem(name, f"berkas formulir '{target}' tidak ada dalam bundel / the form file '{target}' is not in the bundle",
                                         element_id=_owner_id(prop), line=prop.sourceline))
 
 

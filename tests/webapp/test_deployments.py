@@ -172,7 +172,7 @@ def _missing_form(files: dict[str, bytes]) -> None:
 
 
 @pytest.mark.parametrize("break_it,filename,words", [
-    (_malformed, "demo_arsip.bpmn", "not well-formed XML"),
+    (_malformed, "demo_arsip.bpmn", "berkas bukan XML yang benar"),
     (_bad_condition, "demo_penilaian.bpmn", "f_kembalikan"),
     (_missing_form, "demo_penilaian.bpmn", "demo_tinjau.schema.json"),
 ])
@@ -306,3 +306,14 @@ def test_diagram_choice(client: FlaskClient, auth: Auth, demo_deployed: Engine) 
     html = client.get(f"/proses/deployments/{dep}?diagram={file_id}").get_data(as_text=True)
     assert "Diagram: demo_penilaian.bpmn" in html
     assert client.get(f"/proses/deployments/{dep}?diagram=abc").status_code == 200
+
+
+def test_problems_are_shown_in_the_chosen_language(client: FlaskClient, auth: Auth) -> None:
+    files = _demo_files()
+    _malformed(files)
+    auth.login("pemilik")
+    html = _upload(client, files, name="rusak").get_data(as_text=True)
+    assert "berkas bukan XML yang benar" in html and "not well-formed XML" not in html
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/"), "next": "/"})
+    html = _upload(client, files, name="broken").get_data(as_text=True)
+    assert "the file is not well-formed XML" in html and "berkas bukan XML" not in html
