@@ -152,12 +152,14 @@ def load_demo(engine: Engine) -> bool:
 
 
 DEMO_LOGINS = [
-    ("budi", "Pegawai (Pelaksana) — drafts SKP, records realisation"),
+    ("ratna", "Kepala Biro (JPT Pratama) — drafts her SKP first: cascading starts here"),
+    ("hartono", "Deputi — Pejabat Penilai of the Kepala Biro (reviews ratna's SKP)"),
+    ("budi", "Pegawai (Pelaksana) — waits for his superior's RHK, then drafts his SKP"),
     ("dewi", "Pejabat Penilai of budi (Pengawas)"),
     ("agus", "Atasan Pejabat Penilai of budi (Administrator)"),
     ("indah", "Biro SDM (HR) and Pejabat Penilai of joko"),
-    ("pemilik", "Process owner (Pemilik Proses)"),
-    ("admin", "Administrator"),
+    ("pemilik", "Process owner (Pemilik Proses) — Model proses: deploy BPMN/DMN"),
+    ("admin", "Administrator — instance operations"),
 ]
 
 
