@@ -37,6 +37,7 @@ sysdeps:
 
 install: $(STAMP) $(VENDOR_STAMP)
 	@$(MAKE) --no-print-directory sysdeps
+	$(BIN)/pybabel -q compile -d webapp/translations
 
 run: install
 	$(BIN)/smk init
