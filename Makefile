@@ -57,3 +57,13 @@ bench: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache node_modules $(VENDOR) tests/artifacts
+
+# Refresh the gettext catalogues from the source (msgid = the English text; babel.cfg says where to look), then
+# fill the new, empty or fuzzy entries in webapp/translations/{id,en}/LC_MESSAGES/messages.po and run the tests.
+.PHONY: translations
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --ignore-dirs='.* ._ node_modules instance' \
+	  --project='SMK Workflow' --copyright-holder='SMK Workflow' -o webapp/translations/messages.pot .
+	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --ignore-obsolete
+	rm -f webapp/translations/messages.pot
+	$(BIN)/pybabel -q compile -d webapp/translations
