@@ -46,8 +46,10 @@ run: install
 	$(BIN)/smk run --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check engine webapp processes tests scripts
-	$(BIN)/mypy engine processes
+	$(BIN)/ruff check engine webapp processes tools tests scripts
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/check_private_imports.py engine processes webapp tools
+	$(BIN)/mypy engine processes tools
 
 test: install lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

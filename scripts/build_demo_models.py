@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.bpmn_builder import Process, document
+from tools.bpmn_builder import Process, document
 
 OUT = Path(__file__).resolve().parent.parent / "bpmn" / "demo"
 

@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-import engine.org
-from engine.clock import FixedClock
+import engine.services.org
 from engine.core import Engine
-from engine.deployments import read_folder
-from engine.models import User
+from engine.db.org import User
+from engine.runtime.clock import FixedClock
+from engine.services.deployments import read_folder
+from processes.extension import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "bpmn"
-engine.org.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+engine.services.org.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -49,7 +50,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def eng(db_url: str, clock: FixedClock) -> Iterator[Engine]:
     """An Engine on a migrated, empty database."""
-    e = Engine(db_url, clock=clock)
+    e = Engine(db_url, extensions=extensions(), clock=clock)
     e.create_schema()
     yield e
     e.dispose()
@@ -58,7 +59,7 @@ def eng(db_url: str, clock: FixedClock) -> Iterator[Engine]:
 @pytest.fixture
 def org(eng: Engine) -> dict[str, int]:
     """Load the demo organisation; return username -> user id."""
-    from engine.demo import load_demo
+    from processes.demo import load_demo
 
     load_demo(eng)
     with eng.session_factory() as s:
@@ -67,7 +68,7 @@ def org(eng: Engine) -> dict[str, int]:
 
 @pytest.fixture
 def demo_deployed(eng: Engine, org: dict[str, int]) -> Engine:
-    from engine.deployments import deploy
+    from engine.services.deployments import deploy
 
     deploy(eng, read_folder(BPMN / "demo"), org["pemilik"], name="demo")
     return eng

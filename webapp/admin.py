@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import admin_ops
+from engine.db.runtime import INSTANCE_STATUSES
 from engine.errors import Conflict, FormInvalid, InvalidState, NotFound, ProcessError
-from engine.models import INSTANCE_STATUSES
+from engine.services import admin_ops
 from webapp.args import int_arg, page_arg
 from webapp.extensions import get_engine
 

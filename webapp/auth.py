@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
-from engine.org import Account, authenticate, get_account
+from engine.services.org import Account, authenticate, get_account
 from webapp.extensions import get_engine, login_manager
 
 bp = Blueprint("auth", __name__)

@@ -11,6 +11,12 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from engine.errors import DeploymentInvalid
+from engine.services.deployments import deploy, deploy_builtin, read_folder
+from engine.services.worker import Worker
+from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
+from processes.simulate import simulate_period
+from tools.bench import run_engine_bench
 from webapp import create_app
 from webapp.extensions import get_engine
 
@@ -23,8 +29,6 @@ def _make_app():  # noqa: ANN202
     # With the reloader only the child that serves requests starts it, so timers never fire twice here.
     if _EMBEDDED_WORKER["start"] and os.environ.get("SMK_WORKER", "1") != "0" and (
             os.environ.get("WERKZEUG_RUN_MAIN") == "true" or not os.environ.get("FLASK_DEBUG")):
-        from engine.worker import Worker
-
         Worker(app.extensions["smk_engine"]).start_thread(float(os.environ.get("SMK_WORKER_INTERVAL", "5")))
     return app
 
@@ -42,8 +46,6 @@ def cli(ctx: click.Context) -> None:
 @with_appcontext
 def worker_command(once: bool, interval: float) -> None:
     """Fire due timers and run background jobs (any number of workers may run at once)."""
-    from engine.worker import Worker
-
     worker = Worker(get_engine())
     if once:
         click.echo(" ".join(f"{k}={v}" for k, v in worker.run_once().items()))
@@ -59,8 +61,6 @@ def worker_command(once: bool, interval: float) -> None:
 @with_appcontext
 def init_command() -> None:
     """Create or upgrade the database and deploy every model in bpmn/."""
-    from engine.deployments import deploy_builtin
-
     engine = get_engine()
     engine.create_schema()
     click.echo(f"Database ready: {engine.db.url.render_as_string(hide_password=True)}")
@@ -76,8 +76,6 @@ def init_command() -> None:
 @with_appcontext
 def deploy_command(paths: tuple[Path, ...], name: str, note: str) -> None:
     """Validate and deploy a bundle: a folder, or .bpmn/.dmn/.json files (nothing is stored if any fails)."""
-    from engine.deployments import deploy, read_folder
-
     files: dict[str, bytes] = {}
     for path in paths:
         files.update(read_folder(path) if path.is_dir() else {path.name: path.read_bytes()})
@@ -94,8 +92,6 @@ def _echo_result(result) -> None:  # noqa: ANN001
 @contextmanager
 def _deployment_errors() -> Iterator[None]:
     """Turn a refused bundle into its list of problems and exit status 1, not a traceback."""
-    from engine.errors import DeploymentInvalid
-
     try:
         yield
     except DeploymentInvalid as exc:
@@ -109,8 +105,6 @@ def _deployment_errors() -> Iterator[None]:
 @with_appcontext
 def demo_command() -> None:
     """Load the demo organisation and users (once) and print the demo logins."""
-    from engine.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
-
     created = load_demo(get_engine())
     click.echo("Demo organisation loaded." if created else "Demo organisation already present.")
     started = start_demo_work(get_engine())
@@ -127,8 +121,6 @@ def demo_command() -> None:
 @click.option("--history", default=1000, show_default=True, help="completed instances behind the subject")
 def bench_command(what: str, count: int, history: int) -> None:
     """Measure the engine: raw SpiffWorkflow vs persisted services, and cost against history."""
-    from engine.bench import run_engine_bench
-
     for line in run_engine_bench(count, history):
         click.echo(line)
 
@@ -138,8 +130,6 @@ def bench_command(what: str, count: int, history: int) -> None:
 @with_appcontext
 def simulate_command(year: int) -> None:
     """Play a whole performance year for the demo organisation (loads the demo and deploys the models)."""
-    from engine.simulate import simulate_period
-
     engine = get_engine()
     engine.create_schema()
     for line in simulate_period(engine, year):

@@ -15,11 +15,11 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from engine import views_deployments as views
-from engine.bundles import MAX_FILE_BYTES, MAX_FILES
-from engine.deployments import DeploymentResult, deploy
+from engine.access import LANES
+from engine.deploy.bundles import MAX_FILE_BYTES, MAX_FILES
 from engine.errors import DeploymentInvalid, Problem
-from engine.org import ADMIN_GROUP, PROCESS_OWNER_GROUP
+from engine.queries import deployments as views
+from engine.services.deployments import DeploymentResult, deploy
 from webapp.args import int_arg, page_arg
 from webapp.extensions import get_engine
 from webapp.i18n import bi
@@ -33,7 +33,7 @@ ACCEPT = ".bpmn,.dmn,.json"
 
 def may_manage(account: Any) -> bool:
     """Process owners and administrators (the navigation shows the link to them only)."""
-    return account.in_group(PROCESS_OWNER_GROUP) or account.in_group(ADMIN_GROUP)
+    return any(account.in_group(g) for g in LANES.roles.model_managers)
 
 
 @bp.before_request

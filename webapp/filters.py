@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask, url_for
 from markupsafe import Markup, escape
 
-from engine.documents import parse_ref
-from webapp.i18n import tr
+from engine.services.documents import parse_ref
+from webapp.i18n import bi, tr
 
 # Small inline icons (Bootstrap Icons paths, MIT): emoji fonts are missing on many office machines.
 _ICONS = {
@@ -84,8 +84,6 @@ _EVENTS = {
 
 
 def eventlabel(kind: str) -> str:
-    from webapp.i18n import bi
-
     pair = _EVENTS.get(kind)
     return bi(*pair) if pair else kind
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from engine.documents import DEFAULT_ACCEPT, DEFAULT_MAX_BYTES, parse_ref
+from engine.services.documents import DEFAULT_ACCEPT, DEFAULT_MAX_BYTES, parse_ref
 
 _INDEX = re.compile(r"\[(\w+)\]")
 

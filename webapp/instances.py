@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 from flask_login import current_user, login_required
 
-from engine.documents import documents_of, get_document
-from engine.views_instance import instance_detail
+from engine.queries.instance import instance_detail
+from engine.services.documents import documents_of, get_document
 from webapp.extensions import get_engine
 
 bp = Blueprint("instances", __name__)

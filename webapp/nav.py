@@ -9,17 +9,15 @@ from flask import Flask, current_app, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from engine import inbox as inbox_service
-from engine.views_skp import is_assessor
+from engine.services import inbox as inbox_service
+from engine.services.notifications import unread_count
+from processes.queries import is_assessor
+from webapp.deployments import may_manage
 from webapp.extensions import get_engine
 
 
 def _unread() -> int | None:
     """Unread notifications, or None while the notifications service does not exist yet."""
-    try:
-        from engine.notifications import unread_count  # type: ignore[import-not-found]
-    except ImportError:
-        return None
     try:
         return int(unread_count(get_engine(), current_user.user_id))
     except Exception:  # a failing bell must not take every page down with it
@@ -42,8 +40,6 @@ def _models_url() -> str | None:
     """The process owner's page (Model proses): process owners and administrators only, like the blueprint."""
     if "deployments" not in current_app.blueprints:
         return None
-    from webapp.deployments import may_manage
-
     return url_for("deployments.index") if may_manage(current_user.account) else None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import notifications as service
+from engine.services import notifications as service
 from webapp.args import page_arg
 from webapp.extensions import get_engine
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
-from engine.views_instance import document_context
-from engine.views_skp import my_skp
+from engine.queries.instance import document_context
+from processes.queries import my_skp
 from webapp.extensions import get_engine
 
 bp = Blueprint("skp", __name__)

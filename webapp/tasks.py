@@ -8,9 +8,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from engine import documents, instances
-from engine import views_inbox as inbox_service
+from engine.access import may_act
 from engine.errors import Conflict, FormInvalid, InvalidState, PermissionDenied, ProcessError
+from engine.queries import inbox as inbox_service
+from engine.services import documents, instances
 from webapp.args import page_arg
 from webapp.extensions import get_engine
 from webapp.formrender import build_fields, field_at, file_limits, parse_submission
@@ -132,8 +133,6 @@ def task(task_id: str):  # noqa: ANN201
 
 def _next_page(ready_ids: list[str]):  # noqa: ANN202
     """Go straight to the user's next task of the same process, else back to the inbox."""
-    from engine.assignment import may_act
-
     engine = get_engine()
     with engine.session_factory() as session:
         for tid in ready_ids:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from engine.views_skp import UNIT_PREDIKAT, my_team
+from processes.queries import UNIT_PREDIKAT, my_team
 from webapp.extensions import get_engine
 
 bp = Blueprint("team", __name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.bpmn_builder import Process, document
+from tools.bpmn_builder import Process, document
 
 PEGAWAI = "Pegawai"
 PP = "Pejabat Penilai"

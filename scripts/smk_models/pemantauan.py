@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from engine.bpmn_builder import Process
+from tools.bpmn_builder import Process
 
 from .common import (
     PEGAWAI,

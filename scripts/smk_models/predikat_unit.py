@@ -3,7 +3,7 @@ against which the staff's predikat are checked in their assessments."""
 
 from __future__ import annotations
 
-from engine.bpmn_builder import Process
+from tools.bpmn_builder import Process
 
 from .common import PEGAWAI, PREDIKAT_UNIT, area, bpmn, choice, form, shown, text
 

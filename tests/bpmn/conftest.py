@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import instances
-from engine.assignment import is_group_task
-from engine.clock import FixedClock
+from engine.access import is_group_task
 from engine.core import Engine
-from engine.deployments import deploy_builtin
-from engine.models import AuditEvent, Instance, TaskIndex
-from engine.timers import fire_due_timers
+from engine.db.audit import AuditEvent
+from engine.db.runtime import Instance, TaskIndex
+from engine.runtime.clock import FixedClock
+from engine.services import instances
+from engine.services.deployments import deploy_builtin
+from engine.services.timers import fire_due_timers
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import instances
 from engine.core import Engine
+from engine.services import instances
 
 from .conftest import act, find_instances, period_data
 

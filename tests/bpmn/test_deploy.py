@@ -9,7 +9,7 @@ from pathlib import Path
 from lxml import etree
 
 from engine.core import Engine
-from engine.deployments import deploy_builtin, read_folder
+from engine.services.deployments import deploy_builtin, read_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SMK = ROOT / "bpmn" / "smk"

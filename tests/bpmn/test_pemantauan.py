@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import instances
-from engine.clock import FixedClock
 from engine.core import Engine
+from engine.runtime.clock import FixedClock
+from engine.services import instances
 
 from .conftest import act, advance, final_data, find_instances, open_tasks, status, task_data
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from engine import instances
-from engine.clock import FixedClock
 from engine.core import Engine
-from processes.script_api import SCRIPT_FUNCTIONS
+from engine.runtime.clock import FixedClock
+from engine.services import instances
+from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 from .conftest import (
     act,

@@ -3,8 +3,8 @@ RHK; reminder and escalation of a late SKP; every outcome read back from the sto
 
 from __future__ import annotations
 
-from engine.clock import FixedClock
 from engine.core import Engine
+from engine.runtime.clock import FixedClock
 
 from .conftest import act, advance, events, final_data, find_instances, open_tasks, status, task_data
 from .helpers_skp import approve_planning, skp_c, start_planning

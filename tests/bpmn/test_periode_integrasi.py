@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import instances
-from engine.clock import FixedClock
 from engine.core import Engine
-from processes.script_api import SCRIPT_FUNCTIONS
+from engine.runtime.clock import FixedClock
+from engine.services import instances
+from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 from .conftest import IKU, act, advance, final_data, find_instances, open_tasks, status, task_data
 from .test_penilaian import PERILAKU_A, PERILAKU_B, start_assessment
@@ -64,7 +64,7 @@ def test_period_closes_when_every_assessment_is_final(smk: Engine, org: dict[str
         start_assessment(smk, org, names[subject], "C", "2023")
     from sqlalchemy import update
 
-    from engine.models import Instance
+    from engine.db.runtime import Instance
     with smk.session_factory.begin() as s:  # stand-in for finished assessments
         s.execute(update(Instance).where(Instance.process_id == "smk_penilaian").values(status="completed"))
     act(smk, indah, "pantau_penutupan", {"catatan_pantau": "Periksa lagi"})
@@ -147,7 +147,7 @@ def test_period_closes_from_the_first_follow_up_task(smk: Engine, org: dict[str,
         start_assessment(smk, org, names[subject], "C", "2023")
     from sqlalchemy import update
 
-    from engine.models import Instance
+    from engine.db.runtime import Instance
     with smk.session_factory.begin() as s:
         s.execute(update(Instance).where(Instance.process_id == "smk_penilaian").values(status="completed"))
     act(smk, indah, "pantau_penutupan", {"catatan_pantau": "Sudah final"})

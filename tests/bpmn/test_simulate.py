@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine.core import Engine
-from engine.models import AuditEvent, Instance
-from engine.simulate import simulate_period
+from engine.db.audit import AuditEvent
+from engine.db.runtime import Instance
+from processes.simulate import simulate_period
 
 
 def test_simulated_year_closes_the_period_with_varied_data(eng: Engine) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import instances
-from engine.clock import FixedClock
 from engine.core import Engine
+from engine.runtime.clock import FixedClock
+from engine.services import instances
 
 from .conftest import act, advance, final_data, open_tasks, set_unit_rating, status, task_data
 from .test_penilaian import start_assessment

@@ -21,11 +21,12 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from engine.clock import FixedClock
 from engine.core import Engine
-from engine.demo import load_demo
-from engine.deployments import deploy_builtin
-from engine.models import User
+from engine.db.org import User
+from engine.runtime.clock import FixedClock
+from engine.services.deployments import deploy_builtin
+from processes.demo import load_demo
+from processes.extension import extensions
 from webapp import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,7 @@ class Site:
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database with the schema, the demo organisation and the built-in bundles, built once per session."""
     path = tmp_path_factory.mktemp("browser-db") / "template.sqlite"
-    engine = Engine(f"sqlite:///{path}", clock=FixedClock())
+    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=FixedClock())
     engine.create_schema()
     load_demo(engine)
     with engine.session_factory() as s:
@@ -82,7 +83,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def site(tmp_path: Path, template_db: Path) -> Iterator[Site]:
     """Serve the app on 127.0.0.1 with a fresh copy of the database; yield its base URL, engine and users."""
     shutil.copyfile(template_db, tmp_path / "browser.sqlite")
-    engine = Engine(f"sqlite:///{tmp_path / 'browser.sqlite'}", clock=FixedClock())
+    engine = Engine(f"sqlite:///{tmp_path / 'browser.sqlite'}", extensions=extensions(), clock=FixedClock())
     with engine.session_factory() as s:
         org = {u.username: u.id for u in s.scalars(select(User))}
     app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(tmp_path / "instance"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from engine.bpmn_builder import Process, document
+from tools.bpmn_builder import Process, document
 
 PROCESS_ID = "test_skp_browser"
 

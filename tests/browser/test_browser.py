@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from engine import instances
-from engine.demo import start_demo_work
-from engine.models import Instance, TaskIndex
-from engine.timers import fire_instance_timers
+from engine.db.runtime import Instance, TaskIndex
+from engine.services import instances
+from engine.services.timers import fire_instance_timers
+from processes.demo import start_demo_work
 
 from .conftest import Site, login, logout
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.bpmn_builder import Process, document
-from engine.deployments import read_folder
+from engine.services.deployments import read_folder
+from tools.bpmn_builder import Process, document
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,14 +8,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import admin_ops, inbox, instances
-from engine.bpmn_builder import Process, document
-from engine.clock import FixedClock
 from engine.core import Engine
-from engine.deployments import deploy
+from engine.db.audit import AuditEvent
+from engine.db.runtime import Instance, TaskIndex
 from engine.errors import Conflict, FormInvalid, InvalidState, NotFound, PermissionDenied, ProcessError
-from engine.models import AuditEvent, Instance, TaskIndex
-from engine.timers import fire_due_timers
+from engine.runtime.clock import FixedClock
+from engine.services import admin_ops, inbox, instances
+from engine.services.deployments import deploy
+from engine.services.timers import fire_due_timers
+from tools.bpmn_builder import Process, document
 
 from .helpers import one_script_process
 from .test_run import CAPAIAN
@@ -218,7 +219,7 @@ def test_reassign_moves_the_task_to_another_inbox(demo_deployed: Engine, org: di
 
 
 def test_reassign_refuses_an_inactive_user(demo_deployed: Engine, org: dict[str, int]) -> None:
-    from engine.models import User
+    from engine.db.org import User
 
     eng, summary = demo_deployed, started(demo_deployed, org)
     with eng.session_factory.begin() as s:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine.bpmn_builder import Process, document
 from engine.core import Engine
-from engine.deployments import deploy
+from engine.db.audit import AuditEvent
+from engine.db.deploy import Deployment, ProcessVersion
 from engine.errors import DeploymentInvalid
-from engine.models import AuditEvent, Deployment, ProcessVersion
+from engine.services.deployments import deploy
+from tools.bpmn_builder import Process, document
 
 from .helpers import demo_files, one_script_process
 

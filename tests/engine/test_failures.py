@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import instances
-from engine.bpmn_builder import Process, document
 from engine.core import Engine
-from engine.deployments import deploy
+from engine.db.audit import AuditEvent
+from engine.db.runtime import Instance
 from engine.errors import Conflict, InvalidState, ProcessError
-from engine.models import AuditEvent, Instance
-from engine.runtime import Runtime
+from engine.runtime.runner import Runtime
+from engine.services import instances
+from engine.services.deployments import deploy
+from tools.bpmn_builder import Process, document
 
 from .helpers import one_script_process
 from .test_run import CAPAIAN
@@ -30,13 +31,13 @@ def test_two_concurrent_completions_one_wins_one_conflicts(demo_deployed: Engine
     original = Runtime.advance
     calls = {"n": 0}
 
-    def advance(self, session, instance, workflow, actor_id, before=None):  # noqa: ANN001, ANN202
+    def advance(self, engine, session, instance, workflow, actor_id, before=None):  # noqa: ANN001, ANN202
         calls["n"] += 1
         try:
             barrier.wait()
         except threading.BrokenBarrierError:
             pass  # on SQLite the second transaction cannot start until the first ends
-        return original(self, session, instance, workflow, actor_id, before)
+        return original(self, engine, session, instance, workflow, actor_id, before)
 
     monkeypatch.setattr(Runtime, "advance", advance)
     if eng.db.dialect.name == "sqlite":

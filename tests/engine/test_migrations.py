@@ -6,10 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-import engine.models  # noqa: F401  (registers every table)
+import engine.db.runtime  # noqa: F401  (registers every table)
 from engine.core import Engine
-from engine.db import Base
-from engine.migrate import alembic_config
+from engine.db.base import Base
+from engine.db.migrate import alembic_config
 
 
 def test_one_head() -> None:
@@ -18,8 +18,8 @@ def test_one_head() -> None:
 
 
 def test_migrated_schema_matches_the_models(eng: Engine) -> None:
-    import engine.documents  # noqa: F401
-    import engine.notification_models  # noqa: F401
+    import engine.db.notify  # noqa: F401
+    import engine.services.documents  # noqa: F401
 
     with eng.db.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -13,15 +13,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import admin_ops, instances
-from engine import notifications as notes
-from engine.bpmn_builder import Process, document
-from engine.clock import FixedClock
 from engine.core import Engine
-from engine.deployments import deploy
+from engine.db.notify import EmailOutbox
 from engine.errors import NotFound
-from engine.notification_models import EmailOutbox
-from engine.notifications import SmtpSettings
+from engine.runtime.clock import FixedClock
+from engine.services import admin_ops, instances
+from engine.services import notifications as notes
+from engine.services.deployments import deploy
+from engine.services.notifications import SmtpSettings
+from tools.bpmn_builder import Process, document
 
 from .test_run import CAPAIAN
 
@@ -253,10 +253,11 @@ def test_recipients_are_exactly_the_people_who_may_act(demo_deployed: Engine, or
     """Notifications compute candidates from the task's side; the inbox rule must agree for everyone."""
     from sqlalchemy import select
 
-    from engine import org as org_service
-    from engine.assignment import may_act
-    from engine.models import TaskIndex, User
-    from engine.notifications import recipients
+    from engine.access import may_act
+    from engine.db.org import User
+    from engine.db.runtime import TaskIndex
+    from engine.services import org as org_service
+    from engine.services.notifications import recipients
 
     eng = demo_deployed
     for username in ("budi", "joko", "eko"):
@@ -279,7 +280,7 @@ def test_recipients_are_exactly_the_people_who_may_act(demo_deployed: Engine, or
 
 def test_a_task_nobody_can_act_on_is_reported_to_administrators_and_hr(demo_deployed: Engine,
                                                                         org: dict[str, int]) -> None:
-    from engine import org as org_service
+    from engine.services import org as org_service
 
     eng = demo_deployed
     org_service.move_employee(eng, org["dewi"], None)  # budi's assessor position falls vacant
@@ -290,7 +291,7 @@ def test_a_task_nobody_can_act_on_is_reported_to_administrators_and_hr(demo_depl
     assert any(t.startswith("task_unassigned") for t in titles(eng, org["indah"]))  # Biro SDM
     assert not any(t.startswith("task_unassigned") for t in titles(eng, org["budi"]))
     with eng.session_factory() as s:
-        from engine.models import AuditEvent
+        from engine.db.audit import AuditEvent
 
         event = s.scalars(select(AuditEvent).where(AuditEvent.kind == "task.unassigned")).one()
     assert event.task_name == "tinjau" and event.data["lane"] == "Pejabat Penilai"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine import inbox, instances
-from engine.bpmn_builder import Process, document
 from engine.core import Engine
-from engine.deployments import deploy
-from engine.models import Instance
+from engine.db.runtime import Instance
+from engine.services import inbox, instances
+from engine.services.deployments import deploy
+from tools.bpmn_builder import Process, document
 
 
 def models() -> dict[str, bytes]:

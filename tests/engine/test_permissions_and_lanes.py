@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import inbox, instances
-from engine import org as org_service
 from engine.core import Engine
 from engine.errors import FormInvalid, NotFound, PermissionDenied
+from engine.services import inbox, instances
+from engine.services import org as org_service
 
 from .test_run import CAPAIAN
 
@@ -43,7 +43,7 @@ def test_assessor_change_reaches_the_open_task(demo_deployed: Engine, org: dict[
     eng = demo_deployed
     # dewi moves away: her position is now held by sri (who leaves her own).
     with eng.session_factory() as s:
-        from engine.models import User
+        from engine.db.org import User
 
         dewi_position = s.get(User, org["dewi"]).position_id
     org_service.move_employee(eng, org["dewi"], None)
@@ -98,8 +98,8 @@ def test_per_task_check_agrees_with_the_inbox_query_for_everyone(demo_deployed: 
     """may_act (walks up from the task) and actionable (the inbox's SQL) are two forms of one rule."""
     from sqlalchemy import select
 
-    from engine.assignment import actionable, may_act
-    from engine.models import TaskIndex
+    from engine.access import actionable, may_act
+    from engine.db.runtime import TaskIndex
 
     eng = demo_deployed
     for username in ("budi", "joko", "eko", "wahyu"):
@@ -109,7 +109,7 @@ def test_per_task_check_agrees_with_the_inbox_query_for_everyone(demo_deployed: 
     org_service.set_assessor_override(eng, org["eko"], org["hendra"])
     org_service.move_employee(eng, org["indah"], None)
     with eng.session_factory.begin() as s:
-        from engine.models import User
+        from engine.db.org import User
 
         s.get(User, org["rudi"]).active = False
     with eng.session_factory() as s:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import inbox, instances
 from engine.core import Engine
-from engine.models import AuditEvent, Instance, TaskIndex
+from engine.db.audit import AuditEvent
+from engine.db.runtime import Instance, TaskIndex
+from engine.services import inbox, instances
 
 CAPAIAN = {"ringkasan": "Laporan Januari", "tanggal": "2024-01-31", "hasil_kerja": "Di Atas Ekspektasi",
            "inovasi": True, "kegiatan": [{"nama": "Rapat", "target": 4, "realisasi": 4},

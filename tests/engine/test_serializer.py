@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bundles import parse_bundle
+from engine.deploy.bundles import parse_bundle
+from engine.runtime.serializer import StateSerializer
 from engine.sandbox import make_script_engine
-from engine.serializer import StateSerializer
 
 from .helpers import demo_files
 

@@ -9,14 +9,16 @@ import textwrap
 import pytest
 from sqlalchemy import func, select
 
-from engine import inbox, instances
-from engine.bpmn_builder import Process, document
-from engine.clock import FixedClock
 from engine.core import Engine
-from engine.deployments import deploy
-from engine.models import AuditEvent, Instance, PendingMessage, TaskIndex
-from engine.timers import fire_due_timers
-from engine.worker import Worker
+from engine.db.audit import AuditEvent
+from engine.db.runtime import Instance, PendingMessage, TaskIndex
+from engine.runtime.clock import FixedClock
+from engine.services import inbox, instances
+from engine.services.deployments import deploy
+from engine.services.timers import fire_due_timers
+from engine.services.worker import Worker
+from processes.extension import extensions
+from tools.bpmn_builder import Process, document
 
 
 def deadline_process() -> bytes:
@@ -96,7 +98,7 @@ def test_timers_due_while_down_fire_once_after_restart(db_url: str, eng: Engine,
     eng.dispose()
     later = FixedClock(clock.now())
     later.advance(days=20)
-    restarted = Engine(db_url, clock=later)  # a new process: nothing in memory but the database
+    restarted = Engine(db_url, extensions=extensions(), clock=later)  # a new process: nothing in memory but the database
     try:
         results = [Worker(restarted, [("timers", fire_due_timers)]).run_once() for _ in range(3)]
         assert [r["timers"] for r in results] == [1, 0, 0]
@@ -178,10 +180,11 @@ def test_message_start_event_starts_an_instance_for_the_same_employee(eng: Engin
 TWO_WORKERS = textwrap.dedent("""
     import sys
     from datetime import datetime
-    from engine.clock import FixedClock
+    from engine.runtime.clock import FixedClock
     from engine.core import Engine
-    from engine.timers import fire_due_timers
-    engine = Engine(sys.argv[1], clock=FixedClock(datetime.fromisoformat(sys.argv[2])))
+    from engine.services.timers import fire_due_timers
+    from processes.extension import extensions
+    engine = Engine(sys.argv[1], extensions=extensions(), clock=FixedClock(datetime.fromisoformat(sys.argv[2])))
     print(fire_due_timers(engine))
 """)
 

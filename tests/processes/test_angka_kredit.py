@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from processes.angka_kredit import angka_kredit
-from processes.errors import RuleInputError
+from processes.rules.angka_kredit import angka_kredit
+from processes.rules.errors import RuleInputError
 
 
 @pytest.mark.parametrize(("predikat", "bulan", "jenjang", "ak"), [

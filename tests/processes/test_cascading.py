@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from processes.cascading import LANGSUNG, RhkAtasan, RhkBawahan, cek_cascading
-from processes.errors import RuleInputError
+from processes.rules.cascading import LANGSUNG, RhkAtasan, RhkBawahan, cek_cascading
+from processes.rules.errors import RuleInputError
 
 
 def test_a_complete_cascade_is_ok() -> None:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processes.distribution import Batasan, cek_kurva_distribusi
-from processes.errors import RuleInputError
-from processes.predikat import PREDIKAT_6_2022, PREDIKAT_UNIT
+from processes.rules.distribution import Batasan, cek_kurva_distribusi
+from processes.rules.errors import RuleInputError
+from processes.rules.predikat import PREDIKAT_6_2022, PREDIKAT_UNIT
 
 SB, B, BP, KM, SK = PREDIKAT_6_2022
 

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processes.distribution import batasan_kurva
-from processes.follow_up import rekomendasi_tindak_lanjut
-from processes.integration2021 import konversi_periode_1
-from processes.predikat import JENIS_JABATAN, PREDIKAT_SEMUA, PREDIKAT_UNIT, RATING_6_2022
-from processes.regime_a import predikat_regime_a
-from processes.regime_b import nilai_capaian_iki, predikat_regime_b
-from processes.regime_c import hasil_kerja_pimpinan, predikat_6_2022
-from processes.rounding import round2
+from processes.rules.distribution import batasan_kurva
+from processes.rules.follow_up import rekomendasi_tindak_lanjut
+from processes.rules.integration2021 import konversi_periode_1
+from processes.rules.predikat import JENIS_JABATAN, PREDIKAT_SEMUA, PREDIKAT_UNIT, RATING_6_2022
+from processes.rules.regime_a import predikat_regime_a
+from processes.rules.regime_b import nilai_capaian_iki, predikat_regime_b
+from processes.rules.regime_c import hasil_kerja_pimpinan, predikat_6_2022
+from processes.rules.rounding import round2
 
 Decide = Callable[[str, dict[str, Any]], dict[str, Any]]
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from processes import dmn_tables
-from processes.dmn_tables import DMN_FILES, RULES_DIR, decide, dmn_path, load_table, parse_table
-from processes.errors import DmnTableError
+from processes.rules import dmn_tables
+from processes.rules.dmn_tables import DMN_FILES, RULES_DIR, decide, dmn_path, load_table, parse_table
+from processes.rules.errors import DmnTableError
 
 # One realistic input per decision and the answer DOMAIN.md gives for it.
 EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {

@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from processes.errors import RuleInputError
-from processes.follow_up import rekomendasi_tindak_lanjut
+from processes.rules.errors import RuleInputError
+from processes.rules.follow_up import rekomendasi_tindak_lanjut
 
 
 def kode(riwayat: list[str], jabatan: str) -> list[str]:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processes.dmn_tables import load_table
-from processes.errors import RuleInputError
-from processes.integration2021 import integrasi_2021, konversi_periode_1
+from processes.rules.dmn_tables import load_table
+from processes.rules.errors import RuleInputError
+from processes.rules.integration2021 import integrasi_2021, konversi_periode_1
 
 
 @pytest.mark.parametrize(("nilai", "baru", "predikat"), [

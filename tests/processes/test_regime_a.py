@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processes.errors import RuleInputError
-from processes.regime_a import (
+from processes.rules.errors import RuleInputError
+from processes.rules.regime_a import (
     PERILAKU_ASPEK,
     Kegiatan,
     PengaturanRegimeA,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processes.errors import RuleInputError
-from processes.regime_b import (
+from processes.rules.errors import RuleInputError
+from processes.rules.regime_b import (
     LEBIH_RENDAH,
     LEBIH_TINGGI,
     PERILAKU_ASPEK,

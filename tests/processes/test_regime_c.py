@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from processes.dmn_tables import dmn_path, parse_table
-from processes.errors import RuleInputError
-from processes.predikat import DI_ATAS, DI_BAWAH, PREDIKAT_UNIT, SESUAI
-from processes.regime_c import hasil_kerja_pimpinan, predikat_6_2022
+from processes.rules.dmn_tables import dmn_path, parse_table
+from processes.rules.errors import RuleInputError
+from processes.rules.predikat import DI_ATAS, DI_BAWAH, PREDIKAT_UNIT, SESUAI
+from processes.rules.regime_c import hasil_kerja_pimpinan, predikat_6_2022
 
 # DOMAIN.md section 4.2, row by row (hasil kerja, perilaku) -> predikat.
 MATRIX = {

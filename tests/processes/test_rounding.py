@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from processes.errors import RuleInputError
-from processes.rounding import round2, to_decimal, to_json_number
+from processes.rules.errors import RuleInputError
+from processes.rules.rounding import round2, to_decimal, to_json_number
 
 
 @pytest.mark.parametrize(("value", "expected"), [

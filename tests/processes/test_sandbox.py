@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from processes.distribution import batasan_kurva
-from processes.follow_up import rekomendasi_tindak_lanjut
-from processes.predikat import JENIS_JABATAN, PREDIKAT_SEMUA, PREDIKAT_UNIT, RATING_6_2022
-from processes.regime_a import predikat_regime_a
-from processes.regime_b import nilai_capaian_iki, predikat_regime_b
-from processes.regime_c import hasil_kerja_pimpinan, predikat_6_2022
-from processes.rounding import round2
-from processes.script_api import SCRIPT_FUNCTIONS
+from processes.rules.distribution import batasan_kurva
+from processes.rules.follow_up import rekomendasi_tindak_lanjut
+from processes.rules.predikat import JENIS_JABATAN, PREDIKAT_SEMUA, PREDIKAT_UNIT, RATING_6_2022
+from processes.rules.regime_a import predikat_regime_a
+from processes.rules.regime_b import nilai_capaian_iki, predikat_regime_b
+from processes.rules.regime_c import hasil_kerja_pimpinan, predikat_6_2022
+from processes.rules.rounding import round2
+from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 sandbox = pytest.importorskip("engine.sandbox")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from processes.errors import RuleInputError
-from processes.script_api import SCRIPT_FUNCTIONS
+from processes.rules.errors import RuleInputError
+from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 F = SCRIPT_FUNCTIONS
 PERILAKU_A = {"orientasi_pelayanan": 90, "integritas": 90, "komitmen": 90, "disiplin": 90, "kerja_sama": 90}

@@ -7,11 +7,11 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from engine import inbox, instances
 from engine.core import Engine
-from engine.deployments import deploy
+from engine.db.runtime import Instance
 from engine.errors import ProcessError
-from engine.models import Instance
+from engine.services import inbox, instances
+from engine.services.deployments import deploy
 
 from ..engine.helpers import one_script_process
 from .conftest import Auth, csrf_token

@@ -10,11 +10,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine import instances
 from engine.core import Engine
-from engine.deployments import read_folder
-from engine.models import Deployment, DeploymentFile
-from engine.views_deployments import count_deployments
+from engine.db.deploy import Deployment, DeploymentFile
+from engine.queries.deployments import count_deployments
+from engine.services import instances
+from engine.services.deployments import read_folder
 
 from ..conftest import BPMN
 from .conftest import Auth, csrf_token

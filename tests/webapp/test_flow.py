@@ -7,8 +7,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from engine import instances
 from engine.core import Engine
+from engine.services import instances
 
 from .conftest import Auth, csrf_token
 
@@ -110,7 +110,7 @@ def test_language_switch(client: FlaskClient, auth: Auth) -> None:
 
 def test_task_of_a_suspended_process_is_flagged_in_the_inbox(client: FlaskClient, auth: Auth, started: str,
                                                              org: dict[str, int], demo_deployed: Engine) -> None:
-    from engine import admin_ops
+    from engine.services import admin_ops
 
     instance_id = instances.get_task(demo_deployed, org["budi"], started).instance_id
     auth.login("budi")

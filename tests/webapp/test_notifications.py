@@ -7,9 +7,9 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from engine import instances
-from engine import notifications as notes
 from engine.core import Engine
+from engine.services import instances
+from engine.services import notifications as notes
 
 from .conftest import Auth, csrf_token
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from engine import instances
 from engine.core import Engine
+from engine.services import instances
 from tests.browser import skp_bundle
 
 from .conftest import Auth, csrf_token
@@ -69,7 +69,7 @@ def test_stale_version_keeps_the_typed_values_and_explains(client: FlaskClient, 
 
 
 def _realisation_task(eng: Engine, org: dict[str, int]) -> str:
-    from engine.deployments import deploy
+    from engine.services.deployments import deploy
 
     deploy(eng, skp_bundle.files(), org["pemilik"], name="browser bundle")
     step = instances.start_instance(eng, skp_bundle.PROCESS_ID, org["admin"], org["budi"], "2025")
@@ -109,10 +109,10 @@ def test_upload_is_stored_with_its_hash_and_referenced_from_the_task_data(
         "csrf_token": token, "_version": version, "uraian": "Sudah dikerjakan", "capaian": "100",
         "bukti": (io.BytesIO(body), "bukti.pdf")})
     assert response.status_code == 302
-    from engine.views_instance import instance_detail
+    from engine.queries.instance import instance_detail
 
     with demo_deployed.session_factory() as s:
-        from engine.models import TaskIndex
+        from engine.db.runtime import TaskIndex
 
         instance_id = s.get(TaskIndex, task_id).instance_id
     data = instance_detail(demo_deployed, org["budi"], instance_id).data
@@ -122,7 +122,7 @@ def test_upload_is_stored_with_its_hash_and_referenced_from_the_task_data(
 
 
 def documents_ref(value: str):  # noqa: ANN201
-    from engine.documents import parse_ref
+    from engine.services.documents import parse_ref
 
     ref = parse_ref(value)
     assert ref is not None
@@ -216,7 +216,7 @@ def test_english_shows_the_english_half_of_form_titles_and_messages(client: Flas
 
 
 def test_only_real_document_references_render_as_attachments() -> None:
-    from engine.documents import parse_ref
+    from engine.services.documents import parse_ref
 
     assert parse_ref({"id": 7, "nama": "Budi Santoso", "jabatan": "Analis"}) is None  # an employee profile
     ref = parse_ref('{"id": 3, "filename": "bukti.pdf", "size": 10, "sha256": "ab", "content_type": "x"}')

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine import documents, instances
 from engine.core import Engine
-from engine.models import DeploymentFile
+from engine.db.deploy import DeploymentFile
+from engine.services import documents, instances
 
 from .conftest import Auth, csrf_token
 

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine import instances
 from engine.core import Engine
-from engine.models import Instance, TaskIndex
+from engine.db.runtime import Instance, TaskIndex
+from engine.services import instances
 
 from .conftest import Auth, csrf_token
 
@@ -127,7 +127,7 @@ def _upload_bundle() -> dict[str, bytes]:
     """One task for the employee: a text and a bukti dukung upload."""
     import json
 
-    from engine.bpmn_builder import Process, document
+    from tools.bpmn_builder import Process, document
 
     p = Process(UPLOAD_PROCESS, "QA bukti", lanes=["Pegawai"])
     p.start("mulai", lane="Pegawai", col=0)
@@ -145,7 +145,7 @@ def _upload_bundle() -> dict[str, bytes]:
 
 
 def _realisation_task(eng: Engine, org: dict[str, int], employee: str, period: str) -> str:
-    from engine.deployments import deploy
+    from engine.services.deployments import deploy
 
     deploy(eng, _upload_bundle(), org["pemilik"], name="qa bundle")
     return instances.start_instance(eng, UPLOAD_PROCESS, org["admin"], org[employee], period).ready_task_ids[0]
@@ -154,7 +154,7 @@ def _realisation_task(eng: Engine, org: dict[str, int], employee: str, period: s
 def test_a_file_field_refuses_a_reference_to_another_process_document(client: FlaskClient, auth: Auth,
                                                                        demo_deployed: Engine,
                                                                        org: dict[str, int]) -> None:
-    from engine import documents
+    from engine.services import documents
 
     other_task = _realisation_task(demo_deployed, org, "siti", "2025")
     secret = documents.store_upload(demo_deployed, org["siti"], other_task, "bukti", "rahasia.pdf", b"%PDF siti")
@@ -201,8 +201,8 @@ def test_a_file_uploaded_earlier_into_the_same_task_may_be_kept(client: FlaskCli
 ])
 def test_retry_refuses_json_that_is_not_plain_data(patch: str, message: str, client: FlaskClient, auth: Auth,
                                                    demo_deployed: Engine, org: dict[str, int]) -> None:
-    from engine.deployments import deploy
     from engine.errors import ProcessError
+    from engine.services.deployments import deploy
 
     from ..engine.helpers import one_script_process
 

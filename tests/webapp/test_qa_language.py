@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from engine import instances
 from engine.core import Engine
-from engine.models import TaskIndex
+from engine.db.runtime import TaskIndex
+from engine.services import instances
 
 from .conftest import Auth, csrf_token
 
@@ -26,14 +26,14 @@ def _english(client: FlaskClient) -> None:
 
 def test_notification_details_show_one_language_and_local_time(client: FlaskClient, auth: Auth,
                                                                demo_deployed: Engine, org: dict[str, int]) -> None:
-    from engine.notifications import notify_task
+    from engine.services.notifications import notify_task
 
     summary = instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
     with demo_deployed.session_factory.begin() as s:
         row = s.get(TaskIndex, summary.ready_task_ids[0])
         row.due_at = demo_deployed.now().replace(hour=17, minute=0, second=0, microsecond=0) + timedelta(days=3)
         due_local = row.due_at + timedelta(hours=7)  # Asia/Jakarta
-        from engine.models import User
+        from engine.db.org import User
 
         notify_task(s, row, "due_soon", [s.get(User, org["budi"])], demo_deployed.now())
     auth.login("budi")

@@ -8,11 +8,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine import instances
 from engine.core import Engine
-from engine.deployments import deploy
-from engine.models import Instance
+from engine.db.runtime import Instance
 from engine.sandbox import SandboxLimits
+from engine.services import instances
+from engine.services.deployments import deploy
+from processes.extension import extensions
 from tests.engine.helpers import one_script_process
 from webapp import create_app
 
@@ -22,7 +23,7 @@ from .conftest import Auth
 @pytest.fixture
 def looping_app(db_url: str, clock, org: dict[str, int], tmp_path) -> Flask:  # noqa: ANN001
     # A short CPU limit keeps the test fast; the default is 2 s.
-    eng = Engine(db_url, clock=clock, limits=SandboxLimits(cpu_seconds=0.3))
+    eng = Engine(db_url, extensions=extensions(), clock=clock, limits=SandboxLimits(cpu_seconds=0.3))
     deploy(eng, {"loop.bpmn": one_script_process("n = 0\nwhile True:\n    n = n + 1")}, None)
     return create_app({"TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(tmp_path / "i"),
                        "DATABASE_URL": db_url}, engine=eng)

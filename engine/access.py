@@ -1,0 +1,212 @@
+"""Who may see and act on a task: lanes name roles, resolved from the organisation data at query time.
+
+The engine knows three relations to an instance's subject employee; the application names the lanes that
+mean them (``LANES.personal``, filled through ``Engine(extensions=...)``):
+
+- ``SUBJECT``: the instance's subject employee (also a task with no lane).
+- ``SUPERIOR``: the holder of the subject's superior position, unless the subject has an explicit superior
+  (``superior_override_id``, for acting officials).
+- ``SUPERIOR_2``: the superior's own superior, resolved by the same rule one level up.
+- any other lane, and ``candidateGroups`` named by the model: members of the group of that name.
+- ``candidateUsers`` named by the model: those usernames.
+An explicit assignee (a claim, or a reassignment) replaces all of the above.
+
+Groups with a role in the engine itself (administrators, those who oversee every instance, model managers,
+those told about tasks nobody can act on) are named in ``LANES.roles`` the same way.
+
+Nothing is snapshotted when a task becomes ready, so a corrected organisation reaches open tasks at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.db.org import Group, GroupMember, Position, User
+from engine.db.runtime import Instance, TaskIndex
+
+SUBJECT, SUPERIOR, SUPERIOR_2 = "subject", "superior", "superior_2"
+ADMIN_GROUP = "Administrator"
+
+
+@dataclass
+class Roles:
+    """Groups with a role in the engine: each a tuple of group names."""
+
+    admin: tuple[str, ...] = (ADMIN_GROUP,)
+    overseers: tuple[str, ...] = (ADMIN_GROUP,)  # see every instance
+    model_managers: tuple[str, ...] = (ADMIN_GROUP,)  # deploy models, open Model proses
+    escalation: tuple[str, ...] = (ADMIN_GROUP,)  # told about tasks nobody can act on
+
+
+@dataclass
+class LaneRegistry:
+    """Lane names the application gives the engine's relations, and the groups that hold engine roles."""
+
+    personal: dict[str, str] = field(default_factory=dict)  # lane name -> SUBJECT | SUPERIOR | SUPERIOR_2
+    roles: Roles = field(default_factory=Roles)
+
+    def lanes_for(self, relation: str) -> tuple[str, ...]:
+        return tuple(name for name, rel in self.personal.items() if rel == relation)
+
+    def relation_of(self, lane: str | None) -> str | None:
+        return SUBJECT if lane is None else self.personal.get(lane)
+
+    def is_personal(self, lane: str | None) -> bool:
+        return lane is None or lane in self.personal
+
+
+# Filled once per process by Engine(extensions=...) (the composition root), read by every query below.
+LANES = LaneRegistry()
+
+
+def subordinates_of(session: Session, assessor_id: int) -> list[int]:
+    """Return the ids of the employees whose superior is ``assessor_id``."""
+    assessor = session.get(User, assessor_id)
+    if assessor is None or not assessor.active:
+        return []
+    ids = set(session.scalars(select(User.id).where(User.superior_override_id == assessor_id, User.active)))
+    if assessor.position_id is not None:
+        sub_position = aliased(Position)
+        ids.update(session.scalars(
+            select(User.id).join(sub_position, User.position_id == sub_position.id)
+            .where(sub_position.parent_id == assessor.position_id, User.superior_override_id.is_(None),
+                   User.active, User.id != assessor_id)))
+    return sorted(ids)
+
+
+def superior_of(session: Session, employee_id: int) -> User | None:
+    """Return the employee's superior: the override, else the holder of the superior position."""
+    employee = session.get(User, employee_id)
+    if employee is None:
+        return None
+    if employee.superior_override_id is not None:
+        return session.get(User, employee.superior_override_id)
+    if employee.position is None or employee.position.parent_id is None:
+        return None
+    return session.scalars(select(User).where(User.position_id == employee.position.parent_id, User.active)
+                           .order_by(User.id)).first()
+
+
+def group_names(session: Session, user_id: int) -> list[str]:
+    return list(session.scalars(select(Group.name).join(GroupMember, GroupMember.group_id == Group.id)
+                                .where(GroupMember.user_id == user_id)))
+
+
+def actionable(session: Session, user_id: int) -> ColumnElement[bool]:
+    """Return a WHERE clause over TaskIndex selecting the tasks ``user_id`` may act on."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        return false()
+    direct = subordinates_of(session, user_id)
+    second = sorted({i for d in direct for i in subordinates_of(session, d)})
+    groups = group_names(session, user_id)
+    unassigned = [
+        and_(or_(TaskIndex.lane.in_(LANES.lanes_for(SUBJECT)), TaskIndex.lane.is_(None)),
+             TaskIndex.subject_id == user_id),
+        TaskIndex.candidate_users.contains(f",{user.username},", autoescape=True),
+    ]
+    if direct:
+        unassigned.append(and_(TaskIndex.lane.in_(LANES.lanes_for(SUPERIOR)), TaskIndex.subject_id.in_(direct)))
+    if second:
+        unassigned.append(and_(TaskIndex.lane.in_(LANES.lanes_for(SUPERIOR_2)),
+                                   TaskIndex.subject_id.in_(second)))
+    if groups:
+        unassigned.append(TaskIndex.lane.in_(groups))
+        unassigned.extend(TaskIndex.candidate_groups.contains(f",{g},", autoescape=True) for g in groups)
+    return or_(TaskIndex.assignee_id == user_id, and_(TaskIndex.assignee_id.is_(None), or_(*unassigned)))
+
+
+def may_act(session: Session, user_id: int, task_id: str) -> bool:
+    """Tell whether the user may act on the task, by the same rule as ``actionable`` (tests prove they agree).
+
+    This is the per-task form of the rule, walking up from the task's subject instead of down from the
+    user: two or three primary-key lookups instead of the subordinate queries the inbox needs.
+    """
+    row = session.get(TaskIndex, task_id)
+    user = session.get(User, user_id)
+    if row is None or user is None or not user.active:
+        return False
+    if row.assignee_id is not None:
+        return row.assignee_id == user_id
+    relation = LANES.relation_of(row.lane)
+    if relation == SUBJECT and row.subject_id == user_id:
+        return True
+    if row.candidate_users and f",{user.username}," in row.candidate_users:
+        return True
+    if row.subject_id is not None and relation == SUPERIOR:
+        if user_id in superior_ids(session, row.subject_id):
+            return True
+    if row.subject_id is not None and relation == SUPERIOR_2:
+        if any(user_id in superior_ids(session, m) for m in superior_ids(session, row.subject_id)):
+            return True
+    groups = [g for g in row.candidate_groups.split(",") if g]
+    if row.lane is not None and not LANES.is_personal(row.lane):
+        groups.append(row.lane)
+    return bool(groups) and bool(set(groups) & set(group_names(session, user_id)))
+
+
+def superior_ids(session: Session, employee_id: int) -> list[int]:
+    """Return the employee's active assessors: the inverse of ``assessed_by``, one employee at a time."""
+    employee = session.get(User, employee_id)
+    if employee is None or not employee.active:
+        return []
+    if employee.superior_override_id is not None:
+        override = session.get(User, employee.superior_override_id)
+        return [override.id] if override is not None and override.active else []
+    if employee.position is None or employee.position.parent_id is None:
+        return []
+    return [uid for uid in session.scalars(select(User.id).where(
+        User.position_id == employee.position.parent_id, User.active)) if uid != employee_id]
+
+
+def is_group_task(row: TaskIndex) -> bool:
+    """A task offered to several people, which one of them claims before working on it."""
+    return bool(row.candidate_groups) or not LANES.is_personal(row.lane)
+
+
+def lane_holder_name(session: Session, lane: str | None, subject_id: int | None) -> str:
+    """Name who a waiting task waits for, in the users' words (the person by name, or the group)."""
+    relation = LANES.relation_of(lane)
+    if subject_id is None or relation is None:
+        return lane or ""
+    person: User | None = session.get(User, subject_id)
+    for _ in range({SUBJECT: 0, SUPERIOR: 1, SUPERIOR_2: 2}[relation]):
+        person = superior_of(session, person.id) if person is not None else None
+    return person.full_name if person is not None else (lane or "")
+
+
+def in_role(session: Session, user_id: int, groups: tuple[str, ...]) -> bool:
+    """Tell whether the user belongs to one of ``groups`` (e.g. ``LANES.roles.overseers``)."""
+    return bool(set(group_names(session, user_id)) & set(groups))
+
+
+def is_overseer(session: Session, user_id: int) -> bool:
+    """Tell whether the user oversees every instance (``LANES.roles.overseers``)."""
+    return in_role(session, user_id, LANES.roles.overseers)
+
+
+def may_view_instance(session: Session, user_id: int, instance_id: int) -> bool:
+    """Tell whether a user may see an instance: its subject, the subject's assessors, anyone who acted or may
+    act on one of its tasks, and the overseeing groups (HR, process owners, administrators)."""
+    instance = session.get(Instance, instance_id)
+    user = session.get(User, user_id)
+    if instance is None or user is None or not user.active:
+        return False
+    if instance.subject_id == user_id or is_overseer(session, user_id):
+        return True
+    if instance.subject_id is not None:
+        assessor = superior_of(session, instance.subject_id)
+        if assessor is not None and (assessor.id == user_id or
+                                     (superior_of(session, assessor.id) or assessor).id == user_id):
+            return True
+    acted = session.scalar(select(TaskIndex.id).where(
+        TaskIndex.instance_id == instance_id,
+        or_(TaskIndex.completed_by_id == user_id, TaskIndex.assignee_id == user_id)).limit(1))
+    if acted is not None:
+        return True
+    open_task = session.scalar(select(TaskIndex.id).where(
+        TaskIndex.instance_id == instance_id, TaskIndex.closed_at.is_(None), actionable(session, user_id)).limit(1))
+    return open_task is not None

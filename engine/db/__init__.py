@@ -1,0 +1,9 @@
+"""Storage: the declarative base and session factory, the models split by concern, the migrations.
+
+Every model module is imported here, so that whichever table a caller uses, the tables its foreign keys
+name are known to the metadata too.
+"""
+
+from engine.db import audit, deploy, documents, notify, org, runtime  # noqa: F401
+
+__all__ = ["audit", "deploy", "documents", "notify", "org", "runtime"]

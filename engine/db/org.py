@@ -1,0 +1,68 @@
+"""The organisation: units, positions, users and groups (the source of lane resolution)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db.base import Base, str40, str120, str255
+
+
+class Unit(Base):
+    """An organisational unit (deputy, bureau, division, sub-division)."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str40] = mapped_column(unique=True)
+    name: Mapped[str255]
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+
+
+class Position(Base):
+    """A position (jabatan) in a unit; ``parent_id`` is the superior position that assesses it."""
+
+    __tablename__ = "position"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str40] = mapped_column(unique=True)
+    title: Mapped[str255]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"), index=True)
+    # JPT / JA (administrator, pengawas, pelaksana) / JF / PPPK
+    jenis: Mapped[str40] = mapped_column(default="JA")
+    # e.g. "JPT Pratama", "Administrator", "Pengawas", "Pelaksana", "Ahli Muda"
+    jenjang: Mapped[str120] = mapped_column(default="")
+    unit: Mapped[Unit] = relationship()
+
+
+class User(Base):
+    """A person who can log in; employees hold a position, staff accounts may not."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str120] = mapped_column(unique=True)
+    password_hash: Mapped[str255] = mapped_column(default="")
+    full_name: Mapped[str255]
+    nip: Mapped[str | None] = mapped_column(String(40), unique=True)
+    email: Mapped[str | None] = mapped_column(String(255))
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"), index=True)
+    # An explicit assessor (acting officials, Plt/Plh) wins over the position tree.
+    superior_override_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="id")
+    position: Mapped[Position | None] = relationship(foreign_keys=[position_id])
+
+
+class Group(Base):
+    """A named group of users; lanes other than the built-in roles name a group (e.g. ``Biro SDM``)."""
+
+    __tablename__ = "user_group"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str120] = mapped_column(unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class GroupMember(Base):
+    __tablename__ = "group_member"
+    group_id: Mapped[int] = mapped_column(ForeignKey("user_group.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)

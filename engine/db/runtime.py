@@ -1,0 +1,94 @@
+"""Running work: instances, kept messages and the task index."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db.base import Base, JsonDoc, str40, str120, str255
+from engine.db.deploy import ProcessVersion
+
+RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
+    "running", "waiting", "completed", "error", "suspended", "terminated")
+INSTANCE_STATUSES = (RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED)
+
+
+class Instance(Base):
+    """One running process; the workflow state is stored without its spec, pinned to a process version."""
+
+    __tablename__ = "instance"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    process_id: Mapped[str120] = mapped_column(index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    period: Mapped[str40] = mapped_column(default="")
+    business_key: Mapped[str120] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[Any] = mapped_column(JsonDoc)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    # Earliest due timer, so the worker finds due instances with an index scan.
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_task: Mapped[str | None] = mapped_column(String(255))
+    error_line: Mapped[int | None] = mapped_column(Integer)
+    # Message names the instance waits for, as ",name,name," (found through business_key first).
+    waiting_messages: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    process_version: Mapped[ProcessVersion] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    # Not a column (hence __allow_unmapped__): the open user-task ids as of the last save in this
+    # transaction, so a service can answer without querying the task index again.
+    __allow_unmapped__ = True
+    ready_task_ids: list[str] | None = None
+
+
+class PendingMessage(Base):
+    """A message thrown when no instance of its business key waited for it; delivered when one does."""
+
+    __tablename__ = "pending_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str120]
+    business_key: Mapped[str120] = mapped_column(index=True)
+    payload: Mapped[Any] = mapped_column(JsonDoc)
+    sender_instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    delivered_to_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
+
+
+class TaskIndex(Base):
+    """A user task of an instance, so inboxes and reports never deserialize a workflow.
+
+    Open tasks have ``closed_at`` NULL. Closed rows stay as the record of who did what (and so that a
+    late second submission is told "already completed" rather than "not found").
+    """
+
+    __tablename__ = "task_index"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the Spiff task UUID
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str120]
+    task_name: Mapped[str120]  # BPMN element id
+    title: Mapped[str255]
+    lane: Mapped[str | None] = mapped_column(String(120), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # Explicit candidates named by the model (comma-separated usernames / group names), beyond the lane.
+    candidate_users: Mapped[str] = mapped_column(Text, default="")
+    candidate_groups: Mapped[str] = mapped_column(Text, default="")
+    period: Mapped[str40] = mapped_column(default="")
+    form: Mapped[str | None] = mapped_column(String(255))
+    ready_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))  # completed | cancelled
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    __table_args__ = (Index("ix_task_index_lane_subject", "lane", "subject_id"),)

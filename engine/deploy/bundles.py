@@ -1,0 +1,339 @@
+"""Parse and validate a bundle of BPMN, DMN and form files into runnable specs (no database here)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.deploy.expressions import expression_problems
+from engine.errors import DeploymentInvalid, Problem
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
+MAX_FILE_BYTES = 2 * 2**20
+MAX_FILES = 200
+
+KIND_ID = {"called process": "proses yang dipanggil", "decision": "keputusan (DMN)"}
+
+# A resolver finds a process or decision deployed earlier: id -> (filename, content) or None.
+Resolver = Callable[[str], "tuple[str, bytes] | None"]
+
+
+@dataclass
+class ProcessInfo:
+    process_id: str
+    name: str
+    filename: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    startable: bool
+
+
+@dataclass
+class ParsedBundle:
+    """A validated bundle: its files, the runnable process specs, decisions and form schemas."""
+
+    files: dict[str, bytes]
+    included: set[str] = field(default_factory=set)
+    processes: dict[str, ProcessInfo] = field(default_factory=dict)
+    decisions: dict[str, str] = field(default_factory=dict)
+    forms: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bundle_hash(self) -> str:
+        return bundle_hash(self.files)
+
+
+def bundle_hash(files: Mapping[str, bytes]) -> str:
+    """Return a content hash of a bundle that does not depend on the order of its files."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def _local(tag: Any) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> Any:
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        return etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as exc:
+        line, col = (exc.position if exc.position else (exc.lineno, 0))
+        problems.append(Problem(name, f"berkas bukan XML yang benar: {exc.msg} / the file is not well-formed XML: {exc.msg}", line=line, column=col))
+        return None
+
+
+def _line_of(trees: dict[str, Any], filename: str | None, element_id: str | None) -> int | None:
+    """Spiff leaves ``line_number`` empty; find the element in the source tree instead."""
+    if not element_id:
+        return None
+    for name, root in trees.items():
+        if filename and name != filename:
+            continue
+        found = root.xpath("//*[@id=$id]", id=element_id)
+        if found:
+            return found[0].sourceline
+    return None
+
+
+def _problem_from_spiff(exc: Exception, trees: dict[str, Any], default_file: str) -> Problem:
+    filename = getattr(exc, "file_name", "") or default_file
+    element_id = getattr(exc, "id", None) or None
+    line = getattr(exc, "line_number", None) or _line_of(trees, filename, element_id)
+    message = str(exc.args[0]) if exc.args else str(exc)
+    return Problem(filename, message, element_id=element_id, line=int(line) if line else None)
+
+
+def parse_bundle(files: Mapping[str, bytes], find_process: Resolver | None = None,
+                 find_decision: Resolver | None = None) -> ParsedBundle:
+    """Validate every file and build the specs; raise DeploymentInvalid listing every problem found."""
+    problems: list[Problem] = []
+    files = dict(files)
+    if not files:
+        raise DeploymentInvalid([Problem("(bundle)", "bundel kosong: unggah minimal satu berkas .bpmn / the bundle is empty: upload at least one .bpmn file")])
+    if len(files) > MAX_FILES:
+        raise DeploymentInvalid([Problem("(bundle)", f"terlalu banyak berkas ({len(files)}; maksimal {MAX_FILES}) / too many files ({len(files)}; at most {MAX_FILES})")])
+    for name, content in files.items():
+        if "/" in name or "\\" in name or name.startswith("."):
+            problems.append(Problem(name, "nama berkas tidak boleh memuat folder atau diawali titik / file names may not contain folders or start with a dot"))
+        elif not name.endswith((".bpmn", ".dmn", ".json")):
+            problems.append(Problem(name, "jenis berkas tidak didukung; gunakan .bpmn, .dmn atau .json / unsupported file type; expected .bpmn, .dmn or .json"))
+        elif len(content) > MAX_FILE_BYTES:
+            problems.append(Problem(name, f"berkas lebih besar dari {MAX_FILE_BYTES // 2**20} MiB / the file is larger than {MAX_FILE_BYTES // 2**20} MiB"))
+    if problems:
+        raise DeploymentInvalid(problems)
+
+    bundle = ParsedBundle(files=files)
+    trees: dict[str, Any] = {}
+    for name in sorted(files):
+        if name.endswith((".bpmn", ".dmn")):
+            root = _parse_xml(name, files[name], problems)
+            if root is not None:
+                trees[name] = root
+        else:
+            _load_form(name, files[name], bundle, problems)
+    if problems:
+        raise DeploymentInvalid(problems)
+    if not trees:
+        raise DeploymentInvalid([Problem("(bundle)", "bundel tidak memuat berkas .bpmn atau .dmn / the bundle has no .bpmn or .dmn file")])
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    _add_files(parser, trees, problems)
+    if problems:
+        raise DeploymentInvalid(problems)
+    _resolve_references(parser, bundle, trees, problems, find_process, find_decision)
+    if problems:
+        raise DeploymentInvalid(problems)
+    _build_specs(parser, bundle, trees, problems)
+    _check_expressions(trees, problems)
+    _check_forms(bundle, trees, problems)
+    if problems:
+        raise DeploymentInvalid(problems)
+    return bundle
+
+
+def _load_form(name: str, content: bytes, bundle: ParsedBundle, problems: list[Problem]) -> None:
+    try:
+        schema = json.loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "berkas bukan teks UTF-8 / the file is not UTF-8 text"))
+        return
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(name, f"berkas bukan JSON yang benar: {exc.msg} / the file is not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno))
+        return
+    if not isinstance(schema, dict):
+        problems.append(Problem(name, "berkas formulir harus berisi objek JSON / a form file must hold a JSON object"))
+        return
+    if name.endswith(".schema.json"):
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            where = "/".join(str(p) for p in exc.path) or "(root)"
+            problems.append(Problem(name, f"JSON Schema tidak sah di {where}: {exc.message} / not a valid JSON Schema at {where}: {exc.message}"))
+            return
+    bundle.forms[name] = schema
+
+
+def _add_files(parser: SpiffBpmnParser, trees: dict[str, Any], problems: list[Problem]) -> None:
+    for name, root in trees.items():
+        try:
+            if name.endswith(".dmn"):
+                parser.add_dmn_xml(root, filename=name)
+            else:
+                if _local(root.tag) != "definitions" or etree.QName(root.tag).namespace != BPMN:
+                    problems.append(Problem(name, "bukan dokumen BPMN 2.0 (seharusnya bpmn:definitions) / not a BPMN 2.0 document (expected bpmn:definitions)", line=1))
+                    continue
+                parser.add_bpmn_xml(root, filename=name)
+        except ValidationException as exc:
+            problems.append(_problem_from_spiff(exc, trees, name))
+        except (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as exc:
+            problems.append(Problem(name, f"tidak dapat dibaca: {exc} / could not be read: {exc}"))
+
+
+def _resolve_references(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str, Any],
+                        problems: list[Problem], find_process: Resolver | None,
+                        find_decision: Resolver | None) -> None:
+    """Bring in earlier deployments' files for called processes and decisions the bundle lacks."""
+    for _ in range(20):  # included files may themselves call others; the bound stops cycles of misses
+        missing_processes = {p for p in parser.get_process_dependencies() if p and p not in parser.process_parsers}
+        missing_decisions = {d for d in parser.get_dmn_dependencies() if d and d not in parser.dmn_parsers}
+        if not missing_processes and not missing_decisions:
+            return
+        progress = False
+        for ref, finder, kind, adder in (
+            *((p, find_process, "called process", parser.add_bpmn_xml) for p in sorted(missing_processes)),
+            *((d, find_decision, "decision", parser.add_dmn_xml) for d in sorted(missing_decisions)),
+        ):
+            found = finder(ref) if finder else None
+            if found is None or found[0] in bundle.files:
+                caller = _referencing_element(trees, ref, kind)
+                problems.append(Problem(caller[0], f"{KIND_ID[kind]} '{ref}' tidak ada dalam bundel dan belum pernah "
+                                                   f"di-deploy / the {kind} '{ref}' is not in this bundle and was "
+                                                   "never deployed", element_id=caller[1], line=caller[2]))
+                continue
+            filename, content = found
+            root = etree.fromstring(content)
+            trees[filename] = root
+            bundle.files[filename] = content
+            bundle.included.add(filename)
+            adder(root, filename=filename)
+            progress = True
+        if problems or not progress:
+            return
+
+
+def _referencing_element(trees: dict[str, Any], ref: str, kind: str) -> tuple[str, str | None, int | None]:
+    for name, root in trees.items():
+        if kind == "called process":
+            found = root.xpath("//bpmn:callActivity[@calledElement=$r]", namespaces=NS, r=ref)
+        else:
+            found = [e.getparent().getparent() for e in
+                     root.xpath("//spiffworkflow:calledDecisionId", namespaces=NS) if (e.text or "").strip() == ref]
+        if found:
+            return name, found[0].get("id"), found[0].sourceline
+    return "(bundle)", None, None
+
+
+def _build_specs(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str, Any],
+                 problems: list[Problem]) -> None:
+    executable = parser.get_process_ids()
+    if not executable and any(name.endswith(".bpmn") for name in trees):
+        problems.append(Problem("(bundle)", "tidak ada proses yang dapat dijalankan: setel isExecutable=\"true\" pada proses / no executable process: set isExecutable=\"true\" on the process"))
+        return
+    for process_id in executable:
+        process_parser = parser.get_process_parser(process_id)
+        filename = process_parser.filename or "(bundle)"
+        node = process_parser.node
+        starts = node.xpath("./bpmn:startEvent", namespaces=NS)
+        if not starts:
+            problems.append(Problem(filename, "proses tidak memiliki start event / the process has no start event", element_id=process_id,
+                                    line=node.sourceline))
+            continue
+        try:
+            spec = parser.get_spec(process_id)
+            subprocess_specs = parser.get_subprocess_specs(process_id)
+        except ValidationException as exc:
+            problems.append(_problem_from_spiff(exc, trees, filename))
+            continue
+        except SpiffWorkflowException as exc:
+            problems.append(Problem(filename, str(exc), element_id=process_id, line=node.sourceline))
+            continue
+        startable = any(not s.xpath("./bpmn:messageEventDefinition|./bpmn:signalEventDefinition",
+                                    namespaces=NS) for s in starts)
+        bundle.processes[process_id] = ProcessInfo(process_id, node.get("name") or process_id, filename, spec,
+                                                   subprocess_specs, startable)
+    for decision_id, dmn_parser in parser.dmn_parsers.items():
+        bundle.decisions[decision_id] = dmn_parser.filename or ""
+
+
+_EXPRESSION_SITES = [
+    # (xpath, mode, what it is)
+    ("//bpmn:conditionExpression", "eval", "condition"),
+    ("//bpmn:scriptTask/bpmn:script", "exec", "script"),
+    ("//spiffworkflow:preScript", "exec", "pre-script"),
+    ("//spiffworkflow:postScript", "exec", "post-script"),
+    ("//bpmn:timeDuration|//bpmn:timeDate|//bpmn:timeCycle", "eval", "timer expression"),
+    ("//spiffworkflow:messagePayload", "eval", "message payload"),
+    ("//bpmn:loopCardinality|//bpmn:completionCondition|//bpmn:loopCondition", "eval", "loop expression"),
+    ("//bpmn:correlationPropertyRetrievalExpression/bpmn:messagePath", "eval", "correlation expression"),
+    ("//bpmn:formalExpression[parent::bpmn:correlationPropertyRetrievalExpression]", "eval",
+     "correlation expression"),
+]
+# Indonesian names of the expression sites, for the bilingual problem messages.
+WHAT_ID = {"condition": "kondisi", "script": "skrip", "pre-script": "pra-skrip", "post-script": "pasca-skrip",
+           "timer expression": "ekspresi timer", "message payload": "isi pesan", "loop expression": "ekspresi perulangan",
+           "correlation expression": "ekspresi korelasi", "service parameter": "parameter layanan",
+           "DMN inputExpression": "ekspresi input DMN", "DMN inputEntry": "sel input DMN",
+           "DMN outputEntry": "sel output DMN"}
+DMN_SITES = [("inputExpression", "eval"), ("inputEntry", "entry"), ("outputEntry", "eval")]
+
+
+def _owner_id(element: Any) -> str | None:
+    while element is not None:
+        if element.get("id") and _local(element.tag) not in ("text",):
+            return element.get("id")
+        element = element.getparent()
+    return None
+
+
+def _check_expressions(trees: dict[str, Any], problems: list[Problem]) -> None:
+    """Compile every expression in the sandbox now, so a typo fails the deployment, not a running case."""
+    for name, root in trees.items():
+        if name.endswith(".bpmn"):
+            for xpath, mode, what in _EXPRESSION_SITES:
+                for el in root.xpath(xpath, namespaces=NS):
+                    _check_one(name, el, (el.text or "").strip(), mode, what, problems)
+            for param in root.xpath("//spiffworkflow:parameter[@value]", namespaces=NS):
+                _check_one(name, param, param.get("value", ""), "eval", "service parameter", problems)
+        else:
+            for tag, mode in DMN_SITES:
+                for el in root.iter("{*}" + tag):
+                    text_el = next(el.iter("{*}text"), None)
+                    text = (text_el.text if text_el is not None else "") or ""
+                    _check_one(name, el, text.strip(), mode, f"DMN {tag}", problems)
+
+
+def _check_one(filename: str, element: Any, source: str, mode: str, what: str,
+               problems: list[Problem]) -> None:
+    if not source or (mode == "entry" and source == "-"):
+        return
+    for message, line_offset in expression_problems(source, mode):
+        problems.append(Problem(filename, f"{WHAT_ID.get(what, what)} `{_short(source)}`: {message} / "
+                                          f"{what} `{_short(source)}`: {message}", element_id=_owner_id(element),
+                                line=(element.sourceline or 0) + line_offset or None))
+
+
+def _short(source: str) -> str:
+    one = " ".join(source.split())
+    return one if len(one) <= 60 else one[:57] + "..."
+
+
+def _check_forms(bundle: ParsedBundle, trees: dict[str, Any], problems: list[Problem]) -> None:
+    for name, root in trees.items():
+        if not name.endswith(".bpmn"):
+            continue
+        for prop in root.xpath("//spiffworkflow:property[@name='formJsonSchemaFilename' or "
+                               "@name='formUiSchemaFilename']", namespaces=NS):
+            target = prop.get("value", "")
+            if target not in bundle.files:
+                problems.append(Problem(name, f"berkas formulir '{target}' tidak ada dalam bundel / the form file '{target}' is not in the bundle",
+                                        element_id=_owner_id(prop), line=prop.sourceline))
+
+
+def form_for(spec: Any) -> tuple[str | None, str | None]:
+    """Return the (schema, ui schema) filenames a user task names in its properties."""
+    props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+    return props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename")

@@ -1,0 +1,25 @@
+"""What an application plugs into the engine: script functions, service operations, lane names and roles.
+
+The engine names none of the application's words. The composition root (the web app's ``create_app``, the CLI,
+tests) builds an ``Engine(url, extensions=[...])``; each extension hands over what its models call by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.access import Roles
+from engine.runtime.runner import Operation
+
+
+@dataclass(frozen=True)
+class Extension:
+    """One application's additions; ``lanes`` maps lane names to ``access.SUBJECT | SUPERIOR | SUPERIOR_2``."""
+
+    name: str
+    functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    operations: Mapping[str, Operation] = field(default_factory=dict)
+    lanes: Mapping[str, str] = field(default_factory=dict)
+    roles: Roles | None = None

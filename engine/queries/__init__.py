@@ -1,0 +1,1 @@
+"""Read models for pages: plain dataclasses read in one read-only transaction."""

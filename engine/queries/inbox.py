@@ -1,0 +1,95 @@
+"""The inbox as the web app shows it: the engine's inbox query plus scope, due filters, facets and what the
+user is waiting for. Reads only the task index, the instance and process-version rows (never a workflow)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.access import actionable, is_group_task, lane_holder_name
+from engine.core import Engine
+from engine.db.deploy import ProcessVersion
+from engine.db.org import User
+from engine.db.runtime import TaskIndex
+from engine.services.inbox import DUE_FILTERS, SCOPES, InboxItem, Page, group_clause, inbox
+
+DUE_SOON = timedelta(days=3)
+
+
+@dataclass
+class Row(InboxItem):
+    """An inbox item plus what the web inbox also shows."""
+
+    due_soon: bool = False
+
+
+@dataclass
+class Facets:
+    processes: list[tuple[str, str]]
+    periods: list[str]
+    mine: int
+    group: int
+    overdue: int
+
+
+@dataclass
+class WaitingOnOthers:
+    """An open task of the user's own process that someone else must do (for the empty inbox)."""
+
+    instance_id: int
+    title: str
+    lane: str | None
+    who: str
+
+
+def inbox_page(engine: Engine, user_id: int, **filters: Any) -> Page:
+    """Return one page of the user's tasks (engine.inbox.inbox's filters) with due-soon marks."""
+    now = engine.now()
+    page = inbox(engine, user_id, **filters)
+    if page.page > page.pages:  # past the end (an old link, a hand-typed number): show the last page
+        page = inbox(engine, user_id, **(filters | {"page": page.pages}))
+    page.items = [Row(**vars(item), due_soon=bool(item.due_at and not item.overdue and item.due_at - now < DUE_SOON))
+                  for item in page.items]
+    return page
+
+
+def facets(engine: Engine, user_id: int) -> Facets:
+    """Return the filter choices and the counts shown on the inbox tabs."""
+    now = engine.now()
+    with engine.session_factory() as session:
+        mine_q = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
+        pids = list(session.scalars(select(TaskIndex.process_id).where(*mine_q).group_by(TaskIndex.process_id)))
+        names = {}
+        for pid in pids:
+            names[pid] = session.scalar(select(ProcessVersion.name).where(ProcessVersion.process_id == pid)
+                                        .order_by(ProcessVersion.version.desc()).limit(1)) or pid
+        periods = sorted({p for p in session.scalars(select(TaskIndex.period).where(*mine_q)
+                                                     .group_by(TaskIndex.period)) if p}, reverse=True)
+        group = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q, group_clause())) or 0
+        total = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q)) or 0
+        overdue = session.scalar(select(func.count()).select_from(TaskIndex).where(
+            *mine_q, TaskIndex.due_at < now)) or 0
+        return Facets(sorted(names.items(), key=lambda kv: kv[1]), periods, total - group, group, overdue)
+
+
+def waiting_on_others(engine: Engine, user_id: int, limit: int = 5) -> list[WaitingOnOthers]:
+    """Return open tasks of the user's own processes that wait for someone else (their superior, HR…)."""
+    with engine.session_factory() as session:
+        # NOT IN a subquery rather than NOT(actionable): NULL assignees would make the negation unknown.
+        mine = select(TaskIndex.id).where(TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None),
+                                          actionable(session, user_id))
+        rows = session.scalars(select(TaskIndex).where(
+            TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None), TaskIndex.id.not_in(mine))
+            .order_by(TaskIndex.ready_at.desc()).limit(limit)).all()
+        out = []
+        for r in rows:
+            assignee = session.get(User, r.assignee_id) if r.assignee_id else None
+            out.append(WaitingOnOthers(r.instance_id, r.title, r.lane,
+                                       assignee.full_name if assignee else lane_holder_name(session, r.lane, user_id)))
+        return out
+
+
+__all__ = ["inbox_page", "facets", "waiting_on_others", "is_group_task", "SCOPES", "DUE_FILTERS"]

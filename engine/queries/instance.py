@@ -1,0 +1,232 @@
+"""Read-only views of one instance: who may see it, its diagram states, its audit timeline and its data.
+
+The instance page is the one place that loads a workflow (to mark the diagram); list pages never do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.access import actionable, is_overseer, may_view_instance, superior_of
+from engine.core import Engine
+from engine.db.audit import AuditEvent
+from engine.db.deploy import ProcessVersion
+from engine.db.org import User
+from engine.db.runtime import Instance, TaskIndex
+from engine.errors import NotFound
+
+# Groups that oversee every instance: they run, audit and repair the cycle.
+# Keys of process data that are bookkeeping, not something a person needs to read.
+_HIDDEN_KEYS = {"subject_id"}
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str
+    actor: str
+    title: str
+    data: dict[str, Any]
+
+
+@dataclass
+class OpenTask:
+    id: str
+    title: str
+    lane: str | None
+    assignee_name: str
+    due_at: datetime | None
+    mine: bool
+
+
+@dataclass
+class InstanceDetail:
+    id: int
+    process_id: str
+    process_name: str
+    version: int
+    status: str
+    period: str
+    subject_id: int | None
+    subject_name: str
+    started_at: datetime
+    completed_at: datetime | None
+    error_message: str | None
+    error_task: str | None
+    bpmn_xml: str
+    completed: list[str] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)
+    errored: list[str] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    open_tasks: list[OpenTask] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    overseer: bool = False
+
+
+def instance_detail(engine: Engine, user_id: int, instance_id: int) -> InstanceDetail:
+    """Return what the instance page shows, or NotFound when the user may not see the instance."""
+    with engine.session_factory() as session:
+        if not may_view_instance(session, user_id, instance_id):
+            raise NotFound("Proses tidak ditemukan / Process not found")
+        instance = session.get(Instance, instance_id)
+        assert instance is not None
+        version = session.get(ProcessVersion, instance.process_version_id)
+        assert version is not None
+        bundle = engine.specs.get(session, version.deployment_id)
+        info = bundle.processes.get(instance.process_id)
+        xml = bundle.files.get(info.filename if info else version.filename, b"").decode("utf-8", "replace")
+        subject = session.get(User, instance.subject_id) if instance.subject_id else None
+        detail = InstanceDetail(
+            id=instance.id, process_id=instance.process_id, process_name=version.name, version=version.version,
+            status=instance.status, period=instance.period, subject_id=instance.subject_id,
+            subject_name=subject.full_name if subject else "", started_at=instance.started_at,
+            completed_at=instance.completed_at, error_message=instance.error_message,
+            error_task=instance.error_task, bpmn_xml=xml, overseer=is_overseer(session, user_id))
+        _mark_elements(engine, instance, bundle, detail)
+        detail.timeline = _timeline(session, instance_id)
+        detail.open_tasks = _open_tasks(session, instance_id, user_id)
+        return detail
+
+
+def _mark_elements(engine: Engine, instance: Instance, bundle: Any, detail: InstanceDetail) -> None:
+    try:
+        workflow = engine.runtime.load(instance, bundle)
+    except Exception:  # a state that no longer loads still shows its timeline; the diagram stays unmarked
+        return
+    completed: set[str] = set()
+    active: set[str] = set()
+    live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    for task in workflow.tasks.values():  # the top-level process: that is the diagram shown
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            completed.add(bpmn_id)
+        elif task.state & live:
+            active.add(bpmn_id)
+    detail.completed = sorted(completed - active)
+    detail.active = sorted(active)
+    if instance.status == "error" and instance.error_task:
+        detail.errored = [instance.error_task]
+        detail.active = [a for a in detail.active if a != instance.error_task]
+    last = max((t for t in workflow.tasks.values() if t.state == TaskState.COMPLETED),
+               key=lambda t: t.last_state_change, default=None)
+    data = dict(workflow.data)
+    if last is not None:
+        data.update(last.data)
+    detail.data = {k: v for k, v in sorted(data.items())
+                   if isinstance(k, str) and not k.startswith("_") and k not in _HIDDEN_KEYS}
+
+
+def _timeline(session: Session, instance_id: int) -> list[TimelineEntry]:
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
+                           .order_by(AuditEvent.at, AuditEvent.id)).all()
+    names = {u.username: u.full_name for u in session.scalars(
+        select(User).where(User.username.in_({r.actor for r in rows})))}
+    out = []
+    for r in rows:
+        data = dict(r.data or {})
+        title = str(data.pop("title", "") or r.task_name or "")
+        out.append(TimelineEntry(r.at, r.kind, names.get(r.actor, r.actor), title, data))
+    return out
+
+
+def _open_tasks(session: Session, instance_id: int, user_id: int) -> list[OpenTask]:
+    rows = session.scalars(select(TaskIndex).where(TaskIndex.instance_id == instance_id,
+                                                   TaskIndex.closed_at.is_(None))).all()
+    mine = set(session.scalars(select(TaskIndex.id).where(
+        TaskIndex.instance_id == instance_id, TaskIndex.closed_at.is_(None), actionable(session, user_id))))
+    out = []
+    for r in rows:
+        assignee = session.get(User, r.assignee_id) if r.assignee_id else None
+        out.append(OpenTask(r.id, r.title, r.lane, assignee.full_name if assignee else "", r.due_at, r.id in mine))
+    return out
+
+
+@dataclass
+class Person:
+    name: str
+    nip: str
+    position: str
+    unit: str
+
+
+@dataclass
+class DocTable:
+    """A table of rows people entered in a form (RHK, indicators, activities), titled from that form."""
+
+    key: str
+    title: str
+    columns: list[tuple[str, str]]
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class DocumentContext:
+    """What the printable SKP and evaluation documents show."""
+
+    instance: InstanceDetail
+    employee: Person | None
+    assessor: Person | None
+    assessor_superior: Person | None
+    tables: list[DocTable] = field(default_factory=list)
+    expectations: list[tuple[str, str]] = field(default_factory=list)  # (core value title, text)
+
+
+def _entered_tables(forms: dict[str, Any], data: dict[str, Any]) -> list[DocTable]:
+    """Return the row lists of the data that some form lets people enter (context lists are left out)."""
+    defined: dict[str, dict[str, Any]] = {}
+    for name, schema in sorted(forms.items()):
+        if not name.endswith(".schema.json"):
+            continue
+        for key, prop in (schema.get("properties") or {}).items():
+            if isinstance(prop, dict) and prop.get("type") == "array" and not prop.get("readOnly"):
+                defined.setdefault(key, prop)
+    tables = []
+    for key, prop in defined.items():
+        rows = data.get(key)
+        if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+            continue
+        item_props = (prop.get("items") or {}).get("properties") or {}
+        keys = list(item_props) + [k for r in rows for k in r if k not in item_props]
+        columns = [(k, str((item_props.get(k) or {}).get("title") or k)) for k in dict.fromkeys(keys)
+                   if any(r.get(k) not in (None, "") for r in rows)]
+        tables.append(DocTable(key, str(prop.get("title") or key), columns, rows))
+    return tables
+
+
+def _expectations(forms: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str]]:
+    titles: dict[str, str] = {}
+    for schema in forms.values():
+        for key, prop in (schema.get("properties") or {}).items():
+            if key.startswith("ekspektasi_") and isinstance(prop, dict):
+                titles.setdefault(key, str(prop.get("title") or key))
+    return [(title, str(data.get(key) or "")) for key, title in titles.items()]
+
+
+def _person(user: User | None) -> Person | None:
+    if user is None:
+        return None
+    position = user.position
+    return Person(user.full_name, user.nip or "", position.title if position else "",
+                  position.unit.name if position is not None else "")
+
+
+def document_context(engine: Engine, user_id: int, instance_id: int) -> DocumentContext:
+    """Return the instance with the employee and both assessors, for the printable documents."""
+    detail = instance_detail(engine, user_id, instance_id)
+    with engine.session_factory() as session:
+        employee = session.get(User, detail.subject_id) if detail.subject_id else None
+        assessor = superior_of(session, employee.id) if employee else None
+        superior = superior_of(session, assessor.id) if assessor else None
+        instance = session.get(Instance, instance_id)
+        assert instance is not None
+        forms = engine.specs.for_version(session, instance.process_version_id).forms
+        return DocumentContext(detail, _person(employee), _person(assessor), _person(superior),
+                               _entered_tables(forms, detail.data), _expectations(forms, detail.data))

@@ -1,0 +1,1 @@
+"""Run SpiffWorkflow for one instance: load onto the cached spec, step, save; clocks and serializer."""

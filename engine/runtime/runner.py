@@ -1,0 +1,246 @@
+"""Run SpiffWorkflow for one instance: load onto the cached spec, step, detect failure, save, index tasks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db.runtime import COMPLETED, RUNNING, WAITING, Instance, TaskIndex
+from engine.deploy.bundles import ParsedBundle, ProcessInfo, form_for
+from engine.runtime.clock import Clock
+from engine.runtime.serializer import StateSerializer
+from engine.runtime.spec_cache import SpecCache
+from engine.runtime.spiff_clock import spiff_now
+from engine.sandbox import SandboxLimits, make_script_engine
+
+# Service operations see which instance and session they run for through this variable.
+_step: ContextVar[StepContext] = ContextVar("_step")
+
+Operation = Callable[["StepContext", dict[str, Any], dict[str, Any]], Any]
+
+
+class EngineHandle(Protocol):
+    """What a service operation may reach of the engine that runs it (``engine.core.Engine``)."""
+
+    specs: SpecCache
+    runtime: Runtime
+    session_factory: Any
+
+    def now(self) -> datetime: ...
+
+    def advance(self, session: Session, instance: Instance, workflow: BpmnWorkflow, actor_id: int | None,
+                before: Callable[[], None] | None = None) -> None: ...
+
+
+@dataclass
+class StepContext:
+    """What a service-task operation may use: the open session, the instance and the clock."""
+
+    session: Session
+    instance: Instance
+    now: datetime
+    actor_id: int | None
+    engine: EngineHandle  # the Engine, for operations that start or message other instances
+
+
+@dataclass
+class StepFailure(Exception):
+    """Running the engine raised; the in-memory workflow must be discarded."""
+
+    message: str
+    task: str | None = None
+    line: int | None = None
+
+
+class Runtime:
+    """Everything needed to run workflows: serializer, sandboxed script engine and service operations."""
+
+    def __init__(self, clock: Clock, functions: Mapping[str, Callable[..., Any]] | None = None,
+                 limits: SandboxLimits | None = None, operations: Mapping[str, Operation] | None = None):
+        self.clock = clock
+        self.serializer = StateSerializer()
+        self.operations: dict[str, Operation] = dict(operations or {})
+        self.script_engine = make_script_engine(functions=dict(functions or {}), limits=limits,
+                                                services=self._call_service)
+
+    # -- service tasks ------------------------------------------------------------------------------
+    def _call_service(self, operation_name: str, params: dict[str, Any], task_data: dict[str, Any]) -> Any:
+        operation = self.operations.get(operation_name)
+        if operation is None:
+            raise ValueError(f"unknown service operation '{operation_name}'; known: "
+                             f"{', '.join(sorted(self.operations)) or 'none'}")
+        # Spiff hands each parameter over as {"value": evaluated expression, "type": declared type}.
+        values = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in params.items()}
+        # Spiff json.loads() a service's answer; encode here so a plain string result stays a string.
+        return json.dumps(operation(_step.get(), values, task_data), default=str)
+
+    # -- workflows ----------------------------------------------------------------------------------
+    def new_workflow(self, info: ProcessInfo) -> BpmnWorkflow:
+        return BpmnWorkflow(info.spec, info.subprocess_specs, script_engine=self.script_engine)
+
+    def load(self, instance: Instance, bundle: ParsedBundle) -> BpmnWorkflow:
+        info = bundle.processes[instance.process_id]
+        return self.serializer.load(instance.state, info.spec, info.subprocess_specs, self.script_engine)
+
+    def advance(self, engine: EngineHandle, session: Session, instance: Instance, workflow: BpmnWorkflow,
+                actor_id: int | None, before: Callable[[], None] | None = None) -> None:
+        """Run ``before`` (e.g. completing a user task) then every engine step; raise StepFailure on error."""
+        now = self.clock.now()
+        token = _step.set(StepContext(session, instance, now, actor_id, engine))
+        clock_token = spiff_now.set(now)
+        try:
+            if before is not None:
+                before()
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise _failure(exc) from exc
+        except StepFailure:
+            raise
+        except Exception as exc:  # a bug in a model must never take the process down with it
+            raise StepFailure(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            _step.reset(token)
+            spiff_now.reset(clock_token)
+        if workflow.is_completed() and any(True for _ in _live_tasks(workflow)):
+            raise StepFailure("SpiffWorkflow reported the process completed while tasks were still open: "
+                              "the model probably loops too often inside one instance (see docs/modelling.md)")
+
+    def save(self, session: Session, instance: Instance, workflow: BpmnWorkflow, bundle: ParsedBundle,
+             now: datetime, completed: tuple[str, int | None] | None = None) -> list[TaskIndex]:
+        """Write state, status, timers and the task index; return the index rows that are new.
+
+        ``completed`` is (task id, user id) of the task the user just completed; other open tasks that are no
+        longer ready were cancelled by the process (a boundary event, a terminating end).
+        """
+        instance.state = self.serializer.dump_text(workflow)
+        instance.updated_at = now
+        ready = ready_user_tasks(workflow)
+        if workflow.is_completed():
+            instance.status = COMPLETED
+            instance.completed_at = now
+        else:
+            instance.status = RUNNING if ready else WAITING
+        instance.next_timer_at = next_timer(workflow)
+        names = sorted({e.name for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"})
+        instance.waiting_messages = "," + ",".join(names) + "," if names else ""
+        instance.ready_task_ids = [str(t.id) for t in ready]
+        return self._index(session, instance, ready, now, completed)
+
+    def _index(self, session: Session, instance: Instance, ready: list[Any], now: datetime,
+               completed: tuple[str, int | None] | None) -> list[TaskIndex]:
+        # No autoflush: pending changes cannot alter which rows are open, and every flush has a fixed cost;
+        # the transaction's changes are written together at commit.
+        with session.no_autoflush:
+            existing = {row.id: row for row in session.scalars(
+                select(TaskIndex).where(TaskIndex.instance_id == instance.id, TaskIndex.closed_at.is_(None)))}
+        keep = {str(t.id) for t in ready}
+        for tid, row in existing.items():
+            if tid in keep:
+                continue
+            row.closed_at = now
+            if completed and completed[0] == tid:
+                row.outcome, row.completed_by_id = "completed", completed[1]
+            else:
+                row.outcome = "cancelled"
+        created = []
+        for task in ready:
+            tid = str(task.id)
+            if tid in existing:
+                continue
+            spec = task.task_spec
+            props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+            row = TaskIndex(
+                id=tid, instance_id=instance.id, process_id=instance.process_id, task_name=spec.bpmn_id or spec.name,
+                title=spec.bpmn_name or spec.bpmn_id or spec.name, lane=getattr(spec, "lane", None),
+                subject_id=instance.subject_id, assignee_id=None,
+                candidate_users=_csv(props.get("candidateUsers")), candidate_groups=_csv(props.get("candidateGroups")),
+                period=instance.period, form=form_for(spec)[0], ready_at=now, due_at=_due(props, task.data, now),
+            )
+            session.add(row)
+            created.append(row)
+        return created
+
+
+def _csv(value: str | None) -> str:
+    names = [v.strip() for v in (value or "").split(",") if v.strip()]
+    return "," + ",".join(names) + "," if names else ""
+
+
+def _due(props: Mapping[str, str], data: Mapping[str, Any], now: datetime) -> datetime | None:
+    if props.get("dueInDays"):
+        try:
+            return now + timedelta(days=float(props["dueInDays"]))
+        except ValueError:
+            return None
+    field = props.get("dueDateField")
+    if field and isinstance(data.get(field), str):
+        try:
+            due = datetime.fromisoformat(data[field])
+        except ValueError:
+            return None
+        return due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
+    return None
+
+
+def _all_workflows(workflow: BpmnWorkflow) -> Iterator[Any]:
+    yield workflow
+    yield from workflow.subprocesses.values()
+
+
+def _live_tasks(workflow: BpmnWorkflow) -> Iterator[Any]:
+    # Read the task dicts directly: the task iterator stops at depth 1000 and would hide these.
+    live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    for wf in _all_workflows(workflow):
+        for task in wf.tasks.values():
+            if task.state & live:
+                yield task
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Return READY manual tasks from the task dicts (not the depth-limited iterator)."""
+    return [t for t in _live_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual]
+
+
+def next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    """Return the earliest due time among the workflow's waiting timer events."""
+    times = []
+    for event in workflow.waiting_events():
+        if event.event_type not in ("TimerEventDefinition", "DurationTimerEventDefinition",
+                                    "TimeDateEventDefinition", "CycleTimerEventDefinition"):
+            continue
+        value = event.value
+        if isinstance(value, dict):
+            value = value.get("next") or value.get("start")
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+        if isinstance(value, datetime):
+            times.append(value)
+    return min(times) if times else None
+
+
+def _failure(exc: SpiffWorkflowException) -> StepFailure:
+    task = getattr(exc, "task", None)
+    task_name = None
+    if task is not None:
+        spec = task.task_spec
+        task_name = spec.bpmn_name or spec.bpmn_id or spec.name
+    line = getattr(exc, "line_number", None) or None
+    message = str(exc)
+    notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None)
+    if notes:
+        message += " (" + "; ".join(str(n) for n in notes) + ")"
+    return StepFailure(message, task_name, int(line) if line else None)

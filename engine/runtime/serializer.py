@@ -1,0 +1,115 @@
+"""Store workflow state without its spec, as JSON, and restore it onto the cached spec."""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine.db.base import PreSerialized
+
+# The spec a restore should attach to; a context variable keeps concurrent threads apart.
+_restore_specs: ContextVar[tuple[Any, dict[str, Any]]] = ContextVar("_restore_specs")
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Leave ``spec`` and ``subprocess_specs`` out of the dump; take them from the cache on restore."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        spec, subprocess_specs = _restore_specs.get()
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid_class(), workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid_class()(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _uuid_class() -> type:
+    from uuid import UUID
+
+    return UUID
+
+
+def _make_registry() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpeclessWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Task data may hold these after scripts run; JSON knows none of them.
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(set, lambda v: {"items": sorted(v, key=repr)}, lambda v: set(v["items"]))
+    return registry
+
+
+class StateSerializer:
+    """Dump a workflow to a JSON-safe dict without its spec and load it back onto a given spec."""
+
+    def __init__(self) -> None:
+        self._serializer = BpmnWorkflowSerializer(_make_registry())
+
+    def dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """Return the workflow's state as plain JSON data (strings, numbers, lists, dicts)."""
+        return json.loads(self._serializer.serialize_json(workflow))
+
+    def dump_text(self, workflow: BpmnWorkflow) -> PreSerialized:
+        """Return the state as JSON text that the database layer stores without encoding it again."""
+        return PreSerialized(self._serializer.serialize_json(workflow))
+
+    def load(self, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
+             script_engine: Any) -> BpmnWorkflow:
+        """Rebuild a workflow from ``dump`` output onto the (cached) spec it was created from."""
+        token = _restore_specs.set((spec, subprocess_specs))
+        try:
+            # A state saved earlier in this transaction is still the JSON text; from the database, a dict.
+            dct = json.loads(state) if isinstance(state, str) else _deep_copy(state)
+            self._serializer.migrate(dct)
+            _parents_first(dct)
+            for sub in (dct.get("subprocesses") or {}).values():
+                _parents_first(sub)
+            workflow = self._serializer.from_dict(dct)
+        finally:
+            _restore_specs.reset(token)
+        workflow.script_engine = script_engine
+        return workflow
+
+
+def _parents_first(dct: dict[str, Any]) -> None:
+    """Order ``tasks`` so every parent comes before its children.
+
+    Spiff stores a task's data as a delta against its parent and rebuilds it only if the parent was
+    restored first; PostgreSQL's JSONB does not keep key order, so without this data silently vanishes.
+    """
+    tasks = dct.get("tasks")
+    if not isinstance(tasks, dict) or not tasks:
+        return
+    ordered: dict[str, Any] = {}
+    queue: list[Any] = [dct.get("root")] + [tid for tid, t in tasks.items() if t.get("parent") not in tasks]
+    while queue:
+        tid = queue.pop(0)
+        if tid in ordered or tid not in tasks:
+            continue
+        ordered[tid] = tasks[tid]
+        queue.extend(tasks[tid].get("children") or [])
+    for tid, task in tasks.items():  # anything unreachable keeps its place at the end
+        ordered.setdefault(tid, task)
+    dct["tasks"] = ordered
+
+
+def _deep_copy(state: dict[str, Any]) -> dict[str, Any]:
+    # The restore pops keys out of the dict it is given; never let it eat the ORM's copy.
+    return json.loads(json.dumps(state))

@@ -1,0 +1,1 @@
+"""The operations the web app, the worker and the CLI call: each owns its transaction."""

@@ -1,0 +1,190 @@
+"""Uploaded documents (bukti dukung) and saved form drafts: stored in the database, checked on every read.
+
+A task's data never holds the file itself, only a reference (id, filename, size, sha256, content type). A file
+is stored before the form is submitted, so a form that fails validation keeps its upload; downloads check that
+the user may see the instance the document belongs to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.access import may_act, may_view_instance
+from engine.core import Engine
+from engine.db.documents import Document, TaskDraft
+from engine.db.org import User
+from engine.db.runtime import TaskIndex
+from engine.errors import FieldError, FormInvalid, NotFound
+from engine.services import audit
+
+DEFAULT_MAX_BYTES = 10 * 2**20
+DEFAULT_ACCEPT = (".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".odt", ".ods", ".txt", ".csv")
+# Types a browser may show inline without risk; everything else is sent as an attachment.
+_INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+
+
+@dataclass
+class DocumentRef:
+    """The reference a task's data keeps instead of the file."""
+
+    id: int
+    filename: str
+    size: int
+    sha256: str
+    content_type: str
+
+    def as_value(self) -> str:
+        """Return the reference as the JSON text a string form field holds."""
+        return json.dumps({"id": self.id, "filename": self.filename, "size": self.size, "sha256": self.sha256,
+                           "content_type": self.content_type}, separators=(",", ":"))
+
+
+@dataclass
+class StoredFile:
+    ref: DocumentRef
+    content: bytes
+    instance_id: int
+    inline: bool
+
+
+def parse_ref(value: Any) -> DocumentRef | None:
+    """Read a document reference from a form value (a JSON text or an object); None when it is not one."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    # A reference has all of these; other dicts in task data (an employee profile, a score) merely have an id.
+    if not isinstance(value, dict) or not isinstance(value.get("id"), int) or \
+            not isinstance(value.get("sha256"), str) or not isinstance(value.get("filename"), str):
+        return None
+    return DocumentRef(value["id"], str(value.get("filename", "")), int(value.get("size") or 0),
+                       str(value.get("sha256", "")), str(value.get("content_type", "")))
+
+
+def verified_ref(engine: Engine, instance_id: int, value: Any) -> DocumentRef | None:
+    """Return the stored reference a posted file value names, when it is a document of this instance; else None.
+
+    A form posts back the reference of a file uploaded earlier (a failed submit, a draft). The value comes from
+    the browser, so it is checked: the document must exist, belong to this instance and have the same content
+    hash. The stored name, size and type replace whatever was posted.
+    """
+    ref = parse_ref(value)
+    if ref is None or not 0 < ref.id < 2**31:
+        return None
+    with engine.session_factory() as session:
+        row = session.execute(select(Document.id, Document.instance_id, Document.filename, Document.size,
+                                     Document.sha256, Document.content_type).where(Document.id == ref.id)).first()
+    if row is None or row.instance_id != instance_id or row.sha256 != ref.sha256:
+        return None
+    return DocumentRef(row.id, row.filename, row.size, row.sha256, row.content_type)
+
+
+def _safe_name(filename: str) -> str:
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip().replace("\x00", "")
+    return (name or "berkas")[:200]
+
+
+def _accepted(filename: str, content_type: str, accept: list[str]) -> bool:
+    lower = filename.lower()
+    for rule in accept:
+        rule = rule.strip().lower()
+        if not rule:
+            continue
+        if rule.startswith(".") and lower.endswith(rule):
+            return True
+        if rule.endswith("/*") and content_type.startswith(rule[:-1]):
+            return True
+        if rule == content_type:
+            return True
+    return False
+
+
+def store_upload(engine: Engine, user_id: int, task_id: str, field_path: str, filename: str, content: bytes,
+                 accept: list[str] | None = None, max_bytes: int | None = None) -> DocumentRef:
+    """Store a file uploaded into a task's form; raise FormInvalid (on the field) when it is too big or of a wrong type."""
+    name = _safe_name(filename)
+    accept = accept or list(DEFAULT_ACCEPT)
+    limit = max_bytes or DEFAULT_MAX_BYTES
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if len(content) == 0:
+        raise FormInvalid([FieldError(field_path, "Berkas kosong / The file is empty")])
+    if len(content) > limit:
+        raise FormInvalid([FieldError(field_path, f"Berkas terlalu besar (maksimal {_human(limit)}) / "
+                                                  f"The file is too large (at most {_human(limit)})")])
+    if not _accepted(name, content_type, accept):
+        kinds = ", ".join(accept)
+        raise FormInvalid([FieldError(field_path, f"Jenis berkas tidak diizinkan (boleh: {kinds}) / "
+                                                  f"This kind of file is not allowed (allowed: {kinds})")])
+    with engine.session_factory.begin() as session:
+        row = session.get(TaskIndex, task_id)
+        if row is None or row.closed_at is not None or not may_act(session, user_id, task_id):
+            raise NotFound("Tugas tidak ditemukan / Task not found")
+        now = engine.now()
+        doc = Document(instance_id=row.instance_id, task_id=task_id, filename=name, content_type=content_type,
+                       size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+                       uploaded_by_id=user_id, uploaded_at=now)
+        session.add(doc)
+        session.flush()
+        audit.record(session, "document.uploaded", now, session.get(User, user_id), instance_id=row.instance_id,
+                     task_id=task_id, document_id=doc.id, filename=name, size=doc.size, sha256=doc.sha256)
+        return DocumentRef(doc.id, name, doc.size, doc.sha256, content_type)
+
+
+def get_document(engine: Engine, user_id: int, document_id: int) -> StoredFile:
+    """Return a document when the user may see its instance; NotFound otherwise (never tell which)."""
+    with engine.session_factory() as session:
+        doc = session.get(Document, document_id)
+        if doc is None or not may_view_instance(session, user_id, doc.instance_id):
+            raise NotFound("Dokumen tidak ditemukan / Document not found")
+        ref = DocumentRef(doc.id, doc.filename, doc.size, doc.sha256, doc.content_type)
+        return StoredFile(ref, doc.content, doc.instance_id, doc.content_type in _INLINE_TYPES)
+
+
+def documents_of(engine: Engine, instance_id: int) -> list[DocumentRef]:
+    """List an instance's documents (the caller has checked that the user may see the instance)."""
+    with engine.session_factory() as session:
+        rows = session.execute(select(Document.id, Document.filename, Document.size, Document.sha256,
+                                      Document.content_type).where(Document.instance_id == instance_id)
+                               .order_by(Document.id))
+        return [DocumentRef(*r) for r in rows]
+
+
+def save_draft(engine: Engine, user_id: int, task_id: str, data: dict[str, Any]) -> datetime:
+    """Keep what the user typed into an open task's form, without validating or submitting it."""
+    with engine.session_factory.begin() as session:
+        row = session.get(TaskIndex, task_id)
+        if row is None or row.closed_at is not None or not may_act(session, user_id, task_id):
+            raise NotFound("Tugas tidak ditemukan / Task not found")
+        now = engine.now()
+        draft = session.get(TaskDraft, (task_id, user_id))
+        if draft is None:
+            session.add(TaskDraft(task_id=task_id, user_id=user_id, data=data, saved_at=now))
+        else:
+            draft.data, draft.saved_at = data, now
+        return now
+
+
+def get_draft(engine: Engine, user_id: int, task_id: str) -> tuple[dict[str, Any], datetime] | None:
+    """Return the user's saved draft of a task and when it was saved, if any."""
+    with engine.session_factory() as session:
+        draft = session.get(TaskDraft, (task_id, user_id))
+        return (dict(draft.data or {}), draft.saved_at) if draft else None
+
+
+def discard_draft(engine: Engine, user_id: int, task_id: str) -> None:
+    with engine.session_factory.begin() as session:
+        draft = session.get(TaskDraft, (task_id, user_id))
+        if draft is not None:
+            session.delete(draft)
+
+
+def _human(size: int) -> str:
+    return f"{size / 2**20:.0f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"

@@ -1,0 +1,122 @@
+"""Inbox queries: read only the task index (never a workflow), filtered, sorted and paginated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.access import LANES, actionable, is_group_task
+from engine.core import Engine
+from engine.db.deploy import ProcessVersion
+from engine.db.org import User
+from engine.db.runtime import Instance, TaskIndex
+
+
+@dataclass
+class InboxItem:
+    id: str
+    instance_id: int
+    process_id: str
+    process_name: str
+    title: str
+    lane: str | None
+    subject_id: int | None
+    subject_name: str
+    period: str
+    assignee_id: int | None
+    assignee_name: str
+    group_task: bool
+    ready_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    instance_status: str = "running"  # suspended / error: the task waits until an administrator acts
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+SORTS = {
+    "due": (TaskIndex.due_at.is_(None), TaskIndex.due_at, TaskIndex.ready_at),
+    "newest": (TaskIndex.ready_at.desc(),),
+    "oldest": (TaskIndex.ready_at,),
+    "title": (TaskIndex.title, TaskIndex.ready_at),
+}
+
+
+SCOPES = ("all", "mine", "group")
+DUE_FILTERS = ("overdue", "week", "none")
+
+
+def group_clause() -> ColumnElement[bool]:
+    """Tasks offered to a group (claimed or not), as opposed to personal ones."""
+    personal = TaskIndex.lane.in_(tuple(LANES.personal))
+    return (TaskIndex.candidate_groups != "") | (TaskIndex.lane.is_not(None) & ~personal)
+
+
+def inbox(engine: Engine, user_id: int, *, scope: str = "all", process_id: str | None = None,
+          period: str | None = None, subject: str | None = None, due: str | None = None, sort: str = "due",
+          page: int = 1, per_page: int = 20) -> Page:
+    """Return one page of the tasks the user may act on: all, only personal ones ("mine") or group tasks."""
+    per_page = max(1, min(per_page, 100))
+    page = max(1, page)
+    now = engine.now()
+    with engine.session_factory() as session:
+        where = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
+        if scope == "mine":
+            where.append(~group_clause() | (TaskIndex.assignee_id == user_id))
+        elif scope == "group":
+            where.append(group_clause())
+        if process_id:
+            where.append(TaskIndex.process_id == process_id)
+        if period:
+            where.append(TaskIndex.period == period)
+        if due == "overdue":
+            where.append(TaskIndex.due_at < now)
+        elif due == "week":
+            where.append(and_(TaskIndex.due_at >= now, TaskIndex.due_at < now + timedelta(days=7)))
+        elif due == "none":
+            where.append(TaskIndex.due_at.is_(None))
+        subject_user = aliased(User)
+        if subject:
+            pattern = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(subject_user.full_name.ilike(f"%{pattern}%", escape="\\"))
+        base = select(TaskIndex).outerjoin(subject_user, subject_user.id == TaskIndex.subject_id).where(*where)
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = session.scalars(base.order_by(*SORTS.get(sort, SORTS["due"]))
+                               .offset((page - 1) * per_page).limit(per_page)).all()
+        return Page([_item(session, r, now) for r in rows], page, per_page, total)
+
+
+def count(engine: Engine, user_id: int) -> int:
+    """Return how many tasks the user may act on (for the navigation badge)."""
+    with engine.session_factory() as session:
+        return session.scalar(select(func.count(TaskIndex.id)).where(TaskIndex.closed_at.is_(None),
+                                                                 actionable(session, user_id))) or 0
+
+
+def _item(session: Session, row: TaskIndex, now: datetime) -> InboxItem:
+    subject = session.get(User, row.subject_id) if row.subject_id else None
+    assignee = session.get(User, row.assignee_id) if row.assignee_id else None
+    instance = session.get(Instance, row.instance_id)
+    version = session.get(ProcessVersion, instance.process_version_id) if instance else None
+    return InboxItem(
+        id=row.id, instance_id=row.instance_id, process_id=row.process_id,
+        process_name=version.name if version else row.process_id, title=row.title, lane=row.lane,
+        subject_id=row.subject_id, subject_name=subject.full_name if subject else "", period=row.period,
+        assignee_id=row.assignee_id, assignee_name=assignee.full_name if assignee else "",
+        group_task=is_group_task(row), ready_at=row.ready_at, due_at=row.due_at,
+        overdue=bool(row.due_at and row.due_at < now), instance_status=instance.status if instance else "",
+    )

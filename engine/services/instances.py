@@ -1,0 +1,232 @@
+"""Start instances, complete, claim and release tasks: each call one short transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.access import is_group_task, may_act
+from engine.core import Engine
+from engine.db.org import User
+from engine.db.runtime import ERROR, RUNNING, WAITING, Instance, TaskIndex
+from engine.deploy.bundles import ParsedBundle, form_for
+from engine.errors import Conflict, InvalidState, NotFound, PermissionDenied, ProcessError
+from engine.runtime.runner import StepFailure
+from engine.services import audit
+from engine.services.deployments import latest_version
+from engine.services.forms import validate_submission
+from engine.services.stepping import after_save, record_changes, start_in_session
+
+
+@dataclass
+class InstanceSummary:
+    id: int
+    process_id: str
+    status: str
+    version: int
+    subject_id: int | None
+    period: str
+    ready_task_ids: list[str]
+
+
+@dataclass
+class TaskView:
+    """Everything a task page needs, read in one transaction."""
+
+    id: str
+    instance_id: int
+    instance_version: int
+    process_id: str
+    task_name: str
+    title: str
+    lane: str | None
+    subject_id: int | None
+    subject_name: str
+    period: str
+    assignee_id: int | None
+    claimable: bool
+    due_at: Any
+    form_schema: dict[str, Any] | None
+    ui_schema: dict[str, Any] | None
+    instructions: str
+    data: dict[str, Any]
+
+
+def _summary(instance: Instance, session: Session) -> InstanceSummary:
+    session.flush()  # the version the caller sees must be the one the commit writes
+    ready = instance.ready_task_ids
+    if ready is None:
+        ready = list(session.scalars(select(TaskIndex.id).where(TaskIndex.instance_id == instance.id,
+                                                                TaskIndex.closed_at.is_(None))))
+    return InstanceSummary(instance.id, instance.process_id, instance.status, instance.version,
+                           instance.subject_id, instance.period, ready)
+
+
+def start_instance(engine: Engine, process_id: str, started_by: int | None, subject_id: int | None = None,
+                   period: str = "", data: dict[str, Any] | None = None) -> InstanceSummary:
+    """Start the latest version of a process for a subject employee and period."""
+    try:
+        with engine.session_factory.begin() as session:
+            version = latest_version(session, process_id)
+            if not version.startable:
+                raise InvalidState(f"process '{process_id}' starts only from a message, not by hand")
+            if subject_id is not None and session.get(User, subject_id) is None:
+                raise NotFound(f"employee {subject_id} does not exist")
+            instance = start_in_session(engine, session, version, started_by, subject_id, period, data)
+            return _summary(instance, session)
+    except StepFailure as failure:
+        # Nothing was stored: a process that cannot even start has no last good state to keep.
+        raise ProcessError(f"the process could not start: {failure.message}", 0, failure.task,
+                           failure.line) from failure
+
+
+def _load_task(session: Session, user_id: int, task_id: str) -> TaskIndex:
+    row = session.get(TaskIndex, task_id) if _is_uuid(task_id) else None
+    if row is None or not may_act(session, user_id, task_id):
+        raise NotFound("Tugas tidak ditemukan / Task not found")
+    if row.closed_at is not None:
+        who = session.get(User, row.completed_by_id) if row.completed_by_id else None
+        if row.outcome == "completed":
+            raise Conflict("Tugas ini sudah diselesaikan" + (f" oleh {who.full_name}" if who else "") +
+                           " / This task was already completed" + (f" by {who.full_name}" if who else ""))
+        raise Conflict("Tugas ini dibatalkan oleh proses / The process cancelled this task")
+    return row
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _check_runnable(instance: Instance) -> None:
+    if instance.status not in (RUNNING, WAITING):
+        raise InvalidState(f"Proses ini berstatus '{instance.status}' sehingga tugas tidak dapat diselesaikan / "
+                           f"The process is {instance.status}; its tasks cannot be completed now")
+
+
+def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
+    """Return a task the user may act on, with its form and current data."""
+    with engine.session_factory() as session:
+        row = _load_task(session, user_id, task_id)
+        instance = session.get(Instance, row.instance_id)
+        assert instance is not None
+        bundle = engine.specs.for_version(session, instance.process_version_id)
+        workflow = engine.runtime.load(instance, bundle)
+        task = workflow.get_task_from_id(UUID(task_id))
+        schema_name, ui_name = form_for(task.task_spec)
+        subject = session.get(User, instance.subject_id) if instance.subject_id else None
+        return TaskView(
+            id=row.id, instance_id=instance.id, instance_version=instance.version, process_id=instance.process_id,
+            task_name=row.task_name, title=row.title, lane=row.lane, subject_id=instance.subject_id,
+            subject_name=subject.full_name if subject else "", period=instance.period, assignee_id=row.assignee_id,
+            claimable=is_group_task(row), due_at=row.due_at,
+            form_schema=bundle.forms.get(schema_name) if schema_name else None,
+            ui_schema=bundle.forms.get(ui_name) if ui_name else None,
+            instructions=(task.task_spec.extensions or {}).get("instructionsForEndUser") or "",
+            data=dict(task.data),
+        )
+
+
+def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, Any],
+                  expected_version: int | None = None) -> InstanceSummary:
+    """Validate the submission, complete the task and run the process to its next wait, atomically."""
+    instance_id = None
+    try:
+        with engine.session_factory.begin() as session:
+            # Held for the whole transaction: the identity map keeps objects only while something refers
+            # to them, so later lookups of this user are free.
+            actor = session.get(User, user_id)
+            row = _load_task(session, user_id, task_id)
+            if row.assignee_id is None and is_group_task(row):
+                raise PermissionDenied("Ambil tugas ini terlebih dahulu / Claim this task before completing it")
+            instance = session.get(Instance, row.instance_id)
+            assert instance is not None
+            instance_id = instance.id
+            _check_runnable(instance)
+            if expected_version is not None and instance.version != expected_version:
+                raise Conflict("Proses ini telah diubah oleh orang lain; muat ulang halaman / "
+                               "Someone else changed this process meanwhile; reload the page")
+            bundle: ParsedBundle = engine.specs.for_version(session, instance.process_version_id)
+            workflow = engine.runtime.load(instance, bundle)
+            task = workflow.get_task_from_id(UUID(task_id))
+            if task.state != TaskState.READY:
+                raise Conflict("Tugas ini sudah diselesaikan / This task was already completed")
+            schema_name, _ = form_for(task.task_spec)
+            clean = validate_submission(bundle.forms.get(schema_name) if schema_name else None, data)
+            now = engine.now()
+
+            def run_task() -> None:
+                task.set_data(**clean)
+                task.run()
+
+            engine.advance(session, instance, workflow, user_id, before=run_task)
+            created = engine.runtime.save(session, instance, workflow, bundle, now, completed=(task_id, user_id))
+            audit.record(session, "task.completed", now, actor, instance_id=instance.id, task_id=task_id,
+                         task_name=row.task_name, title=row.title, submitted=clean)
+            record_changes(session, instance, created, now, actor)
+            after_save(engine, session, instance, workflow)
+            session.flush()
+            return _summary(instance, session)
+    except StaleDataError as exc:
+        raise Conflict("Proses ini telah diubah oleh orang lain; muat ulang halaman / "
+                       "Someone else changed this process meanwhile; reload the page") from exc
+    except StepFailure as failure:
+        assert instance_id is not None
+        mark_error(engine, instance_id, failure, actor_id=user_id, task_id=task_id)
+        raise ProcessError("Proses berhenti karena galat dan administrator telah diberi tahu; data Anda belum "
+                           f"tersimpan / The process stopped with an error: {failure.message}",
+                           instance_id, failure.task, failure.line) from failure
+
+
+def mark_error(engine: Engine, instance_id: int, failure: StepFailure, actor_id: int | None = None,
+               task_id: str | None = None) -> None:
+    """Record that an instance failed; its stored state stays the last good one."""
+    with engine.session_factory.begin() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            return
+        now = engine.now()
+        instance.status = ERROR
+        instance.error_message = failure.message[:4000]
+        instance.error_task = failure.task
+        instance.error_line = failure.line
+        instance.updated_at = now
+        actor = session.get(User, actor_id) if actor_id else None
+        audit.record(session, "instance.errored", now, actor, instance_id=instance_id, task_id=task_id,
+                     task_name=failure.task, message=failure.message, line=failure.line)
+
+
+def claim_task(engine: Engine, user_id: int, task_id: str) -> None:
+    """Take a group task so that only this user works on it."""
+    with engine.session_factory.begin() as session:
+        row = _load_task(session, user_id, task_id)
+        if not is_group_task(row):
+            raise InvalidState("Tugas ini sudah ditujukan kepada Anda / This task is already yours")
+        # A conditional UPDATE, so two people claiming at once cannot both win.
+        taken = session.execute(update(TaskIndex).where(
+            TaskIndex.id == row.id, or_(TaskIndex.assignee_id.is_(None), TaskIndex.assignee_id == user_id))
+            .values(assignee_id=user_id).execution_options(synchronize_session=False))
+        if taken.rowcount != 1:
+            raise Conflict("Tugas ini sudah diambil orang lain / Someone else has claimed this task")
+        audit.record(session, "task.claimed", engine.now(), session.get(User, user_id),
+                     instance_id=row.instance_id, task_id=row.id, task_name=row.task_name)
+
+
+def release_task(engine: Engine, user_id: int, task_id: str) -> None:
+    """Give a claimed group task back to the group."""
+    with engine.session_factory.begin() as session:
+        row = _load_task(session, user_id, task_id)
+        if row.assignee_id != user_id or not is_group_task(row):
+            raise InvalidState("Anda tidak sedang memegang tugas ini / You do not hold this task")
+        row.assignee_id = None
+        audit.record(session, "task.released", engine.now(), session.get(User, user_id),
+                     instance_id=row.instance_id, task_id=row.id, task_name=row.task_name)

@@ -1,0 +1,115 @@
+"""Organisation data: units, positions, users and groups (the source of lane resolution)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from engine.access import LANES
+from engine.core import Engine
+from engine.db.org import Group, GroupMember, Position, Unit, User
+from engine.errors import NotFound
+from engine.services import audit
+
+
+@dataclass
+class Account:
+    """The logged-in user as the web layer sees it."""
+
+    id: int
+    username: str
+    full_name: str
+    groups: list[str]
+    position_title: str
+    locale: str
+    active: bool
+
+    def in_group(self, name: str) -> bool:
+        return name in self.groups
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(set(LANES.roles.admin) & set(self.groups))
+
+
+def _account(session: Session, user: User) -> Account:
+    groups = list(session.scalars(select(Group.name).join(GroupMember, GroupMember.group_id == Group.id)
+                                  .where(GroupMember.user_id == user.id).order_by(Group.name)))
+    return Account(user.id, user.username, user.full_name, groups,
+                   user.position.title if user.position else "", user.locale, user.active)
+
+
+def get_account(engine: Engine, user_id: int) -> Account | None:
+    with engine.session_factory() as session:
+        user = session.get(User, user_id)
+        return _account(session, user) if user is not None and user.active else None
+
+
+def authenticate(engine: Engine, username: str, password: str) -> Account | None:
+    """Return the account when the password matches, and record the login (or the failed attempt)."""
+    with engine.session_factory.begin() as session:
+        user = session.scalar(select(User).where(User.username == username.strip()))
+        ok = bool(user and user.active and user.password_hash and check_password_hash(user.password_hash, password))
+        audit.record(session, "login" if ok else "login.failed", engine.now(), user if ok else None,
+                     username=username.strip()[:120])
+        return _account(session, user) if ok and user is not None else None
+
+
+# Tests lower the work factor to keep fixtures fast; production keeps werkzeug's default (scrypt).
+PASSWORD_METHOD: str | None = None
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Store a salted hash of a new password (never the password)."""
+    if len(password) < 8:
+        raise ValueError("a password needs at least 8 characters")
+    user.password_hash = (generate_password_hash(password, method=PASSWORD_METHOD) if PASSWORD_METHOD
+                          else generate_password_hash(password))
+
+
+def ensure_group(session: Session, name: str, description: str = "") -> Group:
+    group = session.scalar(select(Group).where(Group.name == name))
+    if group is None:
+        group = Group(name=name, description=description)
+        session.add(group)
+        session.flush()
+    return group
+
+
+def add_to_group(session: Session, user: User, group_name: str) -> None:
+    group = ensure_group(session, group_name)
+    if session.get(GroupMember, (group.id, user.id)) is None:
+        session.add(GroupMember(group_id=group.id, user_id=user.id))
+
+
+def move_employee(engine: Engine, employee_id: int, position_id: int | None, actor_id: int | None = None) -> None:
+    """Put an employee in another position (a transfer or a correction); open tasks follow at once."""
+    with engine.session_factory.begin() as session:
+        employee = session.get(User, employee_id)
+        if employee is None:
+            raise NotFound(f"employee {employee_id} does not exist")
+        if position_id is not None and session.get(Position, position_id) is None:
+            raise NotFound(f"position {position_id} does not exist")
+        before = employee.position_id
+        employee.position_id = position_id
+        audit.record(session, "org.employee_moved", engine.now(), session.get(User, actor_id) if actor_id else None,
+                     employee_id=employee_id, from_position=before, to_position=position_id)
+
+
+def set_assessor_override(engine: Engine, employee_id: int, assessor_id: int | None,
+                          actor_id: int | None = None) -> None:
+    """Name an explicit Pejabat Penilai (Plt/Plh) for an employee, or clear it with None."""
+    with engine.session_factory.begin() as session:
+        employee = session.get(User, employee_id)
+        if employee is None or (assessor_id is not None and session.get(User, assessor_id) is None):
+            raise NotFound("employee or assessor does not exist")
+        employee.superior_override_id = assessor_id
+        audit.record(session, "org.assessor_override", engine.now(),
+                     session.get(User, actor_id) if actor_id else None, employee_id=employee_id,
+                     assessor_id=assessor_id)
+
+
+__all__ = ["Account", "Unit", "Position", "User", "Group"]

@@ -1,0 +1,19 @@
+"""The SMK application as an engine extension: its script functions, service operations, lanes and roles."""
+
+from __future__ import annotations
+
+from engine.extension import Extension
+from engine.services.operations import builtin_extension
+from processes.lanes import LANES, ROLES
+from processes.operations import SMK_OPERATIONS
+from processes.rules.script_api import SCRIPT_FUNCTIONS
+
+
+def smk_extension() -> Extension:
+    """Return what the SMK models call by name, and the SMK names of the engine's lanes and roles."""
+    return Extension("smk", functions=SCRIPT_FUNCTIONS, operations=SMK_OPERATIONS, lanes=LANES, roles=ROLES)
+
+
+def extensions() -> list[Extension]:
+    """Return every extension an SMK engine runs with: the engine's own operations, then the SMK ones."""
+    return [builtin_extension(), smk_extension()]

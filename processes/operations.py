@@ -1,0 +1,292 @@
+"""Service-task operations the SMK models need beyond the engine's generic ones.
+
+Each operation has the engine's signature ``(ctx, params, task_data) -> JSON-able``. Spiff hands parameters over
+as ``{name: {"value": evaluated, "type": ...}}``; ``_param`` unwraps that (and accepts plain values too).
+
+The distribution-curve check reads across instances of *different* employees (a unit's staff), which messages
+keyed by subject and period cannot express; proposals and unit ratings are therefore recorded as audit events in
+the same transaction as the step that makes them, and the check reads the latest event per employee.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.access import subordinates_of, superior_of
+from engine.db.audit import AuditEvent
+from engine.db.org import Position, Unit, User
+from engine.db.runtime import Instance
+from engine.runtime.runner import StepContext
+from engine.services import audit
+from processes.rules.script_api import SCRIPT_FUNCTIONS
+
+PROPOSAL = "smk.predikat_usulan"
+UNIT_RATING = "smk.predikat_unit"
+REMINDER = "smk.pengingat"
+PLANNING = "smk_perencanaan"
+
+
+def _param(params: dict[str, Any], name: str, default: Any = None) -> Any:
+    value = params.get(name, default)
+    if isinstance(value, dict) and "value" in value and "type" in value:
+        return value["value"]
+    return value
+
+
+def _unit_chain(session: Session, unit: Unit | None) -> list[Unit]:
+    """Return the unit and its ancestors, nearest first."""
+    chain: list[Unit] = []
+    while unit is not None and len(chain) < 50:
+        chain.append(unit)
+        unit = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    return chain
+
+
+def curve_unit(session: Session, user: User) -> tuple[Unit | None, bool]:
+    """Return the unit whose distribution curve covers the employee, and whether they head it.
+
+    A curve unit is a unit directly under the organisation's root unit (a Biro in the demo); its head is the
+    holder of a position in it whose superior position lies outside it. The root's own staff are in no curve.
+    """
+    position = user.position
+    if position is None:
+        return None, False
+    chain = _unit_chain(session, session.get(Unit, position.unit_id))
+    if len(chain) < 2:
+        return None, False
+    unit = chain[-2]
+    parent = session.get(Position, position.parent_id) if position.parent_id else None
+    inside = {u.id for u in _subtree(session, unit)}
+    return unit, parent is None or parent.unit_id not in inside
+
+
+def _subtree(session: Session, unit: Unit) -> list[Unit]:
+    found, todo = [], [unit]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(session.scalars(select(Unit).where(Unit.parent_id == current.id)))
+    return found
+
+
+def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Return what the SMK forms and gateways need about the subject: position, assessors, team, curve unit."""
+    session = ctx.session
+    subject_id = _param(params, "employee_id") or ctx.instance.subject_id
+    user = session.get(User, subject_id) if subject_id else None
+    if user is None:
+        raise ValueError(f"employee {subject_id!r} does not exist")
+    position = user.position
+    unit = session.get(Unit, position.unit_id) if position else None
+    assessor = superior_of(session, user.id)
+    second = superior_of(session, assessor.id) if assessor else None
+    team = [session.get(User, i) for i in subordinates_of(session, user.id)]
+    kurva, kepala = curve_unit(session, user)
+    return {
+        "id": user.id, "nama": user.full_name, "nip": user.nip or "",
+        "jabatan": position.title if position else "", "jenis_jabatan": position.jenis if position else "",
+        "jenjang": position.jenjang if position else "",
+        "unit_code": unit.code if unit else "", "unit": unit.name if unit else "",
+        "unit_codes": [u.code for u in _unit_chain(session, unit)],
+        "struktural": bool(team) and (position is not None and position.jenis in ("JPT", "JA")),
+        "pejabat_penilai_id": assessor.id if assessor else None,
+        "pejabat_penilai": assessor.full_name if assessor else "",
+        "atasan_pejabat_penilai_id": second.id if second else None,
+        "atasan_pejabat_penilai": second.full_name if second else "",
+        "bawahan": [{"id": t.id, "nama": t.full_name, "jabatan": t.position.title if t.position else ""}
+                    for t in team if t is not None],
+        "unit_kurva": kurva.code if kurva is not None and not kepala else None,
+        "kepala_unit_kurva": kurva.code if kurva is not None and kepala else None,
+    }
+
+
+def _kepala_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> list[int]:
+    """Return, among the given employees, the heads of curve units (they set the unit's predikat)."""
+    ids = _param(params, "subject_ids") or []
+    heads = []
+    for user_id in ids:
+        user = ctx.session.get(User, user_id)
+        if user is None:
+            continue
+        unit, kepala = curve_unit(ctx.session, user)
+        if unit is not None and kepala:
+            heads.append(user.id)
+    return heads
+
+
+def _pegawai_dinilai(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> list[int]:
+    """Return, among the given employees, those who have a Pejabat Penilai in the system.
+
+    The head of the organisation signs the PK with the minister; that assessment happens outside SMK here.
+    """
+    ids = _param(params, "subject_ids") or []
+    return [int(i) for i in ids if superior_of(ctx.session, int(i)) is not None]
+
+
+def _catat_pengingat(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Record a deadline reminder for the subject (the notification layer reads these events)."""
+    audit.record(ctx.session, REMINDER, ctx.now, None, instance_id=ctx.instance.id,
+                 subject_id=ctx.instance.subject_id, periode=ctx.instance.period,
+                 jenis=_param(params, "jenis"), batas=_param(params, "batas"))
+    return {"dikirim": True, "pada": ctx.now.isoformat()}
+
+
+def _catat_predikat_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Record the unit head's rating of the unit for this period."""
+    head = ctx.session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
+    unit, kepala = curve_unit(ctx.session, head) if head else (None, False)
+    if head is None or unit is None or not kepala:
+        raise ValueError("only the head of a unit sets the unit's predikat")
+    predikat = _param(params, "predikat_unit")
+    audit.record(ctx.session, UNIT_RATING, ctx.now, head, instance_id=ctx.instance.id,
+                 subject_id=head.id, periode=ctx.instance.period, unit_code=unit.code, predikat_unit=predikat)
+    return {"unit_code": unit.code, "unit": unit.name, "predikat_unit": predikat}
+
+
+def _predikat_unit_kepala(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Return the rating of the unit the subject heads, as its head recorded it for this period.
+
+    A unit head's own hasil-kerja rating follows that rating (DMN ``hasil_kerja_pimpinan``). Returns ``status``
+    ``ada`` with ``predikat_unit``, ``menunggu`` while the unit has no rating yet, or ``bukan_kepala`` when the
+    subject heads no curve unit.
+    """
+    session, period = ctx.session, ctx.instance.period
+    user = session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
+    unit, kepala = curve_unit(session, user) if user else (None, False)
+    if user is None or unit is None or not kepala:
+        return {"status": "bukan_kepala", "predikat_unit": None, "unit_code": None, "unit": "",
+                "pesan": "Bukan kepala unit kurva / Not the head of a curve unit"}
+    predikat_unit = _predikat_unit(session, period, unit.code)
+    if predikat_unit is None:
+        return {"status": "menunggu", "predikat_unit": None, "unit_code": unit.code, "unit": unit.name,
+                "pesan": f"Predikat {unit.name} untuk periode {period} belum ditetapkan; hasil kerja kepala unit "
+                         f"mengikuti predikat unit. / The unit's rating for {period} has not been set yet; the "
+                         "head's work-results rating follows it."}
+    return {"status": "ada", "predikat_unit": predikat_unit, "unit_code": unit.code, "unit": unit.name,
+            "pesan": ""}
+
+
+def _latest_events(session: Session, kind: str, period: str, unit_code: str) -> dict[int, dict[str, Any]]:
+    """Return the latest event data of a kind per subject for one unit and period."""
+    session.flush()
+    latest: dict[int, dict[str, Any]] = {}
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)):
+        d = event.data or {}
+        if d.get("periode") == period and d.get("unit_code") == unit_code and d.get("subject_id") is not None:
+            latest[int(d["subject_id"])] = d
+    return latest
+
+
+def _predikat_unit(session: Session, period: str, unit_code: str) -> str | None:
+    """Return the unit's predikat for the period: the most recently recorded rating, or None if there is none."""
+    session.flush()
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == UNIT_RATING)
+                                 .order_by(AuditEvent.id.desc())):
+        d = event.data or {}
+        if d.get("periode") == period and d.get("unit_code") == unit_code:
+            return str(d["predikat_unit"])
+    return None
+
+
+def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Record this employee's proposed predikat and check the unit's distribution curve.
+
+    Returns ``status``: ``sesuai`` (go on), ``menunggu`` (unit rating or colleagues' ratings missing) or
+    ``melanggar`` (a constraint is broken and this employee's predikat is one that must change), with
+    ``pesan`` (what is wrong) and ``saran`` (what would fix it).
+    """
+    session, period = ctx.session, ctx.instance.period
+    user = session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
+    unit, kepala = curve_unit(session, user) if user else (None, False)
+    predikat = _param(params, "predikat")
+    if user is None or unit is None or kepala:
+        return {"status": "sesuai", "pesan": "Tidak termasuk kurva unit / Not in a unit curve", "saran": []}
+    audit.record(session, PROPOSAL, ctx.now, None, instance_id=ctx.instance.id, subject_id=user.id,
+                 periode=period, unit_code=unit.code, predikat=predikat)
+    predikat_unit = _predikat_unit(session, period, unit.code)
+    if predikat_unit is None:
+        return {"status": "menunggu", "saran": [],
+                "pesan": f"Kepala {unit.name} belum menetapkan predikat unit / The unit head has not yet rated "
+                         "the unit"}
+    inside = {u.id for u in _subtree(session, unit)}
+    staff = []
+    for subject_id in sorted({sid for sid in session.scalars(select(Instance.subject_id).where(
+            Instance.process_id == PLANNING, Instance.period == period)) if sid is not None}):
+        member = session.get(User, subject_id) if subject_id else None
+        if member is None or member.position is None or member.position.unit_id not in inside:
+            continue
+        if curve_unit(session, member)[1]:
+            continue  # the head's own rating follows the unit's rating
+        staff.append(member)
+    proposals = _latest_events(session, PROPOSAL, period, unit.code)
+    missing = [m.full_name for m in staff if m.id not in proposals]
+    if missing:
+        return {"status": "menunggu", "saran": [], "predikat_unit": predikat_unit,
+                "pesan": "Menunggu penilaian / Waiting for the ratings of: " + ", ".join(missing)}
+    result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"](predikat_unit, [proposals[m.id]["predikat"] for m in staff])
+    involved = [v for v in result["violations"]
+                if (v["jenis"] == "paling_banyak") == (predikat in v["predikat"])]
+    if result["ok"] or not involved or not result["dapat_dipenuhi"]:
+        note = "" if result["ok"] or result["dapat_dipenuhi"] else \
+            " Kurva tidak dapat dipenuhi unit ini; Biro SDM memutuskan. / The curve cannot be met; HR decides."
+        return {"status": "sesuai", "saran": [], "predikat_unit": predikat_unit,
+                "distribusi": result["distribusi"], "pesan": "Sesuai kurva distribusi / Fits the curve" + note}
+    return {"status": "melanggar", "predikat_unit": predikat_unit, "distribusi": result["distribusi"],
+            "pesan": " ".join(v["message"] for v in involved), "saran": [v["saran"] for v in involved],
+            "versi_tabel": result["versi_tabel"]}
+
+
+def _org_lookup(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Return the subject employee's name, position, unit and assessor for display in forms."""
+
+    subject_id = params.get("employee_id") or ctx.instance.subject_id
+    employee = ctx.session.get(User, subject_id) if subject_id else None
+    if employee is None:
+        raise ValueError(f"employee {subject_id!r} does not exist")
+    assessor = superior_of(ctx.session, employee.id)
+    position = employee.position
+    return {
+        "id": employee.id, "nama": employee.full_name, "nip": employee.nip or "",
+        "jabatan": position.title if position else "", "jenis_jabatan": position.jenis if position else "",
+        "jenjang": position.jenjang if position else "", "unit": position.unit.name if position else "",
+        "unit_code": position.unit.code if position else "",
+        "pejabat_penilai": assessor.full_name if assessor else "",
+        "pejabat_penilai_id": assessor.id if assessor else None,
+    }
+
+
+def _list_employees(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the active employees holding a position, optionally within one unit and its sub-units."""
+
+    units = None
+    if params.get("unit_code"):
+        root = ctx.session.scalar(select(Unit).where(Unit.code == params["unit_code"]))
+        if root is None:
+            raise ValueError(f"unit {params['unit_code']!r} does not exist")
+        units, frontier = {root.id}, [root.id]
+        while frontier:
+            frontier = list(ctx.session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier))))
+            units.update(frontier)
+    query = select(User, Position, Unit).join(Position, User.position_id == Position.id) \
+        .join(Unit, Position.unit_id == Unit.id).where(User.active).order_by(Position.code)
+    if units is not None:
+        query = query.where(Position.unit_id.in_(units))
+    return [{"id": u.id, "nama": u.full_name, "nip": u.nip or "", "jabatan": p.title, "jenis_jabatan": p.jenis,
+             "jenjang": p.jenjang, "unit_code": unit.code, "position_code": p.code}
+            for u, p, unit in ctx.session.execute(query)]
+
+
+SMK_OPERATIONS = {
+    "org_lookup": _org_lookup,
+    "list_employees": _list_employees,
+    "smk_profil_pegawai": _profil_pegawai,
+    "smk_kepala_unit": _kepala_unit,
+    "smk_pegawai_dinilai": _pegawai_dinilai,
+    "smk_catat_pengingat": _catat_pengingat,
+    "smk_catat_predikat_unit": _catat_predikat_unit,
+    "smk_predikat_unit_kepala": _predikat_unit_kepala,
+    "smk_cek_kurva": _cek_kurva,
+}

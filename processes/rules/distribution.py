@@ -1,0 +1,129 @@
+"""Check a unit's staff predikat against the distribution curve set by the unit's own predikat.
+
+PermenPANRB 6/2022 as reported [?]: the constraints live in DMN `kurva_distribusi` (COLLECT),
+one row per constraint. Rounding rule for small units (documented in docs/rules.md):
+
+- "paling banyak p%" allows floor(n x p / 100) people, but a positive p never allows fewer than
+  one person (so one person in an Istimewa unit may be Sangat Baik); p = 0 allows nobody.
+- "paling sedikit p%" requires ceil(n x p / 100) people, and at least `minimal_orang`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from processes.rules import dmn_tables
+from processes.rules.errors import DmnTableError, RuleInputError
+from processes.rules.predikat import PREDIKAT_6_2022, PREDIKAT_UNIT, require_label
+
+PALING_BANYAK = "paling_banyak"
+PALING_SEDIKIT = "paling_sedikit"
+
+
+@dataclass(frozen=True)
+class Batasan:
+    """One constraint of the curve for a unit predikat."""
+
+    batasan: str
+    jenis: str
+    predikat: tuple[str, ...]
+    persen: Decimal
+    minimal_orang: int
+
+    def batas_orang(self, jumlah_pegawai: int) -> int:
+        """Return the allowed maximum or required minimum number of people for a unit size."""
+        share = self.persen * jumlah_pegawai / 100
+        if self.jenis == PALING_BANYAK:
+            allowed = math.floor(share)
+            return max(allowed, 1) if self.persen > 0 else 0
+        return min(max(math.ceil(share), self.minimal_orang), jumlah_pegawai)
+
+
+@dataclass(frozen=True)
+class Pelanggaran:
+    """A violated constraint: how many people are counted, the limit, and by how many it misses."""
+
+    batasan: str
+    jenis: str
+    predikat: tuple[str, ...]
+    persen: Decimal
+    batas_orang: int
+    jumlah: int
+    selisih: int
+    pesan: str
+    saran: str
+
+
+@dataclass(frozen=True)
+class HasilKurva:
+    """Outcome of the check; `dapat_dipenuhi` is False when the minimums exceed the unit size."""
+
+    ok: bool
+    jumlah_pegawai: int
+    distribusi: dict[str, int]
+    pelanggaran: tuple[Pelanggaran, ...]
+    dapat_dipenuhi: bool
+    versi_tabel: str
+
+
+def batasan_kurva(predikat_unit: str, table: dmn_tables.DecisionTable | None = None) -> list[Batasan]:
+    """Return the constraints that a unit predikat places on its staff (DMN `kurva_distribusi`)."""
+    require_label(predikat_unit, "predikat_unit", PREDIKAT_UNIT)
+    table = table or dmn_tables.load_table("kurva_distribusi")
+    result = []
+    for row in dmn_tables.collect(table, {"predikat_unit": predikat_unit}):
+        labels = row["predikat_pegawai"]
+        labels = (labels,) if isinstance(labels, str) else tuple(labels)
+        unknown = [label for label in labels if label not in PREDIKAT_6_2022]
+        if unknown or row["jenis"] not in (PALING_BANYAK, PALING_SEDIKIT):
+            raise DmnTableError(table.decision_id, f"row {row['batasan']!r} names unknown values {unknown}")
+        result.append(Batasan(str(row["batasan"]), str(row["jenis"]), labels,
+                              Decimal(str(row["persen"] or 0)), int(row["minimal_orang"] or 0)))
+    return result
+
+
+def cek_kurva_distribusi(predikat_unit: str, predikat_pegawai: Sequence[str],
+                         table: dmn_tables.DecisionTable | None = None) -> HasilKurva:
+    """Say which curve constraints the staff predikat violate, by how many people, and the fix."""
+    if isinstance(predikat_pegawai, str) or not predikat_pegawai:
+        raise RuleInputError("predikat_pegawai", "must be a non-empty list of staff predikat")
+    for index, label in enumerate(predikat_pegawai):
+        require_label(label, f"predikat_pegawai[{index}]", PREDIKAT_6_2022)
+    table = table or dmn_tables.load_table("kurva_distribusi")
+    constraints = batasan_kurva(predikat_unit, table)
+    n = len(predikat_pegawai)
+    counts = Counter(predikat_pegawai)
+    violations = []
+    for c in constraints:
+        limit = c.batas_orang(n)
+        counted = sum(counts[label] for label in c.predikat)
+        names = " atau ".join(c.predikat)
+        if c.jenis == PALING_BANYAK and counted > limit:
+            excess = counted - limit
+            violations.append(Pelanggaran(
+                c.batasan, c.jenis, c.predikat, c.persen, limit, counted, excess,
+                pesan=(f"Unit {predikat_unit}: paling banyak {limit} dari {n} pegawai ({c.persen}%) boleh "
+                       f"berpredikat {names}; saat ini {counted}."),
+                saran=f"Turunkan predikat {excess} pegawai dari {names}.",
+            ))
+        elif c.jenis == PALING_SEDIKIT and counted < limit:
+            short = limit - counted
+            violations.append(Pelanggaran(
+                c.batasan, c.jenis, c.predikat, c.persen, limit, counted, short,
+                pesan=(f"Unit {predikat_unit}: paling sedikit {limit} dari {n} pegawai harus berpredikat "
+                       f"{names}; saat ini {counted}."),
+                saran=f"Ubah predikat {short} pegawai lain menjadi {names}.",
+            ))
+    minimum_needed = sum(c.batas_orang(n) for c in constraints if c.jenis == PALING_SEDIKIT)
+    return HasilKurva(
+        ok=not violations,
+        jumlah_pegawai=n,
+        distribusi={label: counts[label] for label in PREDIKAT_6_2022},
+        pelanggaran=tuple(violations),
+        dapat_dipenuhi=minimum_needed <= n,
+        versi_tabel=table.version,
+    )

@@ -1,0 +1,134 @@
+"""`smk bench engine`: raw SpiffWorkflow against our persisted services, measured in the same run.
+
+Absolute times vary with the machine; the ratios printed last are what to compare across runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from engine.core import Engine
+from engine.db.org import Position, Unit, User
+from engine.deploy.bundles import parse_bundle
+from engine.services import instances
+from engine.services.deployments import deploy, read_folder
+from engine.services.org import add_to_group
+from processes.extension import extensions
+from processes.lanes import HR_GROUP
+
+DEMO = Path(__file__).resolve().parent.parent / "bpmn" / "demo"
+CAPAIAN = {"ringkasan": "Laporan bulanan", "tanggal": "2024-01-31", "hasil_kerja": "Sesuai Ekspektasi",
+           "kegiatan": [{"nama": "Rapat", "target": 4, "realisasi": 4}]}
+TINJAU = {"keputusan": "setuju", "perilaku": "Sesuai Ekspektasi"}
+KONFIRMASI = {"dikonfirmasi": True}
+STEPS = (CAPAIAN, TINJAU, KONFIRMASI)
+
+
+def _raw_run(info: object, script_engine: object) -> int:
+    wf = BpmnWorkflow(info.spec, info.subprocess_specs, script_engine=script_engine)  # type: ignore[attr-defined]
+    wf.do_engine_steps()
+    done = 0
+    for data in STEPS:
+        task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.set_data(**data)
+        task.run()
+        wf.do_engine_steps()
+        done += 1
+    assert wf.is_completed()
+    return done
+
+
+def _org(engine: Engine, subjects: int) -> tuple[int, list[int], int]:
+    """Create an assessor, ``subjects`` employees under them, and an HR user; return their ids."""
+
+    with engine.session_factory.begin() as s:
+        unit = Unit(code="B", name="Bench")
+        s.add(unit)
+        s.flush()
+        boss_pos = Position(code="B-0", title="Kepala", unit_id=unit.id)
+        s.add(boss_pos)
+        s.flush()
+        boss = User(username="boss", full_name="Boss", position_id=boss_pos.id)
+        hr = User(username="hr", full_name="HR")
+        s.add_all([boss, hr])
+        s.flush()
+        add_to_group(s, hr, HR_GROUP)
+        ids = []
+        for i in range(subjects):
+            pos = Position(code=f"B-{i + 1}", title="Staf", unit_id=unit.id, parent_id=boss_pos.id)
+            s.add(pos)
+            s.flush()
+            u = User(username=f"e{i}", full_name=f"Employee {i}", position_id=pos.id)
+            s.add(u)
+            s.flush()
+            ids.append(u.id)
+        return boss.id, ids, hr.id
+
+
+def _persisted_run(engine: Engine, subject: int, boss: int, hr: int) -> int:
+    started = instances.start_instance(engine, "demo_penilaian", hr, subject, "2024")
+    after = instances.complete_task(engine, subject, started.ready_task_ids[0], CAPAIAN)
+    after = instances.complete_task(engine, boss, after.ready_task_ids[0], TINJAU)
+    instances.claim_task(engine, hr, after.ready_task_ids[0])
+    after = instances.complete_task(engine, hr, after.ready_task_ids[0], KONFIRMASI)
+    assert after.status == "completed"
+    return 3
+
+
+def _completion_cost(engine: Engine, subject: int, samples: int, hr: int) -> float:
+    """Median seconds of one completion (the employee's first task) for this subject."""
+    times = []
+    for _ in range(samples):
+        started = instances.start_instance(engine, "demo_penilaian", hr, subject, "2024")
+        t0 = time.perf_counter()
+        instances.complete_task(engine, subject, started.ready_task_ids[0], CAPAIAN)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run_engine_bench(count: int = 200, history: int = 1000, samples: int = 60) -> Iterator[str]:
+    """Yield the benchmark's report lines; the last one is the persisted/raw ratio."""
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+    files = read_folder(DEMO)
+    info = parse_bundle(files).processes["demo_penilaian"]
+    raw_engine = PythonScriptEngine()
+    _raw_run(info, raw_engine)  # warm up
+    t0 = time.perf_counter()
+    raw_done = sum(_raw_run(info, raw_engine) for _ in range(count))
+    raw_rate = raw_done / (time.perf_counter() - t0)
+    yield f"raw SpiffWorkflow in memory:      {raw_rate:9.0f} completions/s ({raw_done} completions)"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(f"sqlite:///{tmp}/bench.sqlite", extensions=extensions())
+        engine.create_schema()
+        deploy(engine, files, None)
+        boss, subjects, hr = _org(engine, 4)
+        _persisted_run(engine, subjects[0], boss, hr)  # warm up (spec cache, statements)
+        t0 = time.perf_counter()
+        done = sum(_persisted_run(engine, subjects[0], boss, hr) for _ in range(count))
+        persisted_rate = done / (time.perf_counter() - t0)
+        yield f"persisted services (SQLite file): {persisted_rate:9.0f} completions/s ({done} completions)"
+
+        for _ in range(10):
+            _persisted_run(engine, subjects[1], boss, hr)
+        for _ in range(history):
+            _persisted_run(engine, subjects[2], boss, hr)
+        small = _completion_cost(engine, subjects[1], samples, hr)
+        large = _completion_cost(engine, subjects[2], samples, hr)
+        with engine.session_factory() as s:
+            instances_total = len(s.scalars(select(User.id)).all())  # touch the DB once more; cheap sanity
+        assert instances_total
+        engine.dispose()
+    yield f"one completion, 10 instances behind the subject:    {small * 1000:6.2f} ms"
+    yield f"one completion, {history} instances behind the subject: {large * 1000:6.2f} ms"
+    yield f"ratio history {history}/10: {large / small:.2f}"
+    yield f"ratio persisted/raw: {raw_rate / persisted_rate:.2f}"
