@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from engine.access import actionable, lane_holder_name, subordinates_of, superior_of
@@ -261,15 +261,6 @@ def _curve(unit_predikat: str, predikat: list[str]) -> Curve:
         return Curve(unit_predikat, counts, not_assessed, True, [], [], error=str(exc))
     return Curve(unit_predikat, counts, not_assessed, result.ok, [v.pesan for v in result.pelanggaran],
                  [v.saran for v in result.pelanggaran])
-
-
-def open_count_by_subject(engine: Engine, subject_ids: list[int]) -> dict[int, int]:
-    """Count open tasks per subject employee (for badges)."""
-    if not subject_ids:
-        return {}
-    with engine.session_factory() as session:
-        return dict(session.execute(select(TaskIndex.subject_id, func.count()).where(
-            TaskIndex.subject_id.in_(subject_ids), TaskIndex.closed_at.is_(None)).group_by(TaskIndex.subject_id)).all())
 
 
 def is_assessor(engine: Engine, user_id: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
-from engine.queries.instance import document_context
+from processes.documents import document_context
 from processes.queries import my_skp
 from webapp.extensions import get_engine
 

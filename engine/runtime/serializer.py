@@ -62,17 +62,13 @@ class StateSerializer:
     def __init__(self) -> None:
         self._serializer = BpmnWorkflowSerializer(_make_registry())
 
-    def dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        """Return the workflow's state as plain JSON data (strings, numbers, lists, dicts)."""
-        return json.loads(self._serializer.serialize_json(workflow))
-
     def dump_text(self, workflow: BpmnWorkflow) -> PreSerialized:
         """Return the state as JSON text that the database layer stores without encoding it again."""
         return PreSerialized(self._serializer.serialize_json(workflow))
 
     def load(self, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
              script_engine: Any) -> BpmnWorkflow:
-        """Rebuild a workflow from ``dump`` output onto the (cached) spec it was created from."""
+        """Rebuild a workflow from ``dump_text`` output (parsed) onto the (cached) spec it was created from."""
         token = _restore_specs.set((spec, subprocess_specs))
         try:
             # A state saved earlier in this transaction is still the JSON text; from the database, a dict.

@@ -8,16 +8,21 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.db.deploy import Deployment, DeploymentFile
-from engine.queries.deployments import count_deployments
 from engine.services import instances
 from engine.services.deployments import read_folder
 
 from ..conftest import BPMN
 from .conftest import Auth, csrf_token
+
+
+def count_deployments(engine: Engine) -> int:
+    """Count the stored deployments (a refused bundle must store nothing)."""
+    with engine.session_factory() as session:
+        return session.scalar(select(func.count(Deployment.id))) or 0
 
 ROLES = ["anonymous", "budi", "dewi", "indah", "pemilik", "admin"]
 MANAGERS = {"pemilik", "admin"}
