@@ -51,6 +51,6 @@ MAX_ID = 2**31 - 1  # the largest INTEGER on PostgreSQL; SQLite's limit is large
 class DatabaseInt(IntegerConverter):
     """``<int:…>`` that only matches ids a database column can hold: a larger one is "not found", not a 500."""
 
-    def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, url_map, *args, **kwargs) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)

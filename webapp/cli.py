@@ -23,7 +23,7 @@ from webapp.extensions import get_engine
 _EMBEDDED_WORKER = {"start": False}
 
 
-def _make_app():  # noqa: ANN202
+def _make_app():
     app = create_app()
     # `smk run` is the embedded default: one process serves the web and runs the worker in a thread.
     # With the reloader only the child that serves requests starts it, so timers never fire twice here.
@@ -83,7 +83,7 @@ def deploy_command(paths: tuple[Path, ...], name: str, note: str) -> None:
         _echo_result(deploy(get_engine(), files, None, name=name, note=note))
 
 
-def _echo_result(result) -> None:  # noqa: ANN001
+def _echo_result(result) -> None:
     state = "deployed" if result.created else "unchanged"
     items = ", ".join(f"{p} v{v}" for p, v in result.processes + result.decisions) or "(no new versions)"
     click.echo(f"  deployment {result.deployment_id} {state}: {items}")

@@ -114,9 +114,9 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
         f.bilingual = bool(prop.get("x-bilingual"))
         if kind == "readonly" and "enum" in prop and prop.get("enumNames"):
             # Show a read-only choice by its label ("Sesuai Ekspektasi / As expected"), not its stored value.
-            labels = dict(zip([str(v) for v in prop["enum"]], prop["enumNames"], strict=False))
-            if str(value) in labels:
-                f.label = labels[str(value)]
+            shown = dict(zip([str(v) for v in prop["enum"]], prop["enumNames"], strict=False))
+            if str(value) in shown:
+                f.label = shown[str(value)]
         item_props = (prop.get("items") or {}).get("properties") or {}
         f.columns = {k: str(v.get("title") or k) for k, v in item_props.items() if isinstance(v, dict)}
         if kind == "file":
@@ -218,7 +218,9 @@ def field_at(schema: dict[str, Any] | None, ui: dict[str, Any] | None, name: str
     if not schema:
         return None
     parts = [name.split("[", 1)[0], *_INDEX.findall(name)]
-    node, node_ui, path = schema, ui or {}, []
+    node: Any = schema
+    node_ui: Any = ui or {}
+    path: list[str] = []
     prop: dict[str, Any] = {}
     for part in parts:
         if node.get("type") == "array":

@@ -11,7 +11,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
-def health():  # noqa: ANN201
+def health():
     """Report whether the database answers."""
     try:
         with get_engine().session_factory() as session:

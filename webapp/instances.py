@@ -14,7 +14,7 @@ bp = Blueprint("instances", __name__)
 
 @bp.get("/instances/<int:instance_id>")
 @login_required
-def show(instance_id: int):  # noqa: ANN201
+def show(instance_id: int):
     engine = get_engine()
     detail = instance_detail(engine, current_user.user_id, instance_id)  # NotFound -> 404
     return render_template("instances/show.html", detail=detail, documents=documents_of(engine, instance_id))
@@ -22,7 +22,7 @@ def show(instance_id: int):  # noqa: ANN201
 
 @bp.get("/documents/<int:document_id>")
 @login_required
-def document(document_id: int):  # noqa: ANN201
+def document(document_id: int):
     stored = get_document(get_engine(), current_user.user_id, document_id)  # NotFound -> 404
     disposition = "inline" if stored.inline else "attachment"
     response = Response(stored.content, mimetype=stored.ref.content_type if stored.inline else

@@ -16,13 +16,13 @@ DOCUMENTS = {"skp": ("documents/skp.html", "SKP"), "evaluasi": ("documents/evalu
 
 @bp.get("/skp")
 @login_required
-def mine():  # noqa: ANN201
+def mine():
     return render_template("skp/mine.html", skp=my_skp(get_engine(), current_user.user_id))
 
 
 @bp.get("/instances/<int:instance_id>/dokumen/<kind>")
 @login_required
-def document(instance_id: int, kind: str):  # noqa: ANN201
+def document(instance_id: int, kind: str):
     if kind not in DOCUMENTS:
         abort(404)
     context = document_context(get_engine(), current_user.user_id, instance_id)  # NotFound -> 404

@@ -13,7 +13,7 @@ bp = Blueprint("team", __name__)
 
 @bp.get("/team")
 @login_required
-def index():  # noqa: ANN201
+def index():
     team = my_team(get_engine(), current_user.user_id, request.args.get("period") or None,
                    request.args.get("unit") or "Baik")
     return render_template("team/index.html", team=team, unit_choices=UNIT_PREDIKAT)

@@ -98,7 +98,7 @@ def site(tmp_path: Path, template_db: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
-def page(browser, site: Site, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+def page(browser, site: Site, request: pytest.FixtureRequest) -> Iterator[object]:
     """A fresh browser context per test; its last page is saved to tests/artifacts/<test>.png."""
     context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
@@ -112,7 +112,7 @@ def page(browser, site: Site, request: pytest.FixtureRequest) -> Iterator[object
         context.close()
 
 
-def login(page, username: str) -> None:  # noqa: ANN001
+def login(page, username: str) -> None:
     """Log in through the form, as a person would."""
     page.goto("/login")
     page.get_by_label(re.compile("Nama pengguna|Username")).fill(username)
@@ -121,5 +121,5 @@ def login(page, username: str) -> None:  # noqa: ANN001
     page.wait_for_url(re.compile(r"/$"))
 
 
-def logout(page) -> None:  # noqa: ANN001
+def logout(page) -> None:
     page.context.clear_cookies()

@@ -81,7 +81,7 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def checker(browser) -> Iterator[object]:  # noqa: ANN001
+def checker(browser) -> Iterator[object]:
     """One page with the viewer loaded, served from the app's static folder on a free port."""
     if not (STATIC / "vendor" / "bpmn-js" / "bpmn-viewer.production.min.js").exists():
         pytest.skip("bpmn-js is not installed in webapp/static/vendor (run `make install`)")
@@ -119,7 +119,7 @@ def test_every_model_is_found() -> None:
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[p.stem for p in MODELS])
-def test_model_opens_in_bpmn_js(checker, model: Path) -> None:  # noqa: ANN001
+def test_model_opens_in_bpmn_js(checker, model: Path) -> None:
     expected = _expected(model)
     assert expected, f"{model.name}: no process with flow nodes"
     result = checker.evaluate("([xml, ids]) => window.check(xml, ids)", [model.read_text(), list(expected)])

@@ -38,7 +38,7 @@ def _submit(page: Page) -> None:
     page.wait_for_load_state()
 
 
-def _open_task_of(engine, user_id: int, subject_id: int, process_id: str = SKP_PROCESS):  # noqa: ANN001, ANN202
+def _open_task_of(engine, user_id: int, subject_id: int, process_id: str = SKP_PROCESS):
     """The open task (at most one) of a subject's process, as the given user sees it; None when there is none."""
     with engine.session_factory() as s:
         task_id = s.scalars(select(TaskIndex.id).join(Instance, Instance.id == TaskIndex.instance_id).where(
@@ -47,7 +47,7 @@ def _open_task_of(engine, user_id: int, subject_id: int, process_id: str = SKP_P
     return instances.get_task(engine, user_id, task_id) if task_id else None
 
 
-def _set_skp(engine, drafter: int, assessor: int, rhk: list[tuple[str, str]]) -> None:  # noqa: ANN001
+def _set_skp(engine, drafter: int, assessor: int, rhk: list[tuple[str, str]]) -> None:
     """Draft (supporting the given RHK/IKU codes), approve, and split among the team (MPH) through the services."""
     view = _open_task_of(engine, drafter, drafter)
     if view is not None and view.task_name == "menunggu_atasan":  # the superior's SKP was set after this planning started
@@ -200,7 +200,7 @@ def _to_realisation(site: Site) -> str:
     return view.id
 
 
-def test_realisation_with_uploaded_evidence(page: Page, site: Site, tmp_path) -> None:  # noqa: ANN001
+def test_realisation_with_uploaded_evidence(page: Page, site: Site, tmp_path) -> None:
     """The real monitoring model (smk_pemantauan): a bukti dukung per indicator row, a refused type first."""
     task_id = _to_realisation(site)
     wrong = tmp_path / "bukti.exe"

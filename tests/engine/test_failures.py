@@ -31,7 +31,7 @@ def test_two_concurrent_completions_one_wins_one_conflicts(demo_deployed: Engine
     original = Runtime.advance
     calls = {"n": 0}
 
-    def advance(self, engine, session, instance, workflow, actor_id, before=None):  # noqa: ANN001, ANN202
+    def advance(self, engine, session, instance, workflow, actor_id, before=None):
         calls["n"] += 1
         try:
             barrier.wait()

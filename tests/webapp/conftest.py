@@ -37,11 +37,11 @@ class Auth:
     def __init__(self, client: FlaskClient):
         self.client = client
 
-    def login(self, username: str, password: str = "demo12345"):  # noqa: ANN201
+    def login(self, username: str, password: str = "demo12345"):
         return self.client.post("/login", data={"username": username, "password": password,
                                                 "csrf_token": csrf_token(self.client)})
 
-    def logout(self):  # noqa: ANN201
+    def logout(self):
         return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/")})
 
 

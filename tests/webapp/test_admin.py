@@ -52,7 +52,7 @@ def form(client: FlaskClient, page_id: int, **data: str) -> dict[str, str]:
     return base | data
 
 
-def follow(client: FlaskClient, response) -> str:  # noqa: ANN001
+def follow(client: FlaskClient, response) -> str:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return client.get(response.headers["Location"]).get_data(as_text=True)
 
@@ -220,7 +220,7 @@ def test_reassign_a_task_to_a_user_from_the_list(client: FlaskClient, auth: Auth
 
 @pytest.mark.parametrize(("username", "shown"), [("admin", True), ("pemilik", False), ("indah", False),
                                                  ("budi", False)])
-def test_admin_link_only_for_administrators(client, auth, username: str, shown: bool) -> None:  # noqa: ANN001
+def test_admin_link_only_for_administrators(client, auth, username: str, shown: bool) -> None:
     auth.login(username)
     page = client.get("/").get_data(as_text=True)
     assert ('href="/admin/"' in page) is shown

@@ -11,7 +11,7 @@ from webapp.cli import cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(app: Flask, *args: str):  # noqa: ANN201
+def run(app: Flask, *args: str):
     return app.test_cli_runner().invoke(cli, list(args), catch_exceptions=False)
 
 

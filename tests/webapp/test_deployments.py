@@ -101,7 +101,7 @@ def test_list_shows_processes_versions_counts_and_decisions(client: FlaskClient,
     assert 'data-decision="' in html  # demo_predikat.dmn
 
 
-def test_empty_list_says_so(eng: Engine, org: dict[str, int], tmp_path) -> None:  # noqa: ANN001
+def test_empty_list_says_so(eng: Engine, org: dict[str, int], tmp_path) -> None:
     """Nothing deployed yet (the organisation only, no demo bundle)."""
     from webapp import create_app
 
@@ -113,7 +113,7 @@ def test_empty_list_says_so(eng: Engine, org: dict[str, int], tmp_path) -> None:
     assert 'data-testid="empty-processes"' in html and 'data-testid="empty-decisions"' in html
 
 
-def test_list_is_paginated(client: FlaskClient, auth: Auth, app, demo_deployed: Engine) -> None:  # noqa: ANN001
+def test_list_is_paginated(client: FlaskClient, auth: Auth, app, demo_deployed: Engine) -> None:
     app.config["PER_PAGE"] = 1
     auth.login("pemilik")
     first = client.get("/proses").get_data(as_text=True)
@@ -124,7 +124,7 @@ def test_list_is_paginated(client: FlaskClient, auth: Auth, app, demo_deployed: 
     assert client.get("/proses?page=999").status_code == 200  # past the end: the last page
 
 
-def _upload(client: FlaskClient, files: dict[str, bytes], name: str = "", note: str = ""):  # noqa: ANN202
+def _upload(client: FlaskClient, files: dict[str, bytes], name: str = "", note: str = ""):
     data = {"csrf_token": csrf_token(client, "/proses/deploy"), "name": name, "note": note,
             "files": [(io.BytesIO(content), fname) for fname, content in files.items()]}
     return client.post("/proses/deploy", data=data, content_type="multipart/form-data")
@@ -181,7 +181,7 @@ def _missing_form(files: dict[str, bytes]) -> None:
     (_bad_condition, "demo_penilaian.bpmn", "f_kembalikan"),
     (_missing_form, "demo_penilaian.bpmn", "demo_tinjau.schema.json"),
 ])
-def test_invalid_upload_lists_problems_and_stores_nothing(break_it, filename: str, words: str,  # noqa: ANN001
+def test_invalid_upload_lists_problems_and_stores_nothing(break_it, filename: str, words: str,
                                                           client: FlaskClient, auth: Auth,
                                                           demo_deployed: Engine) -> None:
     files = _demo_files()

@@ -20,7 +20,7 @@ CAPAIAN = {"ringkasan": "Laporan triwulan", "tanggal": "2024-03-31", "hasil_kerj
 
 
 @pytest.fixture
-def started(demo_deployed: Engine, org: dict[str, int]):  # noqa: ANN201
+def started(demo_deployed: Engine, org: dict[str, int]):
     return instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
 
 
@@ -43,7 +43,7 @@ def _form(client: FlaskClient, path: str) -> tuple[str, str]:
             re.search(r'name="_version" value="(\d+)"', page).group(1))
 
 
-def test_draft_is_kept_without_validation_and_restored(client: FlaskClient, auth: Auth, started) -> None:  # noqa: ANN001
+def test_draft_is_kept_without_validation_and_restored(client: FlaskClient, auth: Auth, started) -> None:
     auth.login("budi")
     path = f"/tasks/{started.ready_task_ids[0]}"
     token, version = _form(client, path)
@@ -54,7 +54,7 @@ def test_draft_is_kept_without_validation_and_restored(client: FlaskClient, auth
     assert ">se</textarea>" in page and 'value="Rapat awal"' in page and "Draf tersimpan" in page
 
 
-def test_stale_version_keeps_the_typed_values_and_explains(client: FlaskClient, auth: Auth, started) -> None:  # noqa: ANN001
+def test_stale_version_keeps_the_typed_values_and_explains(client: FlaskClient, auth: Auth, started) -> None:
     auth.login("budi")
     path = f"/tasks/{started.ready_task_ids[0]}"
     token, version = _form(client, path)
@@ -121,7 +121,7 @@ def test_upload_is_stored_with_its_hash_and_referenced_from_the_task_data(
     assert client.get(f"/documents/{ref.id}").data == body
 
 
-def documents_ref(value: str):  # noqa: ANN201
+def documents_ref(value: str):
     from engine.services.documents import parse_ref
 
     ref = parse_ref(value)
@@ -130,7 +130,7 @@ def documents_ref(value: str):  # noqa: ANN201
 
 
 def test_skp_saya_shows_status_feedback_result_and_history(client: FlaskClient, auth: Auth, finished: int,
-                                                          started) -> None:  # noqa: ANN001
+                                                          started) -> None:
     auth.login("budi")
     html = client.get("/skp").get_data(as_text=True)
     assert "Periode berjalan" in html and "2024" in html           # the current period
@@ -174,7 +174,7 @@ def test_documents_print_as_html_and_pdf(client: FlaskClient, auth: Auth, finish
 
 
 def test_inbox_filters_scope_and_empty_state(client: FlaskClient, auth: Auth, demo_deployed: Engine,
-                                             org: dict[str, int], started) -> None:  # noqa: ANN001
+                                             org: dict[str, int], started) -> None:
     auth.login("budi")
     assert "Isi capaian kinerja" in client.get("/?process=demo_penilaian&period=2024").get_data(as_text=True)
     assert "Isi capaian kinerja" not in client.get("/?due=overdue").get_data(as_text=True)
@@ -202,7 +202,7 @@ def test_group_task_can_be_claimed_and_released_from_the_inbox(client: FlaskClie
 
 
 def test_english_shows_the_english_half_of_form_titles_and_messages(client: FlaskClient, auth: Auth,
-                                                                    started) -> None:  # noqa: ANN001
+                                                                    started) -> None:
     auth.login("budi")
     client.post("/lang/en", data={"csrf_token": csrf_token(client, "/"), "next": "/"})
     path = f"/tasks/{started.ready_task_ids[0]}"
@@ -241,7 +241,7 @@ def _token(client: FlaskClient) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
 
 
-def test_tim_saya_curve_before_anyone_is_rated(client: FlaskClient, auth: Auth, started) -> None:  # noqa: ANN001
+def test_tim_saya_curve_before_anyone_is_rated(client: FlaskClient, auth: Auth, started) -> None:
     auth.login("dewi")
     html = client.get("/team?period=2024&unit=Baik").get_data(as_text=True)
     assert "Belum ada predikat pegawai" in html

@@ -21,7 +21,7 @@ from .conftest import Auth
 
 
 @pytest.fixture
-def looping_app(db_url: str, clock, org: dict[str, int], tmp_path) -> Flask:  # noqa: ANN001
+def looping_app(db_url: str, clock, org: dict[str, int], tmp_path) -> Flask:
     # A short CPU limit keeps the test fast; the default is 2 s.
     eng = Engine(db_url, extensions=extensions(), clock=clock, limits=SandboxLimits(cpu_seconds=0.3))
     deploy(eng, {"loop.bpmn": one_script_process("n = 0\nwhile True:\n    n = n + 1")}, None)
