@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from processes.lanes import ATASAN_PEJABAT_PENILAI as APP  # noqa: E402,F401 - the lane names are defined once
+from processes.lanes import HR_GROUP as SDM  # noqa: E402,F401
+from processes.lanes import PEGAWAI  # noqa: E402,F401
+from processes.lanes import PEJABAT_PENILAI as PP  # noqa: E402,F401
 from tools.bpmn_builder import Process, document
 
-PEGAWAI = "Pegawai"
-PP = "Pejabat Penilai"
-APP = "Atasan Pejabat Penilai"
-SDM = "Biro SDM"
 PPK = "PPK"
 TPK = "Tim Penilai Kinerja"
 
