@@ -64,8 +64,9 @@ clean:
 # fill the new, empty or fuzzy entries in webapp/translations/{id,en}/LC_MESSAGES/messages.po and run the tests.
 .PHONY: translations
 translations: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --ignore-dirs='.* ._ node_modules instance' \
-	  --project='SMK Workflow' --copyright-holder='SMK Workflow' -o webapp/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k lazy_gettext --no-location --sort-output \
+	  --ignore-dirs='.* ._ node_modules instance' --project='SMK Workflow' --copyright-holder='SMK Workflow' \
+	  -o webapp/translations/messages.pot .
 	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --ignore-obsolete
 	rm -f webapp/translations/messages.pot
 	$(BIN)/pybabel -q compile -d webapp/translations

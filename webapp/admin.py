@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.db.runtime import INSTANCE_STATUSES
@@ -85,21 +86,21 @@ def _version() -> int | None:
 def suspend(instance_id: int):  # noqa: ANN201
     return _run(instance_id, lambda: admin_ops.suspend(
         get_engine(), current_user.user_id, instance_id, request.form.get("reason", ""), _version()),
-        "Proses ditangguhkan / Instance suspended")
+        _("Instance suspended"))
 
 
 @bp.post("/instances/<int:instance_id>/resume")
 def resume(instance_id: int):  # noqa: ANN201
     return _run(instance_id, lambda: admin_ops.resume(
         get_engine(), current_user.user_id, instance_id, request.form.get("reason", ""), _version()),
-        "Proses dilanjutkan / Instance resumed")
+        _("Instance resumed"))
 
 
 @bp.post("/instances/<int:instance_id>/terminate")
 def terminate(instance_id: int):  # noqa: ANN201
     reason = request.form.get("reason", "").strip()
     if not reason:
-        flash("Alasan penghentian wajib diisi / A reason for terminating is required", "danger")
+        flash(_("A reason for terminating is required"), "danger")
         return _back(instance_id)
     if request.form.get("confirm") != "yes":
         # The destructive step needs a second, explicit confirmation.
@@ -107,7 +108,7 @@ def terminate(instance_id: int):  # noqa: ANN201
         return render_template("admin/confirm_terminate.html", detail=detail, reason=reason, version=_version())
     return _run(instance_id, lambda: admin_ops.terminate(
         get_engine(), current_user.user_id, instance_id, reason, _version()),
-        "Proses dihentikan / Instance terminated")
+        _("Instance terminated"))
 
 
 @bp.post("/instances/<int:instance_id>/retry")
@@ -117,20 +118,20 @@ def retry(instance_id: int):  # noqa: ANN201
         patch = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         return _instance_page(instance_id, 422, patch_text=text, patch_error=(
-            f"JSON tidak valid (baris {exc.lineno}, kolom {exc.colno}) / "
-            f"Invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"))
+            _("Invalid JSON (line %(line)s, column %(column)s): %(detail)s",
+              line=exc.lineno, column=exc.colno, detail=exc.msg)))
     except ValueError as exc:  # NaN / Infinity: Python reads them, but they are not JSON and no database keeps them
         return _instance_page(instance_id, 422, patch_text=text, patch_error=(
-            f"JSON tidak valid: {exc} bukan angka JSON / Invalid JSON: {exc} is not a JSON number"))
+            _("Invalid JSON: %(value)s is not a JSON number", value=str(exc))))
     except RecursionError:
         return _instance_page(instance_id, 422, patch_text=text, patch_error=(
-            "JSON tidak valid: bersarang terlalu dalam / Invalid JSON: nested too deeply"))
+            _("Invalid JSON: nested too deeply")))
     if not isinstance(patch, dict):
         return _instance_page(instance_id, 422, patch_text=text, patch_error=(
-            "Data perbaikan harus berupa objek JSON / The corrected data must be a JSON object"))
+            _("The corrected data must be a JSON object")))
     return _run(instance_id, lambda: admin_ops.retry(
         get_engine(), current_user.user_id, instance_id, patch, _version()),
-        "Langkah yang gagal dijalankan ulang / The failed step was run again")
+        _("The failed step was run again"))
 
 
 def _refuse_constant(name: str) -> Any:
@@ -142,12 +143,12 @@ def reassign(task_id: str):  # noqa: ANN201
     instance_id = int_arg(request.form, "instance_id")
     user_id = int_arg(request.form, "user_id")
     if user_id is None:
-        flash("Pilih pengguna / Choose a user", "danger")
+        flash(_("Choose a user"), "danger")
         return _back(instance_id) if instance_id else redirect(url_for("admin.index"))
     result = None
     try:
         result = admin_ops.reassign(get_engine(), current_user.user_id, task_id, user_id)
-        flash("Tugas dialihkan / Task reassigned", "success")
+        flash(_("Task reassigned"), "success")
     except (Conflict, InvalidState, NotFound) as exc:
         flash(exc.message, "danger")
     target = result.id if result else instance_id

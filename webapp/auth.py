@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from engine.services.org import Account, authenticate, get_account
@@ -48,7 +49,7 @@ def login():  # noqa: ANN201
         username = request.form.get("username", "")
         account = authenticate(get_engine(), username, request.form.get("password", ""))
         if account is None:
-            error = "Nama pengguna atau kata sandi salah / Wrong username or password"
+            error = lazy_gettext("Wrong username or password")  # the page shows it in both languages
         else:
             session.clear()
             login_user(WebUser(account))
@@ -62,7 +63,7 @@ def login():  # noqa: ANN201
 def logout():  # noqa: ANN201
     logout_user()
     session.clear()
-    flash("Anda telah keluar / You have logged out", "info")
+    flash(gettext("You have logged out"), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -22,7 +23,6 @@ from engine.queries import deployments as views
 from engine.services.deployments import DeploymentResult, deploy
 from webapp.args import int_arg, page_arg
 from webapp.extensions import get_engine
-from webapp.i18n import bi
 
 bp = Blueprint("deployments", __name__, url_prefix="/proses")
 
@@ -91,26 +91,21 @@ def _read_uploads(uploads: list[FileStorage]) -> tuple[dict[str, bytes], list[st
     errors: list[str] = []
     chosen = [u for u in uploads if u.filename]
     if not chosen:
-        return {}, [bi("Belum ada berkas yang dipilih: pilih satu atau beberapa berkas .bpmn, .dmn atau .json.",
-                       "No file chosen: choose one or more .bpmn, .dmn or .json files.")]
+        return {}, [_("No file chosen: choose one or more .bpmn, .dmn or .json files.")]
     if len(chosen) > MAX_FILES:
-        return {}, [bi(f"Terlalu banyak berkas ({len(chosen)}); paling banyak {MAX_FILES}.",
-                       f"Too many files ({len(chosen)}); at most {MAX_FILES}.")]
+        return {}, [_("Too many files (%(count)s); at most %(most)s.", count=len(chosen), most=MAX_FILES)]
     files: dict[str, bytes] = {}
     for upload in chosen:
         name = _clean_filename(upload.filename or "")
         if not name:
-            errors.append(bi("Nama berkas bukan teks UTF-8 yang sah; ganti nama berkasnya lalu unggah lagi.",
-                             "A file name is not valid UTF-8 text; rename the file and upload it again."))
+            errors.append(_("A file name is not valid UTF-8 text; rename the file and upload it again."))
             continue
         content = upload.stream.read(MAX_FILE_BYTES + 1)
         if len(content) > MAX_FILE_BYTES:
-            errors.append(bi(f"{name}: berkas lebih besar dari {MAX_FILE_BYTES // 2**20} MiB.",
-                             f"{name}: the file is larger than {MAX_FILE_BYTES // 2**20} MiB."))
+            errors.append(_("%(name)s: the file is larger than %(mib)s MiB.", name=name, mib=MAX_FILE_BYTES // 2**20))
             continue
         if name in files:
-            errors.append(bi(f"{name}: dipilih dua kali; setiap nama berkas hanya boleh sekali.",
-                             f"{name}: chosen twice; each file name may appear once."))
+            errors.append(_("%(name)s: chosen twice; each file name may appear once.", name=name))
             continue
         files[name] = content
     return files, errors
@@ -120,10 +115,9 @@ def _summary(result: DeploymentResult) -> str:
     versions = ", ".join(f"{pid} v{v}" for pid, v in result.processes)
     decisions = ", ".join(f"{did} v{v}" for did, v in result.decisions)
     if not result.created:
-        return bi(f"Tidak berubah: bundel yang identik sudah dideploy (deployment #{result.deployment_id}).",
-                  f"Unchanged: the identical bundle was deployed before (deployment #{result.deployment_id}).")
-    parts = [p for p in (versions, decisions and bi(f"keputusan {decisions}", f"decisions {decisions}")) if p]
-    return bi("Dideploy: ", "Deployed: ") + ("; ".join(parts) or bi("tanpa versi baru", "no new versions"))
+        return _("Unchanged: the identical bundle was deployed before (deployment #%(id)s).", id=result.deployment_id)
+    parts = [p for p in (versions, decisions and _("decisions %(decisions)s", decisions=decisions)) if p]
+    return _("Deployed: %(what)s", what="; ".join(parts) or _("no new versions"))
 
 
 @bp.post("/deploy")
@@ -132,11 +126,9 @@ def deploy_submit():  # noqa: ANN201
     note = request.form.get("note", "").strip()
     errors: list[str] = []
     if len(name) > MAX_NAME:
-        errors.append(bi(f"Nama paling panjang {MAX_NAME} karakter.", f"The name may have at most {MAX_NAME} "
-                                                                         "characters."))
+        errors.append(_("The name may have at most %(most)s characters.", most=MAX_NAME))
     if len(note) > MAX_NOTE:
-        errors.append(bi(f"Catatan paling panjang {MAX_NOTE} karakter.", f"The note may have at most {MAX_NOTE} "
-                                                                            "characters."))
+        errors.append(_("The note may have at most %(most)s characters.", most=MAX_NOTE))
     files, file_errors = _read_uploads(request.files.getlist("files"))
     errors += file_errors
     if errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_babel import LazyString, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
 from engine.errors import EngineError
@@ -16,13 +17,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # noqa: ANN202
         return render_template("errors/error.html", status=400,
-                               message="Formulir kedaluwarsa; muat ulang halaman dan coba lagi / "
-                                       "The form expired; reload the page and try again"), 400
+                               message=lazy_gettext("The form expired; reload the page and try again")), 400
 
-    for status, message in ((404, "Halaman tidak ditemukan / Not found"),
-                            (403, "Anda tidak berhak membuka halaman ini / You may not open this page"),
-                            (405, "Metode tidak diizinkan / Method not allowed"),
-                            (413, "Berkas terlalu besar / The upload is too large")):
+    for status, message in ((404, lazy_gettext("Not found")),
+                            (403, lazy_gettext("You may not open this page")),
+                            (405, lazy_gettext("Method not allowed")),
+                            (413, lazy_gettext("The upload is too large"))):
         app.register_error_handler(status, _page(status, message))
 
     @app.after_request
@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def _page(status: int, message: str):  # noqa: ANN202
+def _page(status: int, message: LazyString):  # noqa: ANN202
     def handler(_exc: Exception):  # noqa: ANN202
         return render_template("errors/error.html", status=status, message=message), status
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, url_for
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from engine.services.documents import parse_ref
-from webapp.i18n import bi, tr
+from webapp.i18n import N_, tr
 
 # Small inline icons (Bootstrap Icons paths, MIT): emoji fonts are missing on many office machines.
 _ICONS = {
@@ -63,29 +64,29 @@ def fieldvalue(value: Any, titles: dict[str, str] | None = None) -> Markup:
 
 
 _EVENTS = {
-    "instance.started": ("Proses dimulai", "Process started"),
-    "instance.completed": ("Proses selesai", "Process completed"),
-    "instance.errored": ("Galat", "Error"),
-    "instance.suspended": ("Ditangguhkan", "Suspended"),
-    "instance.resumed": ("Dilanjutkan", "Resumed"),
-    "instance.terminated": ("Dihentikan", "Terminated"),
-    "instance.retried": ("Dicoba ulang", "Retried"),
-    "task.ready": ("Tugas siap", "Task ready"),
-    "task.completed": ("Tugas selesai", "Task completed"),
-    "task.claimed": ("Tugas diambil", "Task claimed"),
-    "task.released": ("Tugas dilepas", "Task released"),
-    "task.reassigned": ("Tugas dialihkan", "Task reassigned"),
-    "task.unassigned": ("Tugas tanpa pelaksana", "Task nobody can act on"),
-    "document.uploaded": ("Bukti dukung diunggah", "Evidence uploaded"),
-    "timer.fired": ("Pengatur waktu", "Timer fired"),
-    "message.delivered": ("Pesan diterima", "Message delivered"),
-    "message.kept": ("Pesan disimpan", "Message kept"),
+    "instance.started": N_("Process started"),
+    "instance.completed": N_("Process completed"),
+    "instance.errored": N_("Error"),
+    "instance.suspended": N_("Suspended"),
+    "instance.resumed": N_("Resumed"),
+    "instance.terminated": N_("Terminated"),
+    "instance.retried": N_("Retried"),
+    "task.ready": N_("Task ready"),
+    "task.completed": N_("Task completed"),
+    "task.claimed": N_("Task claimed"),
+    "task.released": N_("Task released"),
+    "task.reassigned": N_("Task reassigned"),
+    "task.unassigned": N_("Task nobody can act on"),
+    "document.uploaded": N_("Evidence uploaded"),
+    "timer.fired": N_("Timer fired"),
+    "message.delivered": N_("Message delivered"),
+    "message.kept": N_("Message kept"),
 }
 
 
 def eventlabel(kind: str) -> str:
-    pair = _EVENTS.get(kind)
-    return bi(*pair) if pair else kind
+    label = _EVENTS.get(kind)
+    return gettext(label) if label else kind
 
 
 _PREDIKAT_TONE = {"Sangat Baik": "success", "Baik": "success", "Istimewa": "success", "Butuh Perbaikan": "warning",

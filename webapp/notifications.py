@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from engine.services import notifications as service
@@ -25,7 +26,7 @@ def index():  # noqa: ANN201
 @login_required
 def read_all():  # noqa: ANN201
     count = service.mark_read(get_engine(), current_user.user_id)
-    flash(f"{count} pemberitahuan ditandai sudah dibaca / {count} notifications marked read", "success")
+    flash(ngettext("%(num)d notification marked read", "%(num)d notifications marked read", count), "success")
     return redirect(url_for("notifications.index"))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -15,7 +17,7 @@ from engine.services import documents, instances
 from webapp.args import page_arg
 from webapp.extensions import get_engine
 from webapp.formrender import build_fields, field_at, file_limits, parse_submission
-from webapp.i18n import LANGUAGES, bi, tr
+from webapp.i18n import LANGUAGES, tr
 from webapp.markdown import render_instructions
 
 bp = Blueprint("tasks", __name__)
@@ -73,8 +75,7 @@ def _check_file_refs(view: Any, form: MultiDict) -> dict[str, str]:
         ref = documents.verified_ref(get_engine(), view.instance_id, form.get(key))
         if ref is None:
             form.setlist(key, [""])
-            errors[found[0]] = ("Berkas tidak ditemukan; unggah berkasnya lagi / "
-                                "The file was not found; upload it again")
+            errors[found[0]] = _("The file was not found; upload it again")
         else:
             form.setlist(key, [ref.as_value()])
     return errors
@@ -101,8 +102,8 @@ def task(task_id: str):  # noqa: ANN201
             documents.save_draft(engine, current_user.user_id, task_id, submitted)
             if request.form.get("_lang") in LANGUAGES:  # the language switch saved the form on its way
                 session["lang"] = request.form["_lang"]
-            flash(bi("Draf disimpan. Anda dapat melanjutkannya nanti.",
-                     "Draft saved. You can continue later."), "success")
+                refresh()  # the message below in the language chosen
+            flash(_("Draft saved. You can continue later."), "success")
             return redirect(url_for("tasks.task", task_id=task_id))
         if errors:
             status = 422
@@ -123,7 +124,7 @@ def task(task_id: str):  # noqa: ANN201
                     redirect(url_for("tasks.task", task_id=task_id))
             else:
                 documents.discard_draft(engine, current_user.user_id, task_id)
-                flash(bi("Tugas selesai dan diteruskan.", "Task completed and passed on."), "success")
+                flash(_("Task completed and passed on."), "success")
                 return _next_page(summary.ready_task_ids)
     fields = build_fields(view.form_schema, view.ui_schema, values) if view.form_schema else []
     instructions = render_instructions(tr(view.instructions), view.data)
@@ -146,8 +147,7 @@ def _next_page(ready_ids: list[str]):  # noqa: ANN202
 def claim(task_id: str):  # noqa: ANN201
     try:
         instances.claim_task(get_engine(), current_user.user_id, task_id)
-        flash(bi("Tugas diambil; anggota kelompok lain kini melihatnya sebagai milik Anda.",
-                 "Task claimed; the rest of the group now sees it as yours."), "success")
+        flash(_("Task claimed; the rest of the group now sees it as yours."), "success")
     except (Conflict, InvalidState) as exc:
         flash(tr(exc.message), "warning")
     return redirect(url_for("tasks.task", task_id=task_id))
@@ -158,7 +158,7 @@ def claim(task_id: str):  # noqa: ANN201
 def release(task_id: str):  # noqa: ANN201
     try:
         instances.release_task(get_engine(), current_user.user_id, task_id)
-        flash(bi("Tugas dikembalikan ke kelompok.", "Task released to the group."), "info")
+        flash(_("Task released to the group."), "info")
     except InvalidState as exc:
         flash(tr(exc.message), "warning")
     return redirect(url_for("tasks.inbox"))

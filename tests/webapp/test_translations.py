@@ -1,9 +1,9 @@
 """The gettext catalogues are complete and current, and the pages speak the chosen language.
 
 Messages are extracted from the source in memory, the way `make translations` (pybabel extract) does it with
-babel.cfg and the N_ keyword; every msgid needs a non-fuzzy Indonesian and English translation, and neither
-catalogue may keep entries the source no longer has. Fix a failure with `make translations`, then fill in
-the empty or fuzzy entries of webapp/translations/*/LC_MESSAGES/messages.po.
+babel.cfg and the N_ and lazy_gettext keywords; every msgid needs a non-fuzzy Indonesian and English
+translation, and neither catalogue may keep entries the source no longer has. Fix a failure with
+`make translations`, then fill in the empty or fuzzy entries of webapp/translations/*/LC_MESSAGES/messages.po.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "webapp" / "translations"
 LANGUAGES = ("id", "en")
 SOURCES = ("webapp", "engine", "processes")  # the folders babel.cfg maps
-KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}  # as `pybabel extract -k N_`
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "lazy_gettext": None}  # as `pybabel extract -k N_ -k lazy_gettext`
 
 Key = tuple[str, str | None]  # (msgid, msgctxt); for a plural message the msgid is its singular
 
