@@ -39,6 +39,7 @@ class Roles:
     overseers: tuple[str, ...] = (ADMIN_GROUP,)  # see every instance
     model_managers: tuple[str, ...] = (ADMIN_GROUP,)  # deploy models, open Model proses
     escalation: tuple[str, ...] = (ADMIN_GROUP,)  # told about tasks nobody can act on
+    auditors: tuple[str, ...] = (ADMIN_GROUP,)  # read the whole audit trail, verify its chain
 
 
 @dataclass

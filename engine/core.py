@@ -12,6 +12,7 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy.orm import Session
 
 from engine.access import LANES
+from engine.db.audit import install_chain
 from engine.db.base import make_engine, make_session_factory
 from engine.db.migrate import upgrade
 from engine.db.runtime import Instance
@@ -44,6 +45,7 @@ class Engine:
         self.database_url = database_url
         self.db = db_engine or make_engine(database_url, echo=echo)
         self.session_factory = make_session_factory(self.db)
+        install_chain(self.session_factory)
         self.clock = clock or SystemClock()
         self.specs = SpecCache()
         self.extensions = tuple(extensions)

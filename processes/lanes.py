@@ -17,4 +17,5 @@ ROLES = Roles(
     overseers=(ADMIN_GROUP, HR_GROUP, PROCESS_OWNER_GROUP),
     model_managers=(PROCESS_OWNER_GROUP, ADMIN_GROUP),
     escalation=(ADMIN_GROUP, HR_GROUP),
+    auditors=(HR_GROUP, ADMIN_GROUP),
 )

@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from engine.core import Engine, sandbox_limits_from_env
-from processes.extension import extensions
+from processes.extension import extensions as smk_extensions
 from webapp.config import load_config
 
 
@@ -17,7 +17,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     settings = load_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
-    app.extensions["smk_engine"] = engine or Engine(app.config["DATABASE_URL"], extensions=extensions(),
+    app.extensions["smk_engine"] = engine or Engine(app.config["DATABASE_URL"], extensions=smk_extensions(),
                                                        limits=sandbox_limits_from_env())
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
 

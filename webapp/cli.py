@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from engine.errors import DeploymentInvalid
+from engine.services.audit_chain import verify_chain
 from engine.services.deployments import deploy, deploy_builtin, read_folder
 from engine.services.worker import Worker
 from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
@@ -134,6 +135,29 @@ def simulate_command(year: int) -> None:
     engine.create_schema()
     for line in simulate_period(engine, year):
         click.echo(line)
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit trail: verify that no stored event was altered, deleted or inserted."""
+
+
+@audit_group.command("verify")
+@click.option("--full", is_flag=True, help="check from the first event, not from the newest checkpoint")
+@with_appcontext
+def audit_verify_command(full: bool) -> None:
+    """Check the audit trail's hash chain; exit 1 and name the first broken event when it is not intact."""
+    report = verify_chain(get_engine(), full=full)
+    where = f"from event {report.start_seq + 1}" if report.start_seq else "from the first event"
+    if report.intact:
+        click.echo(f"intact: {report.checked} events checked {where}; "
+                   f"head: event {report.head_seq}, hash {report.head_hash}")
+        click.echo("Keep the head hash outside the database (a signed report) to catch a rewrite of the whole chain.")
+        return
+    click.echo(f"NOT INTACT: event {report.seq} {report.problem}"
+               + (f" (stored row id {report.event_id})" if report.event_id else "")
+               + f"; {report.checked} events before it were intact", err=True)
+    raise SystemExit(1)
 
 
 def main() -> None:

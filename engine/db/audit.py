@@ -1,18 +1,26 @@
-"""The append-only audit trail."""
+"""The append-only audit trail, hash-chained so that any change to stored history can be found."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, Index, String, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from engine.db.base import Base, JsonDoc, str120
 
 
 class AuditEvent(Base):
-    """An append-only record of one state change, written in the transaction that made the change."""
+    """An append-only record of one state change, written in the transaction that made the change.
+
+    ``seq`` numbers the events without gaps; ``hash`` is SHA-256 over the previous event's hash and this
+    event's canonical content (see ``engine.services.audit.canonical``).
+    """
 
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,4 +32,108 @@ class AuditEvent(Base):
     deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployment.id"))
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_name: Mapped[str | None] = mapped_column(String(120))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     data: Mapped[Any] = mapped_column(JsonDoc, default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_event_subject_at", "subject_id", "at"),
+                      Index("ix_audit_event_unit_at", "unit_id", "at"))
+
+
+class AuditChainHead(Base):
+    """The newest event's sequence number and hash: one row, locked by every transaction that appends."""
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A verified point of the chain: verification resumes from the newest one instead of event 1."""
+
+    __tablename__ = "audit_checkpoint"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime]
+
+
+# --- the chain ------------------------------------------------------------------------------------
+
+GENESIS = "0" * 64
+_PENDING = "audit_pending"
+
+
+def _number(value: int | float) -> str:
+    # One spelling per number whatever the database gives back (PostgreSQL's JSONB turns 1e30 into an
+    # integer, SQLite keeps 1e+30): the plain digits of the normalised decimal.
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return {"#": _number(value)}
+    if isinstance(value, dict):
+        return {str(k): _canonical_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical_value(v) for v in value]
+    return str(value)
+
+
+def canonical(event: AuditEvent, seq: int | None = None) -> bytes:
+    """Return the bytes an event's hash covers: every column but id and hash, in one fixed encoding
+    (``seq`` replaces the event's own, to ask whether it belongs at another place of the chain)."""
+    at = event.at.astimezone(UTC) if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+    content = {
+        "seq": event.seq if seq is None else seq, "at": at.isoformat(timespec="microseconds"), "kind": event.kind,
+        "actor_id": event.actor_id, "actor": event.actor, "instance_id": event.instance_id,
+        "deployment_id": event.deployment_id, "task_id": event.task_id, "task_name": event.task_name,
+        "subject_id": event.subject_id, "unit_id": event.unit_id, "data": _canonical_value(event.data or {}),
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(previous: str, event: AuditEvent, seq: int | None = None) -> str:
+    """Return SHA-256 over the previous event's hash and this event's canonical content."""
+    return hashlib.sha256(previous.encode() + b"\n" + canonical(event, seq)).hexdigest()
+
+
+def append(session: Session, event: AuditEvent) -> None:
+    """Queue an event; it is numbered, hashed and inserted as the transaction commits (``install_chain``)."""
+    session.info.setdefault(_PENDING, []).append(event)
+
+
+def _seal(session: Session) -> None:
+    pending: list[AuditEvent] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    # Everything else first, so that the chain head is the last lock this transaction takes: writers
+    # then queue on it only for the few inserts below, and cannot deadlock on rows behind it.
+    session.flush()
+    head = session.scalars(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+                           .execution_options(populate_existing=True)).first()
+    if head is None:
+        head = AuditChainHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+    seq, previous = head.seq, head.hash
+    for event in pending:
+        seq += 1
+        event.seq = seq
+        event.hash = previous = chain_hash(previous, event)
+    head.seq, head.hash = seq, previous
+    session.add_all(pending)
+    session.flush()
+
+
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def install_chain(factory: sessionmaker) -> None:
+    """Seal the queued audit events of every transaction the factory's sessions commit."""
+    sa_event.listen(factory, "before_commit", _seal)
+    sa_event.listen(factory, "after_rollback", _forget)

@@ -7,20 +7,32 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.db.audit import AuditEvent
+from engine.db.audit import AuditEvent, append
 from engine.db.org import User
+from engine.db.runtime import Instance
 
 
 def record(session: Session, kind: str, at: datetime, actor: User | None = None, *,
            instance_id: int | None = None, deployment_id: int | None = None, task_id: str | None = None,
-           task_name: str | None = None, **data: Any) -> AuditEvent:
-    """Append one audit event to the session's transaction (it commits or rolls back with the change)."""
+           task_name: str | None = None, subject_id: int | None = None, **data: Any) -> AuditEvent:
+    """Append one audit event to the session's transaction (it commits or rolls back with the change).
+
+    The event names the employee it concerns (the instance's subject unless given) and that employee's
+    unit at the time, so that audits search by person and unit without joining through instances. It is
+    numbered and hash-chained when the transaction commits (``engine.db.audit``).
+    """
+    if subject_id is None and instance_id is not None:
+        instance = session.get(Instance, instance_id)
+        subject_id = instance.subject_id if instance is not None else None
+    subject = session.get(User, subject_id) if subject_id is not None else None
     event = AuditEvent(
         at=at, kind=kind, actor_id=actor.id if actor else None,
         actor=actor.username if actor else "system", instance_id=instance_id, deployment_id=deployment_id,
-        task_id=task_id, task_name=task_name, data=_jsonable(data),
+        task_id=task_id, task_name=task_name, subject_id=subject_id,
+        unit_id=subject.position.unit_id if subject is not None and subject.position is not None else None,
+        data=_jsonable(data),
     )
-    session.add(event)
+    append(session, event)
     return event
 
 
