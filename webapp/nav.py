@@ -9,6 +9,7 @@ from flask import Flask, current_app, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from engine.access import LANES
 from engine.services import inbox as inbox_service
 from engine.services.notifications import unread_count
 from processes.queries import is_assessor
@@ -43,6 +44,13 @@ def _models_url() -> str | None:
     return url_for("deployments.index") if may_manage(current_user.account) else None
 
 
+def _audit_url() -> str | None:
+    """The audit pages: Biro SDM and administrators only (``LANES.roles.auditors``), like the blueprint."""
+    if "audit" not in current_app.blueprints:
+        return None
+    return url_for("audit.search") if any(current_user.account.in_group(g) for g in LANES.roles.auditors) else None
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict[str, Any]:
@@ -52,4 +60,4 @@ def init_app(app: Flask) -> None:
         return {"task_count": inbox_service.count(engine, current_user.user_id),
                 "nav_is_assessor": is_assessor(engine, current_user.user_id),
                 "nav_notifications": _unread(), "nav_admin_url": _admin_url(),
-                "nav_models_url": _models_url()}
+                "nav_models_url": _models_url(), "nav_audit_url": _audit_url()}

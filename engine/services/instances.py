@@ -161,8 +161,14 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             if task.state != TaskState.READY:
                 raise Conflict("Tugas ini sudah diselesaikan / This task was already completed")
             schema_name, _ = form_for(task.task_spec)
-            clean = validate_submission(bundle.forms.get(schema_name) if schema_name else None, data)
+            schema = bundle.forms.get(schema_name) if schema_name else None
+            clean = validate_submission(schema, data)
             now = engine.now()
+            # What the audit shows: the values this submission changed (before) and the form's labels.
+            before = {k: task.data.get(k) for k, v in clean.items() if task.data.get(k) != v}
+            properties = (schema or {}).get("properties") or {}
+            labels = {k: str(properties[k]["title"]) for k in clean
+                      if isinstance(properties.get(k), dict) and properties[k].get("title")}
 
             def run_task() -> None:
                 task.set_data(**clean)
@@ -171,7 +177,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             engine.advance(session, instance, workflow, user_id, before=run_task)
             created = engine.runtime.save(session, instance, workflow, bundle, now, completed=(task_id, user_id))
             audit.record(session, "task.completed", now, actor, instance_id=instance.id, task_id=task_id,
-                         task_name=row.task_name, title=row.title, submitted=clean)
+                         task_name=row.task_name, title=row.title, submitted=clean, before=before, labels=labels)
             record_changes(session, instance, created, now, actor)
             after_save(engine, session, instance, workflow)
             session.flush()

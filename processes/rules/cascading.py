@@ -88,6 +88,12 @@ def rhk_bawahan_from_dict(data: Mapping[str, Any], where: str) -> RhkBawahan:
 
 def cek_cascading(rhk_atasan: Sequence[RhkAtasan], rhk_bawahan: Sequence[RhkBawahan]) -> HasilCascading:
     """Report gaps, orphans and direct-cascading target sums that do not match."""
+    for field, items, kind in (("rhk_atasan", rhk_atasan, RhkAtasan), ("rhk_bawahan", rhk_bawahan, RhkBawahan)):
+        if isinstance(items, str) or not isinstance(items, Sequence):
+            raise RuleInputError(field, "must be a list")
+        for index, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise RuleInputError(f"{field}[{index}]", f"must be a {kind.__name__}, got {type(item).__name__}")
     ids = [r.id for r in rhk_atasan]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

@@ -14,7 +14,8 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from processes.rules import dmn_tables
 from processes.rules.errors import DmnTableError, RuleInputError
@@ -77,13 +78,31 @@ def batasan_kurva(predikat_unit: str, table: dmn_tables.DecisionTable | None = N
     result = []
     for row in dmn_tables.collect(table, {"predikat_unit": predikat_unit}):
         labels = row["predikat_pegawai"]
-        labels = (labels,) if isinstance(labels, str) else tuple(labels)
+        labels = tuple(labels) if isinstance(labels, tuple) else (labels,)
         unknown = [label for label in labels if label not in PREDIKAT_6_2022]
-        if unknown or row["jenis"] not in (PALING_BANYAK, PALING_SEDIKIT):
+        if row["jenis"] not in (PALING_BANYAK, PALING_SEDIKIT):
+            unknown.append(row["jenis"])
+        if unknown:
             raise DmnTableError(table.decision_id, f"row {row['batasan']!r} names unknown values {unknown}")
-        result.append(Batasan(str(row["batasan"]), str(row["jenis"]), labels,
-                              Decimal(str(row["persen"] or 0)), int(row["minimal_orang"] or 0)))
+        persen, minimal = _angka(table, row, "persen"), _angka(table, row, "minimal_orang")
+        if persen > 100 or minimal != int(minimal):
+            raise DmnTableError(table.decision_id, f"row {row['batasan']!r}: persen must be 0 to 100 and "
+                                f"minimal_orang a whole number, got {persen} and {minimal}")
+        result.append(Batasan(str(row["batasan"]), str(row["jenis"]), labels, persen, int(minimal)))
     return result
+
+
+def _angka(table: dmn_tables.DecisionTable, row: dict[str, Any], key: str) -> Decimal:
+    """Read a number cell of a curve row (an empty cell is 0); anything but a number from 0 up is refused."""
+    value = row[key]
+    try:
+        number = Decimal(str(value or 0))
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite() or number < 0:
+        raise DmnTableError(table.decision_id, f"row {row['batasan']!r}: {key} must be a number from 0 up, "
+                            f"got {value!r}")
+    return number
 
 
 def cek_kurva_distribusi(predikat_unit: str, predikat_pegawai: Sequence[str],

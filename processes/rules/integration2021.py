@@ -13,7 +13,7 @@ from decimal import Decimal
 from processes.rules import dmn_tables
 from processes.rules.errors import RuleInputError
 from processes.rules.regime_b import NILAI_MAKSIMUM, predikat_regime_b
-from processes.rules.rounding import round2
+from processes.rules.rounding import round2, to_decimal
 
 _SETENGAH = Decimal("0.5")
 
@@ -34,8 +34,7 @@ class HasilIntegrasi2021:
 
 def konversi_periode_1(nilai: Decimal, table: dmn_tables.DecisionTable | None = None) -> tuple[Decimal, str]:
     """Convert a regime-A nilai prestasi kerja to the PP 30/2019 scale; return it and its old predikat."""
-    if nilai < 0:
-        raise RuleInputError("nilai_periode_1", f"must not be negative, got {nilai}")
+    nilai = to_decimal(nilai, "nilai_periode_1", minimum=0)
     table = table or dmn_tables.load_table("konversi_2021")
     row = dmn_tables.decide(table, {"nilai": round2(nilai)})
     return round2(Decimal(str(row["nilai_baru"]))), str(row["predikat_lama"])
@@ -44,6 +43,8 @@ def konversi_periode_1(nilai: Decimal, table: dmn_tables.DecisionTable | None = 
 def integrasi_2021(nilai_periode_1: Decimal, nilai_periode_2: Decimal, inovasi: bool = False,
                    table: dmn_tables.DecisionTable | None = None) -> HasilIntegrasi2021:
     """Combine period I (converted) and period II 50/50 and rate the result with regime B's bands."""
+    nilai_periode_1 = to_decimal(nilai_periode_1, "nilai_periode_1", minimum=0)
+    nilai_periode_2 = to_decimal(nilai_periode_2, "nilai_periode_2")
     if nilai_periode_2 < 0 or nilai_periode_2 > NILAI_MAKSIMUM:
         raise RuleInputError("nilai_periode_2", f"must be between 0 and 120, got {nilai_periode_2}")
     table = table or dmn_tables.load_table("konversi_2021")

@@ -14,7 +14,7 @@ from typing import Any
 
 from processes.rules import dmn_tables
 from processes.rules.errors import RuleInputError
-from processes.rules.rounding import HUNDRED, round2, to_decimal
+from processes.rules.rounding import HUNDRED, MAKSIMUM_HASIL, round2, to_decimal
 
 #: 1.76 makes RW = 0.76 x TW score exactly 100 (Perka BKN 1/2013 formula).
 _FAKTOR_WAKTU = Decimal("1.76")
@@ -87,15 +87,20 @@ class Kegiatan:
     def validate(self, where: str = "kegiatan") -> None:
         """Reject targets and realisations that cannot be scored."""
         for name in ("target_kuantitas", "realisasi_kuantitas", "target_kualitas", "realisasi_kualitas",
-                     "target_waktu", "realisasi_waktu"):
-            if getattr(self, name) < 0:
-                raise RuleInputError(f"{where}.{name}", f"must not be negative, got {getattr(self, name)}")
+                     "target_waktu", "realisasi_waktu", "target_biaya", "realisasi_biaya"):
+            value = getattr(self, name)
+            if value is not None or not name.endswith("_biaya"):
+                to_decimal(value, f"{where}.{name}", minimum=0)  # a number, of a size the rules can score
         if self.target_kuantitas == 0 and self.realisasi_kuantitas > 0:
             raise RuleInputError(f"{where}.realisasi_kuantitas", "realisation without a target (target is 0)")
         if self.target_kuantitas > 0:
             for name in ("target_kualitas", "target_waktu"):
                 if getattr(self, name) == 0:
                     raise RuleInputError(f"{where}.{name}", "must be greater than 0")
+        if self.realisasi_kuantitas > 0 and self.realisasi_waktu == 0:
+            # Output takes time: 0 would silently score waktu 0 (efisiensi 100%), hiding a typing error.
+            raise RuleInputError(f"{where}.realisasi_waktu", "must be greater than 0 when output was produced "
+                                 f"(realisasi_kuantitas is {self.realisasi_kuantitas})")
         if self.target_biaya is None:
             if self.realisasi_biaya is not None:
                 raise RuleInputError(f"{where}.realisasi_biaya",
@@ -107,9 +112,6 @@ class Kegiatan:
                                  "omit it when there is no cost")
         if self.realisasi_biaya is None:
             raise RuleInputError(f"{where}.realisasi_biaya", "is required when target_biaya is set")
-        if self.realisasi_biaya < 0:
-            raise RuleInputError(f"{where}.realisasi_biaya",
-                                 f"must not be negative, got {self.realisasi_biaya}")
 
 
 @dataclass(frozen=True)
@@ -144,18 +146,25 @@ class HasilRegimeA:
     perilaku: dict[str, Decimal] = field(default_factory=dict)
 
 
+def _target_realisasi(target: Decimal, realisasi: Decimal) -> tuple[Decimal, Decimal]:
+    return to_decimal(target, "target", positive=True), to_decimal(realisasi, "realisasi", minimum=0)
+
+
 def nilai_rasio(target: Decimal, realisasi: Decimal) -> Decimal:
     """Score a higher-is-better aspect (kuantitas, kualitas): R / T x 100."""
+    target, realisasi = _target_realisasi(target, realisasi)
     return round2(realisasi / target * HUNDRED)
 
 
 def efisiensi(target: Decimal, realisasi: Decimal) -> Decimal:
     """Return efisiensi = 100 - (R / T x 100), unrounded because it only picks the branch."""
+    target, realisasi = _target_realisasi(target, realisasi)
     return HUNDRED - realisasi / target * HUNDRED
 
 
 def nilai_efisiensi(target: Decimal, realisasi: Decimal) -> Decimal:
     """Score waktu or biaya, penalising an efisiensi above 24% as the regulation does."""
+    target, realisasi = _target_realisasi(target, realisasi)
     dasar = (_FAKTOR_WAKTU * target - realisasi) / target * HUNDRED
     if efisiensi(target, realisasi) <= _BATAS_EFISIENSI:
         return round2(dasar)
@@ -164,6 +173,8 @@ def nilai_efisiensi(target: Decimal, realisasi: Decimal) -> Decimal:
 
 def nilai_kegiatan(kegiatan: Kegiatan) -> NilaiKegiatan:
     """Score one kegiatan: each aspect, their sum, and the mean over the aspects used."""
+    if not isinstance(kegiatan, Kegiatan):
+        raise RuleInputError("kegiatan", f"must be a Kegiatan, got {type(kegiatan).__name__}")
     kegiatan.validate()
     aspek_count = 3 if kegiatan.target_biaya is None else 4
     if kegiatan.target_kuantitas == 0 or kegiatan.realisasi_kuantitas == 0:
@@ -224,7 +235,12 @@ def nilai_perilaku(perilaku: Mapping[str, Any], struktural: bool) -> tuple[Decim
 
 
 def predikat_regime_a(nilai: Decimal, table: dmn_tables.DecisionTable | None = None) -> str:
-    """Return the Perka BKN 1/2013 predikat for a nilai (DMN `predikat_band_regime_a`)."""
+    """Return the Perka BKN 1/2013 predikat for a nilai (DMN `predikat_band_regime_a`).
+
+    A nilai is never negative; above 100 it is possible (output above target, tugas tambahan and kreativitas
+    points) and, like "91 ke atas", Sangat Baik.
+    """
+    nilai = to_decimal(nilai, "nilai", minimum=0, limit=MAKSIMUM_HASIL)
     table = table or dmn_tables.load_table("predikat_band_regime_a")
     return str(dmn_tables.decide(table, {"nilai": round2(nilai)})["predikat"])
 
@@ -239,7 +255,7 @@ def nilai_prestasi_kerja(
     table: dmn_tables.DecisionTable | None = None,
 ) -> HasilRegimeA:
     """Score a whole regime-A SKP: nilai SKP, nilai perilaku, 60/40 nilai prestasi kerja, predikat."""
-    if not kegiatan:
+    if isinstance(kegiatan, str) or not isinstance(kegiatan, Sequence) or not kegiatan:
         raise RuleInputError("kegiatan", "at least one kegiatan is required")
     hasil = tuple(nilai_kegiatan(k) for k in kegiatan)
     dihitung = [h.nilai_capaian for h in hasil if h.dihitung]
@@ -249,6 +265,10 @@ def nilai_prestasi_kerja(
     tambahan = poin_tugas_tambahan(tugas_tambahan, pengaturan)
     kreatif = poin_kreativitas(kreativitas, pengaturan)
     nilai_skp = rata + tambahan + kreatif
+    if nilai_skp < 0:
+        # Only waktu or biaya far beyond 176% of the target (a negative aspect score) gets here.
+        raise RuleInputError("kegiatan", f"nilai SKP would be negative ({nilai_skp}): check realisasi_waktu "
+                             "and realisasi_biaya against their targets")
     perilaku_nilai, perilaku_aspek = nilai_perilaku(perilaku, struktural)
     npk = round2(_BOBOT_SKP * nilai_skp + _BOBOT_PERILAKU * perilaku_nilai)
     table = table or dmn_tables.load_table("predikat_band_regime_a")

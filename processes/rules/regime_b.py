@@ -15,7 +15,7 @@ from typing import Any
 from processes.rules import dmn_tables
 from processes.rules.errors import RuleInputError
 from processes.rules.predikat import PREDIKAT_REGIME_B, require_label
-from processes.rules.rounding import HUNDRED, round2, to_decimal
+from processes.rules.rounding import HUNDRED, MAKSIMUM_HASIL, round2, to_decimal
 
 LEBIH_TINGGI = "lebih_tinggi"  # higher realisation is better (output, coverage, ...)
 LEBIH_RENDAH = "lebih_rendah"  # lower realisation is better (time, cost, complaints, ...)
@@ -93,14 +93,15 @@ class Indikator:
 
     def validate(self, where: str = "indikator") -> None:
         """Reject targets and realisations that cannot be scored."""
-        if self.target_min <= 0:
-            field = "target" if self.target_min == self.target_max else "target_min"
-            raise RuleInputError(f"{where}.{field}", f"must be greater than 0, got {self.target_min}")
+        single = self.target_min == self.target_max
+        to_decimal(self.target_min, f"{where}.{'target' if single else 'target_min'}", positive=True)
+        to_decimal(self.target_max, f"{where}.target_max", positive=True)
         if self.target_max < self.target_min:
             raise RuleInputError(f"{where}.target_max",
                                  f"must not be below target_min ({self.target_max} < {self.target_min})")
-        if self.realisasi < 0:
-            raise RuleInputError(f"{where}.realisasi", f"must not be negative, got {self.realisasi}")
+        to_decimal(self.realisasi, f"{where}.realisasi", minimum=0)
+        if self.bobot is not None:
+            to_decimal(self.bobot, f"{where}.bobot", minimum=0)
         require_label(self.arah, f"{where}.arah", ARAH)
 
 
@@ -139,6 +140,8 @@ class HasilRegimeB:
 
 def capaian_iki(indikator: Indikator) -> Decimal:
     """Return capaian in percent; a range counts as met inside it and uses the nearer bound outside."""
+    if not isinstance(indikator, Indikator):
+        raise RuleInputError("indikator", f"must be an Indikator, got {type(indikator).__name__}")
     indikator.validate()
     if indikator.target_min <= indikator.realisasi <= indikator.target_max:
         if indikator.target_min != indikator.target_max:
@@ -152,8 +155,7 @@ def capaian_iki(indikator: Indikator) -> Decimal:
 
 def nilai_capaian_iki(capaian: Decimal, table: dmn_tables.DecisionTable | None = None) -> tuple[Decimal, str]:
     """Return nilai capaian IKI and its category from capaian (DMN `nilai_capaian_iki`)."""
-    if capaian < 0:
-        raise RuleInputError("capaian", f"must not be negative, got {capaian}")
+    capaian = to_decimal(capaian, "capaian", minimum=0, limit=MAKSIMUM_HASIL)
     table = table or dmn_tables.load_table("nilai_capaian_iki")
     row = dmn_tables.decide(table, {"capaian": round2(capaian)})
     return round2(Decimal(str(row["nilai"]))), str(row["kategori"])
@@ -161,8 +163,12 @@ def nilai_capaian_iki(capaian: Decimal, table: dmn_tables.DecisionTable | None =
 
 def nilai_kinerja_utama(nilai: Sequence[Decimal], bobot: Sequence[Decimal | None]) -> Decimal:
     """Average nilai capaian; with bobot (all or none, summing to 100) take the weighted sum."""
-    if not nilai:
+    if isinstance(nilai, str) or not isinstance(nilai, Sequence) or not isinstance(bobot, Sequence) or not nilai:
         raise RuleInputError("indikator", "at least one indikator is required")
+    if len(bobot) != len(nilai):
+        raise RuleInputError("indikator.bobot", f"{len(bobot)} bobot for {len(nilai)} indikator")
+    nilai = [to_decimal(n, f"indikator[{i}].nilai_capaian", minimum=0, limit=NILAI_MAKSIMUM)
+             for i, n in enumerate(nilai)]
     given = [b for b in bobot if b is not None]
     if not given:
         return round2(sum(nilai, Decimal(0)) / len(nilai))
@@ -177,14 +183,16 @@ def nilai_kinerja_utama(nilai: Sequence[Decimal], bobot: Sequence[Decimal | None
 def nilai_kinerja_tambahan(items: Sequence[KinerjaTambahan],
                            pengaturan: PengaturanRegimeB = PengaturanRegimeB()) -> Decimal:
     """Sum factor x bobot over the additional results, capped (10 by default)."""
+    if isinstance(items, str) or not isinstance(items, Sequence):
+        raise RuleInputError("kinerja_tambahan", "must be a list")
     faktor = dict(pengaturan.faktor_tambahan)
     total = Decimal(0)
     for index, item in enumerate(items):
+        if not isinstance(item, KinerjaTambahan):
+            raise RuleInputError(f"kinerja_tambahan[{index}]", "must be a KinerjaTambahan (predikat and bobot)")
         require_label(item.predikat, f"kinerja_tambahan[{index}].predikat", faktor)
-        if item.bobot < 0:
-            raise RuleInputError(f"kinerja_tambahan[{index}].bobot",
-                                 f"must not be negative, got {item.bobot}")
-        total += faktor[item.predikat] / HUNDRED * item.bobot
+        bobot = to_decimal(item.bobot, f"kinerja_tambahan[{index}].bobot", minimum=0)
+        total += faktor[item.predikat] / HUNDRED * bobot
     return min(round2(total), pengaturan.batas_kinerja_tambahan)
 
 
@@ -213,7 +221,7 @@ def predikat_regime_b(nilai: Decimal, inovasi: bool, table: dmn_tables.DecisionT
     """Return the PP 30/2019 Pasal 41 predikat (DMN `predikat_band_regime_b`)."""
     if not isinstance(inovasi, bool):
         raise RuleInputError("inovasi", f"must be true or false, got {inovasi!r}")
-    nilai = round2(nilai)
+    nilai = round2(to_decimal(nilai, "nilai"))
     if nilai < 0 or nilai > NILAI_MAKSIMUM:
         raise RuleInputError("nilai", f"must be between 0 and 120, got {nilai}")
     table = table or dmn_tables.load_table("predikat_band_regime_b")
@@ -230,10 +238,14 @@ def nilai_kinerja(
     pengaturan: PengaturanRegimeB = PengaturanRegimeB(),
 ) -> HasilRegimeB:
     """Score a whole regime-B SKP and return nilai SKP, nilai kinerja and predikat."""
+    if isinstance(indikator, str) or not isinstance(indikator, Sequence) or not indikator:
+        raise RuleInputError("indikator", "at least one indikator is required")
     capaian_table = dmn_tables.load_table("nilai_capaian_iki")
     band_table = dmn_tables.load_table("predikat_band_regime_b")
     hasil = []
     for index, item in enumerate(indikator):
+        if not isinstance(item, Indikator):
+            raise RuleInputError(f"indikator[{index}]", f"must be an Indikator, got {type(item).__name__}")
         item.validate(f"indikator[{index}]")
         capaian = capaian_iki(item)
         nilai, kategori = nilai_capaian_iki(capaian, capaian_table)

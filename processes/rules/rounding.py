@@ -14,6 +14,14 @@ from processes.rules.errors import RuleInputError
 
 TWO_PLACES = Decimal("0.01")
 HUNDRED = Decimal(100)
+#: The largest number any rule accepts (in absolute value): 10^15, a thousand trillion rupiah.
+MAKSIMUM = Decimal(10) ** 15
+#: The smallest non-zero number any rule accepts (in absolute value). With both bounds every ratio, score
+#: and rounding stays well inside Decimal's 28 digits, so no input can end in a raw decimal.InvalidOperation.
+MINIMUM = Decimal("0.000001")
+#: The largest value a rule computes from accepted inputs (the largest over the smallest number, in percent);
+#: the typed functions that take such a computed value (capaian, a regime-A nilai) accept up to this.
+MAKSIMUM_HASIL = MAKSIMUM / MINIMUM * HUNDRED
 
 
 def round2(value: Decimal) -> Decimal:
@@ -22,8 +30,9 @@ def round2(value: Decimal) -> Decimal:
 
 
 def to_decimal(value: object, field: str, *, minimum: Decimal | int | None = None,
-               positive: bool = False) -> Decimal:
-    """Convert a JSON-ish number to Decimal, rejecting non-numbers with a field-named error."""
+               positive: bool = False, limit: Decimal = MAKSIMUM) -> Decimal:
+    """Convert a JSON-ish number to Decimal, rejecting non-numbers and sizes beyond ``limit`` (in absolute value)
+    with a field-named error."""
     # bool is an int subclass: True would silently become 1.
     if isinstance(value, bool) or value is None:
         raise RuleInputError(field, f"must be a number, got {value!r}")
@@ -47,9 +56,15 @@ def to_decimal(value: object, field: str, *, minimum: Decimal | int | None = Non
     if not result.is_finite():
         raise RuleInputError(field, f"must be a finite number, got {value!r}")
     if positive and result <= 0:
-        raise RuleInputError(field, f"must be greater than 0, got {result}")
+        raise RuleInputError(field, f"must be greater than 0, got {result:.6G}")
     if minimum is not None and result < minimum:
-        raise RuleInputError(field, f"must not be less than {minimum}, got {result}")
+        raise RuleInputError(field, f"must not be {'negative' if minimum == 0 else f'less than {minimum}'}, "
+                                    f"got {result:.6G}")
+    # Comparisons, not abs(): abs() of 1e999999999 overflows the decimal context.
+    if result > limit or result < -limit:
+        raise RuleInputError(field, f"is too large: at most {limit:,f} in absolute value, got {result:.6G}")
+    if result and -MINIMUM < result < MINIMUM:
+        raise RuleInputError(field, f"is too small: 0 or at least {MINIMUM} in absolute value, got {result:.6G}")
     return result
 
 

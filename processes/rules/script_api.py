@@ -36,6 +36,14 @@ def _items(value: object, field: str) -> list[Any]:
     return list(value)
 
 
+def _settings(value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RuleInputError("pengaturan", "must be an object of settings")
+    return dict(value)
+
+
 def _points(value: object, field: str) -> tuple[tuple[str, Decimal], ...]:
     if not isinstance(value, Mapping):
         raise RuleInputError(field, "must be an object of label -> points")
@@ -76,6 +84,7 @@ def nilai_regime_a(kegiatan: list[dict[str, Any]], perilaku: dict[str, Any], str
                    pengaturan: dict[str, Any] | None = None) -> dict[str, Any]:
     """Score a regime-A SKP; see docs/rules.md for the kegiatan keys."""
     settings = _a.PengaturanRegimeA()
+    pengaturan = _settings(pengaturan)
     if pengaturan:
         tugas = pengaturan.get("poin_tugas_tambahan")
         kreatif = pengaturan.get("poin_kreativitas")
@@ -127,7 +136,7 @@ def nilai_regime_b(indikator: list[dict[str, Any]], perilaku: dict[str, Any], st
                    inovasi: bool = False, kinerja_tambahan: list[dict[str, Any]] | None = None,
                    pakai_360: bool = False, pengaturan: dict[str, Any] | None = None) -> dict[str, Any]:
     """Score a regime-B SKP; `pakai_360` selects 60/40 instead of 70/30."""
-    pengaturan = pengaturan or {}
+    pengaturan = _settings(pengaturan)
     defaults = _b.PengaturanRegimeB()
     settings = _b.PengaturanRegimeB(
         pakai_360=_flag(pakai_360, "pakai_360"),

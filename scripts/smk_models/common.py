@@ -9,6 +9,7 @@ from processes.lanes import ATASAN_PEJABAT_PENILAI as APP  # noqa: E402,F401 - t
 from processes.lanes import HR_GROUP as SDM  # noqa: E402,F401
 from processes.lanes import PEGAWAI  # noqa: E402,F401
 from processes.lanes import PEJABAT_PENILAI as PP  # noqa: E402,F401
+from processes.rules.rounding import MAKSIMUM
 from tools.bpmn_builder import Process, document
 
 PPK = "PPK"
@@ -27,6 +28,9 @@ BERAKHLAK = [("berorientasi_pelayanan", "Berorientasi Pelayanan / Service-orient
              ("akuntabel", "Akuntabel / Accountable"), ("kompeten", "Kompeten / Competent"),
              ("harmonis", "Harmonis / Harmonious"), ("loyal", "Loyal / Loyal"),
              ("adaptif", "Adaptif / Adaptive"), ("kolaboratif", "Kolaboratif / Collaborative")]
+
+# The largest target or realisation a form accepts: the largest number the SMK rules accept (docs/rules.md).
+MAKS_ANGKA = int(MAKSIMUM)
 
 # Time of day (WIB, UTC+7) at which a date-only deadline expires; timers need an explicit offset.
 WIB_END_OF_DAY = "T23:59:00+07:00"

@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 from tools.bpmn_builder import Process
 
 from .common import (
+    MAKS_ANGKA,
     PEGAWAI,
     PP,
     RATING_NAMES,
@@ -199,7 +200,7 @@ def forms() -> dict[str, str]:
             "indikator": shown(text("Indikator / Indicator")),
             "target_kumulatif": shown(number("Target s.d. periode ini / Target to date")),
             "satuan": shown(text("Satuan / Unit")),
-            "realisasi": number("Realisasi kumulatif / Cumulative realisation", minimum=0),
+            "realisasi": number("Realisasi kumulatif / Cumulative realisation", minimum=0, maximum=MAKS_ANGKA),
             "bukti_dukung": text("Bukti dukung / Evidence", maxLength=2000, **{"x-file": True}),
             "catatan": text("Catatan / Notes", maxLength=1000),
         }, ["id", "realisasi"], minItems=1, maxItems=100),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .common import (
     APP,
+    MAKS_ANGKA,
     PEGAWAI,
     PP,
     PREDIKAT_A,
@@ -289,10 +290,10 @@ def forms() -> dict[str, str]:
             "target_waktu": number("TW"), "target_biaya": number("TB")}, [])),
         "kegiatan_penilaian_isi": rows("Realisasi kegiatan / Activity realisation", {
             "nama": text("Kegiatan (sama dengan target) / Activity (as in the targets)", minLength=1),
-            "realisasi_kuantitas": number("Realisasi output (RO)", minimum=0),
-            "realisasi_kualitas": number("Realisasi kualitas (RK)", minimum=0),
-            "realisasi_waktu": number("Realisasi waktu, bulan (RW)", minimum=0),
-            "realisasi_biaya": number("Realisasi biaya (RB)", minimum=0),
+            "realisasi_kuantitas": number("Realisasi output (RO)", minimum=0, maximum=MAKS_ANGKA),
+            "realisasi_kualitas": number("Realisasi kualitas (RK)", minimum=0, maximum=MAKS_ANGKA),
+            "realisasi_waktu": number("Realisasi waktu, bulan (RW)", minimum=0, maximum=MAKS_ANGKA),
+            "realisasi_biaya": number("Realisasi biaya (RB)", minimum=0, maximum=MAKS_ANGKA),
         }, ["nama", "realisasi_kuantitas", "realisasi_kualitas", "realisasi_waktu"], minItems=1),
         "tugas_tambahan": integer("Jumlah tugas tambahan / Additional tasks", minimum=0, maximum=50),
         "kreativitas": choice("Kreativitas / Creativity", ["", "unit", "organisasi", "nasional"],
@@ -313,7 +314,7 @@ def forms() -> dict[str, str]:
             "id": text("Kode"), "nama": text("IKI"), "target": number("Target"), "arah": text("Arah")}, [])),
         "indikator_penilaian_isi": rows("Realisasi IKI / Indicator realisation", {
             "id": text("Kode IKI / Indicator code", minLength=1),
-            "realisasi": number("Realisasi / Realisation", minimum=0),
+            "realisasi": number("Realisasi / Realisation", minimum=0, maximum=MAKS_ANGKA),
         }, ["id", "realisasi"], minItems=1),
         "kinerja_tambahan": rows("Kinerja tambahan / Additional performance", {
             "nama": text("Tugas / Task", maxLength=500),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from .common import (
     APP,
     BERAKHLAK,
+    MAKS_ANGKA,
     PEGAWAI,
     PP,
     WIB_END_OF_DAY,
@@ -259,7 +260,7 @@ _RHK_ITEM_B = {
     "rhk": text("Rencana hasil kerja / Planned work result", minLength=3, maxLength=500),
     "mendukung": text("Kode RHK atasan atau IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
     "indikator": text("Indikator kinerja individu (IKI) / Individual indicator", minLength=3, maxLength=500),
-    "target": number("Target", exclusiveMinimum=0),
+    "target": number("Target", exclusiveMinimum=0, maximum=MAKS_ANGKA),
     "satuan": text("Satuan / Unit", maxLength=40),
     "arah": choice("Arah / Direction", ["lebih_tinggi", "lebih_rendah"],
                    ["Makin tinggi makin baik / Higher is better", "Makin rendah makin baik / Lower is better"]),
@@ -271,7 +272,7 @@ _RHK_ITEM_C = {
     "aspek": choice("Aspek / Aspect", ["Kuantitas", "Kualitas", "Waktu", "Biaya"]),
     "indikator": text("Indikator kinerja individu / Individual indicator", minLength=3, maxLength=500),
     "target": number("Target (angka; kualitatif: 100 = sesuai ekspektasi) / Target (qualitative: 100 = as expected)",
-                     exclusiveMinimum=0),
+                     exclusiveMinimum=0, maximum=MAKS_ANGKA),
     "target_uraian": text("Ekspektasi (pendekatan kualitatif) / Expectation (qualitative approach)", maxLength=500),
     "satuan": text("Satuan / Unit", maxLength=40),
     "perspektif": choice("Perspektif (JPT)", ["", "Penerima Layanan", "Proses Bisnis", "Penguatan Internal",
@@ -290,11 +291,11 @@ def forms() -> dict[str, str]:
     kegiatan = rows("Kegiatan tugas jabatan / Activities", {
         "nama": text("Kegiatan / Activity", minLength=3, maxLength=500),
         "mendukung": text("Kode RHK atasan atau IKU yang didukung / Superior RHK or IKU supported", maxLength=40),
-        "target_kuantitas": number("Target kuantitas (TO) / Output target", exclusiveMinimum=0),
+        "target_kuantitas": number("Target kuantitas (TO) / Output target", exclusiveMinimum=0, maximum=MAKS_ANGKA),
         "satuan": text("Satuan output / Output unit", maxLength=40),
-        "target_kualitas": number("Target kualitas (TK) / Quality target", exclusiveMinimum=0, default=100),
-        "target_waktu": number("Target waktu (bulan) (TW) / Time target (months)", exclusiveMinimum=0),
-        "target_biaya": number("Target biaya (TB, opsional) / Cost target (optional)", exclusiveMinimum=0),
+        "target_kualitas": number("Target kualitas (TK) / Quality target", exclusiveMinimum=0, maximum=MAKS_ANGKA, default=100),
+        "target_waktu": number("Target waktu (bulan) (TW) / Time target (months)", exclusiveMinimum=0, maximum=MAKS_ANGKA),
+        "target_biaya": number("Target biaya (TB, opsional) / Cost target (optional)", exclusiveMinimum=0, maximum=MAKS_ANGKA),
     }, ["nama", "target_kuantitas", "target_kualitas", "target_waktu"], minItems=1, maxItems=50)
     files.update(form("smk_skp_a", "SKP regime A (Perka BKN 1/2013) / SKP under regime A", {
         **_context(), "kegiatan": kegiatan}, ["kegiatan"], ui={"kegiatan": {"items": {"mendukung": SUPPORTS}}}))

@@ -47,3 +47,16 @@ def test_direct_cascading_without_a_target_is_rejected() -> None:
 def test_duplicate_superior_ids_are_rejected() -> None:
     with pytest.raises(RuleInputError, match="rhk_atasan: duplicate RHK id"):
         cek_cascading([RhkAtasan("A1"), RhkAtasan("A1")], [])
+
+
+# --- issue 16: the typed API refuses what is not a list of RHK ------------------------------------
+@pytest.mark.parametrize(("atasan", "bawahan", "message"), [
+    (None, [], "rhk_atasan: must be a list"),
+    ([RhkAtasan("A1")], "B1", "rhk_bawahan: must be a list"),
+    ([None], [], "rhk_atasan[0]: must be a RhkAtasan, got NoneType"),
+    ([RhkAtasan("A1")], [RhkAtasan("B1")], "rhk_bawahan[0]: must be a RhkBawahan, got RhkAtasan"),
+])
+def test_the_typed_api_refuses_non_rhk(atasan: object, bawahan: object, message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        cek_cascading(atasan, bawahan)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(message)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processes.rules.distribution import Batasan, cek_kurva_distribusi
-from processes.rules.errors import RuleInputError
+from processes.rules.distribution import Batasan, batasan_kurva, cek_kurva_distribusi
+from processes.rules.dmn_tables import DecisionTable, dmn_path, parse_table
+from processes.rules.errors import DmnTableError, RuleInputError
 from processes.rules.predikat import PREDIKAT_6_2022, PREDIKAT_UNIT
 
 SB, B, BP, KM, SK = PREDIKAT_6_2022
@@ -91,3 +94,41 @@ def test_violations_are_consistent_with_the_counts(unit: str, staff: list[str]) 
     for v in hasil.pelanggaran:
         assert 0 <= v.batas_orang <= len(staff)
         assert v.selisih == abs(v.jumlah - v.batas_orang) > 0
+
+
+# --- issue 16: the minimums that exactly fill a unit, and malformed curve rows --------------------
+def test_minimums_that_exactly_fill_the_unit_can_be_met() -> None:
+    # Kurang: at least 60% Kurang/Misconduct (2 of 3) and at least 10% Butuh Perbaikan (1 of 3) = 3 people.
+    hasil = cek_kurva_distribusi("Kurang", [KM, KM, BP])
+    assert hasil.ok and hasil.dapat_dipenuhi
+    assert hasil.distribusi == {SB: 0, B: 0, BP: 1, KM: 2, SK: 0}
+    assert cek_kurva_distribusi("Kurang", [KM, BP]).dapat_dipenuhi is False  # 2 + 1 > 2
+
+
+def _curve_with(old: str, new: str) -> DecisionTable:
+    xml = dmn_path("kurva_distribusi").read_bytes().decode()
+    assert old in xml
+    return parse_table(xml.replace(old, new, 1).encode())
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('<text>("Sangat Baik",)</text>', '<text>("Luar Biasa",)</text>', "names unknown values ['Luar Biasa']"),
+    ('<text>"paling_banyak"</text>', '<text>"paling_banyak_sekali"</text>',
+     "names unknown values ['paling_banyak_sekali']"),
+    ("<text>70</text>", '<text>"tujuh puluh"</text>', "persen must be a number from 0 up, got 'tujuh puluh'"),
+    ("<text>70</text>", "<text>-5</text>", "persen must be a number from 0 up, got Decimal('-5')"),
+    ("<text>70</text>", "<text>170</text>", "persen must be 0 to 100"),
+    ('<outputEntry id="rule_1_out_5"><text>0</text>', '<outputEntry id="rule_1_out_5"><text>1.5</text>',
+     "minimal_orang a whole number"),
+])
+def test_a_malformed_curve_row_is_a_table_error(old: str, new: str, message: str) -> None:
+    with pytest.raises(DmnTableError, match=re.escape(message)):
+        cek_kurva_distribusi("Istimewa", [SB], _curve_with(old, new))
+
+
+def test_a_label_cell_and_empty_numbers_are_read_as_one_label_and_zero() -> None:
+    table = _curve_with('<text>("Sangat Baik",)</text>', '<text>"Sangat Baik"</text>')
+    [batasan] = batasan_kurva("Istimewa", table)
+    assert batasan.predikat == (SB,) and batasan.persen == 70 and batasan.minimal_orang == 0
+    table = _curve_with("<text>70</text>", "<text></text>")
+    assert batasan_kurva("Istimewa", table)[0].persen == 0

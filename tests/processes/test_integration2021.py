@@ -48,3 +48,26 @@ def test_invalid_periods_are_rejected() -> None:
 def test_conversion_stays_within_0_and_120_and_keeps_the_order(a: D, b: D) -> None:
     low, high = sorted((a, b))
     assert D(0) <= konversi_periode_1(low)[0] <= konversi_periode_1(high)[0] <= D(120)
+
+
+# --- issue 16: rule edge cases --------------------------------------------------------------------
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: konversi_periode_1(None), "nilai_periode_1: must be a number, got None"),
+    (lambda: integrasi_2021(None, D(100)), "nilai_periode_1: must be a number, got None"),
+    (lambda: integrasi_2021(D(80), None), "nilai_periode_2: must be a number, got None"),
+    (lambda: integrasi_2021(D("1e30"), D(100)), "nilai_periode_1: is too large"),
+    (lambda: integrasi_2021(D(80), D(100), inovasi=None), "inovasi: must be true or false, got None"),
+    (lambda: integrasi_2021(D(80), D("-0.01")), "nilai_periode_2: must be between 0 and 120, got -0.01"),
+])
+def test_the_typed_api_answers_bad_numbers_with_a_rule_input_error(call: object, message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        call()  # type: ignore[operator]
+    assert str(caught.value).startswith(message)
+
+
+def test_the_edges_of_period_ii_are_accepted() -> None:
+    assert integrasi_2021(D(0), D(0)).nilai_integrasi == D(0)
+    assert integrasi_2021(D(100), D(120)).nilai_integrasi == D(120)
+    hasil = integrasi_2021(D("85.555"), D("99.995"))
+    assert (hasil.nilai_periode_1, hasil.nilai_periode_2, hasil.predikat_periode_1) == (D("85.56"), D("100.00"),
+                                                                                        "Baik")

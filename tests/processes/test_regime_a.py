@@ -199,3 +199,71 @@ def test_over_efficiency_branch_penalises_finishing_even_earlier(target: D, a: D
 def test_more_output_never_lowers_kuantitas(target: D, a: D, b: D) -> None:
     low, high = sorted((a, b))
     assert nilai_rasio(target, high) >= nilai_rasio(target, low) >= 0
+
+
+# --- issue 16: rule edge cases --------------------------------------------------------------------
+def test_efisiensi_between_24_and_25_percent_takes_the_penalised_branch() -> None:
+    # TW 200, RW 151: efisiensi 24.5% > 24 -> 76 - (100.5 - 100) = 75.50 (the other branch would give 100.50).
+    assert nilai_efisiensi(D(200), D(151)) == D("75.50")
+    # Exactly 24% is the unpenalised branch: RW 152 -> (352 - 152) / 200 x 100 = 100.
+    assert nilai_efisiensi(D(200), D(152)) == D("100.00")
+
+
+@pytest.mark.parametrize("nilai", [D(-5), D("-0.01")])
+def test_predikat_refuses_a_negative_nilai(nilai: D) -> None:
+    with pytest.raises(RuleInputError, match=f"nilai: must not be negative, got {nilai}"):
+        predikat_regime_a(nilai)
+
+
+def test_predikat_bands_values_from_0_and_above_100() -> None:
+    assert predikat_regime_a(D(0)) == "Buruk"
+    assert predikat_regime_a(D("112.5")) == "Sangat Baik"  # output above target plus kreativitas points
+
+
+def test_realisasi_waktu_0_with_output_produced_is_refused() -> None:
+    with pytest.raises(RuleInputError, match="kegiatan.realisasi_waktu: must be greater than 0 when output was "
+                                             "produced"):
+        kegiatan(realisasi_waktu=0)
+    # Nothing produced and no time spent is a kegiatan that scores 0, as before.
+    assert nilai_kegiatan(kegiatan(realisasi_kuantitas=0, realisasi_waktu=0)).nilai_capaian == D(0)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: predikat_regime_a(None), "nilai: must be a number, got None"),
+    (lambda: nilai_rasio(None, D(1)), "target: must be a number, got None"),
+    (lambda: nilai_rasio(D(0), D(1)), "target: must be greater than 0, got 0"),
+    (lambda: nilai_efisiensi(D(5), None), "realisasi: must be a number, got None"),
+    (lambda: nilai_kegiatan(None), "kegiatan: must be a Kegiatan, got NoneType"),
+    (lambda: nilai_kegiatan(Kegiatan("x", D(1), None, D(1), D(1), D(1))),
+     "kegiatan.realisasi_kuantitas: must be a number, got None"),
+    (lambda: nilai_prestasi_kerja(None, PERILAKU_90, False), "kegiatan: at least one kegiatan is required"),
+    (lambda: nilai_perilaku(None, False), "perilaku: must be an object of aspect scores"),
+])
+def test_the_typed_api_answers_none_with_a_rule_input_error(call: object, message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        call()  # type: ignore[operator]
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"realisasi_kuantitas": 10**16}, "kegiatan.realisasi_kuantitas: is too large: at most 1,000,000,000,000,000"),
+    ({"target_waktu": "1e-9"}, "kegiatan.target_waktu: is too small: 0 or at least 0.000001"),
+    ({"target_biaya": 1e300, "realisasi_biaya": 1}, "kegiatan.target_biaya: is too large"),
+])
+def test_oversized_numbers_are_refused_with_the_field(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        kegiatan(**overrides)
+    assert str(caught.value).startswith(message)
+
+
+def test_the_largest_accepted_numbers_still_score() -> None:
+    # 10^15 output on a target of 0.000001: every ratio and rounding stays inside Decimal's precision.
+    hasil = nilai_kegiatan(kegiatan(target_kuantitas="0.000001", realisasi_kuantitas=10**15, target_waktu=10**15,
+                                    realisasi_waktu="0.000001"))
+    assert hasil.kuantitas == D("100000000000000000000000.00")
+
+
+def test_a_negative_nilai_skp_is_refused_rather_than_banded() -> None:
+    # Waktu 10x the target scores -824: the kegiatan's mean goes below 0.
+    with pytest.raises(RuleInputError, match="kegiatan: nilai SKP would be negative"):
+        nilai_prestasi_kerja([kegiatan(realisasi_waktu=120)], PERILAKU_90, False)

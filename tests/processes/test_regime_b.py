@@ -21,6 +21,7 @@ from processes.rules.regime_b import (
     nilai_kinerja,
     nilai_kinerja_tambahan,
     nilai_kinerja_utama,
+    nilai_perilaku,
     predikat_regime_b,
 )
 
@@ -184,3 +185,93 @@ def test_nilai_kinerja_stays_within_0_and_120(realisasi: list[D], perilaku: D, b
     assert D(0) <= hasil.nilai_kinerja_tambahan <= D(10)
     assert D(0) <= hasil.nilai_skp <= D(120)
     assert D(0) <= hasil.nilai_kinerja <= D(120)
+
+
+# --- issue 16: rule edge cases --------------------------------------------------------------------
+def test_realisation_at_the_upper_end_of_a_range_meets_the_target() -> None:
+    assert capaian_iki(iki(target_min=7, target_max=8, realisasi=8, arah=LEBIH_RENDAH)) == D(100)
+    assert capaian_iki(iki(target_min=7, target_max=8, realisasi=7, arah=LEBIH_TINGGI)) == D(100)
+
+
+def test_realisation_equal_to_a_single_target_is_100_percent_either_way() -> None:
+    assert capaian_iki(iki(target=8, realisasi=8)) == D(100)
+    assert capaian_iki(iki(target=8, realisasi=8, arah=LEBIH_RENDAH)) == D(100)
+
+
+def test_perilaku_accepts_120_and_refuses_more_less_and_unknown_aspects() -> None:
+    assert nilai_perilaku({name: 120 for name in PERILAKU_ASPEK}, struktural=False) == D(120)
+    assert nilai_perilaku({name: 0 for name in PERILAKU_ASPEK}, struktural=False) == D(0)
+    with pytest.raises(RuleInputError, match=r"perilaku.komitmen: must be at most 120, got 120.01"):
+        nilai_perilaku(dict.fromkeys(PERILAKU_ASPEK, 100) | {"komitmen": "120.01"}, struktural=False)
+    with pytest.raises(RuleInputError, match="perilaku.kerja_sama: must not be negative, got -1"):
+        nilai_perilaku(dict.fromkeys(PERILAKU_ASPEK, 100) | {"kerja_sama": -1}, struktural=False)
+    with pytest.raises(RuleInputError, match="perilaku: unknown aspect"):
+        nilai_perilaku(dict.fromkeys(PERILAKU_ASPEK, 100) | {"integritas": 100}, struktural=False)
+    with pytest.raises(RuleInputError, match="perilaku: kepemimpinan is only scored for structural positions"):
+        nilai_perilaku(dict.fromkeys(PERILAKU_ASPEK, 100) | {"kepemimpinan": 100}, struktural=False)
+    with pytest.raises(RuleInputError, match="perilaku.kepemimpinan: is required"):
+        nilai_perilaku(dict.fromkeys(PERILAKU_ASPEK, 100), struktural=True)
+    assert nilai_perilaku(dict.fromkeys(PERILAKU_ASPEK, 100) | {"kepemimpinan": 80}, struktural=True) == D(96)
+
+
+@pytest.mark.parametrize(("predikat", "nilai"), [
+    ("Sangat Baik", "5.00"), ("Baik", "4.00"), ("Cukup", "3.00"), ("Kurang", "2.00"), ("Sangat Kurang", "1.00"),
+])
+def test_kinerja_tambahan_factor_of_each_predikat(predikat: str, nilai: str) -> None:
+    assert nilai_kinerja_tambahan([KinerjaTambahan(predikat, D(5))]) == D(nilai)
+
+
+def test_kinerja_tambahan_cap_is_inclusive_and_configurable() -> None:
+    assert nilai_kinerja_tambahan([KinerjaTambahan("Sangat Baik", D(10))]) == D(10)
+    settings_ = PengaturanRegimeB(batas_kinerja_tambahan=D(3))
+    assert nilai_kinerja_tambahan([KinerjaTambahan("Baik", D(5))], settings_) == D(3)
+
+
+def test_nilai_kinerja_reports_every_part() -> None:
+    hasil = nilai_kinerja([iki(nama="a", target=10, realisasi=10)], PERILAKU_100, False, False,
+                          [KinerjaTambahan("Baik", D(5))])
+    assert hasil.indikator[0].nama == "a"
+    assert (hasil.nilai_kinerja_utama, hasil.nilai_kinerja_tambahan, hasil.nilai_skp) == (D(109), D(4), D(113))
+    assert (hasil.nilai_perilaku, hasil.bobot_skp, hasil.nilai_kinerja) == (D(100), D("0.7"), D("109.10"))
+    assert hasil.predikat == "Baik" and len(hasil.versi_tabel) == 2
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: capaian_iki(None), "indikator: must be an Indikator, got NoneType"),
+    (lambda: capaian_iki(Indikator("x", None, D(1), D(1))), "indikator.realisasi: must be a number, got None"),
+    (lambda: capaian_iki(Indikator("x", D(1), None, None)), "indikator.target: must be a number, got None"),
+    (lambda: nilai_capaian_iki(None), "capaian: must be a number, got None"),
+    (lambda: nilai_capaian_iki(D(-1)), "capaian: must not be negative, got -1"),
+    (lambda: predikat_regime_b(None, False), "nilai: must be a number, got None"),
+    (lambda: nilai_kinerja_tambahan(None), "kinerja_tambahan: must be a list"),
+    (lambda: nilai_kinerja_tambahan([None]), "kinerja_tambahan[0]: must be a KinerjaTambahan"),
+    (lambda: nilai_kinerja_tambahan([KinerjaTambahan("Baik", None)]),
+     "kinerja_tambahan[0].bobot: must be a number, got None"),
+    (lambda: nilai_kinerja_tambahan([KinerjaTambahan("Baik", D(-1))]),
+     "kinerja_tambahan[0].bobot: must not be negative, got -1"),
+    (lambda: nilai_kinerja_utama(None, []), "indikator: at least one indikator is required"),
+    (lambda: nilai_kinerja_utama([None], [None]), "indikator[0].nilai_capaian: must be a number, got None"),
+    (lambda: nilai_kinerja_utama([D(100)], [D(50), D(50)]), "indikator.bobot: 2 bobot for 1 indikator"),
+    (lambda: nilai_kinerja(None, PERILAKU_100, False, False), "indikator: at least one indikator is required"),
+    (lambda: nilai_kinerja([None], PERILAKU_100, False, False), "indikator[0]: must be an Indikator"),
+])
+def test_the_typed_api_answers_none_with_a_rule_input_error(call: object, message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        call()  # type: ignore[operator]
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"target": 1, "realisasi": 1e30}, "indikator.realisasi: is too large: at most 1,000,000,000,000,000"),
+    ({"target": "1e-30", "realisasi": 1}, "indikator.target: is too small"),
+    ({"target_min": 1, "target_max": 10**20, "realisasi": 1}, "indikator.target_max: is too large"),
+    ({"target": 1, "realisasi": 1, "bobot": 1e99}, "indikator.bobot: is too large"),
+])
+def test_oversized_numbers_are_refused_with_the_field(data: dict[str, object], message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        Indikator.from_dict(data)
+    assert str(caught.value).startswith(message)
+
+
+def test_the_largest_ratio_still_scores_120() -> None:
+    assert nilai_capaian_iki(capaian_iki(iki(target="0.000001", realisasi=10**15)))[0] == D(120)

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from processes.rules.errors import RuleInputError
 from processes.rules.script_api import SCRIPT_FUNCTIONS
@@ -125,3 +127,66 @@ def test_invalid_json_input_names_the_field(call: Any, message: str) -> None:
         call()
     assert str(caught.value).startswith(message)
     assert isinstance(caught.value, ValueError)
+
+
+# --- issue 16: no input crashes a rule function with anything but a RuleInputError ----------------
+def test_a_huge_realisation_is_a_rule_input_error_not_a_decimal_crash() -> None:
+    with pytest.raises(RuleInputError, match="indikator.realisasi: is too large"):
+        F["capaian_iki"]({"target": 1, "realisasi": 1e30})
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: F["predikat_regime_a"](-5), "nilai: must not be negative, got -5"),
+    (lambda: F["predikat_regime_a"](1e16), "nilai: is too large"),
+    (lambda: F["predikat_regime_b"](None), "nilai: must be a number, got None"),
+    (lambda: F["integrasi_2021"](1e300, 100), "nilai_periode_1: is too large"),
+    (lambda: F["nilai_regime_a"]([dict(KEGIATAN, realisasi_waktu=0)], PERILAKU_A, False),
+     "kegiatan[0].realisasi_waktu: must be greater than 0 when output was produced"),
+    (lambda: F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, False, pengaturan=["x"]),
+     "pengaturan: must be an object of settings"),
+    (lambda: F["nilai_regime_b"]([{"target": 3, "realisasi": 3}], PERILAKU_B, False, pengaturan="x"),
+     "pengaturan: must be an object of settings"),
+    (lambda: F["nilai_regime_b"]([{"target": 3, "realisasi": 3}], PERILAKU_B, False,
+                                 kinerja_tambahan=[{"predikat": "Baik", "bobot": "1e400"}]),
+     "kinerja_tambahan[0].bobot: is too large"),
+    (lambda: F["cek_cascading"]([{"id": "A", "target": -1e20}], []), "rhk_atasan[0].target: must not be negative"),
+])
+def test_out_of_range_numbers_name_the_field(call: Any, message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        call()
+    assert str(caught.value).startswith(message)
+
+
+HOSTILE_NUMBERS = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-10**40, max_value=10**40),
+    st.floats(allow_nan=True, allow_infinity=True), st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["1e999999999", "-1e-999999999", "1e30", "0.0000001", "1" * 5000, "1,5", "", " 7 ", "NaN",
+                     "sNaN", "-0", "1E+15", "0.000001", 10**15, -(10**15), 1e15, 5e-324]),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(a=HOSTILE_NUMBERS, b=HOSTILE_NUMBERS, c=HOSTILE_NUMBERS, which=st.integers(min_value=0, max_value=9))
+def test_hostile_numbers_give_a_result_or_a_rule_input_error(a: Any, b: Any, c: Any, which: int) -> None:
+    calls = [
+        lambda: F["capaian_iki"]({"target": a, "realisasi": b}),
+        lambda: F["capaian_iki"]({"target_min": a, "target_max": b, "realisasi": c, "arah": "lebih_rendah"}),
+        lambda: F["nilai_regime_a"]([dict(KEGIATAN, target_kuantitas=a, realisasi_kuantitas=b, target_waktu=c,
+                                          realisasi_waktu=b)], PERILAKU_A, False),
+        lambda: F["nilai_regime_a"]([dict(KEGIATAN, target_biaya=a, realisasi_biaya=b)],
+                                    dict(PERILAKU_A, integritas=c), False, tugas_tambahan=2),
+        lambda: F["nilai_regime_b"]([{"target": a, "realisasi": b, "bobot": 100}], dict(PERILAKU_B, komitmen=c),
+                                    False, kinerja_tambahan=[{"predikat": "Baik", "bobot": c}]),
+        lambda: F["predikat_regime_a"](a),
+        lambda: F["predikat_regime_b"](a, True),
+        lambda: F["integrasi_2021"](a, b),
+        lambda: F["angka_kredit"]("Baik", a, "Ahli Muda"),
+        lambda: F["cek_cascading"]([{"id": "A", "target": a}],
+                                   [{"id": "B", "mendukung": "A", "cascading": "langsung", "target": b}]),
+    ]
+    try:
+        result = calls[which]()
+    except RuleInputError:
+        return
+    assert json_round_trip(result) == result

@@ -104,3 +104,8 @@
   var summary = document.getElementById('form-errors');
   if (summary) { summary.focus(); }
 })();
+
+// Print buttons (no inline handlers, so the Content-Security-Policy can forbid inline script).
+document.addEventListener('click', (event) => {
+  if (event.target.closest('[data-print]')) window.print();
+});

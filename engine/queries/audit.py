@@ -1,0 +1,251 @@
+"""Read the audit trail across cases: search with filters and keyset pages, one employee's history, exports.
+
+Only the auditors' groups (``LANES.roles.auditors``: Biro SDM and administrators in SMK) may search; an
+employee may read their own history. Pages are keyed by ``seq`` (newest first), so a page deep in a
+million events costs what the first page costs: no OFFSET.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, cast, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.access import LANES, in_role, superior_ids
+from engine.core import Engine
+from engine.db.audit import AuditEvent
+from engine.db.org import Unit, User
+from engine.db.runtime import Instance
+from engine.errors import N_, NotFound, PermissionDenied
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass
+class AuditFilter:
+    """What the auditor asks for; every field optional."""
+
+    subject: str = ""  # name or NIP of the employee the event concerns
+    actor: str = ""  # username or name of who acted
+    unit_id: int | None = None  # with its sub-units
+    process_id: str = ""
+    period: str = ""
+    kind: str = ""  # exact kind, or a prefix ending in '.' (e.g. "task.")
+    task: str = ""  # task id or task name
+    text: str = ""  # free text in task titles and notes
+    date_from: datetime | None = None
+    date_to: datetime | None = None  # exclusive
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()
+                if v not in ("", None)}
+
+
+@dataclass
+class AuditRow:
+    seq: int
+    at: datetime
+    kind: str
+    actor: str
+    actor_name: str
+    instance_id: int | None
+    process_id: str | None
+    period: str | None
+    task_id: str | None
+    task_name: str | None
+    subject_id: int | None
+    subject_name: str
+    subject_nip: str
+    unit_name: str
+    data: dict[str, Any]
+
+
+@dataclass
+class AuditPage:
+    rows: list[AuditRow]
+    next_before: int | None  # pass as ``before`` for the next (older) page; None on the last page
+    filters: AuditFilter = field(default_factory=AuditFilter)
+
+
+def may_audit(session: Session, user_id: int) -> bool:
+    """Tell whether the user may search the whole audit trail."""
+    return in_role(session, user_id, LANES.roles.auditors)
+
+
+def unit_subtree_ids(session: Session, unit_id: int) -> set[int]:
+    """Return the unit and every unit below it."""
+    found, frontier = {unit_id}, [unit_id]
+    while frontier:
+        frontier = [u for u in session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier))) if u not in found]
+        found.update(frontier)
+    return found
+
+
+def _people(session: Session, words: str) -> list[int]:
+    like = f"%{words.strip()}%"
+    return list(session.scalars(select(User.id).where(or_(
+        User.full_name.ilike(like), User.nip == words.strip(), User.username == words.strip())).limit(500)))
+
+
+def _conditions(session: Session, f: AuditFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.subject:
+        where.append(AuditEvent.subject_id.in_(_people(session, f.subject)))
+    if f.actor:
+        where.append(or_(AuditEvent.actor == f.actor.strip(), AuditEvent.actor_id.in_(_people(session, f.actor))))
+    if f.unit_id is not None:
+        where.append(AuditEvent.unit_id.in_(unit_subtree_ids(session, f.unit_id)))
+    if f.process_id or f.period:
+        instances = select(Instance.id)
+        if f.process_id:
+            instances = instances.where(Instance.process_id == f.process_id)
+        if f.period:
+            instances = instances.where(Instance.period == f.period)
+        where.append(AuditEvent.instance_id.in_(instances))
+    if f.kind:
+        where.append(AuditEvent.kind.startswith(f.kind, autoescape=True) if f.kind.endswith(".")
+                     else AuditEvent.kind == f.kind)
+    if f.task:
+        where.append(or_(AuditEvent.task_id == f.task.strip(), AuditEvent.task_name == f.task.strip()))
+    if f.text:
+        like = f"%{f.text.strip()}%"
+        where.append(or_(AuditEvent.task_name.ilike(like), cast(AuditEvent.data, String).ilike(like)))
+    if f.date_from is not None:
+        where.append(AuditEvent.at >= f.date_from)
+    if f.date_to is not None:
+        where.append(AuditEvent.at < f.date_to)
+    return where
+
+
+def _rows(session: Session, where: list[ColumnElement[bool]], limit: int,
+          before: int | None = None) -> list[AuditRow]:
+    subject, actor = aliased(User), aliased(User)
+    query = (select(AuditEvent, Instance.process_id, Instance.period, subject, actor.full_name, Unit.name)
+             .outerjoin(Instance, Instance.id == AuditEvent.instance_id)
+             .outerjoin(subject, subject.id == AuditEvent.subject_id)
+             .outerjoin(actor, actor.id == AuditEvent.actor_id)
+             .outerjoin(Unit, Unit.id == AuditEvent.unit_id)
+             .where(*where))
+    if before is not None:
+        query = query.where(AuditEvent.seq < before)
+    rows = []
+    for event, process_id, period, person, actor_name, unit_name in session.execute(
+            query.order_by(AuditEvent.seq.desc()).limit(limit)):
+        rows.append(AuditRow(event.seq, event.at, event.kind, event.actor, actor_name or event.actor,
+                             event.instance_id, process_id, period, event.task_id, event.task_name,
+                             event.subject_id, person.full_name if person else "", (person.nip or "") if person else "",
+                             unit_name or "", dict(event.data or {})))
+    return rows
+
+
+def search(engine: Engine, user_id: int, filters: AuditFilter, before: int | None = None,
+           limit: int = PAGE_SIZE) -> AuditPage:
+    """Return one page of events matching ``filters``, newest first, older than event ``before``."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    with engine.session_factory() as session:
+        if not may_audit(session, user_id):
+            raise PermissionDenied("audit.auditors_only", N_("Only Biro SDM and administrators may search the audit trail"))
+        rows = _rows(session, _conditions(session, filters), limit + 1, before)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AuditPage(rows, rows[-1].seq if more and rows else None, filters)
+
+
+def export_rows(engine: Engine, user_id: int, filters: AuditFilter, batch: int = 2000) -> Iterator[AuditRow]:
+    """Yield every matching event, newest first, reading ``batch`` at a time (memory stays flat)."""
+    with engine.session_factory() as session:
+        if not may_audit(session, user_id):
+            raise PermissionDenied("audit.auditors_only", N_("Only Biro SDM and administrators may search the audit trail"))
+        where = _conditions(session, filters)
+    before: int | None = None
+    while True:
+        with engine.session_factory() as session:
+            rows = _rows(session, where, batch, before)
+        yield from rows
+        if len(rows) < batch:
+            return
+        before = rows[-1].seq
+
+
+# --- one employee's history ---------------------------------------------------------------------
+
+
+@dataclass
+class HistoryStep:
+    at: datetime
+    kind: str
+    actor_name: str
+    task_name: str | None
+    title: str
+    data: dict[str, Any]
+
+
+@dataclass
+class HistoryInstance:
+    id: int
+    process_id: str
+    process_name: str
+    status: str
+    started_at: datetime
+    completed_at: datetime | None
+    steps: list[HistoryStep]
+
+
+@dataclass
+class HistoryPeriod:
+    period: str
+    instances: list[HistoryInstance]
+
+
+@dataclass
+class EmployeeHistory:
+    id: int
+    name: str
+    nip: str
+    position: str
+    unit: str
+    periods: list[HistoryPeriod]
+
+
+def may_read_history(session: Session, user_id: int, employee_id: int) -> bool:
+    """The employee, their assessors (two levels) and the auditors may read an employee's history."""
+    if user_id == employee_id or may_audit(session, user_id):
+        return True
+    first = superior_ids(session, employee_id)
+    return user_id in first or any(user_id in superior_ids(session, s) for s in first)
+
+
+def employee_history(engine: Engine, user_id: int, employee_id: int) -> EmployeeHistory:
+    """Return every period, process and step of one employee, with who acted and when."""
+    with engine.session_factory() as session:
+        employee = session.get(User, employee_id)
+        if employee is None or not may_read_history(session, user_id, employee_id):
+            raise NotFound("employee.not_found", N_("Employee not found"))
+        instances = session.scalars(select(Instance).where(Instance.subject_id == employee_id)
+                                    .order_by(Instance.period.desc(), Instance.started_at)).all()
+        ids = [i.id for i in instances]
+        actor = aliased(User)
+        steps: dict[int, list[HistoryStep]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):
+            for event, actor_name in session.execute(
+                    select(AuditEvent, actor.full_name).outerjoin(actor, actor.id == AuditEvent.actor_id)
+                    .where(AuditEvent.instance_id.in_(ids[start:start + 500]), AuditEvent.kind != "task.ready")
+                    .order_by(AuditEvent.seq)):
+                data = dict(event.data or {})
+                steps[event.instance_id].append(HistoryStep(
+                    event.at, event.kind, actor_name or event.actor, event.task_name,
+                    str(data.get("title") or event.task_name or ""), data))
+        periods: dict[str, list[HistoryInstance]] = {}
+        for i in instances:
+            name = i.process_version.name if i.process_version is not None else i.process_id
+            periods.setdefault(i.period or "", []).append(HistoryInstance(
+                i.id, i.process_id, name or i.process_id, i.status, i.started_at, i.completed_at, steps[i.id]))
+        position = employee.position
+        return EmployeeHistory(employee.id, employee.full_name, employee.nip or "",
+                               position.title if position else "", position.unit.name if position else "",
+                               [HistoryPeriod(p, rows) for p, rows in periods.items()])

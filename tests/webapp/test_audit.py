@@ -1,0 +1,122 @@
+"""HR audits the trail: search across cases, exports, an employee's history, the chain's integrity."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy import select, text
+
+from engine.core import Engine
+from engine.db.audit import AuditEvent
+from engine.services import audit, instances
+
+from .conftest import Auth, csrf_token
+
+CAPAIAN = {"ringkasan": "Laporan Januari", "tanggal": "2024-01-31", "hasil_kerja": "Sesuai Ekspektasi",
+           "kegiatan": [{"nama": "=cmd|' /C calc'!A0", "target": 4, "realisasi": 4}]}
+
+
+@pytest.fixture
+def completed(demo_deployed: Engine, org: dict[str, int]) -> int:
+    """Budi's demo case with his first task completed; return the instance id."""
+    started = instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
+    instances.complete_task(demo_deployed, org["budi"], started.ready_task_ids[0], CAPAIAN)
+    return started.id
+
+
+@pytest.mark.parametrize(("user", "status"), [("indah", 200), ("admin", 200), ("budi", 403), ("dewi", 403),
+                                              ("pemilik", 403)])
+@pytest.mark.parametrize("path", ["/audit", "/audit/export.csv", "/audit/export.xlsx", "/audit/integritas"])
+def test_only_auditors_open_the_audit_pages(client: FlaskClient, auth: Auth, user: str, status: int,
+                                            path: str) -> None:
+    auth.login(user)
+    assert client.get(path).status_code == status
+
+
+def test_anonymous_visitors_are_sent_to_login(client: FlaskClient) -> None:
+    assert client.get("/audit").status_code in (302, 401)
+    assert client.get("/pegawai/1/riwayat").status_code in (302, 401)
+
+
+def test_search_by_employee_shows_what_was_submitted_and_changed(client: FlaskClient, auth: Auth, completed: int,
+                                                                 org: dict[str, int]) -> None:
+    auth.login("indah")
+    page = client.get("/audit?subject=Budi&kind=task.completed").get_data(as_text=True)
+    assert "Budi Santoso" in page and f"#{completed}" in page
+    assert "Laporan Januari" in page  # the submitted value, labelled from the form
+    assert f"/pegawai/{org['budi']}/riwayat" in page
+    nothing = client.get("/audit?subject=Nobody+Here").get_data(as_text=True)
+    assert "No event matches" in nothing or "Tidak ada peristiwa" in nothing
+
+
+def test_search_pages_by_key_not_offset(client: FlaskClient, auth: Auth, demo_deployed: Engine,
+                                       org: dict[str, int]) -> None:
+    for i in range(60):
+        with demo_deployed.session_factory.begin() as s:
+            audit.record(s, "test.bulk", demo_deployed.now(), None, subject_id=org["budi"], n=i)
+    auth.login("indah")
+    row = '<td class="text-nowrap small">'
+    first = client.get("/audit?kind=test.bulk").get_data(as_text=True)
+    assert first.count(row) == 50
+    older = first.split("before=")[1].split('"')[0].split("&")[0]
+    second = client.get(f"/audit?kind=test.bulk&before={older}").get_data(as_text=True)
+    assert second.count(row) == 10 and 'href="/audit?kind=test.bulk&amp;before=' not in second  # no "Older" link
+
+
+def test_csv_export_quotes_formulas_and_is_audited(client: FlaskClient, auth: Auth, completed: int,
+                                                  demo_deployed: Engine) -> None:
+    auth.login("indah")
+    response = client.get("/audit/export.csv?kind=task.completed")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][0] == "seq" and len(rows) == 2
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+    with demo_deployed.session_factory() as s:
+        exported = s.scalars(select(AuditEvent).where(AuditEvent.kind == "audit.exported")).all()
+    assert [e.data["format"] for e in exported] == ["csv"]
+    assert exported[0].data["filters"] == {"kind": "task.completed"}
+
+
+def test_xlsx_export_opens_in_a_spreadsheet(client: FlaskClient, auth: Auth, completed: int) -> None:
+    auth.login("admin")
+    response = client.get("/audit/export.xlsx?subject=Budi")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("seq", "at", "kind") and len(rows) > 2
+    assert all(not str(v).startswith("=") for row in rows for v in row if v is not None)
+
+
+@pytest.mark.parametrize(("user", "status"), [("budi", 200), ("dewi", 200), ("agus", 200), ("indah", 200),
+                                              ("siti", 404), ("pemilik", 404)])
+def test_employee_history_is_for_the_employee_their_assessors_and_hr(client: FlaskClient, auth: Auth,
+                                                                     completed: int, org: dict[str, int],
+                                                                     user: str, status: int) -> None:
+    auth.login(user)
+    response = client.get(f"/pegawai/{org['budi']}/riwayat")
+    assert response.status_code == status
+    if status == 200:
+        page = response.get_data(as_text=True)
+        assert "Budi Santoso" in page and "2024" in page and "Laporan Januari" in page
+
+
+def test_integrity_page_reports_intact_then_the_altered_event(client: FlaskClient, auth: Auth, completed: int,
+                                                              demo_deployed: Engine) -> None:
+    auth.login("indah")
+    token = csrf_token(client, "/audit/integritas")
+    page = client.post("/audit/integritas", data={"csrf_token": token, "full": "1"}).get_data(as_text=True)
+    assert "Intact" in page or "Utuh" in page
+    with demo_deployed.db.begin() as conn:
+        if demo_deployed.db.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change"))
+            conn.execute(text("UPDATE audit_event SET actor = 'x' WHERE seq = 2"))
+            conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_change"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_event_no_update"))
+            conn.execute(text("UPDATE audit_event SET actor = 'x' WHERE seq = 2"))
+    page = client.post("/audit/integritas", data={"csrf_token": token, "full": "1"}).get_data(as_text=True)
+    assert "Not intact" in page or "Tidak utuh" in page

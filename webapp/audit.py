@@ -1,0 +1,190 @@
+"""Audit pages for Biro SDM and administrators: search the whole trail, export it, verify its chain, and
+read one employee's history (also open to the employee and their assessors)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import select
+
+from engine.db.org import Unit, User
+from engine.queries import audit as audit_query
+from engine.queries.audit import AuditFilter, AuditRow
+from engine.services import audit as audit_service
+from engine.services.audit_chain import verify_chain
+from webapp.args import int_arg
+from webapp.extensions import get_engine
+
+bp = Blueprint("audit", __name__)
+
+EXPORT_COLUMNS = ("seq", "at", "kind", "actor", "subject_name", "subject_nip", "unit_name", "process_id",
+                  "period", "instance_id", "task_name", "detail")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _may_audit() -> bool:
+    with get_engine().session_factory() as session:
+        return audit_query.may_audit(session, current_user.user_id)
+
+
+def _auditors_only() -> None:
+    if not current_user.is_authenticated:
+        abort(401)
+    if not _may_audit():
+        abort(403)
+
+
+def _date(value: str, end: bool = False) -> datetime | None:
+    """A date typed in the filter, as the start (or the end) of that day in Jakarta."""
+    try:
+        day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta"))
+    start = datetime.combine(day, time.min, zone)
+    return start + timedelta(days=1) if end else start
+
+
+def _filters() -> AuditFilter:
+    args = request.args
+    text = {k: (args.get(k) or "").strip()[:200] for k in ("subject", "actor", "process", "period", "kind", "task", "q")}
+    return AuditFilter(subject=text["subject"], actor=text["actor"], unit_id=int_arg(args, "unit"),
+                       process_id=text["process"], period=text["period"], kind=text["kind"], task=text["task"],
+                       text=text["q"], date_from=_date(args.get("from", "")), date_to=_date(args.get("to", ""), True))
+
+
+def _units() -> list[tuple[int, str]]:
+    with get_engine().session_factory() as session:
+        return [(u.id, f"{u.code} — {u.name}") for u in session.scalars(select(Unit).order_by(Unit.code))]
+
+
+@bp.get("/audit")
+@login_required
+def search():
+    _auditors_only()
+    filters = _filters()
+    page = audit_query.search(get_engine(), current_user.user_id, filters, before=int_arg(request.args, "before"))
+    args = {k: v for k, v in request.args.items() if k != "before" and v}
+    return render_template("audit/search.html", page=page, args=args, units=_units(),
+                           export_args={k: v for k, v in args.items()})
+
+
+def _detail(row: AuditRow) -> str:
+    data = dict(row.data)
+    data.pop("title", None)
+    return "; ".join(f"{k}={v}" for k, v in data.items())[:2000]
+
+
+def _cell(value: Any) -> Any:
+    """A value for a spreadsheet or CSV cell; text that a spreadsheet would run as a formula is quoted."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _values(row: AuditRow) -> list[Any]:
+    return [_cell(v) for v in (row.seq, row.at, row.kind, row.actor_name, row.subject_name, row.subject_nip,
+                               row.unit_name, row.process_id, row.period, row.instance_id, row.task_name,
+                               _detail(row))]
+
+
+def _record_export(kind: str, filters: AuditFilter) -> None:
+    engine = get_engine()
+    with engine.session_factory.begin() as session:
+        audit_service.record(session, "audit.exported", engine.now(), session.get(User, current_user.user_id),
+                             format=kind, filters=filters.as_dict())
+
+
+@bp.get("/audit/export.csv")
+@login_required
+def export_csv():
+    _auditors_only()
+    filters = _filters()
+    _record_export("csv", filters)
+    rows = audit_query.export_rows(get_engine(), current_user.user_id, filters)
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        for i, row in enumerate(rows):
+            writer.writerow(_values(row))
+            if i % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(generate(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=audit.csv"})
+
+
+@bp.get("/audit/export.xlsx")
+@login_required
+def export_xlsx():
+    _auditors_only()
+    filters = _filters()
+    _record_export("xlsx", filters)
+    workbook = Workbook(write_only=True)  # rows go to a temporary file, not to memory
+    sheet = workbook.create_sheet("Audit")
+    sheet.append(list(EXPORT_COLUMNS))
+    for row in audit_query.export_rows(get_engine(), current_user.user_id, filters):
+        sheet.append([WriteOnlyCell(sheet, value=v) for v in _values(row)])
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)
+    workbook.save(spool)
+    spool.seek(0)
+
+    def generate() -> Iterator[bytes]:
+        with spool:
+            while chunk := spool.read(256 * 1024):
+                yield chunk
+
+    return Response(generate(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=audit.xlsx"})
+
+
+@bp.route("/audit/integritas", methods=["GET", "POST"])
+@login_required
+def integrity():
+    _auditors_only()
+    report = None
+    if request.method == "POST":
+        report = verify_chain(get_engine(), full=request.form.get("full") == "1")
+        if report.intact:
+            flash(_("The audit trail is intact."), "success")
+        else:
+            flash(_("The audit trail is NOT intact: see the first broken event below."), "danger")
+    return render_template("audit/integrity.html", report=report)
+
+
+@bp.get("/pegawai/<int:employee_id>/riwayat")
+@login_required
+def history(employee_id: int):
+    data = audit_query.employee_history(get_engine(), current_user.user_id, employee_id)  # NotFound -> 404
+    return render_template("audit/history.html", history=data, auditor=_may_audit())
+
+
+@bp.get("/audit/pegawai")
+@login_required
+def find_employee():
+    """Jump from a name or NIP to that employee's history."""
+    _auditors_only()
+    page = audit_query.search(get_engine(), current_user.user_id, AuditFilter(subject=request.args.get("q", "")[:200]),
+                              limit=1)
+    if not page.rows or page.rows[0].subject_id is None:
+        flash(_("No employee with events matches that name or NIP."), "warning")
+        return redirect(url_for("audit.search"))
+    return redirect(url_for("audit.history", employee_id=page.rows[0].subject_id))
