@@ -18,6 +18,7 @@ from engine.services.worker import Worker
 from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
 from processes.simulate import simulate_period
 from tools.bench import run_engine_bench
+from tools.bench_audit import run_audit_bench
 from webapp import create_app
 from webapp.extensions import get_engine
 
@@ -117,12 +118,20 @@ def demo_command() -> None:
 
 
 @cli.command("bench")
-@click.argument("what", type=click.Choice(["engine"]), default="engine")
-@click.option("-n", "--count", default=200, show_default=True, help="process runs per measurement")
-@click.option("--history", default=1000, show_default=True, help="completed instances behind the subject")
-def bench_command(what: str, count: int, history: int) -> None:
-    """Measure the engine: raw SpiffWorkflow vs persisted services, and cost against history."""
-    for line in run_engine_bench(count, history):
+@click.argument("what", type=click.Choice(["engine", "audit"]), default="engine")
+@click.option("-n", "--count", default=200, show_default=True, help="engine: process runs per measurement")
+@click.option("--history", default=1000, show_default=True, help="engine: completed instances behind the subject")
+@click.option("--events", default=1_000_000, show_default=True, help="audit: audit events to create")
+@click.option("--instances", default=100_000, show_default=True, help="audit: instances to create")
+@click.option("--employees", default=10_000, show_default=True, help="audit: employees to create")
+@click.option("--url", default=None, help="audit: a PostgreSQL URL whose server gets a fresh database "
+              "(default: a temporary SQLite file)")
+def bench_command(what: str, count: int, history: int, events: int, instances: int, employees: int,
+                  url: str | None) -> None:
+    """Measure the engine (raw SpiffWorkflow vs persisted services) or the audit queries on a large trail."""
+    lines = (run_engine_bench(count, history) if what == "engine"
+             else run_audit_bench(url, employees=employees, instances=instances, events=events))
+    for line in lines:
         click.echo(line)
 
 

@@ -38,8 +38,8 @@ class AuditEvent(Base):
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     hash: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_event_subject_at", "subject_id", "at"),
-                      Index("ix_audit_event_unit_at", "unit_id", "at"))
+    __table_args__ = (Index("ix_audit_event_subject_seq", "subject_id", "seq"),
+                      Index("ix_audit_event_unit_seq", "unit_id", "seq"))
 
 
 class AuditChainHead(Base):
@@ -84,9 +84,11 @@ def _canonical_value(value: Any) -> Any:
     return str(value)
 
 
-def canonical(event: AuditEvent, seq: int | None = None) -> bytes:
-    """Return the bytes an event's hash covers: every column but id and hash, in one fixed encoding
-    (``seq`` replaces the event's own, to ask whether it belongs at another place of the chain)."""
+def canonical(event: Any, seq: int | None = None) -> bytes:
+    """Return the bytes an event's hash covers: every column but id and hash, in one fixed encoding.
+
+    ``event`` is an AuditEvent or any object with its attributes (a row); ``seq`` replaces the event's own,
+    to ask whether it belongs at another place of the chain."""
     at = event.at.astimezone(UTC) if event.at.tzinfo else event.at.replace(tzinfo=UTC)
     content = {
         "seq": event.seq if seq is None else seq, "at": at.isoformat(timespec="microseconds"), "kind": event.kind,
@@ -97,7 +99,7 @@ def canonical(event: AuditEvent, seq: int | None = None) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def chain_hash(previous: str, event: AuditEvent, seq: int | None = None) -> str:
+def chain_hash(previous: str, event: Any, seq: int | None = None) -> str:
     """Return SHA-256 over the previous event's hash and this event's canonical content."""
     return hashlib.sha256(previous.encode() + b"\n" + canonical(event, seq)).hexdigest()
 

@@ -88,15 +88,15 @@ def upgrade() -> None:
         batch.create_foreign_key(op.f("fk_audit_event_subject_id_user_account"), "user_account",
                                  ["subject_id"], ["id"])
         batch.create_foreign_key(op.f("fk_audit_event_unit_id_unit"), "unit", ["unit_id"], ["id"])
-    op.create_index("ix_audit_event_subject_at", "audit_event", ["subject_id", "at"])
-    op.create_index("ix_audit_event_unit_at", "audit_event", ["unit_id", "at"])
+    op.create_index("ix_audit_event_subject_seq", "audit_event", ["subject_id", "seq"])
+    op.create_index("ix_audit_event_unit_seq", "audit_event", ["unit_id", "seq"])
     _triggers(enable=True)
 
 
 def downgrade() -> None:
     _triggers(enable=False)
-    op.drop_index("ix_audit_event_unit_at", table_name="audit_event")
-    op.drop_index("ix_audit_event_subject_at", table_name="audit_event")
+    op.drop_index("ix_audit_event_unit_seq", table_name="audit_event")
+    op.drop_index("ix_audit_event_subject_seq", table_name="audit_event")
     with op.batch_alter_table("audit_event") as batch:
         batch.drop_constraint(op.f("fk_audit_event_unit_id_unit"), type_="foreignkey")
         batch.drop_constraint(op.f("fk_audit_event_subject_id_user_account"), type_="foreignkey")
