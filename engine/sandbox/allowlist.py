@@ -17,7 +17,7 @@ from .limits import SandboxLimits
 _PLAIN_BUILTINS = (
     "abs", "all", "any", "bool", "callable", "chr", "dict", "divmod", "enumerate", "filter", "float",
     "frozenset", "hex", "isinstance", "len", "list", "map", "max", "min", "oct", "ord", "reversed",
-    "round", "set", "sorted", "tuple", "zip", "bin",
+    "set", "sorted", "tuple", "zip", "bin",
 )
 # Only Exception subclasses: SystemExit/KeyboardInterrupt/GeneratorExit would escape the engine's
 # `except Exception` handlers and could stop a worker thread.
@@ -65,8 +65,19 @@ def build_builtins(limits: SandboxLimits) -> dict[str, Any]:
         int=guarded_type(int, _int_check(limits)),
         datetime=datetime, date=date, time=time, timedelta=timedelta, timezone=timezone,
         Decimal=Decimal,
+        round=_bounded_round(limits),
     )
     return names
+
+
+def _bounded_round(limits: SandboxLimits) -> Callable[..., Any]:
+    def bounded_round(number: Any, ndigits: Any = None) -> Any:
+        # round(Decimal('1e999999')) converts to a million-digit int: one uninterruptible, quadratic C call.
+        if ndigits is None and isinstance(number, Decimal) and number.is_finite() \
+                and number.adjusted() > limits.max_int_digits:
+            raise SandboxResourceError(f"round() of a number with more than {limits.max_int_digits:,} digits")
+        return builtins.round(number, ndigits)
+    return bounded_round
 
 
 def _bounded_range(limits: SandboxLimits) -> Callable[..., range]:

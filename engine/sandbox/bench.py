@@ -32,6 +32,28 @@ def _rate(env: Any, n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def _per_call(call: Any, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        call()
+    return (time.perf_counter() - start) / n
+
+
+def bench_pool(pool: Any, n: int = 1000) -> dict[str, float]:
+    """Seconds per condition and per short script, in this process and through ``pool`` (same run)."""
+    local, remote = SandboxedEnvironment(), SandboxedEnvironment(pool=pool)
+    result: dict[str, float] = {}
+    for env, where in ((local, "in_process"), (remote, "pool")):
+        for _ in range(min(n, 50)):  # warm-up: compile caches here and in the processes
+            env.evaluate(_CONDITION, _data())
+            env.execute(_SCRIPT, _data())
+        result[f"{where}_condition_s"] = _per_call(lambda env=env: env.evaluate(_CONDITION, _data()), n)
+        result[f"{where}_script_s"] = _per_call(lambda env=env: env.execute(_SCRIPT, _data()), n)
+    result["condition_ratio"] = result["pool_condition_s"] / result["in_process_condition_s"]
+    result["script_ratio"] = result["pool_script_s"] / result["in_process_script_s"]
+    return result
+
+
 def bench_sandbox(n: int = 2000) -> dict[str, float]:
     """Time n condition evaluations + script executions; return ops/s for both and slowdown ratio."""
     default, sandbox = TaskDataEnvironment(), SandboxedEnvironment()

@@ -6,7 +6,7 @@ import keyword
 import types
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -19,6 +19,14 @@ from .policy import Compiled, compiled
 
 ServiceCallable = Callable[[str, dict[str, Any], dict[str, Any]], Any]
 
+
+class JobRunner(Protocol):
+    """What the environment needs of a pool of sandbox processes (``engine.sandbox.pool.SandboxPool``)."""
+
+    def run(self, job: tuple[Any, ...], cpu_seconds: float) -> Any: ...
+
+    def check_functions(self, functions: Mapping[str, Callable[..., Any]]) -> None: ...
+
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 # Objects that are not data: they can run code, hold frames, or never serialize.
 _NOT_DATA = (types.ModuleType, types.CodeType, types.FrameType, types.TracebackType, types.GeneratorType,
@@ -26,13 +34,19 @@ _NOT_DATA = (types.ModuleType, types.CodeType, types.FrameType, types.TracebackT
 
 
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
-    """Evaluate and execute workflow code with RestrictedPython, an allow-list and resource limits."""
+    """Evaluate and execute workflow code with RestrictedPython, an allow-list and resource limits.
+
+    With a ``pool``, the code runs in a sandbox process (OS limits, killed and replaced when it hangs or
+    dies); the source is still compiled here first, so refused constructs and syntax errors are reported
+    with their line without a round trip. Without one it runs in this process (tests, benchmarks).
+    """
 
     def __init__(
         self,
         functions: Mapping[str, Callable[..., Any]] | None = None,
         limits: SandboxLimits | None = None,
         services: ServiceCallable | None = None,
+        pool: JobRunner | None = None,
     ) -> None:
         functions = dict(functions or {})
         for name, func in functions.items():
@@ -58,12 +72,19 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         }
         self._functions = functions
+        self._names = tuple(sorted(functions))
+        if pool is not None:
+            pool.check_functions(functions)
+        self.pool = pool
 
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> Any:
         """Evaluate an expression against task data (read-only by convention) and return its value."""
         code = compiled(expression, "eval")
+        if self.pool is not None:
+            return self.pool.run(("eval", expression, _visible(context), dict(external_context or {}),
+                                  self._names, self.limits), self.limits.cpu_seconds)
         scope = self._scope(context, external_context)
         budget = self._bind(code, scope)
         result = self._run(code, scope, budget)
@@ -77,6 +98,17 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         external = dict(external_context or {})
         self.check_for_overwrite(context, external)
         code = compiled(script, "exec")
+        if self.pool is not None:
+            returned = self.pool.run(("exec", script, _visible(context), external, self._names, self.limits),
+                                     self.limits.cpu_seconds)
+            if not isinstance(returned, dict):
+                raise SandboxViolation("the sandbox process returned task data that is not a dict")
+            for key, value in context.items():
+                if key.startswith("_"):
+                    returned[key] = value  # never sent: invisible to scripts, carried over untouched
+            context.clear()
+            context.update(returned)
+            return True
         scope = self._scope(context, external)
         budget = self._bind(code, scope)
         self._run(code, scope, budget)
@@ -170,6 +202,11 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
                 raise SandboxViolation(
                     f"{where_in} holds a {type(item).__name__} object; only plain data (numbers, strings, "
                     f"dates, lists, dicts) may be stored")
+
+
+def _visible(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the task data a script can see (scripts cannot name underscore keys, so they stay here)."""
+    return {k: v for k, v in context.items() if not (isinstance(k, str) and k.startswith("_"))}
 
 
 def _getitem(obj: Any, key: Any) -> Any:

@@ -40,6 +40,8 @@ def tree_exceeds(value: Any, limit: int) -> bool:
         else:
             continue
         count += len(children)
+        # Text made of the structure holds every string's characters: ['a' * 10**6] * 400 is 400M.
+        count += sum(len(child) for child in children if isinstance(child, (str, bytes)))
         if count > limit:
             return True
         # set(map(type, ...)) runs in C: only descend when some child is not a scalar.
@@ -52,17 +54,28 @@ def check_repr_size(value: Any, limits: SandboxLimits) -> None:
     """Refuse converting a structure to text when its tree is too large (e.g. [[big]*1000]*1000)."""
     if tree_exceeds(value, limits.max_sequence_length):
         raise SandboxResourceError(
-            f"converting this value to text would exceed {limits.max_sequence_length:,} elements")
+            f"converting this value to text would exceed {limits.max_sequence_length:,} elements/characters")
 
 
-def check_format_spec(spec: str, limits: SandboxLimits) -> None:
-    """Refuse format widths/precisions beyond the sequence limit ('{:>9999999999}')."""
+def check_format_spec(spec: str, limits: SandboxLimits) -> int:
+    """Refuse format widths/precisions beyond the sequence limit ('{:>9999999999}'); return their sum."""
     match = _FORMAT_SPEC.match(spec)
     if match is None:
-        return  # not a standard spec: format() itself will reject or interpret it
+        return 0  # not a standard spec: format() itself will reject or interpret it
+    total = 0
     for number in match.groups():
         if number and (len(number) > 9 or int(number) > limits.max_sequence_length):
             raise SandboxResourceError(f"format width/precision {number} is too large")
+        total += int(number) if number else 0
+    return total
+
+
+def check_format_value(value: Any, spec: str, limits: SandboxLimits) -> None:
+    """Refuse formatting a Decimal whose fixed-point text is huge (f"{Decimal('1e400000000'):f}")."""
+    if isinstance(value, Decimal) and value.is_finite():
+        digits = abs(value.adjusted()) + len(value.as_tuple().digits)
+        if digits > limits.max_sequence_length and (not spec or spec[-1:] in "fF%" or not spec[-1:].isalpha()):
+            raise SandboxResourceError(f"formatting this number would give about {digits:,} characters")
 
 
 def check_printf(template: str | bytes, limits: SandboxLimits) -> None:
@@ -70,12 +83,16 @@ def check_printf(template: str | bytes, limits: SandboxLimits) -> None:
     text = template.decode("latin-1") if isinstance(template, bytes) else template
     if "%" not in text:
         return
+    total = 0
     for width, precision in _PRINTF.findall(text):
         for number in (width, precision):
             if number == "*":
                 raise SandboxViolation("'*' widths in %-formatting are not allowed")
             if number and (len(number) > 9 or int(number) > limits.max_sequence_length):
                 raise SandboxResourceError(f"%-format width/precision {number} is too large")
+            total += int(number) if number else 0
+    if total > limits.max_sequence_length:
+        raise SandboxResourceError(f"%-format widths/precisions add up to {total:,} characters")
 
 
 def bounded_pow(base: Any, exp: Any, mod: Any, limits: SandboxLimits) -> Any:
@@ -85,7 +102,15 @@ def bounded_pow(base: Any, exp: Any, mod: Any, limits: SandboxLimits) -> Any:
             shown = base if abs(base) < 10**6 else "a large number"
             raise SandboxResourceError(
                 f"{shown} ** {exp} would have more than {limits.max_int_digits:,} digits")
+    if mod is not None and isinstance(exp, int) and isinstance(mod, int) and exp > 0:
+        # Modular exponentiation is one C call of ~bits(exp) multiplications of bits(mod)-bit numbers.
+        if exp.bit_length() * max(mod.bit_length(), 64) ** 1.585 > _POW_MOD_WORK:
+            raise SandboxResourceError("three-argument pow() with numbers this large is too slow")
     return pow(base, exp) if mod is None else pow(base, exp, mod)
+
+
+# pow(b, e, m) with 2048-bit e and m takes ~0.1 s: the most one call may cost.
+_POW_MOD_WORK = 2048 * 2048 ** 1.585
 
 
 class SafeFormatter(string.Formatter):
@@ -102,6 +127,7 @@ class SafeFormatter(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> Any:
         check_format_spec(format_spec, self.limits)
+        check_format_value(value, format_spec, self.limits)
         check_repr_size(value, self.limits)
         return format(value, format_spec)
 
@@ -110,7 +136,12 @@ class SafeFormatter(string.Formatter):
         return super().convert_field(value, conversion)
 
     def bounded(self, template: str, args: Any, kwargs: Any) -> str:
-        """Format and refuse results longer than the sequence limit."""
+        """Format and refuse results longer than the sequence limit (widths counted before formatting)."""
+        total = 0
+        for _, _, spec, _ in self.parse(template):
+            total += check_format_spec(spec or "", self.limits)
+        if total > self.limits.max_sequence_length:
+            raise SandboxResourceError(f"format widths/precisions add up to {total:,} characters")
         result = self.vformat(template, args, kwargs)
         if len(result) > self.limits.max_sequence_length:
             raise SandboxResourceError(f"formatted string would have {len(result):,} characters")
@@ -157,6 +188,12 @@ class CallGuards(Budget):
         if isinstance(left, (str, bytes)):
             check_printf(left, self.limits)
             check_repr_size(right, self.limits)
+            values = right.values() if isinstance(right, dict) else right if isinstance(right, tuple) else (right,)
+            for value in values:
+                # '%d' % Decimal('1e999999') converts to a million-digit int in one C call.
+                if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > self.limits.max_int_digits:
+                    raise SandboxResourceError(f"%-formatting a number with more than "
+                                               f"{self.limits.max_int_digits:,} digits")
             result = left % right
             self.charge(len(result), "%-formatted string", 1)
             return result
@@ -173,7 +210,11 @@ class CallGuards(Budget):
             value = ascii(value)
         if spec:
             check_format_spec(spec, self.limits)
-        return format(value, spec)
+            check_format_value(value, spec, self.limits)
+        result = format(value, spec)
+        # Many fields, each within the limit, still add up: count them against the call's bytes.
+        self.charge(len(result), "formatted value", 1)
+        return result
 
     def inplacevar(self, op: str, target: Any, value: Any) -> Any:
         """Apply an augmented assignment operator through the same guards as the binary operator."""
@@ -247,6 +288,14 @@ def make_getattr(limits: SandboxLimits) -> Callable[..., Any]:
                     raise SandboxResourceError("replace result is too large")
                 return method(old, new, count)
             return replace
+        if name == "translate":
+            def translate(table: Any) -> Any:
+                if isinstance(table, dict):
+                    longest = max((len(v) for v in table.values() if isinstance(v, (str, bytes))), default=1)
+                    if len(obj) * max(longest, 1) > max_len:
+                        raise SandboxResourceError("translate result is too large")
+                return method(table)
+            return translate
         if name == "join":
             def join(items: Any) -> Any:
                 items = list(items)
@@ -264,6 +313,8 @@ def make_getattr(limits: SandboxLimits) -> Callable[..., Any]:
             raise SandboxViolation(f"access to attribute '{name}' is not allowed")
         if isinstance(obj, (str, bytes)):
             return guarded_str_method(obj, name)
+        if name == "from_bytes" and (obj is int or isinstance(obj, (int, GuardedType))):
+            return bounded_from_bytes
         if isinstance(obj, type):
             real = getattr(obj, "real_type", None) if isinstance(obj, GuardedType) else obj
             if real in (str, bytes) and name in _STR_AMPLIFIERS:
@@ -274,10 +325,17 @@ def make_getattr(limits: SandboxLimits) -> Callable[..., Any]:
             raise SandboxViolation("string.Formatter objects are not allowed")
         return getattr(obj, name)
 
+    def bounded_from_bytes(data: Any, *args: Any, **kwargs: Any) -> int:
+        # int.from_bytes(b'\xff' * 10**6, 'big') is a 2.4M-digit integer: every later operation on it is slow.
+        if isinstance(data, (bytes, bytearray)) and len(data) * 8 > limits.max_int_bits:
+            raise SandboxResourceError(f"int.from_bytes() would have more than {limits.max_int_digits:,} digits")
+        return int.from_bytes(data, *args, **kwargs)
+
     return guarded_getattr
 
 
-_STR_AMPLIFIERS = frozenset({"format", "ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join"})
+_STR_AMPLIFIERS = frozenset({"format", "ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join",
+                             "translate"})
 
 
 def write_guard(obj: Any) -> Any:

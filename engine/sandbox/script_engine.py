@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .environment import SandboxedEnvironment, ServiceCallable
+from .environment import JobRunner, SandboxedEnvironment, ServiceCallable
 from .limits import SandboxLimits
 from .policy import compile_expression
 
@@ -44,6 +44,14 @@ class SandboxedScriptEngine(PythonScriptEngine):
         """Compile the expression under the sandbox policy (raises SyntaxError); Spiff's DMN uses it."""
         compile_expression(expression)
 
+    def get_error_line_number_and_content(self, script: str, err: Exception) -> tuple[int, str]:
+        """Find the failing line; an error from a sandbox process carries it as ``script_line``."""
+        line = getattr(err, "script_line", None)
+        if isinstance(line, int) and not isinstance(err, SyntaxError):
+            lines = script.splitlines()
+            return (line, lines[line - 1]) if 0 < line <= len(lines) else (0, "")
+        return super().get_error_line_number_and_content(script, err)
+
     def call_service(self, task: Any, **kwargs: Any) -> str | bytes:
         """Run a service task through the configured `services` callable and return JSON for Spiff.
 
@@ -65,6 +73,12 @@ def make_script_engine(
     functions: Mapping[str, Callable[..., Any]] | None = None,
     limits: SandboxLimits | None = None,
     services: ServiceCallable | None = None,
+    pool: JobRunner | None = None,
 ) -> SandboxedScriptEngine:
-    """Build the engine every workflow uses: sandboxed, with the given rule functions and limits."""
-    return SandboxedScriptEngine(SandboxedEnvironment(functions=functions, limits=limits, services=services))
+    """Build the engine every workflow uses: sandboxed, with the given rule functions and limits.
+
+    With a ``pool`` every expression and script runs in a sandbox process (see ``engine.sandbox.pool``);
+    service tasks stay here (they need the caller's database session), only their parameters go there.
+    """
+    return SandboxedScriptEngine(SandboxedEnvironment(functions=functions, limits=limits, services=services,
+                                                      pool=pool))
