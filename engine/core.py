@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +19,10 @@ from engine.db.migrate import upgrade
 from engine.db.runtime import Instance
 from engine.extension import Extension
 from engine.runtime.clock import Clock, SystemClock
-from engine.runtime.runner import Operation, Runtime
+from engine.runtime.runner import Operation, Runtime, TaskDataLimits
 from engine.runtime.spec_cache import SpecCache
 from engine.sandbox import SandboxLimits
+from engine.sandbox.pool import PoolConfig, function_sources, shared_pool
 
 
 def sandbox_limits_from_env(environ: Mapping[str, str] | None = None) -> SandboxLimits:
@@ -34,14 +36,49 @@ def sandbox_limits_from_env(environ: Mapping[str, str] | None = None) -> Sandbox
         raise ValueError(f"invalid sandbox limit in the environment: {exc}") from exc
 
 
+def pool_config_from_env(environ: Mapping[str, str] | None = None) -> PoolConfig:
+    """Read the sandbox processes' settings: SMK_SANDBOX_WORKERS (2), SMK_SANDBOX_MEMORY_MB (256) and
+    SMK_SANDBOX_WALL_SECONDS (unset: 4 x the script CPU limit + 5 s)."""
+    env = os.environ if environ is None else environ
+    try:
+        workers = int(env.get("SMK_SANDBOX_WORKERS", "2"))
+        memory = int(env.get("SMK_SANDBOX_MEMORY_MB", "256"))
+        wall = env.get("SMK_SANDBOX_WALL_SECONDS", "").strip()
+        config = PoolConfig(workers=workers, memory_mb=memory, wall_seconds=float(wall) if wall else None)
+    except ValueError as exc:
+        raise ValueError(f"invalid sandbox process setting in the environment: {exc}") from exc
+    if config.wall_seconds is not None and config.wall_seconds <= 0:
+        raise ValueError("SMK_SANDBOX_WALL_SECONDS must be positive")
+    return config
+
+
+def task_data_limits_from_env(environ: Mapping[str, str] | None = None) -> TaskDataLimits:
+    """Read SMK_TASK_DATA_MAX_BYTES (1 MiB) and SMK_TASK_DATA_MAX_DEPTH (100)."""
+    env = os.environ if environ is None else environ
+    try:
+        limits = TaskDataLimits(max_bytes=int(env.get("SMK_TASK_DATA_MAX_BYTES", str(2**20))),
+                                max_depth=int(env.get("SMK_TASK_DATA_MAX_DEPTH", "100")))
+    except ValueError as exc:
+        raise ValueError(f"invalid task data limit in the environment: {exc}") from exc
+    if limits.max_bytes <= 0 or limits.max_depth <= 0:
+        raise ValueError("SMK_TASK_DATA_MAX_BYTES and SMK_TASK_DATA_MAX_DEPTH must be positive")
+    return limits
+
+
 class Engine:
-    """Holds what every service needs; create one per process (web app, worker, CLI, test)."""
+    """Holds what every service needs; create one per process (web app, worker, CLI, test).
+
+    Model code runs in a shared pool of sandbox processes (``pool`` settings, default from the environment);
+    ``isolate=False`` runs it in this process instead — for benchmarks that measure what the processes cost.
+    """
 
     def __init__(self, database_url: str, clock: Clock | None = None,
                  extensions: Sequence[Extension] = (), limits: SandboxLimits | None = None,
                  functions: Mapping[str, Callable[..., Any]] | None = None,
                  operations: Mapping[str, Operation] | None = None,
-                 db_engine: DbEngine | None = None, echo: bool = False):
+                 db_engine: DbEngine | None = None, echo: bool = False,
+                 pool: PoolConfig | None = None, isolate: bool = True,
+                 data_limits: TaskDataLimits | None = None):
         self.database_url = database_url
         self.db = db_engine or make_engine(database_url, echo=echo)
         self.session_factory = make_session_factory(self.db)
@@ -51,15 +88,23 @@ class Engine:
         self.extensions = tuple(extensions)
         all_functions: dict[str, Callable[..., Any]] = {}
         all_operations: dict[str, Operation] = {}
+        sources: list[str] = []
         for ext in self.extensions:
             all_functions.update(ext.functions)
             all_operations.update(ext.operations)
+            sources.extend(function_sources(ext.functions, ext.functions_module) if isolate else ())
             LANES.personal.update(ext.lanes)
             if ext.roles is not None:
                 LANES.roles = ext.roles
         all_functions.update(functions or {})
         all_operations.update(operations or {})
-        self.runtime = Runtime(self.clock, all_functions, limits, all_operations)
+        sandbox_pool = None
+        if isolate:
+            sources.extend(function_sources(functions or {}))
+            config = replace(pool or pool_config_from_env(), function_sources=tuple(dict.fromkeys(sources)))
+            sandbox_pool = shared_pool(config)
+        self.runtime = Runtime(self.clock, all_functions, limits, all_operations, pool=sandbox_pool,
+                               data_limits=data_limits or task_data_limits_from_env())
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -16,10 +16,16 @@ from engine.runtime.runner import Operation
 
 @dataclass(frozen=True)
 class Extension:
-    """One application's additions; ``lanes`` maps lane names to ``access.SUBJECT | SUPERIOR | SUPERIOR_2``."""
+    """One application's additions; ``lanes`` maps lane names to ``access.SUBJECT | SUPERIOR | SUPERIOR_2``.
+
+    ``functions_module`` says where the sandbox processes import ``functions`` ("package.module:MAPPING", a
+    mapping holding these very functions); without it each function must be importable by its own module and
+    name (a module-level ``def``).
+    """
 
     name: str
     functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    functions_module: str | None = None
     operations: Mapping[str, Operation] = field(default_factory=dict)
     lanes: Mapping[str, str] = field(default_factory=dict)
     roles: Roles | None = None

@@ -11,7 +11,10 @@ from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 def smk_extension() -> Extension:
     """Return what the SMK models call by name, and the SMK names of the engine's lanes and roles."""
-    return Extension("smk", functions=SCRIPT_FUNCTIONS, operations=SMK_OPERATIONS, lanes=LANES, roles=ROLES)
+    # The sandbox processes import the functions from here (they never run in the web or worker process).
+    return Extension("smk", functions=SCRIPT_FUNCTIONS,
+                     functions_module="processes.rules.script_api:SCRIPT_FUNCTIONS",
+                     operations=SMK_OPERATIONS, lanes=LANES, roles=ROLES)
 
 
 def extensions() -> list[Extension]:

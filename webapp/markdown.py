@@ -1,4 +1,4 @@
-"""Render instructionsForEndUser: Jinja in a sandbox, then Markdown, then sanitised HTML."""
+"""Render instructionsForEndUser: Jinja in a sandbox process, then Markdown, then sanitised HTML."""
 
 from __future__ import annotations
 
@@ -6,21 +6,31 @@ from typing import Any
 
 import markdown as md
 import nh3
-from jinja2 import ChainableUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from flask import current_app, has_app_context
 from markupsafe import Markup
 
-# Unknown or unsafe names render as nothing, so one typo does not hide the whole instruction.
-_ENV = SandboxedEnvironment(autoescape=True, undefined=ChainableUndefined)
+from engine.runtime.runner import TEMPLATE_MAX_CHARS
+from engine.sandbox import SandboxError
+from engine.sandbox.pool import PoolConfig, shared_pool
+
+
+def _render(source: str, data: dict[str, Any]) -> str:
+    if has_app_context() and "smk_engine" in current_app.extensions:
+        return current_app.extensions["smk_engine"].runtime.render_template(source, data)
+    return shared_pool(PoolConfig(workers=1)).render(source, data)  # outside a request (tests, scripts)
 
 
 def render_instructions(source: str, data: dict[str, Any]) -> Markup:
-    """Return safe HTML for a task's instructions; a template error shows the raw text instead."""
+    """Return safe HTML for a task's instructions.
+
+    The template is rendered in a sandbox process (Jinja's sandbox, unknown names render as nothing) with a
+    time and a size limit; a template that fails, runs too long or grows too large shows its raw text.
+    """
     if not source:
         return Markup("")
     try:
-        text = _ENV.from_string(source).render(**{k: v for k, v in data.items() if isinstance(k, str)})
-    except TemplateError:
-        text = source
+        text = _render(source, data)
+    except SandboxError:
+        text = source[:TEMPLATE_MAX_CHARS]
     html = md.markdown(text, extensions=["extra"])
     return Markup(nh3.clean(html))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -22,6 +24,8 @@ from engine.runtime.serializer import StateSerializer
 from engine.runtime.spec_cache import SpecCache
 from engine.runtime.spiff_clock import spiff_now
 from engine.sandbox import SandboxLimits, make_script_engine
+from engine.sandbox.pool import SandboxPool
+from engine.sandbox.templates import render_text
 
 # Service operations see which instance and session they run for through this variable.
 _step: ContextVar[StepContext] = ContextVar("_step")
@@ -62,16 +66,47 @@ class StepFailure(Exception):
     line: int | None = None
 
 
+@dataclass(frozen=True)
+class TaskDataLimits:
+    """Bounds on what one step may leave in a task's data (checked after every step, before the save)."""
+
+    max_bytes: int = 2**20  # approximate size of the data as JSON text
+    max_depth: int = 100  # nesting of dicts and lists
+
+
+# Instruction templates (instructionsForEndUser): CPU seconds and characters one rendering may take.
+TEMPLATE_CPU_SECONDS = 1.0
+TEMPLATE_MAX_CHARS = 100_000
+
+
 class Runtime:
-    """Everything needed to run workflows: serializer, sandboxed script engine and service operations."""
+    """Everything needed to run workflows: serializer, sandboxed script engine and service operations.
+
+    With a ``pool`` (the default an ``Engine`` builds) every expression, script and instruction template runs
+    in a sandbox process; service tasks run here, in the caller's transaction.
+    """
 
     def __init__(self, clock: Clock, functions: Mapping[str, Callable[..., Any]] | None = None,
-                 limits: SandboxLimits | None = None, operations: Mapping[str, Operation] | None = None):
+                 limits: SandboxLimits | None = None, operations: Mapping[str, Operation] | None = None,
+                 pool: SandboxPool | None = None, data_limits: TaskDataLimits | None = None):
         self.clock = clock
         self.serializer = StateSerializer()
         self.operations: dict[str, Operation] = dict(operations or {})
+        self.pool = pool
+        self.data_limits = data_limits or TaskDataLimits()
         self.script_engine = make_script_engine(functions=dict(functions or {}), limits=limits,
-                                                services=self._call_service)
+                                                services=self._call_service, pool=pool)
+
+    def render_template(self, source: str, data: Mapping[str, Any]) -> str:
+        """Render an instruction template (Jinja, sandboxed) in a sandbox process, bounded in time and size.
+
+        Raises ``SandboxError`` subclasses (``TemplateFailed``, ``SandboxTimeout``, ``SandboxResourceError``...).
+        Without a pool (benchmarks) it renders here, with the size limit but no time limit.
+        """
+        clean = {k: v for k, v in data.items() if isinstance(k, str) and k.isidentifier()}
+        if self.pool is None:
+            return render_text(source, clean, TEMPLATE_CPU_SECONDS, TEMPLATE_MAX_CHARS, timer=False)
+        return self.pool.render(source, clean, TEMPLATE_CPU_SECONDS, TEMPLATE_MAX_CHARS)
 
     # -- service tasks ------------------------------------------------------------------------------
     def _call_service(self, operation_name: str, params: dict[str, Any], task_data: dict[str, Any]) -> Any:
@@ -96,6 +131,7 @@ class Runtime:
                 actor_id: int | None, before: Callable[[], None] | None = None) -> None:
         """Run ``before`` (e.g. completing a user task) then every engine step; raise StepFailure on error."""
         now = self.clock.now()
+        started = time.time()  # SpiffWorkflow stamps task state changes with time.time()
         token = _step.set(StepContext(session, instance, now, actor_id, engine))
         clock_token = spiff_now.set(now)
         try:
@@ -115,6 +151,7 @@ class Runtime:
         if workflow.is_completed() and any(True for _ in _live_tasks(workflow)):
             raise StepFailure("SpiffWorkflow reported the process completed while tasks were still open: "
                               "the model probably loops too often inside one instance (see docs/modelling.md)")
+        check_task_data(workflow, started, self.data_limits)
 
     def save(self, session: Session, instance: Instance, workflow: BpmnWorkflow, bundle: ParsedBundle,
              now: datetime, completed: tuple[str, int | None] | None = None) -> list[TaskIndex]:
@@ -170,6 +207,74 @@ class Runtime:
             session.add(row)
             created.append(row)
         return created
+
+
+class _DataTooLarge(Exception):
+    pass
+
+
+_SCALAR_SIZE = {type(None): 4, bool: 5, float: 24}
+
+
+def _data_size(value: Any, limits: TaskDataLimits) -> int:
+    """Return about how many bytes ``value`` takes as JSON (shared parts counted each time); raise
+    _DataTooLarge("size" | "depth") as soon as a limit is passed. Iterative: deep data cannot overflow."""
+    total = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is str:
+            total += len(item) + 3
+        elif kind is dict:
+            if depth >= limits.max_depth:
+                raise _DataTooLarge("depth")
+            total += 2 + 2 * len(item)
+            for key, child in item.items():
+                total += len(key) + 2 if type(key) is str else 8
+                stack.append((child, depth + 1))
+        elif kind in (list, tuple, set, frozenset):
+            if depth >= limits.max_depth:
+                raise _DataTooLarge("depth")
+            total += 2 + len(item)
+            stack.extend((child, depth + 1) for child in item)
+        elif kind is int:
+            total += item.bit_length() * 3 // 10 + 2
+        elif kind in (Decimal, date, datetime, timedelta):
+            total += len(str(item)) + 40  # stored as {"typename": ..., "value": ...}
+        else:
+            total += _SCALAR_SIZE.get(kind, 24)
+        if total > limits.max_bytes:
+            raise _DataTooLarge("size")
+    return total
+
+
+def check_task_data(workflow: BpmnWorkflow, since: float, limits: TaskDataLimits) -> None:
+    """Raise StepFailure when the data of a task this step ran or readied (or the process's data) is too large
+    or too deeply nested to be stored."""
+    candidates: list[tuple[str | None, Any]] = []
+    for wf in _all_workflows(workflow):
+        candidates.append((None, wf.data))
+        candidates.append((None, getattr(wf, "data_objects", None) or {}))
+        for task in wf.tasks.values():
+            if task.last_state_change >= since:
+                spec = task.task_spec
+                candidates.append((spec.bpmn_name or spec.bpmn_id or spec.name, task.data))
+    seen: set[int] = set()
+    for name, data in candidates:
+        if id(data) in seen:
+            continue
+        seen.add(id(data))
+        try:
+            _data_size(data, limits)
+        except _DataTooLarge as exc:
+            where = f"the data of '{name}'" if name else "the process data"
+            if exc.args[0] == "depth":
+                raise StepFailure(f"{where} is nested deeper than {limits.max_depth} levels and cannot be stored "
+                                  f"(SMK_TASK_DATA_MAX_DEPTH)", name) from None
+            raise StepFailure(f"{where} is larger than {limits.max_bytes:,} bytes as JSON and cannot be stored "
+                              f"(SMK_TASK_DATA_MAX_BYTES); keep large content in documents, not in task data",
+                              name) from None
 
 
 def _csv(value: str | None) -> str:
