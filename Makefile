@@ -70,3 +70,27 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --ignore-obsolete
 	rm -f webapp/translations/messages.pot
 	$(BIN)/pybabel -q compile -d webapp/translations
+
+# Mutation testing of the SMK rules with scripts/mutate.py, in a private copy of the checkout (nobody working in it
+# ever sees a mutant): each processes/rules module against its own tests and the script API's (dmn_* against the
+# DMN tests; rounding and predikat, used everywhere, against all of tests/processes). Prints the score per module
+# at the end; known-equivalent mutants are listed with their reason in scripts/mutation_equivalents.txt and
+# reported apart, never counted. Slow (each mutant runs the tests): MUTATION_RULES=regime_a runs one module.
+MUTATION_RULES ?= angka_kredit cascading distribution dmn_expr dmn_tables follow_up integration2021 predikat \
+	regime_a regime_b regime_c rounding script_api
+.PHONY: mutation-rules
+mutation-rules: $(STAMP)
+	@out=$$(mktemp -d); status=0; \
+	for m in $(MUTATION_RULES); do \
+	  case $$m in \
+	    dmn_expr|dmn_tables) tests="tests/processes/test_dmn_tables.py tests/processes/test_dmn_agreement.py";; \
+	    predikat|rounding) tests="tests/processes";; \
+	    *) tests="tests/processes/test_$$m.py tests/processes/test_script_api.py";; \
+	  esac; \
+	  $(BIN)/python scripts/mutate.py --copy processes/rules/$$m.py $$tests | tee $$out/$$m.txt || status=1; \
+	done; \
+	echo; echo "Mutation score per processes/rules module (killed/counted, equivalents excluded):"; \
+	for m in $(MUTATION_RULES); do \
+	  printf '  %-16s %s\n' "$$m" "$$(grep '^TOTAL' $$out/$$m.txt | awk '{print $$2, $$3}')"; \
+	done; \
+	rm -rf $$out; exit $$status
