@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db.base import Base, str40, str120, str255
@@ -49,6 +51,9 @@ class User(Base):
     superior_override_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(8), default="id")
+    # Raised by logout and by a password change: a session carries the epoch it was opened in and is valid only
+    # while it still matches, so a copied session cookie stops working server-side (webapp/auth.py).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     position: Mapped[Position | None] = relationship(foreign_keys=[position_id])
 
 
@@ -66,3 +71,23 @@ class GroupMember(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("user_group.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True,
                                          index=True)
+
+
+class LoginThrottle(Base):
+    """Failed logins of one account (the username as typed, case-folded) or one client address, in a window.
+
+    Stored in the database so that every web process sees the same counts (engine/services/login.py).
+    """
+
+    __tablename__ = "login_throttle"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "account" or "address"
+    key: Mapped[str120]
+    failures: Mapped[int] = mapped_column(default=0)  # in the window that started at window_start
+    window_start: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]
+    unreported: Mapped[int] = mapped_column(default=0)  # failures not yet in an audit event
+    reported_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("kind", "key"),)

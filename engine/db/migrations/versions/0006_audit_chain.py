@@ -1,7 +1,7 @@
 """audit events name their subject employee and unit, and are hash-chained (tamper evidence)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 15:40:00
 """
 
@@ -14,7 +14,7 @@ import engine.db.base
 from engine.db.audit import GENESIS, AuditEvent, chain_hash
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
