@@ -86,6 +86,22 @@ def start_instance(engine: Engine, process_id: str, started_by: int | None, subj
                            failure.line) from failure
 
 
+def form_labels(properties: dict[str, Any], submitted: dict[str, Any]) -> dict[str, str]:
+    """Return the form's titles of the submitted fields, and of their rows' columns as ``field.column``."""
+    labels: dict[str, str] = {}
+    for key in submitted:
+        prop = properties.get(key)
+        if not isinstance(prop, dict):
+            continue
+        if prop.get("title"):
+            labels[key] = str(prop["title"])
+        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        for column, sub in (items.get("properties") or {}).items():
+            if isinstance(sub, dict) and sub.get("title"):
+                labels[f"{key}.{column}"] = str(sub["title"])
+    return labels
+
+
 def _load_task(session: Session, user_id: int, task_id: str) -> TaskIndex:
     row = session.get(TaskIndex, task_id) if _is_uuid(task_id) else None
     if row is None or not may_act(session, user_id, task_id):
@@ -165,10 +181,10 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             clean = validate_submission(schema, data)
             now = engine.now()
             # What the audit shows: the values this submission changed (before) and the form's labels.
-            before = {k: task.data.get(k) for k, v in clean.items() if task.data.get(k) != v}
+            before = {k: task.data.get(k) for k, v in clean.items()
+                      if task.data.get(k) not in (None, "", [], {}) and task.data.get(k) != v}
             properties = (schema or {}).get("properties") or {}
-            labels = {k: str(properties[k]["title"]) for k in clean
-                      if isinstance(properties.get(k), dict) and properties[k].get("title")}
+            labels = form_labels(properties, clean)
 
             def run_task() -> None:
                 task.set_data(**clean)
