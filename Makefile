@@ -21,12 +21,13 @@ VENDOR_STAMP := $(VENDOR)/.installed-$(shell cat package-lock.json 2>/dev/null |
 # Front-end packages come from npm; only their dist files are served (webapp/static/vendor is git-ignored).
 $(VENDOR_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bpmn-js
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bpmn-js $(VENDOR)/chartjs
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
 	   $(VENDOR)/bootstrap/
 	cp node_modules/bpmn-js/dist/bpmn-viewer.production.min.js node_modules/bpmn-js/dist/assets/diagram-js.css \
 	   node_modules/bpmn-js/dist/assets/bpmn-js.css $(VENDOR)/bpmn-js/
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/chartjs/
 	touch $(VENDOR_STAMP)
 
 # WeasyPrint (PDF documents) needs Pango from the system; install it with apt-get when it is missing.
