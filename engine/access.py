@@ -20,11 +20,12 @@ Nothing is snapshotted when a task becomes ready, so a corrected organisation re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.db.org import Group, GroupMember, Position, User
+from engine.db.org import ActingAssignment, Group, GroupMember, Position, User
 from engine.db.runtime import Instance, TaskIndex
 
 SUBJECT, SUPERIOR, SUPERIOR_2 = "subject", "superior", "superior_2"
@@ -40,6 +41,7 @@ class Roles:
     model_managers: tuple[str, ...] = (ADMIN_GROUP,)  # deploy models, open Model proses
     escalation: tuple[str, ...] = (ADMIN_GROUP,)  # told about tasks nobody can act on
     auditors: tuple[str, ...] = (ADMIN_GROUP,)  # read the whole audit trail, verify its chain
+    org_admins: tuple[str, ...] = (ADMIN_GROUP,)  # keep the organisation: acting officials, users
 
 
 @dataclass
@@ -63,23 +65,53 @@ class LaneRegistry:
 LANES = LaneRegistry()
 
 
+def today(session: Session) -> date:
+    """Today's date in the organisation's time zone, from the engine's clock (``session.info``)."""
+    clock = session.info.get("clock")
+    now = clock.now() if clock is not None else datetime.now(UTC)
+    return now.astimezone(session.info.get("zone") or UTC).date()
+
+
+def _acting(session: Session) -> ColumnElement[bool]:
+    day = today(session)
+    return and_(ActingAssignment.starts_on <= day, ActingAssignment.ends_on >= day,
+                ActingAssignment.ended_at.is_(None))
+
+
+def acting_positions(session: Session, user_id: int) -> list[int]:
+    """Return the positions the user acts for today (Plt/Plh)."""
+    return list(session.scalars(select(ActingAssignment.position_id).where(
+        ActingAssignment.user_id == user_id, _acting(session))))
+
+
+def acting_holders(session: Session, position_id: int) -> list[int]:
+    """Return the active users acting for the position today."""
+    return list(session.scalars(select(ActingAssignment.user_id).join(User, User.id == ActingAssignment.user_id)
+                                .where(ActingAssignment.position_id == position_id, User.active, _acting(session))
+                                .order_by(ActingAssignment.id)))
+
+
 def subordinates_of(session: Session, assessor_id: int) -> list[int]:
-    """Return the ids of the employees whose superior is ``assessor_id``."""
+    """Return the ids of the employees whose superior is ``assessor_id`` (as holder, or acting today)."""
     assessor = session.get(User, assessor_id)
     if assessor is None or not assessor.active:
         return []
     ids = set(session.scalars(select(User.id).where(User.superior_override_id == assessor_id, User.active)))
+    positions = acting_positions(session, assessor_id)
     if assessor.position_id is not None:
+        positions.append(assessor.position_id)
+    if positions:
         sub_position = aliased(Position)
         ids.update(session.scalars(
             select(User.id).join(sub_position, User.position_id == sub_position.id)
-            .where(sub_position.parent_id == assessor.position_id, User.superior_override_id.is_(None),
+            .where(sub_position.parent_id.in_(positions), User.superior_override_id.is_(None),
                    User.active, User.id != assessor_id)))
     return sorted(ids)
 
 
 def superior_of(session: Session, employee_id: int) -> User | None:
-    """Return the employee's superior: the override, else the holder of the superior position."""
+    """Return the employee's superior: the override, else the holder of the superior position, else who
+    acts for it today."""
     employee = session.get(User, employee_id)
     if employee is None:
         return None
@@ -87,8 +119,12 @@ def superior_of(session: Session, employee_id: int) -> User | None:
         return session.get(User, employee.superior_override_id)
     if employee.position is None or employee.position.parent_id is None:
         return None
-    return session.scalars(select(User).where(User.position_id == employee.position.parent_id, User.active)
-                           .order_by(User.id)).first()
+    holder = session.scalars(select(User).where(User.position_id == employee.position.parent_id, User.active)
+                             .order_by(User.id)).first()
+    if holder is not None:
+        return holder
+    acting = acting_holders(session, employee.position.parent_id)
+    return session.get(User, acting[0]) if acting else None
 
 
 def group_names(session: Session, user_id: int) -> list[str]:
@@ -150,7 +186,8 @@ def may_act(session: Session, user_id: int, task_id: str) -> bool:
 
 
 def superior_ids(session: Session, employee_id: int) -> list[int]:
-    """Return the employee's active assessors: the inverse of ``assessed_by``, one employee at a time."""
+    """Return the employee's active superiors (holders and those acting today): the inverse of
+    ``subordinates_of``, one employee at a time."""
     employee = session.get(User, employee_id)
     if employee is None or not employee.active:
         return []
@@ -159,8 +196,9 @@ def superior_ids(session: Session, employee_id: int) -> list[int]:
         return [override.id] if override is not None and override.active else []
     if employee.position is None or employee.position.parent_id is None:
         return []
-    return [uid for uid in session.scalars(select(User.id).where(
-        User.position_id == employee.position.parent_id, User.active)) if uid != employee_id]
+    holders = list(session.scalars(select(User.id).where(User.position_id == employee.position.parent_id, User.active)))
+    acting = acting_holders(session, employee.position.parent_id)
+    return [uid for uid in dict.fromkeys(holders + acting) if uid != employee_id]
 
 
 def is_group_task(row: TaskIndex) -> bool:
@@ -211,3 +249,25 @@ def may_view_instance(session: Session, user_id: int, instance_id: int) -> bool:
     open_task = session.scalar(select(TaskIndex.id).where(
         TaskIndex.instance_id == instance_id, TaskIndex.closed_at.is_(None), actionable(session, user_id)).limit(1))
     return open_task is not None
+
+
+def acting_capacity(session: Session, user_id: int, row: TaskIndex) -> str | None:
+    """Name the acting role through which the user may act on a superior's task ("Plt Kepala Bagian …"),
+    or None when the user acts in their own right."""
+    relation = LANES.relation_of(row.lane)
+    if row.subject_id is None or relation not in (SUPERIOR, SUPERIOR_2) or row.assignee_id is not None:
+        return None
+    chain = [row.subject_id] if relation == SUPERIOR else superior_ids(session, row.subject_id)
+    for employee_id in chain:
+        employee = session.get(User, employee_id)
+        if employee is None or employee.superior_override_id is not None or employee.position is None:
+            continue
+        parent = employee.position.parent_id
+        if parent is None or session.scalar(select(User.id).where(User.position_id == parent, User.id == user_id)):
+            continue
+        assignment = session.scalars(select(ActingAssignment).where(
+            ActingAssignment.position_id == parent, ActingAssignment.user_id == user_id, _acting(session))).first()
+        if assignment is not None:
+            position = session.get(Position, parent)
+            return f"{assignment.kind} {position.title if position else ''}".strip()
+    return None

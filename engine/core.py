@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -23,6 +24,15 @@ from engine.runtime.runner import Operation, Runtime, TaskDataLimits
 from engine.runtime.spec_cache import SpecCache
 from engine.sandbox import SandboxLimits
 from engine.sandbox.pool import PoolConfig, function_sources, shared_pool
+
+
+def zone_from_env(environ: Mapping[str, str] | None = None) -> ZoneInfo:
+    """Read the organisation's time zone (SMK_TIMEZONE, default Asia/Jakarta): it decides what "today" is."""
+    env = os.environ if environ is None else environ
+    try:
+        return ZoneInfo(env.get("SMK_TIMEZONE", "Asia/Jakarta"))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"invalid SMK_TIMEZONE: {exc}") from exc
 
 
 def sandbox_limits_from_env(environ: Mapping[str, str] | None = None) -> SandboxLimits:
@@ -81,9 +91,9 @@ class Engine:
                  data_limits: TaskDataLimits | None = None):
         self.database_url = database_url
         self.db = db_engine or make_engine(database_url, echo=echo)
-        self.session_factory = make_session_factory(self.db)
-        install_chain(self.session_factory)
         self.clock = clock or SystemClock()
+        self.session_factory = make_session_factory(self.db, info={"clock": self.clock, "zone": zone_from_env()})
+        install_chain(self.session_factory)
         self.specs = SpecCache()
         self.extensions = tuple(extensions)
         all_functions: dict[str, Callable[..., Any]] = {}

@@ -18,4 +18,5 @@ ROLES = Roles(
     model_managers=(PROCESS_OWNER_GROUP, ADMIN_GROUP),
     escalation=(ADMIN_GROUP, HR_GROUP),
     auditors=(HR_GROUP, ADMIN_GROUP),
+    org_admins=(HR_GROUP, ADMIN_GROUP),
 )

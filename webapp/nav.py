@@ -51,6 +51,14 @@ def _audit_url() -> str | None:
     return url_for("audit.search") if any(current_user.account.in_group(g) for g in LANES.roles.auditors) else None
 
 
+def _organisation_url() -> str | None:
+    """The organisation pages (acting officials): Biro SDM and administrators (``LANES.roles.org_admins``)."""
+    if "organisation" not in current_app.blueprints:
+        return None
+    return (url_for("organisation.acting_list")
+            if any(current_user.account.in_group(g) for g in LANES.roles.org_admins) else None)
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict[str, Any]:
@@ -60,4 +68,5 @@ def init_app(app: Flask) -> None:
         return {"task_count": inbox_service.count(engine, current_user.user_id),
                 "nav_is_assessor": is_assessor(engine, current_user.user_id),
                 "nav_notifications": _unread(), "nav_admin_url": _admin_url(),
-                "nav_models_url": _models_url(), "nav_audit_url": _audit_url()}
+                "nav_models_url": _models_url(), "nav_audit_url": _audit_url(),
+                "nav_organisation_url": _organisation_url()}

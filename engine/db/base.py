@@ -86,6 +86,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    """Create the session factory; services open ``with factory.begin() as session``."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker:
+    """Create the session factory; services open ``with factory.begin() as session``.
+
+    ``info`` is copied into every session's ``session.info`` (the engine puts its clock and time zone there,
+    for rules that depend on today's date, such as acting officials).
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))

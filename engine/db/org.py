@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -91,3 +91,20 @@ class LoginThrottle(Base):
     reported_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("kind", "key"),)
+
+
+class ActingAssignment(Base):
+    """Someone acts for a position from one day to another (Plt/Plh): during the window they see and act on
+    the position's tasks as its holder would, besides the holder; outside it the assignment does nothing."""
+
+    __tablename__ = "acting_assignment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position_id: Mapped[int] = mapped_column(ForeignKey("position.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="Plt")  # Plt | Plh
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]  # the last day, included
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # ended early by hand

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.access import is_group_task, may_act
+from engine.access import acting_capacity, is_group_task, may_act
 from engine.core import Engine
 from engine.db.org import User
 from engine.db.runtime import ERROR, RUNNING, WAITING, Instance, TaskIndex
@@ -193,7 +193,8 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             engine.advance(session, instance, workflow, user_id, before=run_task)
             created = engine.runtime.save(session, instance, workflow, bundle, now, completed=(task_id, user_id))
             audit.record(session, "task.completed", now, actor, instance_id=instance.id, task_id=task_id,
-                         task_name=row.task_name, title=row.title, submitted=clean, before=before, labels=labels)
+                         task_name=row.task_name, title=row.title, submitted=clean, before=before, labels=labels,
+                         **({"as_acting": capacity} if (capacity := acting_capacity(session, user_id, row)) else {}))
             record_changes(session, instance, created, now, actor)
             after_save(engine, session, instance, workflow)
             session.flush()
