@@ -18,6 +18,8 @@ from sqlalchemy import select
 from engine.core import Engine
 from engine.db.org import Position, Unit, User
 from engine.deploy.bundles import parse_bundle
+from engine.sandbox.bench import bench_pool
+from engine.sandbox.pool import PoolConfig, shared_pool
 from engine.services import instances
 from engine.services.deployments import deploy, read_folder
 from engine.services.org import add_to_group
@@ -94,6 +96,44 @@ def _completion_cost(engine: Engine, subject: int, samples: int, hr: int) -> flo
     return statistics.median(times)
 
 
+def _sandbox_lines(count: int, samples: int, files: dict[str, bytes]) -> Iterator[str]:
+    """Cost of running model code in sandbox processes: per expression, per script, per completion."""
+    pool = shared_pool(PoolConfig(workers=2))
+    figures = bench_pool(pool, max(count * 5, 200))
+    yield (f"sandbox, one condition:   in-process {figures['in_process_condition_s'] * 1e6:7.1f} µs, "
+           f"in a sandbox process {figures['pool_condition_s'] * 1e6:7.1f} µs, ratio {figures['condition_ratio']:.1f}")
+    yield (f"sandbox, one short script: in-process {figures['in_process_script_s'] * 1e6:7.1f} µs, "
+           f"in a sandbox process {figures['pool_script_s'] * 1e6:7.1f} µs, ratio {figures['script_ratio']:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        engines: dict[bool, tuple[Engine, int, list[int], int]] = {}
+        times: dict[bool, list[float]] = {}
+        for isolate in (False, True):
+            engine = Engine(f"sqlite:///{tmp}/bench-{isolate}.sqlite", extensions=extensions(), isolate=isolate)
+            engine.create_schema()
+            deploy(engine, files, None)
+            engines[isolate] = (engine, *_org(engine, 1))
+            times[isolate] = []
+        for engine, boss, subjects, hr in engines.values():
+            _persisted_run(engine, subjects[0], boss, hr)  # warm up (spec cache, statements, processes)
+        sandbox = engines[True][0].runtime.pool
+        assert sandbox is not None
+        jobs = sandbox.stats["jobs"]
+        for _ in range(samples):  # interleaved, so both see the same machine
+            for isolate, (engine, boss, subjects, hr) in engines.items():
+                t0 = time.perf_counter()
+                _persisted_run(engine, subjects[0], boss, hr)
+                times[isolate].append(time.perf_counter() - t0)
+        jobs_per_run = (sandbox.stats["jobs"] - jobs) / samples
+        for engine, *_ in engines.values():
+            engine.dispose()
+    # A run is a start, three completions and a claim: count it as three completions.
+    costs = {isolate: statistics.median(t) / 3 for isolate, t in times.items()}
+    yield (f"one completion (demo run / 3), model code in-process: {costs[False] * 1000:6.2f} ms, in sandbox "
+           f"processes: {costs[True] * 1000:6.2f} ms ({(costs[True] - costs[False]) * 1000:+.2f} ms; "
+           f"{jobs_per_run / 3:.1f} sandbox jobs per completion)")
+    yield f"ratio sandbox processes/in-process per completion: {costs[True] / costs[False]:.2f}"
+
+
 def run_engine_bench(count: int = 200, history: int = 1000, samples: int = 60) -> Iterator[str]:
     """Yield the benchmark's report lines; the last one is the persisted/raw ratio."""
     from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -131,4 +171,5 @@ def run_engine_bench(count: int = 200, history: int = 1000, samples: int = 60) -
     yield f"one completion, 10 instances behind the subject:    {small * 1000:6.2f} ms"
     yield f"one completion, {history} instances behind the subject: {large * 1000:6.2f} ms"
     yield f"ratio history {history}/10: {large / small:.2f}"
+    yield from _sandbox_lines(count, samples, files)
     yield f"ratio persisted/raw: {raw_rate / persisted_rate:.2f}"

@@ -209,6 +209,7 @@ class SandboxPool:
         except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError) as exc:
             raise SandboxViolation(f"the task data cannot be sent to the sandbox: {exc}") from None
         timeout = self.config.timeout_for(cpu_seconds)
+        self.stats["jobs"] += 1
         for _ in range(3):
             proc = self._acquire()
             try:
