@@ -14,6 +14,7 @@ from engine.errors import Conflict, FormInvalid, InvalidState, NotFound, Process
 from engine.services import admin_ops
 from webapp.args import int_arg, page_arg
 from webapp.extensions import get_engine
+from webapp.i18n import shown
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -150,7 +151,7 @@ def reassign(task_id: str):  # noqa: ANN201
         result = admin_ops.reassign(get_engine(), current_user.user_id, task_id, user_id)
         flash(_("Task reassigned"), "success")
     except (Conflict, InvalidState, NotFound) as exc:
-        flash(exc.message, "danger")
+        flash(shown(exc), "danger")
     target = result.id if result else instance_id
     return _back(target) if target else redirect(url_for("admin.index"))
 
@@ -160,8 +161,6 @@ def _run(instance_id: int, action: Any, done: str):  # noqa: ANN202
     try:
         action()
         flash(done, "success")
-    except (Conflict, InvalidState, ProcessError) as exc:
-        flash(exc.message, "danger")
-    except FormInvalid as exc:
-        flash(exc.message.partition(": ")[2] or exc.message, "danger")
+    except (Conflict, InvalidState, ProcessError, FormInvalid) as exc:
+        flash(shown(exc), "danger")  # a FormInvalid gives its field's message
     return _back(instance_id)

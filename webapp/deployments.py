@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from engine.queries import deployments as views
 from engine.services.deployments import DeploymentResult, deploy
 from webapp.args import int_arg, page_arg
 from webapp.extensions import get_engine
+from webapp.i18n import shown
 
 bp = Blueprint("deployments", __name__, url_prefix="/proses")
 
@@ -61,8 +63,10 @@ def index():  # noqa: ANN201
 
 def _form(status: int = 200, name: str = "", note: str = "", errors: list[str] | None = None,
           problems: list[Problem] | None = None, files: list[str] | None = None):  # noqa: ANN202
+    # Each problem as the page shows it: located as the engine found it, its message in the current language.
+    rows = [SimpleNamespace(**vars(p) | {"message": shown(p.message)}) for p in problems or []]
     return render_template("deployments/deploy.html", name=name, note=note, errors=errors or [],
-                           problems=problems or [], uploaded=files or [], accept=ACCEPT, max_files=MAX_FILES,
+                           problems=rows, uploaded=files or [], accept=ACCEPT, max_files=MAX_FILES,
                            max_mib=MAX_FILE_BYTES // 2**20), status
 
 

@@ -7,12 +7,15 @@ from flask_babel import LazyString, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
 from engine.errors import EngineError
+from webapp.i18n import translate
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(exc: EngineError):  # noqa: ANN202
-        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+        # Lazy, so that the page shows the message in both languages (the current one first).
+        return render_template("errors/error.html", status=exc.status,
+                               message=LazyString(translate, exc)), exc.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # noqa: ANN202

@@ -7,7 +7,8 @@ English; ``make translations`` refreshes both from the source and ``make install
 
 Texts that process owners write inside models (form titles, instructions, task names) are data and carry both
 languages as ``"Indonesian / English"``; the ``tr`` filter shows the half for the current language. Engine
-messages still come that way until the engine gives codes and parameters.
+messages are a code, an English template and parameters (engine/errors.py): ``translate`` shows them in the
+current language, ``shown`` as page text.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, session
-from flask_babel import Babel, LazyString, force_locale, format_date, format_datetime
+from flask_babel import Babel, LazyString, force_locale, format_date, format_datetime, gettext
+from markupsafe import Markup, escape
+
+from engine.errors import DeploymentInvalid, EngineError, FormInvalid, Message
 
 babel = Babel()
 LANGUAGES = ("id", "en")
@@ -33,13 +37,37 @@ def N_(message: str) -> str:
 
 
 def tr(text: Any) -> str:
-    """Show one half of a bilingual "Indonesian / English" text; other texts unchanged."""
+    """Show one half of a bilingual "Indonesian / English" text; other texts unchanged. Markup is text already
+    made for the page (an engine message, see ``shown``) and is never split, whatever " / " it contains."""
+    if isinstance(text, Markup):
+        return text
     if not isinstance(text, str):
         return "" if text is None else str(text)
     parts = text.split(" / ")
     if len(parts) != 2:
         return text
     return parts[1].strip() if locale() == "en" else parts[0].strip()
+
+
+def translate(message: Message | EngineError | str) -> str:
+    """An engine message in the current language: gettext translates its English template, then its parameters
+    are filled in (a parameter that is a Message is translated too; a detail quoted from a library stays as it
+    is). A FormInvalid or DeploymentInvalid gives its field errors or problems; a plain text is shown by ``tr``."""
+    if isinstance(message, FormInvalid):
+        return "; ".join(translate(e.message) for e in message.errors)
+    if isinstance(message, DeploymentInvalid):
+        return "; ".join(f"{p.file}: {translate(p.message)}" for p in message.problems)
+    if isinstance(message, EngineError):
+        message = message.msg
+    if isinstance(message, str):
+        return tr(message)
+    return message.render(lambda text: gettext(text) if text else text)
+
+
+def shown(message: Message | EngineError | str) -> Markup:
+    """``translate`` as text for a page: escaped once and marked safe, so that ``tr`` never splits it and a
+    flashed message keeps the mark through the session (the flash template applies ``tr``)."""
+    return escape(translate(message))
 
 
 def bilingual(message: Any) -> tuple[str, str | None]:

@@ -17,7 +17,7 @@ from engine.services import documents, instances
 from webapp.args import page_arg
 from webapp.extensions import get_engine
 from webapp.formrender import build_fields, field_at, file_limits, parse_submission
-from webapp.i18n import LANGUAGES, tr
+from webapp.i18n import LANGUAGES, shown, tr
 from webapp.markdown import render_instructions
 
 bp = Blueprint("tasks", __name__)
@@ -58,7 +58,7 @@ def _store_uploads(task_id: str, view: Any, form: MultiDict) -> dict[str, str]:
             ref = documents.store_upload(get_engine(), current_user.user_id, task_id, path, storage.filename,
                                          content, accept, limit)
         except FormInvalid as exc:
-            errors.update({e.path: e.message for e in exc.errors})
+            errors.update({e.path: shown(e.message) for e in exc.errors})
             continue
         form.setlist(key, [ref.as_value()])
     return errors
@@ -112,14 +112,14 @@ def task(task_id: str):  # noqa: ANN201
                 summary = instances.complete_task(engine, current_user.user_id, task_id, submitted,
                                                   expected_version=request.form.get("_version", type=int))
             except FormInvalid as exc:
-                errors = {e.path: e.message for e in exc.errors}
+                errors = {e.path: shown(e.message) for e in exc.errors}
                 status = 422
             except Conflict:
                 # Someone changed the process meanwhile: keep what was typed, show the fresh version.
                 view = instances.get_task(engine, current_user.user_id, task_id)
                 conflict, status = True, 409
             except (InvalidState, PermissionDenied, ProcessError) as exc:
-                flash(tr(exc.message), "danger")
+                flash(shown(exc), "danger")
                 return redirect(url_for("tasks.inbox")) if isinstance(exc, ProcessError) else \
                     redirect(url_for("tasks.task", task_id=task_id))
             else:
@@ -149,7 +149,7 @@ def claim(task_id: str):  # noqa: ANN201
         instances.claim_task(get_engine(), current_user.user_id, task_id)
         flash(_("Task claimed; the rest of the group now sees it as yours."), "success")
     except (Conflict, InvalidState) as exc:
-        flash(tr(exc.message), "warning")
+        flash(shown(exc), "warning")
     return redirect(url_for("tasks.task", task_id=task_id))
 
 
@@ -160,7 +160,7 @@ def release(task_id: str):  # noqa: ANN201
         instances.release_task(get_engine(), current_user.user_id, task_id)
         flash(_("Task released to the group."), "info")
     except InvalidState as exc:
-        flash(tr(exc.message), "warning")
+        flash(shown(exc), "warning")
     return redirect(url_for("tasks.inbox"))
 
 

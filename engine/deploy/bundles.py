@@ -15,7 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.deploy.expressions import expression_problems
-from engine.errors import DeploymentInvalid, Problem
+from engine.errors import N_, VERBATIM, DeploymentInvalid, Message, Problem
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -23,7 +23,10 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 MAX_FILE_BYTES = 2 * 2**20
 MAX_FILES = 200
 
-KIND_ID = {"called process": "proses yang dipanggil", "decision": "keputusan (DMN)"}
+MISSING = {  # a reference the bundle cannot resolve, by kind
+    "called process": N_("the called process '%(ref)s' is not in this bundle and was never deployed"),
+    "decision": N_("the decision '%(ref)s' is not in this bundle and was never deployed"),
+}
 
 # A resolver finds a process or decision deployed earlier: id -> (filename, content) or None.
 Resolver = Callable[[str], "tuple[str, bytes] | None"]
@@ -72,7 +75,8 @@ def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> Any:
         return etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
         line, col = (exc.position if exc.position else (exc.lineno, 0))
-        problems.append(Problem(name, f"berkas bukan XML yang benar: {exc.msg} / the file is not well-formed XML: {exc.msg}", line=line, column=col))
+        problems.append(Problem(name, Message("bundle.xml", N_("the file is not well-formed XML: %(detail)s"),
+                                              {"detail": exc.msg}), line=line, column=col))
         return None
 
 
@@ -93,7 +97,7 @@ def _problem_from_spiff(exc: Exception, trees: dict[str, Any], default_file: str
     filename = getattr(exc, "file_name", "") or default_file
     element_id = getattr(exc, "id", None) or None
     line = getattr(exc, "line_number", None) or _line_of(trees, filename, element_id)
-    message = str(exc.args[0]) if exc.args else str(exc)
+    message = Message("bundle.spiff", VERBATIM, {"detail": str(exc.args[0]) if exc.args else str(exc)})
     return Problem(filename, message, element_id=element_id, line=int(line) if line else None)
 
 
@@ -103,16 +107,21 @@ def parse_bundle(files: Mapping[str, bytes], find_process: Resolver | None = Non
     problems: list[Problem] = []
     files = dict(files)
     if not files:
-        raise DeploymentInvalid([Problem("(bundle)", "bundel kosong: unggah minimal satu berkas .bpmn / the bundle is empty: upload at least one .bpmn file")])
+        raise DeploymentInvalid([Problem("(bundle)", Message("bundle.empty", N_(
+            "the bundle is empty: upload at least one .bpmn file")))])
     if len(files) > MAX_FILES:
-        raise DeploymentInvalid([Problem("(bundle)", f"terlalu banyak berkas ({len(files)}; maksimal {MAX_FILES}) / too many files ({len(files)}; at most {MAX_FILES})")])
+        raise DeploymentInvalid([Problem("(bundle)", Message("bundle.too_many_files", N_(
+            "too many files (%(count)s; at most %(most)s)"), {"count": len(files), "most": MAX_FILES}))])
     for name, content in files.items():
         if "/" in name or "\\" in name or name.startswith("."):
-            problems.append(Problem(name, "nama berkas tidak boleh memuat folder atau diawali titik / file names may not contain folders or start with a dot"))
+            problems.append(Problem(name, Message("bundle.file_name", N_(
+                "file names may not contain folders or start with a dot"))))
         elif not name.endswith((".bpmn", ".dmn", ".json")):
-            problems.append(Problem(name, "jenis berkas tidak didukung; gunakan .bpmn, .dmn atau .json / unsupported file type; expected .bpmn, .dmn or .json"))
+            problems.append(Problem(name, Message("bundle.file_type", N_(
+                "unsupported file type; expected .bpmn, .dmn or .json"))))
         elif len(content) > MAX_FILE_BYTES:
-            problems.append(Problem(name, f"berkas lebih besar dari {MAX_FILE_BYTES // 2**20} MiB / the file is larger than {MAX_FILE_BYTES // 2**20} MiB"))
+            problems.append(Problem(name, Message("bundle.file_too_large", N_(
+                "the file is larger than %(mib)s MiB"), {"mib": MAX_FILE_BYTES // 2**20})))
     if problems:
         raise DeploymentInvalid(problems)
 
@@ -128,7 +137,8 @@ def parse_bundle(files: Mapping[str, bytes], find_process: Resolver | None = Non
     if problems:
         raise DeploymentInvalid(problems)
     if not trees:
-        raise DeploymentInvalid([Problem("(bundle)", "bundel tidak memuat berkas .bpmn atau .dmn / the bundle has no .bpmn or .dmn file")])
+        raise DeploymentInvalid([Problem("(bundle)", Message("bundle.no_models", N_(
+            "the bundle has no .bpmn or .dmn file")))])
 
     parser = SpiffBpmnParser(validator=VALIDATOR)
     _add_files(parser, trees, problems)
@@ -149,20 +159,22 @@ def _load_form(name: str, content: bytes, bundle: ParsedBundle, problems: list[P
     try:
         schema = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError:
-        problems.append(Problem(name, "berkas bukan teks UTF-8 / the file is not UTF-8 text"))
+        problems.append(Problem(name, Message("bundle.not_utf8", N_("the file is not UTF-8 text"))))
         return
     except json.JSONDecodeError as exc:
-        problems.append(Problem(name, f"berkas bukan JSON yang benar: {exc.msg} / the file is not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno))
+        problems.append(Problem(name, Message("bundle.json", N_("the file is not valid JSON: %(detail)s"),
+                                              {"detail": exc.msg}), line=exc.lineno, column=exc.colno))
         return
     if not isinstance(schema, dict):
-        problems.append(Problem(name, "berkas formulir harus berisi objek JSON / a form file must hold a JSON object"))
+        problems.append(Problem(name, Message("bundle.form_not_object", N_("a form file must hold a JSON object"))))
         return
     if name.endswith(".schema.json"):
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as exc:
             where = "/".join(str(p) for p in exc.path) or "(root)"
-            problems.append(Problem(name, f"JSON Schema tidak sah di {where}: {exc.message} / not a valid JSON Schema at {where}: {exc.message}"))
+            problems.append(Problem(name, Message("bundle.json_schema", N_(
+                "not a valid JSON Schema at %(where)s: %(detail)s"), {"where": where, "detail": exc.message})))
             return
     bundle.forms[name] = schema
 
@@ -174,13 +186,15 @@ def _add_files(parser: SpiffBpmnParser, trees: dict[str, Any], problems: list[Pr
                 parser.add_dmn_xml(root, filename=name)
             else:
                 if _local(root.tag) != "definitions" or etree.QName(root.tag).namespace != BPMN:
-                    problems.append(Problem(name, "bukan dokumen BPMN 2.0 (seharusnya bpmn:definitions) / not a BPMN 2.0 document (expected bpmn:definitions)", line=1))
+                    problems.append(Problem(name, Message("bundle.not_bpmn", N_(
+                        "not a BPMN 2.0 document (expected bpmn:definitions)")), line=1))
                     continue
                 parser.add_bpmn_xml(root, filename=name)
         except ValidationException as exc:
             problems.append(_problem_from_spiff(exc, trees, name))
         except (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as exc:
-            problems.append(Problem(name, f"tidak dapat dibaca: {exc} / could not be read: {exc}"))
+            problems.append(Problem(name, Message("bundle.unreadable", N_("could not be read: %(detail)s"),
+                                                  {"detail": str(exc)})))
 
 
 def _resolve_references(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str, Any],
@@ -200,9 +214,8 @@ def _resolve_references(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: di
             found = finder(ref) if finder else None
             if found is None or found[0] in bundle.files:
                 caller = _referencing_element(trees, ref, kind)
-                problems.append(Problem(caller[0], f"{KIND_ID[kind]} '{ref}' tidak ada dalam bundel dan belum pernah "
-                                                   f"di-deploy / the {kind} '{ref}' is not in this bundle and was "
-                                                   "never deployed", element_id=caller[1], line=caller[2]))
+                problems.append(Problem(caller[0], Message("bundle.missing_reference", MISSING[kind], {"ref": ref}),
+                                        element_id=caller[1], line=caller[2]))
                 continue
             filename, content = found
             root = etree.fromstring(content)
@@ -231,7 +244,8 @@ def _build_specs(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str,
                  problems: list[Problem]) -> None:
     executable = parser.get_process_ids()
     if not executable and any(name.endswith(".bpmn") for name in trees):
-        problems.append(Problem("(bundle)", "tidak ada proses yang dapat dijalankan: setel isExecutable=\"true\" pada proses / no executable process: set isExecutable=\"true\" on the process"))
+        problems.append(Problem("(bundle)", Message("bundle.not_executable", N_(
+            'no executable process: set isExecutable="true" on the process'))))
         return
     for process_id in executable:
         process_parser = parser.get_process_parser(process_id)
@@ -239,7 +253,8 @@ def _build_specs(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str,
         node = process_parser.node
         starts = node.xpath("./bpmn:startEvent", namespaces=NS)
         if not starts:
-            problems.append(Problem(filename, "proses tidak memiliki start event / the process has no start event", element_id=process_id,
+            problems.append(Problem(filename, Message("bundle.no_start_event", N_("the process has no start event")),
+                                    element_id=process_id,
                                     line=node.sourceline))
             continue
         try:
@@ -249,7 +264,8 @@ def _build_specs(parser: SpiffBpmnParser, bundle: ParsedBundle, trees: dict[str,
             problems.append(_problem_from_spiff(exc, trees, filename))
             continue
         except SpiffWorkflowException as exc:
-            problems.append(Problem(filename, str(exc), element_id=process_id, line=node.sourceline))
+            problems.append(Problem(filename, Message("bundle.spiff", VERBATIM, {"detail": str(exc)}),
+                                    element_id=process_id, line=node.sourceline))
             continue
         startable = any(not s.xpath("./bpmn:messageEventDefinition|./bpmn:signalEventDefinition",
                                     namespaces=NS) for s in starts)
@@ -272,12 +288,13 @@ _EXPRESSION_SITES = [
     ("//bpmn:formalExpression[parent::bpmn:correlationPropertyRetrievalExpression]", "eval",
      "correlation expression"),
 ]
-# Indonesian names of the expression sites, for the bilingual problem messages.
-WHAT_ID = {"condition": "kondisi", "script": "skrip", "pre-script": "pra-skrip", "post-script": "pasca-skrip",
-           "timer expression": "ekspresi timer", "message payload": "isi pesan", "loop expression": "ekspresi perulangan",
-           "correlation expression": "ekspresi korelasi", "service parameter": "parameter layanan",
-           "DMN inputExpression": "ekspresi input DMN", "DMN inputEntry": "sel input DMN",
-           "DMN outputEntry": "sel output DMN"}
+# The names of the expression sites in problem messages (translated with them).
+WHAT = {"condition": N_("condition"), "script": N_("script"), "pre-script": N_("pre-script"),
+        "post-script": N_("post-script"), "timer expression": N_("timer expression"),
+        "message payload": N_("message payload"), "loop expression": N_("loop expression"),
+        "correlation expression": N_("correlation expression"), "service parameter": N_("service parameter"),
+        "DMN inputExpression": N_("DMN inputExpression"), "DMN inputEntry": N_("DMN inputEntry"),
+        "DMN outputEntry": N_("DMN outputEntry")}
 DMN_SITES = [("inputExpression", "eval"), ("inputEntry", "entry"), ("outputEntry", "eval")]
 
 
@@ -311,9 +328,10 @@ def _check_one(filename: str, element: Any, source: str, mode: str, what: str,
     if not source or (mode == "entry" and source == "-"):
         return
     for message, line_offset in expression_problems(source, mode):
-        problems.append(Problem(filename, f"{WHAT_ID.get(what, what)} `{_short(source)}`: {message} / "
-                                          f"{what} `{_short(source)}`: {message}", element_id=_owner_id(element),
-                                line=(element.sourceline or 0) + line_offset or None))
+        site = Message(f"site.{what}", WHAT.get(what, what))
+        problems.append(Problem(filename, Message("bundle.expression", N_("%(what)s `%(source)s`: %(detail)s"),
+                                                  {"what": site, "source": _short(source), "detail": message}),
+                                element_id=_owner_id(element), line=(element.sourceline or 0) + line_offset or None))
 
 
 def _short(source: str) -> str:
@@ -329,7 +347,8 @@ def _check_forms(bundle: ParsedBundle, trees: dict[str, Any], problems: list[Pro
                                "@name='formUiSchemaFilename']", namespaces=NS):
             target = prop.get("value", "")
             if target not in bundle.files:
-                problems.append(Problem(name, f"berkas formulir '{target}' tidak ada dalam bundel / the form file '{target}' is not in the bundle",
+                problems.append(Problem(name, Message("bundle.missing_form", N_(
+                    "the form file '%(target)s' is not in the bundle"), {"target": target}),
                                         element_id=_owner_id(prop), line=prop.sourceline))
 
 

@@ -19,11 +19,11 @@ from engine.core import Engine
 from engine.db.deploy import DecisionVersion, Deployment, DeploymentFile, ProcessVersion
 from engine.db.org import User
 from engine.db.runtime import Instance
-from engine.errors import NotFound, PermissionDenied
+from engine.errors import N_, NotFound, PermissionDenied
 from engine.services.inbox import Page
 
 # Groups that may see and deploy process models.
-NOT_FOUND = "Deployment tidak ditemukan / Deployment not found"
+NOT_FOUND = N_("Deployment not found")
 
 
 @dataclass
@@ -121,8 +121,7 @@ def may_manage_models(session: Session, user_id: int | None) -> bool:
 
 def _require(session: Session, actor_id: int) -> None:
     if not may_manage_models(session, actor_id):
-        raise PermissionDenied("Hanya pemilik proses dan administrator yang boleh membuka ini / "
-                               "Only process owners and administrators may open this")
+        raise PermissionDenied("models.owner_required", N_("Only process owners and administrators may open this"))
 
 
 def _clamp(page: int, per_page: int) -> tuple[int, int]:
@@ -203,7 +202,7 @@ def get_deployment(engine: Engine, actor_id: int, deployment_id: int) -> Deploym
         _require(session, actor_id)
         deployment = session.get(Deployment, deployment_id)
         if deployment is None:
-            raise NotFound(NOT_FOUND)
+            raise NotFound("deployment.not_found", NOT_FOUND)
         files = [FileRow(fid, fname, int(size or 0), sha, bool(included)) for fid, fname, size, sha, included in
                  session.execute(select(DeploymentFile.id, DeploymentFile.filename,
                                         func.length(DeploymentFile.content), DeploymentFile.sha256,
@@ -223,7 +222,7 @@ def get_deployment_file(engine: Engine, actor_id: int, deployment_id: int, file_
         _require(session, actor_id)
         row = session.get(DeploymentFile, file_id)
         if row is None or row.deployment_id != deployment_id:
-            raise NotFound("Berkas tidak ditemukan / File not found")
+            raise NotFound("deployment.file_not_found", N_("File not found"))
         return StoredFile(row.deployment_id, row.filename, row.sha256, row.content)
 
 

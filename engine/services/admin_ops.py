@@ -35,10 +35,12 @@ from engine.db.runtime import (
     TaskIndex,
 )
 from engine.errors import (
+    N_,
     Conflict,
     FieldError,
     FormInvalid,
     InvalidState,
+    Message,
     NotFound,
     PermissionDenied,
     ProcessError,
@@ -49,8 +51,8 @@ from engine.services.inbox import Page
 from engine.services.notifications import notify_task
 from engine.services.stepping import after_save, record_changes
 
-STATUS_ID = {RUNNING: "berjalan", WAITING: "menunggu", COMPLETED: "selesai", ERROR: "galat",
-             SUSPENDED: "ditangguhkan", TERMINATED: "dihentikan"}
+STATUS_WORDS = {RUNNING: N_("running"), WAITING: N_("waiting"), COMPLETED: N_("completed"), ERROR: N_("error"),
+                SUSPENDED: N_("suspended"), TERMINATED: N_("terminated")}
 # Which operations each status allows; the admin page shows only these buttons.
 ALLOWED = {
     RUNNING: ("suspend", "terminate"),
@@ -60,12 +62,13 @@ ALLOWED = {
     COMPLETED: (),
     TERMINATED: (),
 }
-ACTION_WORDS = {  # (Indonesian, English) for "cannot be …"
-    "suspend": ("ditangguhkan", "suspended"), "resume": ("dilanjutkan", "resumed"),
-    "terminate": ("dihentikan", "terminated"), "retry": ("dicoba ulang", "retried"),
+CANNOT = {  # why an operation is refused, one sentence per operation
+    "suspend": N_("Instance #%(id)s is %(status)s, so it cannot be suspended"),
+    "resume": N_("Instance #%(id)s is %(status)s, so it cannot be resumed"),
+    "terminate": N_("Instance #%(id)s is %(status)s, so it cannot be terminated"),
+    "retry": N_("Instance #%(id)s is %(status)s, so it cannot be retried"),
 }
-CONFLICT = ("Proses ini telah diubah oleh orang lain; muat ulang halaman / "
-            "Someone else changed this process meanwhile; reload the page")
+CONFLICT = N_("Someone else changed this process meanwhile; reload the page")
 
 
 @dataclass
@@ -140,31 +143,29 @@ class UserChoice:
 def _admin(session: Session, actor_id: int) -> User:
     actor = session.get(User, actor_id)
     if actor is None or not actor.active or not in_role(session, actor_id, LANES.roles.admin):
-        raise PermissionDenied("Hanya administrator yang boleh melakukan ini / Only an administrator may do this")
+        raise PermissionDenied("admin.required", N_("Only an administrator may do this"))
     return actor
 
 
 def _instance(session: Session, instance_id: int, expected_version: int | None = None) -> Instance:
     instance = session.get(Instance, instance_id)
     if instance is None:
-        raise NotFound("Proses tidak ditemukan / Instance not found")
+        raise NotFound("instance.not_found", N_("Instance not found"))
     if expected_version is not None and instance.version != expected_version:
-        raise Conflict(CONFLICT)
+        raise Conflict("instance.changed", CONFLICT)
     return instance
 
 
 def _require(instance: Instance, action: str) -> None:
     if action not in ALLOWED.get(instance.status, ()):
-        word_id, word_en = ACTION_WORDS[action]
-        raise InvalidState(
-            f"Proses #{instance.id} berstatus {STATUS_ID.get(instance.status, instance.status)} sehingga tidak "
-            f"dapat {word_id} / Instance #{instance.id} is {instance.status}, so it cannot be {word_en}")
+        status = Message(f"status.{instance.status}", STATUS_WORDS.get(instance.status, instance.status))
+        raise InvalidState(f"instance.cannot_{action}", CANNOT[action], id=instance.id, status=status)
 
 
 def _reason(reason: str | None, required: bool) -> str:
     text = (reason or "").strip()
     if required and not text:
-        raise FormInvalid([FieldError("reason", "Alasan wajib diisi / A reason is required")])
+        raise FormInvalid([FieldError("reason", Message("reason.required", N_("A reason is required")))])
     return text[:2000]
 
 
@@ -204,7 +205,7 @@ def _set_status(engine: Engine, actor_id: int, instance_id: int, action: str, re
             session.flush()
             return AdminResult(instance.id, instance.status, instance.version)
     except StaleDataError as exc:
-        raise Conflict(CONFLICT) from exc
+        raise Conflict("instance.changed", CONFLICT) from exc
 
 
 def terminate(engine: Engine, actor_id: int, instance_id: int, reason: str,
@@ -231,7 +232,7 @@ def terminate(engine: Engine, actor_id: int, instance_id: int, reason: str,
             session.flush()
             return AdminResult(instance.id, instance.status, instance.version)
     except StaleDataError as exc:
-        raise Conflict(CONFLICT) from exc
+        raise Conflict("instance.changed", CONFLICT) from exc
 
 
 def retry(engine: Engine, actor_id: int, instance_id: int, data_patch: dict[str, Any] | None = None,
@@ -271,11 +272,11 @@ def retry(engine: Engine, actor_id: int, instance_id: int, data_patch: dict[str,
             session.flush()
             return AdminResult(instance.id, instance.status, instance.version)
     except StaleDataError as exc:
-        raise Conflict(CONFLICT) from exc
+        raise Conflict("instance.changed", CONFLICT) from exc
     except StepFailure as failure:
         _record_failed_retry(engine, actor_id, instance_id, failure, patch)
-        raise ProcessError(f"Percobaan ulang gagal / The retry failed: {failure.message}", instance_id,
-                           failure.task, failure.line) from failure
+        raise ProcessError("instance.retry_failed", N_("The retry failed: %(detail)s"), instance_id,
+                           failure.task, failure.line, detail=failure.message) from failure
 
 
 def _record_failed_retry(engine: Engine, actor_id: int, instance_id: int, failure: StepFailure,
@@ -300,18 +301,17 @@ def reassign(engine: Engine, actor_id: int, task_id: str, user_id: int) -> Admin
             actor = _admin(session, actor_id)
             row = session.get(TaskIndex, task_id)
             if row is None:
-                raise NotFound("Tugas tidak ditemukan / Task not found")
+                raise NotFound("task.not_found", N_("Task not found"))
             if row.closed_at is not None:
-                raise InvalidState("Tugas ini sudah ditutup sehingga tidak dapat dialihkan / "
-                                   "This task is closed, so it cannot be reassigned")
+                raise InvalidState("task.closed", N_("This task is closed, so it cannot be reassigned"))
             target = session.get(User, user_id)
             if target is None:
-                raise NotFound("Pengguna tidak ditemukan / User not found")
+                raise NotFound("user.not_found", N_("User not found"))
             if not target.active:
-                raise InvalidState(f"{target.full_name} tidak aktif / {target.full_name} is not active")
+                raise InvalidState("user.inactive", N_("%(name)s is not active"), name=target.full_name)
             if row.assignee_id == user_id:
-                raise InvalidState(f"Tugas ini sudah ditujukan kepada {target.full_name} / "
-                                   f"This task is already assigned to {target.full_name}")
+                raise InvalidState("task.already_assigned", N_("This task is already assigned to %(name)s"),
+                                   name=target.full_name)
             instance = _instance(session, row.instance_id)
             now, before = engine.now(), row.assignee_id
             row.assignee_id = user_id
@@ -323,7 +323,7 @@ def reassign(engine: Engine, actor_id: int, task_id: str, user_id: int) -> Admin
             session.flush()
             return AdminResult(instance.id, instance.status, instance.version)
     except StaleDataError as exc:
-        raise Conflict(CONFLICT) from exc
+        raise Conflict("instance.changed", CONFLICT) from exc
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ def list_instances(engine: Engine, actor_id: int, status: str | None = None, pro
         where = []
         if status:
             if status not in INSTANCE_STATUSES:
-                raise NotFound(f"Status tidak dikenal / Unknown status: {status}")
+                raise NotFound("status.unknown", N_("Unknown status: %(status)s"), status=status)
             where.append(Instance.status == status)
         if process_id:
             where.append(Instance.process_id == process_id)

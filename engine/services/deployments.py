@@ -15,7 +15,7 @@ from engine.core import Engine
 from engine.db.deploy import DecisionVersion, Deployment, DeploymentFile, ProcessVersion
 from engine.db.org import User
 from engine.deploy.bundles import parse_bundle
-from engine.errors import NotFound
+from engine.errors import N_, NotFound
 from engine.services import audit
 
 
@@ -115,5 +115,5 @@ def latest_version(session: Session, process_id: str) -> ProcessVersion:
     row = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
                           .order_by(ProcessVersion.version.desc())).first()
     if row is None:
-        raise NotFound(f"no process '{process_id}' has been deployed")
+        raise NotFound("process.not_deployed", N_("no process '%(process)s' has been deployed"), process=process_id)
     return row

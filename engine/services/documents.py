@@ -21,7 +21,7 @@ from engine.core import Engine
 from engine.db.documents import Document, TaskDraft
 from engine.db.org import User
 from engine.db.runtime import TaskIndex
-from engine.errors import FieldError, FormInvalid, NotFound
+from engine.errors import N_, FieldError, FormInvalid, Message, NotFound
 from engine.services import audit
 
 DEFAULT_MAX_BYTES = 10 * 2**20
@@ -115,18 +115,18 @@ def store_upload(engine: Engine, user_id: int, task_id: str, field_path: str, fi
     limit = max_bytes or DEFAULT_MAX_BYTES
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if len(content) == 0:
-        raise FormInvalid([FieldError(field_path, "Berkas kosong / The file is empty")])
+        raise FormInvalid([FieldError(field_path, Message("upload.empty", N_("The file is empty")))])
     if len(content) > limit:
-        raise FormInvalid([FieldError(field_path, f"Berkas terlalu besar (maksimal {_human(limit)}) / "
-                                                  f"The file is too large (at most {_human(limit)})")])
+        raise FormInvalid([FieldError(field_path, Message(
+            "upload.too_large", N_("The file is too large (at most %(limit)s)"), {"limit": _human(limit)}))])
     if not _accepted(name, content_type, accept):
         kinds = ", ".join(accept)
-        raise FormInvalid([FieldError(field_path, f"Jenis berkas tidak diizinkan (boleh: {kinds}) / "
-                                                  f"This kind of file is not allowed (allowed: {kinds})")])
+        raise FormInvalid([FieldError(field_path, Message(
+            "upload.type", N_("This kind of file is not allowed (allowed: %(kinds)s)"), {"kinds": kinds}))])
     with engine.session_factory.begin() as session:
         row = session.get(TaskIndex, task_id)
         if row is None or row.closed_at is not None or not may_act(session, user_id, task_id):
-            raise NotFound("Tugas tidak ditemukan / Task not found")
+            raise NotFound("task.not_found", N_("Task not found"))
         now = engine.now()
         doc = Document(instance_id=row.instance_id, task_id=task_id, filename=name, content_type=content_type,
                        size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
@@ -143,7 +143,7 @@ def get_document(engine: Engine, user_id: int, document_id: int) -> StoredFile:
     with engine.session_factory() as session:
         doc = session.get(Document, document_id)
         if doc is None or not may_view_instance(session, user_id, doc.instance_id):
-            raise NotFound("Dokumen tidak ditemukan / Document not found")
+            raise NotFound("document.not_found", N_("Document not found"))
         ref = DocumentRef(doc.id, doc.filename, doc.size, doc.sha256, doc.content_type)
         return StoredFile(ref, doc.content, doc.instance_id, doc.content_type in _INLINE_TYPES)
 
@@ -162,7 +162,7 @@ def save_draft(engine: Engine, user_id: int, task_id: str, data: dict[str, Any])
     with engine.session_factory.begin() as session:
         row = session.get(TaskIndex, task_id)
         if row is None or row.closed_at is not None or not may_act(session, user_id, task_id):
-            raise NotFound("Tugas tidak ditemukan / Task not found")
+            raise NotFound("task.not_found", N_("Task not found"))
         now = engine.now()
         draft = session.get(TaskDraft, (task_id, user_id))
         if draft is None:

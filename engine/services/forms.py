@@ -9,27 +9,28 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from engine.errors import FieldError, FormInvalid
+from engine.errors import N_, VERBATIM, FieldError, FormInvalid, Message
 
 _FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 
-# Bilingual messages per JSON Schema keyword; anything else falls back to jsonschema's own text.
+# A message per JSON Schema keyword (code "form.<keyword>"; %(v)s is the keyword's value); anything else falls
+# back to jsonschema's own English text.
 _MESSAGES = {
-    "required": "Wajib diisi / Required",
-    "minLength": "Terlalu pendek (minimal {v} karakter) / Too short (at least {v} characters)",
-    "maxLength": "Terlalu panjang (maksimal {v} karakter) / Too long (at most {v} characters)",
-    "minimum": "Minimal {v} / Must be at least {v}",
-    "maximum": "Maksimal {v} / Must be at most {v}",
-    "exclusiveMinimum": "Harus lebih dari {v} / Must be greater than {v}",
-    "exclusiveMaximum": "Harus kurang dari {v} / Must be less than {v}",
-    "enum": "Pilih salah satu pilihan / Choose one of the options",
-    "const": "Harus dicentang / Must be confirmed",
-    "type": "Jenis isian salah (harus {v}) / Wrong kind of value (expected {v})",
-    "format": "Format tidak valid ({v}) / Invalid format ({v})",
-    "minItems": "Minimal {v} baris / At least {v} rows",
-    "maxItems": "Maksimal {v} baris / At most {v} rows",
-    "pattern": "Format tidak sesuai / Does not match the expected format",
-    "additionalProperties": "Isian tidak dikenal / Unknown field",
+    "required": N_("Required"),
+    "minLength": N_("Too short (at least %(v)s characters)"),
+    "maxLength": N_("Too long (at most %(v)s characters)"),
+    "minimum": N_("Must be at least %(v)s"),
+    "maximum": N_("Must be at most %(v)s"),
+    "exclusiveMinimum": N_("Must be greater than %(v)s"),
+    "exclusiveMaximum": N_("Must be less than %(v)s"),
+    "enum": N_("Choose one of the options"),
+    "const": N_("Must be confirmed"),
+    "type": N_("Wrong kind of value (expected %(v)s)"),
+    "format": N_("Invalid format (%(v)s)"),
+    "minItems": N_("At least %(v)s rows"),
+    "maxItems": N_("At most %(v)s rows"),
+    "pattern": N_("Does not match the expected format"),
+    "additionalProperties": N_("Unknown field"),
 }
 
 
@@ -42,7 +43,7 @@ def editable_fields(schema: dict[str, Any]) -> list[str]:
 def validate_submission(schema: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any]:
     """Return the submitted values the form allows, or raise FormInvalid naming each bad field."""
     if not isinstance(data, dict):
-        raise FormInvalid([FieldError("", "Data formulir harus berupa objek / Form data must be an object")])
+        raise FormInvalid([FieldError("", Message("form.not_object", N_("Form data must be an object")))])
     if schema is None:
         return {}  # a task without a form takes no data: nothing may be smuggled into the workflow
     allowed = set(editable_fields(schema))
@@ -50,7 +51,7 @@ def validate_submission(schema: dict[str, Any] | None, data: dict[str, Any]) -> 
     not_finite = list(_non_finite(clean))
     if not_finite:
         # JSON Schema calls NaN and Infinity numbers; stored, they poison every score computed from them.
-        raise FormInvalid([FieldError(path, "Harus angka biasa / Must be an ordinary number")
+        raise FormInvalid([FieldError(path, Message("form.not_finite", N_("Must be an ordinary number")))
                            for path in not_finite])
     check_schema = dict(schema)
     # Read-only fields show context from the process; the user neither supplies nor overwrites them.
@@ -77,10 +78,11 @@ def _non_finite(value: Any, path: str = "") -> Iterator[str]:
 
 def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
     base = ".".join(str(p) for p in error.absolute_path)
-    template = _MESSAGES.get(str(error.validator))
+    code = f"form.{error.validator}"
     if error.validator == "required":
         missing = [p for p in error.validator_value if isinstance(error.instance, dict) and p not in error.instance]
-        return [FieldError(f"{base}.{m}" if base else m, template or error.message) for m in missing]
+        return [FieldError(f"{base}.{m}" if base else m, Message(code, _MESSAGES["required"])) for m in missing]
+    template = _MESSAGES.get(str(error.validator))
     if template is None:
-        return [FieldError(base, error.message)]
-    return [FieldError(base, template.format(v=error.validator_value))]
+        return [FieldError(base, Message(code, VERBATIM, {"detail": error.message}))]
+    return [FieldError(base, Message(code, template, {"v": error.validator_value}))]

@@ -16,7 +16,7 @@ from engine.core import Engine
 from engine.db.org import User
 from engine.db.runtime import ERROR, RUNNING, WAITING, Instance, TaskIndex
 from engine.deploy.bundles import ParsedBundle, form_for
-from engine.errors import Conflict, InvalidState, NotFound, PermissionDenied, ProcessError
+from engine.errors import N_, Conflict, InvalidState, NotFound, PermissionDenied, ProcessError
 from engine.runtime.runner import StepFailure
 from engine.services import audit
 from engine.services.deployments import latest_version
@@ -75,15 +75,17 @@ def start_instance(engine: Engine, process_id: str, started_by: int | None, subj
         with engine.session_factory.begin() as session:
             version = latest_version(session, process_id)
             if not version.startable:
-                raise InvalidState(f"process '{process_id}' starts only from a message, not by hand")
+                raise InvalidState("process.message_start_only",
+                                   N_("process '%(process)s' starts only from a message, not by hand"),
+                                   process=process_id)
             if subject_id is not None and session.get(User, subject_id) is None:
-                raise NotFound(f"employee {subject_id} does not exist")
+                raise NotFound("employee.not_found", N_("employee %(id)s does not exist"), id=subject_id)
             instance = start_in_session(engine, session, version, started_by, subject_id, period, data)
             return _summary(instance, session)
     except StepFailure as failure:
         # Nothing was stored: a process that cannot even start has no last good state to keep.
-        raise ProcessError(f"the process could not start: {failure.message}", 0, failure.task,
-                           failure.line) from failure
+        raise ProcessError("process.start_failed", N_("the process could not start: %(detail)s"), 0, failure.task,
+                           failure.line, detail=failure.message) from failure
 
 
 def form_labels(properties: dict[str, Any], submitted: dict[str, Any]) -> dict[str, str]:
@@ -105,13 +107,14 @@ def form_labels(properties: dict[str, Any], submitted: dict[str, Any]) -> dict[s
 def _load_task(session: Session, user_id: int, task_id: str) -> TaskIndex:
     row = session.get(TaskIndex, task_id) if _is_uuid(task_id) else None
     if row is None or not may_act(session, user_id, task_id):
-        raise NotFound("Tugas tidak ditemukan / Task not found")
+        raise NotFound("task.not_found", N_("Task not found"))
     if row.closed_at is not None:
         who = session.get(User, row.completed_by_id) if row.completed_by_id else None
+        if row.outcome == "completed" and who:
+            raise Conflict("task.completed", N_("This task was already completed by %(name)s"), name=who.full_name)
         if row.outcome == "completed":
-            raise Conflict("Tugas ini sudah diselesaikan" + (f" oleh {who.full_name}" if who else "") +
-                           " / This task was already completed" + (f" by {who.full_name}" if who else ""))
-        raise Conflict("Tugas ini dibatalkan oleh proses / The process cancelled this task")
+            raise Conflict("task.completed", N_("This task was already completed"))
+        raise Conflict("task.cancelled", N_("The process cancelled this task"))
     return row
 
 
@@ -125,8 +128,8 @@ def _is_uuid(value: str) -> bool:
 
 def _check_runnable(instance: Instance) -> None:
     if instance.status not in (RUNNING, WAITING):
-        raise InvalidState(f"Proses ini berstatus '{instance.status}' sehingga tugas tidak dapat diselesaikan / "
-                           f"The process is {instance.status}; its tasks cannot be completed now")
+        raise InvalidState("instance.not_runnable", N_("The process is %(status)s; its tasks cannot be completed now"),
+                           status=instance.status)
 
 
 def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
@@ -163,19 +166,18 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             actor = session.get(User, user_id)
             row = _load_task(session, user_id, task_id)
             if row.assignee_id is None and is_group_task(row):
-                raise PermissionDenied("Ambil tugas ini terlebih dahulu / Claim this task before completing it")
+                raise PermissionDenied("task.claim_first", N_("Claim this task before completing it"))
             instance = session.get(Instance, row.instance_id)
             assert instance is not None
             instance_id = instance.id
             _check_runnable(instance)
             if expected_version is not None and instance.version != expected_version:
-                raise Conflict("Proses ini telah diubah oleh orang lain; muat ulang halaman / "
-                               "Someone else changed this process meanwhile; reload the page")
+                raise Conflict("instance.changed", N_("Someone else changed this process meanwhile; reload the page"))
             bundle: ParsedBundle = engine.specs.for_version(session, instance.process_version_id)
             workflow = engine.runtime.load(instance, bundle)
             task = workflow.get_task_from_id(UUID(task_id))
             if task.state != TaskState.READY:
-                raise Conflict("Tugas ini sudah diselesaikan / This task was already completed")
+                raise Conflict("task.completed", N_("This task was already completed"))
             schema_name, _ = form_for(task.task_spec)
             schema = bundle.forms.get(schema_name) if schema_name else None
             clean = validate_submission(schema, data)
@@ -200,14 +202,13 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             session.flush()
             return _summary(instance, session)
     except StaleDataError as exc:
-        raise Conflict("Proses ini telah diubah oleh orang lain; muat ulang halaman / "
-                       "Someone else changed this process meanwhile; reload the page") from exc
+        raise Conflict("instance.changed",
+                       N_("Someone else changed this process meanwhile; reload the page")) from exc
     except StepFailure as failure:
         assert instance_id is not None
         mark_error(engine, instance_id, failure, actor_id=user_id, task_id=task_id)
-        raise ProcessError("Proses berhenti karena galat dan administrator telah diberi tahu; data Anda belum "
-                           f"tersimpan / The process stopped with an error: {failure.message}",
-                           instance_id, failure.task, failure.line) from failure
+        raise ProcessError("process.stopped", N_("The process stopped with an error: %(detail)s"),
+                           instance_id, failure.task, failure.line, detail=failure.message) from failure
 
 
 def mark_error(engine: Engine, instance_id: int, failure: StepFailure, actor_id: int | None = None,
@@ -233,13 +234,13 @@ def claim_task(engine: Engine, user_id: int, task_id: str) -> None:
     with engine.session_factory.begin() as session:
         row = _load_task(session, user_id, task_id)
         if not is_group_task(row):
-            raise InvalidState("Tugas ini sudah ditujukan kepada Anda / This task is already yours")
+            raise InvalidState("task.already_yours", N_("This task is already yours"))
         # A conditional UPDATE, so two people claiming at once cannot both win.
         taken = session.execute(update(TaskIndex).where(
             TaskIndex.id == row.id, or_(TaskIndex.assignee_id.is_(None), TaskIndex.assignee_id == user_id))
             .values(assignee_id=user_id).execution_options(synchronize_session=False))
         if taken.rowcount != 1:
-            raise Conflict("Tugas ini sudah diambil orang lain / Someone else has claimed this task")
+            raise Conflict("task.claimed_by_other", N_("Someone else has claimed this task"))
         audit.record(session, "task.claimed", engine.now(), session.get(User, user_id),
                      instance_id=row.instance_id, task_id=row.id, task_name=row.task_name)
 
@@ -249,7 +250,7 @@ def release_task(engine: Engine, user_id: int, task_id: str) -> None:
     with engine.session_factory.begin() as session:
         row = _load_task(session, user_id, task_id)
         if row.assignee_id != user_id or not is_group_task(row):
-            raise InvalidState("Anda tidak sedang memegang tugas ini / You do not hold this task")
+            raise InvalidState("task.not_held", N_("You do not hold this task"))
         row.assignee_id = None
         audit.record(session, "task.released", engine.now(), session.get(User, user_id),
                      instance_id=row.instance_id, task_id=row.id, task_name=row.task_name)

@@ -38,7 +38,7 @@ from engine.db.notify import (
 )
 from engine.db.org import Group, GroupMember, User
 from engine.db.runtime import RUNNING, WAITING, Instance, TaskIndex
-from engine.errors import NotFound
+from engine.errors import N_, NotFound
 from engine.services import audit
 from engine.services.inbox import Page
 
@@ -283,7 +283,7 @@ def mark_read(engine: Engine, user_id: int, notification_id: int | None = None) 
             return result.rowcount or 0
         note = session.get(Notification, notification_id)
         if note is None or note.user_id != user_id:
-            raise NotFound("Pemberitahuan tidak ditemukan / Notification not found")
+            raise NotFound("notification.not_found", N_("Notification not found"))
         if note.read_at is not None:
             return 0
         note.read_at = now

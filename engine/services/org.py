@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from engine.access import LANES
 from engine.core import Engine
 from engine.db.org import Group, GroupMember, Position, Unit, User
-from engine.errors import NotFound
+from engine.errors import N_, NotFound
 from engine.services import audit
 
 
@@ -90,9 +90,9 @@ def move_employee(engine: Engine, employee_id: int, position_id: int | None, act
     with engine.session_factory.begin() as session:
         employee = session.get(User, employee_id)
         if employee is None:
-            raise NotFound(f"employee {employee_id} does not exist")
+            raise NotFound("employee.not_found", N_("employee %(id)s does not exist"), id=employee_id)
         if position_id is not None and session.get(Position, position_id) is None:
-            raise NotFound(f"position {position_id} does not exist")
+            raise NotFound("position.not_found", N_("position %(id)s does not exist"), id=position_id)
         before = employee.position_id
         employee.position_id = position_id
         audit.record(session, "org.employee_moved", engine.now(), session.get(User, actor_id) if actor_id else None,
@@ -105,7 +105,7 @@ def set_assessor_override(engine: Engine, employee_id: int, assessor_id: int | N
     with engine.session_factory.begin() as session:
         employee = session.get(User, employee_id)
         if employee is None or (assessor_id is not None and session.get(User, assessor_id) is None):
-            raise NotFound("employee or assessor does not exist")
+            raise NotFound("employee.not_found", N_("employee or assessor does not exist"))
         employee.superior_override_id = assessor_id
         audit.record(session, "org.assessor_override", engine.now(),
                      session.get(User, actor_id) if actor_id else None, employee_id=employee_id,

@@ -78,11 +78,13 @@ def test_suspend_blocks_work_until_resumed(demo_deployed: Engine, org: dict[str,
     assert instances.complete_task(eng, org["budi"], summary.ready_task_ids[0], CAPAIAN).status == "running"
 
 
-def test_refusals_say_why_in_both_languages(demo_deployed: Engine, org: dict[str, int]) -> None:
+def test_refusals_say_why_with_a_code_and_parameters(demo_deployed: Engine, org: dict[str, int]) -> None:
     eng, summary = demo_deployed, started(demo_deployed, org)
     admin = org["admin"]
-    with pytest.raises(InvalidState, match=r"berstatus berjalan .* / .* is running, so it cannot be resumed"):
+    with pytest.raises(InvalidState, match=r"^Instance #\d+ is running, so it cannot be resumed$") as info:
         admin_ops.resume(eng, admin, summary.id)
+    assert info.value.code == "instance.cannot_resume" and info.value.params["id"] == summary.id
+    assert info.value.params["status"].text == "running"  # the status word is translated with the sentence
     with pytest.raises(InvalidState, match="cannot be retried"):
         admin_ops.retry(eng, admin, summary.id, {})
     admin_ops.suspend(eng, admin, summary.id)
@@ -107,8 +109,9 @@ def test_a_completed_instance_cannot_be_terminated(eng: Engine, org: dict[str, i
     deploy(eng, {"one.bpmn": document(p).encode()}, None)
     summary = instances.start_instance(eng, "p_one", org["admin"], org["budi"], "2024")
     assert instances.complete_task(eng, org["budi"], summary.ready_task_ids[0], {}).status == "completed"
-    with pytest.raises(InvalidState, match="berstatus selesai .* is completed, so it cannot be terminated"):
+    with pytest.raises(InvalidState, match="is completed, so it cannot be terminated") as info:
         admin_ops.terminate(eng, org["admin"], summary.id, "terlambat")
+    assert info.value.code == "instance.cannot_terminate"
 
 
 def test_terminate_needs_a_reason_and_cancels_open_tasks(demo_deployed: Engine, org: dict[str, int]) -> None:
