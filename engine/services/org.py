@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +14,8 @@ from engine.access import LANES
 from engine.core import Engine
 from engine.db.org import Group, GroupMember, Position, Unit, User
 from engine.errors import N_, NotFound
-from engine.services import audit
+from engine.services import audit, login
+from engine.services.login import LoginPolicy
 
 
 @dataclass
@@ -26,6 +29,7 @@ class Account:
     position_title: str
     locale: str
     active: bool
+    session_epoch: int = 0  # a session is valid while it carries this number (see end_sessions)
 
     def in_group(self, name: str) -> bool:
         return name in self.groups
@@ -39,7 +43,7 @@ def _account(session: Session, user: User) -> Account:
     groups = list(session.scalars(select(Group.name).join(GroupMember, GroupMember.group_id == Group.id)
                                   .where(GroupMember.user_id == user.id).order_by(Group.name)))
     return Account(user.id, user.username, user.full_name, groups,
-                   user.position.title if user.position else "", user.locale, user.active)
+                   user.position.title if user.position else "", user.locale, user.active, user.session_epoch or 0)
 
 
 def get_account(engine: Engine, user_id: int) -> Account | None:
@@ -48,14 +52,63 @@ def get_account(engine: Engine, user_id: int) -> Account | None:
         return _account(session, user) if user is not None and user.active else None
 
 
-def authenticate(engine: Engine, username: str, password: str) -> Account | None:
-    """Return the account when the password matches, and record the login (or the failed attempt)."""
+class LoginLocked(Exception):
+    """Logins for this username or from this address are refused until ``until`` (too many failed attempts)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"login locked until {until.isoformat()}")
+        self.until = until
+
+
+def authenticate(engine: Engine, username: str, password: str, address: str | None = None,
+                 policy: LoginPolicy | None = None) -> Account | None:
+    """Return the account when the password matches, and record the login; None for a wrong one.
+
+    Failed logins are counted per username and per client ``address`` (engine/services/login.py); when either is
+    locked, raise LoginLocked without checking the password. Unknown, inactive and password-less accounts are
+    checked against a dummy hash of the same kind, so the answer takes as long as for a real account.
+    """
+    policy = policy or LoginPolicy.from_env()
+    name = username.strip()
+    now = engine.now()
     with engine.session_factory.begin() as session:
-        user = session.scalar(select(User).where(User.username == username.strip()))
-        ok = bool(user and user.active and user.password_hash and check_password_hash(user.password_hash, password))
-        audit.record(session, "login" if ok else "login.failed", engine.now(), user if ok else None,
-                     username=username.strip()[:120])
-        return _account(session, user) if ok and user is not None else None
+        until = login.locked_until(session, name, address, now)
+        if until is None:
+            user = session.scalar(select(User).where(User.username == name)) if len(name) <= 120 else None
+            stored = user.password_hash if user is not None and user.active and user.password_hash else None
+            matches = check_password_hash(stored or _dummy_hash(), password)
+            if matches and user is not None and stored is not None:
+                failed = login.record_success(session, name)
+                audit.record(session, "login", now, user, username=name[:120], address=address,
+                             failed_before=failed)  # failed attempts not yet in a login.failed event
+                return _account(session, user)
+            until = login.record_failure(session, name, address, now, policy)
+            if until is None:
+                return None
+    raise LoginLocked(until)
+
+
+def end_sessions(engine: Engine, user_id: int, reason: str = "logout") -> None:
+    """End every session of a user, server-side: a session cookie copied before this no longer opens a page."""
+    with engine.session_factory.begin() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            return
+        user.session_epoch = (user.session_epoch or 0) + 1
+        audit.record(session, "logout" if reason == "logout" else "sessions.ended", engine.now(), user,
+                     reason=reason)
+
+
+_dummy_hashes: dict[str | None, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made the way real ones are, to check unknown usernames against."""
+    if PASSWORD_METHOD not in _dummy_hashes:
+        secret = secrets.token_hex(16)
+        _dummy_hashes[PASSWORD_METHOD] = (generate_password_hash(secret, method=PASSWORD_METHOD) if PASSWORD_METHOD
+                                          else generate_password_hash(secret))
+    return _dummy_hashes[PASSWORD_METHOD]
 
 
 # Tests lower the work factor to keep fixtures fast; production keeps werkzeug's default (scrypt).
@@ -63,11 +116,12 @@ PASSWORD_METHOD: str | None = None
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Store a salted hash of a new password (never the password)."""
+    """Store a salted hash of a new password (never the password) and end the user's sessions."""
     if len(password) < 8:
         raise ValueError("a password needs at least 8 characters")
     user.password_hash = (generate_password_hash(password, method=PASSWORD_METHOD) if PASSWORD_METHOD
                           else generate_password_hash(password))
+    user.session_epoch = (user.session_epoch or 0) + 1  # a changed password logs every browser out
 
 
 def ensure_group(session: Session, name: str, description: str = "") -> Group:
