@@ -15,6 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.deploy.expressions import expression_problems
+from engine.deploy.safety import bundle_problems
 from engine.errors import N_, VERBATIM, DeploymentInvalid, Message, Problem
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -150,6 +151,7 @@ def parse_bundle(files: Mapping[str, bytes], find_process: Resolver | None = Non
     _build_specs(parser, bundle, trees, problems)
     _check_expressions(trees, problems)
     _check_forms(bundle, trees, problems)
+    problems.extend(bundle_problems(trees, bundle.included, bundle.forms, bundle.files))  # cycles, timers, forms
     if problems:
         raise DeploymentInvalid(problems)
     return bundle

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from engine.db.runtime import COMPLETED, RUNNING, WAITING, Instance, TaskIndex
 from engine.deploy.bundles import ParsedBundle, ProcessInfo, form_for
+from engine.limits import current as current_limits
+from engine.runtime import timer_guard  # noqa: F401 (refuses timer durations beyond the horizon while running)
 from engine.runtime.clock import Clock
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.spec_cache import SpecCache
@@ -138,7 +140,7 @@ class Runtime:
             if before is not None:
                 before()
             workflow.refresh_timers()
-            workflow.do_engine_steps()
+            workflow.do_engine_steps(will_complete_task=_step_budget(current_limits().max_steps_per_advance))
         except SpiffWorkflowException as exc:
             raise _failure(exc) from exc
         except StepFailure:
@@ -160,7 +162,12 @@ class Runtime:
         ``completed`` is (task id, user id) of the task the user just completed; other open tasks that are no
         longer ready were cancelled by the process (a boundary event, a terminating end).
         """
-        instance.state = self.serializer.dump_text(workflow)
+        try:
+            instance.state = self.serializer.dump_text(workflow)
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise StepFailure(f"the process data cannot be stored as JSON ({type(exc).__name__}: {exc}); a script "
+                              "probably left a value JSON cannot hold, such as a dict with non-text keys or an "
+                              "integer of more than 4,300 digits") from exc
         instance.updated_at = now
         ready = ready_user_tasks(workflow)
         if workflow.is_completed():
@@ -207,6 +214,23 @@ class Runtime:
             session.add(row)
             created.append(row)
         return created
+
+
+def _step_budget(most: int) -> Callable[[Any], None]:
+    """Return the callback SpiffWorkflow calls before each engine step: past ``most`` steps in one advance the
+    model loops without waiting for anyone, and the advance stops (SMK_MAX_STEPS_PER_ADVANCE)."""
+    taken = 0
+
+    def count(task: Any) -> None:
+        nonlocal taken
+        taken += 1
+        if taken > most:
+            spec = task.task_spec
+            raise StepFailure(f"the process ran more than {most:,} steps without waiting for anyone "
+                              "(SMK_MAX_STEPS_PER_ADVANCE); it probably loops forever: check its loops and "
+                              "call activities", spec.bpmn_name or spec.bpmn_id or spec.name)
+
+    return count
 
 
 class _DataTooLarge(Exception):

@@ -7,11 +7,53 @@ from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
+import re2
+import referencing.exceptions
 from jsonschema import Draft202012Validator
+from jsonschema.validators import extend
+from referencing import Registry
 
+from engine.deploy.safety import compile_regex
 from engine.errors import N_, VERBATIM, FieldError, FormInvalid, Message
+from engine.limits import current as current_limits
 
 _FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+
+
+def _refuse_retrieval(uri: str) -> Any:
+    # A "$ref" to http://… or file://… would fetch a URL or read a file at every submission; deployment refuses
+    # such schemas, and this registry never retrieves anything for those deployed before that check.
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class
+
+
+_REGISTRY: Registry[Any] = Registry(retrieve=_refuse_retrieval)  # type: ignore[call-arg]  # attrs class
+
+
+def _matches(regex: str, text: str) -> bool:
+    """Search with RE2 (linear time: "^(a+)+$" cannot backtrack); a regex RE2 refuses matches nothing."""
+    try:
+        return compile_regex(regex).search(text) is not None
+    except re2.error:
+        return False
+
+
+def _pattern(validator: Any, regex: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not _matches(regex, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {regex!r}")
+
+
+def _pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any,
+                        schema: dict[str, Any]) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for regex, subschema in patterns.items():
+        for key, value in instance.items():
+            if _matches(regex, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=regex)
+
+
+# Draft 2020-12 with RE2 for the two keywords that match a regex against submitted text.
+_Validator = extend(Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
 
 # A message per JSON Schema keyword (code "form.<keyword>"; %(v)s is the keyword's value); anything else falls
 # back to jsonschema's own English text.
@@ -56,13 +98,42 @@ def validate_submission(schema: dict[str, Any] | None, data: dict[str, Any]) -> 
     check_schema = dict(schema)
     # Read-only fields show context from the process; the user neither supplies nor overwrites them.
     check_schema["required"] = [r for r in schema.get("required", []) if r in allowed]
-    validator = Draft202012Validator(check_schema, format_checker=_FORMAT_CHECKER)
+    limits = current_limits()
+    check_schema = with_default_bounds(check_schema, limits.max_rows, limits.max_field_chars)
+    validator = _Validator(check_schema, format_checker=_FORMAT_CHECKER, registry=_REGISTRY)
     errors: list[FieldError] = []
-    for error in sorted(validator.iter_errors(clean), key=lambda e: [str(p) for p in e.absolute_path]):
+    try:
+        found = sorted(validator.iter_errors(clean), key=lambda e: [str(p) for p in e.absolute_path])
+    except referencing.exceptions.Unresolvable as exc:
+        raise FormInvalid([FieldError("", Message("form.unresolvable_ref", N_(
+            "This form refers to a schema outside itself (%(ref)s), which is not allowed; tell the process owner"),
+            {"ref": str(getattr(exc, "ref", "") or exc)[:200]}))]) from exc
+    for error in found:
         errors.extend(_field_errors(error))
     if errors:
         raise FormInvalid(errors)
     return clean
+
+
+def with_default_bounds(schema: dict[str, Any], max_rows: int, max_chars: int) -> dict[str, Any]:
+    """Return a copy of ``schema`` in which every array without ``maxItems`` has ``max_rows`` and every string
+    without ``maxLength`` has ``max_chars`` (SMK_MAX_ROWS, SMK_MAX_FIELD_CHARS): no submission is unbounded."""
+    def bound(node: Any) -> Any:
+        if isinstance(node, list):
+            return [bound(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: (value if key in ("enum", "const", "default", "examples") else bound(value))
+               for key, value in node.items()}
+        declared = node.get("type")
+        types = declared if isinstance(declared, list) else [declared]
+        if "array" in types and "maxItems" not in node:
+            out["maxItems"] = max_rows
+        if "string" in types and "maxLength" not in node:
+            out["maxLength"] = max_chars
+        return out
+
+    return bound(schema)
 
 
 def _non_finite(value: Any, path: str = "") -> Iterator[str]:
