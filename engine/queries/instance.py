@@ -5,6 +5,7 @@ The instance page is the one place that loads a workflow (to mark the diagram); 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from engine.db.deploy import ProcessVersion
 from engine.db.org import User
 from engine.db.runtime import Instance, TaskIndex
 from engine.errors import N_, NotFound
+from engine.limits import current as current_limits
 
 # Groups that oversee every instance: they run, audit and repair the cycle.
 # Keys of process data that are bookkeeping, not something a person needs to read.
@@ -67,6 +69,8 @@ class InstanceDetail:
     open_tasks: list[OpenTask] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     overseer: bool = False
+    # Values of ``data`` too long to show whole (SMK_MAX_SHOWN_CHARS): key -> the beginning of the value, as text.
+    clipped: dict[str, str] = field(default_factory=dict)
 
 
 def instance_detail(engine: Engine, user_id: int, instance_id: int) -> InstanceDetail:
@@ -122,6 +126,25 @@ def _mark_elements(engine: Engine, instance: Instance, bundle: Any, detail: Inst
         data.update(last.data)
     detail.data = {k: v for k, v in sorted(data.items())
                    if isinstance(k, str) and not k.startswith("_") and k not in _HIDDEN_KEYS}
+    most = current_limits().max_shown_chars
+    detail.clipped = {k: text for k, v in detail.data.items() if (text := clip(v, most)) is not None}
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
+def clip(value: Any, most: int) -> str | None:
+    """Return the first ``most`` characters of a value too long to show (text as it is, anything else as JSON),
+    or None when it is short enough; never renders more of a huge value than it needs."""
+    if isinstance(value, str):
+        return value[:most] if len(value) > most else None
+    pieces, size = [], 0
+    for chunk in _ENCODER.iterencode(value):
+        pieces.append(chunk)
+        size += len(chunk)
+        if size > most:
+            return "".join(pieces)[:most]
+    return None
 
 
 def _timeline(session: Session, instance_id: int) -> list[TimelineEntry]:

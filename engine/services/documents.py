@@ -10,18 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from engine.access import may_act, may_view_instance
 from engine.core import Engine
+from engine.db.audit import AuditEvent
 from engine.db.documents import Document, TaskDraft
 from engine.db.org import User
 from engine.db.runtime import TaskIndex
 from engine.errors import N_, FieldError, FormInvalid, Message, NotFound
+from engine.limits import current as current_limits
 from engine.services import audit
 
 DEFAULT_MAX_BYTES = 10 * 2**20
@@ -127,6 +130,7 @@ def store_upload(engine: Engine, user_id: int, task_id: str, field_path: str, fi
         row = session.get(TaskIndex, task_id)
         if row is None or row.closed_at is not None or not may_act(session, user_id, task_id):
             raise NotFound("task.not_found", N_("Task not found"))
+        _check_quota(session, row.instance_id, user_id, len(content), field_path)
         now = engine.now()
         doc = Document(instance_id=row.instance_id, task_id=task_id, filename=name, content_type=content_type,
                        size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
@@ -136,6 +140,21 @@ def store_upload(engine: Engine, user_id: int, task_id: str, field_path: str, fi
         audit.record(session, "document.uploaded", now, session.get(User, user_id), instance_id=row.instance_id,
                      task_id=task_id, document_id=doc.id, filename=name, size=doc.size, sha256=doc.sha256)
         return DocumentRef(doc.id, name, doc.size, doc.sha256, content_type)
+
+
+def _check_quota(session: Any, instance_id: int, user_id: int, size: int, field_path: str) -> None:
+    """Refuse an upload that would take the instance's or the user's files past their quota
+    (SMK_UPLOAD_QUOTA_INSTANCE_MB, SMK_UPLOAD_QUOTA_USER_MB); uploads not yet cleaned up count too."""
+    limits = current_limits()
+    for column, owner, quota, code, text in (
+            (Document.instance_id, instance_id, limits.upload_quota_instance_bytes, "upload.quota_instance",
+             N_("This process already holds %(used)s of files; at most %(quota)s are allowed")),
+            (Document.uploaded_by_id, user_id, limits.upload_quota_user_bytes, "upload.quota_user",
+             N_("You have already uploaded %(used)s of files; at most %(quota)s are allowed"))):
+        used = session.scalar(select(func.coalesce(func.sum(Document.size), 0)).where(column == owner)) or 0
+        if used + size > quota:
+            raise FormInvalid([FieldError(field_path, Message(code, text, {"used": _human(used),
+                                                                           "quota": _human(quota)}))])
 
 
 def get_document(engine: Engine, user_id: int, document_id: int) -> StoredFile:
@@ -163,6 +182,11 @@ def save_draft(engine: Engine, user_id: int, task_id: str, data: dict[str, Any])
         row = session.get(TaskIndex, task_id)
         if row is None or row.closed_at is not None or not may_act(session, user_id, task_id):
             raise NotFound("task.not_found", N_("Task not found"))
+        most = current_limits().max_draft_bytes
+        if len(json.dumps(data, default=str)) > most:
+            raise FormInvalid([FieldError("", Message("draft.too_large", N_(
+                "The draft is too large to save (at most %(most)s); shorten the longest texts or remove rows"),
+                {"most": _human(most)}))])
         now = engine.now()
         draft = session.get(TaskDraft, (task_id, user_id))
         if draft is None:
@@ -188,3 +212,65 @@ def discard_draft(engine: Engine, user_id: int, task_id: str) -> None:
 
 def _human(size: int) -> str:
     return f"{size / 2**20:.0f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"
+
+
+# The worker runs the clean-up at most once per this many seconds (per database and process): each pass reads
+# the submitted data of the instances that have old uploads.
+ORPHAN_PASS_SECONDS = 3600
+_last_orphan_pass: dict[str, float] = {}
+
+
+def orphan_upload_job(engine: Engine) -> int:
+    """The worker's job: :func:`clean_orphan_uploads`, at most once an hour."""
+    last = _last_orphan_pass.get(engine.database_url)
+    if last is not None and time.monotonic() - last < ORPHAN_PASS_SECONDS:
+        return 0
+    _last_orphan_pass[engine.database_url] = time.monotonic()
+    return clean_orphan_uploads(engine)
+
+
+def clean_orphan_uploads(engine: Engine) -> int:
+    """Delete uploads older than SMK_ORPHAN_UPLOAD_HOURS that no submitted task data and no saved draft of an
+    open task refers to (files stored for a form that was then abandoned); return how many. Each is audited."""
+    now = engine.now()
+    cutoff = now - timedelta(hours=current_limits().orphan_upload_hours)
+    with engine.session_factory.begin() as session:
+        old = session.execute(select(Document.id, Document.instance_id, Document.task_id, Document.filename,
+                                     Document.size).where(Document.uploaded_at < cutoff)).all()
+        if not old:
+            return 0
+        kept: set[int] = set()
+        instance_ids = sorted({r.instance_id for r in old})
+        for start in range(0, len(instance_ids), 500):
+            for data in session.scalars(select(AuditEvent.data).where(
+                    AuditEvent.kind == "task.completed", AuditEvent.instance_id.in_(instance_ids[start:start + 500]))):
+                kept.update(_referenced_ids((data or {}).get("submitted")))
+        task_ids = sorted({r.task_id for r in old if r.task_id})
+        for start in range(0, len(task_ids), 500):
+            # Only drafts of tasks still open: a draft left behind by a completed task keeps nothing alive.
+            for data in session.scalars(select(TaskDraft.data).join(TaskIndex, TaskIndex.id == TaskDraft.task_id).where(
+                    TaskDraft.task_id.in_(task_ids[start:start + 500]), TaskIndex.closed_at.is_(None))):
+                kept.update(_referenced_ids(data))
+        orphans = [r for r in old if r.id not in kept]
+        for start in range(0, len(orphans), 500):
+            session.execute(delete(Document).where(Document.id.in_([r.id for r in orphans[start:start + 500]])))
+        for r in orphans:
+            audit.record(session, "document.removed", now, None, instance_id=r.instance_id, task_id=r.task_id,
+                         document_id=r.id, filename=r.filename, size=r.size, reason="orphan upload")
+        return len(orphans)
+
+
+def _referenced_ids(value: Any) -> set[int]:
+    """Return the ids of every document reference inside submitted data (any depth)."""
+    found: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        ref = parse_ref(item) if isinstance(item, (str, dict)) else None
+        if ref is not None:
+            found.add(ref.id)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found

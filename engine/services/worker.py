@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 from engine.core import Engine
+from engine.services.documents import orphan_upload_job
 from engine.services.notifications import worker_jobs
 from engine.services.timers import fire_due_timers
 
@@ -17,7 +18,7 @@ Job = Callable[[Engine], int]
 
 def default_jobs() -> list[tuple[str, Job]]:
     jobs: list[tuple[str, Job]] = [("timers", fire_due_timers)]
-    return jobs + list(worker_jobs())
+    return jobs + list(worker_jobs()) + [("orphan uploads", orphan_upload_job)]
 
 
 class Worker:
