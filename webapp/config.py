@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from engine.limits import current as current_limits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,6 +24,15 @@ def _secret_key(instance: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ValueError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the app configuration: defaults, then environment, then ``overrides``."""
     overrides = dict(overrides or {})
@@ -35,7 +46,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": os.environ.get("SMK_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": 16 * 2**20,
+        # A request body of at most SMK_MAX_REQUEST_MB (uploads included); one multipart text field of at most
+        # 512 KiB; at most SMK_MAX_FORM_FIELDS fields plus room for files and hidden fields. Past any of them the
+        # request is refused with the 413 page before the view runs (see docs/engine.md, "Limits").
+        "MAX_CONTENT_LENGTH": _positive_int("SMK_MAX_REQUEST_MB", 16) * 2**20,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "MAX_FORM_PARTS": current_limits().max_form_fields + 100,
         "PER_PAGE": 20,
     }
     if "SECRET_KEY" not in overrides:

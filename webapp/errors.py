@@ -7,6 +7,7 @@ from flask_babel import LazyString, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
 from engine.errors import EngineError
+from engine.limits import current as current_limits
 from webapp.i18n import translate
 
 
@@ -24,9 +25,19 @@ def init_app(app: Flask) -> None:
 
     for status, message in ((404, lazy_gettext("Not found")),
                             (403, lazy_gettext("You may not open this page")),
-                            (405, lazy_gettext("Method not allowed")),
-                            (413, lazy_gettext("The upload is too large"))):
+                            (405, lazy_gettext("Method not allowed"))):
         app.register_error_handler(status, _page(status, message))
+
+    @app.errorhandler(413)
+    def too_large(_exc: Exception):
+        # MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE or MAX_FORM_PARTS (webapp/config.py): refused before the view ran.
+        message = lazy_gettext("The form or its files are too large (at most %(mb)s MB in all, %(fields)s fields, "
+                               "%(kb)s KB per text field); nothing was saved. Go back, remove some rows or attach "
+                               "smaller files, and try again", mb=app.config["MAX_CONTENT_LENGTH"] // 2**20,
+                               fields=current_limits().max_form_fields,
+                               kb=app.config["MAX_FORM_MEMORY_SIZE"] // 1024)
+        back = request.path if request.method == "POST" and request.endpoint == "tasks.task" else None
+        return render_template("errors/error.html", status=413, message=message, back=back), 413
 
     @app.after_request
     def security_headers(response):  # noqa: ANN001, ANN202

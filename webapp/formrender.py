@@ -176,7 +176,8 @@ def _coerce_object(schema: dict[str, Any], raw: dict[str, Any], in_row: bool = F
         value = raw[name]
         if t == "array":
             rows = value if isinstance(value, dict) else {}
-            ordered = [rows[k] for k in sorted(rows, key=lambda k: int(k) if str(k).isdigit() else 0)]
+            # Row keys are the numbers the page gives them; anything else (a 5,000-digit "number") is not a row.
+            ordered = [rows[k] for k in sorted((k for k in rows if _is_row_index(k)), key=int)]
             out[name] = [_coerce_object(prop.get("items") or {}, r, True) for r in ordered if isinstance(r, dict)]
             continue
         if isinstance(value, dict):
@@ -186,6 +187,10 @@ def _coerce_object(schema: dict[str, Any], raw: dict[str, Any], in_row: bool = F
             continue  # an empty optional field is absent, so "required" reports it, not "type"
         out[name] = _coerce_scalar(t, value)
     return out
+
+
+def _is_row_index(key: Any) -> bool:
+    return isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 6
 
 
 def _coerce_scalar(t: Any, value: str) -> Any:

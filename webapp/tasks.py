@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.access import may_act
 from engine.errors import Conflict, FormInvalid, InvalidState, PermissionDenied, ProcessError
+from engine.limits import current as current_limits
 from engine.queries import inbox as inbox_service
 from engine.services import documents, instances
 from webapp.args import page_arg
@@ -93,19 +94,28 @@ def task(task_id: str):  # noqa: ANN201
     draft = documents.get_draft(engine, current_user.user_id, task_id)
     if request.method == "GET" and draft:
         values.update(draft[0])
-    if request.method == "POST":
+    if request.method == "POST" and _field_count() > current_limits().max_form_fields:
+        # Refused before anything is parsed or stored: a 600,000-field POST must not become a draft.
+        errors, status = {"": _("The form sent too many fields (%(count)s; at most %(most)s); nothing was saved",
+                                count=_field_count(), most=current_limits().max_form_fields)}, 413
+        values.update(draft[0] if draft else {})
+    elif request.method == "POST":
         form = request.form.copy()
         errors = _check_file_refs(view, form) | _store_uploads(task_id, view, form)
         submitted = parse_submission(view.form_schema, form)
         values.update(submitted)
         if request.form.get("_action") == "draft":
-            documents.save_draft(engine, current_user.user_id, task_id, submitted)
-            if request.form.get("_lang") in LANGUAGES:  # the language switch saved the form on its way
-                session["lang"] = request.form["_lang"]
-                refresh()  # the message below in the language chosen
-            flash(_("Draft saved. You can continue later."), "success")
-            return redirect(url_for("tasks.task", task_id=task_id))
-        if errors:
+            try:
+                documents.save_draft(engine, current_user.user_id, task_id, submitted)
+            except FormInvalid as exc:  # the draft is too large: say so on the form, keep what was typed
+                errors, status = errors | {e.path: shown(e.message) for e in exc.errors}, 413
+            else:
+                if request.form.get("_lang") in LANGUAGES:  # the language switch saved the form on its way
+                    session["lang"] = request.form["_lang"]
+                    refresh()  # the message below in the language chosen
+                flash(_("Draft saved. You can continue later."), "success")
+                return redirect(url_for("tasks.task", task_id=task_id))
+        elif errors:
             status = 422
         else:
             try:
@@ -166,4 +176,12 @@ def release(task_id: str):  # noqa: ANN201
 
 @bp.errorhandler(ValueError)
 def bad_value(_exc: ValueError):  # noqa: ANN201
-    abort(400)
+    # A page, not abort(): an abort inside an error handler is itself an error, and the user saw a 500.
+    return render_template("errors/error.html", status=400,
+                           message=_("The page sent a value that cannot be read; reload it and try again")), 400
+
+
+def _field_count() -> int:
+    """Count the fields and files a POST carries (a repeated name counts each time)."""
+    return sum(len(values) for _key, values in request.form.lists()) + \
+        sum(len(values) for _key, values in request.files.lists())
