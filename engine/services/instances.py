@@ -21,7 +21,7 @@ from engine.runtime.runner import StepFailure
 from engine.services import audit
 from engine.services.deployments import latest_version
 from engine.services.forms import validate_submission
-from engine.services.stepping import after_save, record_changes, start_in_session
+from engine.services.stepping import after_save, fire_due_timers_in_session, record_changes, start_in_session
 
 
 @dataclass
@@ -175,6 +175,15 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
                 raise Conflict("instance.changed", N_("Someone else changed this process meanwhile; reload the page"))
             bundle: ParsedBundle = engine.specs.for_version(session, instance.process_version_id)
             workflow = engine.runtime.load(instance, bundle)
+            # A deadline that has passed wins over a completion, whether or not a timer worker has run yet: the
+            # instance's due timers fire first, in this transaction. When one took the task away, what it did is
+            # committed and the completion refused.
+            if fire_due_timers_in_session(engine, session, instance, workflow, bundle, engine.now()):
+                after_save(engine, session, instance, workflow)
+                if workflow.get_task_from_id(UUID(task_id)).state != TaskState.READY:
+                    session.commit()
+                    raise Conflict("task.deadline_passed",
+                                   N_("The deadline for this task has passed; the process went on without it"))
             task = workflow.get_task_from_id(UUID(task_id))
             if task.state != TaskState.READY:
                 raise Conflict("task.completed", N_("This task was already completed"))

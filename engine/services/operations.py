@@ -6,7 +6,9 @@ result variable. They run inside the transaction of the step that calls them.
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
@@ -81,8 +83,31 @@ def _set_period(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) 
     return period
 
 
+def _end_of_day(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> str:
+    """Return the end of the ``days``-th calendar day from today as an ISO 8601 time with its offset.
+
+    For a deadline read the way people read "within 14 days": the whole of the last day counts. ``days`` is
+    counted in calendar days from the current date in ``timezone`` (default Asia/Jakarta); the day ends at
+    ``time`` (default 23:59:59). A timer on the result fires at the first instant after it.
+    """
+    days = params.get("days")
+    if isinstance(days, str) and days.strip().isdigit():
+        days = int(days)
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3660:
+        raise ValueError(f"end_of_day needs days as a whole number from 0 to 3660, got {days!r}")
+    name = str(params.get("timezone") or "Asia/Jakarta")
+    try:
+        zone = ZoneInfo(name)
+        at = time.fromisoformat(str(params.get("time") or "23:59:59"))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"end_of_day: {exc}") from None
+    today = ctx.now.astimezone(zone).date()
+    return datetime.combine(today + timedelta(days=days), at.replace(tzinfo=None), zone).isoformat()
+
+
 def builtin_operations() -> dict[str, Operation]:
     return {
+        "end_of_day": _end_of_day,
         "set_period": _set_period,
         "start_process": _start_process,
         "count_instances": _count_instances,

@@ -76,6 +76,35 @@ def start_in_session(engine: EngineHandle, session: Session, version: ProcessVer
     return instance
 
 
+#: How many due timers one instance may fire in a row before the model is declared broken.
+MAX_TIMER_ROUNDS = 20
+
+
+def fire_due_timers_in_session(engine: EngineHandle, session: Session, instance: Instance, workflow: Any,
+                               bundle: Any, now: Any) -> bool:
+    """Fire the instance's timers that are due at ``now`` on the loaded ``workflow``, in the caller's transaction.
+
+    Return whether any was due. Firing one timer can reach another that is already past (two deadlines both
+    missed while nothing ran): keep going, but never spin on a timer that stays put. The worker calls this, and
+    so does completing a task, so that a deadline that has passed always wins over a late completion.
+    """
+    # Strictly earlier: SpiffWorkflow fires a timer only once its time has passed.
+    if instance.next_timer_at is None or instance.next_timer_at >= now:
+        return False
+    for _ in range(MAX_TIMER_ROUNDS):
+        due_at = instance.next_timer_at
+        engine.advance(session, instance, workflow, None)
+        created = engine.runtime.save(session, instance, workflow, bundle, now)
+        audit.record(session, "timer.fired", now, None, instance_id=instance.id,
+                     due_at=due_at.isoformat() if due_at else None)
+        record_changes(session, instance, created, now, None)
+        if instance.next_timer_at is None or instance.next_timer_at >= now:
+            return True
+        if instance.next_timer_at == due_at:
+            raise StepFailure("a timer fell due but did not fire; check its expression")
+    raise StepFailure(f"timers kept falling due after {MAX_TIMER_ROUNDS} rounds; check the model's timers")
+
+
 def business_key(subject_id: int | None, period: str) -> str:
     """Return the key that links an employee's instances of one period (planning → assessment → …)."""
     return f"{subject_id or '-'}:{period or '-'}"

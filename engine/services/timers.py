@@ -17,13 +17,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.core import Engine
 from engine.db.runtime import RUNNING, WAITING, Instance
 from engine.runtime.runner import StepFailure
-from engine.services import audit
 from engine.services.instances import mark_error
-from engine.services.stepping import after_save, record_changes
+from engine.services.stepping import after_save, fire_due_timers_in_session
 
 log = logging.getLogger(__name__)
-
-MAX_ROUNDS = 20
 
 
 def due_instance_ids(engine: Engine, now: datetime, limit: int = 100) -> list[int]:
@@ -49,21 +46,7 @@ def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
                 return False  # another worker has it, or it is no longer due
             bundle = engine.specs.for_version(session, instance.process_version_id)
             workflow = engine.runtime.load(instance, bundle)
-            # Firing one timer can reach another that is already past (two deadlines both missed while
-            # nothing ran): keep going in the same transaction, but never spin on a timer that stays put.
-            for _ in range(MAX_ROUNDS):
-                due_at = instance.next_timer_at
-                engine.advance(session, instance, workflow, None)
-                created = engine.runtime.save(session, instance, workflow, bundle, now)
-                audit.record(session, "timer.fired", now, None, instance_id=instance.id,
-                             due_at=due_at.isoformat() if due_at else None)
-                record_changes(session, instance, created, now, None)
-                if instance.next_timer_at is None or instance.next_timer_at >= now:
-                    break
-                if instance.next_timer_at == due_at:
-                    raise StepFailure("a timer fell due but did not fire; check its expression")
-            else:
-                raise StepFailure(f"timers kept falling due after {MAX_ROUNDS} rounds; check the model's timers")
+            fire_due_timers_in_session(engine, session, instance, workflow, bundle, now)
             after_save(engine, session, instance, workflow)
         return True
     except StaleDataError:

@@ -203,29 +203,36 @@ def process() -> SmkProcess:
     p.boundary("periksa_kurva_harian", "Periksa lagi besok", "menunggu_kurva", timer=("timeDuration", '"P1D"'))
     p.gateway("gabung_nilai", "", lane=PP, col=17)
     p.script("siapkan_hasil", "Sampaikan hasil", HASIL, lane=PP, col=18)
-    p.user("terima_hasil", "Tanggapi hasil penilaian", lane=PEGAWAI, col=19, form="smk_terima_hasil",
-           properties={"dueInDays": "14"},
-           instructions="Anda dapat mengajukan keberatan dalam 14 hari kepada atasan pejabat penilai (PP 30/2019 "
-                        "Pasal 59). Tanpa tanggapan, hasil menjadi final. / You may object within 14 days to the "
-                        "assessor's superior; without a response the result becomes final.")
-    p.boundary("batas_keberatan", "14 hari berlalu", "terima_hasil", timer=("timeDuration", '"P14D"'))
-    p.gateway("cek_tanggapan", "Keberatan?", lane=PEGAWAI, col=20, default="f_terima")
+    # The objection window (PP 30/2019 Pasal 59: 14 hari) ends at 23:59:59 WIB of the 14th calendar day after
+    # the result is delivered: days, time and zone are the service task's parameters (docs/rules.md).
+    p.service("hitung_batas_keberatan", "Hitung batas keberatan", "end_of_day",
+              params={"days": "14", "time": "'23:59:59'", "timezone": "'Asia/Jakarta'"}, result="batas_keberatan",
+              lane=PEGAWAI, col=19)
+    p.user("terima_hasil", "Tanggapi hasil penilaian", lane=PEGAWAI, col=20, form="smk_terima_hasil",
+           properties={"dueDateField": "batas_keberatan"},
+           instructions="Anda dapat mengajukan keberatan kepada atasan pejabat penilai sampai akhir hari ke-14 "
+                        "setelah hasil disampaikan, pukul 23.59.59 WIB (PP 30/2019 Pasal 59). Tanpa tanggapan, "
+                        "hasil menjadi final. / You may object to the assessor's superior until the end of the 14th "
+                        "day after the result was delivered, 23:59:59 WIB; without a response the result becomes "
+                        "final.")
+    p.boundary("batas_keberatan", "Hari ke-14 berakhir", "terima_hasil", timer=("timeDate", "batas_keberatan"))
+    p.gateway("cek_tanggapan", "Keberatan?", lane=PEGAWAI, col=21, default="f_terima")
     p.script("final_otomatis", "Final tanpa keberatan", "keberatan_status = 'tidak_diajukan'\n"
-                                                     "final_karena = 'batas_waktu'", lane=PP, col=20)
+                                                     "final_karena = 'batas_waktu'", lane=PP, col=21)
     p.script("hasil_diterima", "Hasil diterima", "keberatan_status = 'tidak_diajukan'\n"
-                                                 "final_karena = 'diterima_pegawai'", lane=PEGAWAI, col=21)
-    p.user("putus_keberatan", "Putuskan keberatan", lane=APP, col=21, form="smk_putus_keberatan",
+                                                 "final_karena = 'diterima_pegawai'", lane=PEGAWAI, col=22)
+    p.user("putus_keberatan", "Putuskan keberatan", lane=APP, col=22, form="smk_putus_keberatan",
            properties={"dueInDays": "14"},
            instructions="Mintalah penjelasan pegawai dan pejabat penilai; keputusan Anda final. / Ask both sides "
                         "for explanations; your decision is final.")
-    p.script("terapkan_keputusan", "Terapkan keputusan", TERAPKAN, lane=APP, col=22)
-    p.gateway("cek_keputusan", "Keputusan sah?", lane=APP, col=23, default="f_keputusan_sah")
-    p.gateway("gabung_final", "", lane=PP, col=24)
-    p.script("finalkan", "Hasil final", FINAL, lane=PP, col=25)
+    p.script("terapkan_keputusan", "Terapkan keputusan", TERAPKAN, lane=APP, col=23)
+    p.gateway("cek_keputusan", "Keputusan sah?", lane=APP, col=24, default="f_keputusan_sah")
+    p.gateway("gabung_final", "", lane=PP, col=25)
+    p.script("finalkan", "Hasil final", FINAL, lane=PP, col=26)
     p.service("mulai_tindak_lanjut", "Mulai tindak lanjut", "start_process",
               params={"process_id": "'smk_tindak_lanjut'", "subject_ids": "[pegawai['id']]", "period": "periode",
-                      "data": "data_tindak_lanjut"}, result="jumlah_tindak_lanjut", lane=PP, col=26)
-    p.end("selesai", "Penilaian final", lane=PP, col=27)
+                      "data": "data_tindak_lanjut"}, result="jumlah_tindak_lanjut", lane=PP, col=27)
+    p.end("selesai", "Penilaian final", lane=PP, col=28)
 
     p.chain("mulai", "profil", "siapkan", "pilih_regime")
     p.flow("pilih_regime", "nilai_a", name="A", condition="regime == 'A'", id="f_regime_a")
@@ -259,7 +266,7 @@ def process() -> SmkProcess:
     p.flow("koreksi_kurva", "nilai_c")
     p.flow("menunggu_kurva", "cek_kurva")
     p.flow("periksa_kurva_harian", "cek_kurva")
-    p.chain("gabung_nilai", "siapkan_hasil", "terima_hasil", "cek_tanggapan")
+    p.chain("gabung_nilai", "siapkan_hasil", "hitung_batas_keberatan", "terima_hasil", "cek_tanggapan")
     p.flow("batas_keberatan", "final_otomatis")
     p.flow("final_otomatis", "gabung_final")
     p.flow("cek_tanggapan", "putus_keberatan", name="Keberatan / Objection",
