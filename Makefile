@@ -50,7 +50,7 @@ lint: install
 	$(BIN)/ruff check engine webapp processes tools tests scripts
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python scripts/check_private_imports.py engine processes webapp tools
-	$(BIN)/mypy engine processes tools
+	$(BIN)/mypy engine processes tools webapp
 
 test: install lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -68,7 +68,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k lazy_gettext --no-location --sort-output \
 	  --ignore-dirs='.* ._ node_modules instance' --project='SMK Workflow' --copyright-holder='SMK Workflow' \
 	  -o webapp/translations/messages.pot .
-	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --ignore-obsolete
+	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --ignore-obsolete --no-fuzzy-matching
 	rm -f webapp/translations/messages.pot
 	$(BIN)/pybabel -q compile -d webapp/translations
 

@@ -55,7 +55,7 @@ def _database(url: str | None) -> tuple[str, Callable[[], None]]:
     return f"sqlite:///{Path(folder) / 'audit.sqlite'}", lambda: None
 
 
-def _fill(engine: Engine, employees: int, instances: int, events: int, seed: int) -> dict[str, object]:
+def _fill(engine: Engine, employees: int, instances: int, events: int, seed: int) -> tuple[int, datetime]:
     rnd = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.db.begin() as conn:
@@ -114,7 +114,7 @@ def _fill(engine: Engine, employees: int, instances: int, events: int, seed: int
         with engine.db.connect() as conn:
             conn.execute(text("ANALYZE"))
             conn.commit()
-    return {"hr": hr, "start": start}
+    return hr, start
 
 
 def _time(fn: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -135,13 +135,10 @@ def run_audit_bench(url: str | None, employees: int = 10000, instances: int = 10
     try:
         engine.create_schema()
         began = time.perf_counter()
-        info = _fill(engine, employees, instances, events, seed)
+        hr, start = _fill(engine, employees, instances, events, seed)
         yield (f"{engine.db.dialect.name}: {employees} employees, {instances} instances, {events} audit events "
                f"filled in {time.perf_counter() - began:.0f} s")
-        hr = int(info["hr"])  # type: ignore[arg-type]
         rnd = random.Random(seed)
-        start = info["start"]
-        assert isinstance(start, datetime)
         cases: list[tuple[str, Callable[[], object]]] = [
             ("first page, unit with sub-units (a deputy: 5 bureaus)",
              lambda: audit_query.search(engine, hr, AuditFilter(unit_id=rnd.randrange(2, 11)))),

@@ -234,9 +234,10 @@ def field_at(schema: dict[str, Any] | None, ui: dict[str, Any] | None, name: str
             node, node_ui = node.get("items") or {}, node_ui.get("items") or {}
             path.append(part)
             continue
-        prop = (node.get("properties") or {}).get(part)
-        if not isinstance(prop, dict):
+        found = (node.get("properties") or {}).get(part)
+        if not isinstance(found, dict):
             return None
+        prop = found
         node, node_ui = prop, node_ui.get(part) or {}
         path.append(part)
     return ".".join(path), prop, node_ui

@@ -97,7 +97,7 @@ def form_labels(properties: dict[str, Any], submitted: dict[str, Any]) -> dict[s
             continue
         if prop.get("title"):
             labels[key] = str(prop["title"])
-        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        items: dict[str, Any] = prop["items"] if isinstance(prop.get("items"), dict) else {}
         for column, sub in (items.get("properties") or {}).items():
             if isinstance(sub, dict) and sub.get("title"):
                 labels[f"{key}.{column}"] = str(sub["title"])
@@ -196,6 +196,8 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
                       if task.data.get(k) not in (None, "", [], {}) and task.data.get(k) != v}
             properties = (schema or {}).get("properties") or {}
             labels = form_labels(properties, clean)
+            capacity = acting_capacity(session, user_id, row)
+            acting: dict[str, Any] = {"as_acting": capacity} if capacity else {}
 
             def run_task() -> None:
                 task.set_data(**clean)
@@ -205,7 +207,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             created = engine.runtime.save(session, instance, workflow, bundle, now, completed=(task_id, user_id))
             audit.record(session, "task.completed", now, actor, instance_id=instance.id, task_id=task_id,
                          task_name=row.task_name, title=row.title, submitted=clean, before=before, labels=labels,
-                         **({"as_acting": capacity} if (capacity := acting_capacity(session, user_id, row)) else {}))
+                         **acting)
             record_changes(session, instance, created, now, actor)
             after_save(engine, session, instance, workflow)
             session.flush()
