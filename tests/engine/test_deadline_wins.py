@@ -119,6 +119,24 @@ def test_a_due_reminder_does_not_stop_a_completion(eng: Engine, window: int, clo
     assert kinds.index("timer.fired") < kinds.index("task.completed")
 
 
+def test_a_plain_duration_deadline_wins_too(eng: Engine, org: dict[str, int], clock: FixedClock) -> None:
+    p = Process("p_p1d", "P1D", lanes=["Pegawai"])
+    p.start("s", lane="Pegawai", col=0)
+    p.user("ajukan", "Ajukan", lane="Pegawai", col=1)
+    p.boundary("lewat", "Sehari", "ajukan", timer=("timeDuration", '"P1D"'))
+    p.end("e_ajukan", lane="Pegawai", col=2)
+    p.end("e_lewat", lane="Pegawai", col=3)
+    p.chain("s", "ajukan", "e_ajukan")
+    p.chain("lewat", "e_lewat")
+    deploy(eng, {"p1d.bpmn": document(p).encode()}, None)
+    started = instances.start_instance(eng, "p_p1d", org["admin"], org["budi"], "2024")
+    clock.advance(days=1, seconds=1)
+    with pytest.raises(Conflict, match="deadline"):
+        instances.complete_task(eng, org["budi"], started.ready_task_ids[0], {})
+    with eng.session_factory() as s:
+        assert s.get(Instance, started.id).status == "completed"
+
+
 @pytest.mark.parametrize(("now", "params", "expected"), [
     (datetime(2024, 3, 1, 3, 0, tzinfo=UTC), {"days": 14}, "2024-03-15T23:59:59+07:00"),
     # 18:00 UTC is already the next day in Jakarta: the 14 days count from there.
