@@ -109,3 +109,30 @@ def _parents_first(dct: dict[str, Any]) -> None:
 def _deep_copy(state: dict[str, Any]) -> dict[str, Any]:
     # The restore pops keys out of the dict it is given; never let it eat the ORM's copy.
     return json.loads(json.dumps(state))
+
+
+def stored_task_data(state: Any, task_id: str) -> dict[str, Any]:
+    """Return one task's data from a stored state (``dump_text`` output, parsed or not) without restoring the
+    workflow: for reports that need a value only an open task holds, for a few instances.
+
+    Spiff keeps the root task's data whole and every other task's as a delta against its parent (top-level keys
+    updated and deleted), so the data is rebuilt along the path from the root. Values keep their stored form (a
+    Decimal is ``{"typename": "Decimal", ...}``). A task the state does not hold gives ``{}``.
+    """
+    dct = json.loads(state) if isinstance(state, str) else state
+    tasks = (dct or {}).get("tasks") or {}
+    path: list[dict[str, Any]] = []
+    current = tasks.get(task_id)
+    while isinstance(current, dict) and len(path) <= len(tasks):
+        path.append(current)
+        current = tasks.get(current.get("parent")) if current.get("parent") else None
+    data: dict[str, Any] = {}
+    for task in reversed(path):
+        delta = task.get("delta") or {}
+        if task.get("parent") is None or not delta:
+            data = dict(task.get("data") or {})
+            continue
+        data.update(delta.get("updates") or {})
+        for key in delta.get("deletions") or []:
+            data.pop(key, None)
+    return data

@@ -1,0 +1,1057 @@
+"""Reports on the SMK cycle for Biro SDM and unit heads (``/laporan``): plain dataclasses, one function per question.
+
+Who sees what: the auditors' groups (``LANES.roles.auditors``: Biro SDM and administrators) see every unit; the
+holder of a unit's head position (a position whose superior position lies outside the unit, as in
+``processes.operations.curve_unit``) sees that unit and its sub-units; nobody else sees a report.
+
+Where the answers come from (indexed tables; no workflow is ever restored):
+
+- ``task_index``: who had which step when (ready, due, closed, outcome), per instance, period and subject;
+- ``instance``: the process, period, subject and status of each case;
+- ``audit_event``: what each completed task submitted (``data.submitted``: the SKP approval, the response to the
+  result, the objection decision, HR's follow-up decisions), the proposed predikat (``smk.predikat_usulan``), the
+  unit ratings (``smk.predikat_unit``) and the period's set-up with its IKU (the ``buka_periode`` completion);
+- the final predikat, nilai and ratings of a finished assessment: single keys of the finished instance's workflow
+  data (``state -> data -> predikat``), read by the database's JSON path operators for the rows asked. The
+  per-employee results table (``subject_result``) that will hold proposed and final predikat had not landed when
+  these reports were written; once it has, ``_ratings`` should read it instead.
+- RHK texts and their ``mendukung`` links (pohon kinerja) and the recommendations still waiting for HR's decision
+  live only in instance state: those two reports read the stored JSON of the rows of the unit and period asked
+  (a finished planning case's ``data.rhk``; an open task's data, found by the task id the task index gives) and
+  never the whole table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.access import LANES, in_role
+from engine.core import Engine
+from engine.db.audit import AuditEvent
+from engine.db.org import Position, User
+from engine.db.runtime import COMPLETED, Instance, TaskIndex
+from engine.errors import N_, NotFound, PermissionDenied
+from engine.queries.reports import (
+    OverdueTask,
+    StepDuration,
+    UnitGroup,
+    UnitInfo,
+    ancestors,
+    load_units,
+    overdue_tasks,
+    step_durations,
+    subtree,
+    unit_groups,
+)
+from engine.runtime.serializer import stored_task_data
+from processes.rules.distribution import PALING_BANYAK, batasan_kurva
+from processes.rules.predikat import (
+    KURANG,
+    KURANG_MISCONDUCT,
+    PREDIKAT_6_2022,
+    PREDIKAT_REGIME_A,
+    PREDIKAT_REGIME_B,
+    PREDIKAT_UNIT,
+)
+
+PERIOD, PLANNING, MONITORING, ASSESSMENT = "smk_periode", "smk_perencanaan", "smk_pemantauan", "smk_penilaian"
+UNIT_RATING_PROCESS, FOLLOW_UP = "smk_predikat_unit", "smk_tindak_lanjut"
+SMK_PROCESSES = (PLANNING, MONITORING, ASSESSMENT, UNIT_RATING_PROCESS, FOLLOW_UP)
+DRAFT_TASKS = ("susun_skp_a", "susun_skp_b", "susun_skp_c")
+REVIEW_TASKS = ("tinjau_skp", "putuskan_skp")
+RATING_TASKS = ("nilai_a", "nilai_b", "nilai_c", "nilai_c_kepala")
+PROPOSAL_EVENT, UNIT_RATING_EVENT = "smk.predikat_usulan", "smk.predikat_unit"
+COMPLETED_EVENT = "task.completed"
+JAKARTA = ZoneInfo("Asia/Jakarta")
+MAX_TREE_EMPLOYEES = 400
+
+#: Follow-up recommendation codes (DMN ``tindak_lanjut``) by the kind of action they are; a code the table gains
+#: later and this map does not know is reported as "other".
+FOLLOW_UP_KINDS = {
+    "talent_pool": "reward", "syarat_kenaikan_pangkat": "reward",
+    "pengembangan_kompetensi": "development", "pembinaan_perilaku": "development",
+    "masa_perbaikan_jpt": "development",
+    "penyesuaian_tukin": "sanction", "pemindahan_jabatan": "sanction", "uji_kompetensi_ulang_jpt": "sanction",
+    "evaluasi_perjanjian_kerja": "sanction", "pemeriksaan_disiplin": "sanction",
+}
+FOLLOW_UP_KIND_ORDER = ("reward", "development", "sanction", "other")
+#: The follow-up decisions after HR's: the Tim Penilai Kinerja's advice, the PPK's decision, the JPT's six months.
+FOLLOW_UP_STEPS = ("konfirmasi_sdm", "saran_tpk", "keputusan_ppk_task", "rencana_perbaikan", "penilaian_ulang")
+
+
+# --- who sees what, and the filter ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The period and unit a report covers, and what the user may choose."""
+
+    period: str
+    periods: list[str]
+    unit: UnitInfo | None  # None: the whole organisation
+    unit_ids: frozenset[int] | None  # the unit with its sub-units; None: every unit
+    groups: list[UnitGroup]  # the rows of per-unit tables
+    choices: list[UnitInfo]  # the units the user may choose, in tree order
+    depth: dict[int, int]  # indentation of each choice
+    everything: bool  # the user may see the whole organisation
+    units: dict[int, UnitInfo]
+
+    def group_of(self, unit_id: int | None) -> UnitGroup | None:
+        for group in self.groups:
+            if unit_id in group.unit_ids:
+                return group
+        return None
+
+
+def headed_unit(session: Session, user_id: int, units: dict[int, UnitInfo] | None = None) -> int | None:
+    """Return the unit whose head position the user holds (its superior position lies outside the unit), if any."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.position is None:
+        return None
+    position = user.position
+    parent = session.get(Position, position.parent_id) if position.parent_id else None
+    if parent is None:
+        return position.unit_id
+    units = units if units is not None else load_units(session)
+    return None if position.unit_id in ancestors(units, parent.unit_id) else position.unit_id
+
+
+def may_see_reports(engine: Engine, user_id: int) -> bool:
+    """Tell whether the user sees /laporan at all: an auditor, or the head of a unit."""
+    with engine.session_factory() as session:
+        return in_role(session, user_id, LANES.roles.auditors) or headed_unit(session, user_id) is not None
+
+
+def periods(session: Session) -> list[str]:
+    """Return the periods that have planning cases, newest first."""
+    return [p for p in session.scalars(select(Instance.period).where(Instance.process_id == PLANNING)
+                                       .group_by(Instance.period).order_by(Instance.period.desc())) if p]
+
+
+def open_selection(engine: Engine, user_id: int, period: str | None = None, unit_id: int | None = None) -> Selection:
+    """Resolve the filter for this user: PermissionDenied when they may see no report or not that unit."""
+    with engine.session_factory() as session:
+        units = load_units(session)
+        everything = in_role(session, user_id, LANES.roles.auditors)
+        home = None if everything else headed_unit(session, user_id, units)
+        if not everything and home is None:
+            raise PermissionDenied("reports.forbidden", N_("Only Biro SDM and unit heads may open the reports"))
+        if unit_id is not None and unit_id not in units:
+            raise NotFound("unit.not_found", N_("Unit not found"))
+        allowed = None if everything else subtree(units, home or 0)
+        roots = [u for u in units.values() if u.parent_id is None or u.parent_id not in units]
+        if unit_id is None:
+            # A head starts at their unit; Biro SDM at the organisation's root (its sub-units are the rows).
+            unit_id = home if home is not None else (roots[0].id if len(roots) == 1 else None)
+        if unit_id is not None and allowed is not None and unit_id not in allowed:
+            raise PermissionDenied("reports.unit_forbidden", N_("You may only see the reports of the unit you lead"))
+        found = periods(session)
+    chosen = period if period in found else (found[0] if found else "")
+    roots = roots if everything else [units[home]] if home is not None else []
+    choices: list[UnitInfo] = []
+    depth: dict[int, int] = {}
+    children: dict[int | None, list[UnitInfo]] = defaultdict(list)
+    for u in units.values():
+        children[u.parent_id].append(u)
+
+    def walk(unit: UnitInfo, level: int) -> None:
+        choices.append(unit)
+        depth[unit.id] = level
+        for child in sorted(children.get(unit.id, []), key=lambda c: c.code):
+            walk(child, level + 1)
+
+    for root in sorted(roots, key=lambda r: r.code):
+        walk(root, 0)
+    unit = units[unit_id] if unit_id is not None else None
+    return Selection(chosen, found, unit, subtree(units, unit_id) if unit_id is not None else None,
+                     unit_groups(units, unit_id), choices, depth, everything, units)
+
+
+# --- shared reads ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Participant:
+    """An employee with a planning case in the period."""
+
+    id: int
+    name: str
+    nip: str
+    position: str
+    jenis: str
+    unit_id: int
+    parent_unit_id: int | None  # the unit of their superior position
+    planning_id: int
+
+
+def _in_units(column: Any, unit_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
+    return [] if unit_ids is None else [column.in_(list(unit_ids))]
+
+
+def participants(session: Session, period: str, unit_ids: Collection[int] | None) -> dict[int, Participant]:
+    """Return the employees of the units who have a planning case in the period (by the position they hold now)."""
+    superior = aliased(Position)
+    rows = session.execute(
+        select(Instance.id, User.id, User.full_name, User.nip, Position.title, Position.jenis, Position.unit_id,
+               superior.unit_id)
+        .join(User, User.id == Instance.subject_id).join(Position, User.position_id == Position.id)
+        .outerjoin(superior, Position.parent_id == superior.id)
+        .where(Instance.process_id == PLANNING, Instance.period == period, *_in_units(Position.unit_id, unit_ids))
+        .order_by(Instance.id))
+    return {uid: Participant(uid, name, nip or "", title, jenis, unit, parent_unit, iid)
+            for iid, uid, name, nip, title, jenis, unit, parent_unit in rows}
+
+
+def _instances(process_id: str, period: str, subjects: Select[Any] | Collection[int]) -> Select[Any]:
+    return select(Instance.id).where(Instance.process_id == process_id, Instance.period == period,
+                                     Instance.subject_id.in_(subjects))
+
+
+def _scope_subjects(period: str, unit_ids: Collection[int] | None) -> Select[Any]:
+    """A sub-query of the subjects of the period's planning cases in the units."""
+    query = select(Instance.subject_id).join(User, User.id == Instance.subject_id) \
+        .join(Position, User.position_id == Position.id) \
+        .where(Instance.process_id == PLANNING, Instance.period == period)
+    return query.where(Position.unit_id.in_(list(unit_ids))) if unit_ids is not None else query
+
+
+def _submitted(key: str) -> Any:
+    return AuditEvent.data[("submitted", key)].as_string()
+
+
+@dataclass
+class PeriodSetup:
+    regime: str = ""
+    frekuensi: str = ""
+    batas_skp: str = ""
+    batas_penilaian: str = ""
+    iku: list[dict[str, Any]] = field(default_factory=list)
+
+
+def period_setup(session: Session, period: str) -> PeriodSetup:
+    """Return what Biro SDM entered when opening the period (the last completion of ``buka_periode``)."""
+    data = session.scalar(
+        select(AuditEvent.data).join(Instance, Instance.id == AuditEvent.instance_id)
+        .where(Instance.process_id == PERIOD, Instance.period == period, AuditEvent.kind == COMPLETED_EVENT,
+               AuditEvent.task_name == "buka_periode").order_by(AuditEvent.seq.desc()).limit(1))
+    submitted = (data or {}).get("submitted") or {}
+    iku = [dict(i) for i in submitted.get("iku_organisasi") or [] if isinstance(i, dict) and i.get("kode")]
+    return PeriodSetup(str(submitted.get("regime") or ""), str(submitted.get("frekuensi") or ""),
+                       str(submitted.get("batas_skp") or ""), str(submitted.get("batas_penilaian") or ""), iku)
+
+
+@dataclass
+class Rating:
+    """An employee's predikat in the period: final (the finished assessment) or proposed (still in progress)."""
+
+    predikat: str
+    final: bool
+    nilai: float | None = None
+    hasil_kerja: str = ""
+    perilaku: str = ""
+
+
+def _ratings(session: Session, period: str, subject_ids: Collection[int]) -> dict[int, Rating]:
+    """Return the final rating of each finished assessment, else the latest predikat proposed to the curve check."""
+    ids = sorted(set(subject_ids))
+    found: dict[int, Rating] = {}
+    data = Instance.state
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start:start + 2000]
+        for sid, event_predikat in session.execute(
+                select(AuditEvent.subject_id, AuditEvent.data["predikat"].as_string())
+                .join(Instance, Instance.id == AuditEvent.instance_id)
+                .where(AuditEvent.kind == PROPOSAL_EVENT, Instance.period == period,
+                       Instance.process_id == ASSESSMENT, AuditEvent.subject_id.in_(chunk))
+                .order_by(AuditEvent.seq)):
+            if sid is not None and event_predikat:
+                found[sid] = Rating(event_predikat, False)
+        for sid, predikat, nilai, hasil, perilaku in session.execute(
+                select(Instance.subject_id, data[("data", "predikat")].as_string(),
+                       data[("data", "nilai")].as_float(), data[("data", "hasil_kerja")].as_string(),
+                       data[("data", "perilaku")].as_string())
+                .where(Instance.process_id == ASSESSMENT, Instance.period == period, Instance.status == COMPLETED,
+                       Instance.subject_id.in_(chunk)).order_by(Instance.id)):
+            if sid is not None and predikat:
+                found[sid] = Rating(predikat, True, nilai, hasil or "", perilaku or "")
+    return found
+
+
+def _end_of_day(moment: datetime) -> datetime:
+    """The end of the Jakarta calendar day a deadline falls on (a date deadline counts the whole day)."""
+    day = moment.astimezone(JAKARTA).date()
+    return datetime.combine(day, time(23, 59, 59), JAKARTA)
+
+
+def _group_counts(selection: Selection, people: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    """Map each unit group's id to the employees (id, unit id) in it."""
+    out: dict[int, set[int]] = {g.id: set() for g in selection.groups}
+    for person, unit in people:
+        group = selection.group_of(unit)
+        if group is not None:
+            out[group.id].add(person)
+    return out
+
+
+# --- 1. predikat distribution against the curve ----------------------------------------------------------------
+
+
+@dataclass
+class CurveBound:
+    """One constraint of the curve for the unit's predikat, and how the unit stands against it."""
+
+    batasan: str
+    jenis: str  # paling_banyak | paling_sedikit
+    predikat: tuple[str, ...]
+    persen: float
+    limit: int  # people allowed (at most) or required (at least)
+    actual: int
+    ok: bool
+    by: int  # people over the maximum or short of the minimum
+
+
+@dataclass
+class CurveRow:
+    unit: UnitInfo
+    unit_predikat: str  # "" while the unit head has not rated the unit
+    staff: int  # employees the curve counts (the head excluded)
+    counts: dict[str, int]
+    proposed: int  # of the rated, how many are still proposals (assessment not final)
+    not_rated: int
+    bounds: list[CurveBound]
+    checked: bool  # the unit has a rating and at least one staff predikat
+    ok: bool
+    error: str = ""
+
+    @property
+    def violations(self) -> list[CurveBound]:
+        return [b for b in self.bounds if not b.ok]
+
+
+@dataclass
+class CurveReport:
+    labels: tuple[str, ...]
+    rows: list[CurveRow]
+    applies: bool  # the 6/2022 curve applies to the period's regime
+    partial_unit: UnitInfo | None  # the selected unit lies below a curve unit: counts only, no bounds
+
+
+def _unit_ratings(session: Session, period: str) -> dict[str, str]:
+    """Return each unit's predikat as its head last recorded it, by unit code."""
+    rated: dict[str, str] = {}
+    for code, predikat in session.execute(
+            select(AuditEvent.data["unit_code"].as_string(), AuditEvent.data["predikat_unit"].as_string())
+            .join(Instance, Instance.id == AuditEvent.instance_id)
+            .where(AuditEvent.kind == UNIT_RATING_EVENT, Instance.period == period).order_by(AuditEvent.seq)):
+        if code and predikat:
+            rated[code] = predikat
+    return rated
+
+
+def curve_report(engine: Engine, selection: Selection) -> CurveReport:
+    """Answer: how is each unit's staff predikat distributed, against the bounds its own predikat sets, and which
+    units break the curve by how many people."""
+    units = selection.units
+    top = [u for u in units.values() if u.parent_id is None or u.parent_id not in units]
+    curve_units = [c for t in top for c in sorted((u for u in units.values() if u.parent_id == t.id),
+                                                   key=lambda u: u.code)]
+    partial: UnitInfo | None = None
+    if selection.unit is not None and selection.unit_ids is not None:
+        chain = ancestors(units, selection.unit.id)
+        inside = [c for c in curve_units if c.id in selection.unit_ids]
+        above = [c for c in curve_units if c.id in chain and c.id != selection.unit.id]
+        if above:
+            partial, inside = selection.unit, [selection.unit]
+        curve_units = inside
+    labels = PREDIKAT_6_2022
+    with engine.session_factory() as session:
+        setup = period_setup(session, selection.period)
+        people = participants(session, selection.period, selection.unit_ids)
+        ratings = _ratings(session, selection.period, people)
+        rated_units = _unit_ratings(session, selection.period)
+    rows = []
+    for unit in curve_units:
+        inside_ids = subtree(units, unit.id)
+        # The head of the curve unit (superior position outside it) follows the unit's rating: not counted.
+        staff = [p for p in people.values() if p.unit_id in inside_ids
+                 and (partial is not None or (p.parent_unit_id is not None and p.parent_unit_id in inside_ids))]
+        got = [ratings[p.id] for p in staff if p.id in ratings]
+        given = [KURANG_MISCONDUCT if r.predikat == KURANG else r.predikat for r in got]
+        counts = {label: given.count(label) for label in labels}
+        unit_predikat = "" if partial is not None else rated_units.get(unit.code, "")
+        row = CurveRow(unit, unit_predikat, len(staff), counts, sum(1 for r in got if not r.final),
+                       len(staff) - len(got), [], False, True)
+        if unit_predikat in PREDIKAT_UNIT and partial is None:
+            try:
+                n = sum(counts.values())
+                for c in batasan_kurva(unit_predikat):
+                    limit = c.batas_orang(n) if n else 0
+                    actual = sum(counts.get(label, 0) for label in c.predikat)
+                    ok = actual <= limit if c.jenis == PALING_BANYAK else actual >= limit
+                    by = 0 if ok else abs(actual - limit)
+                    row.bounds.append(CurveBound(c.batasan, c.jenis, c.predikat, float(c.persen), limit, actual,
+                                                 ok or n == 0, 0 if n == 0 else by))
+                row.checked = n > 0
+                row.ok = all(b.ok for b in row.bounds)
+            except ValueError as exc:  # a broken curve table: say so instead of failing the page
+                row.error = str(exc)
+        rows.append(row)
+    return CurveReport(labels, rows, setup.regime in ("", "C"), partial)
+
+
+# --- 2. cycle progress -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SliceProgress:
+    number: int
+    started: int  # monitoring cases of this slice that exist
+    sent: int  # realisations sent
+    on_time: int  # sent by the task's due time
+
+
+@dataclass
+class ProgressRow:
+    unit: UnitGroup
+    employees: int
+    skp_drafted: int
+    skp_approved: int
+    skp_on_time: int  # approved by the SKP deadline
+    slices: list[SliceProgress]
+    assessed: int  # the assessor has rated
+    final: int  # the assessment is final (objection window over or decided)
+
+    def percent(self, value: int) -> float:
+        return round(100 * value / self.employees, 1) if self.employees else 0.0
+
+
+@dataclass
+class ProgressReport:
+    rows: list[ProgressRow]
+    total: ProgressRow | None
+    slices: int
+
+
+def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
+    """Answer: per unit, how many SKP were drafted, approved, approved by the deadline; per monitoring slice how
+    many realisations were sent and sent on time; how many assessments are rated and final."""
+    period = selection.period
+    with engine.session_factory() as session:
+        people = participants(session, period, selection.unit_ids)
+        subjects = _scope_subjects(period, selection.unit_ids)
+        drafted: set[int] = set()
+        deadline: dict[int, datetime] = {}
+        for iid, due_at, outcome in session.execute(
+                select(TaskIndex.instance_id, TaskIndex.due_at, TaskIndex.outcome)
+                .where(TaskIndex.instance_id.in_(_instances(PLANNING, period, subjects)),
+                       TaskIndex.task_name.in_(DRAFT_TASKS))):
+            if outcome == "completed":
+                drafted.add(iid)
+            if due_at is not None:
+                deadline[iid] = min(deadline.get(iid, due_at), due_at)
+        approved: dict[int, datetime] = {}
+        for iid, at in session.execute(
+                select(AuditEvent.instance_id, AuditEvent.at)
+                .where(AuditEvent.instance_id.in_(_instances(PLANNING, period, subjects)),
+                       AuditEvent.kind == COMPLETED_EVENT,
+                       or_(and_(AuditEvent.task_name == "tinjau_skp", _submitted("keputusan_pp") == "setujui"),
+                           and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan")))):
+            if iid is not None:
+                approved[iid] = min(approved.get(iid, at), at)
+        monitoring = session.execute(
+            select(Instance.id, Instance.subject_id).where(Instance.id.in_(_instances(MONITORING, period, subjects)))
+            .order_by(Instance.subject_id, Instance.started_at, Instance.id)).all()
+        slice_of: dict[int, tuple[int, int]] = {}
+        seen: Counter[int] = Counter()
+        for iid, sid in monitoring:
+            seen[sid or 0] += 1
+            slice_of[iid] = (sid or 0, seen[sid or 0])
+        sent: dict[int, bool] = {}
+        for iid, closed_at, due_at, outcome in session.execute(
+                select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.due_at, TaskIndex.outcome)
+                .where(TaskIndex.instance_id.in_(_instances(MONITORING, period, subjects)),
+                       TaskIndex.task_name == "isi_realisasi")):
+            if outcome == "completed" and closed_at is not None:
+                sent[iid] = sent.get(iid, False) or due_at is None or closed_at <= due_at
+        assessments = dict(session.execute(
+            select(Instance.id, Instance.subject_id).where(Instance.id.in_(_instances(ASSESSMENT, period, subjects))))
+            .all())
+        final = set(session.scalars(select(Instance.subject_id).where(
+            Instance.id.in_(_instances(ASSESSMENT, period, subjects)), Instance.status == COMPLETED)))
+        rated = {assessments[iid] for iid in session.scalars(
+            select(TaskIndex.instance_id).where(TaskIndex.instance_id.in_(list(assessments)),
+                                                TaskIndex.task_name.in_(RATING_TASKS),
+                                                TaskIndex.outcome == "completed"))} if assessments else set()
+    slices = max((n for _, n in slice_of.values()), default=0)
+    by_group = _group_counts(selection, ((p.id, p.unit_id) for p in people.values()))
+    on_time = {iid for iid, at in approved.items() if iid in deadline and at <= _end_of_day(deadline[iid])}
+
+    def row(group: UnitGroup, members: set[int]) -> ProgressRow:
+        plans = [people[m].planning_id for m in members]
+        per_slice = []
+        for k in range(1, slices + 1):
+            cases = [iid for iid, (sid, n) in slice_of.items() if n == k and sid in members]
+            per_slice.append(SliceProgress(k, len(cases), sum(1 for c in cases if c in sent),
+                                           sum(1 for c in cases if sent.get(c))))
+        return ProgressRow(group, len(members), sum(1 for p in plans if p in drafted),
+                           sum(1 for p in plans if p in approved), sum(1 for p in plans if p in on_time), per_slice,
+                           len(members & rated), len(members & final))
+
+    rows = [row(g, by_group[g.id]) for g in selection.groups if by_group[g.id]]
+    everyone = set(people)
+    total = row(UnitGroup(0, "", "", frozenset(), False), everyone) if everyone else None
+    return ProgressReport(rows, total, slices)
+
+
+# --- 3. overdue tasks -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class OverdueGroup:
+    key: str
+    name: str
+    count: int
+    oldest_days: float
+    mean_days: float
+    unit_id: int | None = None
+    person_id: int | None = None
+
+
+@dataclass
+class OverdueReport:
+    tasks: list[OverdueTask]
+    by_unit: list[OverdueGroup]
+    by_person: list[OverdueGroup]
+    now: datetime
+
+
+def _summarise(key: str, name: str, items: list[OverdueTask], **extra: Any) -> OverdueGroup:
+    ages = [t.days_overdue for t in items]
+    return OverdueGroup(key, name, len(items), max(ages), round(sum(ages) / len(ages), 1), **extra)
+
+
+def overdue_report(engine: Engine, selection: Selection) -> OverdueReport:
+    """Answer: which tasks are past their due time, how long, and who (assessor, employee, group) must act; per
+    unit and per person."""
+    now = engine.now()
+    with engine.session_factory() as session:
+        tasks = [t for t in overdue_tasks(session, now, period=selection.period or None,
+                                          unit_ids=selection.unit_ids) if t.process_id in SMK_PROCESSES]
+    by_unit: dict[int, list[OverdueTask]] = defaultdict(list)
+    by_person: dict[str, list[OverdueTask]] = defaultdict(list)
+    for t in tasks:
+        group = selection.group_of(t.unit_id)
+        if group is not None:
+            by_unit[group.id].append(t)
+        by_person[f"u{t.responsible_id}" if t.responsible_id is not None else f"g{t.responsible_name}"].append(t)
+    units = [_summarise(str(g.id), g.name, by_unit[g.id], unit_id=g.id) for g in selection.groups if by_unit[g.id]]
+    people = [_summarise(k, items[0].responsible_name or "—", items, person_id=items[0].responsible_id)
+              for k, items in by_person.items()]
+    people.sort(key=lambda g: (-g.count, -g.oldest_days, g.name))
+    return OverdueReport(tasks, units, people, now)
+
+
+# --- 4. step durations -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class DurationReport:
+    steps: list[StepDuration]
+
+
+def duration_report(engine: Engine, selection: Selection) -> DurationReport:
+    """Answer: where does the cycle wait? Median and 90th percentile of each step's time from ready to done."""
+    with engine.session_factory() as session:
+        return DurationReport(step_durations(session, period=selection.period or None, unit_ids=selection.unit_ids,
+                                             process_ids=SMK_PROCESSES))
+
+
+# --- 5. objections ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ObjectionCounts:
+    delivered: int = 0  # results delivered to the employee
+    accepted: int = 0  # accepted by the employee
+    timed_out: int = 0  # no response within the 14 days: final without objection
+    awaiting: int = 0  # the response window is open
+    filed: int = 0  # objections filed
+    pending: int = 0  # filed, not decided yet
+    upheld: int = 0  # decided: the objection was accepted and the predikat changed
+    rejected: int = 0  # decided: the objection was refused
+    decided_late: int = 0  # decided after the decision task's due time
+
+    @property
+    def decided(self) -> int:
+        return self.upheld + self.rejected
+
+
+@dataclass
+class ObjectionCase:
+    subject_id: int
+    name: str
+    unit_name: str
+    filed_at: datetime | None
+    decided_at: datetime | None
+    outcome: str  # pending | upheld | rejected
+    predikat_before: str
+    predikat_after: str
+    decided_by: str
+    late: bool
+
+
+@dataclass
+class ObjectionReport:
+    total: ObjectionCounts
+    rows: list[tuple[UnitGroup, ObjectionCounts]]
+    cases: list[ObjectionCase]
+
+
+def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
+    """Answer: how many objections (keberatan) were filed, decided, upheld (predikat changed) or rejected, and how
+    many results became final because the employee did not respond in time."""
+    period = selection.period
+    with engine.session_factory() as session:
+        people = participants(session, period, selection.unit_ids)
+        subjects = _scope_subjects(period, selection.unit_ids)
+        cases = _instances(ASSESSMENT, period, subjects)
+        owner = dict(session.execute(select(Instance.id, Instance.subject_id).where(Instance.id.in_(cases)))
+                     .all())
+        responses: dict[int, str] = {}
+        for iid, closed_at, outcome in session.execute(
+                select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.outcome)
+                .where(TaskIndex.instance_id.in_(cases), TaskIndex.task_name == "terima_hasil")
+                .order_by(TaskIndex.ready_at)):
+            responses[iid] = "awaiting" if closed_at is None else ("responded" if outcome == "completed"
+                                                                   else "timed_out")
+        answered = dict(session.execute(
+            select(AuditEvent.instance_id, _submitted("tanggapan"))
+            .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
+                   AuditEvent.task_name == "terima_hasil").order_by(AuditEvent.seq)).all())
+        decisions: dict[int, dict[str, Any]] = {}
+        for task in session.scalars(select(TaskIndex).where(TaskIndex.instance_id.in_(cases),
+                                                            TaskIndex.task_name == "putus_keberatan")
+                                    .order_by(TaskIndex.ready_at)):
+            d = decisions.setdefault(task.instance_id, {"filed_at": task.ready_at, "open": False, "due": task.due_at})
+            d["open"] = task.closed_at is None
+            d["due"] = task.due_at
+        for iid, at, actor_id, decision, new in session.execute(
+                select(AuditEvent.instance_id, AuditEvent.at, AuditEvent.actor_id, _submitted("keputusan_keberatan"),
+                       _submitted("predikat_baru"))
+                .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
+                       AuditEvent.task_name == "putus_keberatan").order_by(AuditEvent.seq)):
+            if iid in decisions:
+                decisions[iid].update(at=at, actor_id=actor_id, decision=decision, new=new or "")
+        before = dict(session.execute(
+            select(Instance.id, Instance.state[("data", "predikat_awal")].as_string())
+            .where(Instance.id.in_(list(decisions)), Instance.status == COMPLETED)).all()) if decisions else {}
+        proposed = _ratings(session, period, [owner[i] for i in decisions if owner.get(i)])
+        actors = {d.get("actor_id") for d in decisions.values() if d.get("actor_id")}
+        names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(actors))).all()) \
+            if actors else {}
+    by_group: dict[int, ObjectionCounts] = {g.id: ObjectionCounts() for g in selection.groups}
+    total = ObjectionCounts()
+    out_cases = []
+    for iid, sid in owner.items():
+        person = people.get(sid or 0)
+        group = selection.group_of(person.unit_id) if person else None
+        counters = [total] + ([by_group[group.id]] if group is not None else [])
+        state = responses.get(iid)
+        d = decisions.get(iid) or {}
+        for c in counters:
+            if state is not None:
+                c.delivered += 1
+            if state == "awaiting":
+                c.awaiting += 1
+            elif state == "timed_out":
+                c.timed_out += 1
+            elif state == "responded" and answered.get(iid) != "keberatan":
+                c.accepted += 1
+            if d:
+                c.filed += 1
+                if d["open"] or "decision" not in d:
+                    c.pending += 1
+                elif d["decision"] == "diterima":
+                    c.upheld += 1
+                else:
+                    c.rejected += 1
+                if not d["open"] and d.get("at") and d.get("due") and d["at"] > d["due"]:
+                    c.decided_late += 1
+        if d and person is not None:
+            outcome = "pending" if d["open"] or "decision" not in d else (
+                "upheld" if d["decision"] == "diterima" else "rejected")
+            old = before.get(iid) or (proposed[sid].predikat if sid in proposed else "")
+            after = d.get("new", "") if outcome == "upheld" else (old if outcome == "rejected" else "")
+            late = outcome != "pending" and bool(d.get("due")) and d.get("at") is not None and d["at"] > d["due"]
+            out_cases.append(ObjectionCase(person.id, person.name, selection.units[person.unit_id].name,
+                                           d.get("filed_at"), d.get("at") if outcome != "pending" else None, outcome,
+                                           old or "", after or "", names.get(d.get("actor_id") or 0, ""), late))
+    out_cases.sort(key=lambda c: (c.outcome != "pending", c.filed_at or datetime.min.replace(tzinfo=JAKARTA)))
+    rows = [(g, by_group[g.id]) for g in selection.groups if by_group[g.id].delivered or by_group[g.id].filed]
+    return ObjectionReport(total, rows, out_cases)
+
+
+# --- 6. follow-up ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUpCount:
+    key: str  # a kind (reward, development, sanction, other) or a recommendation code
+    kind: str
+    recommended: int = 0
+    confirmed: int = 0
+    rejected: int = 0
+    pending: int = 0
+
+
+@dataclass
+class FollowUpStep:
+    task_name: str
+    title: str
+    pending: int = 0
+    overdue: int = 0
+    decided: int = 0
+
+
+@dataclass
+class FollowUpReport:
+    kinds: list[FollowUpCount]
+    codes: list[FollowUpCount]
+    steps: list[FollowUpStep]
+    ppk_decisions: dict[str, int]  # the PPK's decisions by answer (sesuai_saran, …)
+
+
+def _open_task_data(session: Session, rows: list[tuple[int, str]]) -> dict[int, dict[str, Any]]:
+    """Return the data of one open task per instance from the stored state (only these instances are read)."""
+    wanted = dict(rows)
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(rows), 200):
+        ids = [iid for iid, _ in rows[start:start + 200]]
+        for iid, state in session.execute(select(Instance.id, Instance.state).where(Instance.id.in_(ids))):
+            out[iid] = stored_task_data(state, wanted[iid])
+    return out
+
+
+def follow_up_report(engine: Engine, selection: Selection) -> FollowUpReport:
+    """Answer: which follow-up actions were recommended, by kind (reward, development, sanction), and which did
+    HR confirm or reject; which decisions (HR, Tim Penilai Kinerja, PPK) are still pending."""
+    period = selection.period
+    codes: dict[str, FollowUpCount] = {}
+
+    def count(kode: str, decision: str) -> None:
+        item = codes.setdefault(kode, FollowUpCount(kode, FOLLOW_UP_KINDS.get(kode, "other")))
+        item.recommended += 1
+        if decision == "dikonfirmasi":
+            item.confirmed += 1
+        elif decision == "ditolak":
+            item.rejected += 1
+        else:
+            item.pending += 1
+
+    now = engine.now()
+    with engine.session_factory() as session:
+        cases = _instances(FOLLOW_UP, period, _scope_subjects(period, selection.unit_ids))
+        tasks = session.execute(
+            select(TaskIndex.instance_id, TaskIndex.id, TaskIndex.task_name, TaskIndex.title, TaskIndex.closed_at,
+                   TaskIndex.outcome, TaskIndex.due_at)
+            .where(TaskIndex.instance_id.in_(cases), TaskIndex.task_name.in_(FOLLOW_UP_STEPS))
+            .order_by(TaskIndex.ready_at)).all()
+        open_hr = [(iid, tid) for iid, tid, name, _, closed, _, _ in tasks if name == "konfirmasi_sdm" and closed is None]
+        last_hr: dict[int, list[dict[str, Any]]] = {}
+        ppk: Counter[str] = Counter()
+        for iid, name, data in session.execute(
+                select(AuditEvent.instance_id, AuditEvent.task_name, AuditEvent.data)
+                .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
+                       AuditEvent.task_name.in_(("konfirmasi_sdm", "keputusan_ppk_task")))
+                .order_by(AuditEvent.seq)):
+            submitted = (data or {}).get("submitted") or {}
+            if name == "konfirmasi_sdm" and iid is not None:
+                last_hr[iid] = [r for r in submitted.get("keputusan_sdm") or [] if isinstance(r, dict)]
+            elif name == "keputusan_ppk_task":
+                ppk[str(submitted.get("keputusan_ppk") or "")] += 1
+        waiting = _open_task_data(session, open_hr)
+    for data in waiting.values():
+        for item in data.get("daftar_rekomendasi") or []:
+            if isinstance(item, dict) and item.get("kode"):
+                count(str(item["kode"]), "")
+    for iid, decided in last_hr.items():
+        if iid in waiting:
+            continue  # sent back as incomplete: the open task counts, not this attempt
+        for item in decided:
+            if item.get("kode"):
+                count(str(item["kode"]), str(item.get("keputusan") or ""))
+    steps: dict[str, FollowUpStep] = {}
+    for _, _, name, title, closed, outcome, due in tasks:
+        step = steps.setdefault(name, FollowUpStep(name, title))
+        if closed is None:
+            step.pending += 1
+            step.overdue += 1 if due is not None and due < now else 0
+        elif outcome == "completed":
+            step.decided += 1
+    kinds = {k: FollowUpCount(k, k) for k in FOLLOW_UP_KIND_ORDER}
+    for item in codes.values():
+        total = kinds[item.kind]
+        total.recommended += item.recommended
+        total.confirmed += item.confirmed
+        total.rejected += item.rejected
+        total.pending += item.pending
+    order = {k: i for i, k in enumerate(FOLLOW_UP_KIND_ORDER)}
+    return FollowUpReport([k for k in kinds.values() if k.recommended or k.key != "other"],
+                          sorted(codes.values(), key=lambda c: (order[c.kind], -c.recommended, c.key)),
+                          [steps[s] for s in FOLLOW_UP_STEPS if s in steps], dict(ppk))
+
+
+# --- 7. the cascading tree (pohon kinerja) ---------------------------------------------------------------------
+
+
+@dataclass
+class RhkNode:
+    id: str  # the RHK id once the SKP is set; "" for a draft
+    text: str
+    jenis: str  # utama | tambahan
+    supports: str  # the superior RHK id or IKU code it names
+    owner_id: int
+    owner: str
+    position: str
+    unit: str
+    status: str  # waiting | drafting | escalated | review | set
+    predikat: str = ""
+    final: bool = False
+    outside: bool = False  # the owner is outside the selected unit (shown for context)
+    orphan: bool = False  # supports nothing known
+    children: list[RhkNode] = field(default_factory=list)
+
+
+@dataclass
+class IkuNode:
+    kode: str
+    nama: str
+    target: str
+    unit_code: str
+    unit: str
+    children: list[RhkNode] = field(default_factory=list)
+    in_scope: bool = True  # the IKU's unit lies in the selected unit: an unsupported one is flagged
+
+    @property
+    def unsupported(self) -> bool:
+        return self.in_scope and not self.children
+
+
+@dataclass
+class PendingEmployee:
+    id: int
+    name: str
+    position: str
+    unit: str
+    status: str
+
+
+@dataclass
+class CascadeTree:
+    iku: list[IkuNode]
+    roots: list[RhkNode]  # RHK of superiors outside the unit that RHK inside support (context)
+    orphans: list[RhkNode]
+    pending: list[PendingEmployee]  # employees with no RHK yet
+    employees: int
+    too_many: bool = False
+    additional: list[RhkNode] = field(default_factory=list)  # RHK tambahan that name no superior RHK
+
+    @property
+    def unsupported_iku(self) -> list[IkuNode]:
+        return [i for i in self.iku if i.unsupported]
+
+    def walk(self) -> Iterable[RhkNode]:
+        todo = [*(c for i in self.iku for c in i.children), *self.roots, *self.orphans, *self.additional]
+        while todo:
+            node = todo.pop()
+            yield node
+            todo.extend(node.children)
+
+
+_STATUS_BY_TASK = {"menunggu_atasan": "waiting", "eskalasi_skp": "escalated", "tinjau_skp": "review",
+                   "putuskan_skp": "review", "susun_mph": "set", **{t: "drafting" for t in DRAFT_TASKS}}
+
+
+def _rhk_of(state: Any, status: str, open_task: str | None) -> list[dict[str, Any]]:
+    """The RHK of a planning case: a finished case's workflow data, else the data of its open task."""
+    if open_task is None:
+        state = json.loads(state) if isinstance(state, str) else (state or {})
+        data = state.get("data") or {}
+    else:
+        data = stored_task_data(state, open_task)
+    if status == "set" and isinstance(data.get("rhk"), list):
+        return [r for r in data["rhk"] if isinstance(r, dict)]
+    rows = [dict(r, jenis="utama") for r in data.get("rhk_utama") or [] if isinstance(r, dict)]
+    rows += [dict(r, jenis="tambahan") for r in data.get("rhk_tambahan") or [] if isinstance(r, dict)]
+    return [dict(r, id="") for r in rows]
+
+
+def cascade_report(engine: Engine, selection: Selection) -> CascadeTree:
+    """Answer: does cascading hold? The organisation's IKU, the RHK of the unit heads that support them, the RHK of
+    their staff below, each with its status and (after assessment) the owner's predikat; IKU nobody supports and
+    RHK that support nothing are flagged."""
+    period, units = selection.period, selection.units
+    with engine.session_factory() as session:
+        people = participants(session, period, selection.unit_ids)
+        if len(people) > MAX_TREE_EMPLOYEES:
+            return CascadeTree([], [], [], [], len(people), too_many=True)
+        setup = period_setup(session, period)
+        # Superiors outside the unit whose RHK the unit's own RHK support: read for context.
+        ids = set(people)
+        outside = session.execute(
+            select(Instance.id, User.id, User.full_name, Position.title, Position.unit_id)
+            .join(User, User.id == Instance.subject_id).join(Position, User.position_id == Position.id)
+            .where(Instance.process_id == PLANNING, Instance.period == period,
+                   Position.id.in_({p for p in session.scalars(select(Position.parent_id).join(
+                       User, User.position_id == Position.id).where(User.id.in_(ids))) if p is not None}))
+            ).all() if ids else []
+        context = {uid: Participant(uid, name, "", title, "", unit, None, iid)
+                   for iid, uid, name, title, unit in outside if uid not in ids}
+        everyone = {**people, **context}
+        plans = {p.planning_id: p for p in everyone.values()}
+        status: dict[int, str] = {}
+        open_task: dict[int, str] = {}
+        for iid, tid, name in session.execute(
+                select(TaskIndex.instance_id, TaskIndex.id, TaskIndex.task_name)
+                .where(TaskIndex.instance_id.in_(list(plans)), TaskIndex.closed_at.is_(None))
+                .order_by(TaskIndex.ready_at)):
+            status[iid] = _STATUS_BY_TASK.get(name, "drafting")
+            open_task[iid] = tid
+        rhk_rows: dict[int, list[dict[str, Any]]] = {}
+        for start in range(0, len(plans), 200):
+            chunk = list(plans)[start:start + 200]
+            for iid, inst_status, state in session.execute(
+                    select(Instance.id, Instance.status, Instance.state).where(Instance.id.in_(chunk))):
+                if inst_status == COMPLETED:
+                    status[iid] = "set"
+                status.setdefault(iid, "drafting")
+                rhk_rows[iid] = _rhk_of(state, status[iid], None if inst_status == COMPLETED else open_task.get(iid))
+        ratings = _ratings(session, period, people)
+    nodes: list[RhkNode] = []
+    pending = []
+    for iid, person in plans.items():
+        rows = rhk_rows.get(iid) or []
+        in_scope = person.id in people
+        if not rows and in_scope:
+            pending.append(PendingEmployee(person.id, person.name, person.position, units[person.unit_id].name,
+                                           status.get(iid, "waiting")))
+        rating = ratings.get(person.id)
+        for r in rows:
+            node = RhkNode(str(r.get("id") or ""), str(r.get("rhk") or ""), str(r.get("jenis") or "utama"),
+                           str(r.get("mendukung") or "").strip(), person.id, person.name, person.position,
+                           units[person.unit_id].name, status.get(iid, "drafting"),
+                           rating.predikat if rating else "", bool(rating and rating.final), not in_scope)
+            nodes.append(node)
+    scope_units = selection.unit_ids if selection.unit_ids is not None else frozenset(units)
+    above = set(ancestors(units, selection.unit.id)) if selection.unit is not None else set()
+    codes = {u.code: u for u in units.values()}
+    iku = []
+    for item in setup.iku:
+        unit = codes.get(str(item.get("unit_code") or ""))
+        if unit is not None and unit.id not in scope_units and unit.id not in above:
+            continue
+        iku.append(IkuNode(str(item["kode"]), str(item.get("nama") or ""), str(item.get("target") or ""),
+                           unit.code if unit else "", unit.name if unit else "",
+                           in_scope=unit is None or unit.id in scope_units))
+    roots, orphans, additional = assemble_tree(iku, nodes, iku_known=bool(setup.iku))
+    pending.sort(key=lambda p: (p.unit, p.name))
+    return CascadeTree(iku, roots, orphans, pending, len(people), additional=additional)
+
+
+def assemble_tree(iku: list[IkuNode], nodes: list[RhkNode], iku_known: bool = True
+                  ) -> tuple[list[RhkNode], list[RhkNode], list[RhkNode]]:
+    """Hang every RHK under what it supports (an RHK id, else an IKU code); return the context roots (RHK of owners
+    outside the unit that RHK inside support), the main RHK that support nothing known (flagged) and the
+    additional RHK (tambahan) that name nothing (allowed: additional work need not cascade). ``iku`` gains a node
+    for each code named when the period's IKU list is unknown (``iku_known`` False)."""
+    by_id = {n.id: n for n in nodes if n.id}
+    by_iku = {i.kode: i for i in iku}
+    roots: dict[str, RhkNode] = {}
+    orphans, additional = [], []
+    for node in nodes:
+        if node.outside:
+            continue
+        parent = by_id.get(node.supports)
+        if parent is not None and parent is not node:
+            parent.children.append(node)
+            if parent.outside:
+                roots.setdefault(parent.id, parent)
+        elif node.supports in by_iku:
+            by_iku[node.supports].children.append(node)
+        elif node.supports and not iku_known:  # the period's IKU list is unknown: show the code it names
+            by_iku[node.supports] = IkuNode(node.supports, "", "", "", "", [node], in_scope=False)
+            iku.append(by_iku[node.supports])
+        elif node.jenis == "tambahan" and not node.supports:
+            additional.append(node)
+        else:
+            node.orphan = True
+            orphans.append(node)
+    return list(roots.values()), orphans, additional
+
+
+# --- 8. ranking (pemeringkatan) ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RankRow:
+    rank: int
+    subject_id: int
+    name: str
+    nip: str
+    position: str
+    unit: str
+    predikat: str
+    final: bool
+    nilai: float | None
+    hasil_kerja: str
+    perilaku: str
+
+
+@dataclass
+class Ranking:
+    rows: list[RankRow]
+    has_nilai: bool
+    labels: tuple[str, ...]
+
+
+def ranking_report(engine: Engine, selection: Selection) -> Ranking:
+    """Answer: the employees of the unit ranked by predikat (best first) and by nilai where the regime has one;
+    ties share a rank; those not yet rated come last."""
+    with engine.session_factory() as session:
+        setup = period_setup(session, selection.period)
+        people = participants(session, selection.period, selection.unit_ids)
+        ratings = _ratings(session, selection.period, people)
+    labels = {"A": PREDIKAT_REGIME_A, "B": PREDIKAT_REGIME_B}.get(setup.regime, PREDIKAT_6_2022)
+    order = {label: i for i, label in enumerate(labels)}
+    order.setdefault(KURANG, order.get(KURANG_MISCONDUCT, len(labels)))
+
+    def key(p: Participant) -> tuple[int, float]:
+        r = ratings.get(p.id)
+        if r is None:
+            return (len(labels) + 1, 0.0)
+        return (order.get(r.predikat, len(labels)), -(r.nilai if r.nilai is not None else float("-inf")))
+
+    ordered = sorted(people.values(), key=lambda p: (key(p), p.name))
+    rows: list[RankRow] = []
+    previous: tuple[int, float] | None = None
+    for index, p in enumerate(ordered, start=1):
+        r = ratings.get(p.id)
+        k = key(p)
+        rank = rows[-1].rank if previous == k and rows else index
+        previous = k
+        rows.append(RankRow(rank if r else 0, p.id, p.name, p.nip, p.position, selection.units[p.unit_id].name,
+                            r.predikat if r else "", bool(r and r.final), r.nilai if r else None,
+                            r.hasil_kerja if r else "", r.perilaku if r else ""))
+    return Ranking(rows, any(r.nilai is not None for r in rows), labels)
+
+
+REPORTS = ("kurva", "kemajuan", "terlambat", "durasi", "keberatan", "tindak-lanjut", "pohon-kinerja", "peringkat")

@@ -1,0 +1,147 @@
+"""A simulated performance year for the report tests: the demo organisation's 2023 played to the end by
+``smk simulate`` (processes/simulate.py), then period 2024 opened and left half-way through its planning.
+
+2023 (closed): 27 employees, 2 late SKP, 3 returned, 5 curve violations sent back to the assessor, 2 objections
+(umi's upheld, zainal's rejected), 2 results final because nobody responded, follow-ups decided by Biro SDM, the
+Tim Penilai Kinerja and the PPK.
+
+2024 (open, the clock at 20 February 2024, no timer fired since 2 January): yulia drafted her SKP on 3 January and
+hartono approved it on 10 January (her Matriks Peran Hasil is open); ratna drafted hers on 5 January and it still
+waits for hartono's review (due 10 January); bambang has not drafted his (due 31 January); everyone else waits for
+their superior's RHK.
+
+Playing the year takes about two minutes, so a test session builds it once: ``simulated_sqlite`` keeps the SQLite
+file in the session's temporary folder and every caller copies it. On PostgreSQL a test module seeds its own
+schema with ``seed``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine.core import Engine
+from engine.db.org import User
+from engine.db.runtime import TaskIndex
+from engine.runtime.clock import FixedClock
+from engine.services import instances
+from processes.demo import demo_iku
+from processes.extension import extensions
+from processes.simulate import simulate_period
+
+NOW = datetime(2024, 2, 20, 3, 0, tzinfo=UTC)
+
+
+def _open_task(engine: Engine, task_name: str, subject: int) -> TaskIndex:
+    with engine.session_factory() as s:
+        found = s.scalars(select(TaskIndex).where(TaskIndex.task_name == task_name, TaskIndex.subject_id == subject,
+                                                  TaskIndex.closed_at.is_(None))).all()
+    assert len(found) == 1, (task_name, subject, found)
+    return found[0]
+
+
+def _draft_skp(engine: Engine, user: int, username: str) -> None:
+    row = _open_task(engine, "susun_skp_c", user)
+    data = instances.get_task(engine, user, row.id).data
+    iku = [i["kode"] for i in data["iku_unit"]]
+    rows: list[dict[str, Any]] = [
+        {"rhk": f"{name} {username}", "mendukung": support, "cascading": "tidak_langsung", "aspek": "Kuantitas",
+         "indikator": f"Jumlah {name.lower()}", "target": 10, "satuan": "dokumen"}
+        for name, support in (("Rencana strategis", iku[-1]), ("Laporan kinerja", iku[-2]))]
+    extra = [{"rhk": f"Narasumber rapat koordinasi {username}", "aspek": "Kuantitas", "indikator": "Jumlah rapat",
+              "target": 4, "satuan": "rapat"}]  # additional work, supporting no superior RHK
+    instances.complete_task(engine, user, row.id, {"pendekatan": "kuantitatif", "rhk_utama": rows,
+                                                   "rhk_tambahan": extra,
+                                                   "ekspektasi_berorientasi_pelayanan": "Tepat waktu"})
+
+
+def seed(engine: Engine) -> None:
+    """Play 2023 to the end and open 2024 (see the module's docstring). ``engine.clock`` must be a FixedClock."""
+    simulate_period(engine, 2023)
+    open_2024(engine)
+
+
+def open_2024(engine: Engine) -> None:
+    """Open period 2024 on 2 January, draft and review a few SKP, and leave the clock at ``NOW``."""
+    clock: FixedClock = engine.clock  # type: ignore[assignment]
+    clock.set(datetime(2024, 1, 2, 1, 0, tzinfo=UTC))
+    with engine.session_factory() as s:
+        ids = {u.username: u.id for u in s.scalars(select(User))}
+    period = instances.start_instance(engine, "smk_periode", ids["indah"], None, "")
+    task = period.ready_task_ids[0]
+    instances.claim_task(engine, ids["indah"], task)
+    instances.complete_task(engine, ids["indah"], task, {
+        "tahun": 2024, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
+        "batas_skp": "2024-01-31", "batas_penilaian": "2025-01-31", "maks_putaran": 3, "iku_organisasi": demo_iku()})
+    clock.set(datetime(2024, 1, 3, 1, 0, tzinfo=UTC))
+    _draft_skp(engine, ids["yulia"], "yulia")
+    clock.set(datetime(2024, 1, 5, 1, 0, tzinfo=UTC))
+    _draft_skp(engine, ids["ratna"], "ratna")
+    clock.set(datetime(2024, 1, 10, 1, 0, tzinfo=UTC))
+    review = _open_task(engine, "tinjau_skp", ids["yulia"])
+    instances.complete_task(engine, ids["hartono"], review.id, {"keputusan_pp": "setujui",
+                                                                 "catatan_penilai": "Disetujui"})
+    clock.set(NOW)
+
+
+def fold(path: Path) -> None:
+    """Fold a SQLite file's write-ahead log in, so that the file alone is the whole database (and can be copied)."""
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+
+
+def migrated_sqlite(path: Path) -> Path:
+    """Create a SQLite file at ``path`` migrated to the newest schema, and nothing else in it."""
+    engine = Engine(f"sqlite:///{path}", clock=FixedClock())
+    try:
+        engine.create_schema()
+    finally:
+        engine.dispose()
+    fold(path)
+    return path
+
+
+def build(path: Path) -> Path:
+    """Create a migrated SQLite file at ``path`` and seed it (see the module's docstring); return ``path``."""
+    migrated_sqlite(path)
+    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=FixedClock())
+    try:
+        seed(engine)
+    finally:
+        engine.dispose()
+    fold(path)
+    return path
+
+
+def simulated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the seeded SQLite file of this test session, building it on first use (copy it; do not change it).
+
+    While working on the reports, ``python -m tests.simulated_year FILE`` builds the file once and
+    ``SMK_TEST_SIMULATED_YEAR=FILE`` makes the tests copy it instead of playing the year again (rebuild it after
+    changing a model or the simulation)."""
+    prebuilt = os.environ.get("SMK_TEST_SIMULATED_YEAR")
+    if prebuilt and Path(prebuilt).is_file():
+        return Path(prebuilt)
+    path = tmp_path_factory.getbasetemp() / "simulated-2023-2024.sqlite"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        build(partial)
+        partial.rename(path)
+    return path
+
+
+if __name__ == "__main__":  # python -m tests.simulated_year FILE (see simulated_sqlite)
+    target = Path(sys.argv[1]).resolve()
+    target.unlink(missing_ok=True)
+    build(target)
+    print(f"built {target}")
