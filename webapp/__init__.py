@@ -24,10 +24,11 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     from webapp import auth, errors, filters, health, i18n, instances, nav, skp, tasks, team
     from webapp.admin import bp as admin_bp
     from webapp.audit import bp as audit_bp
-    from webapp.organisation import bp as organisation_bp
     from webapp.deployments import bp as deployments_bp
     from webapp.extensions import csrf, login_manager
     from webapp.notifications import bp as notifications_bp
+    from webapp.organisation import bp as organisation_bp
+    from webapp.reports import bp as reports_bp
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.register_blueprint(deployments_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(organisation_bp)
     return app
 

@@ -13,6 +13,7 @@ from engine.access import LANES
 from engine.services import inbox as inbox_service
 from engine.services.notifications import unread_count
 from processes.queries import is_assessor
+from processes.reports import may_see_reports
 from webapp.deployments import may_manage
 from webapp.extensions import get_engine
 
@@ -59,6 +60,13 @@ def _organisation_url() -> str | None:
             if any(current_user.account.in_group(g) for g in LANES.roles.org_admins) else None)
 
 
+def _reports_url() -> str | None:
+    """The reports (Laporan): Biro SDM, administrators and unit heads, as ``processes.reports`` decides."""
+    if "reports" not in current_app.blueprints:
+        return None
+    return url_for("reports.index") if may_see_reports(get_engine(), current_user.user_id) else None
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict[str, Any]:
@@ -69,4 +77,4 @@ def init_app(app: Flask) -> None:
                 "nav_is_assessor": is_assessor(engine, current_user.user_id),
                 "nav_notifications": _unread(), "nav_admin_url": _admin_url(),
                 "nav_models_url": _models_url(), "nav_audit_url": _audit_url(),
-                "nav_organisation_url": _organisation_url()}
+                "nav_organisation_url": _organisation_url(), "nav_reports_url": _reports_url()}
