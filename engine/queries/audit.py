@@ -21,6 +21,7 @@ from engine.db.audit import AuditEvent
 from engine.db.org import Unit, User
 from engine.db.runtime import Instance
 from engine.errors import N_, NotFound, PermissionDenied
+from engine.queries.reports import load_units, subtree
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -77,15 +78,6 @@ def may_audit(session: Session, user_id: int) -> bool:
     return in_role(session, user_id, LANES.roles.auditors)
 
 
-def unit_subtree_ids(session: Session, unit_id: int) -> set[int]:
-    """Return the unit and every unit below it."""
-    found, frontier = {unit_id}, [unit_id]
-    while frontier:
-        frontier = [u for u in session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier))) if u not in found]
-        found.update(frontier)
-    return found
-
-
 def _people(session: Session, words: str) -> list[int]:
     like = f"%{words.strip()}%"
     return list(session.scalars(select(User.id).where(or_(
@@ -99,7 +91,7 @@ def _conditions(session: Session, f: AuditFilter) -> list[ColumnElement[bool]]:
     if f.actor:
         where.append(or_(AuditEvent.actor == f.actor.strip(), AuditEvent.actor_id.in_(_people(session, f.actor))))
     if f.unit_id is not None:
-        where.append(AuditEvent.unit_id.in_(unit_subtree_ids(session, f.unit_id)))
+        where.append(AuditEvent.unit_id.in_(subtree(load_units(session), f.unit_id)))
     if f.process_id or f.period:
         instances = select(Instance.id)
         if f.process_id:
