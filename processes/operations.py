@@ -4,23 +4,28 @@ Each operation has the engine's signature ``(ctx, params, task_data) -> JSON-abl
 as ``{name: {"value": evaluated, "type": ...}}``; ``_param`` unwraps that (and accepts plain values too).
 
 The distribution-curve check reads across instances of *different* employees (a unit's staff), which messages
-keyed by subject and period cannot express; proposals and unit ratings are therefore recorded as audit events in
-the same transaction as the step that makes them, and the check reads the latest event per employee.
+keyed by subject and period cannot express; proposals and unit ratings are therefore recorded as results per
+subject and period (``engine.services.results``, table ``subject_result``) in the same transaction as the step
+that makes them, and the check reads the unit's rows with one indexed query. Each recording is also an audit
+event of the same kind (``smk.predikat_usulan``, ``smk.predikat_unit``): the log of what was proposed when.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from engine.access import subordinates_of, superior_of
 from engine.db.audit import AuditEvent
 from engine.db.org import Position, Unit, User
+from engine.db.results import SubjectResult
 from engine.db.runtime import Instance
 from engine.runtime.runner import StepContext
 from engine.services import audit
+from engine.services.results import record_result, results
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 PROPOSAL = "smk.predikat_usulan"
@@ -141,8 +146,9 @@ def _catat_predikat_unit(ctx: StepContext, params: dict[str, Any], data: dict[st
     if head is None or unit is None or not kepala:
         raise ValueError("only the head of a unit sets the unit's predikat")
     predikat = _param(params, "predikat_unit")
-    audit.record(ctx.session, UNIT_RATING, ctx.now, head, instance_id=ctx.instance.id,
-                 subject_id=head.id, periode=ctx.instance.period, unit_code=unit.code, predikat_unit=predikat)
+    record_result(ctx.session, UNIT_RATING, ctx.instance.period, {"predikat_unit": predikat, "kepala_id": head.id},
+                  unit_id=unit.id, instance_id=ctx.instance.id, now=ctx.now, actor=head, audit_kind=UNIT_RATING,
+                  audit_data={"periode": ctx.instance.period, "unit_code": unit.code, "predikat_unit": predikat})
     return {"unit_code": unit.code, "unit": unit.name, "predikat_unit": predikat}
 
 
@@ -159,7 +165,7 @@ def _predikat_unit_kepala(ctx: StepContext, params: dict[str, Any], data: dict[s
     if user is None or unit is None or not kepala:
         return {"status": "bukan_kepala", "predikat_unit": None, "unit_code": None, "unit": "",
                 "pesan": "Bukan kepala unit kurva / Not the head of a curve unit"}
-    predikat_unit = _predikat_unit(session, period, unit.code)
+    predikat_unit = _predikat_unit(session, period, unit.id)
     if predikat_unit is None:
         return {"status": "menunggu", "predikat_unit": None, "unit_code": unit.code, "unit": unit.name,
                 "pesan": f"Predikat {unit.name} untuk periode {period} belum ditetapkan; hasil kerja kepala unit "
@@ -169,26 +175,31 @@ def _predikat_unit_kepala(ctx: StepContext, params: dict[str, Any], data: dict[s
             "pesan": ""}
 
 
-def _latest_events(session: Session, kind: str, period: str, unit_code: str) -> dict[int, dict[str, Any]]:
-    """Return the latest event data of a kind per subject for one unit and period."""
-    session.flush()
-    latest: dict[int, dict[str, Any]] = {}
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)):
-        d = event.data or {}
-        if d.get("periode") == period and d.get("unit_code") == unit_code and d.get("subject_id") is not None:
-            latest[int(d["subject_id"])] = d
-    return latest
-
-
-def _predikat_unit(session: Session, period: str, unit_code: str) -> str | None:
+def _predikat_unit(session: Session, period: str, unit_id: int) -> str | None:
     """Return the unit's predikat for the period: the most recently recorded rating, or None if there is none."""
-    session.flush()
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind == UNIT_RATING)
-                                 .order_by(AuditEvent.id.desc())):
-        d = event.data or {}
-        if d.get("periode") == period and d.get("unit_code") == unit_code:
-            return str(d["predikat_unit"])
-    return None
+    found = [r for r in results(session, UNIT_RATING, period, unit_ids=[unit_id]) if r.subject_id is None]
+    return str(found[-1].value["predikat_unit"]) if found else None
+
+
+def proposals(session: Session, period: str, unit_id: int) -> dict[int, str]:
+    """Return the latest proposed predikat per employee of a curve unit in the period (one indexed query)."""
+    return {r.subject_id: str(r.value["predikat"])
+            for r in results(session, PROPOSAL, period, unit_ids=[unit_id]) if r.subject_id is not None}
+
+
+def curve_staff(session: Session, unit: Unit, period: str) -> list[User]:
+    """Return the employees a unit's curve counts in the period, by id: everyone holding a position in the unit or
+    its sub-units who has a planning instance in the period, except the unit's head (whose own rating follows the
+    unit's). One query, whatever the size of the rest of the organisation."""
+    inside = {u.id for u in _subtree(session, unit)}
+    superior = aliased(Position)
+    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
+                             Instance.period == period)
+    rows = session.execute(
+        select(User, superior.unit_id).join(Position, User.position_id == Position.id)
+        .outerjoin(superior, Position.parent_id == superior.id)
+        .where(Position.unit_id.in_(inside), planned).order_by(User.id)).all()
+    return [user for user, superior_unit in rows if superior_unit is not None and superior_unit in inside]
 
 
 def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -204,29 +215,22 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
     predikat = _param(params, "predikat")
     if user is None or unit is None or kepala:
         return {"status": "sesuai", "pesan": "Tidak termasuk kurva unit / Not in a unit curve", "saran": []}
-    audit.record(session, PROPOSAL, ctx.now, None, instance_id=ctx.instance.id, subject_id=user.id,
-                 periode=period, unit_code=unit.code, predikat=predikat)
-    predikat_unit = _predikat_unit(session, period, unit.code)
+    record_result(session, PROPOSAL, period, {"predikat": predikat}, subject_id=user.id, unit_id=unit.id,
+                  instance_id=ctx.instance.id, now=ctx.now, audit_kind=PROPOSAL,
+                  audit_data={"periode": period, "unit_code": unit.code, "predikat": predikat})
+    # Issue 15: whoever is checked last is the one sent back when the unit breaks the curve (order-dependent).
+    predikat_unit = _predikat_unit(session, period, unit.id)
     if predikat_unit is None:
         return {"status": "menunggu", "saran": [],
                 "pesan": f"Kepala {unit.name} belum menetapkan predikat unit / The unit head has not yet rated "
                          "the unit"}
-    inside = {u.id for u in _subtree(session, unit)}
-    staff = []
-    for subject_id in sorted({sid for sid in session.scalars(select(Instance.subject_id).where(
-            Instance.process_id == PLANNING, Instance.period == period)) if sid is not None}):
-        member = session.get(User, subject_id) if subject_id else None
-        if member is None or member.position is None or member.position.unit_id not in inside:
-            continue
-        if curve_unit(session, member)[1]:
-            continue  # the head's own rating follows the unit's rating
-        staff.append(member)
-    proposals = _latest_events(session, PROPOSAL, period, unit.code)
-    missing = [m.full_name for m in staff if m.id not in proposals]
+    staff = curve_staff(session, unit, period)
+    proposed = proposals(session, period, unit.id)
+    missing = [m.full_name for m in staff if m.id not in proposed]
     if missing:
         return {"status": "menunggu", "saran": [], "predikat_unit": predikat_unit,
                 "pesan": "Menunggu penilaian / Waiting for the ratings of: " + ", ".join(missing)}
-    result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"](predikat_unit, [proposals[m.id]["predikat"] for m in staff])
+    result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"](predikat_unit, [proposed[m.id] for m in staff])
     involved = [v for v in result["violations"]
                 if (v["jenis"] == "paling_banyak") == (predikat in v["predikat"])]
     if result["ok"] or not involved or not result["dapat_dipenuhi"]:
@@ -237,6 +241,41 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
     return {"status": "melanggar", "predikat_unit": predikat_unit, "distribusi": result["distribusi"],
             "pesan": " ".join(v["message"] for v in involved), "saran": [v["saran"] for v in involved],
             "versi_tabel": result["versi_tabel"]}
+
+
+def backfill_results(session: Session, now: datetime) -> int:
+    """Fill the results table from the proposals and unit ratings recorded only as audit events before it existed.
+
+    Idempotent, so ``smk init`` runs it after every upgrade: it reads only events written before the table (those
+    from ``record_result`` carry a ``result`` key), takes the latest per employee or unit and period, and leaves
+    alone a key the table already holds (what was recorded there is newer). Returns how many rows it added.
+    """
+    kinds = (PROPOSAL, UNIT_RATING)
+    have = {tuple(row) for row in session.execute(select(
+        SubjectResult.kind, SubjectResult.period, SubjectResult.subject_id, SubjectResult.unit_id)
+        .where(SubjectResult.kind.in_(kinds)))}
+    units: dict[str, int] = dict(session.execute(select(Unit.code, Unit.id)).all())
+    latest: dict[tuple[str, str, int | None, int], tuple[AuditEvent, dict[str, Any]]] = {}
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.kind.in_(kinds)).order_by(AuditEvent.id)):
+        d = event.data or {}
+        unit_id, period = units.get(str(d.get("unit_code"))), d.get("periode")
+        if "result" in d or unit_id is None or period is None:
+            continue
+        # Older events keep the employee in their data; newer ones in the event's own subject column.
+        subject = d.get("subject_id") if d.get("subject_id") is not None else event.subject_id
+        if event.kind == PROPOSAL and subject is not None:
+            latest[(PROPOSAL, str(period), int(subject), unit_id)] = (event, {"predikat": d.get("predikat")})
+        elif event.kind == UNIT_RATING:
+            latest[(UNIT_RATING, str(period), None, unit_id)] = (
+                event, {"predikat_unit": d.get("predikat_unit"), "kepala_id": subject})
+    added = [SubjectResult(kind=kind, period=period, subject_id=subject_id, unit_id=unit_id, value=value,
+                           instance_id=event.instance_id, recorded_at=event.at)
+             for (kind, period, subject_id, unit_id), (event, value) in latest.items()
+             if (kind, period, subject_id, unit_id) not in have]
+    session.add_all(added)
+    if added:
+        audit.record(session, "smk.hasil_dipindahkan", now, None, jumlah=len(added))
+    return len(added)
 
 
 def _org_lookup(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

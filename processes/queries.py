@@ -2,11 +2,14 @@
 
 They read the instance table, the task index and the audit trail; a finished instance's result (predikat) is
 read from the ``data`` key of its stored JSON state, which is plain JSON: no workflow is deserialized here.
+Tim saya's curve reads the proposed predikat and the unit's rating from the results table, as the model's curve
+check does (``processes.operations``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +23,8 @@ from engine.db.audit import AuditEvent
 from engine.db.deploy import ProcessVersion
 from engine.db.org import User
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
+from engine.services.results import results
+from processes.operations import PROPOSAL, UNIT_RATING, curve_unit
 from processes.rules.distribution import cek_kurva_distribusi
 
 # Words in a submitted form that carry feedback from an assessor to the employee.
@@ -218,8 +223,12 @@ UNIT_PREDIKAT = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang
 STAFF_PREDIKAT = ("Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang")
 
 
-def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predikat: str = "Baik") -> Team:
-    """Return the assessor's subordinates with the state of each one's cycle in a period, and the curve."""
+def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predikat: str | None = None) -> Team:
+    """Return the assessor's subordinates with the state of each one's cycle in a period, and the curve.
+
+    A member's predikat is their finished assessment's, else the latest one proposed to the curve check. The
+    curve uses ``unit_predikat`` when given, else the rating recorded for the members' curve unit, else Baik.
+    """
     with engine.session_factory() as session:
         member_ids = subordinates_of(session, user_id)
         periods = list(session.scalars(select(Instance.period).where(Instance.subject_id.in_(member_ids))
@@ -233,17 +242,33 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
         subject_of = dict(session.execute(select(Instance.id, Instance.subject_id)
                                           .where(Instance.id.in_([i.id for i in items]))).all()) if items else {}
         waiting_counts = Counter(subject_of[i.id] for i in items for w in i.waiting if w.mine)
+        proposed = {r.subject_id: str(r.value.get("predikat") or "")
+                    for r in results(session, PROPOSAL, chosen, subject_ids=member_ids)}
         members = []
         for person in people:
             own = [i for i in items if subject_of.get(i.id) == person.id]
-            predikat = next((str(i.result["predikat"]) for i in own if i.result.get("predikat")), "")
+            predikat = next((str(i.result["predikat"]) for i in own if i.result.get("predikat")),
+                            proposed.get(person.id, ""))
             members.append(Member(person.id, person.full_name, person.nip or "",
                                   person.position.title if person.position else "", own,
                                   waiting_counts.get(person.id, 0), predikat))
         open_mine = [w for i in items for w in i.waiting if w.mine]
         assessments = sum(1 for i in items for w in i.waiting if w.mine and stage_of(i.process_id) == "penilaian")
+        if unit_predikat is None:
+            unit_predikat = _recorded_unit_predikat(session, people, chosen) or "Baik"
         curve = _curve(unit_predikat, [m.predikat for m in members]) if members else None
         return Team(periods, chosen, members, len(open_mine) - assessments, assessments, curve)
+
+
+def _recorded_unit_predikat(session: Session, people: Sequence[User], period: str) -> str | None:
+    """Return the rating recorded for the one curve unit the (non-head) members belong to, if any."""
+    units = {unit.id for unit, head in (curve_unit(session, p) for p in people) if unit is not None and not head}
+    if len(units) != 1:
+        return None
+    rated = [r for r in results(session, UNIT_RATING, period, unit_ids=units) if r.subject_id is None]
+    if not rated:
+        return None
+    return str(rated[-1].value.get("predikat_unit") or "") or None
 
 
 def _curve(unit_predikat: str, predikat: list[str]) -> Curve:

@@ -16,6 +16,7 @@ from engine.services.audit_chain import verify_chain
 from engine.services.deployments import deploy, deploy_builtin, read_folder
 from engine.services.worker import Worker
 from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
+from processes.operations import backfill_results
 from processes.simulate import simulate_period
 from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
@@ -65,7 +66,11 @@ def init_command() -> None:
     """Create or upgrade the database and deploy every model in bpmn/."""
     engine = get_engine()
     engine.create_schema()
+    with engine.session_factory.begin() as session:  # once after migration 0004; finds nothing to do later
+        moved = backfill_results(session, engine.now())
     click.echo(f"Database ready: {engine.db.url.render_as_string(hide_password=True)}")
+    if moved:
+        click.echo(f"  {moved} proposed predikat and unit ratings moved from the audit log to subject_result")
     with _deployment_errors():
         for result in deploy_builtin(engine, Path(current_app.config["BPMN_DIR"])):
             _echo_result(result)

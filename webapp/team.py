@@ -15,5 +15,5 @@ bp = Blueprint("team", __name__)
 @login_required
 def index():
     team = my_team(get_engine(), current_user.user_id, request.args.get("period") or None,
-                   request.args.get("unit") or "Baik")
+                   request.args.get("unit") or None)
     return render_template("team/index.html", team=team, unit_choices=UNIT_PREDIKAT)

@@ -104,7 +104,8 @@ def final_data(eng: Engine, instance_id: int) -> dict[str, Any]:
 
 def events(eng: Engine, kind: str) -> list[dict[str, Any]]:
     with eng.session_factory() as s:
-        return [dict(e.data or {}, instance_id=e.instance_id)
+        # The employee an event concerns is a column of its own since the audit chain (migration 0006).
+        return [{"subject_id": e.subject_id, **(e.data or {}), "instance_id": e.instance_id}
                 for e in s.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id))]
 
 
