@@ -23,6 +23,7 @@ from engine.db.audit import AuditEvent
 from engine.db.org import Position, Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import Instance
+from engine.queries.reports import load_units, subtree
 from engine.runtime.runner import StepContext
 from engine.services import audit
 from engine.services.results import record_result, results
@@ -64,17 +65,8 @@ def curve_unit(session: Session, user: User) -> tuple[Unit | None, bool]:
         return None, False
     unit = chain[-2]
     parent = session.get(Position, position.parent_id) if position.parent_id else None
-    inside = {u.id for u in _subtree(session, unit)}
+    inside = subtree(load_units(session), unit.id)
     return unit, parent is None or parent.unit_id not in inside
-
-
-def _subtree(session: Session, unit: Unit) -> list[Unit]:
-    found, todo = [], [unit]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(session.scalars(select(Unit).where(Unit.parent_id == current.id)))
-    return found
 
 
 def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +183,7 @@ def curve_staff(session: Session, unit: Unit, period: str) -> list[User]:
     """Return the employees a unit's curve counts in the period, by id: everyone holding a position in the unit or
     its sub-units who has a planning instance in the period, except the unit's head (whose own rating follows the
     unit's). One query, whatever the size of the rest of the organisation."""
-    inside = {u.id for u in _subtree(session, unit)}
+    inside = subtree(load_units(session), unit.id)
     superior = aliased(Position)
     planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
                              Instance.period == period)
@@ -305,10 +297,7 @@ def _list_employees(ctx: StepContext, params: dict[str, Any], data: dict[str, An
         root = ctx.session.scalar(select(Unit).where(Unit.code == params["unit_code"]))
         if root is None:
             raise ValueError(f"unit {params['unit_code']!r} does not exist")
-        units, frontier = {root.id}, [root.id]
-        while frontier:
-            frontier = list(ctx.session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier))))
-            units.update(frontier)
+        units = subtree(load_units(ctx.session), root.id)
     query = select(User, Position, Unit).join(Position, User.position_id == Position.id) \
         .join(Unit, Position.unit_id == Unit.id).where(User.active).order_by(Position.code)
     if units is not None:
