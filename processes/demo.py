@@ -134,7 +134,7 @@ def load_demo(engine: Engine) -> bool:
             session.add(positions[p.code])
             session.flush()
             user = User(username=p.username, full_name=p.name, nip=p.nip, position_id=positions[p.code].id,
-                        email=f"{p.username}@demo.smk.go.id")
+                        email=f"{p.username}@demo.smk.go.id", status="PPPK" if p.jenis == "PPPK" else "PNS")
             set_password(session, user, DEMO_PASSWORD)
             session.add(user)
             session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db.base import Base, str40, str120, str255
@@ -18,6 +18,8 @@ class Unit(Base):
     code: Mapped[str40] = mapped_column(unique=True)
     name: Mapped[str255]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    # False once an organisation import no longer lists it (kept for history: events and people refer to it).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Position(Base):
@@ -33,6 +35,8 @@ class Position(Base):
     jenis: Mapped[str40] = mapped_column(default="JA")
     # e.g. "JPT Pratama", "Administrator", "Pengawas", "Pelaksana", "Ahli Muda"
     jenjang: Mapped[str120] = mapped_column(default="")
+    # False once an organisation import no longer lists it (kept for history).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     unit: Mapped[Unit] = relationship()
 
 
@@ -54,6 +58,9 @@ class User(Base):
     # Raised by logout and by a password change: a session carries the epoch it was opened in and is valid only
     # while it still matches, so a copied session cookie stops working server-side (webapp/auth.py).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # From the personnel file (the organisation import): e.g. "Penata (III/c)", and "PNS" or "PPPK".
+    pangkat_golongan: Mapped[str40] = mapped_column(default="", server_default="")
+    status: Mapped[str] = mapped_column(String(10), default="", server_default="")
     position: Mapped[Position | None] = relationship(foreign_keys=[position_id])
 
 
@@ -108,3 +115,21 @@ class ActingAssignment(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]  # ended early by hand
+
+
+class PasswordLink(Base):
+    """A one-time link that lets a user set a password (a new account, or a reset by an administrator).
+
+    Only the SHA-256 of the link's secret is stored; the link works once, until ``expires_at``
+    (engine/services/accounts.py).
+    """
+
+    __tablename__ = "password_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # "new" (a new account) | "reset"
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

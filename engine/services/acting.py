@@ -143,7 +143,7 @@ def choices(engine: Engine, actor_id: int) -> tuple[list[tuple[int, str]], list[
                      for p, u, h in session.execute(
                          select(Position, Unit, holder).join(Unit, Unit.id == Position.unit_id)
                          .outerjoin(holder, and_(holder.position_id == Position.id, holder.active))
-                         .order_by(Position.code))]
+                         .where(Position.active).order_by(Position.code))]  # not those an import retired
         people = [(u.id, f"{u.nip or u.username} — {u.full_name}")
                   for u in session.scalars(select(User).where(User.active).order_by(User.full_name))]
         return positions, people
