@@ -20,6 +20,7 @@ from processes.operations import backfill_results
 from processes.simulate import simulate_period
 from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
+from tools.bench_import import run_import_bench
 from webapp import create_app
 from webapp.extensions import get_engine
 
@@ -123,18 +124,20 @@ def demo_command() -> None:
 
 
 @cli.command("bench")
-@click.argument("what", type=click.Choice(["engine", "audit"]), default="engine")
+@click.argument("what", type=click.Choice(["engine", "audit", "import"]), default="engine")
 @click.option("-n", "--count", default=200, show_default=True, help="engine: process runs per measurement")
 @click.option("--history", default=1000, show_default=True, help="engine: completed instances behind the subject")
 @click.option("--events", default=1_000_000, show_default=True, help="audit: audit events to create")
 @click.option("--instances", default=100_000, show_default=True, help="audit: instances to create")
-@click.option("--employees", default=10_000, show_default=True, help="audit: employees to create")
-@click.option("--url", default=None, help="audit: a PostgreSQL URL whose server gets a fresh database "
+@click.option("--employees", default=10_000, show_default=True, help="audit, import: employees to create")
+@click.option("--url", default=None, help="audit, import: a PostgreSQL URL whose server gets a fresh database "
               "(default: a temporary SQLite file)")
 def bench_command(what: str, count: int, history: int, events: int, instances: int, employees: int,
                   url: str | None) -> None:
-    """Measure the engine (raw SpiffWorkflow vs persisted services) or the audit queries on a large trail."""
+    """Measure the engine (raw SpiffWorkflow vs persisted services), the audit queries on a large trail, or the
+    organisation import (validate, preview, apply, re-import of a generated agency)."""
     lines = (run_engine_bench(count, history) if what == "engine"
+             else run_import_bench(url, employees=employees) if what == "import"
              else run_audit_bench(url, employees=employees, instances=instances, events=events))
     for line in lines:
         click.echo(line)
@@ -172,6 +175,11 @@ def audit_verify_command(full: bool) -> None:
                + (f" (stored row id {report.event_id})" if report.event_id else "")
                + f"; {report.checked} events before it were intact", err=True)
     raise SystemExit(1)
+
+
+from webapp.cli_org import org_group  # noqa: E402  (smk org import / template / export)
+
+cli.add_command(org_group)
 
 
 def main() -> None:

@@ -1,0 +1,164 @@
+"""The organisation import end to end: a generated 500-employee agency from XLSX, previewed and applied, some
+process work on it, then a re-import with 20 transfers and 3 new assessors whose open tasks move to the right
+people — as the preview said. Runs on SQLite and, when configured, PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.access import may_act
+from engine.core import Engine
+from engine.db.audit import AuditEvent
+from engine.db.notify import TASK_ASSIGNED, Notification
+from engine.db.org import PasswordLink, Position, Unit, User
+from engine.db.runtime import TaskIndex
+from engine.services import handover, instances
+from engine.services.deployments import deploy, read_folder
+from engine.services.notifications import recipients
+from processes.orgimport import ImportStale, run_import
+from tools import orggen
+
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+CAPAIAN = {"ringkasan": "Laporan", "tanggal": "2024-01-31", "hasil_kerja": "Sesuai Ekspektasi",
+           "kegiatan": [{"nama": "Rapat", "target": 4, "realisasi": 4}]}
+
+
+def _counts(eng: Engine) -> tuple[int, ...]:
+    with eng.session_factory() as s:
+        return tuple(s.scalar(select(func.count()).select_from(t)) or 0
+                     for t in (Unit, Position, User, PasswordLink, AuditEvent, Notification))
+
+
+def _ids(eng: Engine) -> dict[str, int]:
+    with eng.session_factory() as s:
+        return {nip: uid for nip, uid in s.execute(select(User.nip, User.id).where(User.nip.is_not(None)))}
+
+
+def _expected_assessor(rows: orggen.Rows, nip: str) -> str:
+    """The NIP of the holder of the superior position of the employee's position, by the file."""
+    position = next(p[2] for p in rows["pegawai"] if p[0] == nip)
+    superior = next(j[5] for j in rows["jabatan"] if j[0] == position)
+    return orggen.holder(rows, superior)[0]
+
+
+def _agreement(eng: Engine) -> None:
+    """The bulk resolver the preview uses agrees with the per-task rule of the inbox and the notifications."""
+    with eng.session_factory() as s:
+        rows = handover.open_tasks(s)
+        bulk = handover.open_task_actors(s, rows)
+        for row in rows:
+            assert bulk[row.id] == frozenset(u.id for u in recipients(s, row)), row.title
+
+
+@pytest.fixture
+def agency(eng: Engine) -> tuple[Engine, orggen.Rows]:
+    rows = orggen.generate(500, seed=11)
+    files = {"organisasi.xlsx": orggen.workbook(rows)}
+    preview = run_import(eng, files, None)
+    assert not preview.applied and preview.count("pegawai", "added") == 500
+    assert preview.count("unit", "added") == len(rows["unit"]) and preview.count("jabatan", "added") == len(rows["jabatan"])
+    assert _counts(eng)[:4] == (0, 0, 0, 0)  # a preview changes nothing
+    report = run_import(eng, files, None, apply=True)
+    assert report.applied and report.digest == preview.digest and len(report.accounts) == 500
+    with eng.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(User).where(User.password_hash == "")) == 500
+        assert s.scalar(select(func.count()).select_from(User).where(User.status == "PPPK")) == sum(
+            1 for p in rows["pegawai"] if p[5] == "PPPK")
+        event = s.scalars(select(AuditEvent).where(AuditEvent.kind == "org.imported")).one()
+        assert event.data["sha256"] == report.sha256 and event.data["summary"]["pegawai.added"] == 500
+    before = _counts(eng)
+    again = run_import(eng, files, None, apply=True)
+    assert again.nothing_to_do and not again.applied and _counts(eng) == before  # re-importing changes nothing
+    deploy(eng, read_folder(BPMN / "demo"), None, name="demo")
+    return eng, rows
+
+
+def test_transfers_and_new_assessors_hand_open_tasks_to_the_right_people(agency: tuple[Engine, orggen.Rows]) -> None:
+    eng, rows = agency
+    ids = _ids(eng)
+    staff = [p for p in rows["pegawai"] if p[2].endswith(("-A", "-B"))]
+    # Process work: eight staff employees record their realisation, so their assessor has a review to do.
+    workers = [staff[i] for i in (0, 1, 2, 3, 40, 41, 80, 120)]
+    reviews: dict[str, str] = {}
+    for person in workers:
+        started = instances.start_instance(eng, "demo_penilaian", None, ids[person[0]], "2024")
+        after = instances.complete_task(eng, ids[person[0]], started.ready_task_ids[0], CAPAIAN)
+        reviews[person[0]] = after.ready_task_ids[0]
+    for nip, task in reviews.items():
+        with eng.session_factory() as s:
+            assert may_act(s, ids[_expected_assessor(rows, nip)], task)
+    _agreement(eng)
+
+    changed = orggen.copy(rows)
+    people = {p[0]: p for p in changed["pegawai"]}
+    targets = sorted({p[2] for p in staff})
+    moved = [p[0] for p in staff[:4]] + [p[0] for p in staff[200:216]]  # 20 transfers, 4 of them with a review
+    for nip in moved:
+        person = people[nip]
+        person[2] = targets[(targets.index(person[2]) + 5) % len(targets)]
+    # Three Pengawas positions get a new holder: the assessors of workers 40, 80 and 120.
+    heads = [next(j[5] for j in rows["jabatan"] if j[0] == people[staff[i][0]][2]) for i in (40, 80, 120)]
+    old = [orggen.holder(changed, h) for h in heads]
+    old[0][6] = "tidak"  # retired
+    changed["pegawai"].remove(old[1])  # left the agency: missing from the file
+    old[2][2] = targets[0]  # became an analyst elsewhere
+    new_nips = []
+    for i, head in enumerate(heads):
+        nip = orggen.new_nip(changed, 77 + i)
+        new_nips.append(nip)
+        changed["pegawai"].append([nip, f"Pengawas Baru {i + 1}", head, f"baru{i}@contoh.go.id", "Penata (III/c)",
+                                   "PNS", "ya"])
+    files = {"organisasi-2.xlsx": orggen.workbook(changed)}
+
+    preview = run_import(eng, files, None)
+    assert preview.count("pegawai", "added") == 3
+    assert preview.count("pegawai", "moved") == 21  # the 20 transfers and the Pengawas who became an analyst
+    assert preview.count("pegawai", "deactivated") == 2
+    expected = {}
+    for nip, task in reviews.items():
+        before, after = _expected_assessor(rows, nip), _expected_assessor(changed, nip)
+        if before != after:
+            expected[task] = after
+    assert len(expected) == 8  # workers 0-3 moved; 40 and 41 share a sub-division, 80 and 120 have their own
+    shown = {h.task_id: h for h in preview.handovers}
+    with eng.session_factory() as s:
+        name = {u.nip: u.full_name for u in s.scalars(select(User))}
+    name.update({nip: f"Pengawas Baru {i + 1}" for i, nip in enumerate(new_nips)})
+    for task, nip in expected.items():
+        assert shown[task].after == [name[nip]], shown[task]
+    assert set(expected) == set(shown)  # exactly the reviews whose assessor changed, nothing else
+
+    report = run_import(eng, files, None, apply=True, expected_digest=preview.digest)
+    assert report.applied and [a.nip for a in report.accounts] == new_nips
+    ids = _ids(eng)
+    with eng.session_factory() as s:
+        for nip, task in reviews.items():
+            assessor = ids[_expected_assessor(changed, nip)]
+            assert may_act(s, assessor, task), nip
+            assert {u.id for u in recipients(s, s.get(TaskIndex, task))} == {assessor}
+        for task, nip in expected.items():
+            told = s.scalars(select(Notification.user_id).where(Notification.task_id == task,
+                                                                Notification.kind == TASK_ASSIGNED)).all()
+            assert told == [ids[nip]]  # the new assessor was told
+        assert not s.get(User, ids[old[0][0]]).active and not s.get(User, ids[old[1][0]]).active
+        moves = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "org.employee_moved"))
+        assert moves == 21
+    _agreement(eng)
+    assert run_import(eng, files, None, apply=True).nothing_to_do
+
+
+def test_an_apply_refuses_a_preview_the_organisation_no_longer_matches(agency: tuple[Engine, orggen.Rows]) -> None:
+    eng, rows = agency
+    changed = orggen.copy(rows)
+    changed["pegawai"][-1][1] = "Nama Baru"
+    files = {"o.xlsx": orggen.workbook(changed)}
+    preview = run_import(eng, files, None)
+    with eng.session_factory.begin() as s:  # someone else changes the organisation meanwhile
+        s.scalars(select(User).where(User.nip == rows["pegawai"][0][0])).one().full_name = "Diubah"
+    before = _counts(eng)
+    with pytest.raises(ImportStale):
+        run_import(eng, files, None, apply=True, expected_digest=preview.digest)
+    assert _counts(eng) == before
