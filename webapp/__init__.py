@@ -21,7 +21,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
                                                        limits=sandbox_limits_from_env())
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
 
-    from webapp import auth, errors, filters, health, i18n, instances, nav, skp, tasks, team
+    from webapp import account, auth, errors, filters, health, i18n, instances, nav, skp, tasks, team
     from webapp.admin import bp as admin_bp
     from webapp.audit import bp as audit_bp
     from webapp.deployments import bp as deployments_bp
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(organisation_bp)
+    app.register_blueprint(account.bp)
     return app
 
 

@@ -1,4 +1,5 @@
-"""Organisation pages for Biro SDM and administrators: acting officials (Plt/Plh)."""
+"""Organisation pages for Biro SDM and administrators: acting officials (Plt/Plh); the import
+(webapp/org_import.py) and the users (webapp/org_users.py) add their routes to this blueprint."""
 
 from __future__ import annotations
 
@@ -87,3 +88,4 @@ def acting_end(assignment_id: int):
     return redirect(url_for("organisation.acting_list"))
 
 
+from webapp import org_import, org_users  # noqa: E402, F401  (their routes join this blueprint)
