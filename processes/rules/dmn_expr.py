@@ -36,7 +36,6 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.NotIn: lambda a, b: a not in b,
 }
 _FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "abs": abs}
-_CONSTANT_NAMES = {"True": True, "False": False, "None": None}
 
 
 class UnsafeExpression(ValueError):
@@ -89,8 +88,7 @@ def _eval(node: ast.expr, names: Mapping[str, Any]) -> Any:
             return _number(value)
         raise UnsafeExpression(f"unsupported literal {value!r}")
     if isinstance(node, ast.Name):
-        if node.id in _CONSTANT_NAMES:
-            return _CONSTANT_NAMES[node.id]
+        # True, False and None are constants (ast.Constant), never names.
         if node.id not in names:
             raise UnsafeExpression(f"unknown name {node.id!r}")
         return names[node.id]

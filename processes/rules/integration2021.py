@@ -43,7 +43,7 @@ def konversi_periode_1(nilai: Decimal, table: dmn_tables.DecisionTable | None = 
 def integrasi_2021(nilai_periode_1: Decimal, nilai_periode_2: Decimal, inovasi: bool = False,
                    table: dmn_tables.DecisionTable | None = None) -> HasilIntegrasi2021:
     """Combine period I (converted) and period II 50/50 and rate the result with regime B's bands."""
-    nilai_periode_1 = to_decimal(nilai_periode_1, "nilai_periode_1", minimum=0)
+    nilai_periode_1 = to_decimal(nilai_periode_1, "nilai_periode_1")  # konversi_periode_1 checks its range
     nilai_periode_2 = to_decimal(nilai_periode_2, "nilai_periode_2")
     if nilai_periode_2 < 0 or nilai_periode_2 > NILAI_MAKSIMUM:
         raise RuleInputError("nilai_periode_2", f"must be between 0 and 120, got {nilai_periode_2}")

@@ -86,7 +86,7 @@ class Indikator:
             target_min=low,
             target_max=high,
             arah=require_label(data.get("arah", LEBIH_TINGGI), f"{where}.arah", ARAH),
-            bobot=None if bobot is None else to_decimal(bobot, f"{where}.bobot", minimum=0),
+            bobot=None if bobot is None else to_decimal(bobot, f"{where}.bobot"),  # validate() checks the range
         )
         indikator.validate(where)
         return indikator

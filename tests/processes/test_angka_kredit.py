@@ -35,3 +35,14 @@ def test_invalid_inputs_name_the_field(args: tuple[object, ...], message: str) -
     with pytest.raises(RuleInputError) as caught:
         angka_kredit(*args)  # type: ignore[arg-type]
     assert str(caught.value).startswith(message)
+
+
+def test_results_and_settings_cannot_be_changed_afterwards() -> None:
+    import dataclasses
+
+    from processes.rules.angka_kredit import PengaturanAngkaKredit
+
+    hasil = angka_kredit("Baik", 12, "Ahli Muda")
+    for obj, name in ((hasil, "angka_kredit"), (PengaturanAngkaKredit(), "koefisien")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, None)

@@ -60,3 +60,36 @@ def test_the_typed_api_refuses_non_rhk(atasan: object, bawahan: object, message:
     with pytest.raises(RuleInputError) as caught:
         cek_cascading(atasan, bawahan)  # type: ignore[arg-type]
     assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize("target", [0, "0.5", 3])
+def test_targets_from_zero_up_are_accepted(target: object) -> None:
+    from processes.rules.cascading import rhk_atasan_from_dict, rhk_bawahan_from_dict
+
+    assert rhk_atasan_from_dict({"id": "A", "target": target}, "a").target == D(str(target))
+    assert rhk_bawahan_from_dict({"id": "B", "target": target}, "b").target == D(str(target))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"id": "B", "target": "-0.5"}, "b.target: must not be negative, got -0.5"),
+    ({"target": 1}, "b.id: is required"),
+    ("B", "b.id: is required"),
+])
+def test_a_subordinate_rhk_without_an_id_or_with_a_negative_target_is_refused(data: object, message: str) -> None:
+    from processes.rules.cascading import rhk_atasan_from_dict, rhk_bawahan_from_dict
+
+    with pytest.raises(RuleInputError) as caught:
+        rhk_bawahan_from_dict(data, "b")  # type: ignore[arg-type]
+    assert str(caught.value).startswith(message)
+    with pytest.raises(RuleInputError) as caught:
+        rhk_atasan_from_dict(data, "b")  # type: ignore[arg-type]
+    assert str(caught.value).startswith(message)
+
+
+def test_cascading_results_cannot_be_changed_afterwards() -> None:
+    import dataclasses
+
+    hasil = cek_cascading([RhkAtasan("A1", D(10))], [RhkBawahan("B1", "A1", LANGSUNG, D(4))])
+    for obj in (hasil, hasil.selisih_target[0], RhkAtasan("A"), RhkBawahan("B", "A")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.id = "x"  # type: ignore[misc,union-attr]

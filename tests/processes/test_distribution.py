@@ -59,6 +59,7 @@ def test_kurang_unit_constraints() -> None:
     ("paling_banyak", 10, 0, 5, 1),
     ("paling_banyak", 10, 0, 20, 2),
     ("paling_banyak", 0, 0, 20, 0),
+    ("paling_banyak", "0.5", 0, 20, 1),  # any positive cap allows one person, also below 1%
     ("paling_sedikit", 60, 0, 3, 2),    # 1.8 -> 2: the minimum is always reached
     ("paling_sedikit", 10, 0, 3, 1),
     ("paling_sedikit", 0, 1, 3, 1),
@@ -67,7 +68,7 @@ def test_kurang_unit_constraints() -> None:
 def test_small_unit_rounding_rule(jenis: str, persen: int, minimal: int, n: int, expected: int) -> None:
     from decimal import Decimal
 
-    assert Batasan("x", jenis, (SB,), Decimal(persen), minimal).batas_orang(n) == expected
+    assert Batasan("x", jenis, (SB,), Decimal(str(persen)), minimal).batas_orang(n) == expected
 
 
 def test_a_unit_too_small_for_its_minimums_is_flagged() -> None:
@@ -116,8 +117,8 @@ def _curve_with(old: str, new: str) -> DecisionTable:
     ('<text>"paling_banyak"</text>', '<text>"paling_banyak_sekali"</text>',
      "names unknown values ['paling_banyak_sekali']"),
     ("<text>70</text>", '<text>"tujuh puluh"</text>', "persen must be a number from 0 up, got 'tujuh puluh'"),
-    ("<text>70</text>", "<text>-5</text>", "persen must be a number from 0 up, got Decimal('-5')"),
-    ("<text>70</text>", "<text>170</text>", "persen must be 0 to 100"),
+    ("<text>70</text>", "<text>-0.5</text>", "persen must be a number from 0 up, got Decimal('-0.5')"),
+    ("<text>70</text>", "<text>100.5</text>", "persen must be 0 to 100"),
     ('<outputEntry id="rule_1_out_5"><text>0</text>', '<outputEntry id="rule_1_out_5"><text>1.5</text>',
      "minimal_orang a whole number"),
 ])
@@ -132,3 +133,13 @@ def test_a_label_cell_and_empty_numbers_are_read_as_one_label_and_zero() -> None
     assert batasan.predikat == (SB,) and batasan.persen == 70 and batasan.minimal_orang == 0
     table = _curve_with("<text>70</text>", "<text></text>")
     assert batasan_kurva("Istimewa", table)[0].persen == 0
+    assert batasan_kurva("Istimewa", _curve_with("<text>70</text>", "<text>100</text>"))[0].persen == 100
+
+
+def test_curve_results_cannot_be_changed_afterwards() -> None:
+    import dataclasses
+
+    hasil = cek_kurva_distribusi("Istimewa", [SB] * 8 + [B] * 2)
+    for obj in (hasil, hasil.pelanggaran[0], batasan_kurva("Istimewa")[0]):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.jenis = "x"  # type: ignore[misc,union-attr]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from processes.rules import dmn_tables
+from processes.rules import dmn_expr, dmn_tables
 from processes.rules.dmn_tables import DMN_FILES, RULES_DIR, decide, dmn_path, load_table, parse_table
 from processes.rules.errors import DmnTableError
 
@@ -101,3 +101,76 @@ def test_a_file_holding_another_decision_is_refused(tmp_path: Path, monkeypatch:
     monkeypatch.setitem(dmn_tables.DMN_FILES, "konversi_2021", copy)
     with pytest.raises(DmnTableError, match="holds decision 'predikat_band_regime_a'"):
         load_table("konversi_2021")
+
+
+# --- what the reader evaluates, cell by cell (mutation testing found these unpinned) ----------------------------
+@pytest.mark.parametrize(("text", "names", "expected"), [
+    ("True", {}, True), ("False", {}, False), ("None", {}, None), ('"Baik"', {}, "Baik"),
+    ("1.5", {}, D("1.5")), ("7", {}, D(7)),
+    ("not True", {}, False), ("not x", {"x": False}, True),
+    ("x in ('A', 'B')", {"x": "A"}, True), ("x in ('A', 'B')", {"x": "C"}, False),
+    ("x not in ('A', 'B')", {"x": "C"}, True), ("x not in ('A', 'B')", {"x": "A"}, False),
+    ("min(3, 2)", {}, D(2)), ("max(1, 2)", {}, D(2)), ("abs(-2)", {}, D(2)),
+    ("-x", {"x": D(2)}, D(-2)), ("+x", {"x": D(2)}, D(2)),
+    ("1 < x <= 3", {"x": D(3)}, True), ("1 < x <= 3", {"x": D(1)}, False), ("1 < x <= 3", {"x": D(4)}, False),
+    ("x == 1", {"x": D(1)}, True), ("x != 1", {"x": D(1)}, False), ("x >= 2", {"x": D(2)}, True),
+    ("x > 2", {"x": D(2)}, False), ("x < 2", {"x": D(2)}, False), ("x <= 2", {"x": D(2)}, True),
+    ("x == 1 or x == 2", {"x": D(2)}, True), ("x > 1 and x < 2", {"x": D(2)}, False),
+    ("(1, 'a')", {}, (D(1), "a")), ("[1]", {}, (D(1),)), ("{1}", {}, frozenset({D(1)})),
+    ("x * 2 - 1 / 4 + 1", {"x": D(1)}, D("2.75")),
+])
+def test_a_cell_evaluates_as_python_would_with_decimal_numbers(text: str, names: dict[str, Any],
+                                                               expected: Any) -> None:
+    result = dmn_expr.evaluate(text, names)
+    assert result == expected and type(result) is type(expected)
+
+
+@pytest.mark.parametrize("text", ["foo(1)", "max(1, 2, key=abs)", "x.real", "x[0]", "lambda: 1", "1 if x else 2",
+                                  "x is None", "b'x'", "1 % 2", "y", "~x", "1 +"])
+def test_anything_else_in_a_cell_is_refused(text: str) -> None:
+    with pytest.raises(dmn_expr.UnsafeExpression):
+        dmn_expr.evaluate(text, {"x": D(1)})
+
+
+def test_how_an_input_entry_is_matched() -> None:
+    assert dmn_expr.is_expression('"Baik"') and not dmn_expr.is_expression(">= 91")
+    assert dmn_expr.matches("nilai", None, {})  # an empty cell matches anything
+    assert dmn_expr.matches("nilai", ">= 91", {"nilai": D(91)}) and not dmn_expr.matches("nilai", "> 91",
+                                                                                         {"nilai": D(91)})
+    assert dmn_expr.matches("nilai", "90 < ? <= 100", {"nilai": D(100)})
+    assert dmn_expr.matches("p", '"Baik"', {"p": "Baik"}) and not dmn_expr.matches("p", '"Baik"', {"p": "Cukup"})
+    assert dmn_expr.matches("p", '? in ("A", "B")', {"p": "B"})
+    assert not dmn_expr.matches("p", '"?"', {"p": "x"})  # a quoted question mark is text, not the placeholder
+
+
+def test_a_table_is_loaded_once_while_its_file_is_unchanged() -> None:
+    assert load_table("predikat_band_regime_a") is load_table("predikat_band_regime_a")
+
+
+def test_parsed_columns_keep_their_labels_and_names() -> None:
+    table = load_table("kurva_distribusi")
+    assert [o.name for o in table.outputs] == ["batasan", "jenis", "predikat_pegawai", "persen", "minimal_orang"]
+    assert all(o.label for o in table.outputs) and table.inputs[0].expression == "predikat_unit"
+    assert table.hit_policy == "COLLECT" and table.rules[0].row == 1
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    (b'<outputEntry id="rule_1_out_5"><text>0</text></outputEntry>', b"", "row 1 does not have one cell per column"),
+    (b'<inputEntry id="rule_2_in_1"><text>"Baik"</text></inputEntry>', b"", "row 2 does not have one cell per column"),
+    (b'hitPolicy="COLLECT"', b'hitPolicy="FIRST"', "hit policy FIRST is not supported"),
+    (b"decisionTable", b"notATable", "decision has no decisionTable"),
+])
+def test_a_malformed_table_is_refused(old: bytes, new: bytes, message: str) -> None:
+    xml = dmn_path("kurva_distribusi").read_bytes()
+    assert old in xml
+    with pytest.raises(DmnTableError, match=message):
+        parse_table(xml.replace(old, new))
+
+
+def test_parsed_tables_cannot_be_changed_afterwards() -> None:
+    import dataclasses
+
+    table = load_table("kurva_distribusi")
+    for obj in (table, table.inputs[0], table.outputs[0], table.rules[0]):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.label = "x"  # type: ignore[misc,union-attr]

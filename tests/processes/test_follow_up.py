@@ -64,3 +64,11 @@ def test_invalid_history_is_rejected() -> None:
         rekomendasi_tindak_lanjut(["Baik", "Istimewa"], "JA")
     with pytest.raises(RuleInputError, match="jenis_jabatan: unknown value 'Honorer'"):
         rekomendasi_tindak_lanjut(["Baik"], "Honorer")
+
+
+def test_a_recommendation_cannot_be_changed_afterwards() -> None:
+    import dataclasses
+
+    [first, *_] = rekomendasi_tindak_lanjut(["Sangat Kurang"], "JA")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.kode = "lain"  # type: ignore[misc]

@@ -53,6 +53,8 @@ def test_conversion_stays_within_0_and_120_and_keeps_the_order(a: D, b: D) -> No
 # --- issue 16: rule edge cases --------------------------------------------------------------------
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: konversi_periode_1(None), "nilai_periode_1: must be a number, got None"),
+    (lambda: konversi_periode_1(D("-0.5")), "nilai_periode_1: must not be negative, got -0.5"),
+    (lambda: integrasi_2021(D("-0.5"), D(100)), "nilai_periode_1: must not be negative, got -0.5"),
     (lambda: integrasi_2021(None, D(100)), "nilai_periode_1: must be a number, got None"),
     (lambda: integrasi_2021(D(80), None), "nilai_periode_2: must be a number, got None"),
     (lambda: integrasi_2021(D("1e30"), D(100)), "nilai_periode_1: is too large"),
@@ -71,3 +73,12 @@ def test_the_edges_of_period_ii_are_accepted() -> None:
     hasil = integrasi_2021(D("85.555"), D("99.995"))
     assert (hasil.nilai_periode_1, hasil.nilai_periode_2, hasil.predikat_periode_1) == (D("85.56"), D("100.00"),
                                                                                         "Baik")
+
+
+def test_without_saying_so_there_is_no_innovation_and_the_result_is_fixed() -> None:
+    import dataclasses
+
+    hasil = integrasi_2021(D(98), D(115))
+    assert hasil.predikat == "Baik"  # inovasi defaults to False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hasil.predikat = "Sangat Baik"  # type: ignore[misc]

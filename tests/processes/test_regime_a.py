@@ -267,3 +267,117 @@ def test_a_negative_nilai_skp_is_refused_rather_than_banded() -> None:
     # Waktu 10x the target scores -824: the kegiatan's mean goes below 0.
     with pytest.raises(RuleInputError, match="kegiatan: nilai SKP would be negative"):
         nilai_prestasi_kerja([kegiatan(realisasi_waktu=120)], PERILAKU_90, False)
+
+
+# --- mutation testing: edges of every check, settings passed in, defaults -------------------------------------
+@pytest.mark.parametrize("overrides", [
+    {"target_kuantitas": 1, "realisasi_kuantitas": 1},            # a target of 1 is a target
+    {"realisasi_kuantitas": "0.5"},                                # realisations from 0 up, fractions too
+    {"target_waktu": 1, "realisasi_waktu": 1},                     # one month planned, one month taken
+    {"realisasi_kuantitas": 1, "realisasi_waktu": "0.5"},
+    {"target_biaya": "0.5", "realisasi_biaya": "0.5"},             # any positive cost target
+    {"target_biaya": 1, "realisasi_biaya": 0},
+    {"target_kuantitas": 0, "realisasi_kuantitas": 0, "target_waktu": 0},  # left out: its other targets do not matter
+])
+def test_kegiatan_at_the_edges_of_each_check_are_accepted(overrides: dict[str, object]) -> None:
+    assert isinstance(nilai_kegiatan(kegiatan(**overrides)).nilai_capaian, D)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"target_kuantitas": 0, "realisasi_kuantitas": "0.5"}, "kegiatan.realisasi_kuantitas: realisation without"),
+    ({"target_kuantitas": 1, "target_waktu": 0}, "kegiatan.target_waktu: must be greater than 0"),
+    ({"target_kuantitas": 1, "target_kualitas": 0}, "kegiatan.target_kualitas: must be greater than 0"),
+    ({"realisasi_kuantitas": 1, "realisasi_waktu": 0}, "kegiatan.realisasi_waktu: must be greater than 0"),
+    ({"realisasi_kuantitas": "-0.5"}, "kegiatan.realisasi_kuantitas: must not be negative, got -0.5"),
+    ({"target_biaya": 100, "realisasi_biaya": "-0.5"}, "kegiatan.realisasi_biaya: must not be negative"),
+])
+def test_kegiatan_just_beyond_each_check_are_refused(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        kegiatan(**overrides)
+    assert str(caught.value).startswith(message)
+
+
+def test_aspect_functions_at_their_edges() -> None:
+    assert nilai_rasio(D(1), D("0.5")) == D("50.00") and nilai_rasio(D(1), D(0)) == D("0.00")
+    with pytest.raises(RuleInputError, match="realisasi: must not be negative, got -0.5"):
+        nilai_rasio(D(1), D("-0.5"))
+    with pytest.raises(RuleInputError, match="target: must be greater than 0"):
+        nilai_efisiensi(D(0), D(1))
+
+
+def test_a_kegiatan_without_output_scores_zero_on_every_aspect_it_has() -> None:
+    tanpa_biaya = nilai_kegiatan(kegiatan(target_kuantitas=1, realisasi_kuantitas=0))
+    assert (tanpa_biaya.biaya, tanpa_biaya.dihitung, tanpa_biaya.nilai_capaian) == (None, True, D(0))
+    dengan_biaya = nilai_kegiatan(kegiatan(realisasi_kuantitas=0, target_biaya=100, realisasi_biaya=50))
+    assert (dengan_biaya.biaya, dengan_biaya.penghitungan) == (D(0), D(0))
+    left_out = nilai_kegiatan(kegiatan(target_kuantitas=0, realisasi_kuantitas=0))
+    assert left_out.dihitung is False
+
+
+def test_each_aspect_is_reported_and_averaged() -> None:
+    hasil = nilai_kegiatan(kegiatan(target_kuantitas=10, realisasi_kuantitas=8, realisasi_kualitas=90,
+                                    target_waktu=12, realisasi_waktu=12, target_biaya=100, realisasi_biaya=76))
+    assert (hasil.kuantitas, hasil.kualitas, hasil.waktu, hasil.biaya) == (D(80), D(90), D(76), D(100))
+    assert (hasil.penghitungan, hasil.nilai_capaian, hasil.dihitung) == (D(346), D("86.50"), True)
+    tiga = nilai_kegiatan(kegiatan(target_kuantitas=10, realisasi_kuantitas=8, realisasi_kualitas=90))
+    assert (tiga.penghitungan, tiga.nilai_capaian) == (D(246), D("82.00"))
+
+
+def test_kreativitas_given_as_an_empty_text_is_none() -> None:
+    assert poin_kreativitas("") == D(0)
+
+
+def test_perilaku_scores_from_0_to_100_are_accepted_and_nothing_beyond() -> None:
+    assert nilai_perilaku(dict.fromkeys(PERILAKU_ASPEK, 0), False)[0] == D(0)
+    assert nilai_perilaku(dict.fromkeys(PERILAKU_ASPEK, 100), False)[0] == D(100)
+    assert nilai_perilaku(dict(PERILAKU_90, disiplin="0.5"), False)[1]["disiplin"] == D("0.5")
+    with pytest.raises(RuleInputError, match=r"perilaku.disiplin: must be at most 100, got 100.01"):
+        nilai_perilaku(dict(PERILAKU_90, disiplin="100.01"), False)
+    with pytest.raises(RuleInputError, match="perilaku.disiplin: must not be negative, got -0.5"):
+        nilai_perilaku(dict(PERILAKU_90, disiplin="-0.5"), False)
+    with pytest.raises(RuleInputError, match="perilaku: unknown aspect"):
+        nilai_perilaku(dict(PERILAKU_90, inisiatif=90), False)
+    with pytest.raises(RuleInputError, match="perilaku.integritas: is required"):
+        nilai_perilaku({k: v for k, v in PERILAKU_90.items() if k != "integritas"}, False)
+
+
+def test_an_skp_that_scores_exactly_0_is_buruk_and_just_below_is_refused() -> None:
+    nol = nilai_prestasi_kerja([kegiatan(realisasi_kuantitas=0)], dict.fromkeys(PERILAKU_ASPEK, 0), False)
+    assert (nol.nilai_skp, nol.predikat_skp, nol.predikat) == (D(0), "Buruk", "Buruk")
+    # kuantitas 100, kualitas 100, waktu -201.50 (45.3 months for 12): nilai SKP -0.50.
+    with pytest.raises(RuleInputError, match="kegiatan: nilai SKP would be negative"):
+        nilai_prestasi_kerja([kegiatan(target_waktu=12, realisasi_waktu="45.3")], PERILAKU_90, False)
+    with pytest.raises(RuleInputError, match="kegiatan: at least one kegiatan is required"):
+        nilai_prestasi_kerja([], PERILAKU_90, False)
+    with pytest.raises(RuleInputError, match="kegiatan: at least one kegiatan is required"):
+        nilai_prestasi_kerja("kegiatan", PERILAKU_90, False)  # type: ignore[arg-type]
+
+
+def test_an_edited_band_table_is_used_when_given() -> None:
+    from processes.rules.dmn_tables import dmn_path, parse_table
+
+    table = parse_table(dmn_path("predikat_band_regime_a").read_bytes().replace(b'"Buruk"', b'"Kurang"'))
+    assert predikat_regime_a(D(10), table) == "Kurang"
+    hasil = nilai_prestasi_kerja([kegiatan(realisasi_kuantitas=0)], dict.fromkeys(PERILAKU_ASPEK, 0), False,
+                                 table=table)
+    assert hasil.predikat == "Kurang" and hasil.versi_tabel == table.version
+
+
+def test_without_tugas_tambahan_or_kreativitas_no_points_are_added() -> None:
+    hasil = nilai_prestasi_kerja([kegiatan()], PERILAKU_90, False)
+    assert (hasil.poin_tugas_tambahan, hasil.poin_kreativitas, hasil.nilai_skp) == (D(0), D(0), hasil.rata_rata_capaian)
+
+
+def test_results_and_settings_cannot_be_changed_afterwards() -> None:
+    import dataclasses
+
+    hasil = nilai_prestasi_kerja([kegiatan()], PERILAKU_90, False)
+    for obj in (hasil, hasil.kegiatan[0], kegiatan(), PengaturanRegimeA()):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.nama = "x"  # type: ignore[misc,union-attr]
+
+
+@pytest.mark.parametrize("jumlah", [-1, True, 1.5, "2"])
+def test_tugas_tambahan_must_be_a_whole_number_from_0(jumlah: object) -> None:
+    with pytest.raises(RuleInputError, match="tugas_tambahan: must be a whole number of tasks >= 0"):
+        poin_tugas_tambahan(jumlah)  # type: ignore[arg-type]

@@ -275,3 +275,60 @@ def test_oversized_numbers_are_refused_with_the_field(data: dict[str, object], m
 
 def test_the_largest_ratio_still_scores_120() -> None:
     assert nilai_capaian_iki(capaian_iki(iki(target="0.000001", realisasi=10**15)))[0] == D(120)
+
+
+# --- mutation testing: edges of every check, tables passed in ----------------------------------------------------
+@pytest.mark.parametrize(("data", "message"), [
+    ({"target_min": 0, "target_max": 8, "realisasi": 7}, "indikator.target_min: must be greater than 0, got 0"),
+    ({"target_min": 1, "target_max": 0, "realisasi": 7}, "indikator.target_max: must be greater than 0, got 0"),
+    ({"target": 5, "realisasi": "-0.5"}, "indikator.realisasi: must not be negative, got -0.5"),
+    ({"target": 5, "realisasi": 5, "bobot": "-0.5"}, "indikator.bobot: must not be negative, got -0.5"),
+    ({"target": 5, "target_min": 1, "realisasi": 5}, "indikator.target: give either target or target_min"),
+])
+def test_indikator_just_beyond_each_check_is_refused(data: dict[str, object], message: str) -> None:
+    with pytest.raises(RuleInputError) as caught:
+        Indikator.from_dict(data)
+    assert str(caught.value).startswith(message)
+
+
+def test_indikator_at_the_edges_is_accepted() -> None:
+    assert capaian_iki(iki(target=5, realisasi="0.5")) == D(10)
+    assert iki(target=5, realisasi=5, bobot="0.5").bobot == D("0.5")
+    assert iki(target=5, realisasi=0, bobot=0).bobot == D(0)
+    with pytest.raises(RuleInputError, match="indikator.bobot: must not be negative"):
+        Indikator("x", D(1), D(1), D(1), bobot=D("-0.5")).validate()
+
+
+def test_utama_kinerja_tambahan_and_predikat_at_their_edges() -> None:
+    assert nilai_kinerja_utama([D("0.5")], [None]) == D("0.50")
+    with pytest.raises(RuleInputError, match=r"indikator\[0\].nilai_capaian: must not be negative"):
+        nilai_kinerja_utama([D("-0.5")], [None])
+    with pytest.raises(RuleInputError, match="indikator: at least one indikator is required"):
+        nilai_kinerja_utama([], [])
+    assert nilai_kinerja_tambahan([KinerjaTambahan("Baik", D("0.5"))]) == D("0.40")
+    assert nilai_kinerja_tambahan([]) == D(0)
+    assert predikat_regime_b(D("0.5"), False) == "Sangat Kurang"
+    with pytest.raises(RuleInputError, match="nilai: must be between 0 and 120, got -0.50"):
+        predikat_regime_b(D("-0.5"), False)
+    with pytest.raises(RuleInputError, match="indikator: at least one indikator is required"):
+        nilai_kinerja("abc", PERILAKU_100, False, False)  # type: ignore[arg-type]
+
+
+def test_edited_tables_are_used_when_given() -> None:
+    from processes.rules.dmn_tables import dmn_path, parse_table
+
+    capaian = parse_table(dmn_path("nilai_capaian_iki").read_bytes().replace(b'"Sangat Kurang"', b'"Buruk Sekali"'))
+    assert nilai_capaian_iki(D(10), capaian)[1] == "Buruk Sekali"
+    bands = parse_table(dmn_path("predikat_band_regime_b").read_bytes().replace(b'"Cukup"', b'"Kurang"'))
+    assert predikat_regime_b(D(80), False, bands) == "Kurang"
+
+
+def test_results_and_settings_cannot_be_changed_afterwards() -> None:
+    import dataclasses
+
+    hasil = nilai_kinerja([iki(target=10, realisasi=10)], PERILAKU_100, False, False,
+                          [KinerjaTambahan("Baik", D(1))])
+    for obj in (hasil, hasil.indikator[0], iki(target=1, realisasi=1), KinerjaTambahan("Baik", D(1)),
+                PengaturanRegimeB()):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.nama = "x"  # type: ignore[misc,union-attr]

@@ -190,3 +190,46 @@ def test_hostile_numbers_give_a_result_or_a_rule_input_error(a: Any, b: Any, c: 
     except RuleInputError:
         return
     assert json_round_trip(result) == result
+
+
+# --- what the script functions assume when an argument is left out, and their settings ----------------------------
+def test_defaults_of_the_script_functions() -> None:
+    assert F["predikat_regime_b"](115) == "Baik"  # no innovation unless said
+    assert F["integrasi_2021"](98, 115)["predikat"] == "Baik"
+    hasil = F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, False)
+    assert (hasil["poin_tugas_tambahan"], hasil["poin_kreativitas"]) == (0.0, 0.0)
+    assert hasil["kegiatan"][0]["biaya"] is None
+    assert F["nilai_regime_b"]([{"target": 10, "realisasi": 12}], PERILAKU_B, False)["predikat"] == "Baik"
+    [talent, *_] = F["rekomendasi_tindak_lanjut"](["Sangat Baik", "Sangat Baik"], "JA")
+    assert talent["kode"] == "talent_pool" and talent["persen_tukin"] is None
+
+
+def test_regime_a_settings_each_apart_and_their_limits() -> None:
+    only_kreativitas = F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, False, tugas_tambahan=2, kreativitas="unit",
+                                           pengaturan={"poin_kreativitas": {"unit": 0.5}})
+    assert (only_kreativitas["poin_tugas_tambahan"], only_kreativitas["poin_kreativitas"]) == (1.0, 0.5)
+    assert F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, False, kreativitas="unit",
+                               pengaturan={"poin_kreativitas": {"unit": 0}})["poin_kreativitas"] == 0.0
+    with pytest.raises(RuleInputError, match=r"pengaturan.poin_kreativitas.unit: must not be negative"):
+        F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, False, pengaturan={"poin_kreativitas": {"unit": -0.5}})
+    with pytest.raises(RuleInputError, match=r"pengaturan.poin_tugas_tambahan.satu: keys must be whole numbers"):
+        F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, False, pengaturan={"poin_tugas_tambahan": {"satu": 1}})
+    with pytest.raises(RuleInputError, match="pengaturan.poin_kreativitas: must be an object"):
+        F["nilai_regime_a"]([KEGIATAN], PERILAKU_A, False, pengaturan={"poin_kreativitas": [1]})
+
+
+def test_regime_b_settings_and_kinerja_tambahan_items() -> None:
+    indikator = [{"target": 10, "realisasi": 10}]
+    tambahan = [{"predikat": "Sangat Baik", "bobot": 5}]
+    assert F["nilai_regime_b"](indikator, PERILAKU_B, False, kinerja_tambahan=tambahan,
+                               pengaturan={"batas_kinerja_tambahan": 0.5})["nilai_kinerja_tambahan"] == 0.5
+    assert F["nilai_regime_b"](indikator, PERILAKU_B, False, kinerja_tambahan=tambahan,
+                               pengaturan={"batas_kinerja_tambahan": 0})["nilai_kinerja_tambahan"] == 0.0
+    assert F["nilai_regime_b"](indikator, PERILAKU_B, False, kinerja_tambahan=tambahan,
+                               pengaturan={"faktor_tambahan": {"Sangat Baik": 50}})["nilai_kinerja_tambahan"] == 2.5
+    with pytest.raises(RuleInputError, match="pengaturan.batas_kinerja_tambahan: must not be negative"):
+        F["nilai_regime_b"](indikator, PERILAKU_B, False, pengaturan={"batas_kinerja_tambahan": -0.5})
+    with pytest.raises(RuleInputError, match=r"kinerja_tambahan\[0\]: must be an object with predikat and bobot"):
+        F["nilai_regime_b"](indikator, PERILAKU_B, False, kinerja_tambahan=["Baik"])
+    with pytest.raises(RuleInputError, match="inovasi: must be true or false"):
+        F["nilai_regime_b"](indikator, PERILAKU_B, False, inovasi="ya")
