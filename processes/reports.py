@@ -12,9 +12,10 @@ Where the answers come from (indexed tables; no workflow is ever restored):
   result, the objection decision, HR's follow-up decisions), the proposed predikat (``smk.predikat_usulan``), the
   unit ratings (``smk.predikat_unit``) and the period's set-up with its IKU (the ``buka_periode`` completion);
 - the final predikat, nilai and ratings of a finished assessment: single keys of the finished instance's workflow
-  data (``state -> data -> predikat``), read by the database's JSON path operators for the rows asked. The
-  per-employee results table (``subject_result``) that will hold proposed and final predikat had not landed when
-  these reports were written; once it has, ``_ratings`` should read it instead.
+  data (``state -> data -> predikat``), read by the database's JSON path operators for the rows asked. The engine's
+  results table (``subject_result``) exists, but the SMK models do not record the final predikat there yet; once
+  they do, ``_ratings`` should read it instead. Proposals and unit ratings are read from their audit events, which
+  are written whether or not they are also recorded there.
 - RHK texts and their ``mendukung`` links (pohon kinerja) and the recommendations still waiting for HR's decision
   live only in instance state: those two reports read the stored JSON of the rows of the unit and period asked
   (a finished planning case's ``data.rhk``; an open task's data, found by the task id the task index gives) and

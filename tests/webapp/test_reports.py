@@ -227,16 +227,21 @@ def test_progress_counts_skp_realisasi_and_assessments_per_unit(sim: Engine, ids
 def test_overdue_tasks_name_who_must_act_per_unit_and_person_with_age(sim: Engine, ids: dict[str, int],
                                                                       client: FlaskClient, auth: Auth) -> None:
     report = reports.overdue_report(sim, select_for(sim, ids, "indah", "2024"))
-    assert [(t.task_name, t.subject_name.split()[0], t.responsible_name.split()[0], t.days_overdue)
-            for t in report.tasks] == [("tinjau_skp", "Ratna", "Dr.", 41.1), ("susun_skp_c", "Bambang", "Bambang", 20.1)]
-    assert report.tasks[0].responsible_id == ids["hartono"]
+    # Hartono has not reviewed ratna's SKP (due five days after 5 January); bambang has not drafted his (due with
+    # the SKP deadline, 31 January). The age is counted from each task's due time to now (20 February).
+    assert [(t.task_name, t.subject_id, t.responsible_id) for t in report.tasks] == [
+        ("tinjau_skp", ids["ratna"], ids["hartono"]), ("susun_skp_c", ids["bambang"], ids["bambang"])]
+    ages = [round((NOW - t.due_at).total_seconds() / 86400, 1) for t in report.tasks]
+    assert [t.days_overdue for t in report.tasks] == ages and ages[0] > 40 > ages[1] > 19
+    assert report.tasks[0].responsible_name == "Dr. Hartono Wibisono"
     assert [(g.name, g.count, g.oldest_days) for g in report.by_unit] == [
-        ("Biro Perencanaan dan Keuangan", 1, 41.1), ("Biro Sumber Daya Manusia", 1, 20.1)]
-    assert [g.person_id for g in report.by_person] == [ids["hartono"], ids["bambang"]]
+        ("Biro Perencanaan dan Keuangan", 1, ages[0]), ("Biro Sumber Daya Manusia", 1, ages[1])]
+    assert [(g.person_id, g.count, g.oldest_days) for g in report.by_person] == [
+        (ids["hartono"], 1, ages[0]), (ids["bambang"], 1, ages[1])]
     assert reports.overdue_report(sim, select_for(sim, ids, "dewi", "2024")).tasks == []
     auth.login("indah")
     page = client.get("/laporan/terlambat?period=2024").get_data(as_text=True)
-    assert "Dr. Hartono Wibisono" in page and "41.1" in page
+    assert "Dr. Hartono Wibisono" in page and str(ages[0]) in page
     auth.logout()
     auth.login("dewi")
     empty = client.get("/laporan/terlambat?period=2024").get_data(as_text=True)

@@ -36,6 +36,12 @@
   }
 
   function start() {
+    // The menu of reports scrolls sideways on a phone: bring the open report into view.
+    var menu = document.querySelector(".report-menu");
+    var active = menu && menu.querySelector(".active");
+    if (active && menu.scrollWidth > menu.clientWidth) {
+      menu.scrollLeft += active.getBoundingClientRect().left - menu.getBoundingClientRect().left - 16;
+    }
     var canvases = document.querySelectorAll("canvas[data-chart]");
     for (var i = 0; i < canvases.length; i++) {
       draw(canvases[i]);
