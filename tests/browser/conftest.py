@@ -66,11 +66,12 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database with the schema, the demo organisation and the built-in bundles, built once per session."""
+def template_db(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """A database with the schema, the demo organisation and the built-in bundles, built once per session
+    on a copy of the session's migrated database (tests/conftest.py)."""
     path = tmp_path_factory.mktemp("browser-db") / "template.sqlite"
+    shutil.copyfile(sqlite_template, path)
     engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=FixedClock())
-    engine.create_schema()
     load_demo(engine)
     with engine.session_factory() as s:
         owner = s.scalar(select(User.id).where(User.username == "pemilik"))
