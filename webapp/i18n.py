@@ -91,7 +91,7 @@ def fmt_datetime(value: datetime | None) -> str:
 def fmt_date(value: date | datetime | str | None) -> str:
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value)
+            return format_date(date.fromisoformat(value), "d MMMM yyyy")
         except ValueError:
             return value
     return format_date(value, "d MMMM yyyy") if value else ""
