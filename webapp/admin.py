@@ -22,7 +22,7 @@ JSON_HELP = '{"jumlah": 4}'
 
 
 @bp.before_request
-def only_administrators():  # noqa: ANN201
+def only_administrators():
     """Send anonymous visitors to the login page and refuse everyone but administrators."""
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
@@ -46,7 +46,7 @@ def _list(**filters: Any) -> Any:
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index():
     status = request.args.get("status") or None
     if status not in (None, *INSTANCE_STATUSES):
         status = None
@@ -56,12 +56,12 @@ def index():  # noqa: ANN201
 
 
 @bp.get("/errors")
-def errors():  # noqa: ANN201
+def errors():
     page = _list(status="error")
     return render_template("admin/errors.html", page=page, filters=request.args)
 
 
-def _instance_page(instance_id: int, status: int = 200, **extra: Any):  # noqa: ANN202
+def _instance_page(instance_id: int, status: int = 200, **extra: Any):
     engine = get_engine()
     detail = admin_ops.get_instance(engine, current_user.user_id, instance_id)
     users = admin_ops.active_users(engine, current_user.user_id) if detail.open_tasks else []
@@ -71,11 +71,11 @@ def _instance_page(instance_id: int, status: int = 200, **extra: Any):  # noqa: 
 
 
 @bp.get("/instances/<int:instance_id>")
-def instance(instance_id: int):  # noqa: ANN201
+def instance(instance_id: int):
     return _instance_page(instance_id)
 
 
-def _back(instance_id: int):  # noqa: ANN202
+def _back(instance_id: int):
     return redirect(url_for("admin.instance", instance_id=instance_id))
 
 
@@ -84,21 +84,21 @@ def _version() -> int | None:
 
 
 @bp.post("/instances/<int:instance_id>/suspend")
-def suspend(instance_id: int):  # noqa: ANN201
+def suspend(instance_id: int):
     return _run(instance_id, lambda: admin_ops.suspend(
         get_engine(), current_user.user_id, instance_id, request.form.get("reason", ""), _version()),
         _("Instance suspended"))
 
 
 @bp.post("/instances/<int:instance_id>/resume")
-def resume(instance_id: int):  # noqa: ANN201
+def resume(instance_id: int):
     return _run(instance_id, lambda: admin_ops.resume(
         get_engine(), current_user.user_id, instance_id, request.form.get("reason", ""), _version()),
         _("Instance resumed"))
 
 
 @bp.post("/instances/<int:instance_id>/terminate")
-def terminate(instance_id: int):  # noqa: ANN201
+def terminate(instance_id: int):
     reason = request.form.get("reason", "").strip()
     if not reason:
         flash(_("A reason for terminating is required"), "danger")
@@ -113,7 +113,7 @@ def terminate(instance_id: int):  # noqa: ANN201
 
 
 @bp.post("/instances/<int:instance_id>/retry")
-def retry(instance_id: int):  # noqa: ANN201
+def retry(instance_id: int):
     text = request.form.get("patch", "").strip() or "{}"
     try:
         patch = json.loads(text, parse_constant=_refuse_constant)
@@ -140,7 +140,7 @@ def _refuse_constant(name: str) -> Any:
 
 
 @bp.post("/tasks/<task_id>/reassign")
-def reassign(task_id: str):  # noqa: ANN201
+def reassign(task_id: str):
     instance_id = int_arg(request.form, "instance_id")
     user_id = int_arg(request.form, "user_id")
     if user_id is None:
@@ -156,7 +156,7 @@ def reassign(task_id: str):  # noqa: ANN201
     return _back(target) if target else redirect(url_for("admin.index"))
 
 
-def _run(instance_id: int, action: Any, done: str):  # noqa: ANN202
+def _run(instance_id: int, action: Any, done: str):
     """Run one operation, flash its outcome, and go back to the instance page."""
     try:
         action()

@@ -65,7 +65,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     if current_user.is_authenticated:
         return redirect(url_for("tasks.inbox"))
     error = None
@@ -99,7 +99,7 @@ def _locked(locked: LoginLocked, username: str) -> Response:
 
 @bp.post("/logout")
 @login_required
-def logout():  # noqa: ANN201
+def logout():
     end_sessions(get_engine(), current_user.user_id)  # a copy of this session's cookie stops working too
     logout_user()
     session.clear()
@@ -108,7 +108,7 @@ def logout():  # noqa: ANN201
 
 
 @bp.post("/lang/<code>")
-def set_language(code: str):  # noqa: ANN201
+def set_language(code: str):
     if code in ("id", "en"):
         session["lang"] = code
     return redirect(_safe_next(request.form.get("next")))

@@ -39,7 +39,7 @@ def may_manage(account: Any) -> bool:
 
 
 @bp.before_request
-def only_process_owners():  # noqa: ANN201
+def only_process_owners():
     """Send anonymous visitors to the login page and refuse everyone but process owners and administrators."""
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
@@ -53,7 +53,7 @@ def _per_page() -> int:
 
 
 @bp.get("")
-def index():  # noqa: ANN201
+def index():
     engine = get_engine()
     processes = views.list_processes(engine, current_user.user_id, page_arg(request.args), _per_page())
     decisions = views.list_decisions(engine, current_user.user_id,
@@ -62,7 +62,7 @@ def index():  # noqa: ANN201
 
 
 def _form(status: int = 200, name: str = "", note: str = "", errors: list[str] | None = None,
-          problems: list[Problem] | None = None, files: list[str] | None = None):  # noqa: ANN202
+          problems: list[Problem] | None = None, files: list[str] | None = None):
     # Each problem as the page shows it: located as the engine found it, its message in the current language.
     rows = [SimpleNamespace(**vars(p) | {"message": shown(p.message)}) for p in problems or []]
     return render_template("deployments/deploy.html", name=name, note=note, errors=errors or [],
@@ -71,7 +71,7 @@ def _form(status: int = 200, name: str = "", note: str = "", errors: list[str] |
 
 
 @bp.get("/deploy")
-def deploy_form():  # noqa: ANN201
+def deploy_form():
     return _form()
 
 
@@ -125,7 +125,7 @@ def _summary(result: DeploymentResult) -> str:
 
 
 @bp.post("/deploy")
-def deploy_submit():  # noqa: ANN201
+def deploy_submit():
     name = request.form.get("name", "").strip()
     note = request.form.get("note", "").strip()
     errors: list[str] = []
@@ -146,7 +146,7 @@ def deploy_submit():  # noqa: ANN201
 
 
 @bp.get("/deployments/<int:deployment_id>")
-def show(deployment_id: int):  # noqa: ANN201
+def show(deployment_id: int):
     engine = get_engine()
     detail = views.get_deployment(engine, current_user.user_id, deployment_id)  # NotFound -> 404
     diagrams = detail.bpmn_files
@@ -160,7 +160,7 @@ def show(deployment_id: int):  # noqa: ANN201
 
 
 @bp.get("/deployments/<int:deployment_id>/files/<int:file_id>")
-def download(deployment_id: int, file_id: int):  # noqa: ANN201
+def download(deployment_id: int, file_id: int):
     stored = views.get_deployment_file(get_engine(), current_user.user_id, deployment_id, file_id)
     response = Response(stored.content, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = _attachment(stored.filename)

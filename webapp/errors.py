@@ -13,13 +13,13 @@ from webapp.i18n import translate
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
-    def engine_error(exc: EngineError):  # noqa: ANN202
+    def engine_error(exc: EngineError):
         # Lazy, so that the page shows the message in both languages (the current one first).
         return render_template("errors/error.html", status=exc.status,
                                message=LazyString(translate, exc)), exc.status
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):  # noqa: ANN202
+    def csrf_error(exc: CSRFError):
         return render_template("errors/error.html", status=400,
                                message=lazy_gettext("The form expired; reload the page and try again")), 400
 
@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", status=413, message=message, back=back), 413
 
     @app.after_request
-    def security_headers(response):  # noqa: ANN001, ANN202
+    def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -49,8 +49,8 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def _page(status: int, message: LazyString):  # noqa: ANN202
-    def handler(_exc: Exception):  # noqa: ANN202
+def _page(status: int, message: LazyString):
+    def handler(_exc: Exception):
         return render_template("errors/error.html", status=status, message=message), status
 
     return handler

@@ -15,7 +15,7 @@ bp = Blueprint("notifications", __name__)
 
 @bp.get("/notifications")
 @login_required
-def index():  # noqa: ANN201
+def index():
     page = service.list_for(get_engine(), current_user.user_id, page=page_arg(request.args),
                             per_page=int(current_app.config.get("PER_PAGE", 20)))
     return render_template("notifications/index.html", page=page,
@@ -24,7 +24,7 @@ def index():  # noqa: ANN201
 
 @bp.post("/notifications/read")
 @login_required
-def read_all():  # noqa: ANN201
+def read_all():
     count = service.mark_read(get_engine(), current_user.user_id)
     flash(ngettext("%(num)d notification marked read", "%(num)d notifications marked read", count), "success")
     return redirect(url_for("notifications.index"))
@@ -32,7 +32,7 @@ def read_all():  # noqa: ANN201
 
 @bp.post("/notifications/<int:notification_id>/open")
 @login_required
-def open_one(notification_id: int):  # noqa: ANN201
+def open_one(notification_id: int):
     """Mark one notification read and go to its task (another user's id is a 404)."""
     service.mark_read(get_engine(), current_user.user_id, notification_id)
     task_id = request.form.get("task_id")

@@ -26,7 +26,7 @@ bp = Blueprint("tasks", __name__)
 
 @bp.get("/")
 @login_required
-def inbox():  # noqa: ANN201
+def inbox():
     args = request.args
     engine = get_engine()
     scope = args.get("scope") if args.get("scope") in inbox_service.SCOPES else "all"
@@ -84,7 +84,7 @@ def _check_file_refs(view: Any, form: MultiDict) -> dict[str, str]:
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @login_required
-def task(task_id: str):  # noqa: ANN201
+def task(task_id: str):
     engine = get_engine()
     view = instances.get_task(engine, current_user.user_id, task_id)  # NotFound -> 404 page
     values = dict(view.data)
@@ -142,7 +142,7 @@ def task(task_id: str):  # noqa: ANN201
                            draft_at=draft[1] if draft else None, instructions=instructions), status
 
 
-def _next_page(ready_ids: list[str]):  # noqa: ANN202
+def _next_page(ready_ids: list[str]):
     """Go straight to the user's next task of the same process, else back to the inbox."""
     engine = get_engine()
     with engine.session_factory() as session:
@@ -154,7 +154,7 @@ def _next_page(ready_ids: list[str]):  # noqa: ANN202
 
 @bp.post("/tasks/<task_id>/claim")
 @login_required
-def claim(task_id: str):  # noqa: ANN201
+def claim(task_id: str):
     try:
         instances.claim_task(get_engine(), current_user.user_id, task_id)
         flash(_("Task claimed; the rest of the group now sees it as yours."), "success")
@@ -165,7 +165,7 @@ def claim(task_id: str):  # noqa: ANN201
 
 @bp.post("/tasks/<task_id>/release")
 @login_required
-def release(task_id: str):  # noqa: ANN201
+def release(task_id: str):
     try:
         instances.release_task(get_engine(), current_user.user_id, task_id)
         flash(_("Task released to the group."), "info")
@@ -175,7 +175,7 @@ def release(task_id: str):  # noqa: ANN201
 
 
 @bp.errorhandler(ValueError)
-def bad_value(_exc: ValueError):  # noqa: ANN201
+def bad_value(_exc: ValueError):
     # A page, not abort(): an abort inside an error handler is itself an error, and the user saw a 500.
     return render_template("errors/error.html", status=400,
                            message=_("The page sent a value that cannot be read; reload it and try again")), 400

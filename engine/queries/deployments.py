@@ -224,9 +224,3 @@ def get_deployment_file(engine: Engine, actor_id: int, deployment_id: int, file_
         if row is None or row.deployment_id != deployment_id:
             raise NotFound("deployment.file_not_found", N_("File not found"))
         return StoredFile(row.deployment_id, row.filename, row.sha256, row.content)
-
-
-def count_deployments(engine: Engine) -> int:
-    """How many deployments are stored (tests check that a refused bundle stores nothing)."""
-    with engine.session_factory() as session:
-        return session.scalar(select(func.count(Deployment.id))) or 0

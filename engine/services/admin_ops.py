@@ -95,14 +95,6 @@ class InstanceRow:
 
 
 @dataclass
-class ErrorInfo:
-    message: str
-    task: str | None
-    line: int | None
-    at: datetime
-
-
-@dataclass
 class OpenTask:
     id: str
     title: str
@@ -123,7 +115,7 @@ class EventRow:
 
 
 @dataclass
-class InstanceDetail:
+class AdminInstanceView:
     instance: InstanceRow
     allowed: tuple[str, ...]
     open_tasks: list[OpenTask]
@@ -359,18 +351,7 @@ def list_instances(engine: Engine, actor_id: int, status: str | None = None, pro
         return Page([_row(i, name, full_name or "") for i, name, full_name in rows], page, per_page, total)
 
 
-def get_instance_error(engine: Engine, actor_id: int, instance_id: int) -> ErrorInfo | None:
-    """Return why an errored instance stopped (task, line, message), or None when it is not errored."""
-    with engine.session_factory() as session:
-        _admin(session, actor_id)
-        instance = _instance(session, instance_id)
-        if instance.status != ERROR:
-            return None
-        return ErrorInfo(instance.error_message or "", instance.error_task, instance.error_line,
-                         instance.updated_at)
-
-
-def get_instance(engine: Engine, actor_id: int, instance_id: int, events: int = 30) -> InstanceDetail:
+def get_instance(engine: Engine, actor_id: int, instance_id: int, events: int = 30) -> AdminInstanceView:
     """Return what the admin page shows: the instance, allowed operations, open tasks and recent events."""
     with engine.session_factory() as session:
         _admin(session, actor_id)
@@ -388,7 +369,7 @@ def get_instance(engine: Engine, actor_id: int, instance_id: int, events: int = 
         history = [EventRow(e.at, e.kind, e.actor, e.task_name, dict(e.data or {})) for e in session.scalars(
             select(AuditEvent).where(AuditEvent.instance_id == instance.id)
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(events))]
-        return InstanceDetail(row, ALLOWED.get(instance.status, ()), tasks, history)
+        return AdminInstanceView(row, ALLOWED.get(instance.status, ()), tasks, history)
 
 
 def _attach_ready_data(engine: Engine, session: Session, instance: Instance, tasks: list[OpenTask]) -> None:

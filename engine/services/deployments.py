@@ -84,7 +84,7 @@ def deploy(engine: Engine, files: Mapping[str, bytes], deployed_by: int | None, 
     return result
 
 
-def _next_version(session: Session, id_col, ref: str, version_col) -> int:  # noqa: ANN001
+def _next_version(session: Session, id_col, ref: str, version_col) -> int:
     return (session.scalar(select(func.max(version_col)).where(id_col == ref)) or 0) + 1
 
 

@@ -200,7 +200,7 @@ def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: d
     return count
 
 
-def _not_yet(kind: str):  # noqa: ANN202 - a SQL expression
+def _not_yet(kind: str):
     return ~exists().where(Notification.task_id == TaskIndex.id, Notification.kind == kind)
 
 
