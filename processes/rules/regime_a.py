@@ -177,7 +177,7 @@ def nilai_kegiatan(kegiatan: Kegiatan) -> NilaiKegiatan:
         raise RuleInputError("kegiatan", f"must be a Kegiatan, got {type(kegiatan).__name__}")
     kegiatan.validate()
     aspek_count = 3 if kegiatan.target_biaya is None else 4
-    if kegiatan.target_kuantitas == 0 or kegiatan.realisasi_kuantitas == 0:
+    if kegiatan.realisasi_kuantitas == 0:  # also every kegiatan with target 0 (validate() allows no realisation)
         nol = Decimal("0.00")
         return NilaiKegiatan(kegiatan.nama, nol, nol, nol, None if aspek_count == 3 else nol, nol, nol,
                              dihitung=kegiatan.target_kuantitas > 0)

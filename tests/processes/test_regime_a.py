@@ -283,6 +283,11 @@ def test_kegiatan_at_the_edges_of_each_check_are_accepted(overrides: dict[str, o
     assert isinstance(nilai_kegiatan(kegiatan(**overrides)).nilai_capaian, D)
 
 
+def test_a_target_of_one_met_scores_like_any_other() -> None:
+    hasil = nilai_kegiatan(kegiatan(target_kuantitas=1, realisasi_kuantitas=1))
+    assert (hasil.kuantitas, hasil.kualitas, hasil.waktu, hasil.dihitung) == (D(100), D(100), D(76), True)
+
+
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"target_kuantitas": 0, "realisasi_kuantitas": "0.5"}, "kegiatan.realisasi_kuantitas: realisation without"),
     ({"target_kuantitas": 1, "target_waktu": 0}, "kegiatan.target_waktu: must be greater than 0"),
