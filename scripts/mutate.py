@@ -1,7 +1,9 @@
 """Mutation testing of one module with the standard library only: would the tests notice if the code were wrong?
 
-Each mutant is one small change to the module (a flipped comparison, ``and`` for ``or``, a dropped ``not``, an
-integer constant off by one, ``True`` for ``False``, ``.is_()`` for ``.is_not()``, ``and_()`` for ``or_()``). The
+Each mutant is one small change to the module: a flipped comparison (``==``/``!=``, ``<``/``<=``, ``>``/``>=``,
+``in``/``not in``, ``is``/``is not``), ``and`` for ``or`` and back, a dropped ``not``, an integer constant one up or
+one down (``limit(1)`` -> ``limit(0)``; ``-1`` counts as one constant), ``True`` for ``False`` and back,
+``.is_()`` for ``.is_not()`` and ``and_()`` for ``or_()`` (SQLAlchemy), and back. f-strings are left alone. The
 mutant is written over the module, the given tests run (``pytest -x``), and the original is written back — always,
 also on Ctrl+C or SIGTERM, and checked to be byte-identical (and its mtime restored) before the next mutant. A
 mutant is *killed* when the tests fail (or time out twice: the second time with twice the time), and *survives*
@@ -19,8 +21,8 @@ Usage (from the repository root):
     --equivalents   known-equivalent mutants, one per line: ``path:line:description | reason``; they are run
                     and listed separately as "equivalent (excluded)", never counted and never hidden
                     (default: scripts/mutation_equivalents.txt)
-    --copy          mutate a private copy of the checkout (tracked and untracked, not ignored, files) instead
-                    of the working tree, so that nobody else working in the checkout ever sees a mutant
+    --copy          mutate a private copy of the checkout (without .git, .venv, node_modules, instance and
+                    caches) instead of the working tree, so that nobody else working in it ever sees a mutant
     --list          only list the mutants
 
 Tests run on SQLite only (TEST_DATABASE_URL is removed from their environment) and never write bytecode, so a
@@ -324,15 +326,15 @@ def read_equivalents(path: Path | None) -> dict[str, str]:
     return found
 
 
+# Left out of --copy: version control, environments, caches and run-time state. Everything else is copied, also
+# ignored build outputs the tests read (compiled translation catalogues, front-end packages).
+_NOT_COPIED = {".git", ".venv", "venv", "node_modules", "instance", "__pycache__", ".mypy_cache", ".ruff_cache",
+               ".pytest_cache", ".hypothesis", ".import_linter_cache", "artifacts"}
+
+
 def _copy_checkout(root: Path, into: Path) -> None:
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
-                            check=True, capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = root / name
-        if source.is_file():
-            target = into / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    shutil.copytree(root, into, symlinks=True, dirs_exist_ok=True,
+                    ignore=lambda folder, names: [n for n in names if n in _NOT_COPIED or n.endswith(".mutant")])
 
 
 def mutate(args: argparse.Namespace) -> int:

@@ -7,10 +7,14 @@ on such a mutant of today's (correct) code. Who may act is checked both ways for
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 
 from engine.access import (
+    acting_capacity,
     actionable,
     is_group_task,
     lane_holder_name,
@@ -20,9 +24,10 @@ from engine.access import (
     superior_of,
 )
 from engine.core import Engine
-from engine.db.org import User
+from engine.db.org import Position, User
 from engine.db.runtime import TaskIndex
-from engine.services import inbox, instances
+from engine.runtime.clock import FixedClock
+from engine.services import acting, admin_ops, inbox, instances
 from engine.services import org as org_service
 from engine.services.deployments import deploy
 from tools.bpmn_builder import Process, document
@@ -31,6 +36,8 @@ from .test_notifications import one_task_process
 
 OVERSEERS = {"admin", "pemilik", "indah", "joko", "kartini", "lukman", "maya"}  # administrators, process owner, HR
 TIM = {"bambang", "hendra", "nur"}  # the demo's "Tim Penilai Kinerja" group
+JAKARTA = ZoneInfo("Asia/Jakarta")  # the organisation's time zone (SMK_TIMEZONE's default): it decides "today"
+DEWI_POSITION, AGUS_POSITION, SRI_POSITION = "BRP-1-1-01", "BRP-1-01", "BUM-1-1-01"
 # One task per way of naming who may act: (task id, lane, spiffworkflow properties).
 TASKS = [
     ("t_pegawai", "Pegawai", {}),
@@ -259,6 +266,89 @@ def test_a_waiting_task_names_who_it_waits_for(pins: Engine, org: dict[str, int]
     assert holder("Atasan Pejabat Penilai", "ratna") == "Atasan Pejabat Penilai"  # no one above the top: the lane
     assert holder("Biro SDM", "budi") == "Biro SDM" and holder("Pejabat Penilai", None) == "Pejabat Penilai"
     assert holder(None, None) == ""
+
+
+# --- acting officials (Plt/Plh) ----------------------------------------------------------------------------
+
+
+def name_acting(eng: Engine, org: dict[str, int], who: str, position_code: str, first: date, last: date) -> int:
+    with eng.session_factory() as s:
+        position_id = s.scalar(select(Position.id).where(Position.code == position_code))
+    return acting.name_acting(eng, org["indah"], position_id, org[who], "Plt", first, last)
+
+
+def test_a_plt_acts_from_the_first_to_the_last_day_in_the_organisations_time_zone(
+        pins: Engine, org: dict[str, int], clock: FixedClock) -> None:
+    eng = pins
+    tasks = start(eng, org, "budi")
+    name_acting(eng, org, "eko", DEWI_POSITION, date(2024, 1, 3), date(2024, 1, 5))
+    alone, with_plt = {"t_pp": {"dewi"}, "t_app": {"agus"}}, {"t_pp": {"dewi", "eko"}, "t_app": {"agus"}}
+    for when, expected in [((2, 23, 59), alone), ((3, 0, 0), with_plt), ((5, 23, 59), with_plt), ((6, 0, 0), alone)]:
+        day, hour, minute = when
+        clock.set(datetime(2024, 1, day, hour, minute, tzinfo=JAKARTA))  # midnight in Jakarta is 17:00 UTC
+        acting_now = who_may_act(eng, org, tasks)
+        assert {task: acting_now[task] for task in expected} == expected, when
+
+
+def test_an_ended_plt_or_one_for_another_position_gets_nothing(pins: Engine, org: dict[str, int]) -> None:
+    eng = pins
+    tasks = start(eng, org, "budi")
+    plt = name_acting(eng, org, "eko", DEWI_POSITION, date(2024, 1, 1), date(2024, 1, 31))
+    name_acting(eng, org, "fitri", SRI_POSITION, date(2024, 1, 1), date(2024, 1, 31))  # acts for another position
+    assert who_may_act(eng, org, tasks)["t_pp"] == {"dewi", "eko"}
+    with eng.session_factory() as s:
+        assert superior_of(s, org["budi"]).username == "dewi"  # the holder comes before the Plt
+    acting.end_acting(eng, org["indah"], plt, "Dewi kembali bertugas")
+    acting_now = who_may_act(eng, org, tasks)
+    assert acting_now["t_pp"] == {"dewi"} and acting_now["t_app"] == {"agus"}
+
+
+def test_a_vacant_position_falls_to_its_plts_the_first_named_is_the_superior(pins: Engine,
+                                                                            org: dict[str, int]) -> None:
+    eng = pins
+    tasks = start(eng, org, "budi")
+    org_service.move_employee(eng, org["dewi"], None)
+    assert who_may_act(eng, org, tasks)["t_pp"] == set()
+    name_acting(eng, org, "eko", DEWI_POSITION, date(2024, 1, 1), date(2024, 1, 31))
+    name_acting(eng, org, "fitri", DEWI_POSITION, date(2024, 1, 1), date(2024, 1, 31))
+    acting_now = who_may_act(eng, org, tasks)
+    assert acting_now["t_pp"] == {"eko", "fitri"} and acting_now["t_app"] == {"agus"}
+    with eng.session_factory() as s:
+        assert superior_of(s, org["budi"]).username == "eko"
+        assert lane_holder_name(s, "Pejabat Penilai", org["budi"]) == "Eko Prasetyo, S.T."
+
+
+def test_a_completion_is_as_plt_only_when_the_plt_acts_for_the_superior_position(pins: Engine,
+                                                                                  org: dict[str, int]) -> None:
+    eng = pins
+    tasks = start(eng, org, "budi")
+    name_acting(eng, org, "eko", DEWI_POSITION, date(2024, 1, 1), date(2024, 1, 31))
+    name_acting(eng, org, "fitri", AGUS_POSITION, date(2024, 1, 1), date(2024, 1, 31))
+
+    def capacity(who: str, task: str) -> str | None:
+        with eng.session_factory() as s:
+            return acting_capacity(s, org[who], s.get(TaskIndex, tasks[task]))
+
+    assert capacity("eko", "t_pp") == "Plt Kepala Subbagian Penyusunan Rencana"
+    assert capacity("fitri", "t_app") == "Plt Kepala Bagian Perencanaan Program"
+    assert capacity("dewi", "t_pp") is None and capacity("agus", "t_app") is None  # the holders
+    assert capacity("fitri", "t_pegawai") is None and capacity("fitri", "t_tim") is None  # not a superior's lane
+    admin_ops.reassign(eng, org["admin"], tasks["t_pp"], org["eko"])
+    assert capacity("eko", "t_pp") is None  # an explicit assignee acts in their own right
+
+
+def test_no_plt_label_through_an_inactive_explicit_superior(pins: Engine, org: dict[str, int]) -> None:
+    """budi's explicit superior (siti) is inactive: the chain above him is empty, so eko, Plt of siti's superior
+    position, completes budi's Atasan Pejabat Penilai task as a named candidate, not as Plt."""
+    eng = pins
+    deploy(eng, {"one.bpmn": one_task_process("Atasan Pejabat Penilai", {"candidateUsers": "eko"})}, None)
+    task = start(eng, org, "budi", "p_one")["isi"]
+    org_service.set_assessor_override(eng, org["budi"], org["siti"])
+    set_active(eng, org["siti"], False)
+    name_acting(eng, org, "eko", DEWI_POSITION, date(2024, 1, 1), date(2024, 1, 31))
+    assert who_may_act(eng, org, {"isi": task}) == {"isi": {"eko"}}
+    with eng.session_factory() as s:
+        assert acting_capacity(s, org["eko"], s.get(TaskIndex, task)) is None
 
 
 # --- who may see an instance ------------------------------------------------------------------------------
