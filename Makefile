@@ -53,7 +53,7 @@ lint: install
 	$(BIN)/mypy engine processes tools webapp
 
 test: install lint
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/smk bench engine
