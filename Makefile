@@ -77,7 +77,7 @@ translations: $(STAMP)
 # DMN tests; rounding and predikat, used everywhere, against all of tests/processes). Prints the score per module
 # at the end; known-equivalent mutants are listed with their reason in scripts/mutation_equivalents.txt and
 # reported apart, never counted. Slow (each mutant runs the tests): MUTATION_RULES=regime_a runs one module.
-MUTATION_RULES ?= angka_kredit cascading distribution dmn_expr dmn_tables follow_up integration2021 predikat \
+MUTATION_RULES ?= angka_kredit cascading distribution dmn_expr dmn_tables follow_up integration2021 nip predikat \
 	regime_a regime_b regime_c rounding script_api
 .PHONY: mutation-rules
 mutation-rules: $(STAMP)
