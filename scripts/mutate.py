@@ -24,6 +24,8 @@ Usage (from the repository root):
     --copy          mutate a private copy of the checkout (without .git, .venv, node_modules, instance and
                     caches) instead of the working tree, so that nobody else working in it ever sees a mutant
     --list          only list the mutants
+    --only KEY      run only this mutant (``line:description`` or ``path:line:description``, as listed; repeatable),
+                    e.g. to check that new tests kill the survivors of a full run
 
 Tests run on SQLite only (TEST_DATABASE_URL is removed from their environment) and never write bytecode, so a
 mutant cannot leave a stale .pyc behind. The exit status is 1 when the baseline fails or the score is below
@@ -342,6 +344,13 @@ def mutate(args: argparse.Namespace) -> int:
     module_rel = Path(os.path.relpath(Path(args.module).resolve(), root))
     source = (root / module_rel).read_bytes()
     mutants = find_mutants(source, args.function)
+    if args.only:
+        wanted = {k if k.startswith(f"{module_rel}:") else f"{module_rel}:{k}" for k in args.only}
+        unknown = wanted - {m.key(str(module_rel)) for m in mutants}
+        if unknown:
+            print("no such mutant: " + ", ".join(sorted(unknown)))
+            return 1
+        mutants = [m for m in mutants if m.key(str(module_rel)) in wanted]
     if args.list:
         for m in mutants:
             print(f"{m.key(str(module_rel))}    [{m.function}] {m.context}")
@@ -405,10 +414,11 @@ def mutate(args: argparse.Namespace) -> int:
     finally:
         if args.copy:
             shutil.rmtree(workdir, ignore_errors=True)
-    return report(str(module_rel), mutants, equivalents, args.fail_under)
+    return report(str(module_rel), mutants, equivalents, args.fail_under, partial=bool(args.only))
 
 
-def report(module: str, mutants: list[Mutant], equivalents: dict[str, str], fail_under: float | None) -> int:
+def report(module: str, mutants: list[Mutant], equivalents: dict[str, str], fail_under: float | None,
+           partial: bool = False) -> int:
     counted = [m for m in mutants if m.status in ("killed", "timeout", "survived")
                and m.key(module) not in equivalents]
     excluded = [m for m in mutants if m.key(module) in equivalents]
@@ -435,7 +445,8 @@ def report(module: str, mutants: list[Mutant], equivalents: dict[str, str], fail
         for m in excluded:
             note = "" if m.status == "survived" else f"  [{m.status.upper()}: not equivalent after all?]"
             print(f"  {m.key(module)}    [{m.function}] {m.context}\n      reason: {equivalents[m.key(module)]}{note}")
-    stale = [k for k in equivalents if k.startswith(f"{module}:") and k not in {m.key(module) for m in mutants}]
+    stale = [k for k in equivalents if k.startswith(f"{module}:") and k not in {m.key(module) for m in mutants}
+             and not partial]
     if stale:
         print("\nexclusions naming no mutant of this run (stale, or outside the -f filter):")
         for k in stale:
@@ -459,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--equivalents", default=str(DEFAULT_EQUIVALENTS))
     parser.add_argument("--copy", action="store_true", help="mutate a private copy of the checkout")
     parser.add_argument("--list", action="store_true", help="only list the mutants")
+    parser.add_argument("--only", action="append", help="run only this mutant (line:description; repeatable)")
     parser.add_argument("--fail-under", type=float, help="exit 1 when the score is below this percentage")
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("-v", "--verbose", action="store_true", help="print each mutant's outcome as it runs")

@@ -316,6 +316,15 @@ def test_a_vacant_position_falls_to_its_plts_the_first_named_is_the_superior(pin
     with eng.session_factory() as s:
         assert superior_of(s, org["budi"]).username == "eko"
         assert lane_holder_name(s, "Pejabat Penilai", org["budi"]) == "Eko Prasetyo, S.T."
+    set_active(eng, org["eko"], False)  # an inactive Plt is no one's superior
+    with eng.session_factory() as s:
+        assert superior_of(s, org["budi"]).username == "fitri"
+    set_active(eng, org["fitri"], False)
+    with eng.session_factory() as s:
+        assert superior_of(s, org["budi"]) is None
+    # No superior at all now: agus (above the vacant position) no longer sees budi's instance as his assessor's.
+    viewing = viewers(eng, org, instance_of(eng, tasks["t_pegawai"]))
+    assert viewing == {"budi", "siti", "hartono"} | TIM | OVERSEERS  # the subject, candidates, groups, overseers
 
 
 def test_a_completion_is_as_plt_only_when_the_plt_acts_for_the_superior_position(pins: Engine,
@@ -333,6 +342,14 @@ def test_a_completion_is_as_plt_only_when_the_plt_acts_for_the_superior_position
     assert capacity("fitri", "t_app") == "Plt Kepala Bagian Perencanaan Program"
     assert capacity("dewi", "t_pp") is None and capacity("agus", "t_app") is None  # the holders
     assert capacity("fitri", "t_pegawai") is None and capacity("fitri", "t_tim") is None  # not a superior's lane
+    org_service.set_assessor_override(eng, org["budi"], org["agus"])
+    assert capacity("eko", "t_pp") is None  # budi's explicit superior replaces the position tree
+    org_service.set_assessor_override(eng, org["budi"], None)
+    with eng.session_factory() as s:
+        agus_position = s.scalar(select(Position.id).where(Position.code == AGUS_POSITION))
+    org_service.move_employee(eng, org["agus"], None)
+    org_service.move_employee(eng, org["fitri"], agus_position)
+    assert capacity("fitri", "t_app") is None  # the Plt now holds the position: she acts as its holder
     admin_ops.reassign(eng, org["admin"], tasks["t_pp"], org["eko"])
     assert capacity("eko", "t_pp") is None  # an explicit assignee acts in their own right
 

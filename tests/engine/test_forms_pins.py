@@ -95,3 +95,17 @@ def test_data_that_is_not_an_object_is_refused() -> None:
 
 def test_a_task_without_a_form_takes_no_data() -> None:
     assert validate_submission(None, {"skor_akhir": 120}) == {}
+
+
+def test_a_pattern_re2_cannot_compile_matches_nothing() -> None:
+    # Deployment refuses such patterns; a form deployed before that check refuses every value rather than run
+    # a backtracking regex on user input.
+    schema = {"type": "object", "properties": {"kode": {"type": "string", "pattern": "^(a)\\1$"}}}
+    assert errors_of({"kode": "aa"}, schema) == {"kode": "Does not match the expected format"}
+
+
+def test_a_reference_outside_the_form_is_refused_and_named_in_at_most_200_characters() -> None:
+    ref = "https://example.com/" + "s" * 300 + ".json"
+    schema = {"type": "object", "properties": {"a": {"$ref": ref}}}
+    [(path, message)] = errors_of({"a": 1}, schema).items()
+    assert path == "" and f"({ref[:200]})" in message
