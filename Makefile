@@ -95,3 +95,15 @@ mutation-rules: $(STAMP)
 	  printf '  %-16s %s\n' "$$m" "$$(grep '^TOTAL' $$out/$$m.txt | awk '{print $$2, $$3}')"; \
 	done; \
 	rm -rf $$out; exit $$status
+
+# Mutation testing of the access code with scripts/mutate.py, in a private copy of the checkout: who may act on a
+# task and see an instance (engine/access.py) and the upload checks (store_upload and its helpers), against the
+# pins in tests/engine/test_access_pins.py and test_upload_pins.py (and the lane and acting-official tests).
+# Fails below 95%; known-equivalent mutants are reported apart with their reason (scripts/mutation_equivalents.txt).
+# Slow: each mutant runs the tests.
+.PHONY: mutation
+mutation: $(STAMP)
+	$(BIN)/python scripts/mutate.py --copy --fail-under 95 engine/access.py tests/engine/test_access_pins.py \
+	  tests/engine/test_permissions_and_lanes.py tests/engine/test_acting.py
+	$(BIN)/python scripts/mutate.py --copy --fail-under 95 engine/services/documents.py tests/engine/test_upload_pins.py \
+	  -f store_upload -f _accepted -f _safe_name
