@@ -69,6 +69,13 @@ def curve_unit(session: Session, user: User) -> tuple[Unit | None, bool]:
     return unit, parent is None or parent.unit_id not in inside
 
 
+def jenis_jabatan(user: User) -> str:
+    """The kind the SMK rules know the employee by: "PPPK" for a PPPK (the employment status from the personnel file
+    decides: an imported PPPK holds a Pelaksana or Fungsional position), else the position's kind."""
+    jenis = user.position.jenis if user.position is not None else ""
+    return "PPPK" if user.status == "PPPK" else ("JA" if user.status == "PNS" and jenis == "PPPK" else jenis)
+
+
 def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """Return what the SMK forms and gateways need about the subject: position, assessors, team, curve unit."""
     session = ctx.session
@@ -84,8 +91,8 @@ def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, An
     kurva, kepala = curve_unit(session, user)
     return {
         "id": user.id, "nama": user.full_name, "nip": user.nip or "",
-        "jabatan": position.title if position else "", "jenis_jabatan": position.jenis if position else "",
-        "jenjang": position.jenjang if position else "",
+        "jabatan": position.title if position else "", "jenis_jabatan": jenis_jabatan(user),
+        "status_kepegawaian": user.status or "", "jenjang": position.jenjang if position else "",
         "unit_code": unit.code if unit else "", "unit": unit.name if unit else "",
         "unit_codes": [u.code for u in _unit_chain(session, unit)],
         "struktural": bool(team) and (position is not None and position.jenis in ("JPT", "JA")),
