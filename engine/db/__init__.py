@@ -4,6 +4,6 @@ Every model module is imported here, so that whichever table a caller uses, the 
 name are known to the metadata too.
 """
 
-from engine.db import audit, deploy, documents, notify, org, results, runtime  # noqa: F401
+from engine.db import audit, deploy, documents, notify, org, results, runtime, workspace  # noqa: F401
 
-__all__ = ["audit", "deploy", "documents", "notify", "org", "results", "runtime"]
+__all__ = ["audit", "deploy", "documents", "notify", "org", "results", "runtime", "workspace"]
