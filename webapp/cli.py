@@ -91,6 +91,31 @@ def deploy_command(paths: tuple[Path, ...], name: str, note: str) -> None:
         _echo_result(deploy(get_engine(), files, None, name=name, note=note))
 
 
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new")
+@with_appcontext
+def diff_command(old: str, new: str) -> None:
+    """What changed between two versions of a bundle. OLD and NEW are each a deployment id or a folder of
+    .bpmn/.dmn/.json files (e.g. `smk diff 3 bpmn/smk` compares deployment 3 with the files on disk)."""
+    from engine.errors import EngineError
+    from engine.services.diff import diff_sources
+
+    def source(arg: str) -> int | dict[str, bytes]:
+        path = Path(arg)
+        if path.is_dir():
+            return read_folder(path)
+        if arg.isdigit():
+            return int(arg)
+        raise click.BadParameter(f"{arg!r} is neither a deployment id nor a folder")
+
+    with _deployment_errors():
+        try:
+            click.echo(diff_sources(get_engine(), source(old), source(new)).text())
+        except EngineError as exc:
+            raise click.ClickException(exc.message) from exc
+
+
 def _echo_result(result) -> None:
     state = "deployed" if result.created else "unchanged"
     items = ", ".join(f"{p} v{v}" for p, v in result.processes + result.decisions) or "(no new versions)"

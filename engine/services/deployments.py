@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.core import Engine
 from engine.db.deploy import DecisionVersion, Deployment, DeploymentFile, ProcessVersion
 from engine.db.org import User
-from engine.deploy.bundles import parse_bundle
+from engine.deploy.bundles import ParsedBundle, parse_bundle
 from engine.errors import N_, NotFound
 from engine.services import audit
 
@@ -38,15 +38,20 @@ def _latest_file(session: Session, model: Any, id_column: str, ref: str) -> tupl
     return (row.filename, content) if content is not None else None
 
 
+def parse_against_deployed(session: Session, files: Mapping[str, bytes]) -> ParsedBundle:
+    """Parse a bundle as deploy would: references to processes and decisions deployed earlier resolve."""
+    return parse_bundle(
+        files,
+        find_process=lambda ref: _latest_file(session, ProcessVersion, "process_id", ref),
+        find_decision=lambda ref: _latest_file(session, DecisionVersion, "decision_id", ref),
+    )
+
+
 def deploy(engine: Engine, files: Mapping[str, bytes], deployed_by: int | None, name: str = "",
            note: str = "") -> DeploymentResult:
     """Validate and store a bundle; an identical bundle deployed before is returned unchanged."""
     with engine.session_factory.begin() as session:
-        bundle = parse_bundle(
-            files,
-            find_process=lambda ref: _latest_file(session, ProcessVersion, "process_id", ref),
-            find_decision=lambda ref: _latest_file(session, DecisionVersion, "decision_id", ref),
-        )
+        bundle = parse_against_deployed(session, files)
         existing = session.scalar(select(Deployment).where(Deployment.bundle_hash == bundle.bundle_hash))
         if existing is not None:
             return DeploymentResult(existing.id, False, _versions(session, existing.id, ProcessVersion),
@@ -82,6 +87,14 @@ def deploy(engine: Engine, files: Mapping[str, bytes], deployed_by: int | None, 
                      decisions=result.decisions, files=sorted(bundle.files))
     engine.specs.put(bundle)
     return result
+
+
+def check(engine: Engine, files: Mapping[str, bytes]) -> None:
+    """Run every check ``deploy`` runs on a bundle (the same resolvers for earlier deployments), storing nothing;
+    raise DeploymentInvalid listing every problem."""
+    with engine.session_factory() as session:
+        parse_bundle(files, find_process=lambda ref: _latest_file(session, ProcessVersion, "process_id", ref),
+                     find_decision=lambda ref: _latest_file(session, DecisionVersion, "decision_id", ref))
 
 
 def _next_version(session: Session, id_col, ref: str, version_col) -> int:

@@ -1,0 +1,49 @@
+"""`smk diff`: what changed between a deployment and a folder (or two deployments), printed as a list."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+
+from engine.db.deploy import Deployment
+from webapp.cli import cli
+from webapp.extensions import get_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(app: Flask, *args: str):
+    return app.test_cli_runner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _demo_deployment(app: Flask) -> int:
+    with app.app_context(), get_engine().session_factory() as session:
+        ids = session.scalars(select(Deployment.id).order_by(Deployment.id.desc())).all()
+    assert ids, "the app fixture deploys bpmn/demo"
+    return ids[0]
+
+
+def test_diff_of_a_deployment_and_a_changed_folder_lists_the_changed_rule_cell(app: Flask, tmp_path: Path) -> None:
+    deployment_id = _demo_deployment(app)
+    folder = tmp_path / "demo"
+    shutil.copytree(ROOT / "bpmn" / "demo", folder)
+    unchanged = run(app, "diff", str(deployment_id), str(folder))
+    assert unchanged.exit_code == 0 and "no changes" in unchanged.output
+    dmn = folder / "demo_predikat.dmn"
+    text = dmn.read_text()
+    assert '"Baik"' in text
+    dmn.write_text(text.replace('"Baik"', '"Cukup"', 1))
+    result = run(app, "diff", str(deployment_id), str(folder))
+    assert result.exit_code == 0
+    assert "decision demo_predikat (demo_predikat.dmn)" in result.output
+    assert '"Baik" → "Cukup"' in result.output
+
+
+def test_diff_refuses_what_is_neither_a_deployment_nor_a_folder(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(cli, ["diff", "nope", "1"])
+    assert result.exit_code == 2 and "neither a deployment id nor a folder" in result.output
+    missing = app.test_cli_runner().invoke(cli, ["diff", "9999", "1"])
+    assert missing.exit_code == 1 and "deployment 9999 does not exist" in missing.output
