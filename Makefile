@@ -30,13 +30,21 @@ $(VENDOR_STAMP): package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/chartjs/
 	touch $(VENDOR_STAMP)
 
+# The Model proses workspace editors (bpmn-js Modeler + properties panel, dmn-js, our SpiffWorkflow extension) are
+# our sources in webapp/static/js/workspace/, bundled by esbuild with their CSS and fonts into $(VENDOR)/workspace/.
+WORKSPACE_JS := $(VENDOR)/workspace/workspace.js
+$(WORKSPACE_JS): $(VENDOR_STAMP) $(wildcard webapp/static/js/workspace/*)
+	node_modules/.bin/esbuild webapp/static/js/workspace/main.js --bundle --minify --sourcemap --format=iife \
+	  --target=es2020 --outfile=$(WORKSPACE_JS) --asset-names=[name]-[hash] --legal-comments=linked --log-level=warning \
+	  --loader:.woff=file --loader:.woff2=file --loader:.ttf=file --loader:.eot=file --loader:.svg=file
+
 # WeasyPrint (PDF documents) needs Pango from the system; install it with apt-get when it is missing.
 sysdeps:
 	@$(BIN)/python -c "import weasyprint" 2>/dev/null || { \
 	  echo "Installing Pango for WeasyPrint (apt-get)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
 
-install: $(STAMP) $(VENDOR_STAMP)
+install: $(STAMP) $(VENDOR_STAMP) $(WORKSPACE_JS)
 	@$(MAKE) --no-print-directory sysdeps
 	$(BIN)/pybabel -q compile -d webapp/translations
 

@@ -1,0 +1,192 @@
+// The workspace's words in Indonesian and English. The page says which one: <html lang="id|en">.
+// MESSAGES are our own strings (key -> [id, en]); LIBRARY translates the labels bpmn-js, its properties panel and
+// dmn-js show (their English text -> Indonesian), through the translate service both libraries use.
+
+export const LANG = (document.documentElement.lang || 'id').slice(0, 2) === 'en' ? 'en' : 'id';
+
+const MESSAGES = {
+  loading: ['Memuat berkas…', 'Loading the file…'],
+  loaded: ['Berkas dimuat (%(source)s, revisi %(revision)s).', 'File loaded (%(source)s, revision %(revision)s).'],
+  source_draft: ['draf', 'draft'],
+  source_deployed: ['versi yang di-deploy', 'deployed version'],
+  load_failed: ['Berkas tidak dapat dimuat: %(detail)s', 'The file could not be loaded: %(detail)s'],
+  import_failed: ['Berkas tidak dapat dibuka di editor: %(detail)s', 'The editor could not open the file: %(detail)s'],
+  saving: ['Menyimpan draf…', 'Saving the draft…'],
+  saved: ['Draf disimpan (revisi %(revision)s).', 'Draft saved (revision %(revision)s).'],
+  nothing_to_save: ['Tidak ada perubahan untuk disimpan.', 'There are no changes to save.'],
+  conflict: ['Draf tidak disimpan: %(by)s menyimpan versi yang lebih baru pada %(at)s (revisi %(revision)s). ' +
+             'Muat ulang halaman untuk melihatnya; salin dulu perubahan Anda bila perlu.',
+             'The draft was not saved: %(by)s saved a newer version at %(at)s (revision %(revision)s). ' +
+             'Reload the page to see it; copy your changes first if you need them.'],
+  someone: ['pengguna lain', 'someone else'],
+  save_failed: ['Draf tidak disimpan: %(detail)s', 'The draft was not saved: %(detail)s'],
+  validating: ['Memvalidasi…', 'Validating…'],
+  valid: ['Tidak ada masalah: model siap di-deploy.', 'No problems: the model is ready to deploy.'],
+  invalid: ['%(count)s masalah ditemukan. Tidak ada yang di-deploy.', '%(count)s problem(s) found. Nothing was deployed.'],
+  validate_failed: ['Validasi gagal: %(detail)s', 'Validation failed: %(detail)s'],
+  unsaved: ['Ada perubahan yang belum disimpan.', 'There are unsaved changes.'],
+  problems_title: ['Masalah', 'Problems'],
+  col_file: ['Berkas', 'File'],
+  col_line: ['Baris', 'Line'],
+  col_element: ['Elemen', 'Element'],
+  col_message: ['Pesan', 'Message'],
+  problem_button: ['Tampilkan %(element)s di %(file)s', 'Show %(element)s in %(file)s'],
+  problem_here: ['Masalah pada elemen ini: %(message)s', 'Problem on this element: %(message)s'],
+  not_in_diagram: ['Elemen %(element)s tidak ada di diagram.', 'Element %(element)s is not in the diagram.'],
+  network: ['server tidak dapat dihubungi', 'the server cannot be reached'],
+  http: ['jawaban server %(status)s', 'server answered %(status)s'],
+  properties: ['Properti elemen', 'Element properties'],
+  editor_bpmn: ['Editor model proses (BPMN)', 'Process model editor (BPMN)'],
+  editor_dmn: ['Editor tabel keputusan (DMN)', 'Decision table editor (DMN)'],
+  // Properties panel groups and entries (SpiffWorkflow properties).
+  g_script: ['Skrip', 'Script'],
+  script: ['Skrip (Python)', 'Script (Python)'],
+  pre_script: ['Skrip sebelum tugas', 'Pre-script'],
+  post_script: ['Skrip sesudah tugas', 'Post-script'],
+  g_condition: ['Kondisi', 'Condition'],
+  condition: ['Kondisi (ekspresi Python)', 'Condition (Python expression)'],
+  condition_help: ['Alur ini diambil bila ekspresi bernilai benar.', 'This flow is taken when the expression is true.'],
+  g_call: ['Proses yang dipanggil', 'Called process'],
+  called_element: ['ID proses yang dipanggil', 'Called process id'],
+  g_decision: ['Tabel keputusan', 'Decision table'],
+  decision_id: ['ID keputusan (DMN)', 'Decision id (DMN)'],
+  g_form: ['Formulir', 'Form'],
+  form_schema: ['Berkas JSON Schema', 'JSON Schema file'],
+  form_uischema: ['Berkas UI schema', 'UI schema file'],
+  instructions: ['Petunjuk untuk pengguna', 'Instructions for the user'],
+  g_service: ['Layanan', 'Service'],
+  operator: ['Operator layanan', 'Service operator'],
+  result_variable: ['Variabel hasil', 'Result variable'],
+  g_parameters: ['Parameter layanan', 'Service parameters'],
+  param_id: ['Nama parameter', 'Parameter name'],
+  param_type: ['Tipe', 'Type'],
+  param_value: ['Nilai (ekspresi Python)', 'Value (Python expression)'],
+  g_properties: ['Properti tambahan', 'Extra properties'],
+  prop_name: ['Nama', 'Name'],
+  prop_value: ['Nilai', 'Value'],
+  g_message: ['Isi pesan', 'Message content'],
+  message_payload: ['Isi pesan (ekspresi)', 'Message payload (expression)'],
+  message_variable: ['Variabel penerima', 'Receiving variable'],
+  // DMN
+  hit_policy_note: ['Kebijakan hit yang didukung SpiffWorkflow: Unique dan Collect.',
+                    'Hit policies SpiffWorkflow supports: Unique and Collect.'],
+};
+
+export function t(key, values) {
+  const entry = MESSAGES[key];
+  let text = entry ? entry[LANG === 'en' ? 1 : 0] : key;
+  if (values) {
+    text = text.replace(/%\((\w+)\)s/g, (all, name) => (name in values ? String(values[name]) : all));
+  }
+  return text;
+}
+
+// Indonesian for the libraries' own labels (only those a process owner meets in the panels we show).
+const LIBRARY = {
+  'General': 'Umum',
+  'Name': 'Nama',
+  'ID': 'ID',
+  'Documentation': 'Dokumentasi',
+  'Element documentation': 'Dokumentasi elemen',
+  'Process documentation': 'Dokumentasi proses',
+  'Process': 'Proses',
+  'Process name': 'Nama proses',
+  'Process ID': 'ID proses',
+  'Executable': 'Dapat dijalankan',
+  'Timer': 'Pewaktu',
+  'Type': 'Tipe',
+  '<none>': '<tidak ada>',
+  'Date': 'Tanggal',
+  'Duration': 'Durasi',
+  'Cycle': 'Siklus',
+  'Value': 'Nilai',
+  'Message': 'Pesan',
+  'Signal': 'Sinyal',
+  'Error': 'Galat',
+  'Escalation': 'Eskalasi',
+  'Link': 'Tautan',
+  'Multi-instance': 'Multi-instans',
+  'Compensation': 'Kompensasi',
+  'Create': 'Buat',
+  'Delete': 'Hapus',
+  'Add': 'Tambah',
+  'Remove': 'Hapus',
+  'Open': 'Buka',
+  'Close': 'Tutup',
+  'Properties': 'Properti',
+  'Select an element to edit its properties.': 'Pilih elemen untuk mengubah propertinya.',
+  'Multiple elements are selected. Select a single one to edit its properties.':
+    'Beberapa elemen dipilih. Pilih satu elemen untuk mengubah propertinya.',
+  'Append task': 'Tambah tugas',
+  'Append end event': 'Tambah peristiwa akhir',
+  'Append gateway': 'Tambah gateway',
+  'Append intermediate/boundary event': 'Tambah peristiwa antara/batas',
+  'Connect using sequence/message flow or association': 'Hubungkan dengan alur',
+  'Connect to other element': 'Hubungkan ke elemen lain',
+  'Change element': 'Ubah jenis elemen',
+  'Add text annotation': 'Tambah anotasi teks',
+  'Activate hand tool': 'Alat geser',
+  'Activate lasso tool': 'Alat laso',
+  'Activate create/remove space tool': 'Alat buat/hapus ruang',
+  'Activate global connect tool': 'Alat hubung',
+  'Create start event': 'Buat peristiwa awal',
+  'Create end event': 'Buat peristiwa akhir',
+  'Create intermediate/boundary event': 'Buat peristiwa antara/batas',
+  'Create gateway': 'Buat gateway',
+  'Create task': 'Buat tugas',
+  'Create expanded sub-process': 'Buat sub-proses',
+  'Create pool/participant': 'Buat pool/peserta',
+  'Create data object reference': 'Buat objek data',
+  'Create data store reference': 'Buat penyimpanan data',
+  'Create group': 'Buat grup',
+  // dmn-js decision table
+  'Hit policy:': 'Kebijakan hit:',
+  'Hit policy': 'Kebijakan hit',
+  'Unique': 'Unique (satu aturan)',
+  'Collect': 'Collect (semua aturan)',
+  'No overlap is possible and all rules are disjoint. Only a single rule can be matched':
+    'Aturan tidak boleh tumpang tindih; hanya satu aturan yang cocok.',
+  'Collects the values of all matching rules': 'Mengumpulkan nilai semua aturan yang cocok.',
+  'Annotations': 'Keterangan',
+  'Annotation': 'Keterangan',
+  'When': 'Jika',
+  'And': 'Dan',
+  'Then': 'Maka',
+  'Add rule': 'Tambah aturan',
+  'Add Rule': 'Tambah aturan',
+  'Add Input': 'Tambah masukan',
+  'Add Output': 'Tambah keluaran',
+  'Input': 'Masukan',
+  'Output': 'Keluaran',
+  'Input label': 'Label masukan',
+  'Output label': 'Label keluaran',
+  'Output name': 'Nama keluaran',
+  'Expression': 'Ekspresi',
+  'Expression language': 'Bahasa ekspresi',
+  'Type:': 'Tipe:',
+  'Rule': 'Aturan',
+  'Add Rule Above': 'Tambah aturan di atas',
+  'Add Rule Below': 'Tambah aturan di bawah',
+  'Remove Rule': 'Hapus aturan',
+  'Copy Rule Above': 'Salin aturan ke atas',
+  'Copy Rule Below': 'Salin aturan ke bawah',
+  'Cut Rule': 'Potong aturan',
+  'Paste Rule Above': 'Tempel aturan di atas',
+  'Paste Rule Below': 'Tempel aturan di bawah',
+  'Add Input Left': 'Tambah masukan di kiri',
+  'Add Input Right': 'Tambah masukan di kanan',
+  'Remove Input': 'Hapus masukan',
+  'Add Output Left': 'Tambah keluaran di kiri',
+  'Add Output Right': 'Tambah keluaran di kanan',
+  'Remove Output': 'Hapus keluaran',
+  'View DRD': 'Lihat DRD',
+};
+
+export function translate(template, replacements) {
+  let text = LANG === 'id' ? (LIBRARY[template] || template) : template;
+  replacements = replacements || {};
+  return text.replace(/{([^}]+)}/g, (all, key) => (key in replacements ? replacements[key] : all));
+}
+
+// A diagram-js / dmn-js module that replaces the default translate service.
+export const TranslateModule = { translate: ['value', translate] };
