@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     from webapp.notifications import bp as notifications_bp
     from webapp.organisation import bp as organisation_bp
     from webapp.reports import bp as reports_bp
+    from webapp.workspace import bp as workspace_bp
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.register_blueprint(health.bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(deployments_bp)
+    app.register_blueprint(workspace_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
