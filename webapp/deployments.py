@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -22,6 +23,7 @@ from engine.deploy.bundles import MAX_FILE_BYTES, MAX_FILES
 from engine.errors import DeploymentInvalid, Problem
 from engine.queries import deployments as views
 from engine.services.deployments import DeploymentResult, deploy
+from engine.services.diff import BundleDiff, diff_deployments, previous_deployment
 from webapp.args import int_arg, page_arg
 from webapp.extensions import get_engine
 from webapp.i18n import shown
@@ -151,12 +153,63 @@ def show(deployment_id: int):
     detail = views.get_deployment(engine, current_user.user_id, deployment_id)  # NotFound -> 404
     diagrams = detail.bpmn_files
     chosen = int_arg(request.args, "diagram")
-    diagram = next((f for f in diagrams if f.id == chosen), None) or (diagrams[0] if diagrams else None)
+    changes = _changes_since_previous(engine, deployment_id)
+    changed_first = [f for f in diagrams if changes is not None and changes.markers(f.filename)] + list(diagrams)
+    diagram = next((f for f in diagrams if f.id == chosen), None) or (changed_first[0] if diagrams else None)
     xml = None
     if diagram is not None:
         stored = views.get_deployment_file(engine, current_user.user_id, deployment_id, diagram.id)
         xml = stored.content.decode("utf-8", errors="replace")
-    return render_template("deployments/show.html", detail=detail, diagram=diagram, diagram_xml=xml)
+    markers = changes.markers(diagram.filename) if changes is not None and diagram is not None else {}
+    return render_template("deployments/show.html", detail=detail, diagram=diagram, diagram_xml=xml,
+                           changes=changes, changes_against=changes_against(engine, deployment_id),
+                           added=" ".join(k for k, v in markers.items() if v == "added"),
+                           changed=" ".join(k for k, v in markers.items() if v == "changed"))
+
+
+# The words of engine.services.diff, as a process owner reads them (the engine speaks English to the CLI).
+_CHANGE_WORDS = {
+    "process": lazy_gettext("Process"), "decision": lazy_gettext("Decision table"), "form": lazy_gettext("Form"),
+    "file": lazy_gettext("File"), "added": lazy_gettext("added"), "removed": lazy_gettext("removed"),
+    "changed": lazy_gettext("changed"), "name": lazy_gettext("name"), "lane": lazy_gettext("lane"),
+    "script": lazy_gettext("script"), "pre-script": lazy_gettext("pre-script"),
+    "post-script": lazy_gettext("post-script"), "conditions": lazy_gettext("conditions"),
+    "default flow": lazy_gettext("default flow"), "event (timer, message, signal)": lazy_gettext("event (timer, message, signal)"),
+    "extension properties (form, instructions, operator …)": lazy_gettext("properties (form, instructions, operator …)"),
+    "called element": lazy_gettext("called process"), "called decision": lazy_gettext("called decision"),
+    "service operator": lazy_gettext("service operator"), "operator parameters": lazy_gettext("operator parameters"),
+    "data inputs": lazy_gettext("data inputs"), "data outputs": lazy_gettext("data outputs"),
+    "inputs/outputs": lazy_gettext("inputs/outputs"), "documentation": lazy_gettext("documentation"),
+    "interrupting": lazy_gettext("interrupting"), "input": lazy_gettext("input"), "output": lazy_gettext("output"),
+    "row": lazy_gettext("row"), "description": lazy_gettext("description"), "hit policy": lazy_gettext("hit policy"),
+    "input columns": lazy_gettext("input columns"), "output columns": lazy_gettext("output columns"),
+    "value": lazy_gettext("value"), "content": lazy_gettext("content"), "table": lazy_gettext("table"),
+}
+
+
+@bp.app_template_filter("change_word")
+def change_word(key: str) -> str:
+    """A diff field or kind in the page's language: "input Persen" → "masukan Persen", "script" → "skrip"."""
+    if key in _CHANGE_WORDS:
+        return str(_CHANGE_WORDS[key])
+    word, sep, rest = key.partition(" · ")
+    if sep and word in _CHANGE_WORDS:
+        return f"{_CHANGE_WORDS[word]} · {rest}"
+    head, space, tail = key.partition(" ")
+    if space and head in ("input", "output", "row"):
+        return f"{_CHANGE_WORDS[head]} {tail}"
+    return key
+
+
+def changes_against(engine: Any, deployment_id: int) -> int | None:
+    """The earlier deployment of the same bundle this one is compared with."""
+    with engine.session_factory() as session:
+        return previous_deployment(session, deployment_id)
+
+
+def _changes_since_previous(engine: Any, deployment_id: int) -> BundleDiff | None:
+    previous = changes_against(engine, deployment_id)
+    return None if previous is None else diff_deployments(engine, previous, deployment_id)
 
 
 @bp.get("/deployments/<int:deployment_id>/files/<int:file_id>")

@@ -10,7 +10,7 @@
   viewer.importXML(xml).then(function () {
     var canvas = viewer.get('canvas');
     var registry = viewer.get('elementRegistry');
-    [['completed', 'done'], ['active', 'active'], ['errored', 'errored']].forEach(function (pair) {
+    [['completed', 'done'], ['active', 'active'], ['errored', 'errored'], ['added', 'diff-added'], ['changed', 'diff-changed']].forEach(function (pair) {
       ids(pair[0]).forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, pair[1]); } });
     });
     canvas.zoom('fit-viewport', 'auto');
