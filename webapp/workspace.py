@@ -121,8 +121,9 @@ def _page(key: str, status: int = 200, problems: list[Problem] | None = None, va
                              and not (kind == "form" and f.filename.endswith(".uischema.json")
                                       and space.entry(f.filename.replace(".uischema.json", ".schema.json")))])
               for kind, label in KIND_LABELS]
+    rows = _problem_rows(problems or [])
     return render_template("workspace/edit.html", space=space, selected=selected, groups=groups, form=form,
-                           problems=_problem_rows(problems or []), validated=validated, note=note,
+                           problems=rows, problems_json=[vars(r) for r in rows], validated=validated, note=note,
                            errors=errors or [], max_note=MAX_NOTE, ws_scripts=_present(EDITOR_SCRIPTS),
                            ws_styles=_present(EDITOR_STYLES)), status
 
