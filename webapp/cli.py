@@ -46,7 +46,8 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command("worker")
 @click.option("--once", is_flag=True, help="run every job once and exit (for cron or tests)")
-@click.option("--interval", default=5.0, show_default=True, help="seconds between passes")
+@click.option("--interval", type=float, default=lambda: float(os.environ.get("SMK_WORKER_INTERVAL", "5")),
+              show_default="5, or SMK_WORKER_INTERVAL", help="seconds between passes")
 @with_appcontext
 def worker_command(once: bool, interval: float) -> None:
     """Fire due timers and run background jobs (any number of workers may run at once)."""
@@ -205,6 +206,10 @@ def audit_verify_command(full: bool) -> None:
 from webapp.cli_org import org_group  # noqa: E402  (smk org import / template / export)
 
 cli.add_command(org_group)
+
+from webapp.cli_serve import serve_command  # noqa: E402  (smk serve: gunicorn, production)
+
+cli.add_command(serve_command)
 
 
 def main() -> None:
