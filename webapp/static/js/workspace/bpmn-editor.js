@@ -9,10 +9,15 @@ import spiffModdle from './spiffworkflow.json';
 
 export { spiffModdle };
 
+// The groups a process owner works in are open from the start; the rest stay folded.
+const OPEN_GROUPS = ['general', 'timer', 'spiff-script', 'spiff-condition', 'spiff-call', 'spiff-decision', 'spiff-form',
+  'spiff-service', 'spiff-parameters', 'spiff-message'];
+
 export function createBpmnEditor({ container, properties }) {
+  const layout = { groups: Object.fromEntries(OPEN_GROUPS.map((id) => [id, { open: true }])) };
   const modeler = new BpmnModeler({
     container,
-    propertiesPanel: properties ? { parent: properties } : undefined,
+    propertiesPanel: properties ? { parent: properties, layout } : undefined,
     additionalModules: [
       TranslateModule,
       ...(properties ? [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SpiffPropertiesModule] : []),
