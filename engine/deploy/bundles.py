@@ -73,12 +73,32 @@ def _local(tag: Any) -> str:
 def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> Any:
     try:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-        return etree.fromstring(content, parser)
+        root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
         line, col = (exc.position if exc.position else (exc.lineno, 0))
         problems.append(Problem(name, Message("bundle.xml", N_("the file is not well-formed XML: %(detail)s"),
                                               {"detail": exc.msg}), line=line, column=col))
         return None
+    if root.getroottree().docinfo.internalDTD is not None:
+        # Entities are never expanded (resolve_entities=False), but a model has no use for them either.
+        problems.append(Problem(name, Message("bundle.dtd", N_(
+            "the file declares a DOCTYPE (DTD or entities); BPMN and DMN files may not")), line=1))
+        return None
+    before = len(problems)
+    seen: dict[str, int] = {}
+    for element in root.iter():
+        # SpiffWorkflow's extension elements use "id" for a name (an operator's parameters), not an identity.
+        ident = element.get("id") if isinstance(element.tag, str) and not element.tag.startswith(f"{{{SPIFF}}}") \
+            else None
+        if not ident:
+            continue
+        if ident in seen:
+            problems.append(Problem(name, Message("bundle.duplicate_id", N_(
+                "the id '%(id)s' is used twice (first on line %(first)s); every id must be unique"),
+                {"id": ident, "first": seen[ident]}), element_id=ident, line=element.sourceline))
+        else:
+            seen[ident] = element.sourceline or 0
+    return root if len(problems) == before else None
 
 
 def _line_of(trees: dict[str, Any], filename: str | None, element_id: str | None) -> int | None:
