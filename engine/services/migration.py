@@ -1,0 +1,262 @@
+"""Move running instances of a process to another deployed version of it.
+
+An instance can move when no task it has completed, or that is ready or running now, was removed from the
+new version or changed in it (SpiffWorkflow's ``diff_workflow``: the steps already taken, and the step a
+person is about to take, mean the same in both versions). Waiting tasks (a timer, a message) and steps not
+reached yet may change: that is what a migration is for. SpiffWorkflow's ``migrate_workflow`` then points
+every task at its counterpart in the new version and re-predicts the branches of ready and waiting tasks, so
+a changed timer starts again from the moment of the move with the new duration (say so to the people
+concerned). The instance also takes the decision tables in force now (as a new instance would).
+
+Each instance moves in its own transaction (a failure leaves that instance where it was and the others
+moved); every move is an audit event with the process versions before and after. A run is resumable: the
+instances already on the target version are simply not candidates any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.access import LANES, in_role
+from engine.core import Engine
+from engine.db.deploy import ProcessVersion
+from engine.db.org import User
+from engine.db.runtime import ERROR, RUNNING, SUSPENDED, WAITING, Instance
+from engine.deploy.bundles import ParsedBundle
+from engine.errors import N_, Conflict, NotFound, PermissionDenied
+from engine.runtime.decisions import PINS, latest_versions
+from engine.runtime.spiff_clock import spiff_now
+from engine.services import audit
+from engine.services.stepping import after_save, record_changes
+
+#: Instances in these states are "running" for a migration (a completed or terminated one never moves).
+MOVABLE_STATUSES = (RUNNING, WAITING, SUSPENDED, ERROR)
+#: Task states whose spec must be the same in the new version.
+_SETTLED = TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.ERROR
+
+_REGISTRY: Any = None
+
+
+def _registry() -> Any:
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = BpmnWorkflowSerializer.configure(dict(SPIFF_CONFIG))
+    return _REGISTRY
+
+
+@dataclass
+class Blocked:
+    """An instance that cannot move, and why (one reason per settled task that changed or disappeared)."""
+
+    instance_id: int
+    business_key: str
+    version: int
+    reasons: list[str]
+
+
+@dataclass
+class MigrationPlan:
+    process_id: str
+    to_version: int
+    movable: list[int] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
+    on_target: int = 0
+
+    @property
+    def candidates(self) -> int:
+        return len(self.movable) + len(self.blocked)
+
+
+@dataclass
+class BatchResult:
+    moved: list[int] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    remaining: int = 0
+
+
+def _may_migrate(session: Session, actor_id: int | None) -> User | None:
+    """Process owners and administrators; None (the command line) acts as the system."""
+    if actor_id is None:
+        return None
+    actor = session.get(User, actor_id)
+    if actor is None or not actor.active or not in_role(session, actor_id, LANES.roles.model_managers):
+        raise PermissionDenied("migration.denied", N_("Only process owners and administrators may migrate instances"))
+    return actor
+
+
+def _target(session: Session, process_id: str, to_version: int | None) -> ProcessVersion:
+    query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+    query = query.where(ProcessVersion.version == to_version) if to_version is not None else \
+        query.order_by(ProcessVersion.version.desc())
+    target = session.scalars(query.limit(1)).first()
+    if target is None:
+        raise NotFound("migration.no_version", N_("process %(process)s has no version %(version)s"),
+                       process=process_id, version=to_version if to_version is not None else "")
+    return target
+
+
+def _candidate_ids(session: Session, target: ProcessVersion, after_id: int = 0, limit: int | None = None) -> list[int]:
+    query = (select(Instance.id).where(Instance.process_id == target.process_id,
+                                       Instance.process_version_id != target.id,
+                                       Instance.status.in_(MOVABLE_STATUSES), Instance.id > after_id)
+             .order_by(Instance.id))
+    return list(session.scalars(query.limit(limit) if limit else query))
+
+
+def _specs(bundle: ParsedBundle, process_id: str) -> tuple[Any, dict[str, Any]]:
+    info = bundle.processes[process_id]
+    return info.spec, info.subprocess_specs
+
+
+def _task_words(task: Any) -> str:
+    spec = task.task_spec
+    name = getattr(spec, "bpmn_name", None)
+    ident = getattr(spec, "bpmn_id", None) or spec.name
+    return f"'{name}' ({ident})" if name else str(ident)
+
+
+_STATE_WORDS = {TaskState.COMPLETED: "completed", TaskState.READY: "ready", TaskState.STARTED: "running",
+                TaskState.ERROR: "failed"}
+
+
+def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[list[str], Any, dict[str, Any]]:
+    """Why the workflow cannot move (empty when it can), with the diffs migrate_workflow needs."""
+    new_spec, new_deps = _specs(new_bundle, process_id)
+    top_diff, sub_diffs = diff_workflow(_registry(), workflow, new_spec, new_deps)
+    reasons: list[str] = []
+    for diff, owner in [(top_diff, workflow)] + [(d, workflow.subprocesses[sp_id]) for sp_id, d in sub_diffs.items()]:
+        if diff is None:
+            reasons.append(f"the subprocess {owner.spec.name} does not exist in the new version")
+            continue
+        for task in diff.removed:
+            if task.state & _SETTLED and getattr(task.task_spec, "bpmn_id", None):
+                reasons.append(f"step {_task_words(task)} is {_STATE_WORDS.get(task.state, 'settled')} "
+                               "and was removed")
+        for task in diff.changed:
+            if task.state & _SETTLED and getattr(task.task_spec, "bpmn_id", None):
+                reasons.append(f"step {_task_words(task)} is {_STATE_WORDS.get(task.state, 'settled')} "
+                               "and was changed")
+    return reasons, top_diff, sub_diffs
+
+
+def plan(engine: Engine, process_id: str, to_version: int | None = None, actor_id: int | None = None) -> MigrationPlan:
+    """Which running instances of earlier versions can move to ``to_version`` (default: the latest)."""
+    with engine.session_factory() as session:
+        _may_migrate(session, actor_id)
+        target = _target(session, process_id, to_version)
+        result = MigrationPlan(process_id, target.version)
+        result.on_target = len(list(session.scalars(select(Instance.id).where(
+            Instance.process_version_id == target.id, Instance.status.in_(MOVABLE_STATUSES)))))
+        new_bundle = engine.specs.get(session, target.deployment_id)
+        for instance_id in _candidate_ids(session, target):
+            instance = session.get(Instance, instance_id)
+            assert instance is not None
+            workflow = engine.runtime.load(instance, engine.specs.get(session, instance.process_version.deployment_id))
+            reasons, _, _ = _reasons(workflow, new_bundle, process_id)
+            if reasons:
+                result.blocked.append(Blocked(instance.id, instance.business_key, instance.process_version.version,
+                                              reasons))
+            else:
+                result.movable.append(instance.id)
+        return result
+
+
+def migrate_batch(engine: Engine, process_id: str, to_version: int | None = None, actor_id: int | None = None,
+                  batch_size: int = 100, after_id: int = 0) -> BatchResult:
+    """Move up to ``batch_size`` candidate instances (ids above ``after_id``), each in its own transaction."""
+    with engine.session_factory() as session:
+        _may_migrate(session, actor_id)
+        target = _target(session, process_id, to_version)
+        ids = _candidate_ids(session, target, after_id, batch_size)
+    result = BatchResult()
+    for instance_id in ids:
+        try:
+            blocked = _move_one(engine, instance_id, target.id, actor_id)
+        except StaleDataError:
+            result.failed[instance_id] = "the instance changed while it was being moved; run the migration again"
+            continue
+        except Exception as exc:  # noqa: BLE001 - one instance's failure must not stop the batch
+            result.failed[instance_id] = f"{type(exc).__name__}: {exc}"
+            continue
+        if blocked is None:
+            result.moved.append(instance_id)
+        else:
+            result.blocked.append(blocked)
+    with engine.session_factory() as session:
+        result.remaining = len(_candidate_ids(session, target, ids[-1] if ids else after_id))
+    return result
+
+
+def migrate_all(engine: Engine, process_id: str, to_version: int | None = None, actor_id: int | None = None,
+                batch_size: int = 100, progress: Any = None) -> BatchResult:
+    """Move every movable instance, batch after batch; ``progress(batch_result)`` is called after each."""
+    total = BatchResult()
+    after_id = 0
+    while True:
+        batch = migrate_batch(engine, process_id, to_version, actor_id, batch_size, after_id)
+        total.moved += batch.moved
+        total.blocked += batch.blocked
+        total.failed.update(batch.failed)
+        if progress is not None:
+            progress(batch)
+        handled = batch.moved + [b.instance_id for b in batch.blocked] + list(batch.failed)
+        if not handled or batch.remaining == 0:
+            return total
+        after_id = max(handled)
+
+
+def _move_one(engine: Engine, instance_id: int, target_version_id: int, actor_id: int | None) -> Blocked | None:
+    with engine.session_factory.begin() as session:
+        actor = _may_migrate(session, actor_id)
+        instance = session.get(Instance, instance_id)
+        target = session.get(ProcessVersion, target_version_id)
+        if instance is None or target is None:
+            raise NotFound("instance.not_found", N_("Instance not found"))
+        if instance.process_version_id == target.id or instance.status not in MOVABLE_STATUSES:
+            raise Conflict("migration.moved", N_("the instance was moved or finished meanwhile"))
+        source = instance.process_version
+        old_bundle = engine.specs.get(session, source.deployment_id)
+        new_bundle = engine.specs.get(session, target.deployment_id)
+        workflow = engine.runtime.load(instance, old_bundle)
+        reasons, top_diff, sub_diffs = _reasons(workflow, new_bundle, instance.process_id)
+        if reasons:
+            return Blocked(instance.id, instance.business_key, source.version, reasons)
+        new_spec, new_deps = _specs(new_bundle, instance.process_id)
+        now = engine.now()
+        clock = spiff_now.set(now)  # re-predicted timers start from the engine's now, not the wall clock
+        try:
+            migrate_workflow(top_diff, workflow, new_spec)
+            for sp_id, sub_diff in sub_diffs.items():
+                sub = workflow.subprocesses[sp_id]
+                migrate_workflow(sub_diff, sub, new_deps[sub.spec.name])
+        finally:
+            spiff_now.reset(clock)
+        workflow.subprocess_specs = new_deps
+        pins = latest_versions(session)
+        setattr(workflow, PINS, pins)  # the decision tables in force now, as a new instance would take them
+        status = instance.status
+        instance.process_version_id = target.id
+        instance.process_version = target
+        if status in (RUNNING, WAITING):
+            engine.advance(session, instance, workflow, actor_id)
+        created = engine.runtime.save(session, instance, workflow, new_bundle, now)
+        if status in (SUSPENDED, ERROR):
+            instance.status = status  # a paused or failed instance stays so on its new version
+        audit.record(session, "instance.migrated", now, actor, instance_id=instance.id,
+                     deployment_id=target.deployment_id, process=instance.process_id,
+                     from_version=source.version, to_version=target.version,
+                     from_deployment=source.deployment_id, to_deployment=target.deployment_id,
+                     decisions=len(pins))
+        record_changes(session, instance, created, now, actor)
+        after_save(engine, session, instance, workflow)
+        return None
