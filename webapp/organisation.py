@@ -88,4 +88,4 @@ def acting_end(assignment_id: int):
     return redirect(url_for("organisation.acting_list"))
 
 
-from webapp import org_import, org_users  # noqa: E402, F401  (their routes join this blueprint)
+from webapp import org_import, org_structure, org_users  # noqa: E402, F401  (their routes join this blueprint)

@@ -6,14 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.access import LANES
+from engine.access import LANES, in_role
 from engine.core import Engine
 from engine.db.org import Group, GroupMember, Position, Unit, User
-from engine.errors import N_, NotFound
+from engine.errors import N_, NotFound, PermissionDenied
 from engine.services import audit, login
 from engine.services.login import LoginPolicy
 
@@ -164,6 +164,139 @@ def set_assessor_override(engine: Engine, employee_id: int, assessor_id: int | N
         audit.record(session, "org.assessor_override", engine.now(),
                      session.get(User, actor_id) if actor_id else None, employee_id=employee_id,
                      assessor_id=assessor_id)
+
+
+# --- group membership (the pages of those who keep the organisation) ---------------------------------------
+
+
+@dataclass
+class GroupSummary:
+    name: str
+    description: str
+    members: int  # active members
+    roles: list[str]  # the engine roles the group holds: "admin", "org_admins", "overseers", …
+
+
+@dataclass
+class Member:
+    id: int
+    username: str
+    full_name: str
+    nip: str
+    position: str
+    active: bool
+
+
+def _org_admin(session: Session, actor_id: int) -> User:
+    actor = session.get(User, actor_id)
+    if actor is None or not actor.active or not in_role(session, actor_id, LANES.roles.org_admins):
+        raise PermissionDenied("org.admins_only", N_("Only Biro SDM and administrators may manage groups"))
+    return actor
+
+
+def _roles_of(name: str) -> list[str]:
+    roles = LANES.roles
+    return [role for role in ("admin", "org_admins", "overseers", "model_managers", "auditors", "escalation")
+            if name in getattr(roles, role)]
+
+
+def list_groups(engine: Engine, actor_id: int) -> list[GroupSummary]:
+    """Every group, and the groups that hold an engine role even before anyone is in them; by name."""
+    with engine.session_factory() as session:
+        _org_admin(session, actor_id)
+        found = {g.name: g for g in session.scalars(select(Group))}
+        counts = dict(session.execute(select(GroupMember.group_id, func.count()).join(User, User.id == GroupMember.user_id)
+                                      .where(User.active).group_by(GroupMember.group_id)).all())
+        names = set(found) | {n for role in ("admin", "org_admins", "overseers", "model_managers", "auditors",
+                                             "escalation") for n in getattr(LANES.roles, role)}
+        return [GroupSummary(n, found[n].description if n in found else "", counts.get(found[n].id, 0) if n in found else 0,
+                             _roles_of(n)) for n in sorted(names, key=str.casefold)]
+
+
+def group_members(engine: Engine, actor_id: int, name: str) -> list[Member]:
+    """The members of a group (inactive accounts too, marked), by name; NotFound for an unknown group."""
+    with engine.session_factory() as session:
+        _org_admin(session, actor_id)
+        if name not in {g.name for g in list_groups_in(session)}:
+            raise NotFound("group.not_found", N_("There is no group %(name)s"), name=name[:120])
+        return [Member(u.id, u.username, u.full_name, u.nip or "", title or "", u.active) for u, title in session.execute(
+            select(User, Position.title).join(GroupMember, GroupMember.user_id == User.id)
+            .join(Group, Group.id == GroupMember.group_id).outerjoin(Position, Position.id == User.position_id)
+            .where(Group.name == name).order_by(User.full_name, User.id))]
+
+
+def list_groups_in(session: Session) -> list[Group]:
+    """The groups that exist, plus (not stored) those that hold an engine role."""
+    found = {g.name: g for g in session.scalars(select(Group))}
+    for role in ("admin", "org_admins", "overseers", "model_managers", "auditors", "escalation"):
+        for name in getattr(LANES.roles, role):
+            found.setdefault(name, Group(name=name, description=""))
+    return list(found.values())
+
+
+def member_candidates(engine: Engine, actor_id: int, name: str, text: str, limit: int = 20) -> list[Member]:
+    """Active accounts not yet in the group whose name, NIP or username contains every word of ``text``."""
+    words = text.strip()[:100].split()
+    with engine.session_factory() as session:
+        _org_admin(session, actor_id)
+        if not words:
+            return []
+        inside = select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id).where(Group.name == name)
+        query = (select(User, Position.title).outerjoin(Position, Position.id == User.position_id)
+                 .where(User.active, User.id.not_in(inside)))
+        for word in words:
+            query = query.where(or_(User.full_name.icontains(word, autoescape=True),
+                                    User.nip.icontains(word, autoescape=True),
+                                    User.username.icontains(word, autoescape=True)))
+        return [Member(u.id, u.username, u.full_name, u.nip or "", title or "", u.active)
+                for u, title in session.execute(query.order_by(User.full_name, User.id).limit(max(1, min(limit, 50))))]
+
+
+def _may_change(session: Session, actor: User, name: str) -> None:
+    if name not in {g.name for g in list_groups_in(session)}:
+        raise NotFound("group.not_found", N_("There is no group %(name)s"), name=name[:120])
+    if name in LANES.roles.admin and not in_role(session, actor.id, LANES.roles.admin):
+        raise PermissionDenied("group.admins_only", N_("Only administrators may change who is an administrator"))
+
+
+def add_member(engine: Engine, actor_id: int, name: str, user_id: int) -> bool:
+    """Put an active account in a group; return False when it was in it already. Audited as ``org.group_added``."""
+    with engine.session_factory.begin() as session:
+        actor = _org_admin(session, actor_id)
+        _may_change(session, actor, name)
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            raise NotFound("account.not_found", N_("Account not found"))
+        group = ensure_group(session, name)
+        if session.get(GroupMember, (group.id, user.id)) is not None:
+            return False
+        session.add(GroupMember(group_id=group.id, user_id=user.id))
+        audit.record(session, "org.group_added", engine.now(), actor, subject_id=user.id, group=name, via="web")
+        return True
+
+
+def remove_member(engine: Engine, actor_id: int, name: str, user_id: int) -> bool:
+    """Take an account out of a group; return False when it was not in it. The last active member of the
+    administrators' groups stays (``PermissionDenied``). Audited as ``org.group_removed``."""
+    with engine.session_factory.begin() as session:
+        actor = _org_admin(session, actor_id)
+        _may_change(session, actor, name)
+        group = session.scalar(select(Group).where(Group.name == name))
+        member = session.get(GroupMember, (group.id, user_id)) if group is not None else None
+        if group is None or member is None:
+            return False
+        if name in LANES.roles.admin:
+            others = session.scalar(select(func.count()).select_from(GroupMember)
+                                    .join(Group, Group.id == GroupMember.group_id)
+                                    .join(User, User.id == GroupMember.user_id)
+                                    .where(Group.name.in_(LANES.roles.admin), User.active,
+                                           GroupMember.user_id != user_id)) or 0
+            if not others:
+                raise PermissionDenied("group.last_admin", N_("The last administrator cannot be removed: make "
+                                                              "someone else an administrator first"))
+        session.delete(member)
+        audit.record(session, "org.group_removed", engine.now(), actor, subject_id=user_id, group=name, via="web")
+        return True
 
 
 __all__ = ["Account", "Unit", "Position", "User", "Group"]
