@@ -117,6 +117,41 @@ def diff_command(old: str, new: str) -> None:
             raise click.ClickException(exc.message) from exc
 
 
+@cli.command("migrate")
+@click.option("--process", "process_id", required=True, help="the process id, e.g. smk_penilaian")
+@click.option("--to", "to_version", type=int, default=None, help="the target version (default: the latest)")
+@click.option("--dry-run", is_flag=True, help="only say which instances could move and why the others cannot")
+@click.option("--batch", "batch_size", default=100, show_default=True, help="instances per batch")
+@with_appcontext
+def migrate_command(process_id: str, to_version: int | None, dry_run: bool, batch_size: int) -> None:
+    """Move running instances of earlier versions of a process to a newer version (those that can move)."""
+    from engine.errors import EngineError
+    from engine.services import migration
+
+    engine = get_engine()
+    try:
+        plan = migration.plan(engine, process_id, to_version)
+    except EngineError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{process_id} → v{plan.to_version}: {len(plan.movable)} can move, {len(plan.blocked)} cannot, "
+               f"{plan.on_target} already on v{plan.to_version}")
+    for blocked in plan.blocked:
+        click.echo(f"  cannot move instance {blocked.instance_id} (v{blocked.version}, {blocked.business_key}): "
+                   + "; ".join(str(r) for r in blocked.reasons))
+    if dry_run or not plan.movable:
+        return
+
+    def progress(batch: migration.BatchResult) -> None:
+        click.echo(f"  moved {len(batch.moved)}, failed {len(batch.failed)}; {batch.remaining} candidates left")
+
+    total = migration.migrate_all(engine, process_id, plan.to_version, None, batch_size, progress)
+    for instance_id, error in total.failed.items():
+        click.echo(f"  failed instance {instance_id}: {error}", err=True)
+    click.echo(f"moved {len(total.moved)} instances to v{plan.to_version}")
+    if total.failed:
+        raise SystemExit(1)
+
+
 def _echo_result(result) -> None:
     state = "deployed" if result.created else "unchanged"
     items = ", ".join(f"{p} v{v}" for p, v in result.processes + result.decisions) or "(no new versions)"

@@ -53,6 +53,21 @@ def _registry() -> Any:
     return _REGISTRY
 
 
+@dataclass(frozen=True)
+class Reason:
+    """A settled step that keeps an instance where it is: ``state`` completed/ready/running/failed,
+    ``change`` removed/changed (``step`` empty and ``change`` "subprocess" when a whole subprocess is gone)."""
+
+    step: str
+    state: str
+    change: str
+
+    def __str__(self) -> str:
+        if self.change == "subprocess":
+            return f"the subprocess {self.step} does not exist in the new version"
+        return f"step {self.step} is {self.state} and was {self.change}"
+
+
 @dataclass
 class Blocked:
     """An instance that cannot move, and why (one reason per settled task that changed or disappeared)."""
@@ -60,7 +75,7 @@ class Blocked:
     instance_id: int
     business_key: str
     version: int
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 @dataclass
@@ -129,23 +144,19 @@ _STATE_WORDS = {TaskState.COMPLETED: "completed", TaskState.READY: "ready", Task
                 TaskState.ERROR: "failed"}
 
 
-def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[list[str], Any, dict[str, Any]]:
+def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[list[Reason], Any, dict[str, Any]]:
     """Why the workflow cannot move (empty when it can), with the diffs migrate_workflow needs."""
     new_spec, new_deps = _specs(new_bundle, process_id)
     top_diff, sub_diffs = diff_workflow(_registry(), workflow, new_spec, new_deps)
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     for diff, owner in [(top_diff, workflow)] + [(d, workflow.subprocesses[sp_id]) for sp_id, d in sub_diffs.items()]:
         if diff is None:
-            reasons.append(f"the subprocess {owner.spec.name} does not exist in the new version")
+            reasons.append(Reason(owner.spec.name, "", "subprocess"))
             continue
-        for task in diff.removed:
-            if task.state & _SETTLED and getattr(task.task_spec, "bpmn_id", None):
-                reasons.append(f"step {_task_words(task)} is {_STATE_WORDS.get(task.state, 'settled')} "
-                               "and was removed")
-        for task in diff.changed:
-            if task.state & _SETTLED and getattr(task.task_spec, "bpmn_id", None):
-                reasons.append(f"step {_task_words(task)} is {_STATE_WORDS.get(task.state, 'settled')} "
-                               "and was changed")
+        for change, tasks in (("removed", diff.removed), ("changed", diff.changed)):
+            for task in tasks:
+                if task.state & _SETTLED and getattr(task.task_spec, "bpmn_id", None):
+                    reasons.append(Reason(_task_words(task), _STATE_WORDS.get(task.state, "settled"), change))
     return reasons, top_diff, sub_diffs
 
 

@@ -122,9 +122,9 @@ def test_a_removed_ready_step_is_refused_with_the_reason(eng: Engine, org: dict[
     assert plan.movable == []
     reasons = {b.instance_id: b.reasons for b in plan.blocked}
     assert {b.version for b in plan.blocked} == {1}
-    assert any("'Isi' (isi) is ready and was removed" in r for r in reasons[at_isi])
+    assert any("'Isi' (isi) is ready and was removed" in str(r) for r in reasons[at_isi])
     # The one past isi has isi completed: removed too, so it cannot move either — the steps it took must exist.
-    assert any("'Isi' (isi) is completed and was removed" in r for r in reasons[at_periksa])
+    assert any("'Isi' (isi) is completed and was removed" in str(r) for r in reasons[at_periksa])
 
     result = migration.migrate_batch(eng, "p_mig", None, org["admin"])
     assert result.moved == [] and {b.instance_id for b in result.blocked} == {at_isi, at_periksa}
@@ -142,7 +142,7 @@ def test_a_renamed_ready_step_blocks_only_the_instances_standing_on_it(eng: Engi
     plan = migration.plan(eng, "p_mig")
     assert plan.movable == [at_isi]
     [blocked] = plan.blocked
-    assert blocked.instance_id == at_periksa and "'Periksa' (periksa) is ready and was changed" in blocked.reasons[0]
+    assert blocked.instance_id == at_periksa and "'Periksa' (periksa) is ready and was changed" in str(blocked.reasons[0])
 
 
 def test_only_process_owners_and_administrators_migrate(eng: Engine, org: dict[str, int]) -> None:

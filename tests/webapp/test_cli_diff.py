@@ -47,3 +47,30 @@ def test_diff_refuses_what_is_neither_a_deployment_nor_a_folder(app: Flask) -> N
     assert result.exit_code == 2 and "neither a deployment id nor a folder" in result.output
     missing = app.test_cli_runner().invoke(cli, ["diff", "9999", "1"])
     assert missing.exit_code == 1 and "deployment 9999 does not exist" in missing.output
+
+
+def test_migrate_dry_run_then_move(app: Flask, tmp_path: Path) -> None:
+    from engine.services.instances import start_instance
+    from tests.engine.test_migration import model
+
+    with app.app_context():
+        engine = get_engine()
+        from engine.services.deployments import deploy
+
+        deploy(engine, {"m.bpmn": model()}, None, name="mig")
+        with engine.session_factory() as session:
+            from engine.db.org import User
+
+            budi = session.scalar(select(User.id).where(User.username == "budi"))
+            admin = session.scalar(select(User.id).where(User.username == "admin"))
+        started = [start_instance(engine, "p_mig", admin, budi, f"2024-{n}").id for n in range(3)]
+        deploy(engine, {"m.bpmn": model(reminder='"P9D"')}, None, name="mig")
+    dry = run(app, "migrate", "--process", "p_mig", "--dry-run")
+    assert dry.exit_code == 0 and "p_mig → v2: 3 can move, 0 cannot, 0 already on v2" in dry.output
+    assert "moved" not in dry.output
+    done = run(app, "migrate", "--process", "p_mig", "--to", "2", "--batch", "2")
+    assert done.exit_code == 0 and f"moved {len(started)} instances to v2" in done.output
+    again = run(app, "migrate", "--process", "p_mig")
+    assert "0 can move, 0 cannot, 3 already on v2" in again.output
+    missing = app.test_cli_runner().invoke(cli, ["migrate", "--process", "p_mig", "--to", "7"])
+    assert missing.exit_code == 1 and "has no version 7" in missing.output
