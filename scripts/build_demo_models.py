@@ -7,9 +7,14 @@ modeller afterwards if you like, this script is only the first author.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from tools.bpmn_builder import Process, document
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from smk_models.layout import render  # noqa: E402
+
+from tools.bpmn_builder import Process  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "bpmn" / "demo"
 
@@ -25,7 +30,9 @@ rata_rata = round(sum(skor) / len(skor), 2) if skor else 0
 
 def demo_process() -> Process:
     p = Process("demo_penilaian", "Demo Penilaian Kinerja", lanes=["Pegawai", "Pejabat Penilai", "Biro SDM"])
-    p.documentation = "A small process that shows every engine feature: lanes, forms, a gateway, DMN and a call."
+    p.documentation = ("Proses contoh kecil yang memperlihatkan setiap fitur mesin: lane, formulir, gateway, DMN dan "
+                       "pemanggilan proses lain. Bukan aturan SMK.\n\nEN: A small process that shows every engine "
+                       "feature: lanes, forms, a gateway, DMN and a call. Not an SMK rule.")
     p.start("mulai", "Mulai", lane="Pegawai", col=0)
     p.user("isi_capaian", "Isi capaian kinerja", lane="Pegawai", col=1, form="demo_capaian",
            instructions="Isi realisasi setiap kegiatan. / Fill in the realisation of each activity.")
@@ -46,6 +53,8 @@ def demo_process() -> Process:
 
 def arsip_process() -> Process:
     p = Process("demo_arsip", "Demo Arsip")
+    p.documentation = ("Subproses contoh yang dipanggil demo_penilaian untuk memberi nomor arsip.\n\nEN: A sample "
+                       "subprocess called by demo_penilaian to give an archive number.")
     p.start("arsip_mulai", "Mulai", col=0)
     p.script("beri_nomor", "Beri nomor arsip",
              "nomor_arsip = 'ARS-' + str(len(kegiatan)) + '-' + predikat.upper().replace(' ', '-')", col=1)
@@ -156,10 +165,37 @@ def forms() -> dict[str, dict]:
     }
 
 
+DOCS = {
+    "mulai": ("Awal contoh.", "Start of the sample."),
+    "isi_capaian": ("Pegawai mengisi realisasi setiap kegiatan (contoh formulir dengan daftar baris).",
+                    "The employee enters each activity's realisation (a sample form with rows)."),
+    "hitung": ("Menghitung rata-rata capaian (contoh tugas skrip).", "Computes the average achievement (a sample "
+               "script task)."),
+    "tinjau": ("Pejabat Penilai menyetujui atau mengembalikan (contoh tugas lane).",
+               "The assessor approves or returns (a sample lane task)."),
+    "cek_keputusan": ("Disetujui atau dikembalikan?", "Approved or returned?"),
+    "f_kembalikan": ("Dikembalikan (keputusan == 'kembalikan'): kembali ke pegawai.",
+                     "Returned (keputusan == 'kembalikan'): back to the employee."),
+    "tentukan_predikat": ("Tabel DMN contoh demo_predikat (bukan tabel SMK yang berlaku).",
+                          "The sample DMN table demo_predikat (not the SMK table in force)."),
+    "arsipkan": ("Memanggil proses demo_arsip (contoh call activity).", "Calls the process demo_arsip (a sample "
+                 "call activity)."),
+    "konfirmasi_sdm": ("Biro SDM mengonfirmasi data (contoh tugas grup).", "Biro SDM confirms the data (a sample "
+                       "group task)."),
+    "selesai": ("Akhir contoh.", "End of the sample."),
+}
+DOCS_ARSIP = {
+    "arsip_mulai": ("Awal subproses arsip.", "Start of the archive subprocess."),
+    "beri_nomor": ("Memberi nomor arsip dari jumlah kegiatan dan predikat.", "Gives an archive number from the "
+                   "number of activities and the predikat."),
+    "arsip_selesai": ("Akhir subproses arsip.", "End of the archive subprocess."),
+}
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "demo_penilaian.bpmn").write_text(document(demo_process()))
-    (OUT / "demo_arsip.bpmn").write_text(document(arsip_process()))
+    (OUT / "demo_penilaian.bpmn").write_text(render(demo_process(), None, DOCS))
+    (OUT / "demo_arsip.bpmn").write_text(render(arsip_process(), None, DOCS_ARSIP))
     (OUT / "demo_predikat.dmn").write_text(dmn())
     for name, schema in forms().items():
         (OUT / name).write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")

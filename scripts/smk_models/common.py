@@ -10,7 +10,7 @@ from processes.lanes import HR_GROUP as SDM  # noqa: E402,F401
 from processes.lanes import PEGAWAI  # noqa: E402,F401
 from processes.lanes import PEJABAT_PENILAI as PP  # noqa: E402,F401
 from processes.rules.rounding import MAKSIMUM
-from tools.bpmn_builder import Process, document
+from tools.bpmn_builder import Process
 
 PPK = "PPK"
 TPK = "Tim Penilai Kinerja"
@@ -118,5 +118,7 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def bpmn(process: Process) -> dict[str, str]:
-    return {f"{process.id}.bpmn": document(process)}
+def bpmn(process: Process, layout: Any = None, docs: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
+    from .layout import render
+
+    return {f"{process.id}.bpmn": render(process, layout, docs)}

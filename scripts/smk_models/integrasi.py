@@ -31,8 +31,7 @@ ringkasan_integrasi = (f"Periode I: {nilai_periode_1} ({hasil_integrasi['predika
 
 def process() -> SmkProcess:
     p = SmkProcess(PROCESS_ID, "Integrasi nilai kinerja 2021", lanes=[SDM])
-    p.documentation = ("Nilai 2021 = 50% periode I (dikonversi) + 50% periode II (SE Menteri PANRB 3/2021). / "
-                       "The 2021 value combines both half-years 50/50 after converting period I.")
+    p.documentation = "\n\nEN: ".join(PROCESS_DOC)
     p.start("mulai", "Mulai", lane=SDM, col=0)
     params = {"process_id": "'smk_penilaian'", "keys": "['nilai', 'predikat', 'inovasi']"}
     p.service("baca_periode_1", "Baca penilaian 2021-I", "find_instance_data",
@@ -86,4 +85,47 @@ def forms() -> dict[str, str]:
 
 
 def build() -> dict[str, str]:
-    return {**bpmn(process()), **forms()}
+    return {**bpmn(process(), None, DOCS), **forms()}
+
+
+PROCESS_DOC = (
+    "Integrasi nilai kinerja 2021 (SE Menteri PANRB 3/2021): nilai 2021 = 50% nilai periode I (Januari–Juni, regime "
+    "A, dikonversi dengan tabel konversi_2021) + 50% nilai periode II (Juli–Desember, regime B); Biro SDM melengkapi "
+    "nilai yang tidak ada dalam sistem dan mengonfirmasi hasilnya. Versi tabel konversi dicatat bersama nilai.",
+    "Integration of the 2021 values (SE Menteri PANRB 3/2021): the 2021 value = 50% of period I (January–June, "
+    "regime A, converted with the table konversi_2021) + 50% of period II (July–December, regime B); Biro SDM "
+    "completes values missing from the system and confirms the result. The conversion table's version is recorded "
+    "with the value.")
+
+DOCS = {
+    "mulai": ("Dimulai oleh proses periode setelah periode 2021-II ditutup.",
+              "Started by the period process after period 2021-II closes."),
+    "baca_periode_1": ("Membaca nilai, predikat dan inovasi penilaian 2021-I (regime A).",
+                       "Reads the value, predikat and innovation of the 2021-I assessment (regime A)."),
+    "baca_periode_2": ("Membaca nilai, predikat dan inovasi penilaian 2021-II (regime B).",
+                       "Reads the value, predikat and innovation of the 2021-II assessment (regime B)."),
+    "cek_nilai": ("Mengambil nilai kedua periode dari penilaian yang selesai dan mencatat sumbernya.",
+                  "Takes both periods' values from completed assessments and records their source."),
+    "cek_lengkap": ("Nilai kedua periode lengkap?", "Are both periods' values present?"),
+    "f_tidak_lengkap": ("Tidak lengkap (not lengkap): Biro SDM mengisi nilai.",
+                        "Incomplete (not lengkap): Biro SDM enters the values."),
+    "lengkapi_nilai": ("Biro SDM mengisi atau mengoreksi nilai periode I dan II dengan sumber dan alasan (tenggat "
+                       "14 hari).",
+                       "Biro SDM enters or corrects the period I and II values with their source and a reason (due "
+                       "in 14 days)."),
+    "catat_manual": ("Mencatat bahwa nilai diisi Biro SDM beserta sumbernya.",
+                     "Records that Biro SDM entered the values, with the source."),
+    "gabung": ("Menggabungkan nilai dari sistem dan nilai yang diisi.", "Joins system values and entered values."),
+    "hitung": ("Menghitung nilai 2021 = 50% periode I dikonversi + 50% periode II dan predikatnya (integrasi_2021, "
+               "tabel konversi_2021; SE Menteri PANRB 3/2021; tabel konversi belum dikonfirmasi, dapat diubah).",
+               "Computes the 2021 value = 50% converted period I + 50% period II and its predikat (integrasi_2021, "
+               "table konversi_2021; SE Menteri PANRB 3/2021; the conversion table is unconfirmed and "
+               "configurable)."),
+    "konfirmasi_integrasi": ("Biro SDM mengonfirmasi nilai 2021 atau meminta koreksi (tenggat 14 hari).",
+                             "Biro SDM confirms the 2021 value or asks for a correction (due in 14 days)."),
+    "cek_konfirmasi": ("Dikonfirmasi atau dikoreksi?", "Confirmed or to be corrected?"),
+    "f_koreksi": ("Koreksi (keputusan_integrasi == 'koreksi'): kembali ke pengisian nilai.",
+                  "Correct (keputusan_integrasi == 'koreksi'): back to entering the values."),
+    "final": ("Nilai 2021 ditetapkan.", "The 2021 value is set."),
+    "selesai": ("Integrasi 2021 selesai.", "The 2021 integration is complete."),
+}

@@ -25,6 +25,7 @@ from .common import (
     shown,
     text,
 )
+from .layout import Layout, Route
 
 PROCESS_ID = "smk_pemantauan"
 DECISION_ID = "status_pemantauan"
@@ -101,10 +102,14 @@ data_lanjut = {
 """
 
 
+# The targets of a gateway keep their vertical order: SpiffWorkflow evaluates conditions from top to bottom.
+LAYOUT = Layout(routes={"f_di_atas": Route(exit="over"), "f_sesuai": Route(exit="under"),
+                        "f_di_bawah": Route(label=(6, 3))})
+
+
 def process() -> Process:
     p = Process(PROCESS_ID, "Pemantauan dan pembinaan kinerja", lanes=[PEGAWAI, PP])
-    p.documentation = ("Satu instance per pegawai per bulan/triwulan. / One instance per employee per month or "
-                       "quarter; the last one starts the assessment.")
+    p.documentation = "\n\nEN: ".join(PROCESS_DOC)
     p.start("mulai", "Mulai", lane=PEGAWAI, col=0)
     p.script("siapkan", "Siapkan periode pemantauan", SIAPKAN, lane=PEGAWAI, col=1)
     p.catch("akhir_slice", "Akhir bulan/triwulan", lane=PEGAWAI, col=2, timer=("timeDate", "akhir_slice_ts"))
@@ -257,6 +262,97 @@ def forms() -> dict[str, str]:
 
 
 def build() -> dict[str, str]:
-    return {**bpmn(process()), f"{DECISION_ID}.dmn": dmn(), **forms()}
+    return {**bpmn(process(), LAYOUT, DOCS), f"{DECISION_ID}.dmn": dmn(), **forms()}
 
 
+
+
+PROCESS_DOC = (
+    "Pemantauan dan pembinaan kinerja (PP 30/2019; PermenPANRB 6/2022, pelaksanaan, pemantauan dan pembinaan "
+    "kinerja): satu instance per pegawai per bulan/triwulan (frekuensi ditetapkan instansi). Pegawai mengisi "
+    "realisasi kumulatif dengan bukti dukung, Pejabat Penilai memberi umpan balik berkelanjutan; capaian di bawah "
+    "ekspektasi → rencana pembinaan yang disepakati pegawai dan ditindaklanjuti pada periode berikutnya; di atas "
+    "ekspektasi → apresiasi. Periode terakhir memulai penilaian; perulangan dibuat sebagai instance baru, bukan "
+    "putaran di dalam satu instance.",
+    "Performance monitoring and coaching (PP 30/2019; PermenPANRB 6/2022, execution, monitoring and coaching): one "
+    "instance per employee per month or quarter (an agency setting). The employee records the cumulative "
+    "realisation with evidence, the assessor gives continuous feedback; below expectations → a coaching plan agreed "
+    "with the employee and followed up in the next slice; above expectations → appreciation. The last slice starts "
+    "the assessment; each slice is a new instance, never a loop inside one instance.")
+
+DOCS = {
+    "mulai": ("Dimulai oleh perencanaan (slice pertama) atau oleh slice sebelumnya.",
+              "Started by the planning (first slice) or by the previous slice."),
+    "siapkan": ("Menghitung akhir bulan/triwulan ini (16.00 WIB), labelnya, dan target kumulatif setiap indikator "
+                "= target × ke / jumlah_slice.",
+                "Computes the end of this month/quarter (16:00 WIB), its label, and each indicator's cumulative "
+                "target = target × slice / slices."),
+    "akhir_slice": ("Timer: menunggu akhir bulan/triwulan (akhir_slice_ts) sebelum realisasi diisi.",
+                    "Timer: waits for the end of the month/quarter (akhir_slice_ts) before the realisation is "
+                    "entered."),
+    "isi_realisasi": ("Pegawai mengisi realisasi kumulatif setiap indikator dan melampirkan bukti dukung (tenggat 7 "
+                      "hari; PermenPANRB 6/2022, pemantauan kinerja).",
+                      "The employee enters each indicator's cumulative realisation and attaches evidence (due in 7 "
+                      "days; PermenPANRB 6/2022, performance monitoring)."),
+    "hitung_capaian": ("Menghitung capaian per indikator terhadap target kumulatif (makin rendah makin baik "
+                       "dibalik; dibatasi 0–200%) dan rata-ratanya.",
+                       "Computes each indicator's achievement against the cumulative target (lower-is-better "
+                       "inverted; bounded to 0–200%) and the mean."),
+    "tentukan_status": ("Tabel DMN status_pemantauan menentukan status capaian dari rata-rata (< 80 Di Bawah, "
+                        "80–110 Sesuai, > 110 Di Atas Ekspektasi); ambang diatur pemilik proses.",
+                        "The DMN table status_pemantauan rates the mean achievement (< 80 below, 80–110 meets, > 110 "
+                        "above expectations); a process owner sets the thresholds."),
+    "cek_pembinaan_lalu": ("Ada rencana pembinaan dari periode sebelumnya yang harus ditindaklanjuti?",
+                           "Is there a coaching plan from the previous slice to follow up?"),
+    "f_ada_lalu": ("Ada rencana pembinaan sebelumnya (ada_pembinaan_sebelumnya): catat hasilnya dahulu.",
+                   "There is a previous coaching plan (ada_pembinaan_sebelumnya): record its outcome first."),
+    "tindak_lanjut_pembinaan": ("Pejabat Penilai mencatat hasil rencana pembinaan sebelumnya: berhasil, sebagian, "
+                                "belum (tenggat 7 hari; PermenPANRB 6/2022, pembinaan kinerja).",
+                                "The assessor records the outcome of the previous coaching plan: achieved, partly, "
+                                "not yet (due in 7 days; PermenPANRB 6/2022, performance coaching)."),
+    "gabung_lalu": ("Menggabungkan jalur dengan dan tanpa tindak lanjut pembinaan.",
+                    "Joins the paths with and without a coaching follow-up."),
+    "umpan_balik": ("Pejabat Penilai memberi umpan balik berkelanjutan atas realisasi (tenggat 7 hari; "
+                    "PermenPANRB 6/2022, dialog kinerja).",
+                    "The assessor gives continuous feedback on the realisation (due in 7 days; PermenPANRB 6/2022, "
+                    "performance dialogue)."),
+    "cek_status": ("Status capaian menurut tabel: di bawah ekspektasi → pembinaan, di atas → apresiasi, sesuai → "
+                   "lanjut.",
+                   "Status by the table: below expectations → coaching, above → appreciation, meets → continue."),
+    "f_di_bawah": ("Di bawah ekspektasi (status_capaian == 'Di Bawah Ekspektasi'): susun rencana pembinaan.",
+                   "Below expectations (status_capaian == 'Di Bawah Ekspektasi'): draw up a coaching plan."),
+    "f_di_atas": ("Di atas ekspektasi (status_capaian == 'Di Atas Ekspektasi'): catat apresiasi.",
+                  "Above expectations (status_capaian == 'Di Atas Ekspektasi'): record appreciation."),
+    "susun_pembinaan": ("Pejabat Penilai menyusun rencana pembinaan: masalah, jenis (bimbingan, mentoring, "
+                        "pelatihan, konseling) dan langkah bertenggat (tenggat 7 hari; PermenPANRB 6/2022).",
+                        "The assessor draws up a coaching plan: the problem, the kind (guidance, mentoring, "
+                        "training, counselling) and dated steps (due in 7 days; PermenPANRB 6/2022)."),
+    "setujui_pembinaan": ("Pegawai menyepakati rencana pembinaan atau menanggapinya (tenggat 5 hari).",
+                          "The employee agrees to the coaching plan or responds to it (due in 5 days)."),
+    "cek_sepakat": ("Disepakati? Rencana yang belum disepakati kembali ke Pejabat Penilai dengan tanggapan "
+                    "pegawai.",
+                    "Agreed? A plan not agreed goes back to the assessor with the employee's response."),
+    "f_tidak_sepakat": ("Belum sepakat (not sepakat): Pejabat Penilai menyusun ulang rencana.",
+                        "Not agreed (not sepakat): the assessor revises the plan."),
+    "catat_pembinaan": ("Menyimpan rencana pembinaan yang disepakati; dibawa ke periode berikutnya.",
+                        "Stores the agreed coaching plan; it is carried into the next slice."),
+    "beri_apresiasi": ("Pejabat Penilai mencatat apresiasi atas kinerja di atas ekspektasi (tenggat 7 hari; "
+                       "PermenPANRB 6/2022).",
+                       "The assessor records appreciation of performance above expectations (due in 7 days; "
+                       "PermenPANRB 6/2022)."),
+    "catat_apresiasi": ("Menyimpan apresiasi dalam data periode ini.", "Stores the appreciation in this slice's data."),
+    "gabung_status": ("Menggabungkan jalur pembinaan, apresiasi dan sesuai ekspektasi.",
+                      "Joins the coaching, appreciation and on-track paths."),
+    "siapkan_lanjut": ("Menambahkan periode ini ke riwayat pemantauan dan menyiapkan data periode berikutnya.",
+                       "Adds this slice to the monitoring history and prepares the next slice's data."),
+    "cek_terakhir": ("Periode terakhir? Setelah bulan/triwulan terakhir dimulai penilaian akhir.",
+                     "Last slice? After the last month/quarter the final assessment starts."),
+    "f_slice_terakhir": ("Terakhir (terakhir, yaitu ke >= jumlah_slice): mulai penilaian.",
+                         "Last (terakhir, i.e. slice >= slices): start the assessment."),
+    "mulai_slice_berikut": ("Memulai instance pemantauan berikutnya untuk pegawai yang sama.",
+                            "Starts the next monitoring instance for the same employee."),
+    "mulai_penilaian": ("Memulai penilaian akhir periode (smk_penilaian) dengan riwayat pemantauan.",
+                        "Starts the end-of-period assessment (smk_penilaian) with the monitoring history."),
+    "gabung_akhir": ("Menggabungkan kedua kelanjutan.", "Joins both continuations."),
+    "selesai": ("Pemantauan periode ini selesai.", "This slice's monitoring is complete."),
+}

@@ -30,6 +30,7 @@ from .common import (
     shown,
     text,
 )
+from .layout import Layout, Route
 
 PROCESS_ID = "smk_penilaian"
 
@@ -155,11 +156,19 @@ data_tindak_lanjut = {'regime': regime, 'predikat': predikat, 'nilai': nilai, 's
 """
 
 
+LAYOUT = Layout(
+    rows={"menunggu_predikat_unit": 2, "nilai_c_kepala": 2, "menunggu_kurva": 2},
+    routes={
+        "f_hasil_kerja_sah": Route(exit="right"),
+        "f_kurva_sesuai": Route(exit="right"),
+        "f_kurva_melanggar": Route(exit="over"),
+        "f_keberatan": Route(exit="right", label=(6, 3)),
+    })
+
+
 def process() -> SmkProcess:
     p = SmkProcess(PROCESS_ID, "Penilaian kinerja dan keberatan", lanes=[PEGAWAI, PP, APP])
-    p.documentation = ("Penilaian akhir periode menurut regime yang berlaku, kurva distribusi (regime C), "
-                       "keberatan 14 hari. / End-of-period assessment by the regime in force, the distribution "
-                       "curve (regime C), 14-day objection window.")
+    p.documentation = "\n\nEN: ".join(PROCESS_DOC)
     p.start("mulai", "Mulai", lane=PP, col=0)
     p.service("profil", "Baca data pegawai", "smk_profil_pegawai", result="pegawai", lane=PP, col=1)
     p.script("siapkan", "Siapkan penilaian", SIAPKAN, lane=PP, col=2)
@@ -190,25 +199,25 @@ def process() -> SmkProcess:
     p.place("nilai_c_kepala", 1)
     p.script("periksa_hasil_kerja", "Periksa hasil kerja kepala unit", PERIKSA_HASIL_KERJA, lane=PEGAWAI, col=12)
     p.gateway("cek_hasil_kerja", "Hasil kerja sesuai unit?", lane=PEGAWAI, col=13, default="f_hasil_kerja_sah")
-    p.user("nilai_c", "Nilai hasil kerja dan perilaku (regime C)", lane=PP, col=13, form="smk_nilai_c",
+    p.user("nilai_c", "Nilai hasil kerja dan perilaku (regime C)", lane=PP, col=12, form="smk_nilai_c",
            properties={"dueInDays": "14"})
     p.rule("predikat_c", "Predikat (matriks 6/2022)", "predikat_matrix_6_2022", lane=PP, col=14)
     p.gateway("cek_kurva_perlu", "Dalam kurva unit?", lane=PP, col=15, default="f_luar_kurva")
     p.service("cek_kurva", "Periksa kurva distribusi unit", "smk_cek_kurva", params={"predikat": "predikat"},
-              result="kurva", lane=PEGAWAI, col=15)
-    p.gateway("hasil_kurva", "Sesuai kurva?", lane=PEGAWAI, col=16, default="f_kurva_sesuai")
+              result="kurva", lane=PEGAWAI, col=16)
+    p.gateway("hasil_kurva", "Sesuai kurva?", lane=PEGAWAI, col=17, default="f_kurva_sesuai")
     p.script("koreksi_kurva", "Kembalikan ke penilai", KOREKSI_KURVA, lane=PEGAWAI, col=14)
-    p.user("menunggu_kurva", "Menunggu predikat unit / rekan", lane=PP, col=16, form="smk_menunggu_kurva")
+    p.user("menunggu_kurva", "Menunggu predikat unit / rekan", lane=PP, col=18, form="smk_menunggu_kurva")
     p.place("menunggu_kurva", 1)
     p.boundary("periksa_kurva_harian", "Periksa lagi besok", "menunggu_kurva", timer=("timeDuration", '"P1D"'))
-    p.gateway("gabung_nilai", "", lane=PP, col=17)
-    p.script("siapkan_hasil", "Sampaikan hasil", HASIL, lane=PP, col=18)
+    p.gateway("gabung_nilai", "", lane=PP, col=19)
+    p.script("siapkan_hasil", "Sampaikan hasil", HASIL, lane=PP, col=20)
     # The objection window (PP 30/2019 Pasal 59: 14 hari) ends at 23:59:59 WIB of the 14th calendar day after
     # the result is delivered: days, time and zone are the service task's parameters (docs/rules.md).
     p.service("hitung_batas_keberatan", "Hitung batas keberatan", "end_of_day",
               params={"days": "14", "time": "'23:59:59'", "timezone": "'Asia/Jakarta'"}, result="batas_keberatan",
-              lane=PEGAWAI, col=19)
-    p.user("terima_hasil", "Tanggapi hasil penilaian", lane=PEGAWAI, col=20, form="smk_terima_hasil",
+              lane=PEGAWAI, col=21)
+    p.user("terima_hasil", "Tanggapi hasil penilaian", lane=PEGAWAI, col=22, form="smk_terima_hasil",
            properties={"dueDateField": "batas_keberatan"},
            instructions="Anda dapat mengajukan keberatan kepada atasan pejabat penilai sampai akhir hari ke-14 "
                         "setelah hasil disampaikan, pukul 23.59.59 WIB (PP 30/2019 Pasal 59). Tanpa tanggapan, "
@@ -216,23 +225,23 @@ def process() -> SmkProcess:
                         "day after the result was delivered, 23:59:59 WIB; without a response the result becomes "
                         "final.")
     p.boundary("batas_keberatan", "Hari ke-14 berakhir", "terima_hasil", timer=("timeDate", "batas_keberatan"))
-    p.gateway("cek_tanggapan", "Keberatan?", lane=PEGAWAI, col=21, default="f_terima")
+    p.gateway("cek_tanggapan", "Keberatan?", lane=PEGAWAI, col=23, default="f_terima")
     p.script("final_otomatis", "Final tanpa keberatan", "keberatan_status = 'tidak_diajukan'\n"
-                                                     "final_karena = 'batas_waktu'", lane=PP, col=21)
+                                                     "final_karena = 'batas_waktu'", lane=PP, col=22)
     p.script("hasil_diterima", "Hasil diterima", "keberatan_status = 'tidak_diajukan'\n"
-                                                 "final_karena = 'diterima_pegawai'", lane=PEGAWAI, col=22)
-    p.user("putus_keberatan", "Putuskan keberatan", lane=APP, col=22, form="smk_putus_keberatan",
+                                                 "final_karena = 'diterima_pegawai'", lane=PEGAWAI, col=24)
+    p.user("putus_keberatan", "Putuskan keberatan", lane=APP, col=24, form="smk_putus_keberatan",
            properties={"dueInDays": "14"},
            instructions="Mintalah penjelasan pegawai dan pejabat penilai; keputusan Anda final. / Ask both sides "
                         "for explanations; your decision is final.")
-    p.script("terapkan_keputusan", "Terapkan keputusan", TERAPKAN, lane=APP, col=23)
-    p.gateway("cek_keputusan", "Keputusan sah?", lane=APP, col=24, default="f_keputusan_sah")
-    p.gateway("gabung_final", "", lane=PP, col=25)
-    p.script("finalkan", "Hasil final", FINAL, lane=PP, col=26)
+    p.script("terapkan_keputusan", "Terapkan keputusan", TERAPKAN, lane=APP, col=25)
+    p.gateway("cek_keputusan", "Keputusan sah?", lane=APP, col=26, default="f_keputusan_sah")
+    p.gateway("gabung_final", "", lane=PP, col=27)
+    p.script("finalkan", "Hasil final", FINAL, lane=PP, col=28)
     p.service("mulai_tindak_lanjut", "Mulai tindak lanjut", "start_process",
               params={"process_id": "'smk_tindak_lanjut'", "subject_ids": "[pegawai['id']]", "period": "periode",
-                      "data": "data_tindak_lanjut"}, result="jumlah_tindak_lanjut", lane=PP, col=27)
-    p.end("selesai", "Penilaian final", lane=PP, col=28)
+                      "data": "data_tindak_lanjut"}, result="jumlah_tindak_lanjut", lane=PP, col=29)
+    p.end("selesai", "Penilaian final", lane=PP, col=30)
 
     p.chain("mulai", "profil", "siapkan", "pilih_regime")
     p.flow("pilih_regime", "nilai_a", name="A", condition="regime == 'A'", id="f_regime_a")
@@ -406,4 +415,160 @@ def _require_when(files: dict[str, str], name: str, field: str, value: str, requ
 
 
 def build() -> dict[str, str]:
-    return {**bpmn(process()), **forms()}
+    return {**bpmn(process(), LAYOUT, DOCS), **forms()}
+
+
+PROCESS_DOC = (
+    "Penilaian kinerja akhir periode menurut regime yang berlaku: A (Perka BKN 1/2013: nilai prestasi kerja = 60% "
+    "SKP + 40% perilaku), B (PP 30/2019 Pasal 41 jo. PermenPANRB 8/2021: nilai kinerja dan inovasi) atau C "
+    "(PermenPANRB 6/2022: matriks rating hasil kerja × perilaku kerja, kurva distribusi unit, hasil kerja kepala "
+    "unit mengikuti predikat unit). Pegawai dapat mengajukan keberatan kepada Atasan Pejabat Penilai dalam 14 hari "
+    "(PP 30/2019 Pasal 59); keputusan atasan final; tanpa keberatan hasil menjadi final.",
+    "End-of-period assessment by the regime in force: A (Perka BKN 1/2013: work performance = 60% SKP + 40% "
+    "behaviour), B (PP 30/2019 art. 41 with PermenPANRB 8/2021: performance value and innovation) or C (PermenPANRB "
+    "6/2022: work results × behaviour rating matrix, the unit's distribution curve, a unit head's work results "
+    "follow the unit rating). The employee may object to the assessor's superior within 14 days (PP 30/2019 "
+    "art. 59); that decision is final; without an objection the result becomes final.")
+
+DOCS = {
+    "mulai": ("Dimulai oleh pemantauan periode terakhir dengan SKP dan riwayat pemantauan.",
+              "Started by the last monitoring slice with the SKP and the monitoring history."),
+    "profil": ("Membaca data pegawai: jabatan struktural atau bukan, unit kurva, kepala unit kurva, atasan.",
+               "Reads the employee's data: structural or not, curve unit, head of a curve unit, superiors."),
+    "siapkan": ("Menyiapkan target penilaian dari SKP yang ditetapkan (formulir tidak dapat mengubah target), "
+                "ringkasan pemantauan, dan daftar predikat yang berlaku pada regime ini.",
+                "Prepares the assessment targets from the set SKP (a form cannot change a target), the monitoring "
+                "summary, and the predikat valid in this regime."),
+    "pilih_regime": ("Regime periode menentukan cara menilai: A, B atau C.",
+                     "The period's regime decides how to assess: A, B or C."),
+    "f_regime_a": ("Regime A (regime == 'A'): Perka BKN 1/2013.", "Regime A (regime == 'A'): Perka BKN 1/2013."),
+    "f_regime_b": ("Regime B (regime == 'B'): PP 30/2019 jo. PermenPANRB 8/2021.",
+                   "Regime B (regime == 'B'): PP 30/2019 with PermenPANRB 8/2021."),
+    "nilai_a": ("Pejabat Penilai mengisi realisasi kegiatan (kuantitas, kualitas, waktu, biaya), tugas tambahan, "
+                "kreativitas dan nilai perilaku (tenggat 14 hari; Perka BKN 1/2013).",
+                "The assessor enters each activity's realisation (quantity, quality, time, cost), additional "
+                "tasks, creativity and the behaviour scores (due in 14 days; Perka BKN 1/2013)."),
+    "hitung_a": ("Menghitung nilai prestasi kerja = 60% nilai SKP + 40% nilai perilaku (nilai_regime_a; Perka BKN "
+                 "1/2013).",
+                 "Computes the work performance value = 60% SKP value + 40% behaviour value (nilai_regime_a; Perka "
+                 "BKN 1/2013)."),
+    "predikat_a": ("Tabel DMN predikat_band_regime_a: ≥ 91 Sangat Baik, 76–90 Baik, 61–75 Cukup, 51–60 Kurang, "
+                   "≤ 50 Buruk (Perka BKN 1/2013).",
+                   "DMN table predikat_band_regime_a: ≥ 91 Sangat Baik, 76–90 Baik, 61–75 Cukup, 51–60 Kurang, ≤ 50 "
+                   "Buruk (Perka BKN 1/2013)."),
+    "nilai_b": ("Pejabat Penilai mengisi realisasi IKI, kinerja tambahan, inovasi dan nilai perilaku (tenggat 14 "
+                "hari; PP 30/2019 jo. PermenPANRB 8/2021).",
+                "The assessor enters the indicators' realisation, additional performance, innovation and the "
+                "behaviour scores (due in 14 days; PP 30/2019 with PermenPANRB 8/2021)."),
+    "hitung_b": ("Menghitung nilai kinerja dari capaian IKI dan perilaku (nilai_regime_b; PermenPANRB 8/2021).",
+                 "Computes the performance value from the indicators and behaviour (nilai_regime_b; PermenPANRB "
+                 "8/2021)."),
+    "predikat_b": ("Tabel DMN predikat_band_regime_b: Sangat Baik 110–120 dengan inovasi, Baik 90–120, Cukup "
+                   "70–<90, Kurang 50–<70, Sangat Kurang < 50 (PP 30/2019 Pasal 41).",
+                   "DMN table predikat_band_regime_b: Sangat Baik 110–120 with innovation, Baik 90–120, Cukup "
+                   "70–<90, Kurang 50–<70, Sangat Kurang < 50 (PP 30/2019 art. 41)."),
+    "cek_kepala_unit": ("Kepala unit kurva? Hasil kerja kepala unit mengikuti predikat unit (PermenPANRB 6/2022).",
+                        "Head of a curve unit? A unit head's work results follow the unit rating (PermenPANRB "
+                        "6/2022)."),
+    "f_kepala_unit": ("Kepala unit kurva (pegawai['kepala_unit_kurva'] is not None): baca predikat unit.",
+                      "Heads a curve unit (pegawai['kepala_unit_kurva'] is not None): read the unit rating."),
+    "baca_predikat_unit": ("Membaca predikat unit yang dipimpin pegawai untuk periode ini (dicatat oleh "
+                           "smk_predikat_unit).",
+                           "Reads the rating of the unit the employee heads for this period (recorded by "
+                           "smk_predikat_unit)."),
+    "ada_predikat_unit": ("Predikat unit sudah ditetapkan?", "Has the unit rating been set?"),
+    "f_predikat_unit_menunggu": ("Belum ada (unit_kepala['status'] == 'menunggu'): tunggu predikat unit.",
+                                 "Not yet (unit_kepala['status'] == 'menunggu'): wait for the unit rating."),
+    "menunggu_predikat_unit": ("Pejabat Penilai melihat bahwa predikat unit belum ditetapkan dan dapat meminta "
+                               "pemeriksaan ulang.",
+                               "The assessor sees that the unit rating is not set yet and can ask for a check."),
+    "periksa_predikat_unit_harian": ("Timer P1D (interupsi): periksa lagi predikat unit setiap hari (aturan "
+                                     "sistem).",
+                                     "Timer P1D (interrupting): check the unit rating again every day (system "
+                                     "rule)."),
+    "hasil_kerja_kepala": ("Menetapkan rating hasil kerja kepala unit dari predikat unit (tabel DMN "
+                           "hasil_kerja_pimpinan; PermenPANRB 6/2022) dan penjelasannya dalam dua bahasa.",
+                           "Sets the unit head's work-results rating from the unit rating (DMN table "
+                           "hasil_kerja_pimpinan; PermenPANRB 6/2022) and explains it in both languages."),
+    "nilai_c_kepala": ("Pejabat Penilai menilai perilaku kerja (BerAKHLAK) kepala unit; hasil kerja ditampilkan "
+                       "saja (tenggat 14 hari; PermenPANRB 6/2022).",
+                       "The assessor rates the unit head's behaviour (BerAKHLAK); the work results are shown only "
+                       "(due in 14 days; PermenPANRB 6/2022)."),
+    "periksa_hasil_kerja": ("Menolak rating hasil kerja yang berbeda dari rating menurut predikat unit dan "
+                            "memulihkan nilai aturan.",
+                            "Refuses a work-results rating other than the one the unit rating gives and restores "
+                            "the rule's value."),
+    "cek_hasil_kerja": ("Hasil kerja sesuai predikat unit?", "Do the work results match the unit rating?"),
+    "f_hasil_kerja_ditolak": ("Ditolak (not hasil_kerja_sah): formulir kembali dengan penjelasan.",
+                              "Refused (not hasil_kerja_sah): the form comes back with the explanation."),
+    "nilai_c": ("Pejabat Penilai memberi rating hasil kerja dan perilaku kerja: Di Atas, Sesuai atau Di Bawah "
+                "Ekspektasi, dan umpan balik (tenggat 14 hari; PermenPANRB 6/2022).",
+                "The assessor rates work results and behaviour: above, meets or below expectations, with feedback "
+                "(due in 14 days; PermenPANRB 6/2022)."),
+    "predikat_c": ("Tabel DMN predikat_matrix_6_2022: predikat dari matriks hasil kerja × perilaku kerja "
+                   "(PermenPANRB 6/2022).",
+                   "DMN table predikat_matrix_6_2022: predikat from the work results × behaviour matrix "
+                   "(PermenPANRB 6/2022)."),
+    "cek_kurva_perlu": ("Pegawai dalam unit kurva? Hanya unit kurva yang diperiksa terhadap kurva distribusi.",
+                        "Is the employee in a curve unit? Only curve units are checked against the distribution "
+                        "curve."),
+    "f_dalam_kurva": ("Dalam unit kurva (pegawai['unit_kurva'] is not None): periksa kurva.",
+                      "In a curve unit (pegawai['unit_kurva'] is not None): check the curve."),
+    "cek_kurva": ("Mencatat predikat usulan dan memeriksa distribusi predikat unit terhadap tabel kurva_distribusi "
+                  "menurut predikat unit (PermenPANRB 6/2022; batas kurva belum dikonfirmasi, dapat diubah).",
+                  "Records the proposed predikat and checks the unit's distribution against the kurva_distribusi "
+                  "table for the unit rating (PermenPANRB 6/2022; the bounds are unconfirmed and configurable)."),
+    "hasil_kurva": ("Hasil pemeriksaan kurva: melanggar, menunggu, atau sesuai.",
+                    "Outcome of the curve check: violates, waiting, or fits."),
+    "f_kurva_melanggar": ("Melanggar (kurva['status'] == 'melanggar') dan predikat pegawai ini yang harus berubah: "
+                          "kembali ke penilai.",
+                          "Violates (kurva['status'] == 'melanggar') and this employee's predikat has to move: back "
+                          "to the assessor."),
+    "f_kurva_menunggu": ("Menunggu (kurva['status'] == 'menunggu'): predikat unit atau rekan belum ada.",
+                         "Waiting (kurva['status'] == 'menunggu'): the unit rating or colleagues' ratings are "
+                         "missing."),
+    "koreksi_kurva": ("Menyiapkan catatan kurva (pesan dan saran) untuk Pejabat Penilai dan menghitung putaran.",
+                      "Prepares the curve note (message and suggestion) for the assessor and counts the round."),
+    "menunggu_kurva": ("Pejabat Penilai melihat apa yang ditunggu kurva unit dan dapat meminta pemeriksaan ulang.",
+                       "The assessor sees what the unit curve waits for and can ask for a check."),
+    "periksa_kurva_harian": ("Timer P1D (interupsi): periksa lagi kurva setiap hari (aturan sistem).",
+                             "Timer P1D (interrupting): check the curve again every day (system rule)."),
+    "gabung_nilai": ("Menggabungkan jalur regime A, B dan C.", "Joins the regime A, B and C paths."),
+    "siapkan_hasil": ("Menyiapkan hasil yang disampaikan kepada pegawai dan menyimpan predikat/nilai awal.",
+                      "Prepares the result delivered to the employee and keeps the initial predikat/value."),
+    "hitung_batas_keberatan": ("Batas keberatan = akhir hari kalender ke-14 setelah hasil disampaikan, 23.59.59 "
+                               "WIB (PP 30/2019 Pasal 59; cara menghitung dapat diatur).",
+                               "Objection deadline = end of the 14th calendar day after delivery, 23:59:59 WIB (PP "
+                               "30/2019 art. 59; the reading is configurable)."),
+    "terima_hasil": ("Pegawai menerima hasil atau mengajukan keberatan tertulis dengan alasan kepada Atasan Pejabat "
+                     "Penilai (PP 30/2019 Pasal 59).",
+                     "The employee accepts the result or files a written objection with reasons to the assessor's "
+                     "superior (PP 30/2019 art. 59)."),
+    "batas_keberatan": ("Timer (interupsi): hari ke-14 berakhir (batas_keberatan) tanpa tanggapan, hasil menjadi "
+                        "final (PP 30/2019 Pasal 59).",
+                        "Interrupting timer: the 14th day ends (batas_keberatan) without a response, the result "
+                        "becomes final (PP 30/2019 art. 59)."),
+    "cek_tanggapan": ("Keberatan diajukan?", "Was an objection filed?"),
+    "f_keberatan": ("Keberatan (tanggapan == 'keberatan'): Atasan Pejabat Penilai memutuskan.",
+                    "Objection (tanggapan == 'keberatan'): the assessor's superior decides."),
+    "final_otomatis": ("Mencatat bahwa hasil final karena batas waktu keberatan terlewati.",
+                       "Records that the result is final because the objection window ended."),
+    "hasil_diterima": ("Mencatat bahwa pegawai menerima hasil.", "Records that the employee accepted the result."),
+    "putus_keberatan": ("Atasan Pejabat Penilai meminta penjelasan pegawai dan Pejabat Penilai lalu menolak atau "
+                        "menerima keberatan; keputusannya final (tenggat 14 hari; PP 30/2019 Pasal 59).",
+                        "The assessor's superior asks both sides for explanations, then rejects or upholds the "
+                        "objection; the decision is final (due in 14 days; PP 30/2019 art. 59)."),
+    "terapkan_keputusan": ("Menerapkan keputusan: keberatan yang diterima harus memberi predikat yang berlaku pada "
+                           "regime periode (dan boleh nilai baru untuk regime A/B).",
+                           "Applies the decision: an upheld objection must give a predikat valid in the period's "
+                           "regime (and may give a new value for regimes A/B)."),
+    "cek_keputusan": ("Keputusan sah?", "Is the decision valid?"),
+    "f_keputusan_galat": ("Tidak sah (not keputusan_valid): formulir kembali dengan penjelasan.",
+                          "Invalid (not keputusan_valid): the form comes back with the explanation."),
+    "gabung_final": ("Menggabungkan tiga jalan menuju hasil final.", "Joins the three ways to a final result."),
+    "finalkan": ("Hasil final; menyiapkan data tindak lanjut (predikat, nilai, jenis jabatan).",
+                 "The result is final; prepares the follow-up data (predikat, value, position type)."),
+    "mulai_tindak_lanjut": ("Memulai tindak lanjut hasil penilaian (smk_tindak_lanjut) dalam transaksi yang sama.",
+                            "Starts the follow-up (smk_tindak_lanjut) in the same transaction."),
+    "selesai": ("Penilaian final.", "The assessment is final."),
+}

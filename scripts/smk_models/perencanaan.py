@@ -24,6 +24,7 @@ from .common import (
     shown,
     text,
 )
+from .layout import Layout, Route
 
 PROCESS_ID = "smk_perencanaan"
 
@@ -156,11 +157,21 @@ def _susun(p: SmkProcess, regime: str, col: float) -> None:
     p.flow(node, "gabung_susun")
 
 
+# A, C, B from top to bottom: SpiffWorkflow evaluates a gateway's conditions in the vertical order of the targets.
+LAYOUT = Layout(node_labels={"keputusan_pp": "below-left"}, routes={
+    "f_regime_c": Route(label=(6, -19)),
+    "f_regime_b": Route(exit="right", near_source=True, label=(6, 3)),
+    "f_app_tetapkan": Route(exit="right"),
+    "f_skp_lengkap": Route(exit="right"),
+    "f_pp_kembalikan": Route(label=(-100, -36)),
+    "f_pp_setujui": Route(label=(6, -33)),
+    "f_ambil_rhk_atasan_pilih_regime": Route(entry="left"),
+})
+
+
 def process() -> SmkProcess:
     p = SmkProcess(PROCESS_ID, "Perencanaan kinerja (SKP)", lanes=[PEGAWAI, PP, APP])
-    p.documentation = ("SKP disusun pegawai, disetujui Pejabat Penilai, ditetapkan; pimpinan menyusun Matriks Peran "
-                       "Hasil. / The employee drafts the SKP, the assessor approves it, it is set; leaders then "
-                       "set the team's Matriks Peran Hasil.")
+    p.documentation = "\n\nEN: ".join(PROCESS_DOC)
     p.start("mulai", "Mulai", lane=PEGAWAI, col=0)
     p.service("profil", "Baca data pegawai", "smk_profil_pegawai", result="pegawai", lane=PEGAWAI, col=1)
     p.script("siapkan", "Siapkan perencanaan", SIAPKAN, lane=PEGAWAI, col=2)
@@ -176,36 +187,36 @@ def process() -> SmkProcess:
     p.script("ambil_rhk_atasan", "Ambil RHK atasan dan MPH", AMBIL_RHK_ATASAN, lane=PP, col=8)
     p.gateway("pilih_regime", "Regime?", lane=PEGAWAI, col=9, default="f_regime_c")
     _susun(p, "A", 10)
-    _susun(p, "B", 10)
     _susun(p, "C", 11)
+    _susun(p, "B", 12)
     p.place("susun_skp_a", -1)
     p.place("susun_skp_b", 1)
     p.service("catat_pengingat", "Kirim pengingat", "smk_catat_pengingat",
-              params={"jenis": "'batas_skp'", "batas": "batas_skp"}, result="pengingat", lane=PP, col=11)
-    p.end("pengingat_selesai", "Pengingat terkirim", lane=PP, col=12)
-    p.user("eskalasi_skp", "Eskalasi: SKP belum disusun", lane=APP, col=11, form="smk_eskalasi_skp",
+              params={"jenis": "'batas_skp'", "batas": "batas_skp"}, result="pengingat", lane=PP, col=14)
+    p.end("pengingat_selesai", "Pengingat terkirim", lane=PP, col=15)
+    p.user("eskalasi_skp", "Eskalasi: SKP belum disusun", lane=APP, col=14, form="smk_eskalasi_skp",
            properties={"dueInDays": "3"})
-    p.script("perpanjang_batas", "Catat eskalasi dan batas baru", PERPANJANG, lane=APP, col=12)
+    p.script("perpanjang_batas", "Catat eskalasi dan batas baru", PERPANJANG, lane=APP, col=16)
     p.gateway("gabung_susun", "", lane=PEGAWAI, col=13)
     p.script("ringkas_skp", "Periksa dan ringkas SKP", RINGKAS, lane=PEGAWAI, col=14)
     p.gateway("skp_lengkap", "SKP lengkap?", lane=PEGAWAI, col=15, default="f_skp_lengkap")
-    p.user("tinjau_skp", "Tinjau SKP", lane=PP, col=16, form="smk_tinjau_skp", properties={"dueInDays": "5"})
-    p.script("hitung_putaran", "Hitung putaran", "putaran += 1", lane=PP, col=17)
-    p.gateway("keputusan_pp", "Keputusan penilai", lane=PP, col=18, default="f_ke_app")
-    p.user("putuskan_skp", "Putuskan SKP (batas putaran)", lane=APP, col=18, form="smk_putuskan_skp",
+    p.user("tinjau_skp", "Tinjau SKP", lane=PP, col=17, form="smk_tinjau_skp", properties={"dueInDays": "5"})
+    p.script("hitung_putaran", "Hitung putaran", "putaran += 1", lane=PP, col=18)
+    p.gateway("keputusan_pp", "Keputusan penilai", lane=PP, col=19, default="f_ke_app")
+    p.user("putuskan_skp", "Putuskan SKP (batas putaran)", lane=APP, col=19, form="smk_putuskan_skp",
            properties={"dueInDays": "5"})
-    p.gateway("keputusan_app", "Keputusan atasan penilai", lane=APP, col=19, default="f_app_tetapkan")
-    p.script("tetapkan_skp", "SKP ditetapkan", TETAPKAN, lane=PP, col=20)
-    p.gateway("punya_bawahan", "Punya bawahan?", lane=PEGAWAI, col=21, default="f_tanpa_bawahan")
-    p.user("susun_mph", "Susun Matriks Peran Hasil", lane=PEGAWAI, col=22, form="smk_mph",
+    p.gateway("keputusan_app", "Keputusan atasan penilai", lane=APP, col=20, default="f_app_tetapkan")
+    p.script("tetapkan_skp", "SKP ditetapkan", TETAPKAN, lane=PP, col=21)
+    p.gateway("punya_bawahan", "Punya bawahan?", lane=PEGAWAI, col=22, default="f_tanpa_bawahan")
+    p.user("susun_mph", "Susun Matriks Peran Hasil", lane=PEGAWAI, col=23, form="smk_mph",
            instructions="Bagi RHK Anda kepada bawahan: siapa menghasilkan bagian mana. / Split your RHK among "
                         "your team: who delivers which part.")
-    p.gateway("gabung_mph", "", lane=PEGAWAI, col=23)
-    p.script("rhk_tersedia", "RHK tersedia untuk bawahan", SIAP, lane=PEGAWAI, col=24)
+    p.gateway("gabung_mph", "", lane=PEGAWAI, col=24)
+    p.script("rhk_tersedia", "RHK tersedia untuk bawahan", SIAP, lane=PEGAWAI, col=25)
     p.service("mulai_pemantauan", "Mulai pemantauan periode pertama", "start_process",
               params={"process_id": "'smk_pemantauan'", "subject_ids": "[pegawai['id']]", "period": "periode",
-                      "data": "data_pemantauan"}, result="jumlah_pemantauan", lane=PEGAWAI, col=25)
-    p.end("selesai", "SKP ditetapkan", lane=PEGAWAI, col=26)
+                      "data": "data_pemantauan"}, result="jumlah_pemantauan", lane=PEGAWAI, col=26)
+    p.end("selesai", "SKP ditetapkan", lane=PEGAWAI, col=27)
 
     p.chain("mulai", "profil", "siapkan", "perlu_atasan")
     p.flow("perlu_atasan", "cek_rhk_atasan", name="Ya / Yes", condition="perlu_rhk_atasan", id="f_perlu_atasan")
@@ -359,4 +370,152 @@ def forms() -> dict[str, str]:
 
 
 def build() -> dict[str, str]:
-    return {**bpmn(process()), **forms()}
+    return {**bpmn(process(), LAYOUT, DOCS), **forms()}
+
+
+PROCESS_DOC = (
+    "Perencanaan kinerja (PP 30/2019; PermenPANRB 6/2022, perencanaan kinerja): pegawai menyusun SKP yang setiap RHK "
+    "utamanya mendukung RHK atasan (cascading) atau IKU unit, Pejabat Penilai menyetujui atau mengembalikan dengan "
+    "catatan (paling banyak maks_putaran kali, lalu Atasan Pejabat Penilai memutuskan), SKP ditetapkan, dan pimpinan "
+    "menyusun Matriks Peran Hasil untuk bawahannya. Pengingat 7 hari sebelum batas SKP; setelah batas terlewati "
+    "Atasan Pejabat Penilai mencatat tindakan dan batas baru.",
+    "Performance planning (PP 30/2019; PermenPANRB 6/2022, performance planning): the employee drafts the SKP, each "
+    "main RHK supporting a superior's RHK (cascading) or a unit IKU; the assessor approves it or returns it with "
+    "notes (at most maks_putaran times, then the assessor's superior decides); the SKP is set, and leaders set the "
+    "Matriks Peran Hasil for their team. A reminder 7 days before the SKP deadline; after the deadline the "
+    "assessor's superior records an action and a new deadline.")
+
+_REGIME_SKP = {
+    "A": ("Perka BKN 1/2013: kegiatan tugas jabatan dengan target kuantitas, kualitas, waktu dan biaya",
+          "Perka BKN 1/2013: activities with quantity, quality, time and cost targets"),
+    "B": ("PP 30/2019 jo. PermenPANRB 8/2021: RHK dengan indikator kinerja individu dan target",
+          "PP 30/2019 with PermenPANRB 8/2021: RHK with individual indicators and targets"),
+    "C": ("PermenPANRB 6/2022: RHK utama/tambahan, pendekatan kuantitatif atau kualitatif, ekspektasi khusus "
+          "BerAKHLAK",
+          "PermenPANRB 6/2022: main/additional RHK, quantitative or qualitative approach, special expectations per "
+          "BerAKHLAK core value"),
+}
+
+DOCS = {
+    "mulai": ("Dimulai oleh proses periode (smk_periode) untuk satu pegawai dan satu periode.",
+              "Started by the period process (smk_periode) for one employee and one period."),
+    "profil": ("Membaca data pegawai: jabatan, Pejabat Penilai, Atasan Pejabat Penilai, bawahan, unit kurva.",
+               "Reads the employee's data: position, assessor, assessor's superior, team, curve unit."),
+    "siapkan": ("Menyiapkan data perencanaan: putaran 0, status draf, tenggat SKP 23.59 WIB, pengingat 7 hari "
+                "sebelumnya pukul 08.00 WIB, IKU unit pegawai.",
+                "Prepares the planning data: round 0, draft status, SKP deadline 23:59 WIB, the reminder 7 days "
+                "before at 08:00 WIB, the employee's unit IKU."),
+    "perlu_atasan": ("Punya atasan yang RHK-nya harus didukung? Pimpinan tertinggi unit dalam sistem menurunkan "
+                     "RHK dari IKU organisasi (Perjanjian Kinerja).",
+                     "Is there a superior whose RHK must be supported? The top of the organisation in the system "
+                     "cascades from the organisation's IKU (Perjanjian Kinerja)."),
+    "f_perlu_atasan": ("Ada atasan (perlu_rhk_atasan): baca RHK atasan dahulu (cascading, PermenPANRB 6/2022).",
+                       "There is a superior (perlu_rhk_atasan): read the superior's RHK first (cascading, "
+                       "PermenPANRB 6/2022)."),
+    "cek_rhk_atasan": ("Membaca RHK dan Matriks Peran Hasil atasan dari perencanaan atasan pada periode yang sama.",
+                       "Reads the superior's RHK and role-result matrix from the superior's planning of the same "
+                       "period."),
+    "atasan_siap": ("RHK atasan sudah ditetapkan? Bawahan baru dapat menyusun SKP setelah SKP atasan ditetapkan "
+                    "(cascading).",
+                    "Is the superior's RHK set? A subordinate drafts only after the superior's SKP is set "
+                    "(cascading)."),
+    "f_atasan_siap": ("RHK atasan ada (rhk_siap): ambil RHK dan MPH atasan.",
+                      "The superior's RHK exists (rhk_siap): take the superior's RHK and MPH."),
+    "pesan_tunggu": ("Menulis pesan yang menyebut nama atasan yang RHK-nya ditunggu, dalam dua bahasa.",
+                     "Writes a message naming the superior whose RHK is awaited, in both languages."),
+    "menunggu_atasan": ("Pegawai melihat siapa yang ditunggu dan dapat meminta pemeriksaan ulang sekarang.",
+                        "The employee sees whom the process waits for and can ask for a check now."),
+    "periksa_harian": ("Timer P1D (interupsi): periksa lagi RHK atasan setiap hari (aturan sistem).",
+                       "Timer P1D (interrupting): check the superior's RHK again every day (system rule)."),
+    "ambil_rhk_atasan": ("Menyalin RHK atasan dan peran pegawai dalam Matriks Peran Hasil atasan sebagai pilihan "
+                         "RHK yang didukung.",
+                         "Copies the superior's RHK and the employee's role in the superior's matrix as the choices "
+                         "of the RHK supported."),
+    "pilih_regime": ("Regime periode menentukan bentuk SKP: A, B atau C.",
+                     "The period's regime decides the SKP form: A, B or C."),
+    "f_regime_a": ("Regime A (regime == 'A'): SKP menurut Perka BKN 1/2013.",
+                   "Regime A (regime == 'A'): SKP under Perka BKN 1/2013."),
+    "f_regime_b": ("Regime B (regime == 'B'): SKP menurut PP 30/2019 jo. PermenPANRB 8/2021.",
+                   "Regime B (regime == 'B'): SKP under PP 30/2019 with PermenPANRB 8/2021."),
+    "catat_pengingat": ("Mencatat pengingat batas SKP (peristiwa audit smk.pengingat) untuk lapisan notifikasi.",
+                        "Records the SKP deadline reminder (audit event smk.pengingat) for the notification "
+                        "layer."),
+    "pengingat_selesai": ("Pengingat terkirim; tugas penyusunan SKP tetap terbuka.",
+                          "Reminder sent; the SKP drafting task stays open."),
+    "eskalasi_skp": ("Batas SKP terlewati: Atasan Pejabat Penilai mencatat tindakan dan menetapkan batas baru "
+                     "(tenggat 3 hari). SKP harus ditetapkan tepat waktu (PP 30/2019; akhir Januari untuk tahun "
+                     "kalender).",
+                     "SKP deadline passed: the assessor's superior records an action and sets a new deadline (due "
+                     "in 3 days). The SKP must be set on time (PP 30/2019; end of January for a calendar year)."),
+    "perpanjang_batas": ("Mencatat eskalasi, menandai SKP terlambat dan memasang batas baru 23.59 WIB.",
+                         "Records the escalation, marks the SKP late and sets the new deadline at 23:59 WIB."),
+    "gabung_susun": ("Menggabungkan tiga jalur penyusunan SKP.", "Joins the three SKP drafting paths."),
+    "ringkas_skp": ("Memeriksa SKP: setiap RHK utama menyebut RHK atasan atau IKU yang didukung (cascading, "
+                    "PermenPANRB 6/2022), minimal satu RHK utama; menyusun ringkasan untuk Pejabat Penilai.",
+                    "Checks the SKP: every main RHK names the superior's RHK or IKU it supports (cascading, "
+                    "PermenPANRB 6/2022), at least one main RHK; writes the summary for the assessor."),
+    "skp_lengkap": ("SKP lengkap? SKP yang belum lengkap kembali ke pegawai sebelum Pejabat Penilai melihatnya.",
+                    "Is the SKP complete? An incomplete SKP goes back to the employee before the assessor sees "
+                    "it."),
+    "f_skp_galat": ("SKP belum lengkap (not skp_valid): kembali ke penyusunan dengan daftar yang harus diperbaiki.",
+                    "The SKP is incomplete (not skp_valid): back to drafting with what must be fixed."),
+    "tinjau_skp": ("Pejabat Penilai menyetujui SKP atau mengembalikannya dengan catatan (tenggat 5 hari; PP "
+                   "30/2019, SKP disusun bersama dan disetujui Pejabat Penilai).",
+                   "The assessor approves the SKP or returns it with notes (due in 5 days; PP 30/2019, the SKP is "
+                   "agreed with and approved by the assessor)."),
+    "hitung_putaran": ("Menambah hitungan putaran peninjauan.", "Counts the review round."),
+    "keputusan_pp": ("Keputusan Pejabat Penilai: disetujui, dikembalikan (jika putaran belum mencapai "
+                     "maks_putaran), atau ke Atasan Pejabat Penilai setelah batas putaran.",
+                     "The assessor's decision: approved, returned (while the rounds are below maks_putaran), or to "
+                     "the assessor's superior at the round limit."),
+    "f_pp_setujui": ("Disetujui (keputusan_pp == 'setujui'): SKP ditetapkan.",
+                     "Approved (keputusan_pp == 'setujui'): the SKP is set."),
+    "f_pp_kembalikan": ("Dikembalikan dan putaran < maks_putaran: pegawai memperbaiki SKP.",
+                        "Returned and rounds < maks_putaran: the employee revises the SKP."),
+    "putuskan_skp": ("Setelah batas putaran, Atasan Pejabat Penilai menetapkan SKP atau mengembalikannya ke "
+                     "pegawai, dengan catatan (tenggat 5 hari; aturan instansi, batas putaran diatur per periode).",
+                     "After the round limit the assessor's superior sets the SKP or returns it to the employee, "
+                     "with a note (due in 5 days; agency rule, the limit is a period setting)."),
+    "keputusan_app": ("Keputusan Atasan Pejabat Penilai: tetapkan atau kembalikan.",
+                      "The decision of the assessor's superior: set or return."),
+    "f_app_kembalikan": ("Dikembalikan (keputusan_app == 'kembalikan'): pegawai memperbaiki SKP.",
+                         "Returned (keputusan_app == 'kembalikan'): the employee revises the SKP."),
+    "tetapkan_skp": ("SKP ditetapkan: RHK dan indikator diberi kode tetap dan menjadi target pemantauan dan "
+                     "penilaian.",
+                     "The SKP is set: RHK and indicators get fixed codes and become the targets of monitoring and "
+                     "assessment."),
+    "punya_bawahan": ("Punya bawahan? Pimpinan membagi RHK-nya kepada tim dalam Matriks Peran Hasil (PermenPANRB "
+                      "6/2022).",
+                      "Has a team? Leaders split their RHK among the team in the Matriks Peran Hasil (PermenPANRB "
+                      "6/2022)."),
+    "f_punya_bawahan": ("Ada bawahan (len(pegawai['bawahan']) > 0): susun Matriks Peran Hasil.",
+                        "There is a team (len(pegawai['bawahan']) > 0): set the role-result matrix."),
+    "susun_mph": ("Pimpinan menetapkan siapa dari bawahannya menghasilkan bagian mana dari setiap RHK (Matriks "
+                  "Peran Hasil, PermenPANRB 6/2022).",
+                  "The leader sets which team member delivers which part of each RHK (Matriks Peran Hasil, "
+                  "PermenPANRB 6/2022)."),
+    "gabung_mph": ("Menggabungkan jalur dengan dan tanpa bawahan.", "Joins the paths with and without a team."),
+    "rhk_tersedia": ("Menandai RHK siap (rhk_siap) sehingga bawahan dapat menyusun SKP, dan menyiapkan data "
+                     "pemantauan periode pertama.",
+                     "Marks the RHK ready (rhk_siap) so the team can draft their SKP, and prepares the first "
+                     "monitoring slice's data."),
+    "mulai_pemantauan": ("Memulai pemantauan bulan/triwulan pertama (smk_pemantauan) dalam transaksi yang sama.",
+                         "Starts the first monthly/quarterly monitoring (smk_pemantauan) in the same transaction."),
+    "selesai": ("SKP ditetapkan; perencanaan selesai.", "The SKP is set; planning is complete."),
+}
+for _r in "ABC":
+    _id, _en = _REGIME_SKP[_r]
+    DOCS[f"susun_skp_{_r.lower()}"] = (
+        f"Pegawai menyusun SKP regime {_r} ({_id}). Setiap RHK utama menyebut RHK atasan atau IKU yang didukungnya. "
+        "Tenggat: batas_skp.",
+        f"The employee drafts the regime {_r} SKP ({_en}). Every main RHK names the superior's RHK or IKU it "
+        "supports. Due: batas_skp.")
+    DOCS[f"pengingat_{_r.lower()}"] = (
+        "Timer tanpa interupsi: 7 hari sebelum batas SKP, 08.00 WIB (batas_pengingat), kirim pengingat; tugas tetap "
+        "terbuka.",
+        "Non-interrupting timer: 7 days before the SKP deadline, 08:00 WIB (batas_pengingat), send a reminder; the "
+        "task stays open.")
+    DOCS[f"terlambat_{_r.lower()}"] = (
+        "Timer (interupsi): batas SKP terlewati pukul 23.59 WIB (batas_susun); eskalasi ke Atasan Pejabat Penilai.",
+        "Interrupting timer: the SKP deadline passed at 23:59 WIB (batas_susun); escalate to the assessor's "
+        "superior.")

@@ -70,9 +70,7 @@ semua_final = True
 
 def process() -> SmkProcess:
     p = SmkProcess(PROCESS_ID, "Periode kinerja", lanes=[SDM])
-    p.documentation = ("Biro SDM membuka periode kinerja; mesin memulai satu perencanaan per pegawai; periode ditutup "
-                       "ketika semua penilaian final. / HR opens a performance period; the engine starts one "
-                       "planning instance per employee; the period closes when every assessment is final.")
+    p.documentation = "\n\nEN: ".join(PROCESS_DOC)
     p.start("mulai", "Mulai", lane=SDM, col=0)
     p.user("buka_periode", "Buka periode kinerja", lane=SDM, col=1, form="smk_periode_buka",
            instructions="Tentukan tahun, regime, frekuensi evaluasi dan batas waktu. / Set the year, regime, "
@@ -82,37 +80,38 @@ def process() -> SmkProcess:
     # The period instance starts before Biro SDM has chosen the period; record it on the instance now,
     # so lists and reports show which period this is.
     p.service("catat_periode", "Catat periode", "set_period", params={"period": "periode"},
-              result="periode_tercatat", lane=SDM, col=3.5)
+              result="periode_tercatat", lane=SDM, col=4)
     p.service("daftar_pegawai", "Daftar pegawai dalam cakupan", "list_employees",
-              params={"unit_code": "unit_cakupan or None"}, result="daftar_pegawai", lane=SDM, col=4)
+              params={"unit_code": "unit_cakupan or None"}, result="daftar_pegawai", lane=SDM, col=5)
     p.service("pilih_pegawai", "Pegawai yang dinilai dalam sistem", "smk_pegawai_dinilai",
-              params={"subject_ids": "[p['id'] for p in daftar_pegawai]"}, result="pegawai_ids", lane=SDM, col=5)
+              params={"subject_ids": "[p['id'] for p in daftar_pegawai]"}, result="pegawai_ids", lane=SDM, col=6)
     p.service("mulai_perencanaan", "Mulai perencanaan setiap pegawai", "start_process",
               params={"process_id": "'smk_perencanaan'", "subject_ids": "pegawai_ids", "period": "periode",
-                      "data": "data_periode"}, result="jumlah_perencanaan", lane=SDM, col=6)
-    p.catch("akhir_periode", "Akhir periode", lane=SDM, col=7, timer=("timeDate", "akhir_periode_ts"))
-    p.gateway("cek_regime_c", "Regime C?", lane=SDM, col=8, default="f_bukan_c")
+                      "data": "data_periode"}, result="jumlah_perencanaan", lane=SDM, col=7)
+    p.catch("akhir_periode", "Akhir periode", lane=SDM, col=8, timer=("timeDate", "akhir_periode_ts"))
+    p.gateway("cek_regime_c", "Regime C?", lane=SDM, col=9, default="f_bukan_c")
     p.service("daftar_kepala_unit", "Kepala unit dalam cakupan", "smk_kepala_unit",
-              params={"subject_ids": "pegawai_ids"}, result="kepala_unit_ids", lane=SDM, col=9)
+              params={"subject_ids": "pegawai_ids"}, result="kepala_unit_ids", lane=SDM, col=10)
     p.service("mulai_predikat_unit", "Minta predikat unit", "start_process",
               params={"process_id": "'smk_predikat_unit'", "subject_ids": "kepala_unit_ids", "period": "periode",
-                      "data": "data_periode"}, result="jumlah_predikat_unit", lane=SDM, col=10)
-    p.gateway("gabung_regime", "", lane=SDM, col=11)
-    p.catch("batas_penilaian", "Batas penilaian", lane=SDM, col=12, timer=("timeDate", "batas_penilaian_ts"))
+                      "data": "data_periode"}, result="jumlah_predikat_unit", lane=SDM, col=11)
+    p.gateway("gabung_regime", "", lane=SDM, col=12)
+    p.catch("batas_penilaian", "Batas penilaian", lane=SDM, col=13, timer=("timeDate", "batas_penilaian_ts"))
     p.service("hitung_final", "Hitung penilaian final", "count_instances",
               params={"process_id": "'smk_penilaian'", "period": "periode", "status": "'completed'"},
-              result="jumlah_final", lane=SDM, col=13)
-    p.gateway("cek_final", "Semua final?", lane=SDM, col=14, default="f_belum_final")
-    p.user("pantau_penutupan", "Tindak lanjuti penilaian yang belum final", lane=SDM, col=14,
+              result="jumlah_final", lane=SDM, col=14)
+    p.gateway("cek_final", "Semua final?", lane=SDM, col=15, default="f_belum_final")
+    p.user("pantau_penutupan", "Tindak lanjuti penilaian yang belum final", lane=SDM, col=16,
            form="smk_periode_pantau", properties={"dueInDays": "7"})
-    p.catch("tunggu_sepekan", "Periksa lagi sepekan kemudian", lane=SDM, col=13, timer=("timeDuration", '"P7D"'))
+    p.catch("tunggu_sepekan", "Periksa lagi sepekan kemudian", lane=SDM, col=17, timer=("timeDuration", '"P7D"'))
     p.place("tunggu_sepekan", 1)
-    p.script("tutup_periode", "Tutup periode", TUTUP, lane=SDM, col=15)
-    p.gateway("cek_2021", "Periode 2021-II?", lane=SDM, col=16, default="f_bukan_2021")
+    p.place("pantau_penutupan", 1)
+    p.script("tutup_periode", "Tutup periode", TUTUP, lane=SDM, col=16)
+    p.gateway("cek_2021", "Periode 2021-II?", lane=SDM, col=17, default="f_bukan_2021")
     p.service("mulai_integrasi", "Mulai integrasi nilai 2021", "start_process",
               params={"process_id": "'smk_integrasi_2021'", "subject_ids": "pegawai_ids", "period": "'2021'",
-                      "data": "{}"}, result="jumlah_integrasi", lane=SDM, col=17)
-    p.end("selesai", "Periode ditutup", lane=SDM, col=18)
+                      "data": "{}"}, result="jumlah_integrasi", lane=SDM, col=18)
+    p.end("selesai", "Periode ditutup", lane=SDM, col=19)
 
     p.chain("mulai", "buka_periode", "siapkan_periode", "cek_periode")
     p.flow("cek_periode", "buka_periode", name="Perbaiki / Fix", condition="not periode_valid",
@@ -172,4 +171,108 @@ def forms() -> dict[str, str]:
 
 
 def build() -> dict[str, str]:
-    return {**bpmn(process()), **forms()}
+    return {**bpmn(process(), None, DOCS), **forms()}
+
+
+PROCESS_DOC = (
+    "Periode kinerja: Biro SDM membuka periode (tahun, regime, frekuensi evaluasi, batas waktu), mesin memulai satu "
+    "perencanaan per pegawai yang dinilai, pada akhir periode (regime C) kepala unit diminta menetapkan predikat "
+    "unit, dan periode ditutup ketika semua penilaian final. Periode 2021 terdiri atas 2021-I (regime A) dan "
+    "2021-II (regime B) sesuai SE Menteri PANRB 3/2021; sejak 2022 berlaku regime C (PermenPANRB 6/2022).",
+    "Performance period: Biro SDM opens a period (year, regime, evaluation frequency, deadlines), the engine starts "
+    "one planning instance per assessed employee, at the end of the period (regime C) unit heads are asked for the "
+    "unit rating, and the period closes when every assessment is final. 2021 has two half-year periods, 2021-I "
+    "(regime A) and 2021-II (regime B), per SE Menteri PANRB 3/2021; from 2022 regime C applies (PermenPANRB "
+    "6/2022).")
+
+DOCS = {
+    "mulai": ("Biro SDM memulai periode baru dari menu Proses.",
+              "Biro SDM starts a new period from the Processes menu."),
+    "buka_periode": (
+        "Biro SDM mengisi tahun, jenis periode, regime, frekuensi evaluasi periodik (bulanan/triwulanan), batas "
+        "penetapan SKP, batas penilaian, batas putaran pengembalian SKP dan IKU organisasi dari Perjanjian Kinerja. "
+        "Tahapan perencanaan kinerja: PP 30/2019 dan PermenPANRB 6/2022 (frekuensi evaluasi ditetapkan instansi).",
+        "Biro SDM enters the year, period type, regime, periodic evaluation frequency (monthly/quarterly), the SKP "
+        "deadline, the assessment deadline, the maximum SKP return rounds and the organisation's IKU from the "
+        "Perjanjian Kinerja. Planning stage: PP 30/2019 and PermenPANRB 6/2022 (the frequency is an agency "
+        "setting)."),
+    "siapkan_periode": (
+        "Memeriksa isian: regime harus sesuai tahun (sampai 2020 dan 2021-I regime A Perka BKN 1/2013; 2021-II "
+        "regime B PP 30/2019 jo. PermenPANRB 8/2021; sejak 2022 regime C PermenPANRB 6/2022), 2021 hanya sebagai "
+        "dua semester (SE Menteri PANRB 3/2021), batas SKP di dalam periode dan batas penilaian sesudahnya. "
+        "Menghitung jumlah bulan/triwulan pemantauan dan tenggat dalam WIB.",
+        "Checks the entries: the regime must match the year (up to 2020 and 2021-I regime A, Perka BKN 1/2013; "
+        "2021-II regime B, PP 30/2019 with PermenPANRB 8/2021; from 2022 regime C, PermenPANRB 6/2022), 2021 only as "
+        "two half-years (SE Menteri PANRB 3/2021), the SKP deadline inside the period and the assessment deadline "
+        "after it. Computes the number of monitoring slices and the deadlines in WIB."),
+    "cek_periode": ("Apakah isian periode sah? Jika tidak, formulir kembali ke Biro SDM dengan daftar yang harus "
+                    "diperbaiki.",
+                    "Are the period entries valid? If not, the form goes back to Biro SDM with what must be fixed."),
+    "f_periode_galat": ("Isian tidak sah (periode_valid salah): kembali ke formulir pembukaan periode.",
+                        "Invalid entries (periode_valid is false): back to the period form."),
+    "catat_periode": ("Mencatat periode pada instance ini agar daftar dan laporan menunjukkan periode yang dibuka "
+                      "(aturan sistem).",
+                      "Records the period on this instance so that lists and reports show which period it is "
+                      "(system rule)."),
+    "daftar_pegawai": ("Membaca pegawai aktif dalam unit cakupan (kosong = seluruh organisasi) dari data "
+                       "organisasi.",
+                       "Reads the active employees of the unit in scope (empty = the whole organisation) from the "
+                       "organisation data."),
+    "pilih_pegawai": ("Menyaring pegawai yang dinilai dalam sistem: yang memiliki Pejabat Penilai. Pimpinan "
+                      "tertinggi menandatangani Perjanjian Kinerja dengan menteri, di luar SMK ini.",
+                      "Keeps the employees assessed in this system: those with a Pejabat Penilai. The head of the "
+                      "organisation signs the Perjanjian Kinerja with the minister, outside this SMK."),
+    "mulai_perencanaan": ("Memulai satu proses perencanaan kinerja (smk_perencanaan) per pegawai dalam transaksi "
+                          "yang sama (PermenPANRB 6/2022, perencanaan kinerja).",
+                          "Starts one planning process (smk_perencanaan) per employee in the same transaction "
+                          "(PermenPANRB 6/2022, performance planning)."),
+    "akhir_periode": ("Timer: menunggu sampai akhir periode, pukul 23.59 WIB tanggal terakhir periode "
+                      "(akhir_periode_ts).",
+                      "Timer: waits until the end of the period, 23:59 WIB on its last day (akhir_periode_ts)."),
+    "cek_regime_c": ("Regime C? Hanya PermenPANRB 6/2022 mengenal predikat unit yang menentukan kurva distribusi "
+                     "predikat pegawai.",
+                     "Regime C? Only PermenPANRB 6/2022 has a unit rating that sets the distribution curve of the "
+                     "staff predikat."),
+    "f_regime_c": ("Regime C (regime == 'C'): minta predikat unit dari setiap kepala unit.",
+                   "Regime C (regime == 'C'): ask every unit head for the unit rating."),
+    "daftar_kepala_unit": ("Mencari kepala unit kurva di antara pegawai dalam cakupan.",
+                           "Finds the heads of curve units among the employees in scope."),
+    "mulai_predikat_unit": ("Memulai smk_predikat_unit untuk setiap kepala unit: predikat organisasi/unit "
+                            "ditetapkan lebih dahulu (PermenPANRB 6/2022, kurva distribusi).",
+                            "Starts smk_predikat_unit for every unit head: the unit's rating comes first "
+                            "(PermenPANRB 6/2022, distribution curve)."),
+    "gabung_regime": ("Menggabungkan jalur regime C dan regime A/B.", "Joins the regime C and regime A/B paths."),
+    "batas_penilaian": ("Timer: menunggu batas penilaian akhir yang ditetapkan Biro SDM, 23.59 WIB "
+                        "(batas_penilaian_ts).",
+                        "Timer: waits for the final assessment deadline set by Biro SDM, 23:59 WIB "
+                        "(batas_penilaian_ts)."),
+    "hitung_final": ("Menghitung penilaian (smk_penilaian) periode ini yang sudah selesai.",
+                     "Counts this period's assessments (smk_penilaian) that have completed."),
+    "cek_final": ("Semua final? Periode ditutup jika jumlah penilaian final tidak kurang dari jumlah perencanaan "
+                  "yang dimulai.",
+                  "All final? The period closes when the final assessments are at least as many as the plannings "
+                  "started."),
+    "f_semua_final": ("Semua penilaian final (jumlah_final >= jumlah_perencanaan): tutup periode.",
+                      "Every assessment is final (jumlah_final >= jumlah_perencanaan): close the period."),
+    "pantau_penutupan": ("Biro SDM menindaklanjuti penilaian yang belum final (tenggat 7 hari) dan mencatat "
+                         "tindakannya.",
+                         "Biro SDM follows up the assessments not yet final (due in 7 days) and records the "
+                         "action."),
+    "tunggu_sepekan": ("Timer P7D: periksa lagi sepekan kemudian. Perulangan dalam satu instance harus lambat "
+                       "(aturan sistem: SpiffWorkflow berhenti diam-diam setelah ~250 putaran).",
+                       "Timer P7D: check again a week later. A loop inside one instance must be slow (system "
+                       "rule: SpiffWorkflow silently stops after ~250 iterations)."),
+    "tutup_periode": ("Menandai periode ditutup (status_periode = 'ditutup').",
+                      "Marks the period closed (status_periode = 'ditutup')."),
+    "cek_2021": ("Periode 2021-II? Setelah semester kedua 2021 ditutup, nilai 2021 diintegrasikan (SE Menteri "
+                 "PANRB 3/2021).",
+                 "Period 2021-II? After the second half of 2021 closes, the 2021 values are integrated (SE Menteri "
+                 "PANRB 3/2021)."),
+    "f_2021": ("Periode 2021-II (periode == '2021-II'): mulai integrasi nilai 2021.",
+               "Period 2021-II (periode == '2021-II'): start the 2021 integration."),
+    "mulai_integrasi": ("Memulai smk_integrasi_2021 untuk setiap pegawai (50% periode I dikonversi + 50% periode "
+                        "II; SE Menteri PANRB 3/2021).",
+                        "Starts smk_integrasi_2021 for every employee (50% converted period I + 50% period II; SE "
+                        "Menteri PANRB 3/2021)."),
+    "selesai": ("Periode ditutup.", "The period is closed."),
+}

@@ -12,8 +12,7 @@ PROCESS_ID = "smk_predikat_unit"
 
 def process() -> Process:
     p = Process(PROCESS_ID, "Predikat unit kerja", lanes=[PEGAWAI])
-    p.documentation = ("Kepala unit menetapkan predikat unit; predikat pegawai unit diperiksa terhadap kurva "
-                       "distribusi. / The unit head rates the unit; staff predikat are checked against the curve.")
+    p.documentation = "\n\nEN: ".join(PROCESS_DOC)
     p.start("mulai", "Mulai", lane=PEGAWAI, col=0)
     p.service("profil", "Baca data unit", "smk_profil_pegawai", result="pegawai", lane=PEGAWAI, col=1)
     p.user("tetapkan_predikat_unit", "Tetapkan predikat unit", lane=PEGAWAI, col=2, form="smk_predikat_unit",
@@ -37,4 +36,28 @@ def forms() -> dict[str, str]:
 
 
 def build() -> dict[str, str]:
-    return {**bpmn(process()), **forms()}
+    return {**bpmn(process(), None, DOCS), **forms()}
+
+
+PROCESS_DOC = (
+    "Predikat unit kerja (regime C, PermenPANRB 6/2022): pimpinan unit menetapkan predikat unit (Istimewa, Baik, "
+    "Butuh Perbaikan, Kurang, Sangat Kurang); predikat itu memilih kurva distribusi predikat pegawai unit (tabel "
+    "kurva_distribusi) dan menentukan rating hasil kerja kepala unit.",
+    "Unit rating (regime C, PermenPANRB 6/2022): the head of a unit sets the unit's rating (Istimewa, Baik, Butuh "
+    "Perbaikan, Kurang, Sangat Kurang); it selects the distribution curve for the staff predikat (table "
+    "kurva_distribusi) and sets the unit head's work-results rating.")
+
+DOCS = {
+    "mulai": ("Dimulai oleh proses periode pada akhir periode regime C, satu per kepala unit.",
+              "Started by the period process at the end of a regime C period, one per unit head."),
+    "profil": ("Membaca data kepala unit dan unitnya.", "Reads the unit head's and the unit's data."),
+    "tetapkan_predikat_unit": ("Kepala unit menetapkan predikat unit dengan dasar capaian IKU unit (tenggat 14 "
+                               "hari; PermenPANRB 6/2022, kurva distribusi).",
+                               "The unit head sets the unit rating based on the unit's IKU achievement (due in 14 "
+                               "days; PermenPANRB 6/2022, distribution curve)."),
+    "catat": ("Mencatat predikat unit (peristiwa smk.predikat_unit) yang dibaca pemeriksaan kurva dan hasil kerja "
+              "kepala unit.",
+              "Records the unit rating (event smk.predikat_unit) that the curve check and the unit head's work "
+              "results read."),
+    "selesai": ("Predikat unit ditetapkan.", "The unit rating is set."),
+}

@@ -20,6 +20,7 @@ from .common import (
     shown,
     text,
 )
+from .layout import Layout, Route
 
 PROCESS_ID = "smk_tindak_lanjut"
 POSITION_CHANGING = ("pemindahan_jabatan", "uji_kompetensi_ulang_jpt", "evaluasi_perjanjian_kerja")
@@ -83,12 +84,12 @@ keputusan_akhir_ppk = {'saran_tpk': saran_tpk, 'keputusan': keputusan_ppk, 'isi'
 """
 
 
+LAYOUT = Layout(routes={"f_lengkap": Route(exit="right")})
+
+
 def process() -> SmkProcess:
     p = SmkProcess(PROCESS_ID, "Tindak lanjut hasil penilaian", lanes=[SDM, PP, TPK, PPK])
-    p.documentation = ("Rekomendasi penghargaan dan sanksi dari tabel `tindak_lanjut`; Biro SDM memutuskan setiap "
-                       "rekomendasi; pemindahan jabatan oleh PPK atas saran Tim Penilai Kinerja. / Reward and "
-                       "sanction recommendations; HR decides each; position changes by the PPK on the panel's "
-                       "advice; JPT improvement period of six months.")
+    p.documentation = "\n\nEN: ".join(PROCESS_DOC)
     p.start("mulai", "Mulai", lane=SDM, col=0)
     p.script("siapkan", "Tentukan periode sebelumnya", SIAPKAN, lane=SDM, col=1)
     p.service("baca_riwayat", "Baca predikat periode sebelumnya", "find_instance_data",
@@ -201,4 +202,87 @@ def forms() -> dict[str, str]:
 
 
 def build() -> dict[str, str]:
-    return {**bpmn(process()), **forms()}
+    return {**bpmn(process(), LAYOUT, DOCS), **forms()}
+
+
+PROCESS_DOC = (
+    "Tindak lanjut hasil penilaian: tabel DMN tindak_lanjut (COLLECT) merekomendasikan penghargaan dan sanksi dari "
+    "riwayat predikat dan jenis jabatan; Biro SDM memutuskan setiap rekomendasi dengan alasan; tindakan yang "
+    "mengubah jabatan diputuskan PPK atas saran Tim Penilai Kinerja; JPT yang tidak mencapai target mendapat masa "
+    "perbaikan 6 bulan lalu penilaian ulang (PP 30/2019 Pasal 56–58).",
+    "Follow-up of the assessment: the DMN table tindak_lanjut (COLLECT) recommends rewards and sanctions from the "
+    "predikat history and the position type; Biro SDM decides each recommendation with a reason; position-changing "
+    "actions are decided by the PPK on the advice of the Tim Penilai Kinerja; a JPT below target gets a six-month "
+    "improvement period and a re-assessment (PP 30/2019 art. 56–58).")
+
+DOCS = {
+    "mulai": ("Dimulai oleh penilaian yang final.", "Started by the final assessment."),
+    "siapkan": ("Menentukan periode sebelumnya (2021 dibaca dari integrasi 2021).",
+                "Determines the previous period (2021 comes from the 2021 integration)."),
+    "baca_riwayat": ("Membaca predikat pegawai pada periode sebelumnya.",
+                     "Reads the employee's predikat of the previous period."),
+    "susun_riwayat": ("Menyusun riwayat predikat (lama ke baru) sebagai masukan tabel tindak lanjut.",
+                      "Builds the predikat history (oldest first) as the follow-up table's input."),
+    "rekomendasi_dmn": ("Tabel DMN tindak_lanjut (COLLECT): rekomendasi dari predikat terakhir, predikat "
+                        "sebelumnya dan jenis jabatan, dengan dasar hukumnya (PP 30/2019 Pasal 56–58; tukin menurut "
+                        "aturan instansi).",
+                        "DMN table tindak_lanjut (COLLECT): recommendations from the latest and previous predikat "
+                        "and the position type, with their legal basis (PP 30/2019 art. 56–58; tukin by agency "
+                        "rule)."),
+    "susun_rekomendasi": ("Menyusun daftar rekomendasi untuk diputuskan Biro SDM.",
+                          "Lists the recommendations for Biro SDM to decide."),
+    "ada_rekomendasi": ("Ada rekomendasi?", "Are there recommendations?"),
+    "f_ada_rekomendasi": ("Ada (ada_rekomendasi): Biro SDM memutuskan.", "Yes (ada_rekomendasi): Biro SDM decides."),
+    "konfirmasi_sdm": ("Biro SDM mengonfirmasi atau menolak setiap rekomendasi dengan alasan; tindak lanjut tidak "
+                       "pernah otomatis (tenggat 14 hari).",
+                       "Biro SDM confirms or rejects each recommendation with a reason; follow-up is never "
+                       "automatic (due in 14 days)."),
+    "pilah": ("Memilah keputusan: yang dikonfirmasi, yang ditolak, masa perbaikan JPT, tindakan untuk PPK, persen "
+              "tukin.",
+              "Sorts the decisions: confirmed, rejected, the JPT improvement period, actions for the PPK, the tukin "
+              "percentage."),
+    "cek_lengkap": ("Semua rekomendasi diputus tepat satu kali?", "Is every recommendation decided exactly once?"),
+    "f_belum_lengkap": ("Belum lengkap (not konfirmasi_lengkap): kembali ke Biro SDM.",
+                        "Incomplete (not konfirmasi_lengkap): back to Biro SDM."),
+    "cek_perbaikan": ("Masa perbaikan JPT dikonfirmasi? (PP 30/2019 Pasal 56–58)",
+                      "Was the JPT improvement period confirmed? (PP 30/2019 art. 56–58)"),
+    "f_perbaikan": ("Ya (masa_perbaikan): tetapkan target perbaikan 6 bulan.",
+                    "Yes (masa_perbaikan): set six-month improvement targets."),
+    "rencana_perbaikan": ("Pejabat Penilai menetapkan target perbaikan JPT untuk 6 bulan (tenggat 14 hari; PP "
+                          "30/2019 Pasal 56–58).",
+                          "The assessor sets the JPT's improvement targets for six months (due in 14 days; PP "
+                          "30/2019 art. 56–58)."),
+    "enam_bulan": ("Timer P6M: masa perbaikan kinerja JPT 6 bulan (PP 30/2019 Pasal 56–58).",
+                   "Timer P6M: the six-month JPT improvement period (PP 30/2019 art. 56–58)."),
+    "penilaian_ulang": ("Pejabat Penilai menilai ulang hasil kerja dan perilaku setelah masa perbaikan (tenggat 14 "
+                        "hari).",
+                        "The assessor re-assesses work results and behaviour after the improvement period (due in "
+                        "14 days)."),
+    "predikat_ulang_dmn": ("Tabel DMN predikat_matrix_6_2022: predikat penilaian ulang (PermenPANRB 6/2022).",
+                           "DMN table predikat_matrix_6_2022: the re-assessment's predikat (PermenPANRB 6/2022)."),
+    "nilai_ulang": ("Mencatat hasil masa perbaikan; tanpa perbaikan (bukan Baik/Sangat Baik) ditambahkan uji "
+                    "kompetensi ulang untuk PPK. Predikat tahunan tetap tercatat.",
+                    "Records the outcome; without improvement (not Baik/Sangat Baik) a new competency test is added "
+                    "for the PPK. The year's predikat stays on record."),
+    "gabung_perbaikan": ("Menggabungkan jalur dengan dan tanpa masa perbaikan.",
+                         "Joins the paths with and without an improvement period."),
+    "cek_ppk": ("Perlu keputusan PPK? Pemindahan jabatan, uji kompetensi ulang JPT dan evaluasi perjanjian kerja "
+                "diputuskan PPK.",
+                "Does the PPK have to decide? Transfers, a JPT's new competency test and the evaluation of a "
+                "contract are decided by the PPK."),
+    "f_perlu_ppk": ("Ya (len(tindakan_ppk) > 0): minta saran Tim Penilai Kinerja.",
+                    "Yes (len(tindakan_ppk) > 0): ask the Tim Penilai Kinerja for advice."),
+    "saran_tpk": ("Tim Penilai Kinerja memberi saran kepada PPK: uji kompetensi, pindah setara atau lebih rendah, "
+                  "penempatan sementara ≤ 1 tahun, pemberhentian dengan hormat (tenggat 14 hari; PP 30/2019 Pasal "
+                  "56–58).",
+                  "The Tim Penilai Kinerja advises the PPK: competency test, transfer at the same or a lower level, "
+                  "temporary placement ≤ 1 year, honourable dismissal (due in 14 days; PP 30/2019 art. 56–58)."),
+    "keputusan_ppk_task": ("PPK memutuskan sesuai saran, berbeda dari saran, atau tidak ditindaklanjuti, dengan isi "
+                           "dan nomor keputusan (tenggat 14 hari).",
+                           "The PPK decides as advised, differently, or not at all, with the decision text and "
+                           "number (due in 14 days)."),
+    "catat_ppk": ("Mencatat keputusan PPK bersama saran tim.", "Records the PPK's decision with the panel's advice."),
+    "gabung_ppk": ("Menggabungkan semua jalur tindak lanjut.", "Joins all follow-up paths."),
+    "selesai_tl": ("Menandai tindak lanjut selesai.", "Marks the follow-up complete."),
+    "selesai": ("Tindak lanjut selesai.", "The follow-up is complete."),
+}
