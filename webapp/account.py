@@ -63,6 +63,18 @@ def language():
     return redirect(url_for("account.index"))
 
 
+@bp.post("/email")
+@login_required
+def email_notifications():
+    choice = request.form.get("email", "")
+    if choice not in ("0", "1"):
+        return _page({"email": _("Choose whether notifications are also e-mailed.")}, 422)
+    accounts.set_email_notifications(get_engine(), current_user.user_id, choice == "1")
+    flash(_("Notifications are also e-mailed to you.") if choice == "1"
+          else _("Notifications stay in the application; nothing is e-mailed."), "success")
+    return redirect(url_for("account.index"))
+
+
 def _no_referrer(response):
     # The token is in the URL: never send it on to another site, never keep the page in a cache.
     response.headers["Referrer-Policy"] = "no-referrer"

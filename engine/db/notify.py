@@ -51,6 +51,9 @@ class EmailOutbox(Base):
     subject: Mapped[str255]
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(255))
+    # A set-password e-mail: its one-time link is made only when the row is sent (engine/services/notifications.py),
+    # so the secret never sits in this table; ``link`` stays empty for such rows.
+    password_link_id: Mapped[int | None] = mapped_column(ForeignKey("password_link.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # When the row may next be tried; while "sending" it is the end of the sender's lease, so a

@@ -61,6 +61,8 @@ class User(Base):
     # From the personnel file (the organisation import): e.g. "Penata (III/c)", and "PNS" or "PPPK".
     pangkat_golongan: Mapped[str40] = mapped_column(default="", server_default="")
     status: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # The user's choice on their account page: False keeps notifications in the app only (no e-mail copy).
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     position: Mapped[Position | None] = relationship(foreign_keys=[position_id])
 
 

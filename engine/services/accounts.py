@@ -3,13 +3,16 @@ those who keep the organisation (``LANES.roles.org_admins``).
 
 A new account (an imported employee) has no usable password: it gets a link that works once, for
 ``LINK_DAYS`` days, and only the SHA-256 of the link's secret is stored (``PasswordLink``). Issuing a new link
-for a user retires the older ones. Setting a password, by a link or on the account page, ends every other
-session of the user (``set_password`` raises the session epoch).
+for a user retires the older ones; setting a password through one retires the user's other unused links.
+Setting a password, by a link or on the account page, ends every other session of the user (``set_password``
+raises the session epoch).
+
+An e-mailed link is a link of its own, reserved when the e-mail is queued and given its secret only when the
+e-mail is sent (``notifications``): the outbox never holds a usable link.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ from engine.db.runtime import TaskIndex
 from engine.errors import N_, FieldError, FormInvalid, Message, NotFound, PermissionDenied
 from engine.services import audit, handover
 from engine.services.inbox import Page
-from engine.services.notifications import email_enabled
+from engine.services.notifications import SET_PASSWORD_PATH, email_enabled, hash_token, unusable_hash
 from engine.services.org import set_password
 
 LINK_DAYS = 7
@@ -38,7 +41,7 @@ MIN_LENGTH = 10
 MAX_LENGTH = 200
 NEW, RESET = "new", "reset"
 LOCALES = ("id", "en")
-LINK_PREFIX = "/akun/sandi/"
+LINK_PREFIX = SET_PASSWORD_PATH
 
 
 # --- the password policy ------------------------------------------------------------------------------------
@@ -86,7 +89,7 @@ def _check_new(password: str, confirm: str, user: User) -> list[FieldError]:
 
 
 def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hash_token(token)
 
 
 def issue_link(session: Session, user: User, now: datetime, actor: User | None, purpose: str = NEW,
@@ -124,12 +127,15 @@ def link_path(token: str) -> str:
     return LINK_PREFIX + token
 
 
-def queue_link_email(session: Session, user: User, token: str, now: datetime, email: bool | None = None) -> bool:
-    """Queue an e-mail with the link to the user's address through the outbox (when e-mail is on); return
-    whether one was queued. The outbox row holds the link until it is sent (see docs/operations.md)."""
-    if not user.email or not (email_enabled() if email is None else email):
-        return False
-    body = "\n".join([
+def queue_link_email(session: Session, user: User, now: datetime, actor: User | None, purpose: str = NEW,
+                     email: bool | None = None) -> bool:
+    """Queue an e-mail with a one-time link to the user's address through the outbox (when e-mail is on); return
+    whether one was queued. The link is reserved now and made when the e-mail is sent (see the module's doc)."""
+    return bool(queue_link_emails(session, [user], now, actor, purpose, email))
+
+
+def _link_body(user: User) -> str:
+    return "\n".join([
         f"{user.full_name},",
         "",
         "Akun SMK Workflow Anda siap. Buka tautan di bawah ini untuk membuat kata sandi; tautan ini berlaku "
@@ -138,10 +144,36 @@ def queue_link_email(session: Session, user: User, token: str, now: datetime, em
         "Your SMK Workflow account is ready. Open the link below to choose a password; it works once, for "
         f"{LINK_DAYS} days. Your username: {user.username}",
     ])
-    session.add(EmailOutbox(notification_id=None, to_address=user.email,
-                            subject="[SMK] Buat kata sandi / Set your password", body=body, link=link_path(token),
-                            status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
-    return True
+
+
+def queue_link_emails(session: Session, users: list[User], now: datetime, actor: User | None, purpose: str = NEW,
+                      email: bool | None = None) -> set[int]:
+    """``queue_link_email`` for many users at once (bulk inserts, for an import); return the ids of those mailed.
+
+    Each mailed user gets a ``PasswordLink`` of their own with an unusable hash, and an outbox row naming it but
+    holding no link: the sender gives the link its secret when it sends the e-mail, so a copy of the outbox
+    (a backup, a read-only database user) never holds a usable link. The person's preference for notification
+    e-mail does not apply: without this e-mail they could not log in.
+    """
+    mailed = [u for u in users if u.email and u.active] if (email_enabled() if email is None else email) else []
+    if not mailed:
+        return set()
+    reserved = {unusable_hash(): u for u in mailed}
+    session.execute(insert(cast(Table, PasswordLink.__table__)), [
+        {"user_id": u.id, "token_hash": h, "purpose": purpose, "created_at": now,
+         "expires_at": now + timedelta(days=LINK_DAYS), "used_at": None,
+         "created_by_id": actor.id if actor is not None else None} for h, u in reserved.items()])
+    hashes = list(reserved)
+    ids: dict[str, int] = {}
+    for start in range(0, len(hashes), 500):
+        ids.update((h, i) for h, i in session.execute(select(PasswordLink.token_hash, PasswordLink.id)
+                                                      .where(PasswordLink.token_hash.in_(hashes[start:start + 500]))))
+    session.execute(insert(cast(Table, EmailOutbox.__table__)), [
+        {"notification_id": None, "to_address": u.email, "subject": "[SMK] Buat kata sandi / Set your password",
+         "body": _link_body(u), "link": None, "password_link_id": ids[h], "status": PENDING, "attempts": 0,
+         "next_attempt_at": now, "created_at": now, "sent_at": None, "last_error": None}
+        for h, u in reserved.items()])
+    return {u.id for u in mailed}
 
 
 @dataclass
@@ -192,6 +224,10 @@ def set_password_by_link(engine: Engine, token: str, password: str, confirm: str
             raise FormInvalid(errors)
         set_password(session, user, password)
         link.used_at = now
+        # The person's other unused links (the copy shown to Biro SDM, an e-mailed one) stop working with it.
+        session.execute(update(PasswordLink).where(PasswordLink.user_id == user.id, PasswordLink.id != link.id,
+                                                   PasswordLink.used_at.is_(None), PasswordLink.expires_at > now)
+                        .values(expires_at=now).execution_options(synchronize_session=False))
         audit.record(session, "account.password_set", now, user, subject_id=user.id, via="link", purpose=link.purpose)
         return user.id
 
@@ -218,6 +254,20 @@ def change_password(engine: Engine, user_id: int, old: str, new: str, confirm: s
         audit.record(session, "account.password_set", now, user, subject_id=user.id, via="account")
 
 
+def set_email_notifications(engine: Engine, user_id: int, on: bool) -> bool:
+    """Turn e-mail copies of the user's notifications on or off (in-app notifications stay); return whether
+    the setting changed. Set-password e-mails are not notifications: they are sent either way."""
+    with engine.session_factory.begin() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            raise NotFound("account.not_found", N_("Account not found"))
+        if bool(user.email_notifications) == on:
+            return False
+        user.email_notifications = on
+        audit.record(session, "account.preferences", engine.now(), user, subject_id=user.id, email_notifications=on)
+        return True
+
+
 def set_locale(engine: Engine, user_id: int, locale: str) -> None:
     """Store the user's language (used from the next login on)."""
     if locale not in LOCALES:
@@ -240,6 +290,7 @@ class AccountView:
     pangkat_golongan: str
     status: str
     locale: str
+    email_notifications: bool = True
 
 
 def account_view(engine: Engine, user_id: int) -> AccountView:
@@ -250,7 +301,8 @@ def account_view(engine: Engine, user_id: int) -> AccountView:
         position = user.position
         return AccountView(user.username, user.full_name, user.nip or "", user.email or "",
                            position.title if position else "", position.unit.name if position else "",
-                           user.pangkat_golongan or "", user.status or "", user.locale or "id")
+                           user.pangkat_golongan or "", user.status or "", user.locale or "id",
+                           bool(user.email_notifications))
 
 
 # --- the users list (org admins) -----------------------------------------------------------------------------
@@ -353,7 +405,7 @@ def reset_link(engine: Engine, actor_id: int, user_id: int, email: bool | None =
         if user is None or not user.active:
             raise NotFound("account.not_found", N_("Account not found"))
         token = issue_link(session, user, now, actor, RESET)
-        mailed = queue_link_email(session, user, token, now, email)
+        mailed = queue_link_email(session, user, now, actor, RESET, email)
         audit.record(session, "account.link_issued", now, actor, subject_id=user.id, purpose=RESET, emailed=mailed)
         return IssuedLink(user.full_name, link_path(token), mailed)
 

@@ -2,13 +2,20 @@
 
 Recipients are resolved when a task becomes ready (or due), by the same lane rules as the inbox
 (engine/assignment.py). E-mail is off unless ``SMTP_HOST`` is set; then every notification for a user
-with an e-mail address also queues an outbox row, and ``send_pending_email`` (called by the worker,
-never by a web request) sends it, retrying with backoff.
+with an e-mail address who has not turned e-mail off (``User.email_notifications``, on the account page) also
+queues an outbox row, and ``send_pending_email`` (called by the worker, never by a web request) sends it,
+retrying with backoff.
+
+A set-password e-mail carries a one-time link whose secret must not be readable from the outbox table: its row
+names a ``PasswordLink`` reserved for the e-mail (with an unusable hash), and the sender makes the secret when it
+sends the row, storing only its SHA-256 (``_claim``). A link used, expired or replaced before then is not sent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable, Mapping
@@ -36,12 +43,13 @@ from engine.db.notify import (
     EmailOutbox,
     Notification,
 )
-from engine.db.org import Group, GroupMember, User
+from engine.db.org import Group, GroupMember, PasswordLink, User
 from engine.db.runtime import RUNNING, WAITING, Instance, TaskIndex
 from engine.errors import N_, NotFound
 from engine.services import audit
 from engine.services.inbox import Page
 
+SET_PASSWORD_PATH = "/akun/sandi/"  # + the token: the page that sets a password with a one-time link
 DEFAULT_REMINDER_DAYS = 2.0
 MAX_ATTEMPTS = 6
 # A claimed row is retried by another sender if its sender has not finished within this time.
@@ -167,7 +175,7 @@ def notify_task(session: Session, row: TaskIndex, kind: str, users: Iterable[Use
         note = Notification(user_id=user.id, kind=kind, title=row.title[:255], body=body, link=link, task_id=row.id,
                             instance_id=row.instance_id, created_at=now, dedupe_key=None if kind == TASK_ASSIGNED else f"{kind}:{row.id}")
         session.add(note)
-        if send_mail and user.email:
+        if send_mail and user.email and user.email_notifications:
             session.flush()
             session.add(EmailOutbox(notification_id=note.id, to_address=user.email, subject=f"[SMK] {TITLES[kind]}: {row.title}"[:255],
                                     body=body, link=link, status=PENDING, attempts=0, next_attempt_at=now,
@@ -314,7 +322,34 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
 
 
-def _claim(engine: Engine, now: datetime, batch: int) -> list[OutgoingMail]:
+def hash_token(token: str) -> str:
+    """What ``password_link.token_hash`` holds for a one-time link's secret."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def unusable_hash() -> str:
+    """A ``token_hash`` no secret hashes to (it is not hex): a link reserved for an e-mail not yet sent."""
+    return "unsent:" + secrets.token_hex(16)
+
+
+def _fresh_link(session: Session, link_id: int, now: datetime) -> str | None:
+    """Give a reserved set-password link a new secret and return its path (None when the link was used, expired
+    or replaced meanwhile, or its user deactivated): only the hash is stored, the path lives in this e-mail."""
+    link = session.get(PasswordLink, link_id)
+    user = session.get(User, link.user_id) if link is not None else None
+    if link is None or user is None or not user.active or link.used_at is not None or link.expires_at <= now:
+        return None
+    token = secrets.token_urlsafe(32)
+    link.token_hash = hash_token(token)
+    return SET_PASSWORD_PATH + token
+
+
+LINK_GONE = "the one-time link was used, expired or replaced before it could be sent"
+
+
+def _claim(engine: Engine, now: datetime, batch: int) -> tuple[list[OutgoingMail], int]:
+    """Take due rows for sending; return them and how many set-password e-mails were dropped (link gone)."""
+    dropped = 0
     with engine.session_factory.begin() as session:
         query = (select(EmailOutbox).where(EmailOutbox.status.in_((PENDING, SENDING)),
                                            EmailOutbox.next_attempt_at <= now)
@@ -326,8 +361,15 @@ def _claim(engine: Engine, now: datetime, batch: int) -> list[OutgoingMail]:
         claimed = []
         for row in session.scalars(query):
             row.status, row.attempts, row.next_attempt_at = SENDING, row.attempts + 1, now + SEND_LEASE
-            claimed.append(OutgoingMail(row.id, row.to_address, row.subject, row.body, row.link))
-        return claimed
+            link = row.link
+            if row.password_link_id is not None:
+                link = _fresh_link(session, row.password_link_id, now)
+                if link is None:
+                    row.status, row.last_error = FAILED, LINK_GONE
+                    dropped += 1
+                    continue
+            claimed.append(OutgoingMail(row.id, row.to_address, row.subject, row.body, link))
+        return claimed, dropped
 
 
 def _message(settings: SmtpSettings, mail: OutgoingMail, now: datetime) -> EmailMessage:
@@ -368,8 +410,8 @@ def _deliver(settings: SmtpSettings, mails: list[OutgoingMail], now: datetime) -
 def send_pending_email(engine: Engine, smtp_settings: SmtpSettings, now: datetime, batch: int = 20,
                        max_attempts: int = MAX_ATTEMPTS) -> SendReport:
     """Send due outbox rows; mark each sent, or record the error and retry later, failing after max_attempts."""
-    mails = _claim(engine, now, batch)
-    report = SendReport()
+    mails, dropped = _claim(engine, now, batch)
+    report = SendReport(failed=dropped)
     if not mails:
         return report
     results = _deliver(smtp_settings, mails, now)

@@ -170,11 +170,12 @@ def run_import(engine: Engine, files: Mapping[str, bytes], actor_id: int | None,
             return report
         created = plan.created_users()
         tokens = accounts.issue_links(session, [u.id for u in created if u.active], now, actor, accounts.NEW)
+        mailed = accounts.queue_link_emails(session, [u for u in created if u.id in tokens], now, actor,
+                                            accounts.NEW, email)
         for user in created:
             if user.id in tokens:
-                emailed = accounts.queue_link_email(session, user, tokens[user.id], now, email)
                 report.accounts.append(NewAccount(user.nip or "", user.full_name, user.email or "",
-                                                  accounts.link_path(tokens[user.id]), emailed))
+                                                  accounts.link_path(tokens[user.id]), user.id in mailed))
         plan.audit()
         flagged = handover.tell(session, moved, before, after, now, actor)
         audit.record(session, "org.imported", now, actor, sha256=sha256, summary=report.counts, flagged=flagged,

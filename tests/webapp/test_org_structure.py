@@ -142,7 +142,6 @@ def test_a_bad_superior_is_refused_on_the_field(client: FlaskClient, auth: Auth,
                                                 superior: str, message: str) -> None:
     _, positions = _ids(demo_deployed)
     auth.login("admin")
-    client.post("/set-language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
     before = len(_events(demo_deployed, "org.position_superior_changed"))
     response = client.post(f"/organisasi/jabatan/{positions['BRP-1-1-02']}/atasan",
                            data={"csrf_token": csrf_token(client, "/"), "superior": superior})

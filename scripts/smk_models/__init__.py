@@ -1,1 +1,0 @@
-"""The SMK process models, one module per process; each exposes ``build() -> dict[filename, text]``."""
