@@ -1,9 +1,9 @@
 """Build BPMN 2.0 documents with diagram interchange from a compact Python description.
 
-The shipped models in ``bpmn/`` are generated with this builder (see ``bpmn/build_models.py``) so that
-every model carries a layout that any modeller (bpmn-js, Camunda Modeler, SpiffArena) can display, and
-tests can build small models without hand-writing XML. The layout is deliberately simple: one row per
-lane, one column per step, orthogonal edges.
+Tests use it to build small models without hand-writing XML; each carries a layout that any modeller (bpmn-js,
+Camunda Modeler, SpiffArena) can display. The shipped models in ``bpmn/`` are not generated: those files are the
+source (docs/modelling.md). The layout is deliberately simple: one row per lane, one column per step, orthogonal
+edges.
 """
 
 from __future__ import annotations

@@ -244,3 +244,40 @@ def test_the_documentation_check_wants_both_languages() -> None:
     doc.text = doc.text.partition("\n\nEN: ")[0]
     assert documentation_problems(model) == ["tinjau_skp: documentation must be 'Indonesian paragraph' + blank "
                                              "line + 'EN: English'"]
+
+
+SMK_FORMS = sorted((ROOT / "bpmn" / "smk").glob("*.schema.json"))
+
+
+def _numbers(node: object) -> list[tuple[str, float]]:
+    found: list[tuple[str, float]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("maximum", "exclusiveMaximum") and isinstance(value, int | float):
+                found.append((str(node.get("title")), value))
+            else:
+                found.extend(_numbers(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_numbers(value))
+    return found
+
+
+@pytest.mark.parametrize("schema", SMK_FORMS, ids=lambda p: p.name.removesuffix(".schema.json"))
+def test_form_conventions(schema: Path) -> None:
+    """What the retired generator did for every form, now kept by hand: a target or realisation accepts up to the
+    largest number the rules accept (processes.rules.rounding.MAKSIMUM; scores stay at most 120), a long text
+    (maxLength 4000) is a textarea, a read-only context field is read-only in the UI schema too."""
+    import json
+
+    from processes.rules.rounding import MAKSIMUM
+
+    data = json.loads(schema.read_text())
+    ui = json.loads(schema.with_name(schema.name.replace(".schema.json", ".uischema.json")).read_text())
+    assert [(t, m) for t, m in _numbers(data) if m > 2100 and m != int(MAKSIMUM)] == []
+    for name, prop in data["properties"].items():
+        if prop.get("maxLength") == 4000:
+            assert ui.get(name, {}).get("ui:widget") == "textarea", name
+        if prop.get("readOnly"):
+            assert ui.get(name, {}).get("ui:readonly") is True, name
+    assert set(ui["ui:order"]) == set(data["properties"])
