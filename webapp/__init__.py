@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     from webapp.organisation import bp as organisation_bp
     from webapp.reports import bp as reports_bp
     from webapp.workspace import bp as workspace_bp
+    from webapp.migration_pages import bp as migration_bp
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -46,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.register_blueprint(admin_bp)
     app.register_blueprint(deployments_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(migration_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)

@@ -22,6 +22,7 @@ from engine.access import LANES
 from engine.deploy.bundles import MAX_FILE_BYTES, MAX_FILES
 from engine.errors import DeploymentInvalid, Problem
 from engine.queries import deployments as views
+from engine.services import migration
 from engine.services.deployments import DeploymentResult, deploy
 from engine.services.diff import BundleDiff, diff_deployments, previous_deployment
 from webapp.args import int_arg, page_arg
@@ -161,7 +162,10 @@ def show(deployment_id: int):
         stored = views.get_deployment_file(engine, current_user.user_id, deployment_id, diagram.id)
         xml = stored.content.decode("utf-8", errors="replace")
     markers = changes.markers(diagram.filename) if changes is not None and diagram is not None else {}
+    older_running = {v.process_id: migration.candidate_count(engine, v.process_id, v.version)
+                     for v in detail.processes}
     return render_template("deployments/show.html", detail=detail, diagram=diagram, diagram_xml=xml,
+                           older_running=older_running,
                            changes=changes, changes_against=changes_against(engine, deployment_id),
                            added=" ".join(k for k, v in markers.items() if v == "added"),
                            changed=" ".join(k for k, v in markers.items() if v == "changed"))

@@ -85,6 +85,8 @@ class MigrationPlan:
     movable: list[int] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
     on_target: int = 0
+    #: Candidates not examined because of the plan's limit (a page examines the first few hundred only).
+    unexamined: int = 0
 
     @property
     def candidates(self) -> int:
@@ -121,8 +123,10 @@ def _target(session: Session, process_id: str, to_version: int | None) -> Proces
 
 
 def _candidate_ids(session: Session, target: ProcessVersion, after_id: int = 0, limit: int | None = None) -> list[int]:
+    earlier = select(ProcessVersion.id).where(ProcessVersion.process_id == target.process_id,
+                                              ProcessVersion.version < target.version)
     query = (select(Instance.id).where(Instance.process_id == target.process_id,
-                                       Instance.process_version_id != target.id,
+                                       Instance.process_version_id.in_(earlier),
                                        Instance.status.in_(MOVABLE_STATUSES), Instance.id > after_id)
              .order_by(Instance.id))
     return list(session.scalars(query.limit(limit) if limit else query))
@@ -160,8 +164,17 @@ def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[
     return reasons, top_diff, sub_diffs
 
 
-def plan(engine: Engine, process_id: str, to_version: int | None = None, actor_id: int | None = None) -> MigrationPlan:
-    """Which running instances of earlier versions can move to ``to_version`` (default: the latest)."""
+def candidate_count(engine: Engine, process_id: str, to_version: int) -> int:
+    """How many running instances of other versions of the process there are (without examining them)."""
+    with engine.session_factory() as session:
+        target = _target(session, process_id, to_version)
+        return len(_candidate_ids(session, target))
+
+
+def plan(engine: Engine, process_id: str, to_version: int | None = None, actor_id: int | None = None,
+         limit: int | None = None) -> MigrationPlan:
+    """Which running instances of earlier versions can move to ``to_version`` (default: the latest); with
+    ``limit``, only the first ``limit`` candidates are examined (``unexamined`` counts the rest)."""
     with engine.session_factory() as session:
         _may_migrate(session, actor_id)
         target = _target(session, process_id, to_version)
@@ -169,7 +182,11 @@ def plan(engine: Engine, process_id: str, to_version: int | None = None, actor_i
         result.on_target = len(list(session.scalars(select(Instance.id).where(
             Instance.process_version_id == target.id, Instance.status.in_(MOVABLE_STATUSES)))))
         new_bundle = engine.specs.get(session, target.deployment_id)
-        for instance_id in _candidate_ids(session, target):
+        candidates = _candidate_ids(session, target)
+        if limit is not None and len(candidates) > limit:
+            result.unexamined = len(candidates) - limit
+            candidates = candidates[:limit]
+        for instance_id in candidates:
             instance = session.get(Instance, instance_id)
             assert instance is not None
             workflow = engine.runtime.load(instance, engine.specs.get(session, instance.process_version.deployment_id))

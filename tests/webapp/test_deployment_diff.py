@@ -63,3 +63,66 @@ def test_employees_cannot_see_changes(client: FlaskClient, auth: Auth, demo_depl
     _, second, _ = _redeploy_changed_demo(demo_deployed)  # type: ignore[misc]
     auth.login("budi")
     assert client.get(f"/proses/deployments/{second}").status_code == 403
+
+
+def _two_versions_with_running(eng: Engine, org: dict[str, int], compatible: bool = True) -> list[int]:
+    from engine.services.instances import start_instance
+    from tests.engine.test_migration import model
+
+    deploy(eng, {"m.bpmn": model()}, None, name="mig")
+    started = [start_instance(eng, "p_mig", org["admin"], org["budi"], f"2024-{n}").id for n in range(3)]
+    deploy(eng, {"m.bpmn": model(reminder='"P9D"') if compatible else model(with_isi=False)}, None, name="mig")
+    return started
+
+
+def test_migration_page_moves_the_movable_instances(client: FlaskClient, auth: Auth, eng: Engine,
+                                                    org: dict[str, int]) -> None:
+    from engine.services.diff import previous_deployment  # noqa: F401  (the page links from the deployment)
+
+    started = _two_versions_with_running(eng, org)
+    auth.login("pemilik")
+    with eng.session_factory() as s:
+        from sqlalchemy import select
+
+        from engine.db.deploy import Deployment
+
+        newest = s.scalar(select(Deployment.id).order_by(Deployment.id.desc()))
+    deployment = client.get(f"/proses/deployments/{newest}").get_data(as_text=True)
+    assert 'data-testid="migrate-link"' in deployment and "/proses/migrasi/p_mig/2" in deployment
+    page = client.get("/proses/migrasi/p_mig/2")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-testid="movable">3<' in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    unconfirmed = client.post("/proses/migrasi/p_mig/2", data={"csrf_token": token})
+    assert unconfirmed.status_code == 302
+    assert 'data-testid="movable">3<' in client.get("/proses/migrasi/p_mig/2").get_data(as_text=True)
+    done = client.post("/proses/migrasi/p_mig/2", data={"csrf_token": token, "confirm": "yes"},
+                       follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert 'data-testid="progress"' in html and 'data-testid="on-target">3<' in html
+    assert 'data-testid="movable">0<' in html and 'data-testid="nothing"' in html
+    assert len(started) == 3
+
+
+def test_migration_page_lists_why_instances_cannot_move(client: FlaskClient, auth: Auth, eng: Engine,
+                                                        org: dict[str, int]) -> None:
+    started = _two_versions_with_running(eng, org, compatible=False)
+    auth.login("admin")
+    html = client.get("/proses/migrasi/p_mig/2").get_data(as_text=True)
+    assert 'data-testid="blocked">3<' in html
+    for instance_id in started:
+        assert f'data-blocked="{instance_id}"' in html
+    assert "&#39;Isi&#39; (isi)" in html
+
+
+def test_migration_page_is_for_process_owners_only(client: FlaskClient, auth: Auth, eng: Engine,
+                                                   org: dict[str, int]) -> None:
+    _two_versions_with_running(eng, org)
+    assert client.get("/proses/migrasi/p_mig/2").status_code == 302  # anonymous: the login page
+    auth.login("budi")
+    assert client.get("/proses/migrasi/p_mig/2").status_code == 403
+    assert client.post("/proses/migrasi/p_mig/2", data={"confirm": "yes"}).status_code in (400, 403)
+    auth.logout()
+    auth.login("pemilik")
+    assert client.get("/proses/migrasi/p_mig/9").status_code == 404
+    assert client.get("/proses/migrasi/nope/1").status_code == 404
