@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.extension import Extension
 from engine.services.operations import builtin_extension
+from processes.assessment_results import recording
 from processes.lanes import LANES, ROLES
 from processes.operations import SMK_OPERATIONS
 from processes.rules.script_api import SCRIPT_FUNCTIONS
@@ -19,4 +22,5 @@ def smk_extension() -> Extension:
 
 def extensions() -> list[Extension]:
     """Return every extension an SMK engine runs with: the engine's own operations, then the SMK ones."""
-    return [builtin_extension(), smk_extension()]
+    # Every service operation records the assessment's result first when it changed (processes.assessment_results).
+    return [replace(e, operations=recording(e.operations)) for e in (builtin_extension(), smk_extension())]

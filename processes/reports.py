@@ -54,6 +54,8 @@ from engine.queries.reports import (
     unit_groups,
 )
 from engine.runtime.serializer import stored_task_data
+from engine.services.results import results
+from processes.assessment_results import assessment_results, employee_results
 from processes.rules.distribution import PALING_BANYAK, batasan_kurva
 from processes.rules.predikat import (
     KURANG,
@@ -262,28 +264,18 @@ class Rating:
 
 
 def _ratings(session: Session, period: str, subject_ids: Collection[int]) -> dict[int, Rating]:
-    """Return the final rating of each finished assessment, else the latest predikat proposed to the curve check."""
+    """Return each employee's predikat in the period from the results table: the assessment's recorded result (final,
+    or delivered and open to objection), else the latest predikat proposed to the curve check."""
     ids = sorted(set(subject_ids))
     found: dict[int, Rating] = {}
-    data = Instance.state
     for start in range(0, len(ids), 2000):
-        chunk = ids[start:start + 2000]
-        for sid, event_predikat in session.execute(
-                select(AuditEvent.subject_id, AuditEvent.data["predikat"].as_string())
-                .join(Instance, Instance.id == AuditEvent.instance_id)
-                .where(AuditEvent.kind == PROPOSAL_EVENT, Instance.period == period,
-                       Instance.process_id == ASSESSMENT, AuditEvent.subject_id.in_(chunk))
-                .order_by(AuditEvent.seq)):
-            if sid is not None and event_predikat:
-                found[sid] = Rating(event_predikat, False)
-        for sid, predikat, nilai, hasil, perilaku in session.execute(
-                select(Instance.subject_id, data[("data", "predikat")].as_string(),
-                       data[("data", "nilai")].as_float(), data[("data", "hasil_kerja")].as_string(),
-                       data[("data", "perilaku")].as_string())
-                .where(Instance.process_id == ASSESSMENT, Instance.period == period, Instance.status == COMPLETED,
-                       Instance.subject_id.in_(chunk)).order_by(Instance.id)):
-            if sid is not None and predikat:
-                found[sid] = Rating(predikat, True, nilai, hasil or "", perilaku or "")
+        for r in results(session, PROPOSAL_EVENT, period, subject_ids=ids[start:start + 2000]):
+            value = r.value if isinstance(r.value, dict) else {}
+            if r.subject_id is not None and value.get("predikat"):
+                found[r.subject_id] = Rating(str(value["predikat"]), False)
+    for sid, result in assessment_results(session, period, ids).items():
+        if result.predikat:
+            found[sid] = Rating(result.predikat, result.final, result.nilai, result.hasil_kerja, result.perilaku)
     return found
 
 
@@ -460,14 +452,14 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
             if due_at is not None:
                 deadline[iid] = min(deadline.get(iid, due_at), due_at)
         approved: dict[int, datetime] = {}
-        for iid, at in session.execute(
+        for event_instance, at in session.execute(
                 select(AuditEvent.instance_id, AuditEvent.at)
                 .where(AuditEvent.instance_id.in_(_instances(PLANNING, period, subjects)),
                        AuditEvent.kind == COMPLETED_EVENT,
                        or_(and_(AuditEvent.task_name == "tinjau_skp", _submitted("keputusan_pp") == "setujui"),
                            and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan")))):
-            if iid is not None:
-                approved[iid] = min(approved.get(iid, at), at)
+            if event_instance is not None:
+                approved[event_instance] = min(approved.get(event_instance, at), at)
         monitoring = session.execute(
             select(Instance.id, Instance.subject_id).where(Instance.id.in_(_instances(MONITORING, period, subjects)))
             .order_by(Instance.subject_id, Instance.started_at, Instance.id)).all()
@@ -634,7 +626,7 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
                 .order_by(TaskIndex.ready_at)):
             responses[iid] = "awaiting" if closed_at is None else ("responded" if outcome == "completed"
                                                                    else "timed_out")
-        answered = dict(session.execute(
+        answered: dict[int | None, str | None] = dict(session.execute(
             select(AuditEvent.instance_id, _submitted("tanggapan"))
             .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
                    AuditEvent.task_name == "terima_hasil").order_by(AuditEvent.seq)).all())
@@ -652,10 +644,10 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
                        AuditEvent.task_name == "putus_keberatan").order_by(AuditEvent.seq)):
             if iid in decisions:
                 decisions[iid].update(at=at, actor_id=actor_id, decision=decision, new=new or "")
-        before = dict(session.execute(
-            select(Instance.id, Instance.state[("data", "predikat_awal")].as_string())
-            .where(Instance.id.in_(list(decisions)), Instance.status == COMPLETED)).all()) if decisions else {}
-        proposed = _ratings(session, period, [owner[i] for i in decisions if owner.get(i)])
+        objectors = [sid for i in decisions if (sid := owner.get(i)) is not None]
+        delivered = assessment_results(session, period, objectors)
+        before = {r.instance_id: r.usulan for r in delivered.values() if r.instance_id is not None}
+        proposed = _ratings(session, period, objectors)
         actors = {d.get("actor_id") for d in decisions.values() if d.get("actor_id")}
         names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(actors))).all()) \
             if actors else {}
@@ -1056,3 +1048,107 @@ def ranking_report(engine: Engine, selection: Selection) -> Ranking:
 
 
 REPORTS = ("kurva", "kemajuan", "terlambat", "durasi", "keberatan", "tindak-lanjut", "pohon-kinerja", "peringkat")
+
+
+# --- 9. one employee's periods at a glance (the top of /pegawai/<id>/riwayat) ----------------------------------
+
+
+@dataclass
+class FollowUpDecision:
+    kode: str
+    kind: str  # reward | development | sanction | other
+    recommendation: str
+    decision: str  # dikonfirmasi | ditolak | "" (HR has not decided)
+    reason: str
+
+
+@dataclass
+class PeriodSummary:
+    """What happened to the employee in one period: the predikat proposed and final, the objection and how it
+    ended, the follow-up decisions."""
+
+    period: str
+    usulan: str = ""
+    predikat: str = ""
+    final: bool = False
+    nilai_usulan: float | None = None
+    nilai: float | None = None
+    #: "" (no result delivered yet) | awaiting (the response window is open) | accepted | timed_out (final without a
+    #: response) | pending (objection filed, not decided) | upheld | rejected
+    objection: str = ""
+    objection_reason: str = ""
+    objection_filed_at: datetime | None = None
+    objection_decided_at: datetime | None = None
+    objection_decided_by: str = ""
+    follow_up: list[FollowUpDecision] = field(default_factory=list)
+    ppk_decision: str = ""  # sesuai_saran | berbeda_dari_saran | tidak_ditindaklanjuti
+    ppk_text: str = ""
+    pending_steps: list[str] = field(default_factory=list)  # titles of follow-up or objection steps still open
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.usulan and self.predikat and self.usulan != self.predikat)
+
+
+_OBJECTION_BY_RESULT = {"diterima": "upheld", "ditolak": "rejected"}
+_FINAL_WITHOUT_OBJECTION = {"batas_waktu": "timed_out", "diterima_pegawai": "accepted"}
+
+
+def period_summaries(engine: Engine, history: Any) -> list[PeriodSummary]:
+    """Summarise each period of an employee's history (``engine.queries.audit.EmployeeHistory``, already read and
+    permitted): the recorded assessment result (results table), the objection and follow-up decisions from the
+    history's own task completions, and the steps still open (task index). Two indexed queries."""
+    instance_ids = [i.id for p in history.periods for i in p.instances]
+    with engine.session_factory() as session:
+        recorded = employee_results(session, history.id)
+        open_steps: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        if instance_ids:
+            for iid, name, title in session.execute(
+                    select(TaskIndex.instance_id, TaskIndex.task_name, TaskIndex.title)
+                    .where(TaskIndex.instance_id.in_(instance_ids), TaskIndex.closed_at.is_(None))
+                    .order_by(TaskIndex.ready_at)):
+                open_steps[iid].append((name, title))
+    out = []
+    for period in history.periods:
+        summary = PeriodSummary(period.period)
+        result = recorded.get(period.period)
+        if result is not None:
+            summary.usulan, summary.predikat, summary.final = result.usulan, result.predikat, result.final
+            summary.nilai_usulan, summary.nilai = result.nilai_usulan, result.nilai
+            if result.final:
+                summary.objection = _OBJECTION_BY_RESULT.get(result.keberatan) or \
+                    _FINAL_WITHOUT_OBJECTION.get(result.final_karena, "accepted")
+            else:
+                summary.objection = "awaiting"
+        for inst in period.instances:
+            waiting = open_steps.get(inst.id, [])
+            if inst.process_id == ASSESSMENT:
+                for step in inst.steps:
+                    submitted = (step.data or {}).get("submitted") or {}
+                    if step.kind != COMPLETED_EVENT:
+                        continue
+                    if step.task_name == "terima_hasil" and submitted.get("tanggapan") == "keberatan":
+                        summary.objection_filed_at = step.at
+                        summary.objection_reason = str(submitted.get("alasan_keberatan") or "")
+                    elif step.task_name == "putus_keberatan" and submitted.get("keputusan_keberatan"):
+                        summary.objection_decided_at, summary.objection_decided_by = step.at, step.actor_name
+                if any(name == "putus_keberatan" for name, _ in waiting):
+                    summary.objection = "pending"
+                summary.pending_steps += [title for name, title in waiting if name in ("terima_hasil", "putus_keberatan")]
+            elif inst.process_id == FOLLOW_UP:
+                for step in inst.steps:
+                    submitted = (step.data or {}).get("submitted") or {}
+                    if step.kind != COMPLETED_EVENT:
+                        continue
+                    if step.task_name == "konfirmasi_sdm":  # the last attempt counts (a returned one is redone)
+                        summary.follow_up = [
+                            FollowUpDecision(str(d.get("kode") or ""), FOLLOW_UP_KINDS.get(str(d.get("kode")), "other"),
+                                             str(d.get("rekomendasi") or ""), str(d.get("keputusan") or ""),
+                                             str(d.get("alasan") or ""))
+                            for d in submitted.get("keputusan_sdm") or [] if isinstance(d, dict) and d.get("kode")]
+                    elif step.task_name == "keputusan_ppk_task":
+                        summary.ppk_decision = str(submitted.get("keputusan_ppk") or "")
+                        summary.ppk_text = str(submitted.get("isi_keputusan") or "")
+                summary.pending_steps += [title for name, title in waiting if name in FOLLOW_UP_STEPS]
+        out.append(summary)
+    return out

@@ -23,14 +23,29 @@ from engine.queries import audit as audit_query
 from engine.queries.audit import AuditFilter, AuditRow
 from engine.services import audit as audit_service
 from engine.services.audit_chain import verify_chain
+from processes.reports import period_summaries
 from webapp.args import int_arg
 from webapp.extensions import get_engine
+from webapp.i18n import N_
 
 bp = Blueprint("audit", __name__)
 
 EXPORT_COLUMNS = ("seq", "at", "kind", "actor", "subject_name", "subject_nip", "unit_name", "process_id",
                   "period", "instance_id", "task_name", "detail")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# The employee history's per-period summary (processes.reports.period_summaries), in users' words.
+OBJECTION_STATES = {"": N_("No result delivered yet"), "awaiting": N_("Result delivered; the objection window is open"),
+                    "accepted": N_("Accepted by the employee"), "timed_out": N_("Final: no response within 14 days"),
+                    "pending": N_("Objection filed, not decided yet"),
+                    "upheld": N_("Objection upheld: predikat changed"), "rejected": N_("Objection rejected")}
+FOLLOW_UP_KINDS = {"reward": N_("Reward"), "development": N_("Development"), "sanction": N_("Sanction"),
+                   "other": N_("Other")}
+FOLLOW_UP_DECISIONS = {"dikonfirmasi": N_("confirmed by Biro SDM"), "ditolak": N_("rejected by Biro SDM"),
+                       "": N_("awaiting Biro SDM")}
+PPK_DECISIONS = {"sesuai_saran": N_("as the Tim Penilai Kinerja advised"),
+                 "berbeda_dari_saran": N_("different from the Tim Penilai Kinerja’s advice"),
+                 "tidak_ditindaklanjuti": N_("no action")}
 
 
 def _may_audit() -> bool:
@@ -174,7 +189,10 @@ def integrity():
 @login_required
 def history(employee_id: int):
     data = audit_query.employee_history(get_engine(), current_user.user_id, employee_id)  # NotFound -> 404
-    return render_template("audit/history.html", history=data, auditor=_may_audit())
+    summaries = period_summaries(get_engine(), data)
+    return render_template("audit/history.html", history=data, summaries=summaries, auditor=_may_audit(),
+                           objections=OBJECTION_STATES, kinds=FOLLOW_UP_KINDS, decisions=FOLLOW_UP_DECISIONS,
+                           ppk=PPK_DECISIONS)
 
 
 @bp.get("/audit/pegawai")

@@ -9,21 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, or_, select
+from sqlalchemy import ColumnElement, Text, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import LANES, in_role, superior_ids
 from engine.core import Engine
 from engine.db.audit import AuditEvent
+from engine.db.deploy import ProcessVersion
 from engine.db.org import Unit, User
 from engine.db.runtime import Instance
 from engine.errors import N_, NotFound, PermissionDenied
 from engine.queries.reports import load_units, subtree
 
 PAGE_SIZE = 50
+#: Events are numbered as they are written, so ``seq`` follows ``at`` up to the length of one transaction. A date
+#: range is therefore also given as the ``seq`` range of its events (found with two one-row reads of the ``at`` index,
+#: widened by this much on each side): a page of a month among years reads that month's events, not every later one.
+#: The ``at`` condition itself stays; an event is missed only if it was written more than a day after its time.
+ORDER_SLACK = timedelta(days=1)
 MAX_PAGE_SIZE = 200
 
 
@@ -84,6 +90,14 @@ def _people(session: Session, words: str) -> list[int]:
         User.full_name.ilike(like), User.nip == words.strip(), User.username == words.strip())).limit(500)))
 
 
+def text_expression() -> ColumnElement[str]:
+    """What free text matches: the task's name and the event's data as JSON text (titles, notes, values).
+
+    Spelt exactly as the PostgreSQL trigram index of migration 0010 (``ix_audit_event_text_trgm``) spells it, with
+    the constants inline (not bound parameters), so that the planner recognises the indexed expression."""
+    return literal_column("(COALESCE(audit_event.task_name, '') || ' ' || CAST(audit_event.data AS TEXT))", Text)
+
+
 def _conditions(session: Session, f: AuditFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.subject:
@@ -105,12 +119,18 @@ def _conditions(session: Session, f: AuditFilter) -> list[ColumnElement[bool]]:
     if f.task:
         where.append(or_(AuditEvent.task_id == f.task.strip(), AuditEvent.task_name == f.task.strip()))
     if f.text:
-        like = f"%{f.text.strip()}%"
-        where.append(or_(AuditEvent.task_name.ilike(like), cast(AuditEvent.data, String).ilike(like)))
+        words = f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(text_expression().ilike(f"%{words}%", escape="\\"))
     if f.date_from is not None:
         where.append(AuditEvent.at >= f.date_from)
+        first = session.scalar(select(AuditEvent.seq).where(AuditEvent.at >= f.date_from - ORDER_SLACK)
+                               .order_by(AuditEvent.at).limit(1))
+        where.append(AuditEvent.seq >= first if first is not None else AuditEvent.seq < 0)
     if f.date_to is not None:
         where.append(AuditEvent.at < f.date_to)
+        last = session.scalar(select(AuditEvent.seq).where(AuditEvent.at < f.date_to + ORDER_SLACK)
+                              .order_by(AuditEvent.at.desc()).limit(1))
+        where.append(AuditEvent.seq <= last if last is not None else AuditEvent.seq < 0)
     return where
 
 
@@ -218,8 +238,13 @@ def employee_history(engine: Engine, user_id: int, employee_id: int) -> Employee
         employee = session.get(User, employee_id)
         if employee is None or not may_read_history(session, user_id, employee_id):
             raise NotFound("employee.not_found", N_("Employee not found"))
-        instances = session.scalars(select(Instance).where(Instance.subject_id == employee_id)
-                                    .order_by(Instance.period.desc(), Instance.started_at)).all()
+        # Columns only: an instance's stored state is never read here.
+        instances = session.execute(
+            select(Instance.id, Instance.process_id, Instance.period, Instance.status, Instance.started_at,
+                   Instance.completed_at, ProcessVersion.name)
+            .outerjoin(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+            .where(Instance.subject_id == employee_id)
+            .order_by(Instance.period.desc(), Instance.started_at)).all()
         ids = [i.id for i in instances]
         actor = aliased(User)
         steps: dict[int, list[HistoryStep]] = {i: [] for i in ids}
@@ -229,14 +254,14 @@ def employee_history(engine: Engine, user_id: int, employee_id: int) -> Employee
                     .where(AuditEvent.instance_id.in_(ids[start:start + 500]), AuditEvent.kind != "task.ready")
                     .order_by(AuditEvent.seq)):
                 data = dict(event.data or {})
-                steps[event.instance_id].append(HistoryStep(
-                    event.at, event.kind, actor_name or event.actor, event.task_name,
-                    str(data.get("title") or event.task_name or ""), data))
+                if event.instance_id is not None:
+                    steps[event.instance_id].append(HistoryStep(
+                        event.at, event.kind, actor_name or event.actor, event.task_name,
+                        str(data.get("title") or event.task_name or ""), data))
         periods: dict[str, list[HistoryInstance]] = {}
         for i in instances:
-            name = i.process_version.name if i.process_version is not None else i.process_id
             periods.setdefault(i.period or "", []).append(HistoryInstance(
-                i.id, i.process_id, name or i.process_id, i.status, i.started_at, i.completed_at, steps[i.id]))
+                i.id, i.process_id, i.name or i.process_id, i.status, i.started_at, i.completed_at, steps[i.id]))
         position = employee.position
         return EmployeeHistory(employee.id, employee.full_name, employee.nip or "",
                                position.title if position else "", position.unit.name if position else "",
