@@ -23,6 +23,7 @@ from engine.runtime.clock import Clock, SystemClock
 from engine.runtime.runner import Operation, Runtime, TaskDataLimits
 from engine.runtime.spec_cache import SpecCache
 from engine.sandbox import SandboxLimits
+from engine.sandbox.child import resolve
 from engine.sandbox.pool import PoolConfig, function_sources, shared_pool
 
 
@@ -99,6 +100,7 @@ class Engine:
         all_functions: dict[str, Callable[..., Any]] = {}
         all_operations: dict[str, Operation] = {}
         sources: list[str] = []
+        table_hooks = tuple(dict.fromkeys(ext.decision_tables for ext in self.extensions if ext.decision_tables))
         for ext in self.extensions:
             all_functions.update(ext.functions)
             all_operations.update(ext.operations)
@@ -111,10 +113,12 @@ class Engine:
         sandbox_pool = None
         if isolate:
             sources.extend(function_sources(functions or {}))
-            config = replace(pool or pool_config_from_env(), function_sources=tuple(dict.fromkeys(sources)))
+            config = replace(pool or pool_config_from_env(), function_sources=tuple(dict.fromkeys(sources)),
+                             table_hooks=table_hooks)
             sandbox_pool = shared_pool(config)
         self.runtime = Runtime(self.clock, all_functions, limits, all_operations, pool=sandbox_pool,
-                               data_limits=data_limits or task_data_limits_from_env())
+                               data_limits=data_limits or task_data_limits_from_env(),
+                               table_hooks=tuple(resolve(path) for path in table_hooks))
 
     def now(self) -> datetime:
         return self.clock.now()

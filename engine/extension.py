@@ -21,6 +21,11 @@ class Extension:
     ``functions_module`` says where the sandbox processes import ``functions`` ("package.module:MAPPING", a
     mapping holding these very functions); without it each function must be importable by its own module and
     name (a module-level ``def``).
+
+    ``decision_tables`` ("package.module:function") is how the application's functions read DMN tables: the
+    function takes {decision id: (sha256, DMN XML)} — the decision versions pinned for the instance that runs —
+    and returns a context manager. The engine enters it around every engine step of an instance, in this process
+    (service operations) and in the sandbox processes (script functions), which import it from that path.
     """
 
     name: str
@@ -29,3 +34,4 @@ class Extension:
     operations: Mapping[str, Operation] = field(default_factory=dict)
     lanes: Mapping[str, str] = field(default_factory=dict)
     roles: Roles | None = None
+    decision_tables: str | None = None

@@ -17,7 +17,8 @@ def smk_extension() -> Extension:
     # The sandbox processes import the functions from here (they never run in the web or worker process).
     return Extension("smk", functions=SCRIPT_FUNCTIONS,
                      functions_module="processes.rules.script_api:SCRIPT_FUNCTIONS",
-                     operations=SMK_OPERATIONS, lanes=LANES, roles=ROLES)
+                     operations=SMK_OPERATIONS, lanes=LANES, roles=ROLES,
+                     decision_tables="processes.rules.dmn_tables:use_tables")
 
 
 def extensions() -> list[Extension]:

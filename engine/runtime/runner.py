@@ -22,11 +22,13 @@ from engine.deploy.bundles import ParsedBundle, ProcessInfo, form_for
 from engine.limits import current as current_limits
 from engine.runtime import timer_guard  # noqa: F401 (refuses timer durations beyond the horizon while running)
 from engine.runtime.clock import Clock
+from engine.runtime.decisions import DecisionStore
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.spec_cache import SpecCache
 from engine.runtime.spiff_clock import spiff_now
 from engine.sandbox import SandboxLimits, make_script_engine
 from engine.sandbox.pool import SandboxPool
+from engine.sandbox.tables import TablesHook, using_tables
 from engine.sandbox.templates import render_text
 
 # Service operations see which instance and session they run for through this variable.
@@ -90,8 +92,12 @@ class Runtime:
 
     def __init__(self, clock: Clock, functions: Mapping[str, Callable[..., Any]] | None = None,
                  limits: SandboxLimits | None = None, operations: Mapping[str, Operation] | None = None,
-                 pool: SandboxPool | None = None, data_limits: TaskDataLimits | None = None):
+                 pool: SandboxPool | None = None, data_limits: TaskDataLimits | None = None,
+                 table_hooks: tuple[TablesHook, ...] = ()):
         self.clock = clock
+        # The extensions' hooks through which their functions read the instance's pinned decision tables.
+        self.table_hooks = tuple(table_hooks)
+        self.decisions = DecisionStore()
         self.serializer = StateSerializer()
         self.operations: dict[str, Operation] = dict(operations or {})
         self.pool = pool
@@ -137,10 +143,15 @@ class Runtime:
         token = _step.set(StepContext(session, instance, now, actor_id, engine))
         clock_token = spiff_now.set(now)
         try:
-            if before is not None:
-                before()
-            workflow.refresh_timers()
-            workflow.do_engine_steps(will_complete_task=_step_budget(current_limits().max_steps_per_advance))
+            # The decision versions this instance evaluates all its life (engine/runtime/decisions.py): pinned at
+            # its first step; an instance stored before pins existed gets those that were latest when it started.
+            pins = self.decisions.pin(session, workflow, instance.started_at if instance.state else None)
+            tables = self.decisions.tables(session, pins)
+            with using_tables(tables, self.table_hooks):
+                if before is not None:
+                    before()
+                workflow.refresh_timers()
+                workflow.do_engine_steps(will_complete_task=_step_budget(current_limits().max_steps_per_advance))
         except SpiffWorkflowException as exc:
             raise _failure(exc) from exc
         except StepFailure:

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.db.base import PreSerialized
+from engine.runtime.decisions import PINS
 
 # The spec a restore should attach to; a context variable keeps concurrent threads apart.
 _restore_specs: ContextVar[tuple[Any, dict[str, Any]]] = ContextVar("_restore_specs")
@@ -26,6 +27,9 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        pins = getattr(workflow, PINS, None)
+        if pins is not None:
+            dct[PINS] = dict(pins)  # the decision versions pinned for the instance (engine.runtime.decisions)
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
@@ -36,6 +40,9 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        pins = dct.pop(PINS, None)
+        if isinstance(pins, dict):
+            setattr(workflow, PINS, {str(k): int(v) for k, v in pins.items()})
         return workflow
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.deploy import Deployment, DeploymentFile, ProcessVersion
 from engine.deploy.bundles import ParsedBundle, parse_bundle
+from engine.runtime.decisions import pin_business_rules
 
 
 class SpecCache:
@@ -26,6 +27,9 @@ class SpecCache:
         self._deployment_of_version: dict[int, int] = {}
 
     def put(self, bundle: ParsedBundle) -> None:
+        """Cache a parsed bundle; its business rule tasks evaluate the decision versions pinned per instance."""
+        for info in bundle.processes.values():
+            pin_business_rules([info.spec, *info.subprocess_specs.values()])
         with self._lock:
             self._items[bundle.bundle_hash] = bundle
             self._items.move_to_end(bundle.bundle_hash)

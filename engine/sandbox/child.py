@@ -4,7 +4,11 @@ A job is a pickled tuple from the (trusted) parent:
 
 - ``("eval" | "exec", source, data, external, function_names, limits)`` runs an expression or a script
   through the in-process ``SandboxedEnvironment`` (RestrictedPython, allow-list, ticks, size guards);
-- ``("render", source, data, cpu_seconds, max_chars)`` renders an instruction template (Jinja sandbox).
+- ``("render", source, data, cpu_seconds, max_chars)`` renders an instruction template (Jinja sandbox);
+- ``("tables", pins, contents, reset, pickled job)`` runs the inner job with the instance's pinned decision
+  tables: ``pins`` is ((decision id, sha256), ...), ``contents`` the files (sha256 -> DMN XML) this process did not
+  hold yet (kept for later jobs; ``reset`` forgets the others first); the applications' hooks
+  (``ChildConfig.table_hooks``) are entered with {decision id: (sha256, XML)} around the job.
 
 The answer is ``wire.encode({"r": value})`` or ``{"e": [type name, args, line, syntax details], "x": retire}``.
 Nothing but the pipe is used; the process exits when the pipe closes, when a limit left it in doubt (an
@@ -17,6 +21,7 @@ import math
 import pickle
 import traceback
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
@@ -45,6 +50,8 @@ class ChildConfig:
     memory_bytes: int = 256 * 2**20
     # Total CPU seconds this process may ever use (RLIMIT_CPU hard limit); it retires before reaching it.
     lifetime_cpu_seconds: int = 600
+    # "module:function" hooks the applications' functions read pinned decision tables through (tables.py).
+    table_hooks: tuple[str, ...] = ()
 
 
 def resolve(path: str) -> Any:
@@ -153,9 +160,30 @@ def error_reply(err: BaseException, retire: bool = False) -> bytes:
 class Worker:
     """The job loop's state: the registered functions and one environment per (names, limits)."""
 
-    def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
+    def __init__(self, functions: dict[str, Callable[..., Any]],
+                 table_hooks: tuple[Callable[..., Any], ...] = ()) -> None:
         self.functions = functions
+        self.table_hooks = table_hooks
+        self.tables: dict[str, bytes] = {}  # sha256 -> DMN XML, as the parent sent them
         self._environments: dict[tuple[tuple[str, ...], SandboxLimits], SandboxedEnvironment] = {}
+
+    def run_with_tables(self, job: tuple[Any, ...], pins: Any, contents: Any, reset: Any) -> Any:
+        """Keep the table files sent, then run the job inside the applications' table hooks."""
+        if reset:
+            self.tables.clear()
+        for sha, content in dict(contents).items():
+            if isinstance(sha, str) and isinstance(content, bytes):
+                self.tables[sha] = content
+        mapping = {}
+        for decision_id, sha in pins:
+            content = self.tables.get(sha)
+            if content is None:
+                raise LookupError(f"the sandbox process was not sent the decision table {decision_id!r}")
+            mapping[str(decision_id)] = (str(sha), content)
+        with ExitStack() as stack:
+            for hook in self.table_hooks:
+                stack.enter_context(hook(mapping))
+            return self.run(job)
 
     def environment(self, names: tuple[str, ...], limits: SandboxLimits) -> SandboxedEnvironment:
         key = (names, limits)
@@ -203,8 +231,9 @@ def serve(conn: Any, config: ChildConfig) -> None:
         functions = load_functions(config.function_sources)
         from . import templates  # noqa: F401 - imported before the memory limit is measured
 
+        hooks = tuple(resolve(path) for path in config.table_hooks)
         _set_process_limits(config)
-        worker = Worker(functions)
+        worker = Worker(functions, hooks)
     except BaseException as exc:  # tell the parent why, then stop
         conn.send_bytes(error_reply(exc, retire=True))
         return
@@ -218,11 +247,17 @@ def serve(conn: Any, config: ChildConfig) -> None:
         try:
             job = pickle.loads(raw)
             del raw
+            tabled = None
+            if job[0] == "tables":
+                _, pins, contents, reset, inner = job
+                tabled = (pins, contents, reset)
+                job = pickle.loads(inner)
+                del inner
             if not _arm_cpu(_job_seconds(job)):
                 retire = True  # too little lifetime CPU left: run nothing, let the parent start a fresh one
                 reply = error_reply(SandboxResourceError("sandbox process retired"), retire=True)
             else:
-                reply = encode({"r": worker.run(job)})
+                reply = encode({"r": worker.run(job) if tabled is None else worker.run_with_tables(job, *tabled)})
         except MemoryError:
             retire = True
             reply = error_reply(SandboxResourceError(
@@ -240,7 +275,7 @@ def serve(conn: Any, config: ChildConfig) -> None:
         except BaseException as exc:  # SystemExit/KeyboardInterrupt from a registered function: report, then stop
             retire = True
             reply = error_reply(RuntimeError(f"{type(exc).__name__} in the sandbox process"), retire=True)
-        job = None
+        job = tabled = None
         try:
             conn.send_bytes(reply)
         except MemoryError:

@@ -16,6 +16,7 @@ from .errors import SandboxError, SandboxResourceError, SandboxViolation
 from .guards import CallGuards, DiscardPrints, apply_call, make_getattr, write_guard
 from .limits import SandboxLimits
 from .policy import Compiled, compiled
+from .tables import RuleTables, current_tables
 
 ServiceCallable = Callable[[str, dict[str, Any], dict[str, Any]], Any]
 
@@ -23,7 +24,7 @@ ServiceCallable = Callable[[str, dict[str, Any], dict[str, Any]], Any]
 class JobRunner(Protocol):
     """What the environment needs of a pool of sandbox processes (``engine.sandbox.pool.SandboxPool``)."""
 
-    def run(self, job: tuple[Any, ...], cpu_seconds: float) -> Any: ...
+    def run(self, job: tuple[Any, ...], cpu_seconds: float, tables: RuleTables | None = None) -> Any: ...
 
     def check_functions(self, functions: Mapping[str, Callable[..., Any]]) -> None: ...
 
@@ -76,6 +77,20 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         if pool is not None:
             pool.check_functions(functions)
         self.pool = pool
+        self._mentions: dict[str, bool] = {}
+
+    def _tables_for(self, source: str) -> RuleTables | None:
+        """Return the pinned decision tables to send with code that may call a registered function (the only way
+        model code reaches a table); other code (most conditions) goes without them."""
+        tables = current_tables()
+        if tables is None or not self._names:
+            return None
+        mentions = self._mentions.get(source)
+        if mentions is None:
+            if len(self._mentions) > 4096:
+                self._mentions.clear()
+            mentions = self._mentions[source] = any(name in source for name in self._names)
+        return tables if mentions else None
 
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
@@ -84,7 +99,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         code = compiled(expression, "eval")
         if self.pool is not None:
             return self.pool.run(("eval", expression, _visible(context), dict(external_context or {}),
-                                  self._names, self.limits), self.limits.cpu_seconds)
+                                  self._names, self.limits), self.limits.cpu_seconds, self._tables_for(expression))
         scope = self._scope(context, external_context)
         budget = self._bind(code, scope)
         result = self._run(code, scope, budget)
@@ -100,7 +115,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         code = compiled(script, "exec")
         if self.pool is not None:
             returned = self.pool.run(("exec", script, _visible(context), external, self._names, self.limits),
-                                     self.limits.cpu_seconds)
+                                     self.limits.cpu_seconds, self._tables_for(script))
             if not isinstance(returned, dict):
                 raise SandboxViolation("the sandbox process returned task data that is not a dict")
             for key, value in context.items():

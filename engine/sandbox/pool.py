@@ -25,6 +25,7 @@ from typing import Any
 from .child import READY, ChildConfig, load_functions, resolve, serve
 from .errors import SandboxError, SandboxResourceError, SandboxTimeout, SandboxViolation
 from .policy import SandboxSyntaxError
+from .tables import RuleTables
 from .templates import TemplateFailed
 from .wire import WireError, decode
 
@@ -47,6 +48,8 @@ class PoolConfig:
     workers: int = 2
     # Where the processes import the registered functions: "module:MAPPING" or "name=module:function".
     function_sources: tuple[str, ...] = ()
+    # Where the processes import the applications' decision-table hooks ("module:function"; see tables.py).
+    table_hooks: tuple[str, ...] = ()
     # Address space each process may add to what it uses once started (RLIMIT_AS).
     memory_mb: int = 256
     # Wall seconds the parent waits for one job; None: 4 x the job's CPU limit + 5 s. Anything that burns CPU
@@ -76,13 +79,16 @@ class _Process:
 
     def __init__(self, ctx: Any, config: PoolConfig) -> None:
         parent_end, child_end = ctx.Pipe(duplex=True)
-        child = ChildConfig(config.function_sources, config.memory_mb * MiB, config.lifetime_cpu_seconds)
+        child = ChildConfig(config.function_sources, config.memory_mb * MiB, config.lifetime_cpu_seconds,
+                            config.table_hooks)
         self.process = ctx.Process(target=serve, args=(child_end, child), daemon=True, name="smk-sandbox")
         try:
             self.process.start()
         finally:
             child_end.close()
         self.conn = parent_end
+        # The decision-table files (by SHA-256) this process has been sent and keeps.
+        self.tables: set[str] = set()
 
     def wait_ready(self, timeout: float) -> None:
         try:
@@ -202,8 +208,12 @@ class SandboxPool:
             raise ValueError(f"script functions {wrong} are not importable by the sandbox processes; give the "
                              f"extension a functions_module, or define them at module level")
 
-    def run(self, job: tuple[Any, ...], cpu_seconds: float) -> Any:
-        """Send a job to a process and return its result; every failure is a SandboxError (or the script's own)."""
+    def run(self, job: tuple[Any, ...], cpu_seconds: float, tables: RuleTables | None = None) -> Any:
+        """Send a job to a process and return its result; every failure is a SandboxError (or the script's own).
+
+        With ``tables`` (the instance's pinned decision tables) the job carries the pins, and the content of each
+        table file the chosen process does not hold yet; the process enters the applications' hooks around it.
+        """
         try:
             payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError) as exc:
@@ -213,7 +223,7 @@ class SandboxPool:
         for _ in range(3):
             proc = self._acquire()
             try:
-                proc.conn.send_bytes(payload)
+                proc.conn.send_bytes(payload if tables is None else self._with_tables(proc, payload, tables))
             except OSError:  # died while idle (killed from outside): nothing ran, try a fresh one
                 self._discard(proc)
                 continue
@@ -222,6 +232,21 @@ class SandboxPool:
                 raise
             return self._answer(proc, timeout, cpu_seconds)
         raise SandboxCrash("the sandbox processes keep failing to take a job")
+
+    #: A process holding more table files than this is told to forget them all before the next ones.
+    MAX_TABLES_PER_PROCESS = 256
+
+    def _with_tables(self, proc: _Process, payload: bytes, tables: RuleTables) -> bytes:
+        """Wrap a pickled job with the pins and the table files ``proc`` lacks: ("tables", pins, new, reset, job)."""
+        missing = {sha: content for sha, content in tables.tables.values() if sha not in proc.tables}
+        reset = len(proc.tables) + len(missing) > self.MAX_TABLES_PER_PROCESS
+        if reset:
+            proc.tables.clear()
+            missing = {sha: content for sha, content in tables.tables.values()}
+        proc.tables.update(missing)
+        if missing:
+            self.stats["table_files_sent"] += len(missing)
+        return pickle.dumps(("tables", tables.pins, missing, reset, payload), protocol=pickle.HIGHEST_PROTOCOL)
 
     def render(self, source: str, data: Mapping[str, Any], cpu_seconds: float = 1.0,
                max_chars: int = 100_000) -> str:
@@ -409,6 +434,7 @@ def _preload(config: PoolConfig) -> None:
     for source in config.function_sources:
         path = source.partition("=")[2] or source
         modules.append(path.partition(":")[0])
+    modules.extend(path.partition(":")[0] for path in config.table_hooks)
     multiprocessing.get_context("forkserver").set_forkserver_preload(modules)
 
 

@@ -1,16 +1,30 @@
-"""Read the SMK decision tables in bpmn/rules/ and evaluate them for the Python rules.
+"""Read the SMK decision tables and evaluate them for the Python rules.
 
 The DMN files are the single source of truth for the rules officials change. The BPMN engine
 runs them in business rule tasks through SpiffWorkflow's DMN engine; the Python rule functions
-read the very same files here (tests prove both give the same answer on every input).
+read the very same tables here (tests prove both give the same answer on every input).
 Only the UNIQUE and COLLECT hit policies exist, as in SpiffWorkflow 3.2.
+
+Which file a decision id means depends on where the rules run:
+
+- inside the engine (a model's script or a service operation), the deployed version pinned for the
+  running instance: the engine enters ``use_tables`` with those files around every step of the
+  instance (``Extension.decision_tables``), and ``load_table`` then reads only them, so a process
+  owner's deployment of a changed table reaches the instances that start after it, and a running
+  instance keeps the table it started with;
+- elsewhere (tests of the rules, tools), the files shipped in ``bpmn/rules/``, which ``smk init``
+  deploys first.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,9 +106,54 @@ def dmn_path(decision_id: str) -> Path:
 
 _cache: dict[Path, tuple[int, DecisionTable]] = {}
 
+#: The DMN files pinned for the running instance: decision id -> (sha256 of the file, DMN XML); None outside it.
+_pinned: ContextVar[Mapping[str, tuple[str, bytes]] | None] = ContextVar("smk_dmn_tables", default=None)
+_by_hash: OrderedDict[tuple[str, str], DecisionTable] = OrderedDict()
+_by_hash_lock = threading.Lock()
+_MAX_PARSED = 256
+
+
+@contextmanager
+def use_tables(tables: Mapping[str, tuple[str, bytes]]) -> Iterator[None]:
+    """Evaluate the rules with these DMN files ({decision id: (sha256, DMN XML)}) instead of the shipped ones.
+
+    The engine enters this around every step of an instance with the decision versions pinned for it.
+    """
+    token = _pinned.set(tables)
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def pinned_table(decision_id: str, sha256: str, content: bytes) -> DecisionTable:
+    """Return the table of a deployed DMN file, parsed once per content hash (the hot path parses nothing)."""
+    key = (sha256, decision_id)
+    with _by_hash_lock:
+        found = _by_hash.get(key)
+        if found is not None:
+            _by_hash.move_to_end(key)
+            return found
+    table = parse_table(content, source=f"{decision_id} (deployed)")
+    if table.decision_id != decision_id:
+        raise DmnTableError(decision_id, f"the deployed file holds decision {table.decision_id!r}")
+    with _by_hash_lock:
+        _by_hash[key] = table
+        while len(_by_hash) > _MAX_PARSED:
+            _by_hash.popitem(last=False)
+    return table
+
 
 def load_table(decision_id: str) -> DecisionTable:
-    """Load a shipped decision table, re-reading the file when it has changed on disk."""
+    """Load a decision table: the version pinned for the running instance inside the engine (``use_tables``),
+    else the shipped file, re-read when it has changed on disk."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        entry = pinned.get(decision_id)
+        if entry is None:
+            raise DmnTableError(decision_id, "no version of this decision was deployed when this process "
+                                             "started; deploy the rule tables (bpmn/rules) first")
+        return pinned_table(decision_id, *entry)
     path = dmn_path(decision_id)
     try:
         stamp = path.stat().st_mtime_ns
