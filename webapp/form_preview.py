@@ -77,7 +77,8 @@ def _load(text: str, what: str, errors: list[str], empty_ok: bool) -> dict[str, 
 
 
 def _check_ui(schema: dict[str, Any], ui: dict[str, Any], path: str, sources: set[str], errors: list[str]) -> None:
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    found = schema.get("properties")
+    props: dict[str, Any] = found if isinstance(found, dict) else {}
     where = path or _("(form)")
     for key, value in ui.items():
         if key.startswith("ui:"):
