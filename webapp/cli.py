@@ -21,6 +21,7 @@ from processes.simulate import simulate_period
 from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
 from tools.bench_import import run_import_bench
+from tools.bench_migrate import run_migrate_bench
 from webapp import create_app
 from webapp.extensions import get_engine
 
@@ -185,11 +186,12 @@ def demo_command() -> None:
 
 
 @cli.command("bench")
-@click.argument("what", type=click.Choice(["engine", "audit", "import"]), default="engine")
+@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate"]), default="engine")
 @click.option("-n", "--count", default=200, show_default=True, help="engine: process runs per measurement")
 @click.option("--history", default=1000, show_default=True, help="engine: completed instances behind the subject")
 @click.option("--events", default=1_000_000, show_default=True, help="audit: audit events to create")
-@click.option("--instances", default=100_000, show_default=True, help="audit: instances to create")
+@click.option("--instances", default=100_000, show_default=True,
+              help="audit: instances to create; migrate: running instances to move (default there 10,000)")
 @click.option("--employees", default=10_000, show_default=True, help="audit, import: employees to create")
 @click.option("--url", default=None, help="audit, import: a PostgreSQL URL whose server gets a fresh database "
               "(default: a temporary SQLite file)")
@@ -198,6 +200,7 @@ def bench_command(what: str, count: int, history: int, events: int, instances: i
     """Measure the engine (raw SpiffWorkflow vs persisted services), the audit queries on a large trail, or the
     organisation import (validate, preview, apply, re-import of a generated agency)."""
     lines = (run_engine_bench(count, history) if what == "engine"
+             else run_migrate_bench(url, instances if instances != 100_000 else 10_000) if what == "migrate"
              else run_import_bench(url, employees=employees) if what == "import"
              else run_audit_bench(url, employees=employees, instances=instances, events=events))
     for line in lines:
