@@ -20,8 +20,10 @@ from processes.operations import backfill_results
 from processes.simulate import simulate_period
 from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
+from tools.bench_http import run_http_bench
 from tools.bench_import import run_import_bench
 from tools.bench_migrate import run_migrate_bench
+from tools.bench_rush import run_rush_bench
 from webapp import create_app
 from webapp.extensions import get_engine
 
@@ -186,7 +188,7 @@ def demo_command() -> None:
 
 
 @cli.command("bench")
-@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate"]), default="engine")
+@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate", "http", "rush"]), default="engine")
 @click.option("-n", "--count", default=200, show_default=True, help="engine: process runs per measurement")
 @click.option("--history", default=1000, show_default=True, help="engine: completed instances behind the subject")
 @click.option("--events", default=1_000_000, show_default=True, help="audit: audit events to create")
@@ -195,10 +197,19 @@ def demo_command() -> None:
 @click.option("--employees", default=10_000, show_default=True, help="audit, import: employees to create")
 @click.option("--url", default=None, help="audit, import: a PostgreSQL URL whose server gets a fresh database "
               "(default: a temporary SQLite file)")
+@click.option("--users", default=40, show_default=True, help="rush: simulated users at once")
+@click.option("--duration", default=180, show_default=True, help="rush: seconds of the compressed last hour")
 def bench_command(what: str, count: int, history: int, events: int, instances: int, employees: int,
-                  url: str | None) -> None:
+                  url: str | None,
+                  users: int = 40, duration: int = 180) -> None:
     """Measure the engine (raw SpiffWorkflow vs persisted services), the audit queries on a large trail, or the
     organisation import (validate, preview, apply, re-import of a generated agency)."""
+    if what in ("http", "rush"):  # smaller default sizes: every employee logs in over HTTP
+        size = employees if employees != 10_000 else (200 if what == "http" else 1000)
+        for line in (run_http_bench(url, size) if what == "http"
+                     else run_rush_bench(url, size, users=users, duration=duration)):
+            click.echo(line)
+        return
     lines = (run_engine_bench(count, history) if what == "engine"
              else run_migrate_bench(url, instances if instances != 100_000 else 10_000) if what == "migrate"
              else run_import_bench(url, employees=employees) if what == "import"

@@ -1,0 +1,1 @@
+"""The deadline-rush load test (locust); run by ``smk bench rush``."""
