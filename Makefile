@@ -36,7 +36,8 @@ WORKSPACE_JS := $(VENDOR)/workspace/workspace.js
 $(WORKSPACE_JS): $(VENDOR_STAMP) $(wildcard webapp/static/js/workspace/*)
 	node_modules/.bin/esbuild webapp/static/js/workspace/main.js --bundle --minify --sourcemap --format=iife \
 	  --target=es2020 --outfile=$(WORKSPACE_JS) --asset-names=[name]-[hash] --legal-comments=linked --log-level=warning \
-	  --loader:.woff=file --loader:.woff2=file --loader:.ttf=file --loader:.eot=file --loader:.svg=file
+	  --loader:.woff=file --loader:.woff2=file --loader:.ttf=file --loader:.eot=file --loader:.svg=file \
+	  --alias:domify=./webapp/static/js/workspace/csp-domify.js
 
 # WeasyPrint (PDF documents) needs Pango from the system; install it with apt-get when it is missing.
 sysdeps:

@@ -13,6 +13,15 @@ export { spiffModdle };
 const OPEN_GROUPS = ['general', 'timer', 'spiff-script', 'spiff-condition', 'spiff-call', 'spiff-decision', 'spiff-form',
   'spiff-service', 'spiff-parameters', 'spiff-message'];
 
+// Fit the diagram; a wide process would be too small to read: then start at 75 % at its left edge instead.
+function fitReadable(canvas) {
+  canvas.zoom('fit-viewport', 'auto');
+  if (canvas.zoom() >= 0.5) { return; }
+  const { inner, outer } = canvas.viewbox();
+  const scale = 0.75;
+  canvas.viewbox({ x: inner.x - 20, y: inner.y - 20, width: outer.width / scale, height: outer.height / scale });
+}
+
 export function createBpmnEditor({ container, properties }) {
   const layout = { groups: Object.fromEntries(OPEN_GROUPS.map((id) => [id, { open: true }])) };
   const modeler = new BpmnModeler({
@@ -53,7 +62,7 @@ export function createBpmnEditor({ container, properties }) {
       dirty = false;
       modeler.get('commandStack').clear();
       dirty = false;
-      modeler.get('canvas').zoom('fit-viewport', 'auto');
+      fitReadable(modeler.get('canvas'));
       return result.warnings || [];
     },
     async save() {
@@ -103,7 +112,7 @@ export function createBpmnEditor({ container, properties }) {
       const el = registry().get(id);
       if (!el) { return false; }
       modeler.get('selection').select(el);
-      modeler.get('canvas').scrollToElement(el, { top: 100, bottom: 100, left: 100, right: 100 });
+      modeler.get('canvas').scrollToElement(el, { top: 100, bottom: 100, left: 200, right: 100 });
       return true;
     },
     focus() { container.focus(); },

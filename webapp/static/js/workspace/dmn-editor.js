@@ -32,9 +32,11 @@ function idsOf(decision) {
 }
 
 export function createDmnEditor({ container }) {
+  // dmn-js gives each view its own modules (a common additionalModules would be overwritten).
+  const modules = { additionalModules: [TranslateModule] };
   const modeler = new DmnModeler({
     container,
-    common: { additionalModules: [TranslateModule] },
+    drd: modules, decisionTable: modules, literalExpression: modules, boxedExpression: modules,
   });
   let dirty = false;
   let problems = [];

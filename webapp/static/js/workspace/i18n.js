@@ -32,6 +32,8 @@ const MESSAGES = {
   col_message: ['Pesan', 'Message'],
   problem_button: ['Tampilkan %(element)s di %(file)s', 'Show %(element)s in %(file)s'],
   problem_here: ['Masalah pada elemen ini: %(message)s', 'Problem on this element: %(message)s'],
+  not_in_bundle: ['%(file)s bukan berkas bundel ini (masalahnya ada di berkas yang dirujuk).',
+                  '%(file)s is not a file of this bundle (the problem is in a file it refers to).'],
   not_in_diagram: ['Elemen %(element)s tidak ada di diagram.', 'Element %(element)s is not in the diagram.'],
   network: ['server tidak dapat dihubungi', 'the server cannot be reached'],
   http: ['jawaban server %(status)s', 'server answered %(status)s'],

@@ -16,6 +16,7 @@ import 'dmn-js/dist/assets/dmn-js-decision-table-controls.css';
 import 'dmn-js/dist/assets/dmn-js-literal-expression.css';
 import 'dmn-js/dist/assets/dmn-font/css/dmn.css';
 import './workspace.css';
+import './csp-styles.js';
 
 import { createBpmnEditor, spiffModdle } from './bpmn-editor.js';
 import { createDmnEditor } from './dmn-editor.js';
@@ -94,8 +95,10 @@ class Workspace {
   }
 
   status(message, level) {
+    const colour = { success: 'text-success', warning: 'text-warning-emphasis', danger: 'text-danger' }[level];
+    this.statusBox.classList.remove('text-success', 'text-warning-emphasis', 'text-danger', 'fw-semibold');
+    if (colour) { this.statusBox.classList.add(colour, 'fw-semibold'); }
     this.statusBox.textContent = message;
-    this.statusBox.className = `ws-status alert alert-${level || 'secondary'} py-2 mb-2`;
     this.statusBox.dataset.level = level || 'secondary';
   }
 
@@ -112,9 +115,10 @@ class Workspace {
     const pending = this.takePending();
     const server = document.getElementById('ws-problems-data');
     if (pending) {
-      this.showProblems(pending);
+      this.showProblems(pending, true);
     } else if (server) {
-      try { this.showProblems(JSON.parse(server.textContent || '[]')); } catch (err) { /* not ours to fix */ }
+      // The page lists these itself (a refused deploy or a server-side validation): mark them only.
+      try { this.showProblems(JSON.parse(server.textContent || '[]'), false); } catch (err) { /* not ours */ }
     }
     const select = new URLSearchParams(window.location.search).get('select');
     if (select && this.editor) { this.selectElement(select); }
@@ -175,6 +179,12 @@ class Workspace {
     });
     document.querySelectorAll('form[data-ws-deploy]').forEach((form) => {
       form.addEventListener('submit', (event) => {
+        // A refused deploy re-renders the page: keep this file open there (with its problems marked).
+        const action = new URL(form.getAttribute('action') || window.location.href, window.location.href);
+        if (this.file && !action.searchParams.has('file')) {
+          action.searchParams.set('file', this.file);
+          form.setAttribute('action', action.pathname + action.search);
+        }
         if (!this.editor || !this.editor.isDirty()) { return; }
         event.preventDefault();
         this.save({}).then((ok) => { if (ok) { form.submit(); } });
@@ -239,7 +249,7 @@ class Workspace {
       return;
     }
     const problems = result.problems || [];
-    this.showProblems(problems);
+    this.showProblems(problems, true);
     if (result.ok && !problems.length) {
       this.status(t('valid'), 'success');
     } else {
@@ -247,13 +257,13 @@ class Workspace {
     }
   }
 
-  showProblems(problems) {
+  showProblems(problems, list) {
     this.problems = problems;
     if (this.editor) {
       this.editor.clearProblems();
       this.editor.markProblems(problems.filter((p) => p.file === this.file));
     }
-    this.renderList();
+    if (list) { this.renderList(); } else { this.problemsBox.textContent = ''; }
     this.root.dataset.problems = String(problems.length);
   }
 
@@ -265,7 +275,7 @@ class Workspace {
     heading.className = 'h6 mt-3';
     heading.textContent = `${t('problems_title')} (${this.problems.length})`;
     const list = document.createElement('ol');
-    list.className = 'ws-problem-list list-group list-group-numbered';
+    list.className = 'ws-problem-list list-group';
     this.problems.forEach((p) => {
       const item = document.createElement('li');
       item.className = 'list-group-item p-0';
@@ -299,7 +309,11 @@ class Workspace {
       if (problem.element_id) { this.selectElement(problem.element_id); }
       return;
     }
-    if (!problem.file || problem.file.startsWith('(')) { return; }
+    const listed = Array.from(document.querySelectorAll('a[data-file]')).some((a) => a.dataset.file === problem.file);
+    if (!problem.file || !listed) {
+      this.status(t('not_in_bundle', { file: problem.file || '—' }), 'warning');
+      return;
+    }
     if (this.editor && !(await this.save({}))) { return; }
     try { window.sessionStorage.setItem(PENDING_KEY, JSON.stringify({ api: this.api, problems: this.problems })); }
     catch (err) { /* storage off: the list is simply not carried over */ }
