@@ -188,6 +188,7 @@ _CHANGE_WORDS = {
     "row": lazy_gettext("row"), "description": lazy_gettext("description"), "hit policy": lazy_gettext("hit policy"),
     "input columns": lazy_gettext("input columns"), "output columns": lazy_gettext("output columns"),
     "value": lazy_gettext("value"), "content": lazy_gettext("content"), "table": lazy_gettext("table"),
+    "expression": lazy_gettext("expression"),
 }
 
 
@@ -198,7 +199,7 @@ def change_word(key: str) -> str:
         return str(_CHANGE_WORDS[key])
     word, sep, rest = key.partition(" · ")
     if sep and word in _CHANGE_WORDS:
-        return f"{_CHANGE_WORDS[word]} · {rest}"
+        return f"{_CHANGE_WORDS[word]} · {_CHANGE_WORDS.get(rest, rest)}"
     head, space, tail = key.partition(" ")
     if space and head in ("input", "output", "row"):
         return f"{_CHANGE_WORDS[head]} {tail}"
