@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tools.rushdata import PASSWORD, employee_logins, fresh_database, load_agency
-from tools.serverproc import Server, cpu_seconds
+from tools.serverproc import Server, cpu_seconds, stop_on_sigterm
 from tools.webclient import WebClient, submit_fields, task_ids
 
 WARM_UP = 10  # employees whose requests run before measuring: each worker's first requests start its sandbox
@@ -88,6 +88,7 @@ def _phases(server: Server, db: _Database, phases: list[tuple[Phase, Callable[[]
 
 def run_http_bench(url: str | None, employees: int = 200, seed: int = 5) -> Iterator[str]:
     """Yield the figures for PostgreSQL (when ``url`` names a server) and SQLite."""
+    stop_on_sigterm()
     for target in ([url] if url and url.startswith("postgresql") else []) + [None]:
         yield from _bench_one(target, employees, seed)
 

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from engine.db.runtime import TaskIndex
 from tools.rushdata import PASSWORD, employee_logins, fresh_database, load_agency
-from tools.serverproc import Server, cpu_seconds, process_tree
+from tools.serverproc import Server, cpu_seconds, process_tree, stop_on_sigterm
 
 LOCUSTFILE = Path(__file__).resolve().parent / "loadtest" / "locustfile.py"
 
@@ -39,6 +39,7 @@ def run_rush_bench(url: str | None, employees: int = 1000, users: int = 40, dura
     if not url or not url.startswith("postgresql"):
         raise SystemExit("smk bench rush runs on PostgreSQL: pass --url postgresql+psycopg://user@host/db "
                          "(a fresh database is created beside that one and dropped afterwards)")
+    stop_on_sigterm()
     target, drop = fresh_database(url, "smk_bench_rush")
     folder = Path(tempfile.mkdtemp(prefix="smk-bench-rush-"))
     server: Server | None = None

@@ -21,6 +21,15 @@ SMK = [sys.executable, "-c", "from webapp.cli import main; main()"]
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that a benchmark's ``finally`` stops its server and drops its database."""
+
+    def _exit(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

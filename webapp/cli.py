@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
@@ -205,7 +206,8 @@ def bench_command(what: str, count: int, history: int, events: int, instances: i
     """Measure the engine (raw SpiffWorkflow vs persisted services), the audit queries on a large trail, or the
     organisation import (validate, preview, apply, re-import of a generated agency)."""
     if what in ("http", "rush"):  # smaller default sizes: every employee logs in over HTTP
-        size = employees if employees != 10_000 else (200 if what == "http" else 1000)
+        given = click.get_current_context().get_parameter_source("employees") != ParameterSource.DEFAULT
+        size = employees if given else (200 if what == "http" else 1000)
         for line in (run_http_bench(url, size) if what == "http"
                      else run_rush_bench(url, size, users=users, duration=duration)):
             click.echo(line)
