@@ -82,8 +82,8 @@ def run_rush_bench(url: str | None, employees: int = 1000, users: int = 40, dura
         if run.returncode not in (0, 1):  # 1: some requests failed, which the figures show
             raise RuntimeError(f"locust failed ({run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
         with data.connect() as conn:
-            times = sorted(conn.scalars(select(TaskIndex.closed_at).where(
-                TaskIndex.task_name == "isi_realisasi", TaskIndex.closed_at.is_not(None))))
+            times = sorted(t for t in conn.scalars(select(TaskIndex.closed_at).where(
+                TaskIndex.task_name == "isi_realisasi", TaskIndex.closed_at.is_not(None))) if t is not None)
             still_open = conn.scalar(select(func.count()).select_from(TaskIndex).where(
                 TaskIndex.task_name == "isi_realisasi", TaskIndex.closed_at.is_(None)))
         done = len(times)
