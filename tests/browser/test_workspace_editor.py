@@ -4,7 +4,9 @@
   deployed; a planning instance started afterwards waits for the new reminder time, one running since before keeps
   the old one (both read from the engine: the instance's earliest timer and its process version).
 - kurva_distribusi: one bound of the decision table is edited in dmn-js and deployed; the new DecisionVersion
-  holds the new bound, the previous version is unchanged.
+  holds the new bound, the previous version is unchanged, and the curve check (cek_kurva_distribusi, as the
+  assessment's curve step calls it) reports the new bound in an instance started after the deployment while one
+  started before keeps the old (the tables are pinned per instance at its start).
 - A broken condition typed on a gateway's flow: Validate marks the gateway (and the flow) in the diagram and lists
   the problem (a click selects the element); Deploy refuses, nothing is deployed, and the re-rendered page marks it.
 Screenshots at 1366 and 390 px wide go to tests/artifacts/workspace_*.png.
@@ -22,7 +24,9 @@ from sqlalchemy import func, select
 from engine.db.deploy import DecisionVersion, Deployment, DeploymentFile, ProcessVersion
 from engine.db.runtime import Instance
 from engine.services import instances
+from engine.services.deployments import deploy
 from processes.demo import start_demo_work
+from tools.bpmn_builder import Process, document
 
 from .conftest import ARTIFACTS, Site, login
 
@@ -66,6 +70,26 @@ def _start_data(site: Site, instance_id: int) -> dict[str, Any]:
         workflow = site.engine.runtime.load(inst, site.engine.specs.for_version(s, inst.process_version_id))
         data = dict(workflow.last_task.data)
     return {key: data[key] for key in PLANNING_START}
+
+
+def _curve_process() -> bytes:
+    """start -> first (user) -> the curve check of an Istimewa unit with 7 of 10 staff Sangat Baik -> second -> end.
+    The check runs after the first task, i.e. after the deployment for an instance started before it."""
+    p = Process("p_kurva_uji", "Cek kurva (uji)", lanes=["Pegawai"])
+    p.start("s", lane="Pegawai", col=0)
+    p.user("first", "First", lane="Pegawai", col=1)
+    p.script("hitung", "Hitung", "kurva = cek_kurva_distribusi('Istimewa', ['Sangat Baik'] * 7 + ['Baik'] * 3)",
+             lane="Pegawai", col=2)
+    p.user("second", "Second", lane="Pegawai", col=3)
+    p.end("e", lane="Pegawai", col=4)
+    p.chain("s", "first", "hitung", "second", "e")
+    return document(p).encode()
+
+
+def _curve_check(site: Site, who: str, started: Any) -> dict[str, Any]:
+    """Complete the instance's first task; return what its curve check said."""
+    done = instances.complete_task(site.engine, site.org[who], started.ready_task_ids[0], {})
+    return instances.get_task(site.engine, site.org[who], done.ready_task_ids[0]).data["kurva"]
 
 
 def _csp_violations(page: Page) -> list[str]:
@@ -131,6 +155,8 @@ def test_owner_changes_the_skp_reminder_timer_new_instances_follow(page: Page, s
 
 def test_owner_edits_a_bound_of_the_distribution_curve(page: Page, site: Site) -> None:
     violations = _csp_violations(page)
+    deploy(site.engine, {"p_kurva_uji.bpmn": _curve_process()}, site.org["pemilik"], name="uji/kurva")
+    running = instances.start_instance(site.engine, "p_kurva_uji", site.org["indah"], site.org["budi"], "2024")
     login(page, "pemilik")
     _open(page, RULES, "kurva_distribusi.dmn")
     cell = page.locator('#ws-editor [data-element-id="rule_1_out_4"]')
@@ -167,6 +193,14 @@ def test_owner_edits_a_bound_of_the_distribution_curve(page: Page, site: Site) -
     old_cell = re.search(rb'<outputEntry id="rule_1_out_4">\s*<text>([^<]*)</text>', rows[-2].content)
     assert new_cell and new_cell.group(1) == b"60"
     assert old_cell and old_cell.group(1) == b"70"
+    # The curve check follows the table pinned at the instance's start: 60% of 10 for a new one, 70% kept by the
+    # one running since before the deployment.
+    new = instances.start_instance(site.engine, "p_kurva_uji", site.org["indah"], site.org["siti"], "2024")
+    after, before = _curve_check(site, "siti", new), _curve_check(site, "budi", running)
+    assert before["ok"] is True and before["violations"] == []
+    assert after["ok"] is False
+    assert [v["batas_orang"] for v in after["violations"]] == [6]
+    assert "paling banyak 6 dari 10" in after["violations"][0]["message"]
     assert violations == []
 
 
