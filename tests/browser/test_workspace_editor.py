@@ -236,3 +236,27 @@ def test_a_broken_condition_is_marked_on_its_gateway_and_nothing_is_deployed(pag
     expect(page.locator('#ws-editor .djs-element.ws-problem[data-element-id="atasan_siap"]')).to_have_count(1)
     assert _deployments(site) == deployed
     assert violations == []  # the modeller, its panel and the overlays work under the app's CSP
+
+
+def test_a_save_after_someone_else_saved_the_file_is_a_conflict_naming_them(page: Page, site: Site) -> None:
+    from engine.services import workspace as ws
+
+    login(page, "pemilik")
+    _open(page, SMK, "smk_perencanaan.bpmn")
+    loaded = int(page.locator("#ws").get_attribute("data-revision") or "0")
+    # Meanwhile the administrator saves the same file in their own draft.
+    theirs = ws.read_file(site.engine, site.org["admin"], "bpmn~smk", "smk_perencanaan.bpmn")
+    ws.save_file(site.engine, site.org["admin"], "bpmn~smk", "smk_perencanaan.bpmn",
+                 theirs.content.encode().replace(b'name="Pengingat batas SKP"', b'name="Pengingat SKP"', 1), loaded)
+    page.evaluate("() => SmkWorkspace.current.select('susun_skp_c')")
+    name = page.locator("#bio-properties-panel-name")
+    name.fill("Susun SKP pegawai (regime C)")
+    name.press("Tab")
+    page.locator("#ws-save").click()
+    status = page.locator("#ws-status")
+    expect(status).to_contain_text(re.compile(r"\badmin\b"))  # who saved (the 409 names them)
+    expect(status).to_contain_text(re.compile("tidak disimpan|not saved"))
+    expect(page.locator("#ws")).to_have_attribute("data-dirty", "true")  # the edit stays in the editor
+    _shots(page, "conflict")
+    mine = ws.read_file(site.engine, site.org["pemilik"], "bpmn~smk", "smk_perencanaan.bpmn")
+    assert mine.source == "deployed" and "Susun SKP pegawai (regime C)" not in mine.content  # nothing overwritten
