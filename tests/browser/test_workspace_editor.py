@@ -260,3 +260,24 @@ def test_a_save_after_someone_else_saved_the_file_is_a_conflict_naming_them(page
     _shots(page, "conflict")
     mine = ws.read_file(site.engine, site.org["pemilik"], "bpmn~smk", "smk_perencanaan.bpmn")
     assert mine.source == "deployed" and "Susun SKP pegawai (regime C)" not in mine.content  # nothing overwritten
+
+
+def test_a_problem_in_another_file_opens_that_file_with_the_element_selected(page: Page, site: Site) -> None:
+    from engine.services import workspace as ws
+
+    # pemilik's draft already holds a broken condition in smk_perencanaan.bpmn (saved earlier).
+    mine = ws.read_file(site.engine, site.org["pemilik"], "bpmn~smk", "smk_perencanaan.bpmn")
+    broken = mine.content.replace(">bool((skp_atasan or {}).get('rhk_siap'))<", ">bool((skp_atasan or {}).get('rhk_siap')<")
+    assert broken != mine.content
+    ws.save_file(site.engine, site.org["pemilik"], "bpmn~smk", "smk_perencanaan.bpmn", broken.encode(), mine.revision)
+    login(page, "pemilik")
+    _open(page, SMK, "smk_periode.bpmn")
+    page.locator("#ws-validate").click()
+    item = page.locator("#ws-problems .ws-problem-item", has_text="f_atasan_siap")
+    expect(item).to_contain_text("smk_perencanaan.bpmn")
+    item.click()
+    expect(page).to_have_url(re.compile(r"file=smk_perencanaan\.bpmn.*select=f_atasan_siap"))
+    expect(page.locator("#ws")).to_have_attribute("data-state", "ready")
+    expect(page.locator('#ws-editor .djs-element.selected[data-element-id="f_atasan_siap"]')).to_have_count(1)
+    expect(page.locator('#ws-editor .djs-element.ws-problem[data-element-id="atasan_siap"]')).to_have_count(1)
+    expect(page.locator("#ws-problems .ws-problem-item")).to_have_count(1)  # the list came along
