@@ -88,11 +88,20 @@ def init_command() -> None:
 @click.option("--note", default="", help="why this version is deployed (kept with the deployment)")
 @with_appcontext
 def deploy_command(paths: tuple[Path, ...], name: str, note: str) -> None:
-    """Validate and deploy a bundle: a folder, or .bpmn/.dmn/.json files (nothing is stored if any fails)."""
+    """Validate and deploy a bundle: a folder, .bpmn/.dmn/.json files, or a .zip (ours or a SpiffArena process
+    group); nothing is stored if any check fails."""
     files: dict[str, bytes] = {}
-    for path in paths:
-        files.update(read_folder(path) if path.is_dir() else {path.name: path.read_bytes()})
     with _deployment_errors():
+        for path in paths:
+            if path.suffix.lower() == ".zip":
+                from engine.services.bundle_zip import import_zip
+
+                imported = import_zip(path.read_bytes())
+                for warning in imported.unsupported:
+                    click.echo(f"  not supported here: {warning}", err=True)
+                files.update(imported.files)
+            else:
+                files.update(read_folder(path) if path.is_dir() else {path.name: path.read_bytes()})
         _echo_result(deploy(get_engine(), files, None, name=name, note=note))
 
 
@@ -154,6 +163,30 @@ def migrate_command(process_id: str, to_version: int | None, dry_run: bool, batc
     click.echo(f"moved {len(total.moved)} instances to v{plan.to_version}")
     if total.failed:
         raise SystemExit(1)
+
+
+@cli.command("export")
+@click.argument("deployment_id", type=int)
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--spiffarena", is_flag=True, help="SpiffArena's layout: a process group of process-model folders")
+@with_appcontext
+def export_command(deployment_id: int, out: Path, spiffarena: bool) -> None:
+    """Write a deployment's files to a zip (`smk deploy OUT.zip` or the deploy page reads it back)."""
+    from sqlalchemy import select
+
+    from engine.db.deploy import Deployment, DeploymentFile
+    from engine.services.bundle_zip import export_zip
+
+    engine = get_engine()
+    with engine.session_factory() as session:
+        deployment = session.get(Deployment, deployment_id)
+        if deployment is None:
+            raise click.ClickException(f"deployment {deployment_id} does not exist")
+        files = {r.filename: r.content for r in session.scalars(
+            select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id))}
+        name = deployment.name
+    out.write_bytes(export_zip(files, "spiffarena" if spiffarena else "smk", name))
+    click.echo(f"  {len(files)} files of deployment {deployment_id} written to {out}")
 
 
 def _echo_result(result) -> None:

@@ -23,6 +23,7 @@ from engine.deploy.bundles import MAX_FILE_BYTES, MAX_FILES
 from engine.errors import DeploymentInvalid, Problem
 from engine.queries import deployments as views
 from engine.services import migration
+from engine.services.bundle_zip import export_zip, import_zip
 from engine.services.deployments import DeploymentResult, deploy
 from engine.services.diff import BundleDiff, diff_deployments, previous_deployment
 from webapp.args import int_arg, page_arg
@@ -33,7 +34,8 @@ bp = Blueprint("deployments", __name__, url_prefix="/proses")
 
 MAX_NAME = 255
 MAX_NOTE = 2000
-ACCEPT = ".bpmn,.dmn,.json"
+ACCEPT = ".bpmn,.dmn,.json,.zip"
+MAX_ZIP_BYTES = 32 * 2**20
 
 
 def may_manage(account: Any) -> bool:
@@ -102,6 +104,8 @@ def _read_uploads(uploads: list[FileStorage]) -> tuple[dict[str, bytes], list[st
     if len(chosen) > MAX_FILES:
         return {}, [_("Too many files (%(count)s); at most %(most)s.", count=len(chosen), most=MAX_FILES)]
     files: dict[str, bytes] = {}
+    if len(chosen) == 1 and (chosen[0].filename or "").lower().endswith(".zip"):
+        return _read_zip(chosen[0])
     for upload in chosen:
         name = _clean_filename(upload.filename or "")
         if not name:
@@ -116,6 +120,23 @@ def _read_uploads(uploads: list[FileStorage]) -> tuple[dict[str, bytes], list[st
             continue
         files[name] = content
     return files, errors
+
+
+def _read_zip(upload: FileStorage) -> tuple[dict[str, bytes], list[str]]:
+    """A bundle zipped (ours, or a SpiffArena process group); what SpiffArena has and we do not run is flashed."""
+    data = upload.stream.read(MAX_ZIP_BYTES + 1)
+    if len(data) > MAX_ZIP_BYTES:
+        return {}, [_("The zip is larger than %(mib)s MiB.", mib=MAX_ZIP_BYTES // 2**20)]
+    try:
+        imported = import_zip(data)
+    except DeploymentInvalid as exc:
+        return {}, [shown(p.message) for p in exc.problems]
+    if imported.layout == "spiffarena":
+        flash(_("Read a SpiffArena process group: %(num)d files; forms renamed to SMK Workflow's names.",
+                num=len(imported.files)), "info")
+    for note in imported.unsupported:
+        flash(_("Not supported here: %(note)s", note=note), "warning")
+    return imported.files, []
 
 
 def _summary(result: DeploymentResult) -> str:
@@ -225,6 +246,22 @@ def download(deployment_id: int, file_id: int):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["ETag"] = stored.sha256
+    return response
+
+
+@bp.get("/deployments/<int:deployment_id>/ekspor")
+def export(deployment_id: int):
+    """The deployment's files as a zip: ours (flat) or SpiffArena's process-model folders (?format=spiffarena)."""
+    engine = get_engine()
+    detail = views.get_deployment(engine, current_user.user_id, deployment_id)  # NotFound -> 404
+    files = {f.filename: views.get_deployment_file(engine, current_user.user_id, deployment_id, f.id).content
+             for f in detail.files}
+    layout = "spiffarena" if request.args.get("format") == "spiffarena" else "smk"
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", detail.name).strip("-") or "bundle"
+    response = Response(export_zip(files, layout, detail.name), mimetype="application/zip")
+    suffix = "-spiffarena" if layout == "spiffarena" else ""
+    response.headers["Content-Disposition"] = _attachment(f"{stem}-{deployment_id}{suffix}.zip")
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

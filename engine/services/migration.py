@@ -148,6 +148,17 @@ _STATE_WORDS = {TaskState.COMPLETED: "completed", TaskState.READY: "ready", Task
                 TaskState.ERROR: "failed"}
 
 
+#: Attributes of a task spec that say how it reads, not what it does: a change there never blocks a move.
+_NOT_EXECUTED = {"documentation", "description"}
+
+
+def _executes_differently(old: Any, new: Any) -> bool:
+    if new is None:
+        return True
+    before, after = _registry().convert(old), _registry().convert(new)
+    return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k not in _NOT_EXECUTED)
+
+
 def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[list[Reason], Any, dict[str, Any]]:
     """Why the workflow cannot move (empty when it can), with the diffs migrate_workflow needs."""
     new_spec, new_deps = _specs(new_bundle, process_id)
@@ -157,7 +168,8 @@ def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[
         if diff is None:
             reasons.append(Reason(owner.spec.name, "", "subprocess"))
             continue
-        for change, tasks in (("removed", diff.removed), ("changed", diff.changed)):
+        changed = [t for t in diff.changed if _executes_differently(t.task_spec, diff.alignment.get(t))]
+        for change, tasks in (("removed", diff.removed), ("changed", changed)):
             for task in tasks:
                 if task.state & _SETTLED and getattr(task.task_spec, "bpmn_id", None):
                     reasons.append(Reason(_task_words(task), _STATE_WORDS.get(task.state, "settled"), change))

@@ -153,3 +153,14 @@ def test_only_process_owners_and_administrators_migrate(eng: Engine, org: dict[s
         migration.migrate_batch(eng, "p_mig", 1, org["budi"])
     with pytest.raises(NotFound):
         migration.plan(eng, "p_mig", 9, org["admin"])
+
+
+def test_a_documentation_change_does_not_block_a_move(eng: Engine, org: dict[str, int]) -> None:
+    deploy(eng, {"m.bpmn": model()}, None, name="mig")
+    at_isi = start(eng, org, "2024-a")
+    documented = model().replace(b'<bpmn:userTask id="isi" name="Isi">',
+                                 b'<bpmn:userTask id="isi" name="Isi"><bpmn:documentation>Isi SKP. EN: fill in.'
+                                 b'</bpmn:documentation>', 1)
+    assert documented != model()
+    deploy(eng, {"m.bpmn": documented}, None, name="mig")
+    assert migration.plan(eng, "p_mig").movable == [at_isi]
