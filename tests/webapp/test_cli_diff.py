@@ -83,3 +83,14 @@ def test_bench_migrate_moves_every_instance_it_started() -> None:
     assert any("plan: 4 can move, 0 cannot" in line for line in lines)
     assert any("migrate: moved 4, failed 0" in line for line in lines)
     assert not any("NOTE" in line for line in lines)
+
+
+def test_export_then_deploy_the_zip(app: Flask, tmp_path: Path) -> None:
+    deployment_id = _demo_deployment(app)
+    out = tmp_path / "demo.zip"
+    result = run(app, "export", str(deployment_id), str(out), "--spiffarena")
+    assert result.exit_code == 0 and out.exists() and "written to" in result.output
+    again = run(app, "deploy", str(out), "--name", "dari SpiffArena")
+    assert again.exit_code == 0 and "unchanged" in again.output  # the same bundle, read back from the zip
+    missing = app.test_cli_runner().invoke(cli, ["export", "9999", str(out)])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
