@@ -281,3 +281,21 @@ def test_a_problem_in_another_file_opens_that_file_with_the_element_selected(pag
     expect(page.locator('#ws-editor .djs-element.selected[data-element-id="f_atasan_siap"]')).to_have_count(1)
     expect(page.locator('#ws-editor .djs-element.ws-problem[data-element-id="atasan_siap"]')).to_have_count(1)
     expect(page.locator("#ws-problems .ws-problem-item")).to_have_count(1)  # the list came along
+
+
+def test_a_decision_table_cell_that_does_not_parse_is_marked(page: Page, site: Site) -> None:
+    login(page, "pemilik")
+    _open(page, RULES, "kurva_distribusi.dmn")
+    cell = page.locator('#ws-editor [data-element-id="rule_2_out_4"]')
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("70 +")
+    page.locator('#ws-editor [data-element-id="rule_3_out_4"]').click()
+    page.locator("#ws-validate").click()
+    expect(page.locator("#ws-status")).to_contain_text(re.compile("masalah ditemukan|problem\\(s\\) found"))
+    marked = page.locator('#ws-editor .ws-problem[data-element-id="rule_2_out_4"]')
+    expect(marked).to_have_count(1)
+    assert "70 +" in (marked.get_attribute("title") or "")
+    item = page.locator("#ws-problems .ws-problem-item", has_text="rule_2_out_4")
+    expect(item).to_contain_text("kurva_distribusi.dmn")
+    _shots(page, "dmn_problem")

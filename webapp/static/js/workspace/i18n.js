@@ -69,9 +69,6 @@ const MESSAGES = {
   g_message: ['Isi pesan', 'Message content'],
   message_payload: ['Isi pesan (ekspresi)', 'Message payload (expression)'],
   message_variable: ['Variabel penerima', 'Receiving variable'],
-  // DMN
-  hit_policy_note: ['Kebijakan hit yang didukung SpiffWorkflow: Unique dan Collect.',
-                    'Hit policies SpiffWorkflow supports: Unique and Collect.'],
 };
 
 export function t(key, values) {
