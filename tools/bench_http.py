@@ -6,9 +6,10 @@ loads a generated agency whose employees each have an open realisation task (``t
 request at a time, logs every employee in, opens the inbox, opens the realisation task and submits it. Each
 phase is timed per request (median, p95: from the first byte sent to the last received, on 127.0.0.1) and the
 CPU of gunicorn's processes (workers and their sandbox processes, from /proc) is divided by the requests of
-the phase; on PostgreSQL the CPU of the database's server processes and the transactions it committed are
-divided likewise (pg_stat_database's xact_commit, read after the statistics are flushed; statements are not
-counted: that needs pg_stat_statements preloaded, which this server does not have). The baseline in the same run is
+the phase, and the SQL statements of each request are counted inside the workers (the median per kind of
+request; ``tools/gunicorn_statements.py``). On PostgreSQL the CPU of the database's server processes and the
+transactions it committed (pg_stat_database's xact_commit, read once its statistics are flushed) are divided
+likewise. The baseline in the same run is
 ``GET /health`` (gunicorn, Flask and one ``SELECT 1``).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import random
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
@@ -41,14 +43,16 @@ class Phase:
     web_cpu: float = 0.0
     db_cpu: float | None = None
     transactions: float | None = None
+    statements: float | None = None  # median per request, from tools/gunicorn_statements.py
 
     def line(self) -> str:
         n = len(self.seconds)
         ordered = sorted(self.seconds)
         p95 = ordered[min(n - 1, round(0.95 * (n - 1)))]
         db = "" if self.db_cpu is None else f"{self.db_cpu / n * 1000:8.1f} ms {self.transactions / n:6.1f}"  # type: ignore[operator]
+        statements = "" if self.statements is None else f"{self.statements:8.0f}"
         return (f"  {self.label:<34} {n:5d} {statistics.median(ordered) * 1000:8.1f} ms {p95 * 1000:8.1f} ms "
-                f"{self.web_cpu / n * 1000:8.1f} ms {db}")
+                f"{self.web_cpu / n * 1000:8.1f} ms {statements} {db}")
 
 
 class _Database:
@@ -104,7 +108,9 @@ def _bench_one(url: str | None, employees: int, seed: int) -> Iterator[str]:
         yield from load_agency(target, employees, seed)
         logins = employee_logins(target)
         env = {**os.environ, "DATABASE_URL": target, "SMK_INSTANCE_PATH": str(folder / "instance"),
-               "SECRET_KEY": secrets.token_hex(32), "SMK_WEB_ALLOW_SQLITE_WORKERS": "1"}
+               "SECRET_KEY": secrets.token_hex(32), "SMK_WEB_ALLOW_SQLITE_WORKERS": "1",
+               "SMK_BENCH_STATEMENTS": str(folder / "statements"), "GUNICORN_CMD_ARGS": "-c python:tools.gunicorn_statements"}
+        (folder / "statements").mkdir()
         server = Server(env, folder / "serve.log", workers=2, threads=int(os.environ.get("SMK_WEB_THREADS", "4")))
         server.wait_ready()
         rnd = random.Random(seed)
@@ -163,9 +169,13 @@ def _bench_one(url: str | None, employees: int, seed: int) -> Iterator[str]:
             (inbox_page, lambda: inbox(inbox_page)),
             (task_page, lambda: open_tasks(task_page)),
             (completion, lambda: submit(completion))])
+        counts = _statements(folder / "statements")
+        for phase, kind in ((health, "GET /health"), (login, "POST /login"), (inbox_page, "GET /"),
+                            (task_page, "GET /tasks/"), (completion, "POST /tasks/")):
+            phase.statements = statistics.median(counts[kind]) if counts.get(kind) else None
         yield (f"  gunicorn 2 workers x {env.get('SMK_WEB_THREADS', '4')} threads, one request at a time, "
                f"{len(measured)} employees measured after {WARM_UP} to warm up")
-        yield (f"  {'request':<34} {'n':>5} {'median':>11} {'p95':>11} {'web CPU/req':>11}"
+        yield (f"  {'request':<34} {'n':>5} {'median':>11} {'p95':>11} {'web CPU/req':>11} {'SQL/req':>8}"
                + ("  db CPU/req commits/req" if url else ""))
         for phase in (health, login, inbox_page, task_page, completion):
             yield phase.line()
@@ -174,3 +184,15 @@ def _bench_one(url: str | None, employees: int, seed: int) -> Iterator[str]:
             server.stop()
         db.dispose()
         drop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _statements(folder: Path) -> dict[str, list[int]]:
+    """The statements of every request the workers logged, by kind ("GET /tasks/" for any task page)."""
+    counts: dict[str, list[int]] = {}
+    for log in folder.glob("*.log"):
+        for line in log.read_text().splitlines():
+            method, path, count = line.split()
+            kind = f"{method} /tasks/" if path.startswith("/tasks/") else f"{method} {path}"
+            counts.setdefault(kind, []).append(int(count))
+    return counts

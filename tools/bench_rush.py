@@ -17,6 +17,7 @@ import os
 import random
 import resource
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,7 @@ def run_rush_bench(url: str | None, employees: int = 1000, users: int = 40, dura
         data.dispose()
         admin.dispose()
         drop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _children_cpu() -> float:

@@ -12,6 +12,7 @@ every login still verifies the full hash).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -51,7 +52,7 @@ def fresh_database(url: str | None, prefix: str) -> tuple[str, Callable[[], None
             admin.dispose()
         return make_url(url).set(database=name).render_as_string(hide_password=False), drop
     folder = tempfile.mkdtemp(prefix=f"{prefix}-")
-    return f"sqlite:///{Path(folder) / 'smk.sqlite'}", lambda: None
+    return f"sqlite:///{Path(folder) / 'smk.sqlite'}", lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
 def monitoring_data(subject_id: int) -> dict:
