@@ -26,6 +26,10 @@ class Extension:
     function takes {decision id: (sha256, DMN XML)} — the decision versions pinned for the instance that runs —
     and returns a context manager. The engine enters it around every engine step of an instance, in this process
     (service operations) and in the sandbox processes (script functions), which import it from that path.
+
+    ``organisations`` are the organisation fixtures scenario tests may name (``"organisation": "demo"``): name ->
+    a function that loads that organisation into an empty database through the engine it is given
+    (``engine.services.scenarios``).
     """
 
     name: str
@@ -35,3 +39,4 @@ class Extension:
     lanes: Mapping[str, str] = field(default_factory=dict)
     roles: Roles | None = None
     decision_tables: str | None = None
+    organisations: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)

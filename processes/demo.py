@@ -116,7 +116,12 @@ HR_MEMBERS = ["indah", "joko", "kartini", "lukman", "maya"]
 TIM_PENILAI = ["bambang", "hendra", "nur"]
 
 
-def load_demo(engine: Engine) -> bool:
+def load_demo_organisation(engine: Engine) -> bool:
+    """The demo organisation for scenario tests (the fixture "demo"): the same people, no passwords (fast)."""
+    return load_demo(engine, passwords=False)
+
+
+def load_demo(engine: Engine, passwords: bool = True) -> bool:
     """Create the demo organisation once; return False when it is already there."""
     with engine.session_factory.begin() as session:
         if session.scalar(select(User.id).where(User.username == "admin")) is not None:
@@ -135,7 +140,8 @@ def load_demo(engine: Engine) -> bool:
             session.flush()
             user = User(username=p.username, full_name=p.name, nip=p.nip, position_id=positions[p.code].id,
                         email=f"{p.username}@demo.smk.go.id", status="PPPK" if p.jenis == "PPPK" else "PNS")
-            set_password(session, user, DEMO_PASSWORD)
+            if passwords:
+                set_password(session, user, DEMO_PASSWORD)
             session.add(user)
             session.flush()
             if p.username in HR_MEMBERS:
@@ -146,7 +152,8 @@ def load_demo(engine: Engine) -> bool:
                 add_to_group(session, user, "PPK")
         for username, name, groups in STAFF:
             user = User(username=username, full_name=name)
-            set_password(session, user, DEMO_PASSWORD)
+            if passwords:
+                set_password(session, user, DEMO_PASSWORD)
             session.add(user)
             session.flush()
             for g in groups:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from engine.extension import Extension
 from engine.services.operations import builtin_extension
 from processes.assessment_results import recording
+from processes.demo import load_demo_organisation
 from processes.lanes import LANES, ROLES
 from processes.operations import SMK_OPERATIONS
 from processes.rules.script_api import SCRIPT_FUNCTIONS
@@ -18,7 +19,8 @@ def smk_extension() -> Extension:
     return Extension("smk", functions=SCRIPT_FUNCTIONS,
                      functions_module="processes.rules.script_api:SCRIPT_FUNCTIONS",
                      operations=SMK_OPERATIONS, lanes=LANES, roles=ROLES,
-                     decision_tables="processes.rules.dmn_tables:use_tables")
+                     decision_tables="processes.rules.dmn_tables:use_tables",
+                     organisations={"demo": load_demo_organisation})
 
 
 def extensions() -> list[Extension]:

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.deploy import scenario_files
 from engine.deploy.expressions import expression_problems
 from engine.deploy.safety import bundle_problems
 from engine.errors import N_, VERBATIM, DeploymentInvalid, Message, Problem
@@ -52,6 +53,7 @@ class ParsedBundle:
     processes: dict[str, ProcessInfo] = field(default_factory=dict)
     decisions: dict[str, str] = field(default_factory=dict)
     forms: dict[str, Any] = field(default_factory=dict)
+    scenarios: dict[str, scenario_files.Scenario] = field(default_factory=dict)  # *.scenario.json (not forms)
 
     @property
     def bundle_hash(self) -> str:
@@ -153,6 +155,11 @@ def parse_bundle(files: Mapping[str, bytes], find_process: Resolver | None = Non
             root = _parse_xml(name, files[name], problems)
             if root is not None:
                 trees[name] = root
+        elif scenario_files.is_scenario(name):
+            scenario, found = scenario_files.load(name, files[name])
+            problems.extend(found)
+            if scenario is not None:
+                bundle.scenarios[name] = scenario
         else:
             _load_form(name, files[name], bundle, problems)
     if problems:
@@ -171,6 +178,7 @@ def parse_bundle(files: Mapping[str, bytes], find_process: Resolver | None = Non
     _build_specs(parser, bundle, trees, problems)
     _check_expressions(trees, problems)
     _check_forms(bundle, trees, problems)
+    _check_scenarios(bundle, trees, problems)
     problems.extend(bundle_problems(trees, bundle.included, bundle.forms, bundle.files))  # cycles, timers, forms
     if problems:
         raise DeploymentInvalid(problems)
@@ -372,6 +380,22 @@ def _check_forms(bundle: ParsedBundle, trees: dict[str, Any], problems: list[Pro
                 problems.append(Problem(name, Message("bundle.missing_form", N_(
                     "the form file '%(target)s' is not in the bundle"), {"target": target}),
                                         element_id=_owner_id(prop), line=prop.sourceline))
+
+
+def _check_scenarios(bundle: ParsedBundle, trees: dict[str, Any], problems: list[Problem]) -> None:
+    """A scenario names a process of the bundle and user tasks its models have (what they do is checked by running
+    them: ``engine.services.scenarios``)."""
+    tasks = {el.get("id") for root in trees.values()
+             for el in root.xpath("//bpmn:userTask|//bpmn:manualTask", namespaces=NS)}
+    for name, scenario in sorted(bundle.scenarios.items()):
+        if scenario.process not in bundle.processes:
+            problems.append(Problem(name, Message("scenario.unknown_process", N_(
+                "the scenario runs the process '%(process)s', which this bundle does not have"),
+                {"process": scenario.process})))
+        for task in sorted(scenario.tasks - tasks):
+            problems.append(Problem(name, Message("scenario.unknown_task", N_(
+                "a step completes the user task '%(task)s', which no process of this bundle has"), {"task": task}),
+                element_id=task))
 
 
 def form_for(spec: Any) -> tuple[str | None, str | None]:

@@ -11,12 +11,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.access import LANES, in_role
 from engine.core import Engine
 from engine.db.deploy import DecisionVersion, Deployment, DeploymentFile, ProcessVersion
 from engine.db.org import User
 from engine.deploy.bundles import ParsedBundle, parse_bundle
-from engine.errors import N_, NotFound
+from engine.errors import N_, DeploymentInvalid, NotFound, PermissionDenied
 from engine.services import audit
+
+MAX_OVERRIDE_REASON = 2000
+
+
+class ScenariosFailed(DeploymentInvalid):
+    """A scenario test of the bundle failed (one problem per failed scenario); nothing was deployed. An
+    administrator may deploy anyway with a written reason (``override_reason``)."""
 
 
 @dataclass
@@ -47,9 +55,43 @@ def parse_against_deployed(session: Session, files: Mapping[str, bytes]) -> Pars
     )
 
 
+def _run_scenarios(engine: Engine, files: Mapping[str, bytes], deployed_by: int | None, name: str,
+                   override_reason: str) -> dict[str, object] | None:
+    """Run the bundle's scenario tests (``engine.services.scenarios``) unless an identical bundle is deployed;
+    raise ScenariosFailed when one fails, unless an administrator overrides with a reason. Return what the
+    deployment's audit event records about them (None when the bundle has none)."""
+    from engine.services import scenarios  # it deploys into its throwaway database through this module
+
+    with engine.session_factory() as session:
+        bundle = parse_against_deployed(session, files)
+        if not bundle.scenarios or session.scalar(select(Deployment.id).where(
+                Deployment.bundle_hash == bundle.bundle_hash)) is not None:
+            return None
+    report = scenarios.run_bundle(engine, files, name=name)
+    summary: dict[str, object] = {"passed": sum(r.passed for r in report.results), "failed": len(report.failed),
+                                  "seconds": round(report.seconds, 2)}
+    if report.ok:
+        return summary
+    reason = override_reason.strip()[:MAX_OVERRIDE_REASON]
+    if not reason or report.problems:  # a bundle whose scenarios cannot even be prepared is never overridden
+        raise ScenariosFailed(report.as_problems())
+    with engine.session_factory() as session:
+        if deployed_by is None or not in_role(session, deployed_by, LANES.roles.admin):
+            raise PermissionDenied("scenarios.override_admin_only", N_(
+                "Only an administrator may deploy a bundle whose scenario tests fail"))
+    summary["override"] = {"reason": reason, "failures": [str(p) for p in report.as_problems()]}
+    return summary
+
+
 def deploy(engine: Engine, files: Mapping[str, bytes], deployed_by: int | None, name: str = "",
-           note: str = "") -> DeploymentResult:
-    """Validate and store a bundle; an identical bundle deployed before is returned unchanged."""
+           note: str = "", run_scenarios: bool = True, override_reason: str = "") -> DeploymentResult:
+    """Validate and store a bundle; an identical bundle deployed before is returned unchanged.
+
+    The bundle's scenario tests (``*.scenario.json``) run first, in a throwaway database; when one fails nothing
+    is deployed (:class:`ScenariosFailed`) unless an administrator gives ``override_reason`` (audited with the
+    failures, shown on the deployment page). ``run_scenarios=False`` is for the built-in bundles (their scenarios
+    run in the test suite) and for the throwaway databases themselves."""
+    tested = _run_scenarios(engine, files, deployed_by, name, override_reason) if run_scenarios else None
     with engine.session_factory.begin() as session:
         bundle = parse_against_deployed(session, files)
         existing = session.scalar(select(Deployment).where(Deployment.bundle_hash == bundle.bundle_hash))
@@ -82,9 +124,10 @@ def deploy(engine: Engine, files: Mapping[str, bytes], deployed_by: int | None, 
             session.add(DecisionVersion(decision_id=did, version=version, deployment_id=deployment.id,
                                         filename=fname))
             result.decisions.append((did, version))
+        extra: dict[str, Any] = {"scenarios": tested} if tested is not None else {}
         audit.record(session, "deployment.created", now, user, deployment_id=deployment.id,
                      name=deployment.name, bundle_hash=bundle.bundle_hash, processes=result.processes,
-                     decisions=result.decisions, files=sorted(bundle.files))
+                     decisions=result.decisions, files=sorted(bundle.files), **extra)
     engine.specs.put(bundle)
     return result
 
@@ -119,8 +162,9 @@ def deploy_builtin(engine: Engine, root: Path, deployed_by: int | None = None) -
                       (p.is_dir() and any(p.glob("*.dmn")))), key=lambda p: (p.name != "rules", p.name))
     results = []
     for folder in folders:
+        # The shipped scenarios run in the test suite (tests/bpmn/test_scenarios.py, `smk test-model bpmn/smk`).
         results.append(deploy(engine, read_folder(folder), deployed_by, name=f"bpmn/{folder.name}",
-                              note="built-in models shipped with SMK Workflow"))
+                              note="built-in models shipped with SMK Workflow", run_scenarios=False))
     return results
 
 
