@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -98,6 +99,7 @@ def test_gunicorn_two_workers_and_a_worker_on_postgresql(pg_url: str, tmp_path: 
         server = Server(env, tmp_path / "serve.log", workers=2, threads=1, with_worker=True)
         try:
             server.wait_ready()
+            both_workers_up(server.base, tmp_path / "access.log")
             client = WebClient(server.base)
             client.login("budi", DEMO_PASSWORD)
             first = open_tasks(client)
@@ -144,8 +146,6 @@ def test_gunicorn_two_workers_and_a_worker_on_postgresql(pg_url: str, tmp_path: 
 
 
 def wait_for(found, count: int, timeout: float = 30.0) -> list[str]:
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         items = found()
@@ -153,3 +153,17 @@ def wait_for(found, count: int, timeout: float = 30.0) -> list[str]:
             return items
         time.sleep(0.3)
     raise AssertionError(f"after {timeout:g} s only {len(found())} of {count} follow-up tasks (did the timer fire?)")
+
+
+def both_workers_up(base: str, access_log: Path, timeout: float = 60.0) -> None:
+    """Wait until each of the two web processes has answered (a slow machine boots the second one later)."""
+    probe = WebClient(base)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: probe.get("/health"), range(8)))
+        if access_log.exists() and len({m.group(1) for line in access_log.read_text().splitlines()
+                                         if (m := ACCESS.match(line))}) == 2:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the second web process did not answer within {timeout:g} s")
