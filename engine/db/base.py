@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -82,14 +83,43 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers (sessions from ``factory.begin()``, see SessionFactory) take the write lock at once and
+            # wait for it; readers start a deferred transaction: a consistent snapshot (WAL) that never takes
+            # the lock, so pages read while a completion writes.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
     return engine
 
 
-def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker:
-    """Create the session factory; services open ``with factory.begin() as session``.
+WRITES = "smk_writes"  # execution option of the connections that write (BEGIN IMMEDIATE on SQLite)
+
+
+class SessionFactory(sessionmaker[Session]):
+    """The session factory: ``factory()`` opens a session that reads, ``factory.begin()`` one that writes
+    and commits at the end of its block, and ``factory.writing()`` one that writes and commits by hand.
+
+    The difference matters on SQLite only: a writing session begins with ``BEGIN IMMEDIATE`` (it waits for the
+    database's one write lock before it reads anything, so what it read cannot change before it writes), a
+    reading session with a plain ``BEGIN`` (it never takes the lock). A reading session must not write: on
+    SQLite its first write could fail at once with "database is locked" when another writer committed since
+    it began. PostgreSQL begins both alike.
+    """
+
+    writer: Engine
+
+    def begin(self) -> AbstractContextManager[Session]:
+        return self.writing()._maker_context_manager()
+
+    def writing(self) -> Session:
+        return self(bind=self.writer)
+
+
+def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> SessionFactory:
+    """Create the session factory; services write in ``with factory.begin() as session`` and read in
+    ``with factory() as session`` (see SessionFactory).
 
     ``info`` is copied into every session's ``session.info`` (the engine puts its clock and time zone there,
     for rules that depend on today's date, such as acting officials).
     """
-    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
+    factory = SessionFactory(bind=engine, expire_on_commit=False, info=dict(info or {}))
+    factory.writer = engine.execution_options(**{WRITES: True})
+    return factory

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, delete, event, insert, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
 
 from engine.db.base import Base, JsonDoc, str40, str120, str255
 from engine.db.deploy import ProcessVersion
@@ -43,6 +45,8 @@ class Instance(Base):
     process_version: Mapped[ProcessVersion] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+    # The admin list's order (most recently changed first) read from an index, not a sort of every instance.
+    __table_args__ = (Index("ix_instance_updated_at_id", "updated_at", "id"),)
 
     # Not a column (hence __allow_unmapped__): the open user-task ids as of the last save in this
     # transaction, so a service can answer without querying the task index again.
@@ -91,4 +95,68 @@ class TaskIndex(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))  # completed | cancelled
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    __table_args__ = (Index("ix_task_index_lane_subject", "lane", "subject_id"),)
+    # Inboxes read open tasks only: partial indexes (PostgreSQL and SQLite) hold just those rows, so their
+    # size follows the open work, not the years of closed tasks kept beside them.
+    __table_args__ = (
+        Index("ix_task_index_lane_subject", "lane", "subject_id"),
+        Index("ix_task_index_open_assignee", "assignee_id",
+              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+        Index("ix_task_index_open_subject", "subject_id", "lane",
+              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+        Index("ix_task_index_open_lane", "lane", "due_at",
+              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+    )
+
+
+USER, GROUP = "user", "group"
+
+
+class TaskCandidate(Base):
+    """One person (by username) or group (by name) that an open task's model names as a candidate.
+
+    The inbox finds a user's candidate tasks through this table's index instead of a substring search on
+    ``TaskIndex.candidate_users``/``candidate_groups`` (which stay as the record of what the model said).
+    Names, not ids: like lanes, they are resolved against the organisation when the inbox is read. Rows exist
+    while the task is open; they are written and removed with the task's index row (the mapper events below),
+    so every writer of ``TaskIndex`` keeps them right.
+    """
+
+    __tablename__ = "task_candidate"
+    task_id: Mapped[str] = mapped_column(String(36), ForeignKey("task_index.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    kind: Mapped[str] = mapped_column(String(5), primary_key=True)  # USER | GROUP
+    name: Mapped[str120] = mapped_column(primary_key=True)
+
+    __table_args__ = (Index("ix_task_candidate_kind_name", "kind", "name", "task_id"),)
+
+
+def candidate_rows(task_id: str, users: str, groups: str) -> list[dict[str, str]]:
+    """Return the task_candidate rows of a task's ",a,b," candidate lists (duplicates once)."""
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for kind, names in ((USER, users), (GROUP, groups)):
+        for name in (names or "").split(","):
+            if name.strip():
+                rows[(kind, name.strip())] = {"task_id": task_id, "kind": kind, "name": name.strip()}
+    return list(rows.values())
+
+
+@event.listens_for(TaskIndex, "after_insert")
+def _candidates_inserted(_mapper: Mapper[Any], connection: Connection, row: TaskIndex) -> None:
+    # Only tasks whose model names candidates cost a statement; a task born closed has none to find.
+    values = candidate_rows(row.id, row.candidate_users, row.candidate_groups) if row.closed_at is None else []
+    if values:
+        connection.execute(insert(TaskCandidate), values)
+
+
+@event.listens_for(TaskIndex, "after_update")
+def _candidates_updated(_mapper: Mapper[Any], connection: Connection, row: TaskIndex) -> None:
+    changed = any(get_history(row, name).has_changes()
+                  for name in ("closed_at", "candidate_users", "candidate_groups"))
+    if not changed:
+        return
+    had = any(old for name in ("candidate_users", "candidate_groups") for old in get_history(row, name).deleted)
+    if row.candidate_users or row.candidate_groups or had:
+        connection.execute(delete(TaskCandidate).where(TaskCandidate.task_id == row.id))
+        values = candidate_rows(row.id, row.candidate_users, row.candidate_groups) if row.closed_at is None else []
+        if values:
+            connection.execute(insert(TaskCandidate), values)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from engine.access import actionable, is_group_task, lane_holder_name
 from engine.core import Engine
@@ -57,22 +57,27 @@ def inbox_page(engine: Engine, user_id: int, **filters: Any) -> Page:
 
 
 def facets(engine: Engine, user_id: int) -> Facets:
-    """Return the filter choices and the counts shown on the inbox tabs."""
+    """Return the filter choices and the counts shown on the inbox tabs (two statements after the user's
+    relations: the counts by process and period, and the processes' names)."""
     now = engine.now()
     with engine.session_factory() as session:
-        mine_q = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
-        pids = list(session.scalars(select(TaskIndex.process_id).where(*mine_q).group_by(TaskIndex.process_id)))
-        names = {}
-        for pid in pids:
-            names[pid] = session.scalar(select(ProcessVersion.name).where(ProcessVersion.process_id == pid)
-                                        .order_by(ProcessVersion.version.desc()).limit(1)) or pid
-        periods = sorted({p for p in session.scalars(select(TaskIndex.period).where(*mine_q)
-                                                     .group_by(TaskIndex.period)) if p}, reverse=True)
-        group = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q, group_clause())) or 0
-        total = session.scalar(select(func.count()).select_from(TaskIndex).where(*mine_q)) or 0
-        overdue = session.scalar(select(func.count()).select_from(TaskIndex).where(
-            *mine_q, TaskIndex.due_at < now)) or 0
-        return Facets(sorted(names.items(), key=lambda kv: kv[1]), periods, total - group, group, overdue)
+        group = group_clause()
+        rows = session.execute(
+            select(TaskIndex.process_id, TaskIndex.period, func.count(),
+                   func.sum(case((group, 1), else_=0)), func.sum(case((TaskIndex.due_at < now, 1), else_=0)))
+            .where(TaskIndex.closed_at.is_(None), actionable(session, user_id))
+            .group_by(TaskIndex.process_id, TaskIndex.period)).all()
+        pids = sorted({r[0] for r in rows})
+        names: dict[str, str] = dict.fromkeys(pids, "")
+        if pids:
+            for pid, name in session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
+                                             .where(ProcessVersion.process_id.in_(pids))
+                                             .order_by(ProcessVersion.version)):
+                names[pid] = name  # the latest version's name wins
+        periods = sorted({r[1] for r in rows if r[1]}, reverse=True)
+        total, in_groups, overdue = (sum(int(r[i] or 0) for r in rows) for i in (2, 3, 4))
+        return Facets(sorted(((p, n or p) for p, n in names.items()), key=lambda kv: kv[1]), periods,
+                      total - in_groups, in_groups, overdue)
 
 
 def waiting_on_others(engine: Engine, user_id: int, limit: int = 5) -> list[WaitingOnOthers]:

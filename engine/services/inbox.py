@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from engine.access import LANES, actionable, is_group_task
 from engine.core import Engine
@@ -89,15 +89,25 @@ def inbox(engine: Engine, user_id: int, *, scope: str = "all", process_id: str |
             where.append(and_(TaskIndex.due_at >= now, TaskIndex.due_at < now + timedelta(days=7)))
         elif due == "none":
             where.append(TaskIndex.due_at.is_(None))
-        subject_user = aliased(User)
+        subject_user, assignee = aliased(User), aliased(User)
         if subject:
             pattern = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where.append(subject_user.full_name.ilike(f"%{pattern}%", escape="\\"))
-        base = select(TaskIndex).outerjoin(subject_user, subject_user.id == TaskIndex.subject_id).where(*where)
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-        rows = session.scalars(base.order_by(*SORTS.get(sort, SORTS["due"]))
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-        return Page([_item(session, r, now) for r in rows], page, per_page, total)
+        filtered = select(TaskIndex.id).where(*where)
+        if subject:
+            filtered = filtered.join(subject_user, subject_user.id == TaskIndex.subject_id)
+        total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+        # One statement for the page: the index row, the names and the instance's status and process name
+        # (small columns: the workflow state is never read).
+        rows = session.execute(
+            select(TaskIndex, subject_user.full_name, assignee.full_name, Instance.status, ProcessVersion.name)
+            .join(Instance, Instance.id == TaskIndex.instance_id)
+            .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+            .outerjoin(subject_user, subject_user.id == TaskIndex.subject_id)
+            .outerjoin(assignee, assignee.id == TaskIndex.assignee_id)
+            .where(*where).order_by(*SORTS.get(sort, SORTS["due"]))
+            .offset((page - 1) * per_page).limit(per_page)).all()
+        return Page([_item(*r, now) for r in rows], page, per_page, total)
 
 
 def count(engine: Engine, user_id: int) -> int:
@@ -107,16 +117,13 @@ def count(engine: Engine, user_id: int) -> int:
                                                                  actionable(session, user_id))) or 0
 
 
-def _item(session: Session, row: TaskIndex, now: datetime) -> InboxItem:
-    subject = session.get(User, row.subject_id) if row.subject_id else None
-    assignee = session.get(User, row.assignee_id) if row.assignee_id else None
-    instance = session.get(Instance, row.instance_id)
-    version = session.get(ProcessVersion, instance.process_version_id) if instance else None
+def _item(row: TaskIndex, subject_name: str | None, assignee_name: str | None, status: str,
+          process_name: str | None, now: datetime) -> InboxItem:
     return InboxItem(
         id=row.id, instance_id=row.instance_id, process_id=row.process_id,
-        process_name=version.name if version else row.process_id, title=row.title, lane=row.lane,
-        subject_id=row.subject_id, subject_name=subject.full_name if subject else "", period=row.period,
-        assignee_id=row.assignee_id, assignee_name=assignee.full_name if assignee else "",
+        process_name=process_name or row.process_id, title=row.title, lane=row.lane,
+        subject_id=row.subject_id, subject_name=subject_name or "", period=row.period,
+        assignee_id=row.assignee_id, assignee_name=assignee_name or "",
         group_task=is_group_task(row), ready_at=row.ready_at, due_at=row.due_at,
-        overdue=bool(row.due_at and row.due_at < now), instance_status=instance.status if instance else "",
+        overdue=bool(row.due_at and row.due_at < now), instance_status=status or "",
     )

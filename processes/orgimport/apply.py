@@ -144,7 +144,7 @@ def run_import(engine: Engine, files: Mapping[str, bytes], actor_id: int | None,
     sha256 = file_hash(files)
     org = load(files, engine)
     now = engine.now()
-    with engine.session_factory() as session:
+    with engine.session_factory.writing() as session:  # writes (BEGIN IMMEDIATE on SQLite)
         actor = None
         if actor_id is not None:
             actor = session.get(User, actor_id)
