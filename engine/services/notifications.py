@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -288,7 +289,7 @@ def mark_read(engine: Engine, user_id: int, notification_id: int | None = None) 
             result = session.execute(update(Notification).where(
                 Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=now)
                 .execution_options(synchronize_session=False))
-            return result.rowcount or 0
+            return cast("CursorResult[Any]", result).rowcount or 0
         note = session.get(Notification, notification_id)
         if note is None or note.user_id != user_id:
             raise NotFound("notification.not_found", N_("Notification not found"))

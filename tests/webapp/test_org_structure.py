@@ -22,8 +22,8 @@ from .test_org_admin import CAPAIAN
 
 def _ids(eng: Engine) -> tuple[dict[str, int], dict[str, int]]:
     with eng.session_factory() as s:
-        return (dict(s.execute(select(Unit.code, Unit.id)).tuples().all()),
-                dict(s.execute(select(Position.code, Position.id)).tuples().all()))
+        return (dict(s.execute(select(Unit.code, Unit.id)).all()),
+                dict(s.execute(select(Position.code, Position.id)).all()))
 
 
 def _events(eng: Engine, kind: str) -> list[AuditEvent]:
