@@ -39,6 +39,7 @@ from engine.access import LANES, in_role
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.org import Position, User
+from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.errors import N_, NotFound, PermissionDenied
 from engine.queries.reports import (
@@ -54,7 +55,6 @@ from engine.queries.reports import (
     unit_groups,
 )
 from engine.runtime.serializer import stored_task_data
-from engine.services.results import results
 from processes.assessment_results import assessment_results, employee_results
 from processes.rules.distribution import PALING_BANYAK, batasan_kurva
 from processes.rules.predikat import (
@@ -266,14 +266,18 @@ class Rating:
 def _ratings(session: Session, period: str, subject_ids: Collection[int]) -> dict[int, Rating]:
     """Return each employee's predikat in the period from the results table: the assessment's recorded result (final,
     or delivered and open to objection), else the latest predikat proposed to the curve check."""
-    ids = sorted(set(subject_ids))
+    wanted = set(subject_ids)
     found: dict[int, Rating] = {}
-    for start in range(0, len(ids), 2000):
-        for r in results(session, PROPOSAL_EVENT, period, subject_ids=ids[start:start + 2000]):
-            value = r.value if isinstance(r.value, dict) else {}
-            if r.subject_id is not None and value.get("predikat"):
-                found[r.subject_id] = Rating(str(value["predikat"]), False)
-    for sid, result in assessment_results(session, period, ids).items():
+    if not wanted:
+        return found
+    proposals = select(SubjectResult.subject_id, SubjectResult.value["predikat"].as_string()).where(
+        SubjectResult.kind == PROPOSAL_EVENT, SubjectResult.period == period, SubjectResult.subject_id.is_not(None))
+    if len(wanted) <= 1000:
+        proposals = proposals.where(SubjectResult.subject_id.in_(sorted(wanted)))
+    for sid, predikat in session.execute(proposals.order_by(SubjectResult.id)):
+        if sid in wanted and predikat:
+            found[sid] = Rating(predikat, False)
+    for sid, result in assessment_results(session, period, wanted).items():
         if result.predikat:
             found[sid] = Rating(result.predikat, result.final, result.nilai, result.hasil_kerja, result.perilaku)
     return found
@@ -1141,10 +1145,14 @@ def period_summaries(engine: Engine, history: Any) -> list[PeriodSummary]:
                     if step.kind != COMPLETED_EVENT:
                         continue
                     if step.task_name == "konfirmasi_sdm":  # the last attempt counts (a returned one is redone)
+                        # The recommendation's text is read-only in the form: the task's data before it holds it.
+                        before = (step.data or {}).get("before") or {}
+                        texts = {str(d.get("kode")): str(d.get("rekomendasi") or "")
+                                 for d in before.get("keputusan_sdm") or [] if isinstance(d, dict)}
                         summary.follow_up = [
                             FollowUpDecision(str(d.get("kode") or ""), FOLLOW_UP_KINDS.get(str(d.get("kode")), "other"),
-                                             str(d.get("rekomendasi") or ""), str(d.get("keputusan") or ""),
-                                             str(d.get("alasan") or ""))
+                                             str(d.get("rekomendasi") or texts.get(str(d.get("kode"))) or ""),
+                                             str(d.get("keputusan") or ""), str(d.get("alasan") or ""))
                             for d in submitted.get("keputusan_sdm") or [] if isinstance(d, dict) and d.get("kode")]
                     elif step.task_name == "keputusan_ppk_task":
                         summary.ppk_decision = str(submitted.get("keputusan_ppk") or "")

@@ -16,6 +16,7 @@ from engine.errors import DeploymentInvalid
 from engine.services.audit_chain import verify_chain
 from engine.services.deployments import deploy, deploy_builtin, read_folder
 from engine.services.worker import Worker
+from processes.assessment_results import backfill_assessment_results
 from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
 from processes.operations import backfill_results
 from processes.simulate import simulate_period
@@ -24,6 +25,7 @@ from tools.bench_audit import run_audit_bench
 from tools.bench_http import run_http_bench
 from tools.bench_import import run_import_bench
 from tools.bench_migrate import run_migrate_bench
+from tools.bench_reports import run_reports_bench
 from tools.bench_rush import run_rush_bench
 from webapp import create_app
 from webapp.extensions import get_engine
@@ -74,9 +76,12 @@ def init_command() -> None:
     engine.create_schema()
     with engine.session_factory.begin() as session:  # once after migration 0004; finds nothing to do later
         moved = backfill_results(session, engine.now())
+        recorded = backfill_assessment_results(session, engine.now())  # once after issue 12's change
     click.echo(f"Database ready: {engine.db.url.render_as_string(hide_password=True)}")
     if moved:
         click.echo(f"  {moved} proposed predikat and unit ratings moved from the audit log to subject_result")
+    if recorded:
+        click.echo(f"  {recorded} assessment results recorded in subject_result from their cases")
     with _deployment_errors():
         for result in deploy_builtin(engine, Path(current_app.config["BPMN_DIR"])):
             _echo_result(result)
@@ -222,14 +227,14 @@ def demo_command() -> None:
 
 
 @cli.command("bench")
-@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate", "http", "rush"]), default="engine")
+@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate", "reports", "http", "rush"]), default="engine")
 @click.option("-n", "--count", default=200, show_default=True, help="engine: process runs per measurement")
 @click.option("--history", default=1000, show_default=True, help="engine: completed instances behind the subject")
 @click.option("--events", default=1_000_000, show_default=True, help="audit: audit events to create")
 @click.option("--instances", default=100_000, show_default=True,
               help="audit: instances to create; migrate: running instances to move (default there 10,000)")
-@click.option("--employees", default=10_000, show_default=True, help="audit, import: employees to create")
-@click.option("--url", default=None, help="audit, import: a PostgreSQL URL whose server gets a fresh database "
+@click.option("--employees", default=10_000, show_default=True, help="audit, import, reports: employees to create")
+@click.option("--url", default=None, help="audit, import, reports: a PostgreSQL URL whose server gets a fresh database "
               "(default: a temporary SQLite file)")
 @click.option("--users", default=40, show_default=True, help="rush: simulated users at once")
 @click.option("--duration", default=180, show_default=True, help="rush: seconds of the compressed last hour")
@@ -248,6 +253,7 @@ def bench_command(what: str, count: int, history: int, events: int, instances: i
     lines = (run_engine_bench(count, history) if what == "engine"
              else run_migrate_bench(url, instances if instances != 100_000 else 10_000) if what == "migrate"
              else run_import_bench(url, employees=employees) if what == "import"
+             else run_reports_bench(url, employees=employees) if what == "reports"
              else run_audit_bench(url, employees=employees, instances=instances, events=events))
     for line in lines:
         click.echo(line)

@@ -160,8 +160,8 @@ def test_the_history_summary_shows_each_periods_predikat_objection_and_follow_up
             assert summary.objection_filed_at is not None and summary.objection_decided_at is not None
             assert summary.objection_decided_by  # the assessor's superior, by name
         if name == "zainal":  # HR confirmed the recommended review, the PPK decided as the panel advised
-            assert [(d.kode, d.kind, d.decision) for d in summary.follow_up] == [
-                ("evaluasi_perjanjian_kerja", "sanction", "dikonfirmasi")]
+            assert [(d.kode, d.kind, d.recommendation, d.decision) for d in summary.follow_up] == [
+                ("evaluasi_perjanjian_kerja", "sanction", "Evaluasi perpanjangan perjanjian kerja PPPK", "dikonfirmasi")]
             assert (summary.ppk_decision, summary.ppk_text) == ("sesuai_saran", "Pemindahan ke jabatan setara")
         else:
             assert summary.follow_up == [] and summary.ppk_decision == ""

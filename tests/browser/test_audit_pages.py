@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import re
+import shutil
+import threading
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from engine.core import Engine
+from engine.db.org import User
+from engine.runtime.clock import FixedClock
 from engine.services import instances
+from processes.extension import extensions
+from tests.simulated_year import NOW, simulated_sqlite
+from webapp import create_app
 
 from .conftest import ARTIFACTS, Site, login
 
@@ -54,3 +65,57 @@ def test_an_employee_does_not_see_the_audit_menu(page, site: Site) -> None:
     assert page.get_by_role("link", name="Audit").count() == 0
     response = page.goto("/audit")
     assert response is not None and response.status == 403
+
+
+@pytest.fixture(scope="module")
+def year_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The simulated year (tests/simulated_year.py) served on a free port: histories with objections and follow-up."""
+    path = tmp_path_factory.mktemp("history-browser") / "sim.sqlite"
+    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
+    clock = FixedClock()
+    clock.set(NOW)
+    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
+    with engine.session_factory() as s:
+        org = {u.username: u.id for u in s.scalars(select(User))}
+    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "DATABASE_URL": engine.database_url,
+                      "INSTANCE_PATH": str(path.parent / "instance")}, engine=engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
+    server.shutdown()
+    thread.join(5)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("name", "width"), [("zainal", 1366), ("zainal", 390), ("umi", 1366)])
+def test_the_history_summary_shows_predikat_objection_and_follow_up_per_period(
+        browser, year_site: Site, name: str, width: int) -> None:
+    """At the top of an employee's history: each period's predikat proposed → final, the objection and its outcome,
+    the follow-up decisions; on screen at desktop and phone width (no sideways scroll), and on paper."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(base_url=year_site.url, viewport={"width": width, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        login(page, "indah")
+        page.goto(f"/pegawai/{year_site.org[name]}/riwayat")
+        summary = page.get_by_role("region", name=re.compile("Ringkasan per periode|Periods at a glance"))
+        text = summary.inner_text()
+        assert "2023" in text and "→" in text
+        if name == "zainal":
+            assert "Keberatan ditolak" in text  # his objection was rejected
+            assert "dikonfirmasi Biro SDM" in text and "sesuai saran Tim Penilai Kinerja" in text
+        else:
+            assert "Keberatan diterima: predikat diubah" in text  # upheld: proposed Butuh Perbaikan, final Baik
+            assert re.search("Butuh Perbaikan\\s*→\\s*Baik", text)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"the history scrolls sideways by {overflow}px at {width}px"
+        page.screenshot(path=str(ARTIFACTS / f"audit_history_summary_{name}_{width}.png"), full_page=True)
+        if width == 1366 and name == "zainal":
+            page.emulate_media(media="print")
+            assert page.locator("nav.smk-nav").is_hidden()  # the menu stays off the paper
+            assert page.get_by_role("button", name=re.compile("^(Cetak|Print)$")).is_hidden()
+            page.screenshot(path=str(ARTIFACTS / "audit_history_summary_print.png"), full_page=True)
+    finally:
+        context.close()
