@@ -29,7 +29,8 @@ from webapp.i18n import N_, translate
 
 bp = Blueprint("workspace", __name__, url_prefix="/proses/ruang-kerja")
 
-KIND_LABELS = (("bpmn", N_("BPMN processes")), ("dmn", N_("DMN decision tables")), ("form", N_("Forms")))
+KIND_LABELS = (("bpmn", N_("BPMN processes")), ("dmn", N_("DMN decision tables")), ("form", N_("Forms")),
+               ("scenario", N_("Test scenarios")))
 # The BPMN and DMN editors, built by `make install` (esbuild) from webapp/static/js/workspace; loaded when present.
 EDITOR_SCRIPTS = ("vendor/workspace/workspace.js",)
 EDITOR_STYLES = ("vendor/workspace/workspace.css",)
@@ -117,6 +118,9 @@ def _page(key: str, status: int = 200, problems: list[Problem] | None = None, va
     form = None
     if selected is not None and selected.kind == "form":
         form = _form_part(space, selected.filename)
+    elif selected is not None and selected.kind == "scenario":
+        form = SimpleNamespace(scenario=True, schema_name=selected.filename,
+                               schema=ws.read_file(engine, current_user.user_id, key, selected.filename).content)
     groups = [(kind, label, [f for f in space.files if f.kind == kind
                              and not (kind == "form" and f.filename.endswith(".uischema.json")
                                       and space.entry(f.filename.replace(".uischema.json", ".schema.json")))])
@@ -145,7 +149,7 @@ def _form_part(space: ws.Workspace, filename: str) -> SimpleNamespace:
 
     schema, ui = content(schema_name), content(ui_name)
     fields, errors = preview(schema, ui, data_names(ws.draft_files(engine, current_user.user_id, space.key)))
-    return SimpleNamespace(base=base, schema_name=schema_name, ui_name=ui_name, schema=schema, ui=ui,
+    return SimpleNamespace(scenario=False, base=base, schema_name=schema_name, ui_name=ui_name, schema=schema, ui=ui,
                            errors=errors, preview_html=render_template("workspace/_preview.html", fields=fields))
 
 

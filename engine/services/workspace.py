@@ -37,7 +37,8 @@ from engine.deploy.bundles import MAX_FILE_BYTES, MAX_FILES
 from engine.errors import N_, Conflict, DeploymentInvalid, EngineError, NotFound, PermissionDenied, Problem
 from engine.services import audit, deployments
 
-KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}
+# By file name ending, the first that matches: scenario tests (engine/deploy/scenario_files.py) before forms.
+KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".scenario.json": "scenario", ".json": "form"}
 MAX_NOTE = 2000
 
 
@@ -486,6 +487,8 @@ def form_pairs(names: Iterable[str]) -> dict[str, tuple[str | None, str | None]]
     """Group form files by form: ``x`` -> (``x.schema.json``, ``x.uischema.json``), either may be missing."""
     pairs: dict[str, list[str | None]] = {}
     for name in sorted(names):
+        if kind_of(name) != "form":
+            continue
         if name.endswith(".uischema.json"):
             pairs.setdefault(name[:-len(".uischema.json")], [None, None])[1] = name
         elif name.endswith(".schema.json"):

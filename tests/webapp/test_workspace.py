@@ -606,8 +606,8 @@ def test_preview_renders_a_changed_label_with_the_task_renderer(client: FlaskCli
 def test_preview_explains_what_the_renderer_would_not_understand(schema: str, ui: str, expected: str,
                                                                  client: FlaskClient, auth: Auth,
                                                                  demo_deployed: Engine) -> None:
-    client.post("/lang/en", data={"csrf_token": csrf_token(client)})
     auth.login("pemilik")
+    client.post("/lang/en", data={"csrf_token": _token(client)})
     result = _preview(client, schema, ui)
     assert any(expected in e for e in result["errors"]), result["errors"]
 
@@ -653,3 +653,14 @@ def test_a_form_saved_in_the_workspace_is_what_the_deployment_holds(client: Flas
             Deployment.name == "demo", DeploymentFile.filename == "demo_tinjau.schema.json")
             .order_by(Deployment.id.desc()))
     assert stored == text.encode()
+
+
+def test_a_test_scenario_is_edited_as_json_not_as_a_form(client: FlaskClient, auth: Auth,
+                                                         demo_deployed: Engine) -> None:
+    auth.login("pemilik")
+    revision = _get(client, "demo_predikat.dmn")["revision"]
+    assert _put(client, "coba.scenario.json", '{"scenario": "coba"}', revision).status_code == 200
+    page = client.get(f"{DEMO}?file=coba.scenario.json").get_data(as_text=True)
+    assert 'data-kind="scenario"' in page and 'id="fe-schema"' in page and 'id="fe-ui"' not in page
+    assert 'id="fe-preview"' not in page and "js/form_editor.js" in page
+    assert re.search(r'data-kind="scenario">\s*<a[^>]*data-file="coba.scenario.json"', page)

@@ -15,10 +15,11 @@
   var status = document.getElementById("ws-status");
   var preview = document.getElementById("fe-preview");
   var errorList = document.getElementById("fe-errors");
+  // A form has two files (schema and UI schema) and a preview; a test scenario is one JSON file, no preview.
   var entries = [
     { box: document.getElementById("fe-schema"), state: document.getElementById("fe-schema-status"), emptyOk: false },
     { box: document.getElementById("fe-ui"), state: document.getElementById("fe-ui-status"), emptyOk: true }
-  ];
+  ].filter(function (e) { return e.box; });
   entries.forEach(function (e) { e.file = e.box.getAttribute("data-file"); e.saved = e.box.value; });
 
   function say(text, kind) {
@@ -74,7 +75,7 @@
     var ok = entries.map(checkJson);
     saveButton.disabled = !dirty();
     if (dirty()) { say(msg("unsaved"), "body-secondary"); }
-    if (!ok[0] || !ok[1]) { return; }
+    if (!preview || !ok.every(Boolean)) { return; }
     var mine = ++asked;
     send("POST", api + "/form-preview", { schema: entries[0].box.value, uischema: entries[1].box.value })
       .then(function (r) {
