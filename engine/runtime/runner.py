@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,13 +23,13 @@ from engine.deploy.bundles import ParsedBundle, ProcessInfo, form_for
 from engine.limits import current as current_limits
 from engine.runtime import timer_guard  # noqa: F401 (refuses timer durations beyond the horizon while running)
 from engine.runtime.clock import Clock
-from engine.runtime.decisions import DecisionStore
+from engine.runtime.decisions import DecisionStore, latest_versions
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.spec_cache import SpecCache
 from engine.runtime.spiff_clock import spiff_now
 from engine.sandbox import SandboxLimits, make_script_engine
 from engine.sandbox.pool import SandboxPool
-from engine.sandbox.tables import TablesHook, using_tables
+from engine.sandbox.tables import RuleTables, TablesHook, using_tables
 from engine.sandbox.templates import render_text
 
 # Service operations see which instance and session they run for through this variable.
@@ -115,6 +116,14 @@ class Runtime:
         if self.pool is None:
             return render_text(source, clean, TEMPLATE_CPU_SECONDS, TEMPLATE_MAX_CHARS, timer=False)
         return self.pool.render(source, clean, TEMPLATE_CPU_SECONDS, TEMPLATE_MAX_CHARS)
+
+    @contextmanager
+    def rules_in_force(self, session: Session) -> Iterator[RuleTables]:
+        """Run the application's rule functions outside any instance (a page, a report) with the decision versions
+        a new instance would pin now (the latest deployed), through the same hooks as ``advance``."""
+        tables = self.decisions.tables(session, latest_versions(session))
+        with using_tables(tables, self.table_hooks):
+            yield tables
 
     # -- service tasks ------------------------------------------------------------------------------
     def _call_service(self, operation_name: str, params: dict[str, Any], task_data: dict[str, Any]) -> Any:

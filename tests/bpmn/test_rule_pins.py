@@ -21,6 +21,7 @@ from engine.runtime.decisions import PINS
 from engine.services import instances
 from engine.services.deployments import deploy, read_folder
 from processes.rules.dmn_tables import table_version
+from processes.rules.script_api import SCRIPT_FUNCTIONS
 from tools.bpmn_builder import Process, document
 
 from .conftest import BPMN, act, advance, final_data, find_instances, open_tasks, status, task_data
@@ -219,3 +220,15 @@ def test_status_pemantauan_changed_in_another_bundle_reaches_the_next_slice(
     found = {t.task_name for t in open_tasks(smk, subject=budi, process_id="smk_pemantauan")}
     data: dict[str, Any] = final_data(smk, second.id)
     assert data["status_capaian"] == "Di Bawah Ekspektasi", (found, data.get("status_capaian"))
+
+
+def test_pages_outside_an_instance_evaluate_the_rules_in_force(smk: Engine, org: dict[str, int]) -> None:
+    staff = ["Baik"] * 4 + ["Butuh Perbaikan"] * 2
+    kurva = changed("rules", "kurva_distribusi.dmn", KURVA_BAIK_50)
+    with smk.session_factory() as s, smk.runtime.rules_in_force(s) as tables:
+        assert SCRIPT_FUNCTIONS["cek_kurva_distribusi"]("Baik", staff)["ok"]
+        assert tables.get("status_pemantauan") is not None
+    deploy_rules(smk, org["pemilik"], kurva_distribusi=kurva)
+    with smk.session_factory() as s, smk.runtime.rules_in_force(s):
+        result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"]("Baik", staff)
+    assert not result["ok"] and result["versi_tabel"] == table_version(kurva, "kurva_distribusi")
