@@ -34,7 +34,7 @@ from engine.errors import N_, FieldError, FormInvalid, Message, NotFound, Permis
 from engine.services import audit, handover
 from engine.services.inbox import Page
 from engine.services.notifications import SET_PASSWORD_PATH, email_enabled, hash_token, unusable_hash
-from engine.services.org import set_password
+from engine.services.org import last_admin, set_password
 
 LINK_DAYS = 7
 MIN_LENGTH = 10
@@ -375,6 +375,9 @@ def set_active(engine: Engine, actor_id: int, user_id: int, active: bool, reason
             raise PermissionDenied("account.self", N_("You cannot deactivate your own account"))
         if user.active == active:
             return ActiveChange(False, 0)
+        if not active and last_admin(session, user.id):
+            raise PermissionDenied("account.last_admin", N_("The last administrator cannot be deactivated: make "
+                                                            "someone else an administrator first"))
         rows = list(session.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None), actionable(session, user.id))))
         before = handover.open_task_actors(session, rows)
         user.active = active

@@ -204,13 +204,19 @@ def list_groups(engine: Engine, actor_id: int) -> list[GroupSummary]:
     """Every group, and the groups that hold an engine role even before anyone is in them; by name."""
     with engine.session_factory() as session:
         _org_admin(session, actor_id)
-        found = {g.name: g for g in session.scalars(select(Group))}
-        counts = dict(session.execute(select(GroupMember.group_id, func.count()).join(User, User.id == GroupMember.user_id)
-                                      .where(User.active).group_by(GroupMember.group_id)).all())
-        names = set(found) | {n for role in ("admin", "org_admins", "overseers", "model_managers", "auditors",
-                                             "escalation") for n in getattr(LANES.roles, role)}
-        return [GroupSummary(n, found[n].description if n in found else "", counts.get(found[n].id, 0) if n in found else 0,
-                             _roles_of(n)) for n in sorted(names, key=str.casefold)]
+        counts = dict(session.execute(select(Group.name, func.count()).join(GroupMember, GroupMember.group_id == Group.id)
+                                      .join(User, User.id == GroupMember.user_id).where(User.active)
+                                      .group_by(Group.name)).all())
+        return [GroupSummary(g.name, g.description or "", counts.get(g.name, 0), _roles_of(g.name))
+                for g in sorted(list_groups_in(session), key=lambda g: g.name.casefold())]
+
+
+def last_admin(session: Session, user_id: int) -> bool:
+    """Tell whether the user is the only active member of the administrators' groups."""
+    admins = set(session.scalars(select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id)
+                                 .join(User, User.id == GroupMember.user_id)
+                                 .where(Group.name.in_(LANES.roles.admin), User.active)))
+    return admins == {user_id}
 
 
 def group_members(engine: Engine, actor_id: int, name: str) -> list[Member]:
@@ -285,15 +291,9 @@ def remove_member(engine: Engine, actor_id: int, name: str, user_id: int) -> boo
         member = session.get(GroupMember, (group.id, user_id)) if group is not None else None
         if group is None or member is None:
             return False
-        if name in LANES.roles.admin:
-            others = session.scalar(select(func.count()).select_from(GroupMember)
-                                    .join(Group, Group.id == GroupMember.group_id)
-                                    .join(User, User.id == GroupMember.user_id)
-                                    .where(Group.name.in_(LANES.roles.admin), User.active,
-                                           GroupMember.user_id != user_id)) or 0
-            if not others:
-                raise PermissionDenied("group.last_admin", N_("The last administrator cannot be removed: make "
-                                                              "someone else an administrator first"))
+        if name in LANES.roles.admin and last_admin(session, user_id):
+            raise PermissionDenied("group.last_admin", N_("The last administrator cannot be removed: make "
+                                                          "someone else an administrator first"))
         session.delete(member)
         audit.record(session, "org.group_removed", engine.now(), actor, subject_id=user_id, group=name, via="web")
         return True

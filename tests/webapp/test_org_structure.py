@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
-from engine.db.org import Group, GroupMember, Position, Unit
+from engine.db.org import Group, GroupMember, Position, Unit, User
 from engine.services import instances, structure
 from engine.services import org as org_service
 
@@ -216,3 +216,18 @@ def test_the_last_administrator_stays(client: FlaskClient, auth: Auth, demo_depl
     assert type(denied.value).__name__ == "PermissionDenied"
     with demo_deployed.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "org.group_removed")) == 1
+
+
+def test_the_last_administrator_is_not_deactivated_either(client: FlaskClient, auth: Auth, demo_deployed: Engine,
+                                                          org: dict[str, int]) -> None:
+    auth.login("indah")
+    token = csrf_token(client, "/")
+    response = client.post(f"/organisasi/pengguna/{org['admin']}/status", data={"csrf_token": token, "active": "0"})
+    assert response.status_code == 302
+    with demo_deployed.session_factory() as s:
+        assert s.get(User, org["admin"]).active
+    assert "administrator" in client.get(response.headers["Location"]).get_data(as_text=True).lower()
+    org_service.add_member(demo_deployed, org["admin"], "Administrator", org["hendra"])
+    client.post(f"/organisasi/pengguna/{org['admin']}/status", data={"csrf_token": token, "active": "0"})
+    with demo_deployed.session_factory() as s:
+        assert not s.get(User, org["admin"]).active  # another administrator remains
