@@ -22,7 +22,8 @@ WAIT_UNITS = ("days", "hours", "minutes", "seconds", "weeks")
 EXPECT_KEYS = {"status", "path", "data", "ready", "passed", "not_passed", "instances"}
 STEP_KEYS = {"task": {"task", "by", "data", "expect", "subject", "process", "note"},
              "wait": {"wait", "note"},
-             "start": {"start", "by", "subject", "period", "data", "note"}}
+             "start": {"start", "by", "subject", "period", "data", "note"},
+             "check": {"check", "note"}}
 TOP_KEYS = {"scenario", "description", "process", "organisation", "clock", "subject", "started_by", "period", "data",
             "steps", "expect"}
 
@@ -123,7 +124,7 @@ def _check_step(filename: str, number: int, step: Any, tasks: set[str]) -> list[
         return [_problem(filename, N_("step %(step)s must be an object"), step=number)]
     kinds = [k for k in STEP_KEYS if k in step]
     if len(kinds) != 1:
-        return [_problem(filename, N_("step %(step)s must have exactly one of 'task', 'wait' or 'start'"),
+        return [_problem(filename, N_("step %(step)s must have exactly one of 'task', 'wait', 'start' or 'check'"),
                          step=number)]
     kind = kinds[0]
     problems = []
@@ -152,6 +153,12 @@ def _check_step(filename: str, number: int, step: Any, tasks: set[str]) -> list[
             problems.append(_problem(filename, N_(
                 "step %(step)s: 'wait' must be an object such as {\"days\": 14} (days, hours, minutes, weeks) or "
                 "{\"until\": \"2023-02-01T00:00:00+07:00\"}"), step=number))
+    elif kind == "check":
+        if not isinstance(step["check"], dict):
+            problems.append(_problem(filename, N_(
+                "step %(step)s: 'check' must be an object like 'expect' (status, ready, data, path …)"), step=number))
+        else:
+            problems.extend(_check_expect(filename, step["check"]))
     else:
         if not isinstance(step["start"], str) or not step["start"]:
             problems.append(_problem(filename, N_("step %(step)s: 'start' must name a process"), step=number))
