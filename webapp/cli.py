@@ -110,6 +110,36 @@ def deploy_command(paths: tuple[Path, ...], name: str, note: str) -> None:
         _echo_result(deploy(get_engine(), files, None, name=name, note=note))
 
 
+@cli.command("test-model")
+@click.argument("target")
+@with_appcontext
+def test_model_command(target: str) -> None:
+    """Run the scenario tests (*.scenario.json) of a bundle folder or files (e.g. bpmn/smk), or those of a deployed
+    process (e.g. smk_penilaian); exit 1 when one fails. A folder of bpmn/ runs against the other folders of bpmn/
+    (rules first), anything else against the latest deployments in the database."""
+    from engine.errors import EngineError
+    from engine.services import scenarios
+
+    engine, path = get_engine(), Path(target)
+    try:
+        if path.exists():
+            files = read_folder(path) if path.is_dir() else {path.name: path.read_bytes()}
+            root = Path(current_app.config["BPMN_DIR"]).resolve()
+            builtin = path.is_dir() and path.resolve().parent == root
+            report = scenarios.run_bundle(
+                engine, files, name=f"bpmn/{path.resolve().name}" if builtin else "",
+                context=scenarios.folder_context(root, path) if builtin else None)
+        else:
+            report = scenarios.run_deployed_process(engine, target)
+    except EngineError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(scenarios.report_text(report))
+    if not report.results and not report.problems:
+        click.echo("no scenario found (*.scenario.json)")
+    if not report.ok:
+        raise SystemExit(1)
+
+
 @cli.command("diff")
 @click.argument("old")
 @click.argument("new")

@@ -589,3 +589,45 @@ class _Run:
             data, _ = self._final(session, last)
             out.extend(Difference(f"{label} {d.what}", d.expected, d.actual) for d in match(spec["data"], data))
         return out
+
+
+# --- entry points for the command line and the pages -------------------------------------------------------------
+
+def folder_context(root: Path, bundle: Path) -> list[tuple[str, dict[str, bytes]]]:
+    """The other bundle folders beside ``bundle`` under ``root`` (e.g. ``bpmn/rules`` for ``bpmn/smk``), in the
+    order ``smk init`` deploys them: what a built-in bundle's scenarios run against, whatever the database holds."""
+    from engine.services.deployments import read_folder
+
+    folders = sorted((p for p in root.iterdir() if p.is_dir() and p.resolve() != bundle.resolve()
+                      and (any(p.glob("*.bpmn")) or any(p.glob("*.dmn")))), key=lambda p: (p.name != "rules", p.name))
+    return [(f"bpmn/{p.name}", read_folder(p)) for p in folders]
+
+
+def run_deployed_process(engine: Engine, process_id: str) -> ScenarioReport:
+    """Run the scenarios of the latest deployment that holds ``process_id`` (those that start that process)."""
+    from engine.services.deployments import latest_version
+
+    with engine.session_factory() as session:
+        version = latest_version(session, process_id)  # NotFound when never deployed
+        deployment = session.get(Deployment, version.deployment_id)
+        assert deployment is not None
+        files = {f.filename: f.content for f in session.scalars(select(DeploymentFile).where(
+            DeploymentFile.deployment_id == deployment.id, DeploymentFile.included.is_(False)))}
+        name = deployment.name
+    return run_bundle(engine, files, name=name, process=process_id)
+
+
+def report_text(report: ScenarioReport) -> str:
+    """The report as the command line prints it (English)."""
+    lines = [str(p) for p in report.problems]
+    for r in report.results:
+        if r.passed:
+            lines.append(f"PASS  {r.filename}: {r.title} ({r.seconds:.1f} s)")
+            continue
+        lines.append(f"FAIL  {r.filename}: {r.title} ({r.seconds:.1f} s)")
+        lines.append(f"      at {where_message(r)}: {r.message or ''}")
+        lines.extend(f"      {d.what}: expected {show(d.expected)}, got {show(d.actual)}" for d in r.differences)
+    passed = sum(r.passed for r in report.results)
+    lines.append(f"{passed} of {len(report.results)} scenarios passed"
+                 + (f", {len(report.problems)} problems" if report.problems else "") + f" ({report.seconds:.1f} s)")
+    return "\n".join(lines)
