@@ -32,7 +32,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import LANES, in_role
@@ -203,7 +203,7 @@ def _in_units(column: Any, unit_ids: Collection[int] | None) -> list[ColumnEleme
 def participants(session: Session, period: str, unit_ids: Collection[int] | None) -> dict[int, Participant]:
     """Return the employees of the units who have a planning case in the period (by the position they hold now)."""
     superior = aliased(Position)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Instance.id, User.id, User.full_name, User.nip, Position.title, Position.jenis, Position.unit_id,
                superior.unit_id)
         .join(User, User.id == Instance.subject_id).join(Position, User.position_id == Position.id)
@@ -274,7 +274,7 @@ def _ratings(session: Session, period: str, subject_ids: Collection[int]) -> dic
         SubjectResult.kind == PROPOSAL_EVENT, SubjectResult.period == period, SubjectResult.subject_id.is_not(None))
     if len(wanted) <= 1000:
         proposals = proposals.where(SubjectResult.subject_id.in_(sorted(wanted)))
-    for sid, predikat in session.execute(proposals.order_by(SubjectResult.id)):
+    for sid, predikat in session.connection().execute(proposals.order_by(SubjectResult.id)):
         if sid in wanted and predikat:
             found[sid] = Rating(predikat, False)
     for sid, result in assessment_results(session, period, wanted).items():
@@ -345,7 +345,7 @@ class CurveReport:
 def _unit_ratings(session: Session, period: str) -> dict[str, str]:
     """Return each unit's predikat as its head last recorded it, by unit code."""
     rated: dict[str, str] = {}
-    for code, predikat in session.execute(
+    for code, predikat in session.connection().execute(
             select(AuditEvent.data["unit_code"].as_string(), AuditEvent.data["predikat_unit"].as_string())
             .join(Instance, Instance.id == AuditEvent.instance_id)
             .where(AuditEvent.kind == UNIT_RATING_EVENT, Instance.period == period).order_by(AuditEvent.seq)):
@@ -445,9 +445,10 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
     with engine.session_factory() as session:
         people = participants(session, period, selection.unit_ids)
         subjects = _scope_subjects(period, selection.unit_ids)
+        run = session.connection().execute  # plain rows: tens of thousands at an agency's scale
         drafted: set[int] = set()
         deadline: dict[int, datetime] = {}
-        for iid, due_at, outcome in session.execute(
+        for iid, due_at, outcome in run(
                 select(TaskIndex.instance_id, TaskIndex.due_at, TaskIndex.outcome)
                 .where(TaskIndex.instance_id.in_(_instances(PLANNING, period, subjects)),
                        TaskIndex.task_name.in_(DRAFT_TASKS))):
@@ -456,56 +457,56 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
             if due_at is not None:
                 deadline[iid] = min(deadline.get(iid, due_at), due_at)
         approved: dict[int, datetime] = {}
-        for event_instance, at in session.execute(
-                select(AuditEvent.instance_id, AuditEvent.at)
+        for event_instance, at in run(
+                select(AuditEvent.instance_id, func.min(AuditEvent.at))
                 .where(AuditEvent.instance_id.in_(_instances(PLANNING, period, subjects)),
-                       AuditEvent.kind == COMPLETED_EVENT,
+                       AuditEvent.kind == COMPLETED_EVENT, AuditEvent.task_name.in_(REVIEW_TASKS),
                        or_(and_(AuditEvent.task_name == "tinjau_skp", _submitted("keputusan_pp") == "setujui"),
-                           and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan")))):
+                           and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan")))
+                .group_by(AuditEvent.instance_id)):
             if event_instance is not None:
-                approved[event_instance] = min(approved.get(event_instance, at), at)
-        monitoring = session.execute(
-            select(Instance.id, Instance.subject_id).where(Instance.id.in_(_instances(MONITORING, period, subjects)))
-            .order_by(Instance.subject_id, Instance.started_at, Instance.id)).all()
-        slice_of: dict[int, tuple[int, int]] = {}
-        seen: Counter[int] = Counter()
-        for iid, sid in monitoring:
-            seen[sid or 0] += 1
-            slice_of[iid] = (sid or 0, seen[sid or 0])
+                approved[event_instance] = at
+        # The monitoring slice of a case: its rank among the subject's monitoring cases of the period, by start.
+        slice_number = func.row_number().over(partition_by=Instance.subject_id,
+                                              order_by=(Instance.started_at, Instance.id))
+        monitoring = run(select(Instance.id, Instance.subject_id, slice_number)
+                         .where(Instance.id.in_(_instances(MONITORING, period, subjects)))).all()
         sent: dict[int, bool] = {}
-        for iid, closed_at, due_at, outcome in session.execute(
-                select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.due_at, TaskIndex.outcome)
+        for iid, closed_at, due_at in run(
+                select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.due_at)
                 .where(TaskIndex.instance_id.in_(_instances(MONITORING, period, subjects)),
-                       TaskIndex.task_name == "isi_realisasi")):
-            if outcome == "completed" and closed_at is not None:
-                sent[iid] = sent.get(iid, False) or due_at is None or closed_at <= due_at
-        assessments = dict(session.execute(
-            select(Instance.id, Instance.subject_id).where(Instance.id.in_(_instances(ASSESSMENT, period, subjects))))
-            .all())
-        final = set(session.scalars(select(Instance.subject_id).where(
-            Instance.id.in_(_instances(ASSESSMENT, period, subjects)), Instance.status == COMPLETED)))
-        rated = {assessments[iid] for iid in session.scalars(
-            select(TaskIndex.instance_id).where(TaskIndex.instance_id.in_(list(assessments)),
-                                                TaskIndex.task_name.in_(RATING_TASKS),
-                                                TaskIndex.outcome == "completed"))} if assessments else set()
-    slices = max((n for _, n in slice_of.values()), default=0)
+                       TaskIndex.task_name == "isi_realisasi", TaskIndex.outcome == "completed",
+                       TaskIndex.closed_at.is_not(None))):
+            sent[iid] = sent.get(iid, False) or due_at is None or (closed_at is not None and closed_at <= due_at)
+        assessments = _instances(ASSESSMENT, period, subjects)
+        final = set(run(select(Instance.subject_id).where(Instance.id.in_(assessments),
+                                                          Instance.status == COMPLETED)).scalars())
+        rated = set(run(select(Instance.subject_id).join(TaskIndex, TaskIndex.instance_id == Instance.id)
+                        .where(Instance.id.in_(assessments), TaskIndex.task_name.in_(RATING_TASKS),
+                               TaskIndex.outcome == "completed")).scalars())
+    slices = max((n for _, _, n in monitoring), default=0)
+    group_of_person = {p.id: g for p in people.values() if (g := selection.group_of(p.unit_id)) is not None}
     by_group = _group_counts(selection, ((p.id, p.unit_id) for p in people.values()))
     on_time = {iid for iid, at in approved.items() if iid in deadline and at <= _end_of_day(deadline[iid])}
+    # Per group and slice: cases, sent, sent on time (one pass over the cases).
+    per_slice: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for iid, sid, n in monitoring:
+        for key in ((0, n), *(((g.id, n),) if (g := group_of_person.get(sid or 0)) is not None else ())):
+            counts = per_slice[key]
+            counts[0] += 1
+            counts[1] += iid in sent
+            counts[2] += bool(sent.get(iid))
 
-    def row(group: UnitGroup, members: set[int]) -> ProgressRow:
+    def row(group: UnitGroup, members: set[int], key: int) -> ProgressRow:
         plans = [people[m].planning_id for m in members]
-        per_slice = []
-        for k in range(1, slices + 1):
-            cases = [iid for iid, (sid, n) in slice_of.items() if n == k and sid in members]
-            per_slice.append(SliceProgress(k, len(cases), sum(1 for c in cases if c in sent),
-                                           sum(1 for c in cases if sent.get(c))))
         return ProgressRow(group, len(members), sum(1 for p in plans if p in drafted),
-                           sum(1 for p in plans if p in approved), sum(1 for p in plans if p in on_time), per_slice,
+                           sum(1 for p in plans if p in approved), sum(1 for p in plans if p in on_time),
+                           [SliceProgress(k, *per_slice[(key, k)]) for k in range(1, slices + 1)],
                            len(members & rated), len(members & final))
 
-    rows = [row(g, by_group[g.id]) for g in selection.groups if by_group[g.id]]
+    rows = [row(g, by_group[g.id], g.id) for g in selection.groups if by_group[g.id]]
     everyone = set(people)
-    total = row(UnitGroup(0, "", "", frozenset(), False), everyone) if everyone else None
+    total = row(UnitGroup(0, "", "", frozenset(), False), everyone, 0) if everyone else None
     return ProgressReport(rows, total, slices)
 
 
@@ -621,16 +622,16 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
         people = participants(session, period, selection.unit_ids)
         subjects = _scope_subjects(period, selection.unit_ids)
         cases = _instances(ASSESSMENT, period, subjects)
-        owner = dict(session.execute(select(Instance.id, Instance.subject_id).where(Instance.id.in_(cases)))
+        owner = dict(session.connection().execute(select(Instance.id, Instance.subject_id).where(Instance.id.in_(cases)))
                      .all())
         responses: dict[int, str] = {}
-        for iid, closed_at, outcome in session.execute(
+        for iid, closed_at, outcome in session.connection().execute(
                 select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.outcome)
                 .where(TaskIndex.instance_id.in_(cases), TaskIndex.task_name == "terima_hasil")
                 .order_by(TaskIndex.ready_at)):
             responses[iid] = "awaiting" if closed_at is None else ("responded" if outcome == "completed"
                                                                    else "timed_out")
-        answered: dict[int | None, str | None] = dict(session.execute(
+        answered: dict[int | None, str | None] = dict(session.connection().execute(
             select(AuditEvent.instance_id, _submitted("tanggapan"))
             .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
                    AuditEvent.task_name == "terima_hasil").order_by(AuditEvent.seq)).all())
@@ -641,7 +642,7 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
             d = decisions.setdefault(task.instance_id, {"filed_at": task.ready_at, "open": False, "due": task.due_at})
             d["open"] = task.closed_at is None
             d["due"] = task.due_at
-        for iid, at, actor_id, decision, new in session.execute(
+        for iid, at, actor_id, decision, new in session.connection().execute(
                 select(AuditEvent.instance_id, AuditEvent.at, AuditEvent.actor_id, _submitted("keputusan_keberatan"),
                        _submitted("predikat_baru"))
                 .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
@@ -653,7 +654,7 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
         before = {r.instance_id: r.usulan for r in delivered.values() if r.instance_id is not None}
         proposed = _ratings(session, period, objectors)
         actors = {d.get("actor_id") for d in decisions.values() if d.get("actor_id")}
-        names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(actors))).all()) \
+        names = dict(session.connection().execute(select(User.id, User.full_name).where(User.id.in_(actors))).all()) \
             if actors else {}
     by_group: dict[int, ObjectionCounts] = {g.id: ObjectionCounts() for g in selection.groups}
     total = ObjectionCounts()
@@ -757,7 +758,7 @@ def follow_up_report(engine: Engine, selection: Selection) -> FollowUpReport:
     now = engine.now()
     with engine.session_factory() as session:
         cases = _instances(FOLLOW_UP, period, _scope_subjects(period, selection.unit_ids))
-        tasks = session.execute(
+        tasks = session.connection().execute(
             select(TaskIndex.instance_id, TaskIndex.id, TaskIndex.task_name, TaskIndex.title, TaskIndex.closed_at,
                    TaskIndex.outcome, TaskIndex.due_at)
             .where(TaskIndex.instance_id.in_(cases), TaskIndex.task_name.in_(FOLLOW_UP_STEPS))
@@ -765,7 +766,7 @@ def follow_up_report(engine: Engine, selection: Selection) -> FollowUpReport:
         open_hr = [(iid, tid) for iid, tid, name, _, closed, _, _ in tasks if name == "konfirmasi_sdm" and closed is None]
         last_hr: dict[int, list[dict[str, Any]]] = {}
         ppk: Counter[str] = Counter()
-        for iid, name, data in session.execute(
+        for iid, name, data in session.connection().execute(
                 select(AuditEvent.instance_id, AuditEvent.task_name, AuditEvent.data)
                 .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
                        AuditEvent.task_name.in_(("konfirmasi_sdm", "keputusan_ppk_task")))
@@ -917,7 +918,7 @@ def cascade_report(engine: Engine, selection: Selection) -> CascadeTree:
         plans = {p.planning_id: p for p in everyone.values()}
         status: dict[int, str] = {}
         open_task: dict[int, str] = {}
-        for iid, tid, name in session.execute(
+        for iid, tid, name in session.connection().execute(
                 select(TaskIndex.instance_id, TaskIndex.id, TaskIndex.task_name)
                 .where(TaskIndex.instance_id.in_(list(plans)), TaskIndex.closed_at.is_(None))
                 .order_by(TaskIndex.ready_at)):
@@ -1037,12 +1038,13 @@ def ranking_report(engine: Engine, selection: Selection) -> Ranking:
             return (len(labels) + 1, 0.0)
         return (order.get(r.predikat, len(labels)), -(r.nilai if r.nilai is not None else float("-inf")))
 
-    ordered = sorted(people.values(), key=lambda p: (key(p), p.name))
+    keys = {p.id: key(p) for p in people.values()}
+    ordered = sorted(people.values(), key=lambda p: (keys[p.id], p.name))
     rows: list[RankRow] = []
     previous: tuple[int, float] | None = None
     for index, p in enumerate(ordered, start=1):
         r = ratings.get(p.id)
-        k = key(p)
+        k = keys[p.id]
         rank = rows[-1].rank if previous == k and rows else index
         previous = k
         rows.append(RankRow(rank if r else 0, p.id, p.name, p.nip, p.position, selection.units[p.unit_id].name,

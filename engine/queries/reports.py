@@ -15,7 +15,7 @@ from datetime import datetime
 from math import ceil, floor
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, superior_of
@@ -241,22 +241,25 @@ def step_durations(session: Session, *, period: str | None = None, unit_ids: Col
     """Return, per task type (process and BPMN task), how long completed tasks stayed open (ready → completed):
     median and 90th percentile, longest first by median. Cancelled tasks (a timer or the process ended them)
     are left out: they did not wait for a person's work."""
-    query = select(TaskIndex.process_id, TaskIndex.task_name, TaskIndex.title, TaskIndex.ready_at,
-                   TaskIndex.closed_at).where(TaskIndex.closed_at.is_not(None), TaskIndex.outcome == "completed")
+    # The database subtracts (no datetime object per row): seconds each task stayed open, and one title per type.
+    if session.get_bind().dialect.name == "postgresql":
+        took: ColumnElement[Any] = func.extract("epoch", TaskIndex.closed_at - TaskIndex.ready_at)
+    else:
+        took = (func.julianday(TaskIndex.closed_at) - func.julianday(TaskIndex.ready_at)) * 86400.0
+    where = [TaskIndex.closed_at.is_not(None), TaskIndex.outcome == "completed"]
     if period:
-        query = query.where(TaskIndex.period == period)
+        where.append(TaskIndex.period == period)
     if unit_ids is not None:
-        query = query.where(TaskIndex.subject_id.in_(employees_in(unit_ids)))
+        where.append(TaskIndex.subject_id.in_(employees_in(unit_ids)))
     if process_ids is not None:
-        query = query.where(TaskIndex.process_id.in_(list(process_ids)))
+        where.append(TaskIndex.process_id.in_(list(process_ids)))
     seconds: dict[tuple[str, str], list[float]] = defaultdict(list)
-    titles: dict[tuple[str, str], str] = {}
-    for process_id, task_name, title, ready_at, closed_at in session.execute(query):
-        if closed_at is None:
-            continue
-        key = (process_id, task_name)
-        seconds[key].append(max((closed_at - ready_at).total_seconds(), 0.0))
-        titles[key] = title
+    for process_id, task_name, value in session.connection().execute(
+            select(TaskIndex.process_id, TaskIndex.task_name, took).where(*where)):
+        seconds[(process_id, task_name)].append(max(float(value or 0.0), 0.0))
+    titles = {(p, n): t for p, n, t in session.connection().execute(
+        select(TaskIndex.process_id, TaskIndex.task_name, func.max(TaskIndex.title)).where(*where)
+        .group_by(TaskIndex.process_id, TaskIndex.task_name))}
     out = []
     for key, values in seconds.items():
         values.sort()
