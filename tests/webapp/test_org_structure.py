@@ -231,3 +231,19 @@ def test_the_last_administrator_is_not_deactivated_either(client: FlaskClient, a
     client.post(f"/organisasi/pengguna/{org['admin']}/status", data={"csrf_token": token, "active": "0"})
     with demo_deployed.session_factory() as s:
         assert not s.get(User, org["admin"]).active  # another administrator remains
+
+
+def test_odd_input_gets_an_answer_not_an_error(client: FlaskClient, auth: Auth, demo_deployed: Engine) -> None:
+    _, positions = _ids(demo_deployed)
+    auth.login("admin")
+    token = csrf_token(client, "/")
+    for path in ("/organisasi/struktur/unit/99999999999999999999999", "/organisasi/jabatan/-1",
+                 "/organisasi/struktur?q=" + "x" * 5000 + "&page=99999999999", "/organisasi/struktur?page=-3&q=a",
+                 "/organisasi/grup/" + "G" * 500, f"/organisasi/jabatan/{positions['BRP-1-1-02']}?cari=%00%27%22"):
+        assert client.get(path).status_code in (200, 404), path
+    for data in ({"superior": "\x00"}, {"superior": "x" * 5000}, {"superior": "BRP-1-01", "digest": "x" * 500,
+                                                                  "confirm": "1"}, {}):
+        response = client.post(f"/organisasi/jabatan/{positions['BRP-1-1-02']}/atasan", data={"csrf_token": token, **data})
+        assert response.status_code in (200, 409, 422), data
+    with demo_deployed.session_factory() as s:
+        assert s.get(Position, positions["BRP-1-1-02"]).parent_id == positions["BRP-1-1-01"]
