@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -10,7 +11,6 @@ from flask_babel import refresh
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from engine.access import may_act
 from engine.errors import Conflict, FormInvalid, InvalidState, PermissionDenied, ProcessError
 from engine.limits import current as current_limits
 from engine.queries import inbox as inbox_service
@@ -82,16 +82,53 @@ def _check_file_refs(view: Any, form: MultiDict) -> dict[str, str]:
     return errors
 
 
+@dataclass
+class _FormOnly:
+    """The part of a task view that parsing a posted form needs (the schemas, and the instance for file refs)."""
+
+    instance_id: int
+    form_schema: dict[str, Any] | None
+    ui_schema: dict[str, Any] | None
+
+
+class _RefusedFiles(Exception):
+    """A posted file reference is not one of this process's documents: complete nothing, show the form."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("file references refused")
+        self.errors = errors
+
+
+def _complete_in_one_transaction(engine: Any, task_id: str, form: MultiDict) -> tuple[Any, dict[str, Any]]:
+    """Complete the task from the posted form in one writing transaction: the service reads the task, the
+    instance and the workflow once and hands this function the form's schemas to parse the post with; the
+    draft goes and the next task is found in the same transaction. Return the summary and the parsed values."""
+    parsed: dict[str, Any] = {}
+
+    def parse(schema: dict[str, Any] | None, ui_schema: dict[str, Any] | None, instance_id: int) -> dict[str, Any]:
+        refused = _check_file_refs(_FormOnly(instance_id, schema, ui_schema), form)
+        parsed.update(parse_submission(schema, form))
+        if refused:
+            raise _RefusedFiles(refused)
+        return parsed
+
+    summary = instances.complete_task(engine, current_user.user_id, task_id, parse,
+                                      expected_version=request.form.get("_version", type=int), discard_draft=True)
+    return summary, parsed
+
+
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @login_required
 def task(task_id: str):
     engine = get_engine()
-    view = instances.get_task(engine, current_user.user_id, task_id)  # NotFound -> 404 page
-    values = dict(view.data)
+    simple_post = (request.method == "POST" and request.form.get("_action") != "draft" and not request.files
+                   and _field_count() <= current_limits().max_form_fields)
+    view = None if simple_post else instances.get_task(engine, current_user.user_id, task_id)  # NotFound -> 404
+    values: dict[str, Any] = dict(view.data) if view else {}
     errors: dict[str, str] = {}
     status = 200
     conflict = False
-    draft = documents.get_draft(engine, current_user.user_id, task_id)
+    draft = view.draft if view else None
     if request.method == "GET" and draft:
         values.update(draft[0])
     if request.method == "POST" and _field_count() > current_limits().max_form_fields:
@@ -99,7 +136,30 @@ def task(task_id: str):
         errors, status = {"": _("The form sent too many fields (%(count)s; at most %(most)s); nothing was saved",
                                 count=_field_count(), most=current_limits().max_form_fields)}, 413
         values.update(draft[0] if draft else {})
+    elif simple_post:
+        # The hot path: no view is read first; the completion parses the form inside its one transaction.
+        form = request.form.copy()
+        try:
+            summary, _parsed = _complete_in_one_transaction(engine, task_id, form)
+        except (FormInvalid, _RefusedFiles) as exc:
+            errors = {e.path: shown(e.message) for e in exc.errors} if isinstance(exc, FormInvalid) else exc.errors
+            status = 422
+            view = instances.get_task(engine, current_user.user_id, task_id)
+            draft, values = view.draft, dict(view.data) | parse_submission(view.form_schema, form)
+        except Conflict:
+            # Someone changed the process meanwhile: keep what was typed, show the fresh version.
+            view = instances.get_task(engine, current_user.user_id, task_id)
+            draft, values = view.draft, dict(view.data) | parse_submission(view.form_schema, form)
+            conflict, status = True, 409
+        except (InvalidState, PermissionDenied, ProcessError) as exc:
+            flash(shown(exc), "danger")
+            return redirect(url_for("tasks.inbox")) if isinstance(exc, ProcessError) else \
+                redirect(url_for("tasks.task", task_id=task_id))
+        else:
+            flash(_("Task completed and passed on."), "success")
+            return _next_page(summary.next_task_id)
     elif request.method == "POST":
+        assert view is not None
         form = request.form.copy()
         errors = _check_file_refs(view, form) | _store_uploads(task_id, view, form)
         submitted = parse_submission(view.form_schema, form)
@@ -120,7 +180,8 @@ def task(task_id: str):
         else:
             try:
                 summary = instances.complete_task(engine, current_user.user_id, task_id, submitted,
-                                                  expected_version=request.form.get("_version", type=int))
+                                                  expected_version=request.form.get("_version", type=int),
+                                                  discard_draft=True)
             except FormInvalid as exc:
                 errors = {e.path: shown(e.message) for e in exc.errors}
                 status = 422
@@ -133,23 +194,18 @@ def task(task_id: str):
                 return redirect(url_for("tasks.inbox")) if isinstance(exc, ProcessError) else \
                     redirect(url_for("tasks.task", task_id=task_id))
             else:
-                documents.discard_draft(engine, current_user.user_id, task_id)
                 flash(_("Task completed and passed on."), "success")
-                return _next_page(summary.ready_task_ids)
+                return _next_page(summary.next_task_id)
+    assert view is not None
     fields = build_fields(view.form_schema, view.ui_schema, values) if view.form_schema else []
     instructions = render_instructions(tr(view.instructions), view.data)
     return render_template("tasks/task.html", view=view, fields=fields, errors=errors, conflict=conflict,
                            draft_at=draft[1] if draft else None, instructions=instructions), status
 
 
-def _next_page(ready_ids: list[str]):
-    """Go straight to the user's next task of the same process, else back to the inbox."""
-    engine = get_engine()
-    with engine.session_factory() as session:
-        for tid in ready_ids:
-            if may_act(session, current_user.user_id, tid):
-                return redirect(url_for("tasks.task", task_id=tid))
-    return redirect(url_for("tasks.inbox"))
+def _next_page(next_task_id: str | None):
+    """Go straight to the user's next task of the same process (the completion found it), else to the inbox."""
+    return redirect(url_for("tasks.task", task_id=next_task_id) if next_task_id else url_for("tasks.inbox"))
 
 
 @bp.post("/tasks/<task_id>/claim")

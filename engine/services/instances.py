@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.access import acting_capacity, is_group_task, may_act
 from engine.core import Engine
+from engine.db.documents import TaskDraft
 from engine.db.org import User
 from engine.db.runtime import ERROR, RUNNING, WAITING, Instance, TaskIndex
 from engine.deploy.bundles import ParsedBundle, form_for
@@ -33,6 +35,7 @@ class InstanceSummary:
     subject_id: int | None
     period: str
     ready_task_ids: list[str]
+    next_task_id: str | None = None  # after a completion: the first ready task the same user may act on
 
 
 @dataclass
@@ -56,6 +59,7 @@ class TaskView:
     ui_schema: dict[str, Any] | None
     instructions: str
     data: dict[str, Any]
+    draft: tuple[dict[str, Any], Any] | None = None  # the user's saved draft and when it was saved
 
 
 def _summary(instance: Instance, session: Session) -> InstanceSummary:
@@ -143,6 +147,7 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
         task = workflow.get_task_from_id(UUID(task_id))
         schema_name, ui_name = form_for(task.task_spec)
         subject = session.get(User, instance.subject_id) if instance.subject_id else None
+        draft = session.get(TaskDraft, (task_id, user_id))
         return TaskView(
             id=row.id, instance_id=instance.id, instance_version=instance.version, process_id=instance.process_id,
             task_name=row.task_name, title=row.title, lane=row.lane, subject_id=instance.subject_id,
@@ -151,13 +156,22 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
             form_schema=bundle.forms.get(schema_name) if schema_name else None,
             ui_schema=bundle.forms.get(ui_name) if ui_name else None,
             instructions=(task.task_spec.extensions or {}).get("instructionsForEndUser") or "",
-            data=dict(task.data),
+            data=dict(task.data), draft=(dict(draft.data or {}), draft.saved_at) if draft else None,
         )
 
 
-def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, Any],
-                  expected_version: int | None = None) -> InstanceSummary:
-    """Validate the submission, complete the task and run the process to its next wait, atomically."""
+Submission = dict[str, Any] | Callable[[dict[str, Any] | None, dict[str, Any] | None, int], dict[str, Any]]
+
+
+def complete_task(engine: Engine, user_id: int, task_id: str, data: Submission,
+                  expected_version: int | None = None, discard_draft: bool = False) -> InstanceSummary:
+    """Validate the submission, complete the task and run the process to its next wait, atomically.
+
+    ``data`` is the submitted values, or a function of the task's form and UI schemas and the instance id that
+    returns them (the web app parses a posted form that way, in this transaction, without reading the task
+    first). With
+    ``discard_draft`` the user's draft of the task goes in the same transaction. The summary names the next
+    ready task the user may act on (``next_task_id``)."""
     instance_id = None
     try:
         with engine.session_factory.begin() as session:
@@ -187,8 +201,10 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
             task = workflow.get_task_from_id(UUID(task_id))
             if task.state != TaskState.READY:
                 raise Conflict("task.completed", N_("This task was already completed"))
-            schema_name, _ = form_for(task.task_spec)
+            schema_name, ui_name = form_for(task.task_spec)
             schema = bundle.forms.get(schema_name) if schema_name else None
+            if callable(data):
+                data = data(schema, bundle.forms.get(ui_name) if ui_name else None, instance.id)
             clean = validate_submission(schema, data)
             now = engine.now()
             # What the audit shows: the values this submission changed (before) and the form's labels.
@@ -210,8 +226,11 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: dict[str, An
                          **acting)
             record_changes(session, instance, created, now, actor)
             after_save(engine, session, instance, workflow)
-            session.flush()
-            return _summary(instance, session)
+            if discard_draft:
+                session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.user_id == user_id))
+            summary = _summary(instance, session)
+            summary.next_task_id = next((t for t in summary.ready_task_ids if may_act(session, user_id, t)), None)
+            return summary
     except StaleDataError as exc:
         raise Conflict("instance.changed",
                        N_("Someone else changed this process meanwhile; reload the page")) from exc

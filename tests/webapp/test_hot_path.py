@@ -1,0 +1,107 @@
+"""The hot path (issue 15): one completion over HTTP and one task page, counted in SQL statements and
+transactions with SQLAlchemy's events (printed, and held to a budget)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from engine.core import Engine
+from engine.services import instances
+
+from .conftest import Auth
+
+GOOD = {"ringkasan": "Laporan bulan ini", "tanggal": "2024-01-31", "hasil_kerja": "Sesuai Ekspektasi",
+        "kegiatan[0][nama]": "Rapat", "kegiatan[0][target]": "4", "kegiatan[0][realisasi]": "3"}
+
+
+@dataclass
+class Counter:
+    statements: list[str] = field(default_factory=list)
+    transactions: int = 0
+    writing: int = 0
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.transactions = self.writing = 0
+
+    def __str__(self) -> str:
+        return f"{len(self.statements)} statements in {self.transactions} transactions ({self.writing} writing)"
+
+
+@pytest.fixture
+def counter(demo_deployed: Engine) -> Iterator[Counter]:
+    found = Counter()
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK")):  # SQLite's explicit BEGIN is not a statement here
+            found.statements.append(sql)
+
+    def begin(conn: Any) -> None:
+        found.transactions += 1
+        found.writing += bool(conn.get_execution_options().get("smk_writes"))
+
+    event.listen(demo_deployed.db, "before_cursor_execute", statement)
+    event.listen(demo_deployed.db, "begin", begin)
+    yield found
+    event.remove(demo_deployed.db, "before_cursor_execute", statement)
+    event.remove(demo_deployed.db, "begin", begin)
+
+
+def _form(client: FlaskClient, task_id: str) -> dict[str, str]:
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    version = re.search(r'name="_version" value="(\d+)"', page)
+    assert token and version
+    return {"csrf_token": token.group(1), "_version": version.group(1)}
+
+
+def test_one_completion_over_http_is_one_writing_transaction(client: FlaskClient, auth: Auth, counter: Counter,
+                                                              demo_deployed: Engine, org: dict[str, int]) -> None:
+    task = instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"],
+                                    "2024").ready_task_ids[0]
+    auth.login("budi")
+    form = _form(client, task)
+    counter.reset()
+    response = client.post(f"/tasks/{task}", data=form | GOOD)
+    assert response.status_code == 302 and response.headers["Location"] == "/"  # done; the next task is dewi's
+    print(f"completion over HTTP: {counter}")
+    for sql in counter.statements:
+        print("  ", sql.split("\n")[0][:140])
+    assert counter.writing == 1  # state, task index rows, audit and notifications: one transaction
+    assert counter.transactions <= 2  # and at most the login's read of the user
+    assert len(counter.statements) <= BUDGET
+    with demo_deployed.session_factory() as s:
+        from engine.db.runtime import TaskIndex
+
+        row = s.get(TaskIndex, task)
+        assert row is not None and row.outcome == "completed" and row.completed_by_id == org["budi"]
+
+
+def test_the_task_page_reads_in_one_transaction(client: FlaskClient, auth: Auth, counter: Counter,
+                                                demo_deployed: Engine, org: dict[str, int]) -> None:
+    task = instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"],
+                                    "2024").ready_task_ids[0]
+    auth.login("budi")
+    client.get(f"/tasks/{task}")
+    counter.reset()
+    page = client.get(f"/tasks/{task}")
+    assert page.status_code == 200 and "Isi capaian kinerja" in page.get_data(as_text=True)
+    print(f"task page: {counter}")
+    assert counter.writing == 0  # reading a page never takes SQLite's write lock
+    reads = [sql.split("\nFROM ")[1].split()[0] for sql in counter.statements if "\nFROM " in sql]
+    assert reads.count("instance") == 1 and reads.count("task_draft") == 1  # the task's instance and draft once
+    assert counter.transactions <= 6
+
+
+# Reached with the completion in one transaction (issue 15; before: 28-30 statements in 6 transactions, 2 of
+# them writing). What remains: the login's user (3), the task, instance and open task rows (4), the writes
+# of state, task rows, notification and draft (5), the new task's recipients (4) and whether the user may act
+# on it (2), the actor (1) and the audit chain (4).
+BUDGET = 22
