@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.access import subordinates_of, superior_of
 from engine.db.audit import AuditEvent
+from engine.db.notify import Notification
 from engine.db.org import Position, Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import Instance
@@ -136,6 +137,31 @@ def _catat_pengingat(ctx: StepContext, params: dict[str, Any], data: dict[str, A
                  subject_id=ctx.instance.subject_id, periode=ctx.instance.period,
                  jenis=_param(params, "jenis"), batas=_param(params, "batas"))
     return {"dikirim": True, "pada": ctx.now.isoformat()}
+
+
+RETURNED = "skp_returned"  # notification kind: the SKP came back to its drafter with notes
+
+
+def _kabari_dikembalikan(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Tell the employee their SKP was returned with notes, naming who returned it (the user completing the
+    review: the assessor, their superior, or whoever acts for them), with the note and a link to the SKP page."""
+    actor = ctx.session.get(User, ctx.actor_id) if ctx.actor_id else None
+    who = actor.full_name if actor is not None else "Pejabat Penilai"
+    note = str(_param(params, "catatan") or "").strip()
+    rows = int(_param(params, "jumlah_catatan_baris") or 0)
+    subject_id = ctx.instance.subject_id
+    if subject_id is None:
+        return {"dikirim": False}
+    lines = [f"Catatan / Note: {note}"] if note else []
+    if rows:
+        lines.append(f"Catatan pada {rows} baris RHK / Notes on {rows} RHK rows")
+    if ctx.instance.period:
+        lines.append(f"Periode / Period: {ctx.instance.period}")
+    ctx.session.add(Notification(
+        user_id=subject_id, kind=RETURNED, created_at=ctx.now, instance_id=ctx.instance.id,
+        title=f"SKP dikembalikan dengan catatan oleh {who} / SKP returned with notes by {who}"[:255],
+        body="\n".join(lines), link=f"/skp/{subject_id}/{ctx.instance.period or ''}"[:255], task_id=None))
+    return {"dikirim": True, "oleh": who, "pada": ctx.now.isoformat()}
 
 
 def _catat_predikat_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -321,6 +347,7 @@ SMK_OPERATIONS = {
     "smk_kepala_unit": _kepala_unit,
     "smk_pegawai_dinilai": _pegawai_dinilai,
     "smk_catat_pengingat": _catat_pengingat,
+    "smk_kabari_dikembalikan": _kabari_dikembalikan,
     "smk_catat_predikat_unit": _catat_predikat_unit,
     "smk_predikat_unit_kepala": _predikat_unit_kepala,
     "smk_cek_kurva": _cek_kurva,

@@ -15,9 +15,9 @@ from lxml import etree
 from webapp.formrender import Field, build_fields
 
 # What webapp/formrender.py does something with; anything else in a UI schema would be silently ignored.
-KNOWN_WIDGETS = ("file", "textarea")
+KNOWN_WIDGETS = ("file", "textarea", "hidden")
 KNOWN_UI_KEYS = ("ui:order", "ui:readonly", "ui:widget", "ui:optionsFrom", "ui:help", "ui:placeholder",
-                 "ui:accept", "ui:maxBytes")
+                 "ui:accept", "ui:maxBytes", "ui:layout", "ui:fixedRows", "ui:itemTitle", "ui:width", "ui:showIf")
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 _SCRIPTS = ("{http://www.omg.org/spec/BPMN/20100524/MODEL}script", f"{{{SPIFF}}}preScript",
             f"{{{SPIFF}}}postScript")
@@ -95,6 +95,9 @@ def _check_ui(schema: dict[str, Any], ui: dict[str, Any], path: str, sources: se
                                 where=where, widget=value, known=", ".join(KNOWN_WIDGETS)))
             elif key == "ui:optionsFrom":
                 _check_options_from(value, where, sources, errors)
+            elif key == "ui:layout" and (value != "table" or schema.get("type") != "array"):
+                errors.append(_("UI schema at %(where)s: ui:layout \"table\" is for a list (type array) of objects.",
+                                where=where))
             continue
         if key.startswith("x-"):
             continue  # an extension note for people or other tools; the renderer does not read it

@@ -37,6 +37,27 @@ class Field:
     label: str | None = None  # read-only choices: the option's label to show instead of the stored value
     children: list[Field] = field(default_factory=list)   # the template row of an array
     rows: list[list[Field]] = field(default_factory=list)  # the existing rows of an array
+    layout: str = ""  # arrays: "table" lays the rows out as a table (cards on a phone), see docs/modelling.md
+    fixed_rows: bool = False  # arrays: rows cannot be added, removed or moved ("ui:fixedRows")
+    width: str = ""  # a row's field: "full" takes a line of its own across the row ("ui:width")
+    item_title: str = ""  # arrays: what one row is called ("ui:itemTitle"), e.g. "RHK"
+
+    def segments(self, row: list[Field]) -> list[tuple[str, list[Field]]]:
+        """Group a table row's fields for display: ("full", [one field]) lines and ("cols", [fields]) lines of
+        fields side by side, in the UI schema's order."""
+        out: list[tuple[str, list[Field]]] = []
+        for child in row:
+            if child.width == "full":
+                out.append(("full", [child]))
+            elif out and out[-1][0] == "cols":
+                out[-1][1].append(child)
+            else:
+                out.append(("cols", [child]))
+        return out
+
+    def columns_only(self, row: list[Field]) -> bool:
+        """True when a table row has no full-width field: each field is then a column under a heading."""
+        return all(child.width != "full" for child in row)
 
 
 def _ordered(schema: dict[str, Any], ui: dict[str, Any]) -> list[str]:
@@ -85,7 +106,11 @@ def options_from(spec: Any, root: dict[str, Any]) -> list[tuple[str, str]]:
             if isinstance(row, dict) and row.get(one.get("value")) not in (None, ""):
                 value = str(row[one.get("value")])
                 label = row.get(one.get("label")) if one.get("label") else None
-                choices.append((value, f"{value} — {label}" if label else value))
+                if label and one.get("labelOnly"):
+                    prefix = str(one.get("prefix") or "")
+                    choices.append((value, f"{prefix}{label}"))  # the text people know, not a code
+                else:
+                    choices.append((value, f"{value} — {label}" if label else value))
     return list(dict.fromkeys(choices))
 
 
@@ -103,6 +128,8 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
         prop_ui = ui.get(name) or {}
         html_name = f"{prefix}[{name}]" if prefix else name
         path = f"{path_prefix}.{name}" if path_prefix else name
+        if prop_ui.get("ui:widget") == "hidden" or not _shown(prop_ui.get("ui:showIf"), root):
+            continue  # e.g. "Perspektif" only for JPT: the UI schema names the task data that decides
         kind = _kind(prop, prop_ui)
         value = values.get(name, prop.get("default"))
         if kind == "readonly" and value in (None, "", [], {}):
@@ -111,6 +138,11 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
                   help=prop.get("description", "") or prop_ui.get("ui:help", ""),
                   minimum=prop.get("minimum", prop.get("exclusiveMinimum")), maximum=prop.get("maximum"))
         f.placeholder = prop_ui.get("ui:placeholder", "")
+        f.width = "full" if prop_ui.get("ui:width") == "full" else ""
+        if kind == "array" and prop_ui.get("ui:layout") == "table":
+            f.layout = "table"
+            f.item_title = str(prop_ui.get("ui:itemTitle") or "")
+        f.fixed_rows = kind == "array" and bool(prop_ui.get("ui:fixedRows"))
         f.bilingual = bool(prop.get("x-bilingual"))
         if kind == "readonly" and "enum" in prop and prop.get("enumNames"):
             # Show a read-only choice by its label ("Sesuai Ekspektasi / As expected"), not its stored value.
@@ -139,6 +171,21 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
                                    f"{path}.{i}", root) for i, row in enumerate(rows)]
         out.append(f)
     return out
+
+
+def _shown(rule: Any, root: dict[str, Any]) -> bool:
+    """Apply a ``ui:showIf`` rule: ``{"path": "pegawai.jenis_jabatan", "equals": "JPT"}`` (or ``"in": [...]``);
+    without ``equals``/``in`` the value must be truthy. No rule: shown."""
+    if not isinstance(rule, dict) or not rule.get("path"):
+        return True
+    value: Any = root
+    for part in str(rule["path"]).split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if "equals" in rule:
+        return bool(value == rule["equals"])
+    if isinstance(rule.get("in"), list):
+        return value in rule["in"]
+    return bool(value)
 
 
 def parse_submission(schema: dict[str, Any] | None, form: MultiDict) -> dict[str, Any]:

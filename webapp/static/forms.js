@@ -2,9 +2,11 @@
 // Plain buttons and native inputs, so everything works from the keyboard and without this script too.
 (function () {
   'use strict';
+  // The list of rows: an <ol> of <li>, or (for "ui:layout": "table") a <table> of <tbody>.
+  function listOf(fieldset) { return fieldset.querySelector(':scope > .card-body > .row-list'); }
   function renumber(fieldset) {
     var base = fieldset.getAttribute('data-array');
-    var rows = fieldset.querySelectorAll(':scope > .card-body > .row-list > .row-item');
+    var rows = listOf(fieldset).querySelectorAll(':scope > .row-item');
     rows.forEach(function (row, i) {
       row.querySelectorAll('[name]').forEach(function (el) {
         if (el.name.indexOf(base) !== 0) { return; }
@@ -16,7 +18,7 @@
         var input = label.parentElement.querySelector('input:not([type=hidden]), select, textarea');
         if (input) { label.htmlFor = input.id; }
       });
-      var no = row.querySelector(':scope > .row-head > .row-no');
+      var no = row.querySelector(':scope > .row-head > .row-no, :scope > tr > .row-no-cell > .row-no');
       if (no) { no.textContent = String(i + 1); }
     });
     var count = fieldset.querySelector('.row-count');
@@ -28,7 +30,7 @@
     if (!target) { return; }
     var fieldset = rowsOf(target);
     if (!fieldset) { return; }
-    var list = fieldset.querySelector(':scope > .card-body > .row-list');
+    var list = listOf(fieldset);
     var row = target.closest('.row-item');
     if (target.classList.contains('add-row')) {
       var template = fieldset.querySelector(':scope > .card-body > template');
@@ -42,11 +44,13 @@
       renumber(fieldset);
       var add = fieldset.querySelector('.add-row');
       if (add) { add.focus(); }
-    } else if (target.classList.contains('move-up') && row.previousElementSibling) {
+    } else if (target.classList.contains('move-up') && row.previousElementSibling &&
+               row.previousElementSibling.classList.contains('row-item')) {
       list.insertBefore(row, row.previousElementSibling);
       renumber(fieldset);
       target.focus();
-    } else if (target.classList.contains('move-down') && row.nextElementSibling) {
+    } else if (target.classList.contains('move-down') && row.nextElementSibling &&
+               row.nextElementSibling.classList.contains('row-item')) {
       list.insertBefore(row.nextElementSibling, row);
       renumber(fieldset);
       target.focus();
