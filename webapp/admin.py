@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -64,8 +64,7 @@ def errors():
 def _instance_page(instance_id: int, status: int = 200, **extra: Any):
     engine = get_engine()
     detail = admin_ops.get_instance(engine, current_user.user_id, instance_id)
-    users = admin_ops.active_users(engine, current_user.user_id) if detail.open_tasks else []
-    context = {"detail": detail, "users": users, "patch_text": "{}", "patch_error": None, "json_help": JSON_HELP}
+    context = {"detail": detail, "patch_text": "{}", "patch_error": None, "json_help": JSON_HELP}
     context.update(extra)
     return render_template("admin/instance.html", **context), status
 
@@ -139,10 +138,31 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+@bp.get("/users.json")
+def user_search():
+    """The reassign picker's type-ahead: active users matching ``q`` (name, username, NIP, position), at most
+    ``limit`` (20; 50 at most). Administrators only (this blueprint's guard)."""
+    try:
+        limit = int(request.args.get("limit", admin_ops.PICKER_LIMIT))
+    except ValueError:
+        limit = admin_ops.PICKER_LIMIT
+    found = admin_ops.user_choices(get_engine(), current_user.user_id, request.args.get("q", ""), limit)
+    response = jsonify({"users": [{"id": u.id, "username": u.username, "name": u.full_name, "nip": u.nip,
+                                   "position": u.position} for u in found]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/tasks/<task_id>/reassign")
 def reassign(task_id: str):
     instance_id = int_arg(request.form, "instance_id")
     user_id = int_arg(request.form, "user_id")
+    typed = request.form.get("user", "").strip()[:100]
+    if user_id is None and typed:  # the picker's text field: a username or NIP (typed, or chosen from the list)
+        user_id = admin_ops.find_user(get_engine(), current_user.user_id, typed)
+        if user_id is None:
+            flash(_("No user has the username or NIP %(text)s", text=typed), "danger")
+            return _back(instance_id) if instance_id else redirect(url_for("admin.index"))
     if user_id is None:
         flash(_("Choose a user"), "danger")
         return _back(instance_id) if instance_id else redirect(url_for("admin.index"))

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased, load_only
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,7 +22,7 @@ from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.deploy import ProcessVersion
 from engine.db.notify import TASK_ASSIGNED
-from engine.db.org import User
+from engine.db.org import Position, User
 from engine.db.runtime import (
     COMPLETED,
     ERROR,
@@ -127,6 +127,8 @@ class UserChoice:
     id: int
     username: str
     full_name: str
+    nip: str = ""
+    position: str = ""
 
 
 # --- guards ---------------------------------------------------------------------------------------
@@ -342,8 +344,12 @@ def list_instances(engine: Engine, actor_id: int, status: str | None = None, pro
         if process_id:
             where.append(Instance.process_id == process_id)
         total = session.scalar(select(func.count(Instance.id)).where(*where)) or 0
+        # The row's small columns only (never the workflow state), in the order of ix_instance_updated_at_id.
         rows = session.execute(
             select(Instance, ProcessVersion.name, subject.full_name)
+            .options(load_only(Instance.id, Instance.process_id, Instance.period, Instance.status, Instance.version,
+                               Instance.started_at, Instance.updated_at, Instance.error_message, Instance.error_task,
+                               Instance.error_line))
             .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
             .outerjoin(subject, subject.id == Instance.subject_id).where(*where)
             .order_by(Instance.updated_at.desc(), Instance.id.desc())
@@ -382,9 +388,34 @@ def _attach_ready_data(engine: Engine, session: Session, instance: Instance, tas
             by_id[str(task.id)].data = dict(task.data)
 
 
-def active_users(engine: Engine, actor_id: int) -> list[UserChoice]:
-    """Return the active users a task may be reassigned to, by name."""
+PICKER_LIMIT = 20  # type-ahead answers: enough to pick from, small enough for a phone (at most 50 asked)
+
+
+def user_choices(engine: Engine, actor_id: int, text: str, limit: int = PICKER_LIMIT) -> list[UserChoice]:
+    """Return the active users (the only ones a task may go to) whose name, username, NIP or position title
+    contains every word of ``text``, by name, at most ``limit`` (1..50); nobody for fewer than 2 characters.
+    For the reassign picker's type-ahead: the page never lists every user of the organisation."""
+    words = text.strip()[:100].split()
+    limit = max(1, min(limit, 50))
     with engine.session_factory() as session:
         _admin(session, actor_id)
-        return [UserChoice(u.id, u.username, u.full_name) for u in session.scalars(
-            select(User).where(User.active).order_by(User.full_name))]
+        if len("".join(words)) < 2:
+            return []
+        query = select(User, Position.title).outerjoin(Position, Position.id == User.position_id).where(User.active)
+        for word in words:
+            query = query.where(or_(*(column.icontains(word, autoescape=True) for column in (
+                User.full_name, User.username, User.nip, Position.title))))
+        return [UserChoice(u.id, u.username, u.full_name, u.nip or "", title or "") for u, title in session.execute(
+            query.order_by(User.full_name, User.id).limit(limit))]
+
+
+def find_user(engine: Engine, actor_id: int, text: str) -> int | None:
+    """Return the id of the user whose username or NIP is exactly ``text`` (the picker's plain text field
+    without JavaScript, or a choice it filled in), or None."""
+    key = text.strip()
+    with engine.session_factory() as session:
+        _admin(session, actor_id)
+        if not key:
+            return None
+        return session.scalar(select(User.id).where(or_(User.username == key, User.nip == key)).order_by(User.id)
+                              .limit(1))

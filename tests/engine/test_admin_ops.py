@@ -227,4 +227,7 @@ def test_reassign_refuses_an_inactive_user(demo_deployed: Engine, org: dict[str,
         s.get(User, org["siti"]).active = False
     with pytest.raises(InvalidState, match="is not active"):
         admin_ops.reassign(eng, org["admin"], summary.ready_task_ids[0], org["siti"])
-    assert "Siti Aminah" not in [u.full_name for u in admin_ops.active_users(eng, org["admin"])]
+    assert "Siti Aminah" not in [u.full_name for u in admin_ops.user_choices(eng, org["admin"], "siti")]
+    assert admin_ops.find_user(eng, org["admin"], "siti") == org["siti"]  # found, and refused above by reassign
+    with pytest.raises(PermissionDenied):
+        admin_ops.user_choices(eng, org["budi"], "siti")

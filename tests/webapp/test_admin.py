@@ -64,7 +64,7 @@ def admin_urls(instance_id: int, task_id: str) -> list[tuple[str, str]]:
     return [("GET", "/admin/"), ("GET", "/admin/errors"), ("GET", f"/admin/instances/{instance_id}"),
             ("POST", f"/admin/instances/{instance_id}/suspend"), ("POST", f"/admin/instances/{instance_id}/resume"),
             ("POST", f"/admin/instances/{instance_id}/terminate"), ("POST", f"/admin/instances/{instance_id}/retry"),
-            ("POST", f"/admin/tasks/{task_id}/reassign")]
+            ("POST", f"/admin/tasks/{task_id}/reassign"), ("GET", "/admin/users.json?q=siti")]
 
 
 @pytest.mark.parametrize("username", ["budi", "dewi", "indah", "pemilik"])
@@ -207,15 +207,67 @@ def test_reassign_a_task_to_a_user_from_the_list(client: FlaskClient, auth: Auth
                                                  demo_deployed: Engine, org: dict[str, int]) -> None:
     auth.login("admin")
     html = page_of(client, started.id)
-    assert f'<option value="{org["siti"]}"' in html and "Siti Aminah (siti)" in html
+    # A searchable field, not a list of every user of the organisation (1.2 MB at 10,000 users).
+    assert "<option" not in html and 'name="user"' in html and 'data-user-picker="/admin/users.json"' in html
+    assert "/static/userpicker.js" in html and "<script>" not in html
     task_id = started.ready_task_ids[0]
     html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
-        client, started.id, instance_id=str(started.id), user_id=str(org["siti"]))))
+        client, started.id, instance_id=str(started.id), user="siti")))
     assert "Tugas dialihkan" in html and "ditugaskan kepada Siti Aminah" in html
     assert [t.id for t in inbox.inbox(demo_deployed, org["siti"]).items] == [task_id]
     html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
         client, started.id, instance_id=str(started.id), user_id=str(org["siti"]))))
     assert "sudah ditujukan kepada Siti Aminah" in html
+
+
+def test_reassign_by_nip_and_an_unknown_name(client: FlaskClient, auth: Auth, started: instances.InstanceSummary,
+                                             demo_deployed: Engine, org: dict[str, int]) -> None:
+    from engine.db.org import User
+
+    with demo_deployed.session_factory() as s:
+        siti = s.get(User, org["siti"])
+        assert siti is not None and siti.nip
+        nip = siti.nip
+    auth.login("admin")
+    task_id = started.ready_task_ids[0]
+    html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
+        client, started.id, instance_id=str(started.id), user=f"  {nip} ")))
+    assert "ditugaskan kepada Siti Aminah" in html
+    html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
+        client, started.id, instance_id=str(started.id), user="Siti%")))
+    assert "Tidak ada pengguna dengan nama pengguna atau NIP Siti%" in html
+    html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
+        client, started.id, instance_id=str(started.id), user="")))
+    assert "Pilih pengguna" in html
+
+
+def test_the_user_search_answers_active_users_only_and_at_most_the_limit(
+        client: FlaskClient, auth: Auth, demo_deployed: Engine, org: dict[str, int]) -> None:
+    from engine.db.org import User
+
+    with demo_deployed.session_factory.begin() as s:
+        user = s.get(User, org["rudi"])
+        assert user is not None
+        user.active = False
+        rudi = user.full_name
+    auth.login("admin")
+    found = client.get("/admin/users.json?q=siti").get_json()["users"]
+    assert [(u["username"], u["name"]) for u in found] == [("siti", "Siti Aminah")]
+    assert set(found[0]) == {"id", "username", "name", "nip", "position"} and found[0]["id"] == org["siti"]
+    everyone = client.get("/admin/users.json?q=a&limit=500").get_json()["users"]  # one letter: nothing yet
+    assert everyone == []
+    many = client.get("/admin/users.json?q=an&limit=500")
+    assert many.headers["Cache-Control"] == "no-store"
+    names = [u["name"] for u in many.get_json()["users"]]
+    assert 3 <= len(names) <= 50 and names == sorted(names) and rudi not in names
+    assert all("an" in (u["name"] + u["username"] + u["nip"] + u["position"]).lower()
+               for u in many.get_json()["users"])
+    assert len(client.get("/admin/users.json?q=an&limit=2").get_json()["users"]) == 2
+    assert client.get("/admin/users.json?q=an&limit=x").status_code == 200  # a bad limit is the default
+    by_words = client.get("/admin/users.json?q=aminah%20siti").get_json()["users"]
+    assert [u["username"] for u in by_words] == ["siti"]
+    assert client.get("/admin/users.json?q=%25%25").get_json()["users"] == []  # % is not a wildcard
+    assert rudi not in [u["name"] for u in client.get(f"/admin/users.json?q={rudi}").get_json()["users"]]
 
 
 @pytest.mark.parametrize(("username", "shown"), [("admin", True), ("pemilik", False), ("indah", False),
