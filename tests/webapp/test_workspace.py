@@ -664,3 +664,13 @@ def test_a_test_scenario_is_edited_as_json_not_as_a_form(client: FlaskClient, au
     assert 'data-kind="scenario"' in page and 'id="fe-schema"' in page and 'id="fe-ui"' not in page
     assert 'id="fe-preview"' not in page and "js/form_editor.js" in page
     assert re.search(r'data-kind="scenario">\s*<a[^>]*data-file="coba.scenario.json"', page)
+
+
+def test_the_audit_pages_show_workspace_events(app: Flask, client: FlaskClient, auth: Auth,
+                                               demo_deployed: Engine) -> None:
+    auth.login("pemilik")
+    _edit(client, "demo_predikat.dmn", '"Kurang"', '"Kurang (P)"')
+    auditor = _second_client(app, "indah")
+    page = auditor.get("/audit?kind=workspace.").get_data(as_text=True)
+    assert "Draf model disimpan" in page and "Pemilik Proses" in page
+    assert re.search(r"demo:\s*<code>demo_predikat.dmn</code> <span[^>]*>sha256 [0-9a-f]{12}…", page)
