@@ -25,6 +25,9 @@ def _shot(page: Page, name: str) -> None:
 
 
 def test_pemilik_changes_a_form_label_and_the_employee_sees_it(page: Page, site: Site) -> None:
+    violations: list[str] = []  # the editor and its preview work under the Content-Security-Policy
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text else None)
     login(page, "pemilik")
     page.goto(FORM)
     schema, ui = page.locator("#fe-schema"), page.locator("#fe-ui")
@@ -78,3 +81,4 @@ def test_pemilik_changes_a_form_label_and_the_employee_sees_it(page: Page, site:
     page.goto(f"/tasks/{started.ready_task_ids[0]}")
     expect(page.locator('[data-path="ringkasan"] label')).to_contain_text("Ringkasan capaian triwulan")
     _shot(page, "task_page")
+    assert violations == []
