@@ -292,3 +292,305 @@ def is_assessor(engine: Engine, user_id: int) -> bool:
     """Tell whether anyone has this user as Pejabat Penilai (shows "Tim saya")."""
     with engine.session_factory() as session:
         return bool(subordinates_of(session, user_id))
+
+
+# --- the SKP page: one employee's SKP in one period, as a table ------------------------------------------------
+
+SKP_PLANNING = "smk_perencanaan"
+SKP_MONITORING = "smk_pemantauan"
+SKP_ASSESSMENT = "smk_penilaian"
+SKP_DRAFT_TASKS = ("susun_skp_a", "susun_skp_b", "susun_skp_c")
+SKP_REVIEW_TASKS = ("tinjau_skp", "putuskan_skp")
+# Fields of an assessment form (nilai_*) shown on the SKP page, in this order.
+ASSESSMENT_FIELDS = ("hasil_kerja", "perilaku", "nilai_skp", "nilai_kinerja", "rata_rata", "predikat",
+                     "umpan_balik_akhir")
+# Status of an SKP in the users' words (the template translates the key).
+SKP_STATUSES = ("none", "waiting", "draft", "review", "returned", "set")
+
+
+@dataclass
+class SliceCell:
+    realisasi: Any = None
+    satuan: str = ""
+    bukti: list[tuple[int, str]] = field(default_factory=list)  # (document id, file name)
+    catatan: str = ""  # the employee's note on the row
+    umpan_balik: str = ""  # the assessor's feedback on the row, when the form gives one per row
+
+
+@dataclass
+class SkpRow:
+    kode: str  # "Utama 1 / Main 1": the row's name in the review, in both languages
+    jenis: str  # utama, tambahan, kegiatan
+    nomor: int
+    rhk_atasan: str  # the text of the superior's RHK (or unit IKU) it supports
+    rhk: str
+    indikator: str
+    aspek: str
+    target: str
+    perspektif: str
+    catatan: str  # the assessor's comment on this row at the last review
+    id: str = ""  # the code the set SKP gave the row (what realisations refer to)
+    cells: dict[int, SliceCell] = field(default_factory=dict)
+
+
+@dataclass
+class SkpSlice:
+    number: int
+    kind: str  # "triwulan" or "bulan"
+    year: int
+    month: int  # the first month of the slice
+    instance_id: int
+    status: str
+    feedback: str = ""
+    feedback_by: str = ""
+    kendala: str = ""
+
+
+@dataclass
+class SkpVersion:
+    round: int
+    decision: str  # setujui / kembalikan
+    note: str
+    changes: list[tuple[str, str, str, str]] = field(default_factory=list)  # row, field, before, after
+    comments: list[tuple[str, str]] = field(default_factory=list)  # row, comment
+
+
+@dataclass
+class SkpPage:
+    subject_id: int
+    name: str
+    nip: str
+    position: str
+    unit: str
+    assessor: str
+    assessor_superior: str
+    period: str
+    periods: list[str]
+    regime: str
+    status: str
+    waiting_note: str
+    planning_id: int | None
+    pendekatan: str
+    general_note: str
+    rows: list[SkpRow]
+    behaviour: list[tuple[str, str]]
+    versions: list[SkpVersion]
+    slices: list[SkpSlice]
+    assessment: dict[str, Any]
+    assessment_id: int | None
+    instance_ids: list[int]
+    my_tasks: list[Waiting]
+
+
+def may_see_skp(session: Session, viewer_id: int, subject_id: int) -> bool:
+    """The employee, their superiors (Pejabat Penilai and the Pejabat Penilai's superior, acting ones included)
+    and the overseeing groups (HR, process owners, administrators) see an employee's SKP; nobody else."""
+    from engine.access import is_overseer, superior_ids
+
+    if viewer_id == subject_id or is_overseer(session, viewer_id):
+        return True
+    first = superior_ids(session, subject_id)
+    if viewer_id in first:
+        return True
+    return any(viewer_id in superior_ids(session, s) for s in first)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _planning_rows(data: dict[str, Any]) -> list[SkpRow]:
+    regime = str(data.get("regime") or "")
+    support = {str(r.get("id")): str(r.get("rhk") or "") for r in data.get("rhk_atasan") or [] if isinstance(r, dict)}
+    support.update({str(i.get("kode")): f"IKU {i.get('kode')}: {i.get('nama')}"
+                    for i in data.get("iku_unit") or [] if isinstance(i, dict)})
+    ids = [str(r.get("id")) for r in data.get("rhk") or [] if isinstance(r, dict)]
+    if regime == "A":
+        groups = [("kegiatan", "Kegiatan", "Activity", data.get("kegiatan") or [])]
+    else:
+        groups = [("utama", "Utama", "Main", data.get("rhk_utama") or []),
+                  ("tambahan", "Tambahan", "Additional", data.get("rhk_tambahan") or [])]
+    rows: list[SkpRow] = []
+    for jenis, word, word_en, items in groups:
+        for n, r in enumerate(i for i in items if isinstance(i, dict)):
+            cited = str(r.get("mendukung") or "").strip()
+            if jenis == "kegiatan":
+                indikator = (f"Kualitas {_text(r.get('target_kualitas', 100))}, "
+                             f"waktu {_text(r.get('target_waktu'))} bulan")
+                target = f"{_text(r.get('target_kuantitas'))} {r.get('satuan') or ''}".strip()
+                name = str(r.get("nama") or "")
+            else:
+                indikator = str(r.get("indikator") or "")
+                target = f"{_text(r.get('target'))} {r.get('satuan') or ''}".strip()
+                if r.get("target_uraian"):
+                    target += f" ({r['target_uraian']})"
+                name = str(r.get("rhk") or "")
+            row = SkpRow(f"{word} {n + 1} / {word_en} {n + 1}", jenis, n + 1, support.get(cited, cited), name,
+                         indikator, str(r.get("aspek") or ""), target, str(r.get("perspektif") or ""),
+                         str(r.get("catatan_penilai") or ""))
+            rows.append(row)
+    for row, rid in zip(rows, ids, strict=False):  # the set SKP numbers the rows in this order
+        row.id = rid
+    return rows
+
+
+def _versions(history: list[Any]) -> list[SkpVersion]:
+    out: list[SkpVersion] = []
+    before: dict[str, dict[str, Any]] = {}
+    labels = (("rhk_atasan", "supports"), ("rhk", "rhk"), ("indikator", "indikator"), ("target", "target"))
+    for entry in history:
+        if not isinstance(entry, dict):
+            continue
+        rows = {str(b.get("kode")): b for b in entry.get("baris") or [] if isinstance(b, dict)}
+        version = SkpVersion(int(entry.get("putaran") or len(out) + 1), str(entry.get("keputusan") or ""),
+                             str(entry.get("catatan") or ""))
+        if out:  # what changed since the version reviewed before
+            for kode, row in rows.items():
+                old = before.get(kode)
+                if old is None:
+                    version.changes.append((kode, "added", "", str(row.get("rhk") or "")))
+                    continue
+                for key, label in labels:
+                    if _text(old.get(key)) != _text(row.get(key)):
+                        version.changes.append((kode, label, _text(old.get(key)), _text(row.get(key))))
+            for kode, old in before.items():
+                if kode not in rows:
+                    version.changes.append((kode, "removed", str(old.get("rhk") or ""), ""))
+        version.comments = [(kode, str(row.get("komentar"))) for kode, row in rows.items() if row.get("komentar")]
+        out.append(version)
+        before = rows
+    return out
+
+
+def _slice_of(data: dict[str, Any], number: int) -> tuple[str, int, int]:
+    """Return (kind, year, first month) of the numbered monitoring slice of a period."""
+    start = str(data.get("tanggal_mulai") or "")
+    try:
+        year, month = int(start[:4]), int(start[5:7])
+    except ValueError:
+        year, month = 0, 1
+    monthly = data.get("frekuensi") == "bulanan"
+    first = month - 1 + (number - 1) * (1 if monthly else 3)
+    return ("bulan" if monthly else "triwulan"), year + first // 12, first % 12 + 1
+
+
+def _planning_data(engine: Engine, session: Session, instance: Instance) -> dict[str, Any]:
+    """The planning's current data: the workflow's data and its last completed task's (one instance loaded)."""
+    from SpiffWorkflow.util.task import TaskState
+
+    bundle = engine.specs.for_version(session, instance.process_version_id)
+    try:
+        workflow = engine.runtime.load(instance, bundle)
+    except Exception:  # a state that no longer loads: the page still shows the rest
+        return {}
+    data = dict(workflow.data)
+    last = max((t for t in workflow.tasks.values() if t.state == TaskState.COMPLETED),
+               key=lambda t: t.last_state_change, default=None)
+    if last is not None:
+        data.update(last.data)
+    return data
+
+
+def skp_page(engine: Engine, viewer_id: int, subject_id: int, period: str | None = None) -> SkpPage | None:
+    """Return one employee's SKP for a period (the latest when none is given); None when the viewer may not see
+    it (the caller answers 403) or the employee does not exist."""
+    from engine.services.documents import parse_ref
+
+    with engine.session_factory() as session:
+        subject = session.get(User, subject_id)
+        if subject is None or not may_see_skp(session, viewer_id, subject_id):
+            return None
+        periods = [p for p in session.scalars(select(Instance.period).where(Instance.subject_id == subject_id)
+                                              .group_by(Instance.period).order_by(Instance.period.desc())) if p]
+        chosen = period if period in periods else (periods[0] if periods and period is None else period or "")
+        assessor = superior_of(session, subject_id)
+        second = superior_of(session, assessor.id) if assessor else None
+        unit = subject.position.unit.name if subject.position is not None and subject.position.unit else ""
+        page = SkpPage(subject_id, subject.full_name, subject.nip or "",
+                       subject.position.title if subject.position else "", unit,
+                       assessor.full_name if assessor else "", second.full_name if second else "", chosen, periods,
+                       "", "none", "", None, "", "", [], [], [], [], {}, None, [], [])
+        instances = session.scalars(select(Instance).options(defer(Instance.state)).where(
+            Instance.subject_id == subject_id, Instance.period == chosen).order_by(Instance.id)).all()
+        page.instance_ids = [i.id for i in instances]
+        if not instances:
+            return page
+        ids = page.instance_ids
+        open_rows = session.scalars(select(TaskIndex).where(TaskIndex.instance_id.in_(ids),
+                                                            TaskIndex.closed_at.is_(None))).all()
+        mine = set(session.scalars(select(TaskIndex.id).where(TaskIndex.instance_id.in_(ids),
+                                                              TaskIndex.closed_at.is_(None),
+                                                              actionable(session, viewer_id))))
+        page.my_tasks = [Waiting(t.id, t.title, t.lane, "", True, t.due_at) for t in open_rows if t.id in mine]
+        planning = [i for i in instances if i.process_id == SKP_PLANNING]
+        data: dict[str, Any] = {}
+        if planning:
+            plan = planning[-1]
+            page.planning_id = plan.id
+            data = _planning_data(engine, session, plan)
+            page.regime = str(data.get("regime") or "")
+            page.pendekatan = str(data.get("pendekatan") or "")
+            page.rows = _planning_rows(data)
+            page.general_note = str(data.get("catatan_penilai") or data.get("catatan_sebelumnya") or "")
+            page.behaviour = [(name.replace("ekspektasi_", ""), str(data[name])) for name in (
+                "ekspektasi_berorientasi_pelayanan", "ekspektasi_akuntabel", "ekspektasi_kompeten",
+                "ekspektasi_harmonis", "ekspektasi_loyal", "ekspektasi_adaptif", "ekspektasi_kolaboratif")
+                if data.get(name)]
+            page.versions = _versions(list(data.get("riwayat_skp") or []))
+            tasks = {t.task_name for t in open_rows if t.instance_id == plan.id}
+            if data.get("status_skp") == "ditetapkan":
+                page.status = "set"
+            elif tasks & set(SKP_REVIEW_TASKS):
+                page.status = "review"
+            elif "menunggu_atasan" in tasks:
+                page.status, page.waiting_note = "waiting", str(data.get("pesan_menunggu") or "")
+            elif page.versions and page.versions[-1].decision == "kembalikan" or data.get("keputusan_app") == "kembalikan":
+                page.status = "returned"
+            else:
+                page.status = "draft"
+        by_id = {r.id: r for r in page.rows if r.id}
+        monitoring = [i for i in instances if i.process_id == SKP_MONITORING]
+        slice_of = {inst.id: n + 1 for n, inst in enumerate(monitoring)}
+        for inst in monitoring:
+            kind, year, month = _slice_of(data, slice_of[inst.id])
+            page.slices.append(SkpSlice(slice_of[inst.id], kind, year, month, inst.id, inst.status))
+        slices = {s.instance_id: s for s in page.slices}
+        events = session.scalars(select(AuditEvent).where(
+            AuditEvent.instance_id.in_(ids), AuditEvent.kind == "task.completed").order_by(AuditEvent.at,
+                                                                                          AuditEvent.id)).all()
+        names = _names(session, {e.actor_id for e in events})
+        assessment = [i for i in instances if i.process_id == SKP_ASSESSMENT]
+        for e in events:
+            submitted = dict((e.data or {}).get("submitted") or {})
+            if e.instance_id in slices:
+                number = slices[e.instance_id].number
+                if e.task_name == "isi_realisasi":
+                    slices[e.instance_id].kendala = str(submitted.get("kendala") or "")
+                    for r in submitted.get("realisasi") or []:
+                        row = by_id.get(str(r.get("id"))) if isinstance(r, dict) else None
+                        if row is None:
+                            continue
+                        ref = parse_ref(r.get("bukti_dukung"))
+                        row.cells[number] = SliceCell(r.get("realisasi"), str(r.get("satuan") or ""),
+                                                      [(ref.id, ref.filename)] if ref else [],
+                                                      str(r.get("catatan") or ""), str(r.get("umpan_balik") or ""))
+                elif e.task_name == "umpan_balik":
+                    slices[e.instance_id].feedback = str(submitted.get("umpan_balik") or "")
+                    slices[e.instance_id].feedback_by = names.get(e.actor_id or 0, "")
+                    for r in submitted.get("umpan_balik_baris") or []:
+                        row = by_id.get(str(r.get("id"))) if isinstance(r, dict) else None
+                        if row is not None and number in row.cells:
+                            row.cells[number].umpan_balik = str(r.get("umpan_balik") or "")
+            elif assessment and e.instance_id == assessment[-1].id and str(e.task_name or "").startswith("nilai_"):
+                page.assessment.update({k: submitted[k] for k in ASSESSMENT_FIELDS if submitted.get(k) not in
+                                        (None, "")})
+        if assessment:
+            page.assessment_id = assessment[-1].id
+            final = session.get(Instance, assessment[-1].id)
+            if final is not None:
+                page.assessment.update({k: v for k, v in _result(final).items() if k in ASSESSMENT_FIELDS})
+        return page

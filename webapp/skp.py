@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 from processes.documents import document_context
-from processes.queries import my_skp
+from processes.queries import my_skp, skp_page
 from webapp.extensions import get_engine
 
 bp = Blueprint("skp", __name__)
@@ -18,6 +18,19 @@ DOCUMENTS = {"skp": ("documents/skp.html", "SKP"), "evaluasi": ("documents/evalu
 @login_required
 def mine():
     return render_template("skp/mine.html", skp=my_skp(get_engine(), current_user.user_id))
+
+
+@bp.get("/skp/<int:subject_id>")
+@bp.get("/skp/<int:subject_id>/<period>")
+@login_required
+def show(subject_id: int, period: str | None = None):
+    """One employee's SKP in one period as a table: the plan, its review, realisations per slice, the rating."""
+    if period is not None and (len(period) > 40 or not period.strip()):
+        abort(404)
+    page = skp_page(get_engine(), current_user.user_id, subject_id, period)
+    if page is None:
+        abort(403)  # not the employee, one of their superiors, or HR
+    return render_template("skp/show.html", skp=page)
 
 
 @bp.get("/instances/<int:instance_id>/dokumen/<kind>")
