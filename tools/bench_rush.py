@@ -99,6 +99,10 @@ def run_rush_bench(url: str | None, employees: int = 1000, users: int = 40, dura
         failures = (folder / "rush_failures.csv").read_text().strip().splitlines()[1:]
         for line in failures[:10]:
             yield f"  failure: {line}"
+        problems = [line for line in (folder / "serve.log").read_text(errors="replace").splitlines()
+                    if any(word in line for word in ("ERROR", "CRITICAL", "Traceback", "Error:", "TIMEOUT"))]
+        for line in problems[:20]:
+            yield f"  server log: {line}"
         sustained = 0.0
         if done >= 10:
             low, high = times[done // 10], times[done * 9 // 10]

@@ -73,7 +73,7 @@ class Employee(HttpUser):
                               allow_redirects=False, catch_response=True) as done:
             location = done.headers.get("Location", "")
             if done.status_code != 302 or "/login" in location or found[0] in location:
-                done.failure(f"not completed: HTTP {done.status_code} {location}")
+                done.failure(f"not completed: HTTP {done.status_code} {location or done.error or ''}")
                 return
         with self.client.get(location or "/", name="GET / (after submit)", catch_response=True) as after:
             if after.status_code != 200:
