@@ -24,8 +24,9 @@ from engine.errors import DeploymentInvalid, Problem
 from engine.queries import deployments as views
 from engine.services import migration
 from engine.services.bundle_zip import export_zip, import_zip
-from engine.services.deployments import DeploymentResult, deploy
+from engine.services.deployments import MAX_OVERRIDE_REASON, DeploymentResult, ScenariosFailed, deploy
 from engine.services.diff import BundleDiff, diff_deployments, previous_deployment
+from engine.services.scenarios import deployment_record
 from webapp.args import int_arg, page_arg
 from webapp.extensions import get_engine
 from webapp.i18n import shown
@@ -66,13 +67,21 @@ def index():
     return render_template("deployments/index.html", processes=processes, decisions=decisions, args=request.args)
 
 
+def may_override(account: Any) -> bool:
+    """Administrators may deploy a bundle whose scenario tests fail, with a written reason (process owners not)."""
+    return any(account.in_group(g) for g in LANES.roles.admin)
+
+
 def _form(status: int = 200, name: str = "", note: str = "", errors: list[str] | None = None,
-          problems: list[Problem] | None = None, files: list[str] | None = None):
+          problems: list[Problem] | None = None, files: list[str] | None = None, scenarios_failed: bool = False,
+          override_reason: str = ""):
     # Each problem as the page shows it: located as the engine found it, its message in the current language.
     rows = [SimpleNamespace(**vars(p) | {"message": shown(p.message)}) for p in problems or []]
     return render_template("deployments/deploy.html", name=name, note=note, errors=errors or [],
                            problems=rows, uploaded=files or [], accept=ACCEPT, max_files=MAX_FILES,
-                           max_mib=MAX_FILE_BYTES // 2**20), status
+                           max_mib=MAX_FILE_BYTES // 2**20, scenarios_failed=scenarios_failed,
+                           may_override=may_override(current_user.account), override_reason=override_reason,
+                           max_reason=MAX_OVERRIDE_REASON), status
 
 
 @bp.get("/deploy")
@@ -157,14 +166,18 @@ def deploy_submit():
         errors.append(_("The name may have at most %(most)s characters.", most=MAX_NAME))
     if len(note) > MAX_NOTE:
         errors.append(_("The note may have at most %(most)s characters.", most=MAX_NOTE))
+    reason = request.form.get("override_reason", "").strip() if may_override(current_user.account) else ""
+    if len(reason) > MAX_OVERRIDE_REASON:
+        errors.append(_("The reason may have at most %(most)s characters.", most=MAX_OVERRIDE_REASON))
     files, file_errors = _read_uploads(request.files.getlist("files"))
     errors += file_errors
     if errors:
-        return _form(422, name, note, errors=errors, files=sorted(files))
+        return _form(422, name, note, errors=errors, files=sorted(files), override_reason=reason)
     try:
-        result = deploy(get_engine(), files, current_user.user_id, name=name, note=note)
+        result = deploy(get_engine(), files, current_user.user_id, name=name, note=note, override_reason=reason)
     except DeploymentInvalid as exc:
-        return _form(422, name, note, problems=exc.problems, files=sorted(files))
+        return _form(422, name, note, problems=exc.problems, files=sorted(files),
+                     scenarios_failed=isinstance(exc, ScenariosFailed), override_reason=reason)
     flash(_summary(result), "success" if result.created else "info")
     return redirect(url_for("deployments.show", deployment_id=result.deployment_id))
 
@@ -186,7 +199,7 @@ def show(deployment_id: int):
     older_running = {v.process_id: migration.candidate_count(engine, v.process_id, v.version)
                      for v in detail.processes}
     return render_template("deployments/show.html", detail=detail, diagram=diagram, diagram_xml=xml,
-                           older_running=older_running,
+                           older_running=older_running, scenarios=deployment_record(engine, deployment_id),
                            changes=changes, changes_against=changes_against(engine, deployment_id),
                            added=" ".join(k for k, v in markers.items() if v == "added"),
                            changed=" ".join(k for k, v in markers.items() if v == "changed"))

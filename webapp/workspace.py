@@ -22,7 +22,9 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import DeploymentInvalid, EngineError, Problem
 from engine.services import workspace as ws
-from webapp.deployments import MAX_NOTE, may_manage
+from engine.services.deployments import MAX_OVERRIDE_REASON, ScenariosFailed
+from engine.services.scenarios import show, where_message
+from webapp.deployments import MAX_NOTE, may_manage, may_override
 from webapp.extensions import get_engine
 from webapp.form_preview import data_names, preview
 from webapp.i18n import N_, translate
@@ -109,7 +111,8 @@ def _problem_rows(problems: list[Problem]) -> list[SimpleNamespace]:
 
 
 def _page(key: str, status: int = 200, problems: list[Problem] | None = None, validated: bool = False,
-          note: str = "", errors: list[str] | None = None):
+          note: str = "", errors: list[str] | None = None, scenarios_failed: bool = False,
+          override_reason: str = ""):
     engine = get_engine()
     space = ws.open_workspace(engine, current_user.user_id, key)
     wanted = request.args.get("file", "")
@@ -129,7 +132,9 @@ def _page(key: str, status: int = 200, problems: list[Problem] | None = None, va
     return render_template("workspace/edit.html", space=space, selected=selected, groups=groups, form=form,
                            problems=rows, problems_json=[vars(r) for r in rows], validated=validated, note=note,
                            errors=errors or [], max_note=MAX_NOTE, ws_scripts=_present(EDITOR_SCRIPTS),
-                           ws_styles=_present(EDITOR_STYLES)), status
+                           ws_styles=_present(EDITOR_STYLES), scenarios_failed=scenarios_failed,
+                           may_override=may_override(current_user.account), override_reason=override_reason,
+                           max_reason=MAX_OVERRIDE_REASON), status
 
 
 def _form_part(space: ws.Workspace, filename: str) -> SimpleNamespace:
@@ -173,11 +178,14 @@ def deploy(key: str):
     if len(note) > MAX_NOTE:
         return _page(key, 422, note=note, errors=[_("The note may have at most %(most)s characters.",
                                                      most=MAX_NOTE)])
+    reason = request.form.get("override_reason", "").strip()[:MAX_OVERRIDE_REASON] \
+        if may_override(current_user.account) else ""
     try:
-        result = ws.deploy(get_engine(), current_user.user_id, key, note)
+        result = ws.deploy(get_engine(), current_user.user_id, key, note, override_reason=reason)
     except DeploymentInvalid as exc:
         return _page(key, 422, problems=exc.problems, note=note,
-                     errors=[_("Nothing was deployed: fix the problems below. Your draft is kept.")])
+                     errors=[_("Nothing was deployed: fix the problems below. Your draft is kept.")],
+                     scenarios_failed=isinstance(exc, ScenariosFailed), override_reason=reason)
     except ws.DraftStale as exc:
         return _page(key, 409, note=note, errors=[translate(exc)])
     if result.created:
@@ -266,3 +274,18 @@ def api_form_preview(key: str):
     html = render_template("workspace/_preview.html", fields=fields)
     return jsonify(html=html, errors=errors)
 
+
+@bp.post("/<key>/api/scenarios")
+def api_scenarios(key: str):
+    """Run the scenario tests of the owner's saved draft (issue 11); the results per scenario as HTML and data."""
+    report = ws.run_scenarios(get_engine(), current_user.user_id, key)
+    rows = [SimpleNamespace(file=r.filename, title=r.title, passed=r.passed, step=r.step, task=r.task,
+                            where=translate(where_message(r)) if not r.passed else "",
+                            message=translate(r.message) if r.message else "", seconds=round(r.seconds, 2),
+                            differences=[{"what": d.what, "expected": show(d.expected), "actual": show(d.actual)}
+                                         for d in r.differences]) for r in report.results]
+    problems = _problem_rows(report.problems)
+    html = render_template("workspace/_scenario_results.html", rows=rows, problems=problems, key=key,
+                           seconds=round(report.seconds, 1))
+    return jsonify(ok=report.ok, html=html, passed=sum(r.passed for r in rows), total=len(rows),
+                   results=[vars(r) for r in rows], problems=[vars(p) for p in problems])

@@ -631,3 +631,30 @@ def report_text(report: ScenarioReport) -> str:
     lines.append(f"{passed} of {len(report.results)} scenarios passed"
                  + (f", {len(report.problems)} problems" if report.problems else "") + f" ({report.seconds:.1f} s)")
     return "\n".join(lines)
+
+
+@dataclass
+class DeploymentScenarios:
+    """What a deployment's audit event says about its scenario tests (shown on the deployment page)."""
+
+    passed: int
+    failed: int
+    seconds: float
+    override_reason: str | None
+    override_by: str | None
+    failures: list[str]
+
+
+def deployment_record(engine: Engine, deployment_id: int) -> DeploymentScenarios | None:
+    """The scenario tests run when the deployment was made: how many passed, and an administrator's override (the
+    reason and the failures they accepted); None when it was deployed without running any."""
+    with engine.session_factory() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "deployment.created",
+                                                         AuditEvent.deployment_id == deployment_id)).first()
+        tested = (event.data or {}).get("scenarios") if event is not None else None
+        if event is None or not isinstance(tested, dict):
+            return None
+        override = tested.get("override") or {}
+        return DeploymentScenarios(int(tested.get("passed") or 0), int(tested.get("failed") or 0),
+                                   float(tested.get("seconds") or 0), override.get("reason"),
+                                   event.actor if override else None, list(override.get("failures") or []))

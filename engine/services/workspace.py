@@ -35,7 +35,7 @@ from engine.db.org import User
 from engine.db.workspace import WorkspaceBundle, WorkspaceDraft, WorkspaceDraftFile
 from engine.deploy.bundles import MAX_FILE_BYTES, MAX_FILES
 from engine.errors import N_, Conflict, DeploymentInvalid, EngineError, NotFound, PermissionDenied, Problem
-from engine.services import audit, deployments
+from engine.services import audit, deployments, scenarios
 
 # By file name ending, the first that matches: scenario tests (engine/deploy/scenario_files.py) before forms.
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".scenario.json": "scenario", ".json": "form"}
@@ -396,12 +396,23 @@ def validate(engine: Engine, actor_id: int, key: str) -> Validation:
     return Validation({n: _sha(c) for n, c in files.items()}, problems)
 
 
-def deploy(engine: Engine, actor_id: int, key: str, note: str = "") -> deployments.DeploymentResult:
+def run_scenarios(engine: Engine, actor_id: int, key: str) -> scenarios.ScenarioReport:
+    """Run the scenario tests of the actor's draft (the bundle as their draft makes it) as deploy would, in a
+    throwaway database; nothing is stored."""
+    files = draft_files(engine, actor_id, key)
+    with engine.session_factory() as session:
+        name = _latest(session, key).name
+    return scenarios.run_bundle(engine, files, name=name)
+
+
+def deploy(engine: Engine, actor_id: int, key: str, note: str = "",
+           override_reason: str = "") -> deployments.DeploymentResult:
     """Deploy the actor's draft as the bundle's next deployment, with a note; the draft is then gone.
 
     Refused, with nothing deployed and the draft kept, while a drafted file changed in a deployment after its
     owner began editing it (:class:`DraftStale`) or while any check fails (``DeploymentInvalid``, audited as
-    ``workspace.deploy_refused``)."""
+    ``workspace.deploy_refused``) — a failed scenario test included, unless an administrator gives
+    ``override_reason`` (``deployments.deploy``)."""
     note = note.strip()[:MAX_NOTE]
     with engine.session_factory() as session:
         user = _require(session, actor_id)
@@ -414,7 +425,7 @@ def deploy(engine: Engine, actor_id: int, key: str, note: str = "") -> deploymen
     if stale:
         raise DraftStale(stale)
     try:
-        result = deployments.deploy(engine, files, actor_id, name=name, note=note)
+        result = deployments.deploy(engine, files, actor_id, name=name, note=note, override_reason=override_reason)
     except DeploymentInvalid as exc:
         with engine.session_factory.begin() as session:
             audit.record(session, "workspace.deploy_refused", engine.now(), _require(session, actor_id),
