@@ -21,7 +21,7 @@ def _number(name: str) -> int:
 
 
 def _text(name: str, limit: int = 100) -> str:
-    return (request.values.get(name) or "").strip()[:limit]
+    return (request.values.get(name) or "").replace("\x00", " ").strip()[:limit]
 
 
 # --- the tree ------------------------------------------------------------------------------------------------

@@ -339,7 +339,7 @@ def search_users(engine: Engine, actor_id: int, text: str = "", state: str = "",
         unit = aliased(Unit)
         query = (select(User, Position.title, unit.name).outerjoin(Position, Position.id == User.position_id)
                  .outerjoin(unit, unit.id == Position.unit_id))
-        words = text.strip()[:100].split()
+        words = text.replace("\x00", " ").strip()[:100].split()  # (PostgreSQL text cannot hold NUL)
         for word in words:
             query = query.where(or_(*(column.icontains(word, autoescape=True) for column in (
                 User.full_name, User.nip, User.username, Position.title, unit.name, unit.code))))
@@ -387,7 +387,7 @@ def set_active(engine: Engine, actor_id: int, user_id: int, active: bool, reason
         after = handover.open_task_actors(session, rows)
         flagged = handover.tell(session, rows, before, after, now, actor) if not active else 0
         audit.record(session, "account.deactivated" if not active else "account.activated", now, actor,
-                     subject_id=user.id, reason=reason.strip()[:500], open_tasks=len(rows), flagged=flagged)
+                     subject_id=user.id, reason=reason.replace("\x00", "").strip()[:500], open_tasks=len(rows), flagged=flagged)
         return ActiveChange(True, flagged)
 
 

@@ -109,7 +109,7 @@ def name_acting(engine: Engine, actor_id: int, position_id: int | None, user_id:
         assert position is not None and person is not None and starts_on and ends_on
         now = engine.now()
         assignment = ActingAssignment(position_id=position.id, user_id=person.id, kind=kind, starts_on=starts_on,
-                                      ends_on=ends_on, note=note.strip()[:2000], created_by_id=actor.id,
+                                      ends_on=ends_on, note=note.replace("\x00", "").strip()[:2000], created_by_id=actor.id,
                                       created_at=now)
         session.add(assignment)
         session.flush()
@@ -126,12 +126,12 @@ def end_acting(engine: Engine, actor_id: int, assignment_id: int, reason: str) -
         assignment = session.get(ActingAssignment, assignment_id)
         if assignment is None or assignment.ended_at is not None:
             raise NotFound("acting.not_found", N_("Acting assignment not found"))
-        if not reason.strip():
+        if not reason.replace("\x00", "").strip():
             raise FormInvalid([FieldError("reason", Message("acting.reason", N_("A reason is required")))])
         now = engine.now()
         assignment.ended_at = now
         audit.record(session, "org.acting_ended", now, actor, subject_id=assignment.user_id, acting_id=assignment.id,
-                     reason=reason.strip()[:2000])
+                     reason=reason.replace("\x00", "").strip()[:2000])
 
 
 def choices(engine: Engine, actor_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:

@@ -242,7 +242,7 @@ def list_groups_in(session: Session) -> list[Group]:
 
 def member_candidates(engine: Engine, actor_id: int, name: str, text: str, limit: int = 20) -> list[Member]:
     """Active accounts not yet in the group whose name, NIP or username contains every word of ``text``."""
-    words = text.strip()[:100].split()
+    words = text.replace("\x00", " ").strip()[:100].split()  # (PostgreSQL text cannot hold NUL)
     with engine.session_factory() as session:
         _org_admin(session, actor_id)
         if not words:

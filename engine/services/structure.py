@@ -175,7 +175,7 @@ def search(engine: Engine, actor_id: int, text: str, page: int = 1, per_page: in
     """Find active units and positions by code, name or title, and positions by their holder's name or NIP
     (every word must match somewhere)."""
     per_page, page = max(1, min(per_page, MAX_PER_PAGE)), max(1, page)
-    words = text.strip()[:100].split()
+    words = text.replace("\x00", " ").strip()[:100].split()  # (PostgreSQL text cannot hold NUL)
     with engine.session_factory() as session:
         _guard(session, actor_id)
         if not words:
@@ -249,7 +249,7 @@ def _invalid(error: str, text: str, **params: object) -> FormInvalid:
 
 def _new_superior(session: Session, target: Position, code: str) -> Position | None:
     """The position named by ``code`` (empty: none), checked as the import checks the superior column."""
-    code = code.split(" — ", 1)[0].strip()
+    code = code.replace("\x00", "").split(" — ", 1)[0].strip()
     if not code:
         others = session.scalar(select(func.count()).select_from(Position).where(
             Position.active, Position.parent_id.is_(None), Position.id != target.id)) or 0
@@ -361,7 +361,7 @@ def _change_superior(engine: Engine, now: datetime, actor_id: int, position_id: 
         change.flagged = handover.tell(session, moved, before, after, now, actor)
         audit.record(session, "org.position_superior_changed", now, actor, position_id=target.id,
                      position=target.code, from_position=old.code if old else None,
-                     to_position=new.code if new else None, reason=reason.strip()[:500],
+                     to_position=new.code if new else None, reason=reason.replace("\x00", "").strip()[:500],
                      tasks_changed=len(moves), flagged=change.flagged)
         change.applied = True
         return change

@@ -247,3 +247,28 @@ def test_odd_input_gets_an_answer_not_an_error(client: FlaskClient, auth: Auth, 
         assert response.status_code in (200, 409, 422), data
     with demo_deployed.session_factory() as s:
         assert s.get(Position, positions["BRP-1-1-02"]).parent_id == positions["BRP-1-1-01"]
+
+
+def test_text_with_nul_characters_is_searched_and_kept_without_them(client: FlaskClient, auth: Auth,
+                                                                    demo_deployed: Engine, org: dict[str, int]) -> None:
+    """PostgreSQL text cannot hold NUL: every search field and the reason drop it instead of failing."""
+    _, positions = _ids(demo_deployed)
+    auth.login("indah")
+    assert "Analis Perencanaan" in client.get("/organisasi/struktur?q=Analis%00Perencanaan").get_data(as_text=True)
+    assert client.get("/organisasi/grup/Biro SDM?q=bu%00di").status_code == 200
+    assert client.get("/organisasi/pengguna?q=bu%00di").status_code == 200
+    assert structure.search(demo_deployed, org["indah"], "\x00").positions.total == 0
+    token = csrf_token(client, "/")
+    page = client.post(f"/organisasi/jabatan/{positions['BRP-1-1-02']}/atasan",
+                       data={"csrf_token": token, "superior": "BRP-1-01\x00"}).get_data(as_text=True)
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', page).group(1)
+    assert client.post(f"/organisasi/jabatan/{positions['BRP-1-1-02']}/atasan", data={
+        "csrf_token": token, "superior": "BRP-1-01", "digest": digest, "confirm": "1",
+        "reason": "Penataan\x00organisasi"}).status_code == 302
+    (event,) = _events(demo_deployed, "org.position_superior_changed")
+    assert event.data["reason"] == "Penataan organisasi"
+    response = client.post(f"/organisasi/pengguna/{org['siti']}/status",
+                           data={"csrf_token": token, "active": "0", "reason": "Pensiun\x00"})
+    assert response.status_code == 302
+    (event,) = _events(demo_deployed, "account.deactivated")
+    assert event.data["reason"] == "Pensiun"
