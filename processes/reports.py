@@ -214,17 +214,24 @@ def participants(session: Session, period: str, unit_ids: Collection[int] | None
             for iid, uid, name, nip, title, jenis, unit, parent_unit in rows}
 
 
-def _instances(process_id: str, period: str, subjects: Select[Any] | Collection[int]) -> Select[Any]:
-    return select(Instance.id).where(Instance.process_id == process_id, Instance.period == period,
-                                     Instance.subject_id.in_(subjects))
+def _instances(process_id: str, period: str, subjects: Select[Any] | Collection[int] | None) -> Select[Any]:
+    return select(Instance.id).where(*_cases(process_id, period, subjects))
 
 
-def _scope_subjects(period: str, unit_ids: Collection[int] | None) -> Select[Any]:
-    """A sub-query of the subjects of the period's planning cases in the units."""
-    query = select(Instance.subject_id).join(User, User.id == Instance.subject_id) \
+def _cases(process_id: str, period: str, subjects: Select[Any] | Collection[int] | None) -> list[ColumnElement[bool]]:
+    """The conditions on ``instance`` for the period's cases of one process, of those subjects (None: every one)."""
+    where = [Instance.process_id == process_id, Instance.period == period]
+    return where + ([Instance.subject_id.in_(subjects)] if subjects is not None else [])
+
+
+def _scope_subjects(period: str, unit_ids: Collection[int] | None) -> Select[Any] | None:
+    """A sub-query of the subjects of the period's planning cases in the units; None for the whole organisation
+    (every case of the period counts: no sub-query to join)."""
+    if unit_ids is None:
+        return None
+    return select(Instance.subject_id).join(User, User.id == Instance.subject_id) \
         .join(Position, User.position_id == Position.id) \
-        .where(Instance.process_id == PLANNING, Instance.period == period)
-    return query.where(Position.unit_id.in_(list(unit_ids))) if unit_ids is not None else query
+        .where(Instance.process_id == PLANNING, Instance.period == period, Position.unit_id.in_(list(unit_ids)))
 
 
 def _submitted(key: str) -> Any:
@@ -470,7 +477,7 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
         slice_number = func.row_number().over(partition_by=Instance.subject_id,
                                               order_by=(Instance.started_at, Instance.id))
         monitoring = run(select(Instance.id, Instance.subject_id, slice_number)
-                         .where(Instance.id.in_(_instances(MONITORING, period, subjects)))).all()
+                         .where(*_cases(MONITORING, period, subjects))).all()
         sent: dict[int, bool] = {}
         for iid, closed_at, due_at in run(
                 select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.due_at)
@@ -478,11 +485,10 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
                        TaskIndex.task_name == "isi_realisasi", TaskIndex.outcome == "completed",
                        TaskIndex.closed_at.is_not(None))):
             sent[iid] = sent.get(iid, False) or due_at is None or (closed_at is not None and closed_at <= due_at)
-        assessments = _instances(ASSESSMENT, period, subjects)
-        final = set(run(select(Instance.subject_id).where(Instance.id.in_(assessments),
+        final = set(run(select(Instance.subject_id).where(*_cases(ASSESSMENT, period, subjects),
                                                           Instance.status == COMPLETED)).scalars())
         rated = set(run(select(Instance.subject_id).join(TaskIndex, TaskIndex.instance_id == Instance.id)
-                        .where(Instance.id.in_(assessments), TaskIndex.task_name.in_(RATING_TASKS),
+                        .where(*_cases(ASSESSMENT, period, subjects), TaskIndex.task_name.in_(RATING_TASKS),
                                TaskIndex.outcome == "completed")).scalars())
     slices = max((n for _, _, n in monitoring), default=0)
     group_of_person = {p.id: g for p in people.values() if (g := selection.group_of(p.unit_id)) is not None}
