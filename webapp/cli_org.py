@@ -11,9 +11,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import LANES
 from engine.db.org import Group, GroupMember, User
 from engine.services import accounts, audit
-from engine.services.org import add_to_group
+from engine.services.org import add_to_group, last_admin
 from processes.orgimport import (
     ImportInvalid,
     ImportReport,
@@ -147,6 +148,9 @@ def group_command(user: str, group: str, remove: bool) -> None:
     with engine.session_factory.begin() as session:
         account = _user(session, user)
         if remove:
+            if group in LANES.roles.admin and last_admin(session, account.id):
+                raise click.ClickException(f"{account.username} is the last active administrator; "
+                                           "make someone else an administrator first")
             found = session.scalar(select(Group).where(Group.name == group))
             if found is not None:
                 member = session.get(GroupMember, (found.id, account.id))

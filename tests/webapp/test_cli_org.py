@@ -48,3 +48,11 @@ def test_a_refused_folder_of_csv_files(app: Flask, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "Import refused; nothing was changed (2 problems)" in result.output
     assert "unit.csv, row 2, column kode_induk ('B'): Unknown unit code B" in result.output
     assert "pegawai.csv, row 2, column nip ('123'): A NIP has 18 digits" in result.output
+
+
+def test_the_last_administrator_stays_on_the_command_line_too(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(cli, ["org", "group", "admin", "Administrator", "--remove"])
+    assert result.exit_code == 1 and "last active administrator" in result.output
+    assert run(app, "org", "group", "hendra", "Administrator").exit_code == 0
+    result = run(app, "org", "group", "admin", "Administrator", "--remove")
+    assert result.exit_code == 0 and "is no longer in the group Administrator" in result.output
