@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, g, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -73,7 +73,8 @@ def init_app(app: Flask) -> None:
         if not current_user.is_authenticated:
             return {}
         engine = get_engine()
-        return {"task_count": inbox_service.count(engine, current_user.user_id),
+        counted = g.get("task_count")  # the inbox page counted them already
+        return {"task_count": counted if counted is not None else inbox_service.count(engine, current_user.user_id),
                 "nav_is_assessor": is_assessor(engine, current_user.user_id),
                 "nav_notifications": _unread(), "nav_admin_url": _admin_url(),
                 "nav_models_url": _models_url(), "nav_audit_url": _audit_url(),

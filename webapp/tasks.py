@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
@@ -30,14 +30,14 @@ def inbox():
     args = request.args
     engine = get_engine()
     scope = args.get("scope") if args.get("scope") in inbox_service.SCOPES else "all"
-    page = inbox_service.inbox_page(
+    view = inbox_service.inbox_view(
         engine, current_user.user_id, scope=scope, process_id=args.get("process") or None,
         period=args.get("period") or None, subject=args.get("subject") or None,
         due=args.get("due") if args.get("due") in inbox_service.DUE_FILTERS else None,
         sort=args.get("sort", "due"), page=page_arg(args),
         per_page=int(current_app.config.get("PER_PAGE", 20)))
-    facets = inbox_service.facets(engine, current_user.user_id)
-    waiting = inbox_service.waiting_on_others(engine, current_user.user_id) if page.total == 0 else []
+    g.task_count = view.open_tasks  # the navigation's badge, already counted
+    page, facets, waiting = view.page, view.facets, view.waiting
     filtered = any(args.get(k) for k in ("process", "period", "subject", "due")) or scope != "all"
     return render_template("tasks/inbox.html", page=page, filters=args, scope=scope, facets=facets,
                            waiting=waiting, filtered=filtered)

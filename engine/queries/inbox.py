@@ -4,17 +4,18 @@ user is waiting for. Reads only the task index, the instance and process-version
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
 
 from engine.access import actionable, is_group_task, lane_holder_name
 from engine.core import Engine
 from engine.db.deploy import ProcessVersion
 from engine.db.org import User
 from engine.db.runtime import TaskIndex
-from engine.services.inbox import DUE_FILTERS, SCOPES, InboxItem, Page, group_clause, inbox
+from engine.services.inbox import DUE_FILTERS, SCOPES, InboxItem, Page, group_clause, inbox_in
 
 DUE_SOON = timedelta(days=3)
 
@@ -45,56 +46,73 @@ class WaitingOnOthers:
     who: str
 
 
-def inbox_page(engine: Engine, user_id: int, **filters: Any) -> Page:
-    """Return one page of the user's tasks (engine.inbox.inbox's filters) with due-soon marks."""
-    now = engine.now()
-    page = inbox(engine, user_id, **filters)
+@dataclass
+class InboxView:
+    """What the inbox page shows, read in one transaction."""
+
+    page: Page
+    facets: Facets
+    waiting: list[WaitingOnOthers]  # only when the inbox is empty
+
+    @property
+    def open_tasks(self) -> int:
+        """All the tasks the user may act on (the navigation's badge), whatever the filters."""
+        return self.facets.mine + self.facets.group
+
+
+def inbox_view(engine: Engine, user_id: int, **filters: Any) -> InboxView:
+    """Return one page of the user's tasks (engine.inbox.inbox's filters) with due-soon marks, the facets and,
+    for an empty inbox, what the user's own processes wait for: one read transaction, the user's relations
+    (subordinates, groups) resolved once."""
+    with engine.session_factory() as session:
+        mine = actionable(session, user_id)
+        page = _page(session, mine, user_id, engine.now(), **filters)
+        return InboxView(page, _facets(session, mine, engine.now()),
+                         _waiting(session, mine, user_id) if page.total == 0 else [])
+
+
+def _page(session: Session, mine: ColumnElement[bool], user_id: int, now: datetime, **filters: Any) -> Page:
+    page = inbox_in(session, mine, user_id, now, **filters)
     if page.page > page.pages:  # past the end (an old link, a hand-typed number): show the last page
-        page = inbox(engine, user_id, **(filters | {"page": page.pages}))
+        page = inbox_in(session, mine, user_id, now, **(filters | {"page": page.pages}))
     page.items = [Row(**vars(item), due_soon=bool(item.due_at and not item.overdue and item.due_at - now < DUE_SOON))
                   for item in page.items]
     return page
 
 
-def facets(engine: Engine, user_id: int) -> Facets:
-    """Return the filter choices and the counts shown on the inbox tabs (two statements after the user's
-    relations: the counts by process and period, and the processes' names)."""
-    now = engine.now()
-    with engine.session_factory() as session:
-        group = group_clause()
-        rows = session.execute(
-            select(TaskIndex.process_id, TaskIndex.period, func.count(),
-                   func.sum(case((group, 1), else_=0)), func.sum(case((TaskIndex.due_at < now, 1), else_=0)))
-            .where(TaskIndex.closed_at.is_(None), actionable(session, user_id))
-            .group_by(TaskIndex.process_id, TaskIndex.period)).all()
-        pids = sorted({r[0] for r in rows})
-        names: dict[str, str] = dict.fromkeys(pids, "")
-        if pids:
-            for pid, name in session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
-                                             .where(ProcessVersion.process_id.in_(pids))
-                                             .order_by(ProcessVersion.version)):
-                names[pid] = name  # the latest version's name wins
-        periods = sorted({r[1] for r in rows if r[1]}, reverse=True)
-        total, in_groups, overdue = (sum(int(r[i] or 0) for r in rows) for i in (2, 3, 4))
-        return Facets(sorted(((p, n or p) for p, n in names.items()), key=lambda kv: kv[1]), periods,
-                      total - in_groups, in_groups, overdue)
+def _facets(session: Session, mine: ColumnElement[bool], now: datetime) -> Facets:
+    """Two statements: the counts by process and period, and the processes' names."""
+    group = group_clause()
+    rows = session.execute(
+        select(TaskIndex.process_id, TaskIndex.period, func.count(),
+               func.sum(case((group, 1), else_=0)), func.sum(case((TaskIndex.due_at < now, 1), else_=0)))
+        .where(TaskIndex.closed_at.is_(None), mine)
+        .group_by(TaskIndex.process_id, TaskIndex.period)).all()
+    pids = sorted({r[0] for r in rows})
+    names: dict[str, str] = dict.fromkeys(pids, "")
+    if pids:
+        for pid, name in session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
+                                         .where(ProcessVersion.process_id.in_(pids))
+                                         .order_by(ProcessVersion.version)):
+            names[pid] = name  # the latest version's name wins
+    periods = sorted({r[1] for r in rows if r[1]}, reverse=True)
+    total, in_groups, overdue = (sum(int(r[i] or 0) for r in rows) for i in (2, 3, 4))
+    return Facets(sorted(((p, n or p) for p, n in names.items()), key=lambda kv: kv[1]), periods,
+                  total - in_groups, in_groups, overdue)
 
 
-def waiting_on_others(engine: Engine, user_id: int, limit: int = 5) -> list[WaitingOnOthers]:
-    """Return open tasks of the user's own processes that wait for someone else (their superior, HR…)."""
-    with engine.session_factory() as session:
-        # NOT IN a subquery rather than NOT(actionable): NULL assignees would make the negation unknown.
-        mine = select(TaskIndex.id).where(TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None),
-                                          actionable(session, user_id))
-        rows = session.scalars(select(TaskIndex).where(
-            TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None), TaskIndex.id.not_in(mine))
-            .order_by(TaskIndex.ready_at.desc()).limit(limit)).all()
-        out = []
-        for r in rows:
-            assignee = session.get(User, r.assignee_id) if r.assignee_id else None
-            out.append(WaitingOnOthers(r.instance_id, r.title, r.lane,
-                                       assignee.full_name if assignee else lane_holder_name(session, r.lane, user_id)))
-        return out
+def _waiting(session: Session, mine: ColumnElement[bool], user_id: int, limit: int = 5) -> list[WaitingOnOthers]:
+    # NOT IN a subquery rather than NOT(actionable): NULL assignees would make the negation unknown.
+    own = select(TaskIndex.id).where(TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None), mine)
+    rows = session.scalars(select(TaskIndex).where(
+        TaskIndex.subject_id == user_id, TaskIndex.closed_at.is_(None), TaskIndex.id.not_in(own))
+        .order_by(TaskIndex.ready_at.desc()).limit(limit)).all()
+    out = []
+    for r in rows:
+        assignee = session.get(User, r.assignee_id) if r.assignee_id else None
+        out.append(WaitingOnOthers(r.instance_id, r.title, r.lane,
+                                   assignee.full_name if assignee else lane_holder_name(session, r.lane, user_id)))
+    return out
 
 
-__all__ = ["inbox_page", "facets", "waiting_on_others", "is_group_task", "SCOPES", "DUE_FILTERS"]
+__all__ = ["inbox_view", "is_group_task", "SCOPES", "DUE_FILTERS"]

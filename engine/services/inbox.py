@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from engine.access import LANES, actionable, is_group_task
 from engine.core import Engine
@@ -70,44 +70,53 @@ def inbox(engine: Engine, user_id: int, *, scope: str = "all", process_id: str |
           period: str | None = None, subject: str | None = None, due: str | None = None, sort: str = "due",
           page: int = 1, per_page: int = 20) -> Page:
     """Return one page of the tasks the user may act on: all, only personal ones ("mine") or group tasks."""
+    with engine.session_factory() as session:
+        return inbox_in(session, actionable(session, user_id), user_id, engine.now(), scope=scope,
+                        process_id=process_id, period=period, subject=subject, due=due, sort=sort, page=page,
+                        per_page=per_page)
+
+
+def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: datetime, *, scope: str = "all",
+             process_id: str | None = None, period: str | None = None, subject: str | None = None,
+             due: str | None = None, sort: str = "due", page: int = 1, per_page: int = 20) -> Page:
+    """``inbox`` inside the caller's session, for the tasks ``mine`` selects (``actionable(session, user_id)``,
+    computed once per request): two statements, the count and the page."""
     per_page = max(1, min(per_page, 100))
     page = max(1, page)
-    now = engine.now()
-    with engine.session_factory() as session:
-        where = [TaskIndex.closed_at.is_(None), actionable(session, user_id)]
-        if scope == "mine":
-            where.append(~group_clause() | (TaskIndex.assignee_id == user_id))
-        elif scope == "group":
-            where.append(group_clause())
-        if process_id:
-            where.append(TaskIndex.process_id == process_id)
-        if period:
-            where.append(TaskIndex.period == period)
-        if due == "overdue":
-            where.append(TaskIndex.due_at < now)
-        elif due == "week":
-            where.append(and_(TaskIndex.due_at >= now, TaskIndex.due_at < now + timedelta(days=7)))
-        elif due == "none":
-            where.append(TaskIndex.due_at.is_(None))
-        subject_user, assignee = aliased(User), aliased(User)
-        if subject:
-            pattern = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(subject_user.full_name.ilike(f"%{pattern}%", escape="\\"))
-        filtered = select(TaskIndex.id).where(*where)
-        if subject:
-            filtered = filtered.join(subject_user, subject_user.id == TaskIndex.subject_id)
-        total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
-        # One statement for the page: the index row, the names and the instance's status and process name
-        # (small columns: the workflow state is never read).
-        rows = session.execute(
-            select(TaskIndex, subject_user.full_name, assignee.full_name, Instance.status, ProcessVersion.name)
-            .join(Instance, Instance.id == TaskIndex.instance_id)
-            .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
-            .outerjoin(subject_user, subject_user.id == TaskIndex.subject_id)
-            .outerjoin(assignee, assignee.id == TaskIndex.assignee_id)
-            .where(*where).order_by(*SORTS.get(sort, SORTS["due"]))
-            .offset((page - 1) * per_page).limit(per_page)).all()
-        return Page([_item(*r, now) for r in rows], page, per_page, total)
+    where = [TaskIndex.closed_at.is_(None), mine]
+    if scope == "mine":
+        where.append(~group_clause() | (TaskIndex.assignee_id == user_id))
+    elif scope == "group":
+        where.append(group_clause())
+    if process_id:
+        where.append(TaskIndex.process_id == process_id)
+    if period:
+        where.append(TaskIndex.period == period)
+    if due == "overdue":
+        where.append(TaskIndex.due_at < now)
+    elif due == "week":
+        where.append(and_(TaskIndex.due_at >= now, TaskIndex.due_at < now + timedelta(days=7)))
+    elif due == "none":
+        where.append(TaskIndex.due_at.is_(None))
+    subject_user, assignee = aliased(User), aliased(User)
+    if subject:
+        pattern = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(subject_user.full_name.ilike(f"%{pattern}%", escape="\\"))
+    filtered = select(TaskIndex.id).where(*where)
+    if subject:
+        filtered = filtered.join(subject_user, subject_user.id == TaskIndex.subject_id)
+    total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+    # One statement for the page: the index row, the names and the instance's status and process name
+    # (small columns: the workflow state is never read).
+    rows = session.execute(
+        select(TaskIndex, subject_user.full_name, assignee.full_name, Instance.status, ProcessVersion.name)
+        .join(Instance, Instance.id == TaskIndex.instance_id)
+        .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+        .outerjoin(subject_user, subject_user.id == TaskIndex.subject_id)
+        .outerjoin(assignee, assignee.id == TaskIndex.assignee_id)
+        .where(*where).order_by(*SORTS.get(sort, SORTS["due"]))
+        .offset((page - 1) * per_page).limit(per_page)).all()
+    return Page([_item(*r, now) for r in rows], page, per_page, total)
 
 
 def count(engine: Engine, user_id: int) -> int:
