@@ -1,23 +1,23 @@
-"""Deploy bundles: validate, store once by content hash, version each process and decision."""
+"""Deploy bundles: run the bundle's scenario tests, then validate and store it once by content hash, versioning each
+process and decision (``engine.services.bundle_store``)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from engine.access import LANES, in_role
 from engine.core import Engine
-from engine.db.deploy import DecisionVersion, Deployment, DeploymentFile, ProcessVersion
-from engine.db.org import User
-from engine.deploy.bundles import ParsedBundle, parse_bundle
-from engine.errors import N_, DeploymentInvalid, NotFound, PermissionDenied
-from engine.services import audit
+from engine.db.deploy import DecisionVersion, Deployment, ProcessVersion
+from engine.deploy.bundles import parse_bundle
+from engine.errors import N_, DeploymentInvalid, PermissionDenied
+from engine.services.bundle_store import DeploymentResult as DeploymentResult
+from engine.services.bundle_store import latest_file, store_bundle
+from engine.services.bundle_store import latest_version as latest_version
+from engine.services.bundle_store import parse_against_deployed as parse_against_deployed
+from engine.services.bundle_store import read_folder as read_folder
 
 MAX_OVERRIDE_REASON = 2000
 
@@ -25,34 +25,6 @@ MAX_OVERRIDE_REASON = 2000
 class ScenariosFailed(DeploymentInvalid):
     """A scenario test of the bundle failed (one problem per failed scenario); nothing was deployed. An
     administrator may deploy anyway with a written reason (``override_reason``)."""
-
-
-@dataclass
-class DeploymentResult:
-    deployment_id: int
-    created: bool
-    processes: list[tuple[str, int]] = field(default_factory=list)  # (process id, version)
-    decisions: list[tuple[str, int]] = field(default_factory=list)
-    included: list[str] = field(default_factory=list)
-
-
-def _latest_file(session: Session, model: Any, id_column: str, ref: str) -> tuple[str, bytes] | None:
-    row = session.scalars(select(model).where(getattr(model, id_column) == ref)
-                          .order_by(model.version.desc())).first()
-    if row is None:
-        return None
-    content = session.scalar(select(DeploymentFile.content).where(
-        DeploymentFile.deployment_id == row.deployment_id, DeploymentFile.filename == row.filename))
-    return (row.filename, content) if content is not None else None
-
-
-def parse_against_deployed(session: Session, files: Mapping[str, bytes]) -> ParsedBundle:
-    """Parse a bundle as deploy would: references to processes and decisions deployed earlier resolve."""
-    return parse_bundle(
-        files,
-        find_process=lambda ref: _latest_file(session, ProcessVersion, "process_id", ref),
-        find_decision=lambda ref: _latest_file(session, DecisionVersion, "decision_id", ref),
-    )
 
 
 def _run_scenarios(engine: Engine, files: Mapping[str, bytes], deployed_by: int | None, name: str,
@@ -90,70 +62,17 @@ def deploy(engine: Engine, files: Mapping[str, bytes], deployed_by: int | None, 
     The bundle's scenario tests (``*.scenario.json``) run first, in a throwaway database; when one fails nothing
     is deployed (:class:`ScenariosFailed`) unless an administrator gives ``override_reason`` (audited with the
     failures, shown on the deployment page). ``run_scenarios=False`` is for the built-in bundles (their scenarios
-    run in the test suite) and for the throwaway databases themselves."""
+    run in the test suite)."""
     tested = _run_scenarios(engine, files, deployed_by, name, override_reason) if run_scenarios else None
-    with engine.session_factory.begin() as session:
-        bundle = parse_against_deployed(session, files)
-        existing = session.scalar(select(Deployment).where(Deployment.bundle_hash == bundle.bundle_hash))
-        if existing is not None:
-            return DeploymentResult(existing.id, False, _versions(session, existing.id, ProcessVersion),
-                                    _versions(session, existing.id, DecisionVersion), sorted(bundle.included))
-        user = session.get(User, deployed_by) if deployed_by else None
-        now = engine.now()
-        deployment = Deployment(bundle_hash=bundle.bundle_hash, name=name or ", ".join(sorted(bundle.processes)),
-                                deployed_by=user.username if user else "system", deployed_at=now, note=note)
-        deployment.files = [
-            DeploymentFile(filename=fname, content=content, sha256=hashlib.sha256(content).hexdigest(),
-                           included=fname in bundle.included)
-            for fname, content in sorted(bundle.files.items())
-        ]
-        session.add(deployment)
-        session.flush()
-        result = DeploymentResult(deployment.id, True, included=sorted(bundle.included))
-        for pid, info in sorted(bundle.processes.items()):
-            if info.filename in bundle.included:
-                continue  # a called process copied in for resolution is not a new version of it
-            version = _next_version(session, ProcessVersion.process_id, pid, ProcessVersion.version)
-            session.add(ProcessVersion(process_id=pid, version=version, name=info.name, deployment_id=deployment.id,
-                                       filename=info.filename, startable=info.startable))
-            result.processes.append((pid, version))
-        for did, fname in sorted(bundle.decisions.items()):
-            if fname in bundle.included:
-                continue
-            version = _next_version(session, DecisionVersion.decision_id, did, DecisionVersion.version)
-            session.add(DecisionVersion(decision_id=did, version=version, deployment_id=deployment.id,
-                                        filename=fname))
-            result.decisions.append((did, version))
-        extra: dict[str, Any] = {"scenarios": tested} if tested is not None else {}
-        audit.record(session, "deployment.created", now, user, deployment_id=deployment.id,
-                     name=deployment.name, bundle_hash=bundle.bundle_hash, processes=result.processes,
-                     decisions=result.decisions, files=sorted(bundle.files), **extra)
-    engine.specs.put(bundle)
-    return result
+    return store_bundle(engine, files, deployed_by, name, note, {"scenarios": tested} if tested is not None else None)
 
 
 def check(engine: Engine, files: Mapping[str, bytes]) -> None:
     """Run every check ``deploy`` runs on a bundle (the same resolvers for earlier deployments), storing nothing;
     raise DeploymentInvalid listing every problem."""
     with engine.session_factory() as session:
-        parse_bundle(files, find_process=lambda ref: _latest_file(session, ProcessVersion, "process_id", ref),
-                     find_decision=lambda ref: _latest_file(session, DecisionVersion, "decision_id", ref))
-
-
-def _next_version(session: Session, id_col, ref: str, version_col) -> int:
-    return (session.scalar(select(func.max(version_col)).where(id_col == ref)) or 0) + 1
-
-
-def _versions(session: Session, deployment_id: int, model: Any) -> list[tuple[str, int]]:
-    id_col = model.process_id if model is ProcessVersion else model.decision_id
-    return [(r[0], r[1]) for r in session.execute(
-        select(id_col, model.version).where(model.deployment_id == deployment_id).order_by(id_col))]
-
-
-def read_folder(folder: Path) -> dict[str, bytes]:
-    """Read a bundle from a folder: every .bpmn, .dmn and .json file directly inside it."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-            if p.is_file() and p.suffix in (".bpmn", ".dmn", ".json")}
+        parse_bundle(files, find_process=lambda ref: latest_file(session, ProcessVersion, "process_id", ref),
+                     find_decision=lambda ref: latest_file(session, DecisionVersion, "decision_id", ref))
 
 
 def deploy_builtin(engine: Engine, root: Path, deployed_by: int | None = None) -> list[DeploymentResult]:
@@ -168,9 +87,3 @@ def deploy_builtin(engine: Engine, root: Path, deployed_by: int | None = None) -
     return results
 
 
-def latest_version(session: Session, process_id: str) -> ProcessVersion:
-    row = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-                          .order_by(ProcessVersion.version.desc())).first()
-    if row is None:
-        raise NotFound("process.not_deployed", N_("no process '%(process)s' has been deployed"), process=process_id)
-    return row

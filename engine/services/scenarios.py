@@ -45,6 +45,7 @@ from engine.deploy.scenario_files import Scenario, is_scenario, load, parse_when
 from engine.errors import N_, DeploymentInvalid, EngineError, Message, Problem
 from engine.runtime.clock import FixedClock
 from engine.services import instances
+from engine.services.bundle_store import latest_version, read_folder, store_bundle
 from engine.services.org import add_to_group
 from engine.services.timers import fire_due_timers
 
@@ -300,8 +301,6 @@ def run_bundle(engine: Engine, files: Mapping[str, bytes], name: str = "",
     latest deployment of every other bundle of this engine's database. Raise DeploymentInvalid when the bundle
     itself does not pass the deploy checks: its problems are the report's.
     """
-    from engine.services.deployments import deploy
-
     started = time.perf_counter()
     report = ScenarioReport()
     chosen = []
@@ -320,13 +319,13 @@ def run_bundle(engine: Engine, files: Mapping[str, bytes], name: str = "",
         with _engine(engine, base) as scratch:
             for context_name, context_files in context:
                 try:
-                    deploy(scratch, context_files, None, name=context_name, run_scenarios=False)
+                    store_bundle(scratch, context_files, None, name=context_name)
                 except DeploymentInvalid as exc:
                     report.problems.append(Problem("(bundle)", Message("scenario.context", N_(
                         "the scenarios could not be prepared: the deployed bundle '%(name)s' does not deploy in an "
                         "empty database (%(detail)s)"), {"name": context_name, "detail": str(exc.problems[0])})))
             try:
-                deploy(scratch, files, None, name=name or "scenarios", run_scenarios=False)
+                store_bundle(scratch, files, None, name=name or "scenarios")
             except DeploymentInvalid as exc:
                 report.problems.extend(exc.problems)
             specs = scratch.specs
@@ -596,8 +595,6 @@ class _Run:
 def folder_context(root: Path, bundle: Path) -> list[tuple[str, dict[str, bytes]]]:
     """The other bundle folders beside ``bundle`` under ``root`` (e.g. ``bpmn/rules`` for ``bpmn/smk``), in the
     order ``smk init`` deploys them: what a built-in bundle's scenarios run against, whatever the database holds."""
-    from engine.services.deployments import read_folder
-
     folders = sorted((p for p in root.iterdir() if p.is_dir() and p.resolve() != bundle.resolve()
                       and (any(p.glob("*.bpmn")) or any(p.glob("*.dmn")))), key=lambda p: (p.name != "rules", p.name))
     return [(f"bpmn/{p.name}", read_folder(p)) for p in folders]
@@ -605,8 +602,6 @@ def folder_context(root: Path, bundle: Path) -> list[tuple[str, dict[str, bytes]
 
 def run_deployed_process(engine: Engine, process_id: str) -> ScenarioReport:
     """Run the scenarios of the latest deployment that holds ``process_id`` (those that start that process)."""
-    from engine.services.deployments import latest_version
-
     with engine.session_factory() as session:
         version = latest_version(session, process_id)  # NotFound when never deployed
         deployment = session.get(Deployment, version.deployment_id)
