@@ -13,7 +13,7 @@ from pathlib import Path
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine.core import Engine
 from engine.db.org import Position, Unit, User
@@ -96,6 +96,28 @@ def _completion_cost(engine: Engine, subject: int, samples: int, hr: int) -> flo
     return statistics.median(times)
 
 
+def _statements_per_completion(engine: Engine, subject: int, hr: int) -> tuple[int, int]:
+    """SQL statements and transactions of one completion (the employee's first task), counted with SQLAlchemy's
+    events (SQLite's explicit BEGIN/COMMIT not counted as statements)."""
+    started = instances.start_instance(engine, "demo_penilaian", hr, subject, "2024")
+    seen = {"statements": 0, "transactions": 0}
+
+    def statement(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        seen["statements"] += not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK"))
+
+    def begin(_conn: object) -> None:
+        seen["transactions"] += 1
+
+    event.listen(engine.db, "before_cursor_execute", statement)
+    event.listen(engine.db, "begin", begin)
+    try:
+        instances.complete_task(engine, subject, started.ready_task_ids[0], CAPAIAN)
+    finally:
+        event.remove(engine.db, "before_cursor_execute", statement)
+        event.remove(engine.db, "begin", begin)
+    return seen["statements"], seen["transactions"]
+
+
 def _sandbox_lines(count: int, samples: int, files: dict[str, bytes]) -> Iterator[str]:
     """Cost of running model code in sandbox processes: per expression, per script, per completion."""
     pool = shared_pool(PoolConfig(workers=2))
@@ -164,6 +186,7 @@ def run_engine_bench(count: int = 200, history: int = 1000, samples: int = 60) -
             _persisted_run(engine, subjects[2], boss, hr)
         small = _completion_cost(engine, subjects[1], samples, hr)
         large = _completion_cost(engine, subjects[2], samples, hr)
+        statements, transactions = _statements_per_completion(engine, subjects[1], hr)
         with engine.session_factory() as s:
             instances_total = len(s.scalars(select(User.id)).all())  # touch the DB once more; cheap sanity
         assert instances_total
@@ -171,5 +194,7 @@ def run_engine_bench(count: int = 200, history: int = 1000, samples: int = 60) -
     yield f"one completion, 10 instances behind the subject:    {small * 1000:6.2f} ms"
     yield f"one completion, {history} instances behind the subject: {large * 1000:6.2f} ms"
     yield f"ratio history {history}/10: {large / small:.2f}"
+    yield (f"statements per completion (the service call; over HTTP see tests/webapp/test_hot_path.py): "
+           f"{statements} in {transactions} transaction{'s' if transactions != 1 else ''}")
     yield from _sandbox_lines(count, samples, files)
     yield f"ratio persisted/raw: {raw_rate / persisted_rate:.2f}"
