@@ -101,6 +101,11 @@ class BundleDiff:
         return {c.element: c.change for c in self.changes
                 if c.what == "process" and c.ref == process_id and c.element and c.change != REMOVED}
 
+    def markers(self, filename: str) -> dict[str, str]:
+        """BPMN id -> added/changed for the diagram of one .bpmn file."""
+        return {c.element: c.change for c in self.changes
+                if c.what == "process" and c.filename == filename and c.element and c.change != REMOVED}
+
     def text(self) -> str:
         if self.empty:
             return f"{self.old_label} → {self.new_label}: no changes"
