@@ -575,7 +575,7 @@ def skp_page(engine: Engine, viewer_id: int, subject_id: int, period: str | None
                         if row is None:
                             continue
                         ref = parse_ref(r.get("bukti_dukung"))
-                        row.cells[number] = SliceCell(r.get("realisasi"), str(r.get("satuan") or ""),
+                        row.cells[number] = SliceCell(_text(r.get("realisasi")) or None, str(r.get("satuan") or ""),
                                                       [(ref.id, ref.filename)] if ref else [],
                                                       str(r.get("catatan") or ""), str(r.get("umpan_balik") or ""))
                 elif e.task_name == "umpan_balik":
