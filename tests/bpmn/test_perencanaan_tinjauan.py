@@ -14,7 +14,7 @@ from engine.db.notify import Notification
 from engine.errors import FormInvalid
 from engine.runtime.clock import FixedClock
 
-from .conftest import act, final_data, task_data
+from .conftest import act, final_data, open_tasks, task_data
 from .helpers_skp import approve_planning, skp_a, skp_c, start_planning
 
 
@@ -100,3 +100,20 @@ def test_regime_a_activities_are_reviewed_per_row(smk: Engine, org: dict[str, in
     act(smk, org["hartono"], "tinjau_skp", {"keputusan_pp": "kembalikan", "catatan_penilai": "Lihat baris 1",
                                              "tinjauan_rhk": rows}, ratna)
     assert task_data(smk, ratna, "susun_skp_a", ratna)["kegiatan"][0]["catatan_penilai"] == "Rinci kualitasnya"
+
+
+
+def test_at_the_round_limit_the_superior_sees_the_rows_with_the_comments(smk: Engine, org: dict[str, int]) -> None:
+    ratna, hartono = org["ratna"], org["hartono"]
+    inst = start_planning(smk, org, "ratna", maks_putaran=1)
+    act(smk, ratna, "susun_skp_c", skp_c("IKU-2"), ratna)
+    rows = task_data(smk, hartono, "tinjau_skp", ratna)["tinjauan_rhk"]
+    rows[0]["komentar"] = "Indikator belum terukur"
+    act(smk, hartono, "tinjau_skp", {"keputusan_pp": "kembalikan", "catatan_penilai": "Ulangi",
+                                      "tinjauan_rhk": rows}, ratna)
+    assert [t.task_name for t in open_tasks(smk, subject=ratna)] == ["putuskan_skp"]
+    # The decision form (smk_putuskan_skp) shows these rows with the assessor's comment on each.
+    assert final_data(smk, inst)["tinjauan_rhk"][0]["komentar"] == "Indikator belum terukur"
+    with smk.session_factory() as s:  # not returned to her yet: the assessor's superior decides first
+        assert s.scalars(select(Notification).where(Notification.user_id == ratna,
+                                                    Notification.kind == "skp_returned")).all() == []
