@@ -15,11 +15,25 @@ target_metadata = Base.metadata
 def run_migrations() -> None:
     db = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url") or "")
     with db.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode changes a table by copying it and dropping the original; with foreign keys enforced that
+            # DROP would cascade to every row that refers to it (a rebuilt user_account would take group
+            # memberships, notifications and links with it). The pragma only works outside a transaction, so it
+            # goes on the driver's connection before SQLAlchemy begins one; the keys are checked before commit.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+            connection.commit()
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations()
