@@ -163,6 +163,13 @@ def test_the_history_summary_shows_each_periods_predikat_objection_and_follow_up
             assert [(d.kode, d.kind, d.recommendation, d.decision) for d in summary.follow_up] == [
                 ("evaluasi_perjanjian_kerja", "sanction", "Evaluasi perpanjangan perjanjian kerja PPPK", "dikonfirmasi")]
             assert (summary.ppk_decision, summary.ppk_text) == ("sesuai_saran", "Pemindahan ke jabatan setara")
-        else:
-            assert summary.follow_up == [] and summary.ppk_decision == ""
+        else:  # whatever the follow-up table recommended: Biro SDM's last decision on each, from the trail
+            with sim.session_factory() as s:
+                decided = s.scalars(select(AuditEvent.data).join(Instance, Instance.id == AuditEvent.instance_id)
+                                    .where(Instance.subject_id == uid, Instance.process_id == "smk_tindak_lanjut",
+                                           Instance.period == "2023", AuditEvent.kind == "task.completed",
+                                           AuditEvent.task_name == "konfirmasi_sdm").order_by(AuditEvent.seq)).all()
+            last = (decided[-1].get("submitted") or {}).get("keputusan_sdm") or [] if decided else []
+            assert [(d.kode, d.decision) for d in summary.follow_up] == [(d["kode"], d["keputusan"]) for d in last]
+            assert all(d.recommendation for d in summary.follow_up)  # in words, not the code
         assert summary.pending_steps == []
