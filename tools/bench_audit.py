@@ -44,7 +44,7 @@ PREDIKAT = ("Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
 RESULT_KIND = "smk.hasil_penilaian"
 
 
-def _database(url: str | None) -> tuple[str, Callable[[], None]]:
+def fresh_database(url: str | None) -> tuple[str, Callable[[], None]]:
     """Return a URL to an empty database and a function that drops it."""
     if url and url.startswith("postgresql"):
         name = f"smk_bench_audit_{int(time.time())}"
@@ -62,7 +62,7 @@ def _database(url: str | None) -> tuple[str, Callable[[], None]]:
     return f"sqlite:///{Path(folder) / 'audit.sqlite'}", lambda: None
 
 
-def _bulk(conn: Connection, table: type[Base], columns: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
+def bulk_insert(conn: Connection, table: type[Base], columns: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
     """Insert rows fast: PostgreSQL's COPY (psycopg), else one Core ``executemany`` per 10,000 rows."""
     count = 0
     if conn.dialect.name == "postgresql":
@@ -137,7 +137,7 @@ def _fill(engine: Engine, employees: int, instances: int, events: int, seed: int
         conn.execute(insert(ProcessVersion), [{"id": i + 1, "process_id": p, "version": 1, "name": p, "deployment_id": 1,
                                                "filename": f"{p}.bpmn", "startable": True} for i, p in enumerate(PROCESSES)])
         state = "{}" if postgres else {}
-        _bulk(conn, Instance,
+        bulk_insert(conn, Instance,
               ["id", "process_version_id", "process_id", "subject_id", "period", "business_key", "status", "state",
                "started_at", "updated_at", "completed_at", "version", "waiting_messages"],
               ((i + 1, i % len(PROCESSES) + 1, PROCESSES[i % len(PROCESSES)], 1 + i % employees, str(2023 + i % 4),
@@ -146,11 +146,11 @@ def _fill(engine: Engine, employees: int, instances: int, events: int, seed: int
         # The assessment result of every employee and period (what reports and the history summary read).
         values = ({"usulan": PREDIKAT[(e + y) % 5], "predikat": PREDIKAT[(e + y + (e % 7 == 0)) % 5], "final": True}
                   for e in range(1, employees + 1) for y in range(4))
-        _bulk(conn, SubjectResult,
+        bulk_insert(conn, SubjectResult,
               ["kind", "period", "subject_id", "unit_id", "instance_id", "value", "recorded_at"],
               ((RESULT_KIND, str(2023 + k % 4), 1 + k // 4, 11 + (k // 4) % 45, None,
                 json.dumps(v) if postgres else v, start) for k, v in enumerate(values)))
-        _bulk(conn, AuditEvent, EVENT_COLUMNS,
+        bulk_insert(conn, AuditEvent, EVENT_COLUMNS,
               _events(instances, employees, events, start, seed, json_text=postgres))
         last = conn.execute(select(AuditEvent.hash).where(AuditEvent.seq == events)).scalar_one()
         conn.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=events, hash=last))
@@ -167,7 +167,7 @@ def _nip(i: int) -> str:
     return f"1980010120050{i:05d}"  # 18 digits, unique up to 99,999 employees
 
 
-def _time(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
+def time_calls(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
     """Run ``fn`` ``runs`` times; return p50 and p95 of the wall time and the median CPU time of this process, in ms
     (on a shared machine the CPU time shows the work done here apart from waiting for a core)."""
     samples, cpu = [], []
@@ -183,7 +183,7 @@ def _time(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
 def run_audit_bench(url: str | None, employees: int = 10000, instances: int = 100000, events: int = 1000000,
                     runs: int = 30, seed: int = 7) -> Iterator[str]:
     """Fill a fresh database and yield one line per measured query."""
-    target, drop = _database(url)
+    target, drop = fresh_database(url)
     engine = Engine(target, extensions=extensions())
     try:
         engine.create_schema()
@@ -216,7 +216,7 @@ def run_audit_bench(url: str | None, employees: int = 10000, instances: int = 10
         baseline = 0.0
         for label, fn in cases:
             fn()  # warm
-            p50, p95, cpu = _time(fn, runs)
+            p50, p95, cpu = time_calls(fn, runs)
             baseline = baseline or p50
             yield (f"  {label:<60} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms   CPU here {cpu:6.1f} ms   "
                    f"p50/baseline {p50 / baseline:6.1f}")

@@ -51,7 +51,7 @@ from processes.lanes import HR_GROUP
 from processes.operations import PROPOSAL, UNIT_RATING
 from processes.orgimport import JABATAN, PEGAWAI, UNIT
 from tools import orggen
-from tools.bench_audit import EVENT_COLUMNS, _bulk, _database, _time
+from tools.bench_audit import EVENT_COLUMNS, bulk_insert, fresh_database, time_calls
 
 PERIOD = "2025"
 PROCESSES = ("smk_periode", "smk_perencanaan", "smk_pemantauan", "smk_penilaian", "smk_tindak_lanjut",
@@ -114,22 +114,22 @@ def _organisation(engine: Engine, employees: int, seed: int) -> tuple[dict[str, 
     unit_id = {r[0]: i + 1 for i, r in enumerate(rows[UNIT])}
     position_id = {r[0]: i + 1 for i, r in enumerate(rows[JABATAN])}
     with engine.db.begin() as conn:
-        _bulk(conn, Unit, ["id", "code", "name", "parent_id", "active"],
+        bulk_insert(conn, Unit, ["id", "code", "name", "parent_id", "active"],
               ((unit_id[c], c, n, unit_id.get(p), True) for c, n, p in rows[UNIT]))
-        _bulk(conn, Position, ["id", "code", "title", "unit_id", "parent_id", "jenis", "jenjang", "active"],
+        bulk_insert(conn, Position, ["id", "code", "title", "unit_id", "parent_id", "jenis", "jenjang", "active"],
               ((position_id[r[0]], r[0], r[1], unit_id[r[4]], position_id.get(r[5]), r[2], r[3], True)
                for r in rows[JABATAN]))
         people = rows[PEGAWAI]
-        _bulk(conn, User, ["id", "username", "password_hash", "full_name", "nip", "position_id", "active", "locale",
+        bulk_insert(conn, User, ["id", "username", "password_hash", "full_name", "nip", "position_id", "active", "locale",
                            "session_epoch", "pangkat_golongan", "status", "email_notifications"],
               ((i + 1, r[0], "", r[1], r[0], position_id[r[2]], True, "id", 0, r[4], r[5], False)
                for i, r in enumerate(people)))
         hr = len(people) + 1
-        _bulk(conn, User, ["id", "username", "password_hash", "full_name", "nip", "position_id", "active", "locale",
+        bulk_insert(conn, User, ["id", "username", "password_hash", "full_name", "nip", "position_id", "active", "locale",
                            "session_epoch", "pangkat_golongan", "status", "email_notifications"],
               [(hr, "hr", generate_password_hash(PASSWORD), "Biro SDM", None, None, True, "id", 0, "", "", False)])
-        _bulk(conn, Group, ["id", "name", "description"], [(1, HR_GROUP, "")])
-        _bulk(conn, GroupMember, ["group_id", "user_id"], [(1, hr)])
+        bulk_insert(conn, Group, ["id", "name", "description"], [(1, HR_GROUP, "")])
+        bulk_insert(conn, GroupMember, ["group_id", "user_id"], [(1, hr)])
     parent_of = {position_id[r[0]]: position_id.get(r[5]) for r in rows[JABATAN]}
     unit_of_position = {position_id[r[0]]: unit_id[r[4]] for r in rows[JABATAN]}
     holder: dict[int, int] = {}
@@ -282,18 +282,18 @@ def _period(engine: Engine, org: dict[str, Any], hr: int, seed: int) -> dict[str
                 "title": "Putuskan rekomendasi", "submitted": {"keputusan_sdm": [
                     {"kode": c, "keputusan": "dikonfirmasi", "alasan": "Sesuai"} for c in codes]}})
     with engine.db.begin() as conn:
-        _bulk(conn, Deployment, ["id", "name", "bundle_hash", "deployed_at", "deployed_by", "note"],
+        bulk_insert(conn, Deployment, ["id", "name", "bundle_hash", "deployed_at", "deployed_by", "note"],
               [(1, "bench", "0" * 64, _day(1, 1), "bench", "")])
-        _bulk(conn, ProcessVersion, ["id", "process_id", "version", "name", "deployment_id", "filename", "startable"],
+        bulk_insert(conn, ProcessVersion, ["id", "process_id", "version", "name", "deployment_id", "filename", "startable"],
               [(i + 1, p, 1, p, 1, f"{p}.bpmn", True) for i, p in enumerate(PROCESSES)])
-        _bulk(conn, Instance, ["id", "process_version_id", "process_id", "subject_id", "period", "business_key",
+        bulk_insert(conn, Instance, ["id", "process_version_id", "process_id", "subject_id", "period", "business_key",
                                "status", "state", "started_at", "updated_at", "completed_at", "version",
                                "waiting_messages"], w.instances)
-        _bulk(conn, TaskIndex, ["id", "instance_id", "process_id", "task_name", "title", "lane", "subject_id",
+        bulk_insert(conn, TaskIndex, ["id", "instance_id", "process_id", "task_name", "title", "lane", "subject_id",
                                 "assignee_id", "candidate_users", "candidate_groups", "period", "form", "ready_at",
                                 "due_at", "closed_at", "outcome", "completed_by_id"], w.tasks)
-        _bulk(conn, AuditEvent, EVENT_COLUMNS, w.events)
-        _bulk(conn, SubjectResult, ["kind", "period", "subject_id", "unit_id", "instance_id", "value", "recorded_at"],
+        bulk_insert(conn, AuditEvent, EVENT_COLUMNS, w.events)
+        bulk_insert(conn, SubjectResult, ["kind", "period", "subject_id", "unit_id", "instance_id", "value", "recorded_at"],
               w.results)
         conn.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=len(w.events), hash=w.previous))
         if conn.dialect.name == "postgresql":
@@ -328,7 +328,7 @@ def _server_cpu(engine: Engine) -> float:
 def _measure(engine: Engine, fn: Callable[[], object], runs: int) -> tuple[float, float, float, float]:
     """p50 and p95 wall time, median CPU time here, and the mean CPU time of the database server per call (ms)."""
     server = _server_cpu(engine)
-    p50, p95, cpu = _time(fn, runs)
+    p50, p95, cpu = time_calls(fn, runs)
     return p50, p95, cpu, (_server_cpu(engine) - server) * 1000 / runs
 
 
@@ -342,7 +342,7 @@ RUNNERS: dict[str, Callable[[Engine, reports.Selection], object]] = {
 
 def run_reports_bench(url: str | None, employees: int = 10_000, runs: int = 20, seed: int = 11) -> Iterator[str]:
     """Fill a fresh database with an organisation and a period; yield one line per measured report."""
-    target, drop = _database(url)
+    target, drop = fresh_database(url)
     engine = Engine(target, extensions=extensions(), clock=FixedClock(NOW))
     try:
         engine.create_schema()
