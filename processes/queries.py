@@ -594,3 +594,52 @@ def skp_page(engine: Engine, viewer_id: int, subject_id: int, period: str | None
             if final is not None:
                 page.assessment.update({k: v for k, v in _result(final).items() if k in ASSESSMENT_FIELDS})
         return page
+
+
+# Fields of an SKP row copied from last period's SKP: the content, not the link to a superior's RHK (those
+# change every period and must be chosen again) nor the assessor's comments.
+COPIED_ROW_FIELDS = ("rhk", "nama", "indikator", "aspek", "target", "target_uraian", "satuan", "arah", "cascading",
+                     "perspektif", "target_kuantitas", "target_kualitas", "target_waktu", "target_biaya")
+COPIED_FIELDS = ("pendekatan", "ekspektasi_berorientasi_pelayanan", "ekspektasi_akuntabel", "ekspektasi_kompeten",
+                 "ekspektasi_harmonis", "ekspektasi_loyal", "ekspektasi_adaptif", "ekspektasi_kolaboratif")
+
+
+@dataclass
+class SkpCopy:
+    task_id: str
+    from_period: str
+    data: dict[str, Any]
+    rows: int
+
+
+def copy_previous_skp(engine: Engine, user_id: int, period: str) -> SkpCopy | None:
+    """Return a draft of the user's open SKP drafting task in ``period`` filled from their SKP of the period
+    before (the latest earlier planning whose SKP was set, same regime); None when there is no such task or SKP."""
+    with engine.session_factory() as session:
+        task = session.scalars(select(TaskIndex).join(Instance, Instance.id == TaskIndex.instance_id).where(
+            Instance.subject_id == user_id, Instance.period == period, Instance.process_id == SKP_PLANNING,
+            TaskIndex.closed_at.is_(None), TaskIndex.task_name.in_(SKP_DRAFT_TASKS),
+            actionable(session, user_id))).first()
+        if task is None:
+            return None
+        regime = task.task_name.rsplit("_", 1)[-1].upper()
+        current = session.get(Instance, task.instance_id)
+        assert current is not None
+        earlier = session.scalars(select(Instance).options(defer(Instance.state)).where(
+            Instance.subject_id == user_id, Instance.process_id == SKP_PLANNING, Instance.period != period,
+            Instance.started_at <= current.started_at)
+            .order_by(Instance.started_at.desc(), Instance.id.desc())).all()
+        for previous in earlier:
+            data = _planning_data(engine, session, previous)
+            if data.get("status_skp") != "ditetapkan" or str(data.get("regime") or "") != regime:
+                continue
+            draft: dict[str, Any] = {k: data[k] for k in COPIED_FIELDS if data.get(k) not in (None, "")}
+            count = 0
+            for key in (("kegiatan",) if regime == "A" else ("rhk_utama", "rhk_tambahan")):
+                rows = [{k: r[k] for k in COPIED_ROW_FIELDS if r.get(k) not in (None, "")}
+                        for r in data.get(key) or [] if isinstance(r, dict)]
+                draft[key] = rows
+                count += len(rows)
+            if count:
+                return SkpCopy(task.id, previous.period, draft, count)
+        return None

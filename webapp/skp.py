@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from engine.errors import FormInvalid, NotFound
+from engine.services import documents
 from processes.documents import document_context
-from processes.queries import my_skp, skp_page
+from processes.queries import copy_previous_skp, my_skp, skp_page
 from webapp.extensions import get_engine
 
 bp = Blueprint("skp", __name__)
@@ -31,6 +34,28 @@ def show(subject_id: int, period: str | None = None):
     if page is None:
         abort(403)  # not the employee, one of their superiors, or HR
     return render_template("skp/show.html", skp=page)
+
+
+@bp.post("/skp/<period>/salin")
+@login_required
+def copy_previous(period: str):
+    """Fill the open SKP drafting task of this period with last period's SKP, as a draft to check and submit
+    (the superior's RHK each row supports is chosen again: they change every period)."""
+    if len(period) > 40:
+        abort(404)
+    engine = get_engine()
+    found = copy_previous_skp(engine, current_user.user_id, period)
+    if found is None:
+        flash(_("There is no earlier SKP of yours to copy, or no SKP of yours to draft in this period."), "warning")
+        return redirect(url_for("skp.show", subject_id=current_user.user_id, period=period))
+    try:
+        documents.save_draft(engine, current_user.user_id, found.task_id, found.data)
+    except (FormInvalid, NotFound):
+        flash(_("Last period's SKP could not be copied; enter the rows by hand."), "warning")
+        return redirect(url_for("skp.show", subject_id=current_user.user_id, period=period))
+    flash(_("%(rows)s rows copied from your SKP of %(period)s. Choose for each row the superior's RHK it supports, "
+            "check the targets, then submit.", rows=found.rows, period=found.from_period), "success")
+    return redirect(url_for("tasks.task", task_id=found.task_id))
 
 
 @bp.get("/instances/<int:instance_id>/dokumen/<kind>")

@@ -157,3 +157,38 @@ def test_versions_monitoring_and_slices(smk: Engine, org: dict[str, int], clock:
     client.post("/lang/en", data={"csrf_token": csrf_token(client, "/")})
     _, english = _text(client, f"/skp/{agus}/2023")
     assert "Quarter 1 — 2023" in english and ">Set<" in english and "Version 2" in english
+
+
+def test_copy_last_periods_skp_into_the_draft(smk: Engine, org: dict[str, int], clock: FixedClock,
+                                               client: FlaskClient, auth: Auth) -> None:
+    """Ratna's 2023 SKP (set) fills her 2024 draft: the rows and expectations, not the RHK they supported."""
+    ratna = org["ratna"]
+    start_planning(smk, org, "ratna")
+    approve_planning(smk, org, "ratna", "hartono", "IKU-2",
+                     mph=[{"rhk_id": f"{ratna}-1", "pegawai_id": org["agus"], "peran": "Menyusun rencana"}])
+    clock.set(datetime(2024, 1, 2, 1, 0, tzinfo=UTC))
+    start_planning(smk, org, "ratna", year=2024)
+    [task] = open_tasks(smk, "susun_skp_c", ratna)
+    auth.login("agus")  # only the employee copies their own SKP
+    token = csrf_token(client, "/")
+    assert client.post("/skp/2024/salin", data={"csrf_token": token}).status_code == 302
+    assert client.get(f"/tasks/{task.id}").status_code == 404
+    auth.logout()
+    auth.login("ratna")
+    _, page = _text(client, f"/tasks/{task.id}")
+    assert "Salin SKP periode lalu" in page
+    assert client.post("/skp/2024/salin", data={}).status_code == 400  # CSRF
+    done = client.post("/skp/2024/salin", data={"csrf_token": csrf_token(client, f"/tasks/{task.id}")})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/tasks/{task.id}")
+    _, form = _text(client, f"/tasks/{task.id}")
+    assert "1 baris disalin dari SKP Anda periode 2023" in form
+    assert 'name="rhk_utama[0][rhk]"' in form and "Hasil kerja 1</textarea>" in form
+    assert "Laporan tepat waktu" in form  # the expectation
+    selected = re.search(r'name="rhk_utama\[0\]\[mendukung\]".*?</select>', form)
+    assert selected and "selected" not in selected.group(0)  # the RHK supported is chosen again
+    # Nothing to copy in 2023 (no earlier SKP): said so, nothing stored.
+    start_planning(smk, org, "yulia", year=2024)
+    auth.logout()
+    auth.login("yulia")
+    refused = client.post("/skp/2024/salin", data={"csrf_token": csrf_token(client, "/")}, follow_redirects=True)
+    assert "Tidak ada SKP Anda sebelumnya" in refused.get_data(as_text=True)
