@@ -57,6 +57,9 @@ def store_bundle(engine: Engine, files: Mapping[str, bytes], deployed_by: int | 
         bundle = parse_against_deployed(session, files)
         existing = session.scalar(select(Deployment).where(Deployment.bundle_hash == bundle.bundle_hash))
         if existing is not None:
+            revived = _revive(engine, session, existing, deployed_by, note)
+            if revived is not None:  # the same files as an earlier deployment, deployed again after a change
+                return revived
             return DeploymentResult(existing.id, False, versions_of(session, existing.id, ProcessVersion),
                                     versions_of(session, existing.id, DecisionVersion), sorted(bundle.included))
         user = session.get(User, deployed_by) if deployed_by else None
@@ -92,6 +95,41 @@ def store_bundle(engine: Engine, files: Mapping[str, bytes], deployed_by: int | 
     engine.specs.put(bundle)
     return result
 
+
+
+def _revive(engine: Engine, session: Session, existing: Deployment, deployed_by: int | None,
+            note: str) -> DeploymentResult | None:
+    """Deploying again the files of an earlier deployment (a change taken back): the processes and decisions it
+    defines whose latest version is another deployment's get a new version pointing at the stored files, so new
+    instances follow them again. None when the deployment is still the latest for everything it defines."""
+    result = DeploymentResult(existing.id, True)
+    for model, id_col in ((ProcessVersion, ProcessVersion.process_id), (DecisionVersion, DecisionVersion.decision_id)):
+        rows = session.scalars(select(model).where(model.deployment_id == existing.id)).all()
+        latest_of: dict[str, Any] = {}
+        for row in rows:  # the newest row of each id in this deployment (revived before, it may hold several)
+            ref = row.process_id if model is ProcessVersion else row.decision_id
+            if ref not in latest_of or row.version > latest_of[ref].version:
+                latest_of[ref] = row
+        for ref, row in sorted(latest_of.items()):
+            newest = session.scalar(select(func.max(model.version)).where(id_col == ref))
+            if newest == row.version:
+                continue
+            version = (newest or 0) + 1
+            if model is ProcessVersion:
+                session.add(ProcessVersion(process_id=ref, version=version, name=row.name,
+                                           deployment_id=existing.id, filename=row.filename, startable=row.startable))
+                result.processes.append((ref, version))
+            else:
+                session.add(DecisionVersion(decision_id=ref, version=version, deployment_id=existing.id,
+                                            filename=row.filename))
+                result.decisions.append((ref, version))
+    if not result.processes and not result.decisions:
+        return None
+    user = session.get(User, deployed_by) if deployed_by else None
+    audit.record(session, "deployment.created", engine.now(), user, deployment_id=existing.id, name=existing.name,
+                 bundle_hash=existing.bundle_hash, processes=result.processes, decisions=result.decisions,
+                 files=sorted(f.filename for f in existing.files), redeployed=True, note=note)
+    return result
 
 
 def next_version(session: Session, id_col, ref: str, version_col) -> int:
