@@ -103,8 +103,10 @@ def _revive(engine: Engine, session: Session, existing: Deployment, deployed_by:
     defines whose latest version is another deployment's get a new version pointing at the stored files, so new
     instances follow them again. None when the deployment is still the latest for everything it defines."""
     result = DeploymentResult(existing.id, True)
-    for model, id_col in ((ProcessVersion, ProcessVersion.process_id), (DecisionVersion, DecisionVersion.decision_id)):
-        rows = session.scalars(select(model).where(model.deployment_id == existing.id)).all()
+    pairs: tuple[tuple[Any, Any], ...] = ((ProcessVersion, ProcessVersion.process_id),
+                                          (DecisionVersion, DecisionVersion.decision_id))
+    for model, id_col in pairs:
+        rows: list[Any] = list(session.scalars(select(model).where(model.deployment_id == existing.id)))
         latest_of: dict[str, Any] = {}
         for row in rows:  # the newest row of each id in this deployment (revived before, it may hold several)
             ref = row.process_id if model is ProcessVersion else row.decision_id
