@@ -26,11 +26,11 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     from webapp.audit import bp as audit_bp
     from webapp.deployments import bp as deployments_bp
     from webapp.extensions import csrf, login_manager
+    from webapp.migration_pages import bp as migration_bp
     from webapp.notifications import bp as notifications_bp
     from webapp.organisation import bp as organisation_bp
     from webapp.reports import bp as reports_bp
     from webapp.workspace import bp as workspace_bp
-    from webapp.migration_pages import bp as migration_bp
 
     csrf.init_app(app)
     login_manager.init_app(app)
