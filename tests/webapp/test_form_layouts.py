@@ -1,0 +1,94 @@
+"""The form renderer's table layout (issue 13): "ui:layout": "table" for lists of objects (cards on a phone),
+full-width fields, fixed rows, fields shown only when the task data says so, hidden fields, choices by their text;
+and the workspace's form check that knows these options."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Flask, render_template_string
+
+from webapp.form_preview import preview
+from webapp.formrender import build_fields, parse_submission
+
+ROW = {"type": "object", "properties": {
+    "kode": {"type": "string", "title": "Kode", "readOnly": True},
+    "mendukung": {"type": "string", "title": "Mendukung"},
+    "rhk": {"type": "string", "title": "RHK"},
+    "target": {"type": "number", "title": "Target"},
+    "perspektif": {"type": "string", "title": "Perspektif", "enum": ["Anggaran", "Proses Bisnis"]},
+}}
+SCHEMA = {"type": "object", "properties": {
+    "rhk_atasan": {"type": "array", "readOnly": True, "items": {"type": "object"}},
+    "baris": {"type": "array", "title": "Baris", "items": ROW},
+}}
+PAGE = '{% from "tasks/_field.html" import render_field %}{% for f in fields %}{{ render_field(f, {}) }}{% endfor %}'
+DATA = {"rhk_atasan": [{"id": "7-1", "rhk": "Tersusunnya rencana"}], "pegawai": {"jenis_jabatan": "JA"},
+        "baris": [{"kode": "U1", "mendukung": "7-1", "rhk": "Satu", "target": 3},
+                  {"kode": "U2", "rhk": "Dua", "target": 4}]}
+
+
+def _ui(**row_ui: object) -> dict[str, object]:
+    return {"rhk_atasan": {"ui:widget": "hidden", "ui:readonly": True},
+            "baris": {"ui:layout": "table", "ui:itemTitle": "RHK", "items": {
+                "mendukung": {"ui:width": "full", "ui:optionsFrom": [
+                    {"source": "rhk_atasan", "value": "id", "label": "rhk", "labelOnly": True,
+                     "prefix": "RHK atasan: "}]},
+                "perspektif": {"ui:showIf": {"path": "pegawai.jenis_jabatan", "equals": "JPT"}}, **row_ui}}}
+
+
+def _html(app: Flask, data: dict[str, object], ui: dict[str, object]) -> str:
+    with app.test_request_context("/"):
+        return re.sub(r"\s+", " ", render_template_string(PAGE, fields=build_fields(SCHEMA, ui, data)))
+
+
+def test_a_list_as_a_table_with_full_width_lines_and_choices_by_text(app: Flask) -> None:
+    fields = build_fields(SCHEMA, _ui(rhk={"ui:width": "full", "ui:widget": "textarea"}), DATA)
+    assert [f.name for f in fields] == ["baris"]  # the hidden list is not shown
+    table = fields[0]
+    assert table.layout == "table" and not table.fixed_rows
+    first = table.rows[0]
+    assert [c.name.split("[")[-1].rstrip("]") for c in first] == ["kode", "mendukung", "rhk", "target"]  # no JPT
+    assert [kind for kind, _ in table.segments(first)] == ["cols", "full", "full", "cols"]
+    assert first[1].options == [("7-1", "RHK atasan: Tersusunnya rencana")]
+    html = _html(app, DATA, _ui(rhk={"ui:width": "full", "ui:widget": "textarea"}))
+    assert '<table class="form-table row-list">' in html and html.count('<tbody class="row-item">') == 3  # + template
+    assert "<template>" in html and "add-row" in html and "remove-row" in html
+    assert '<option value="7-1" selected>RHK atasan: Tersusunnya rencana</option>' in html
+    assert '<input type="hidden" name="baris[1][kode]" value="U2">' in html  # read-only cells travel with the row
+    assert 'class="row-label">RHK</span> <span class="row-no">2</span>' in html
+
+
+def test_only_columns_get_headings_and_fixed_rows_have_no_buttons(app: Flask) -> None:
+    ui = _ui()
+    ui["baris"]["ui:fixedRows"] = True  # type: ignore[index]
+    ui["baris"]["items"]["mendukung"].pop("ui:width")  # type: ignore[index]
+    html = _html(app, DATA, ui)
+    assert 'class="form-table row-list form-table-columns"' in html
+    head = html.split("<thead>")[1].split("</thead>")[0]
+    assert [h.strip() for h in re.findall(r'<th scope="col">([^<]*)', head)] == ["Kode", "Mendukung", "RHK",
+                                                                          "Target"]
+    assert "add-row" not in html and "remove-row" not in html and "<template>" not in html
+    assert "Perspektif" not in html
+
+
+def test_shown_if_and_posted_rows_keep_their_order() -> None:
+    jpt = dict(DATA, pegawai={"jenis_jabatan": "JPT"})
+    fields = build_fields(SCHEMA, _ui(), jpt)
+    assert [c.title for c in fields[0].rows[0]][-1] == "Perspektif"
+    assert fields[0].rows[0][-1].options == [("Anggaran", "Anggaran"), ("Proses Bisnis", "Proses Bisnis")]  # no ""
+    from werkzeug.datastructures import MultiDict
+
+    posted = parse_submission(SCHEMA, MultiDict([("baris[1][rhk]", "Dua"), ("baris[1][kode]", "U2"),
+                                                 ("baris[0][rhk]", "Satu"), ("baris[0][kode]", "U1")]))
+    assert posted == {"baris": [{"kode": "U1", "rhk": "Satu"}, {"kode": "U2", "rhk": "Dua"}]}
+
+
+def test_the_workspace_check_knows_the_layout_options(app: Flask) -> None:
+    with app.test_request_context("/"):
+        _, errors = preview(json.dumps(SCHEMA), json.dumps(_ui()), {"rhk_atasan", "pegawai"})
+        assert errors == []
+        wrong = {"baris": {"items": {"rhk": {"ui:layout": "table"}}}}
+        _, errors = preview(json.dumps(SCHEMA), json.dumps(wrong), set())
+        assert len(errors) == 1 and "ui:layout" in errors[0]
