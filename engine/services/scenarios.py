@@ -317,13 +317,19 @@ def run_bundle(engine: Engine, files: Mapping[str, bytes], name: str = "",
         base = Path(tmp) / "bundle.sqlite"
         shutil.copyfile(_migrated(engine), base)
         with _engine(engine, base) as scratch:
-            for context_name, context_files in context:
-                try:
-                    store_bundle(scratch, context_files, None, name=context_name)
-                except DeploymentInvalid as exc:
-                    report.problems.append(Problem("(bundle)", Message("scenario.context", N_(
-                        "the scenarios could not be prepared: the deployed bundle '%(name)s' does not deploy in an "
-                        "empty database (%(detail)s)"), {"name": context_name, "detail": str(exc.problems[0])})))
+            # A bundle may call another deployed after it: retry until nothing more deploys. One that never does
+            # is left out; what the scenarios' bundle misses because of it is reported when it is stored below.
+            pending = list(context)
+            while pending:
+                left = []
+                for context_name, context_files in pending:
+                    try:
+                        store_bundle(scratch, context_files, None, name=context_name)
+                    except DeploymentInvalid:
+                        left.append((context_name, context_files))
+                if len(left) == len(pending):
+                    break
+                pending = left
             try:
                 store_bundle(scratch, files, None, name=name or "scenarios")
             except DeploymentInvalid as exc:
@@ -382,6 +388,9 @@ def _run_one(engine: Engine, scenario: Scenario, base: Path, organisations: dict
         result.step, result.where, result.task = None, "", None
     except StepFailed as failed:
         result.message, result.differences = failed.msg, failed.differences
+    except Exception as exc:  # a model or a scenario the engine cannot run: a failed scenario, never a crash
+        result.message = Message("scenario.crashed", N_("the scenario could not run: %(detail)s"),
+                                 {"detail": f"{type(exc).__name__}: {exc}"[:500]})
     result.seconds = time.perf_counter() - started
     return result
 

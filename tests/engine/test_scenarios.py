@@ -161,3 +161,15 @@ def test_deploy_of_a_bundle_whose_scenarios_pass_records_them(eng: Engine, org: 
         event = s.scalar(select(AuditEvent).where(AuditEvent.kind == "deployment.created"))
         assert event is not None and event.data["scenarios"]["passed"] == 1
         assert "override" not in event.data["scenarios"]
+
+
+def test_a_scenario_the_engine_cannot_run_fails_with_the_reason_and_never_crashes_the_run(eng: Engine) -> None:
+    twice = dict(ORGANISATION, positions=[*ORGANISATION["positions"],
+                                          {"code": "STF2", "title": "Staf", "unit": "U1", "user": "bayu"}])
+    broken = json.dumps({**json.loads(PASSING), "organisation": twice}).encode()
+    report = scenarios.run_bundle(eng, bundle(a_lulus=PASSING, b_rusak=broken))
+    by_file = {r.filename: r for r in report.results}
+    assert by_file["a_lulus.scenario.json"].passed
+    crashed = by_file["b_rusak.scenario.json"]
+    assert not crashed.passed and crashed.step == 0 and crashed.message is not None
+    assert crashed.message.code == "scenario.crashed" and "IntegrityError" in crashed.message.render()
