@@ -21,7 +21,7 @@ from engine.deploy.bundles import ParsedBundle, form_for
 from engine.errors import N_, Conflict, InvalidState, NotFound, PermissionDenied, ProcessError
 from engine.runtime.runner import StepFailure
 from engine.services import audit
-from engine.services.deployments import latest_version
+from engine.services.bundle_store import latest_version
 from engine.services.forms import validate_submission
 from engine.services.stepping import after_save, fire_due_timers_in_session, record_changes, start_in_session
 
