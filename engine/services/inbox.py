@@ -106,16 +106,18 @@ def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: dat
     if subject:
         filtered = filtered.join(subject_user, subject_user.id == TaskIndex.subject_id)
     total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
-    # One statement for the page: the index row, the names and the instance's status and process name
-    # (small columns: the workflow state is never read).
+    # The page's task ids first (sorted and cut on the task rows alone), then one statement joins the names,
+    # the instance's status and the process name for those rows only (small columns: never the workflow state).
+    order = SORTS.get(sort, SORTS["due"])
+    ids = filtered.order_by(*order, TaskIndex.id).offset((page - 1) * per_page).limit(per_page).subquery()
     rows = session.execute(
         select(TaskIndex, subject_user.full_name, assignee.full_name, Instance.status, ProcessVersion.name)
+        .join(ids, ids.c.id == TaskIndex.id)
         .join(Instance, Instance.id == TaskIndex.instance_id)
         .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
         .outerjoin(subject_user, subject_user.id == TaskIndex.subject_id)
         .outerjoin(assignee, assignee.id == TaskIndex.assignee_id)
-        .where(*where).order_by(*SORTS.get(sort, SORTS["due"]))
-        .offset((page - 1) * per_page).limit(per_page)).all()
+        .order_by(*order, TaskIndex.id)).all()
     return Page([_item(*r, now) for r in rows], page, per_page, total)
 
 
