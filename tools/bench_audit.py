@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -59,7 +60,7 @@ def fresh_database(url: str | None) -> tuple[str, Callable[[], None]]:
             admin.dispose()
         return target, drop
     folder = tempfile.mkdtemp(prefix="smk-bench-audit-")
-    return f"sqlite:///{Path(folder) / 'audit.sqlite'}", lambda: None
+    return f"sqlite:///{Path(folder) / 'audit.sqlite'}", lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
 def bulk_insert(conn: Connection, table: type[Base], columns: list[str], rows: Iterable[tuple[Any, ...]]) -> int:

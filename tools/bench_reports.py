@@ -27,6 +27,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -386,13 +388,18 @@ def run_reports_bench(url: str | None, employees: int = 10_000, runs: int = 20, 
 
 def _pages(engine: Engine, hr: int, division: int | None, runs: int) -> Iterator[str]:
     """Each report page through the Flask test client, logged in as Biro SDM, whole organisation."""
-    import tempfile
+    folder = tempfile.mkdtemp(prefix="smk-bench-reports-")
+    try:
+        yield from _measure_pages(engine, division, runs, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
+
+def _measure_pages(engine: Engine, division: int | None, runs: int, folder: str) -> Iterator[str]:
     from webapp import create_app
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": engine.database_url,
-                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="smk-bench-reports-"), "WTF_CSRF_ENABLED": False},
-                     engine=engine)
+                      "INSTANCE_PATH": folder, "WTF_CSRF_ENABLED": False}, engine=engine)
     client = app.test_client()
     page = client.get("/login")
     token = page.get_data(as_text=True).split('name="csrf_token" value="', 1)[-1].split('"', 1)[0]

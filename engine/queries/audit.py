@@ -107,12 +107,14 @@ def _conditions(session: Session, f: AuditFilter) -> list[ColumnElement[bool]]:
     if f.unit_id is not None:
         where.append(AuditEvent.unit_id.in_(subtree(load_units(session), f.unit_id)))
     if f.process_id or f.period:
-        instances = select(Instance.id)
+        # EXISTS per event rather than IN (the cases): a process or period covers many cases, so reading the events
+        # newest first and checking each one's case finds a page soonest (SQLite would gather all their events).
+        case = select(Instance.id).where(Instance.id == AuditEvent.instance_id)
         if f.process_id:
-            instances = instances.where(Instance.process_id == f.process_id)
+            case = case.where(Instance.process_id == f.process_id)
         if f.period:
-            instances = instances.where(Instance.period == f.period)
-        where.append(AuditEvent.instance_id.in_(instances))
+            case = case.where(Instance.period == f.period)
+        where.append(case.exists())
     if f.kind:
         where.append(AuditEvent.kind.startswith(f.kind, autoescape=True) if f.kind.endswith(".")
                      else AuditEvent.kind == f.kind)
@@ -136,18 +138,23 @@ def _conditions(session: Session, f: AuditFilter) -> list[ColumnElement[bool]]:
 
 def _rows(session: Session, where: list[ColumnElement[bool]], limit: int,
           before: int | None = None) -> list[AuditRow]:
+    # First the page's sequence numbers (the filter alone, which an index on (unit_id, seq) or (subject_id, seq)
+    # can answer without touching the events), then those events with their names: SQLite would otherwise join
+    # every matching event before sorting and cutting the page.
+    page = select(AuditEvent.seq).where(*where)
+    if before is not None:
+        page = page.where(AuditEvent.seq < before)
+    page = page.order_by(AuditEvent.seq.desc()).limit(limit)
     subject, actor = aliased(User), aliased(User)
     query = (select(AuditEvent, Instance.process_id, Instance.period, subject, actor.full_name, Unit.name)
              .outerjoin(Instance, Instance.id == AuditEvent.instance_id)
              .outerjoin(subject, subject.id == AuditEvent.subject_id)
              .outerjoin(actor, actor.id == AuditEvent.actor_id)
              .outerjoin(Unit, Unit.id == AuditEvent.unit_id)
-             .where(*where))
-    if before is not None:
-        query = query.where(AuditEvent.seq < before)
+             .where(AuditEvent.seq.in_(page)))
     rows = []
     for event, process_id, period, person, actor_name, unit_name in session.execute(
-            query.order_by(AuditEvent.seq.desc()).limit(limit)):
+            query.order_by(AuditEvent.seq.desc())):
         rows.append(AuditRow(event.seq, event.at, event.kind, event.actor, actor_name or event.actor,
                              event.instance_id, process_id, period, event.task_id, event.task_name,
                              event.subject_id, person.full_name if person else "", (person.nip or "") if person else "",
