@@ -102,7 +102,7 @@ def _csp_violations(page: Page) -> list[str]:
 def _deploy(page: Page, note: str) -> None:
     page.locator("summary", has_text=re.compile("^(Deploy)$")).click()
     page.get_by_label(re.compile("Catatan|Note")).fill(note)
-    page.locator("#ws-deploy").click(timeout=240_000)  # deploying bpmn/smk runs its 16 scenario tests first
+    page.locator("#ws-deploy").click(timeout=240_000)  # deploying bpmn/smk runs its scenario tests first
     page.wait_for_load_state()
 
 
