@@ -44,3 +44,20 @@ def test_shipped_scenario_passes(reports: dict[str, scenarios.ScenarioReport], p
     assert not report.problems, [str(p) for p in report.problems]
     [result] = [r for r in report.results if r.filename == path.name]
     assert result.passed, scenarios.report_text(scenarios.ScenarioReport([result]))
+
+
+def test_a_changed_rule_table_fails_the_scenario_that_pinned_its_outcome(tmp_path: Path) -> None:
+    """The gate catches a rule change: regime A's 76-90 band renamed in the context's DMN table makes the regime A
+    scenario fail at the step that checks the form, naming the value."""
+    engine = Engine(f"sqlite:///{tmp_path / 'live.sqlite'}", clock=FixedClock(), extensions=extensions())
+    context = scenarios.folder_context(BPMN, BPMN / "smk")
+    rules = dict(dict(context)["bpmn/rules"])
+    table = rules["predikat_band_regime_a.dmn"].decode()
+    rules["predikat_band_regime_a.dmn"] = table.replace('<text>"Baik"</text>', '<text>"Cukup"</text>', 1).encode()
+    changed = [(name, rules if name == "bpmn/rules" else files) for name, files in context]
+    report = scenarios.run_bundle(engine, read_folder(BPMN / "smk"), name="bpmn/smk", context=changed,
+                                  only={"penilaian_regime_a_diterima.scenario.json"})
+    engine.dispose()
+    [result] = report.results
+    assert not result.passed and result.step == 2 and result.task == "terima_hasil"
+    assert [(d.what, d.expected, d.actual) for d in result.differences] == [("predikat", "Baik", "Cukup")]
