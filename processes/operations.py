@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
@@ -23,11 +25,12 @@ from engine.db.audit import AuditEvent
 from engine.db.notify import Notification
 from engine.db.org import Position, Unit, User
 from engine.db.results import SubjectResult
-from engine.db.runtime import Instance
+from engine.db.runtime import RUNNING, WAITING, Instance, TaskIndex
 from engine.queries.reports import load_units, subtree
 from engine.runtime.runner import StepContext
 from engine.services import audit
 from engine.services.results import record_result, results
+from engine.services.stepping import business_key, deliver
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 PROPOSAL = "smk.predikat_usulan"
@@ -162,6 +165,56 @@ def _kabari_dikembalikan(ctx: StepContext, params: dict[str, Any], data: dict[st
         title=f"SKP dikembalikan dengan catatan oleh {who} / SKP returned with notes by {who}"[:255],
         body="\n".join(lines), link=f"/skp/{subject_id}/{ctx.instance.period or ''}"[:255], task_id=None))
     return {"dikirim": True, "oleh": who, "pada": ctx.now.isoformat()}
+
+
+SUPERIOR_READY = "rhk_atasan_siap"  # message name and notification kind: the superior's SKP and MPH are set
+
+
+def _kabari_bawahan(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Send the message ``rhk_atasan_siap`` to the planning of each subordinate that waits for it, and tell them.
+
+    The subordinates are those the profile named when the planning began plus those under the employee today
+    (an acting assessor's, a transfer's). Each message is addressed by business key (employee + period) and
+    delivered through the engine's message routing in this transaction: the subordinate's waiting task closes and
+    drafting begins. The message carries ``skp_atasan`` (RHK, MPH, status): this instance is stored only after the
+    step, so the subordinate could not read it yet. A subordinate that does not wait (not started yet, or already drafting) gets no message: their
+    planning reads the superior's RHK when it reaches that point.
+    """
+    session, sender = ctx.session, ctx.instance
+    named = [int(i) for i in (_param(params, "bawahan") or []) if str(i).strip().lstrip("-").isdigit()]
+    team = sorted(set(named) | set(subordinates_of(session, sender.subject_id) if sender.subject_id else []))
+    superior = session.get(User, sender.subject_id) if sender.subject_id else None
+    who = superior.full_name if superior is not None else "Atasan / Superior"
+    # What the subordinate would otherwise read from this instance, which is saved only after this step.
+    skp = _param(params, "skp_atasan") or {}
+    if not isinstance(skp, dict):
+        raise ValueError("smk_kabari_bawahan needs skp_atasan as a dict (rhk_siap, rhk, mph)")
+    told = []
+    for subject_id in team:
+        waiting = session.scalars(select(Instance.id).where(
+            Instance.business_key == business_key(subject_id, sender.period or ""), Instance.process_id == PLANNING,
+            Instance.status.in_((RUNNING, WAITING)), Instance.id != sender.id,
+            Instance.waiting_messages.contains(f",{SUPERIOR_READY},", autoescape=True))).all()
+        if not waiting:
+            continue
+        event = BpmnEvent(MessageEventDefinition(SUPERIOR_READY), payload=dict(
+            skp, target_subject_id=subject_id, atasan_id=sender.subject_id, instance_id=sender.id))
+        if deliver(ctx.engine, session, event, sender) != "delivered":
+            continue
+        task = session.scalars(select(TaskIndex).where(TaskIndex.instance_id.in_(waiting),
+                                                       TaskIndex.closed_at.is_(None))
+                               .order_by(TaskIndex.id.desc())).first()
+        session.add(Notification(
+            user_id=subject_id, kind=SUPERIOR_READY, created_at=ctx.now, instance_id=waiting[0],
+            title=(f"SKP atasan Anda, {who}, sudah ditetapkan: susun SKP Anda / "
+                   f"Your superior {who}'s SKP is set: draft your SKP")[:255],
+            body=(f"RHK dan Matriks Peran Hasil {who} untuk periode {sender.period} sudah tersedia; tugas menunggu "
+                  "Anda berlanjut ke penyusunan SKP. / "
+                  f"{who}'s RHK and Matriks Peran Hasil for period {sender.period} are ready; your waiting task "
+                  "moved on to drafting your SKP."),
+            link=(f"/tasks/{task.id}" if task is not None else f"/instances/{waiting[0]}")[:255], task_id=None))
+        told.append(subject_id)
+    return {"dikabari": told, "pada": ctx.now.isoformat()}
 
 
 def _catat_predikat_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -348,6 +401,7 @@ SMK_OPERATIONS = {
     "smk_pegawai_dinilai": _pegawai_dinilai,
     "smk_catat_pengingat": _catat_pengingat,
     "smk_kabari_dikembalikan": _kabari_dikembalikan,
+    "smk_kabari_bawahan": _kabari_bawahan,
     "smk_catat_predikat_unit": _catat_predikat_unit,
     "smk_predikat_unit_kepala": _predikat_unit_kepala,
     "smk_cek_kurva": _cek_kurva,

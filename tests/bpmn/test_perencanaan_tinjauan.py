@@ -24,7 +24,6 @@ def _agus_drafts(smk: Engine, org: dict[str, int]) -> int:
     inst = start_planning(smk, org, "agus")
     approve_planning(smk, org, "ratna", "hartono", "IKU-2",
                      mph=[{"rhk_id": f"{ratna}-1", "pegawai_id": agus, "peran": "Menyusun rencana program"}])
-    act(smk, agus, "menunggu_atasan", {"periksa_lagi": True}, agus)
     draft = skp_c(f"{ratna}-1", n=2)
     draft["rhk_tambahan"] = [{"rhk": "Menjadi narasumber", "aspek": "Kuantitas", "indikator": "Jumlah kegiatan",
                               "target": 2, "satuan": "kegiatan"}]
