@@ -196,10 +196,12 @@ def show(deployment_id: int):
         stored = views.get_deployment_file(engine, current_user.user_id, deployment_id, diagram.id)
         xml = stored.content.decode("utf-8", errors="replace")
     markers = changes.markers(diagram.filename) if changes is not None and diagram is not None else {}
+    record = deployment_record(engine, deployment_id)  # the scenario tests run when it was deployed
     older_running = {v.process_id: migration.candidate_count(engine, v.process_id, v.version)
                      for v in detail.processes}
     return render_template("deployments/show.html", detail=detail, diagram=diagram, diagram_xml=xml,
-                           older_running=older_running, scenarios=deployment_record(engine, deployment_id),
+                           older_running=older_running, scenarios=record,
+                           scenario_failures=[(f, shown(m)) for f, m in record.messages] if record else [],
                            changes=changes, changes_against=changes_against(engine, deployment_id),
                            added=" ".join(k for k, v in markers.items() if v == "added"),
                            changed=" ".join(k for k, v in markers.items() if v == "changed"))

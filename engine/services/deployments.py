@@ -51,7 +51,9 @@ def _run_scenarios(engine: Engine, files: Mapping[str, bytes], deployed_by: int 
         if deployed_by is None or not in_role(session, deployed_by, LANES.roles.admin):
             raise PermissionDenied("scenarios.override_admin_only", N_(
                 "Only an administrator may deploy a bundle whose scenario tests fail"))
-    summary["override"] = {"reason": reason, "failures": [str(p) for p in report.as_problems()]}
+    failed = report.as_problems()
+    summary["override"] = {"reason": reason, "failures": [str(p) for p in failed],
+                           "messages": [{"file": p.file, "message": scenarios.message_data(p.message)} for p in failed]}
     return summary
 
 

@@ -637,6 +637,20 @@ def report_text(report: ScenarioReport) -> str:
     return "\n".join(lines)
 
 
+def message_data(message: Message) -> dict[str, Any]:
+    """A message as JSON data (kept in an audit event), so that a page can translate it later."""
+    return {"code": message.code, "text": message.text,
+            "params": {k: message_data(v) if isinstance(v, Message) else v for k, v in message.params.items()}}
+
+
+def message_from(data: Any) -> Message | None:
+    """The message ``message_data`` kept (None when the data is not one)."""
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return None
+    params = {k: message_from(v) or v if isinstance(v, dict) else v for k, v in (data.get("params") or {}).items()}
+    return Message(str(data.get("code") or ""), data["text"], params)
+
+
 @dataclass
 class DeploymentScenarios:
     """What a deployment's audit event says about its scenario tests (shown on the deployment page)."""
@@ -646,7 +660,8 @@ class DeploymentScenarios:
     seconds: float
     override_reason: str | None
     override_by: str | None
-    failures: list[str]
+    failures: list[str]  # in English, as the audit trail shows them
+    messages: list[tuple[str, Message]] = field(default_factory=list)  # (file, message) for a page to translate
 
 
 def deployment_record(engine: Engine, deployment_id: int) -> DeploymentScenarios | None:
@@ -659,6 +674,8 @@ def deployment_record(engine: Engine, deployment_id: int) -> DeploymentScenarios
         if event is None or not isinstance(tested, dict):
             return None
         override = tested.get("override") or {}
+        failed = [(str(m.get("file") or ""), message) for m in override.get("messages") or []
+                  if isinstance(m, dict) and (message := message_from(m.get("message"))) is not None]
         return DeploymentScenarios(int(tested.get("passed") or 0), int(tested.get("failed") or 0),
                                    float(tested.get("seconds") or 0), override.get("reason"),
-                                   event.actor if override else None, list(override.get("failures") or []))
+                                   event.actor if override else None, list(override.get("failures") or []), failed)

@@ -96,3 +96,31 @@ def test_a_broken_scenario_shows_the_value_that_differed_and_the_deploy_is_refus
         assert s.scalar(select(func.count(Deployment.id))) == deployed
     _shots(page, "deploy_refused")
     assert violations == []
+
+
+def test_an_administrator_deploys_a_failing_bundle_with_a_reason_shown_on_the_deployment_page(
+        page: Page, site: Site) -> None:
+    violations = _csp_violations(page)
+    files = [{"name": name, "mimeType": "application/octet-stream", "buffer": content}
+             for name, content in bundle(lulus=PASSING, beda=WRONG_END).items()]
+    login(page, "admin")
+    page.goto("/proses/deploy")
+    page.locator("#f-files").set_input_files(files)
+    page.locator("#f-name").fill("uji")
+    page.get_by_role("button", name=re.compile("Periksa dan deploy|Validate and deploy")).click(timeout=RUN_TIMEOUT)
+    expect(page.get_by_test_id("problems")).to_contain_text("beda.scenario.json")
+    expect(page.get_by_test_id("problems")).to_contain_text("nilai: 40 → 42")
+    reason = page.get_by_test_id("override").locator("textarea")
+    expect(reason).to_be_visible()
+    _shots(page, "deploy_page_refused")
+    page.locator("#f-files").set_input_files(files)
+    page.locator("#f-name").fill("uji")
+    reason.fill("Aturan baru berlaku 1 April; skenario diperbarui minggu depan")
+    page.get_by_role("button", name=re.compile("Periksa dan deploy|Validate and deploy")).click(timeout=RUN_TIMEOUT)
+    expect(page).to_have_url(re.compile(r"/proses/deployments/\d+$"))
+    shown = page.get_by_test_id("override-reason")
+    expect(shown).to_contain_text("Aturan baru berlaku 1 April")
+    expect(shown).to_contain_text("beda.scenario.json")
+    expect(page.get_by_test_id("scenarios")).to_contain_text(re.compile("1 (dari|of) 2"))
+    _shots(page, "deployment_overridden")
+    assert violations == []
