@@ -24,6 +24,7 @@ from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
 from tools.bench_http import run_http_bench
 from tools.bench_import import run_import_bench
+from tools.bench_inbox import run_inbox_bench
 from tools.bench_migrate import run_migrate_bench
 from tools.bench_reports import run_reports_bench
 from tools.bench_rush import run_rush_bench
@@ -257,7 +258,8 @@ def demo_command() -> None:
 
 
 @cli.command("bench")
-@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate", "reports", "http", "rush"]), default="engine")
+@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate", "reports", "http", "rush", "inbox"]),
+                default="engine")
 @click.option("-n", "--count", default=200, show_default=True, help="engine: process runs per measurement")
 @click.option("--history", default=1000, show_default=True, help="engine: completed instances behind the subject")
 @click.option("--events", default=1_000_000, show_default=True, help="audit: audit events to create")
@@ -284,6 +286,7 @@ def bench_command(what: str, count: int, history: int, events: int, instances: i
              else run_migrate_bench(url, instances if instances != 100_000 else 10_000) if what == "migrate"
              else run_import_bench(url, employees=employees) if what == "import"
              else run_reports_bench(url, employees=employees) if what == "reports"
+             else run_inbox_bench(url, events=events) if what == "inbox"
              else run_audit_bench(url, employees=employees, instances=instances, events=events))
     for line in lines:
         click.echo(line)

@@ -66,9 +66,12 @@ def inbox_view(engine: Engine, user_id: int, **filters: Any) -> InboxView:
     (subordinates, groups) resolved once."""
     with engine.session_factory() as session:
         mine = actionable(session, user_id)
-        page = _page(session, mine, user_id, engine.now(), **filters)
-        return InboxView(page, _facets(session, mine, engine.now()),
-                         _waiting(session, mine, user_id) if page.total == 0 else [])
+        facets = _facets(session, mine, engine.now())
+        unfiltered = not any(filters.get(k) for k in ("process_id", "period", "subject", "due")) and \
+            filters.get("scope", "all") == "all"
+        page = _page(session, mine, user_id, engine.now(), **filters,
+                     total=facets.mine + facets.group if unfiltered else None)
+        return InboxView(page, facets, _waiting(session, mine, user_id) if page.total == 0 else [])
 
 
 def _page(session: Session, mine: ColumnElement[bool], user_id: int, now: datetime, **filters: Any) -> Page:

@@ -78,9 +78,11 @@ def inbox(engine: Engine, user_id: int, *, scope: str = "all", process_id: str |
 
 def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: datetime, *, scope: str = "all",
              process_id: str | None = None, period: str | None = None, subject: str | None = None,
-             due: str | None = None, sort: str = "due", page: int = 1, per_page: int = 20) -> Page:
+             due: str | None = None, sort: str = "due", page: int = 1, per_page: int = 20,
+             total: int | None = None) -> Page:
     """``inbox`` inside the caller's session, for the tasks ``mine`` selects (``actionable(session, user_id)``,
-    computed once per request): two statements, the count and the page."""
+    computed once per request): two statements, the count and the page; one when the caller knows ``total``
+    (the facets counted every open task of the user: the total when nothing is filtered)."""
     per_page = max(1, min(per_page, 100))
     page = max(1, page)
     where = [TaskIndex.closed_at.is_(None), mine]
@@ -105,7 +107,8 @@ def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: dat
     filtered = select(TaskIndex.id).where(*where)
     if subject:
         filtered = filtered.join(subject_user, subject_user.id == TaskIndex.subject_id)
-    total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
     # The page's task ids first (sorted and cut on the task rows alone), then one statement joins the names,
     # the instance's status and the process name for those rows only (small columns: never the workflow state).
     order = SORTS.get(sort, SORTS["due"])

@@ -266,3 +266,11 @@ def test_filters_sorts_and_pages_agree_with_the_whole_list(eng: Engine, org: dic
     assert all(i.process_name == "One task" and i.instance_status == "running" for i in everything)
     assert inbox.inbox(eng, org["indah"], scope="mine").total == 0
     assert inbox.inbox(eng, org["indah"], scope="group").total == 8
+    # The page as the web app reads it: the facets' count is the total when nothing is filtered.
+    from engine.queries.inbox import inbox_view
+
+    view = inbox_view(eng, org["indah"], scope="all", sort="title", per_page=3, page=3)
+    assert view.page.total == view.open_tasks == 8 and [i.id for i in view.page.items] == by_title[6:]
+    assert inbox_view(eng, org["indah"], scope="mine").page.total == 0
+    assert inbox_view(eng, org["indah"], subject="sant").page.total == 1
+    assert inbox_view(eng, org["indah"], page=99, per_page=3).page.page == 3  # past the end: the last page
