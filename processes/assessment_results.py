@@ -161,7 +161,7 @@ def assessment_results(session: Session, period: str, subject_ids: Collection[in
         query = query.where(SubjectResult.subject_id.in_(sorted(wanted)))
     found: dict[int, AssessmentResult] = {}
     for sid, iid, at, usulan, predikat, final, nilai_usulan, nilai, hasil, perilaku, regime, keberatan, karena in \
-            session.connection().execute(query.order_by(SubjectResult.id)):
+            session.connection().execute(query.order_by(SubjectResult.id)).all():
         if wanted is None or sid in wanted:
             found[sid] = AssessmentResult(sid, period, usulan or "", predikat or "", bool(final), nilai_usulan, nilai,
                                           hasil or "", perilaku or "", regime or "", keberatan or "", karena or "",

@@ -209,7 +209,7 @@ def participants(session: Session, period: str, unit_ids: Collection[int] | None
         .join(User, User.id == Instance.subject_id).join(Position, User.position_id == Position.id)
         .outerjoin(superior, Position.parent_id == superior.id)
         .where(Instance.process_id == PLANNING, Instance.period == period, *_in_units(Position.unit_id, unit_ids))
-        .order_by(Instance.id))
+        .order_by(Instance.id)).all()
     return {uid: Participant(uid, name, nip or "", title, jenis, unit, parent_unit, iid)
             for iid, uid, name, nip, title, jenis, unit, parent_unit in rows}
 
@@ -281,7 +281,7 @@ def _ratings(session: Session, period: str, subject_ids: Collection[int]) -> dic
         SubjectResult.kind == PROPOSAL_EVENT, SubjectResult.period == period, SubjectResult.subject_id.is_not(None))
     if len(wanted) <= 1000:
         proposals = proposals.where(SubjectResult.subject_id.in_(sorted(wanted)))
-    for sid, predikat in session.connection().execute(proposals.order_by(SubjectResult.id)):
+    for sid, predikat in session.connection().execute(proposals.order_by(SubjectResult.id)).all():
         if sid in wanted and predikat:
             found[sid] = Rating(predikat, False)
     for sid, result in assessment_results(session, period, wanted).items():
@@ -355,7 +355,7 @@ def _unit_ratings(session: Session, period: str) -> dict[str, str]:
     for code, predikat in session.connection().execute(
             select(AuditEvent.data["unit_code"].as_string(), AuditEvent.data["predikat_unit"].as_string())
             .join(Instance, Instance.id == AuditEvent.instance_id)
-            .where(AuditEvent.kind == UNIT_RATING_EVENT, Instance.period == period).order_by(AuditEvent.seq)):
+            .where(AuditEvent.kind == UNIT_RATING_EVENT, Instance.period == period).order_by(AuditEvent.seq)).all():
         if code and predikat:
             rated[code] = predikat
     return rated
@@ -452,13 +452,13 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
     with engine.session_factory() as session:
         people = participants(session, period, selection.unit_ids)
         subjects = _scope_subjects(period, selection.unit_ids)
-        run = session.connection().execute  # plain rows: tens of thousands at an agency's scale
+        run = session.connection().execute  # plain rows, fetched at once: tens of thousands at an agency's scale
         drafted: set[int] = set()
         deadline: dict[int, datetime] = {}
         for iid, due_at, outcome in run(
                 select(TaskIndex.instance_id, TaskIndex.due_at, TaskIndex.outcome)
                 .where(TaskIndex.instance_id.in_(_instances(PLANNING, period, subjects)),
-                       TaskIndex.task_name.in_(DRAFT_TASKS))):
+                       TaskIndex.task_name.in_(DRAFT_TASKS))).all():
             if outcome == "completed":
                 drafted.add(iid)
             if due_at is not None:
@@ -470,7 +470,7 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
                        AuditEvent.kind == COMPLETED_EVENT, AuditEvent.task_name.in_(REVIEW_TASKS),
                        or_(and_(AuditEvent.task_name == "tinjau_skp", _submitted("keputusan_pp") == "setujui"),
                            and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan")))
-                .group_by(AuditEvent.instance_id)):
+                .group_by(AuditEvent.instance_id)).all():
             if event_instance is not None:
                 approved[event_instance] = at
         # The monitoring slice of a case: its rank among the subject's monitoring cases of the period, by start.
@@ -479,12 +479,14 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
         monitoring = run(select(Instance.id, Instance.subject_id, slice_number)
                          .where(*_cases(MONITORING, period, subjects))).all()
         sent: dict[int, bool] = {}
-        for iid, closed_at, due_at in run(
-                select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.due_at)
+        # "On time" compared by the database: no datetime object for each of the period's realisations.
+        in_time = or_(TaskIndex.due_at.is_(None), TaskIndex.closed_at <= TaskIndex.due_at)
+        for iid, punctual in run(
+                select(TaskIndex.instance_id, in_time)
                 .where(TaskIndex.instance_id.in_(_instances(MONITORING, period, subjects)),
                        TaskIndex.task_name == "isi_realisasi", TaskIndex.outcome == "completed",
-                       TaskIndex.closed_at.is_not(None))):
-            sent[iid] = sent.get(iid, False) or due_at is None or (closed_at is not None and closed_at <= due_at)
+                       TaskIndex.closed_at.is_not(None))).all():
+            sent[iid] = sent.get(iid, False) or bool(punctual)
         final = set(run(select(Instance.subject_id).where(*_cases(ASSESSMENT, period, subjects),
                                                           Instance.status == COMPLETED)).scalars())
         rated = set(run(select(Instance.subject_id).join(TaskIndex, TaskIndex.instance_id == Instance.id)
@@ -628,13 +630,13 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
         people = participants(session, period, selection.unit_ids)
         subjects = _scope_subjects(period, selection.unit_ids)
         cases = _instances(ASSESSMENT, period, subjects)
-        owner = dict(session.connection().execute(select(Instance.id, Instance.subject_id).where(Instance.id.in_(cases)))
-                     .all())
+        owner = dict(session.connection().execute(select(Instance.id, Instance.subject_id)
+                                                  .where(Instance.id.in_(cases))).all())
         responses: dict[int, str] = {}
         for iid, closed_at, outcome in session.connection().execute(
                 select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.outcome)
                 .where(TaskIndex.instance_id.in_(cases), TaskIndex.task_name == "terima_hasil")
-                .order_by(TaskIndex.ready_at)):
+                .order_by(TaskIndex.ready_at)).all():
             responses[iid] = "awaiting" if closed_at is None else ("responded" if outcome == "completed"
                                                                    else "timed_out")
         answered: dict[int | None, str | None] = dict(session.connection().execute(
@@ -652,7 +654,7 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
                 select(AuditEvent.instance_id, AuditEvent.at, AuditEvent.actor_id, _submitted("keputusan_keberatan"),
                        _submitted("predikat_baru"))
                 .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
-                       AuditEvent.task_name == "putus_keberatan").order_by(AuditEvent.seq)):
+                       AuditEvent.task_name == "putus_keberatan").order_by(AuditEvent.seq)).all():
             if iid in decisions:
                 decisions[iid].update(at=at, actor_id=actor_id, decision=decision, new=new or "")
         objectors = [sid for i in decisions if (sid := owner.get(i)) is not None]
@@ -776,7 +778,7 @@ def follow_up_report(engine: Engine, selection: Selection) -> FollowUpReport:
                 select(AuditEvent.instance_id, AuditEvent.task_name, AuditEvent.data)
                 .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
                        AuditEvent.task_name.in_(("konfirmasi_sdm", "keputusan_ppk_task")))
-                .order_by(AuditEvent.seq)):
+                .order_by(AuditEvent.seq)).all():
             submitted = (data or {}).get("submitted") or {}
             if name == "konfirmasi_sdm" and iid is not None:
                 last_hr[iid] = [r for r in submitted.get("keputusan_sdm") or [] if isinstance(r, dict)]
@@ -927,7 +929,7 @@ def cascade_report(engine: Engine, selection: Selection) -> CascadeTree:
         for iid, tid, name in session.connection().execute(
                 select(TaskIndex.instance_id, TaskIndex.id, TaskIndex.task_name)
                 .where(TaskIndex.instance_id.in_(list(plans)), TaskIndex.closed_at.is_(None))
-                .order_by(TaskIndex.ready_at)):
+                .order_by(TaskIndex.ready_at)).all():
             status[iid] = _STATUS_BY_TASK.get(name, "drafting")
             open_task[iid] = tid
         rhk_rows: dict[int, list[dict[str, Any]]] = {}

@@ -258,17 +258,17 @@ def step_durations(session: Session, *, period: str | None = None, unit_ids: Col
         for process_id, task_name, title, count, median, p90, longest in session.connection().execute(
                 select(TaskIndex.process_id, TaskIndex.task_name, func.max(TaskIndex.title), func.count(),
                        func.percentile_cont(0.5).within_group(took), func.percentile_cont(0.9).within_group(took),
-                       func.max(took)).where(*where).group_by(TaskIndex.process_id, TaskIndex.task_name)):
+                       func.max(took)).where(*where).group_by(TaskIndex.process_id, TaskIndex.task_name)).all():
             out.append(StepDuration(process_id, task_name, title, count, round(max(float(median), 0.0) / HOUR, 1),
                                     round(max(float(p90), 0.0) / HOUR, 1), round(max(float(longest), 0.0) / HOUR, 1)))
         return sorted(out, key=lambda d: (-d.median_hours, -d.p90_hours, d.process_id, d.task_name))
     seconds: dict[tuple[str, str], list[float]] = defaultdict(list)
     for process_id, task_name, value in session.connection().execute(
-            select(TaskIndex.process_id, TaskIndex.task_name, took).where(*where)):
+            select(TaskIndex.process_id, TaskIndex.task_name, took).where(*where)).all():
         seconds[(process_id, task_name)].append(max(float(value or 0.0), 0.0))
     titles = {(p, n): t for p, n, t in session.connection().execute(
         select(TaskIndex.process_id, TaskIndex.task_name, func.max(TaskIndex.title)).where(*where)
-        .group_by(TaskIndex.process_id, TaskIndex.task_name))}
+        .group_by(TaskIndex.process_id, TaskIndex.task_name)).all()}
     for key, values in seconds.items():
         values.sort()
         out.append(StepDuration(key[0], key[1], titles[key], len(values), round(percentile(values, 0.5) / HOUR, 1),
