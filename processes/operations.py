@@ -212,7 +212,8 @@ def _kabari_bawahan(ctx: StepContext, params: dict[str, Any], data: dict[str, An
                   "Anda berlanjut ke penyusunan SKP. / "
                   f"{who}'s RHK and Matriks Peran Hasil for period {sender.period} are ready; your waiting task "
                   "moved on to drafting your SKP."),
-            link=(f"/tasks/{task.id}" if task is not None else f"/instances/{waiting[0]}")[:255], task_id=None))
+            link=(f"/tasks/{task.id}" if task is not None else f"/instances/{waiting[0]}")[:255],
+            task_id=task.id if task is not None else None))
         told.append(subject_id)
     return {"dikabari": told, "pada": ctx.now.isoformat()}
 

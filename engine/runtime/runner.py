@@ -226,7 +226,7 @@ class Runtime:
             props = (getattr(spec, "extensions", None) or {}).get("properties", {})
             row = TaskIndex(
                 id=tid, instance_id=instance.id, process_id=instance.process_id, task_name=spec.bpmn_id or spec.name,
-                title=spec.bpmn_name or spec.bpmn_id or spec.name, lane=getattr(spec, "lane", None),
+                title=_title(spec, props, task.data), lane=getattr(spec, "lane", None),
                 subject_id=instance.subject_id, assignee_id=None,
                 candidate_users=_csv(props.get("candidateUsers")), candidate_groups=_csv(props.get("candidateGroups")),
                 period=instance.period, form=form_for(spec)[0], ready_at=now, due_at=_due(props, task.data, now),
@@ -234,6 +234,17 @@ class Runtime:
             session.add(row)
             created.append(row)
         return created
+
+
+def _title(spec: Any, props: dict[str, Any], data: dict[str, Any]) -> str:
+    """The task's title: its name, followed by the text of the data field that ``titleSuffixField`` names
+    ("Isi realisasi dan bukti dukung (Triwulan 2 — 2027)"), so that inboxes tell apart repeated tasks."""
+    title = str(spec.bpmn_name or spec.bpmn_id or spec.name)
+    field = props.get("titleSuffixField")
+    suffix = data.get(field) if field and isinstance(data, dict) else None
+    if isinstance(suffix, str | int) and not isinstance(suffix, bool) and str(suffix).strip():
+        title = f"{title} ({str(suffix).strip()})"
+    return title[:255]
 
 
 def _step_budget(most: int) -> Callable[[Any], None]:

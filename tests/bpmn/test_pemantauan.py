@@ -46,7 +46,7 @@ def test_slice_waits_for_its_end_then_on_track_starts_the_next(smk: Engine, org:
     act(smk, dewi, "umpan_balik", {"umpan_balik": "Pertahankan"}, budi)
     assert status(smk, inst) == "completed"
     data = final_data(smk, inst)
-    assert data["riwayat_pemantauan"] == [{"ke": 1, "label": "Triwulan 1 (2023)", "rata_capaian": 100.0,
+    assert data["riwayat_pemantauan"] == [{"ke": 1, "label": "Triwulan 1 — 2023", "rata_capaian": 100.0,
                                            "status": "Sesuai Ekspektasi", "pembinaan": False, "apresiasi": False,
                                            "hasil_pembinaan_sebelumnya": None}]
     [_, nxt] = find_instances(smk, "smk_pemantauan", budi, "2023")
@@ -97,7 +97,7 @@ def test_above_expectations_is_appreciated_and_last_slice_starts_assessment(smk:
     act(smk, dewi, "umpan_balik", {"umpan_balik": "Luar biasa"}, budi)
     act(smk, dewi, "beri_apresiasi", {"bentuk_apresiasi": "piagam", "catatan_apresiasi": "Teladan"}, budi)
     data = final_data(smk, inst)
-    assert data["apresiasi"] == {"ke": 4, "label": "Triwulan 4 (2023)", "bentuk": "piagam", "catatan": "Teladan"}
+    assert data["apresiasi"] == {"ke": 4, "label": "Triwulan 4 — 2023", "bentuk": "piagam", "catatan": "Teladan"}
     assert data["riwayat_pemantauan"][-1]["status"] == "Di Atas Ekspektasi"
     assert find_instances(smk, "smk_pemantauan", budi) and len(find_instances(smk, "smk_pemantauan", budi)) == 1
     [penilaian] = find_instances(smk, "smk_penilaian", budi, "2023")

@@ -25,7 +25,7 @@ def test_leader_drafts_from_iku_is_approved_sets_mph_and_starts_monitoring(smk: 
     assert data["mph"][0]["pegawai_id"] == org["agus"]
     [slice1] = find_instances(smk, "smk_pemantauan", ratna, "2023")
     first = final_data(smk, slice1.id)
-    assert first["ke"] == 1 and first["akhir_slice"] == "2023-03-31" and first["label_slice"] == "Triwulan 1 (2023)"
+    assert first["ke"] == 1 and first["akhir_slice"] == "2023-03-31" and first["label_slice"] == "Triwulan 1 — 2023"
 
 
 def test_subordinate_waits_for_superior_then_is_returned_and_approved(smk: Engine, org: dict[str, int]) -> None:

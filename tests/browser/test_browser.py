@@ -207,9 +207,9 @@ def test_realisation_with_uploaded_evidence(page: Page, site: Site, tmp_path) ->
     good = tmp_path / "laporan-rapat.pdf"
     good.write_bytes(b"%PDF-1.4\n% laporan rapat koordinasi\n" + b"x" * 2000)
     login(page, "eko")
-    _open_task(page, "Isi realisasi dan bukti dukung")
+    _open_task(page, "Isi realisasi dan bukti dukung (Triwulan 1 — 2024)")
     expect(page).to_have_url(re.compile(f"/tasks/{task_id}$"))
-    expect(page.locator("main")).to_contain_text("Triwulan 1 (2024)")
+    expect(page.locator("main")).to_contain_text("Triwulan 1 — 2024")
     expect(page.locator("fieldset[data-array='realisasi'] .row-item")).to_have_count(2)
     expect(page.locator('[data-path="realisasi.1.indikator"]')).to_contain_text(f"Jumlah {RHK[1][0].lower()}")
     page.locator('[name="realisasi[0][realisasi]"]').fill("0.25")
@@ -233,7 +233,7 @@ def test_realisation_with_uploaded_evidence(page: Page, site: Site, tmp_path) ->
     assert download.status == 200 and download.body() == good.read_bytes()
     # Both rows reached the model with their indicator ids (target 1 a year, 0.25 by the end of Triwulan 1).
     expect(page.locator("main")).to_contain_text("0.25 dari 0.25 dokumen (100.0%)")
-    expect(page.locator("main")).to_contain_text("1 dari 0.25 dokumen (200%) [bukti]")
+    expect(page.locator("main")).to_contain_text("1 dari 0.25 dokumen (200%) (ada bukti dukung)")
 
 
 def test_language_switch_and_phone_width(page: Page, site: Site) -> None:
