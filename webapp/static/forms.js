@@ -21,9 +21,50 @@
       var no = row.querySelector(':scope > .row-head > .row-no, :scope > tr > .row-no-cell > .row-no');
       if (no) { no.textContent = String(i + 1); }
     });
+    nameRowTools(fieldset);
     var count = fieldset.querySelector('.row-count');
     if (count) { count.textContent = String(rows.length); }
   }
+  // Accessibility: each row's buttons name their row ("Move row 2 of RHK utama up"), and a move is announced.
+  var en = document.documentElement.lang === 'en';
+  function titleOf(fieldset) {
+    var legend = fieldset.querySelector(':scope > legend');
+    if (!legend) { return ''; }
+    var copy = legend.cloneNode(true);
+    copy.querySelectorAll('.req, .row-count, .visually-hidden').forEach(function (el) { el.remove(); });
+    return copy.textContent.replace(/\s+/g, ' ').trim();
+  }
+  function nameRowTools(fieldset) {
+    var title = titleOf(fieldset);
+    listOf(fieldset).querySelectorAll(':scope > .row-item').forEach(function (row, i) {
+      var n = String(i + 1);
+      var names = en ? {'move-up': 'Move row ' + n + ' of ' + title + ' up', 'move-down': 'Move row ' + n + ' of ' + title + ' down',
+                        'remove-row': 'Remove row ' + n + ' of ' + title}
+                     : {'move-up': 'Pindahkan baris ' + n + ' ' + title + ' ke atas', 'move-down': 'Pindahkan baris ' + n + ' ' + title + ' ke bawah',
+                        'remove-row': 'Hapus baris ' + n + ' ' + title};
+      Object.keys(names).forEach(function (cls) {
+        var button = row.querySelector('.' + cls);
+        if (button && button.closest('.row-item') === row) { button.setAttribute('aria-label', names[cls]); }
+      });
+    });
+  }
+  function announce(text) {
+    var live = document.getElementById('row-live');
+    if (!live) {
+      live = document.createElement('div');
+      live.id = 'row-live'; live.className = 'visually-hidden';
+      live.setAttribute('role', 'status'); live.setAttribute('aria-live', 'polite');
+      document.body.appendChild(live);
+    }
+    live.textContent = '';
+    setTimeout(function () { live.textContent = text; }, 50);
+  }
+  function moved(fieldset, row) {
+    var rows = Array.prototype.slice.call(listOf(fieldset).querySelectorAll(':scope > .row-item'));
+    var at = String(rows.indexOf(row) + 1), of = String(rows.length), title = titleOf(fieldset);
+    announce(en ? title + ': row moved to position ' + at + ' of ' + of : title + ': baris dipindah ke urutan ' + at + ' dari ' + of);
+  }
+  document.querySelectorAll('fieldset.rows').forEach(function (fieldset) { if (listOf(fieldset)) { nameRowTools(fieldset); } });
   function rowsOf(target) { return target.closest('fieldset.rows'); }
   document.addEventListener('click', function (event) {
     var target = event.target.closest('button');
@@ -49,11 +90,13 @@
       list.insertBefore(row, row.previousElementSibling);
       renumber(fieldset);
       target.focus();
+      moved(fieldset, row);
     } else if (target.classList.contains('move-down') && row.nextElementSibling &&
                row.nextElementSibling.classList.contains('row-item')) {
       list.insertBefore(row.nextElementSibling, row);
       renumber(fieldset);
       target.focus();
+      moved(fieldset, row);
     }
   });
   // Tell about a too-large file before the upload starts; the server checks again.
@@ -104,9 +147,93 @@
       });
     });
   }
-  // After a failed submit, put the keyboard focus on the summary of what to fix.
+  // After a failed submit, the summary lists each invalid field (rows of a table too) with a link to it, and
+  // gets the keyboard focus.
   var summary = document.getElementById('form-errors');
+  if (summary && taskForm && !summary.querySelector('.error-list')) {
+    var list = document.createElement('ul');
+    list.className = 'error-list mb-0 mt-1';
+    taskForm.querySelectorAll('.invalid-feedback[id$="-err"]').forEach(function (message) {
+      var field = message.closest('.field');
+      if (!field) { return; }
+      var id = message.id.slice(0, -4);
+      var target = document.getElementById(id);
+      if (!target || target.matches('div.readonly')) {
+        target = field.querySelector('input:not([type=hidden]), select, textarea, button');
+      }
+      var label = field.querySelector('.form-label, .form-check-label, legend, caption');
+      var name = label ? label.cloneNode(true) : null;
+      if (name) { name.querySelectorAll('.req, .row-count, .visually-hidden').forEach(function (el) { el.remove(); }); }
+      var text = name ? name.textContent.replace(/\s+/g, ' ').trim() : '';
+      var row = field.closest('.row-item');
+      var rows = row && row.closest('fieldset.rows');
+      if (row && rows) {
+        var no = row.querySelector('.row-no');
+        text = titleOf(rows) + (en ? ', row ' : ', baris ') + (no ? no.textContent : '') + (text ? ': ' + text : '');
+      }
+      var item = document.createElement('li');
+      var link = document.createElement('a');
+      if (target && !target.id) { target.id = id; }
+      link.href = '#' + (target ? target.id : id);
+      link.className = 'alert-link';
+      link.textContent = (text ? text + ' — ' : '') + message.textContent.trim();
+      link.addEventListener('click', function (event) {
+        if (!target) { return; }
+        event.preventDefault();
+        target.scrollIntoView({block: 'center'});
+        target.focus();
+      });
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    if (list.children.length) { summary.appendChild(list); }
+  }
   if (summary) { summary.focus(); }
+})();
+
+// Accessibility: a table wider than its box scrolls sideways; the keyboard reaches it (WCAG 2.1.1): the box gets
+// tabindex="0" and, when it has none, the role region with the name of its table (caption or the heading before).
+(function () {
+  'use strict';
+  function nameOf(box) {
+    var caption = box.querySelector('caption');
+    if (caption && caption.textContent.trim()) { return caption.textContent.trim(); }
+    var field = box.closest('.field, dd, td');
+    var label = field && (field.querySelector('.form-label') || (field.previousElementSibling && field.tagName === 'DD' ? field.previousElementSibling : null));
+    if (label && label.textContent.trim()) { return label.textContent.trim(); }
+    var el = box;
+    while (el && el !== document.body) {
+      var prev = el.previousElementSibling;
+      while (prev) {
+        if (/^H[1-6]$/.test(prev.tagName)) { return prev.textContent.trim(); }
+        prev = prev.previousElementSibling;
+      }
+      el = el.parentElement;
+    }
+    return document.documentElement.lang === 'en' ? 'Table' : 'Tabel';
+  }
+  function check() {
+    document.querySelectorAll('.table-responsive, [class*="table-responsive-"], .timeline, .scroll-region').forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      if (box.hasAttribute('data-a11y-focusable') && !scrolls) {
+        box.removeAttribute('tabindex'); box.removeAttribute('data-a11y-focusable');
+      } else if (scrolls && !box.hasAttribute('tabindex')) {
+        box.setAttribute('tabindex', '0');
+        box.setAttribute('data-a11y-focusable', '');
+        if (!box.hasAttribute('role')) { box.setAttribute('role', 'region'); }
+        if (!box.hasAttribute('aria-label') && !box.hasAttribute('aria-labelledby')) { box.setAttribute('aria-label', nameOf(box)); }
+      }
+    });
+  }
+  var pending = false;
+  function later() {
+    if (pending) { return; }
+    pending = true;
+    requestAnimationFrame(function () { pending = false; check(); });
+  }
+  check();
+  window.addEventListener('resize', later);
+  window.addEventListener('load', later);
 })();
 
 // Print buttons (no inline handlers, so the Content-Security-Policy can forbid inline script).
