@@ -25,7 +25,6 @@ their sum is what a call costs on a machine with a core free for it, which a sha
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import tempfile
@@ -53,7 +52,7 @@ from processes.lanes import HR_GROUP
 from processes.operations import PROPOSAL, UNIT_RATING
 from processes.orgimport import JABATAN, PEGAWAI, UNIT
 from tools import orggen
-from tools.bench_audit import EVENT_COLUMNS, bulk_insert, fresh_database, time_calls
+from tools.bench_audit import EVENT_COLUMNS, bulk_insert, fresh_database, server_cpu, time_calls
 
 PERIOD = "2025"
 PROCESSES = ("smk_periode", "smk_perencanaan", "smk_pemantauan", "smk_penilaian", "smk_tindak_lanjut",
@@ -309,29 +308,11 @@ def _period(engine: Engine, org: dict[str, Any], hr: int, seed: int) -> dict[str
     return counts
 
 
-def _server_cpu(engine: Engine) -> float:
-    """Seconds of CPU the database server's backends of this (benchmark-only) database have used so far, read from
-    /proc (the server runs on this machine); 0 for SQLite, whose work is this process's own."""
-    if engine.db.dialect.name != "postgresql":
-        return 0.0
-    with engine.db.connect() as conn:
-        pids = list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars())
-    ticks = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, IndexError, ValueError):
-            continue
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def _measure(engine: Engine, fn: Callable[[], object], runs: int) -> tuple[float, float, float, float]:
     """p50 and p95 wall time, median CPU time here, and the mean CPU time of the database server per call (ms)."""
-    server = _server_cpu(engine)
+    server = server_cpu(engine)
     p50, p95, cpu = time_calls(fn, runs)
-    return p50, p95, cpu, (_server_cpu(engine) - server) * 1000 / runs
+    return p50, p95, cpu, (server_cpu(engine) - server) * 1000 / runs
 
 
 RUNNERS: dict[str, Callable[[Engine, reports.Selection], object]] = {
