@@ -159,7 +159,7 @@ def tanggal(value: date | datetime | str | None) -> str:
     """A date the way Indonesian letters write it: 31 Desember 2023."""
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            return tanggal(date.fromisoformat(value[:10]))
         except ValueError:
             return value
     if value is None:

@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     from webapp.migration_pages import bp as migration_bp
     from webapp.notifications import bp as notifications_bp
     from webapp.organisation import bp as organisation_bp
+    from webapp.periods import bp as periods_bp
     from webapp.reports import bp as reports_bp
     from webapp.workspace import bp as workspace_bp
 
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(organisation_bp)
+    app.register_blueprint(periods_bp)
     app.register_blueprint(account.bp)
     return app
 

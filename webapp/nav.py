@@ -60,6 +60,14 @@ def _organisation_url() -> str | None:
             if any(current_user.account.in_group(g) for g in LANES.roles.org_admins) else None)
 
 
+def _periods_url() -> str | None:
+    """Periode kinerja (open a period, its progress): Biro SDM and administrators (``LANES.roles.org_admins``)."""
+    if "periods" not in current_app.blueprints:
+        return None
+    return (url_for("periods.index")
+            if any(current_user.account.in_group(g) for g in LANES.roles.org_admins) else None)
+
+
 def _reports_url() -> str | None:
     """The reports (Laporan): Biro SDM, administrators and unit heads, as ``processes.reports`` decides."""
     if "reports" not in current_app.blueprints:
@@ -78,4 +86,5 @@ def init_app(app: Flask) -> None:
                 "nav_is_assessor": is_assessor(engine, current_user.user_id),
                 "nav_notifications": _unread(), "nav_admin_url": _admin_url(),
                 "nav_models_url": _models_url(), "nav_audit_url": _audit_url(),
-                "nav_organisation_url": _organisation_url(), "nav_reports_url": _reports_url()}
+                "nav_organisation_url": _organisation_url(), "nav_reports_url": _reports_url(),
+                "nav_periods_url": _periods_url()}

@@ -1,0 +1,162 @@
+"""Periode kinerja (/periode): Biro SDM opens a period from the web, per role, with a confirmation; refused entries
+keep what was typed and start nothing; a second opening of the same year and units is refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from engine.core import Engine
+from engine.db.audit import AuditEvent
+from engine.db.org import Position, Unit, User
+from engine.db.runtime import Instance
+from engine.runtime.clock import FixedClock
+from engine.services.deployments import deploy_builtin
+from tests.bpmn.conftest import BPMN
+from webapp import create_app
+
+from .conftest import Auth, csrf_token
+
+ENTRIES = {"tahun": "2023", "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
+           "batas_skp": "2023-01-31", "batas_penilaian": "2024-01-31", "maks_putaran": "3", "unit_cakupan": "",
+           "iku": "BSD; IKU-BSD-1; Persentase pegawai dengan SKP ditetapkan tepat waktu; 95%"}
+
+
+@pytest.fixture
+def smk(eng: Engine, org: dict[str, int], clock: FixedClock) -> Engine:
+    clock.set(datetime(2023, 1, 2, 1, 0, tzinfo=UTC))
+    deploy_builtin(eng, BPMN)
+    return eng
+
+
+@pytest.fixture
+def app(smk: Engine, tmp_path: Path) -> Flask:
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path / "instance"),
+                       "DATABASE_URL": smk.database_url}, engine=smk)
+
+
+def _count(engine: Engine, process_id: str, period: str | None = None) -> int:
+    with engine.session_factory() as s:
+        q = select(func.count(Instance.id)).where(Instance.process_id == process_id)
+        if period is not None:
+            q = q.where(Instance.period == period)
+        return s.scalar(q) or 0
+
+
+def _post(client: FlaskClient, path: str, **changes: str):
+    data = {**ENTRIES, **changes, "csrf_token": csrf_token(client, "/periode")}
+    return client.post(path, data=data)
+
+
+@pytest.mark.parametrize(("username", "status", "opens"), [("indah", 200, True), ("admin", 200, False),
+                                                           ("budi", 403, False), ("dewi", 403, False),
+                                                           ("pemilik", 403, False)])
+def test_who_sees_the_periods_page_and_may_open_one(client: FlaskClient, auth: Auth, username: str, status: int,
+                                                    opens: bool) -> None:
+    auth.login(username)
+    response = client.get("/periode")
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert ('href="/periode"' in home) == (status == 200)  # the menu entry
+    if status == 200:
+        assert ('action="/periode/periksa"' in html) == opens
+        assert ("Hanya anggota Biro SDM yang dapat membuka periode" in html) == (not opens)
+    else:
+        token = csrf_token(client, "/")
+        assert client.post("/periode/buka", data={**ENTRIES, "confirm": "1", "csrf_token": token}).status_code == 403
+
+
+def test_hr_checks_confirms_and_opens_a_period(smk: Engine, client: FlaskClient, auth: Auth) -> None:
+    auth.login("indah")
+    with smk.session_factory() as s:
+        employees = s.scalar(select(func.count(User.id)).join(Position, User.position_id == Position.id)
+                             .where(User.active, Position.parent_id.is_not(None))) or 0  # all but the head
+    preview = _post(client, "/periode/periksa")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Buka periode 2023?" in html
+    assert f"{employees} pegawai" in html and "Seluruh organisasi" in html
+    assert _count(smk, "smk_periode") == 0  # nothing started before the confirmation
+    assert _post(client, "/periode/buka").status_code == 422  # posting without the confirmation starts nothing
+    assert _count(smk, "smk_periode") == 0
+    done = _post(client, "/periode/buka", confirm="1")
+    assert done.status_code == 302 and done.headers["Location"].endswith("/periode")
+    assert _count(smk, "smk_perencanaan", "2023") == employees
+    page = client.get("/periode").get_data(as_text=True)
+    assert f"Periode 2023 dibuka: {employees} pegawai mendapat kasus perencanaan." in page
+    assert 'data-period="2023"' in page and "dibuka" in page and "/laporan/kemajuan?period=2023" in page
+    with smk.session_factory() as s:
+        opened = s.scalars(select(AuditEvent).where(AuditEvent.kind == "task.completed",
+                                                    AuditEvent.task_name == "buka_periode")).all()
+        indah = s.scalar(select(User.id).where(User.username == "indah"))
+    assert len(opened) == 1 and opened[0].actor_id == indah
+    assert opened[0].data["submitted"]["iku_organisasi"][0]["kode"] == "IKU-BSD-1"  # audited with the entries
+    # The same year again, for the whole organisation or for one of its units: refused, nothing started.
+    for unit in ("", "BSD"):
+        again = _post(client, "/periode/periksa", unit_cakupan=unit)
+        assert again.status_code == 422
+        assert "Periode 2023 sudah dibuka untuk unit ini" in again.get_data(as_text=True)
+    assert _post(client, "/periode/buka", confirm="1").status_code == 422
+    assert _count(smk, "smk_periode") == 1
+
+
+def test_one_unit_then_another_unit_of_the_same_year(smk: Engine, client: FlaskClient, auth: Auth) -> None:
+    auth.login("indah")
+    assert _post(client, "/periode/buka", confirm="1", unit_cakupan="BSD").status_code == 302
+    with smk.session_factory() as s:
+        unit = s.scalar(select(Unit).where(Unit.code == "BSD"))
+        assert unit is not None
+    assert 0 < _count(smk, "smk_perencanaan", "2023")
+    first = _count(smk, "smk_perencanaan", "2023")
+    second = _post(client, "/periode/buka", confirm="1", unit_cakupan="BUM")
+    assert second.status_code == 302, second.get_data(as_text=True)  # no overlap
+    assert _count(smk, "smk_perencanaan", "2023") > first
+    refused = _post(client, "/periode/periksa", unit_cakupan="")  # the whole organisation overlaps both
+    assert refused.status_code == 422
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"tahun": "dua ribu"}, "tahun", "Jenis isian salah"),
+    ({"regime": "Z"}, "regime", "Pilih salah satu"),
+    ({"batas_skp": "31/01/2023"}, "batas_skp", "Masukkan tanggal"),
+    ({"unit_cakupan": "TIDAKADA"}, "unit_cakupan", "Tidak ada unit TIDAKADA"),
+    ({"iku": "BSD; IKU-1; hanya tiga"}, "iku", "Baris 1"),
+    ({"iku": "XYZ; IKU-1; Indikator; 90%"}, "iku", "tidak ada unit XYZ"),
+])
+def test_bad_entries_are_named_and_kept(smk: Engine, client: FlaskClient, auth: Auth, changes: dict[str, str],
+                                        field: str, message: str) -> None:
+    auth.login("indah")
+    response = _post(client, "/periode/periksa", **changes)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'href="#p-{field}"' in html and message in html
+    for value in changes.values():
+        assert value in html  # what was typed is still there
+    assert _count(smk, "smk_periode") == 0
+
+
+def test_the_model_sends_back_a_regime_that_does_not_apply(smk: Engine, client: FlaskClient, auth: Auth) -> None:
+    auth.login("indah")
+    response = _post(client, "/periode/buka", confirm="1", regime="A")  # 2023 is regime C's
+    assert response.status_code == 302 and "/tasks/" in response.headers["Location"]
+    task = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Regime A tidak berlaku untuk periode 2023" in task
+    assert _count(smk, "smk_perencanaan") == 0
+    page = client.get("/periode").get_data(as_text=True)
+    assert "Perbaiki isian" in page and "sedang dibuka" in page
+    again = _post(client, "/periode/periksa")  # the case being fixed holds the year: no second one
+    assert again.status_code == 422 and "sedang dibuka" in again.get_data(as_text=True)
+
+
+def test_english(client: FlaskClient, auth: Auth) -> None:
+    auth.login("indah")
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/"), "next": "/"})
+    html = client.get("/periode").get_data(as_text=True)
+    assert "Performance periods" in html and "Open a period" in html and "Check the entries" in html
+    html = _post(client, "/periode/periksa").get_data(as_text=True)
+    assert "Open period 2023?" in html and "Whole organisation" in html
