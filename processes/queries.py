@@ -26,6 +26,7 @@ from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.services.results import results
 from processes.operations import PROPOSAL, UNIT_RATING, curve_unit
 from processes.rules.distribution import cek_kurva_distribusi
+from processes.tables_in_force import tables_in_force
 
 # Words in a submitted form that carry feedback from an assessor to the employee.
 FEEDBACK_KEYS = ("catatan", "umpan_balik", "feedback", "catatan_penilai", "catatan_sdm", "keputusan")
@@ -256,7 +257,8 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
         assessments = sum(1 for i in items for w in i.waiting if w.mine and stage_of(i.process_id) == "penilaian")
         if unit_predikat is None:
             unit_predikat = _recorded_unit_predikat(session, people, chosen) or "Baik"
-        curve = _curve(unit_predikat, [m.predikat for m in members]) if members else None
+        with tables_in_force(engine, session, "kurva_distribusi"):  # the curve deployed now, not the repository's
+            curve = _curve(unit_predikat, [m.predikat for m in members]) if members else None
         return Team(periods, chosen, members, len(open_mine) - assessments, assessments, curve)
 
 

@@ -65,6 +65,7 @@ from processes.rules.predikat import (
     PREDIKAT_REGIME_B,
     PREDIKAT_UNIT,
 )
+from processes.tables_in_force import tables_in_force
 
 PERIOD, PLANNING, MONITORING, ASSESSMENT = "smk_periode", "smk_perencanaan", "smk_pemantauan", "smk_penilaian"
 UNIT_RATING_PROCESS, FOLLOW_UP = "smk_predikat_unit", "smk_tindak_lanjut"
@@ -382,33 +383,35 @@ def curve_report(engine: Engine, selection: Selection) -> CurveReport:
         people = participants(session, selection.period, selection.unit_ids)
         ratings = _ratings(session, selection.period, people)
         rated_units = _unit_ratings(session, selection.period)
-    rows = []
-    for unit in curve_units:
-        inside_ids = subtree(units, unit.id)
-        # The head of the curve unit (superior position outside it) follows the unit's rating: not counted.
-        staff = [p for p in people.values() if p.unit_id in inside_ids
-                 and (partial is not None or (p.parent_unit_id is not None and p.parent_unit_id in inside_ids))]
-        got = [ratings[p.id] for p in staff if p.id in ratings]
-        given = [KURANG_MISCONDUCT if r.predikat == KURANG else r.predikat for r in got]
-        counts = {label: given.count(label) for label in labels}
-        unit_predikat = "" if partial is not None else rated_units.get(unit.code, "")
-        row = CurveRow(unit, unit_predikat, len(staff), counts, sum(1 for r in got if not r.final),
-                       len(staff) - len(got), [], False, True)
-        if unit_predikat in PREDIKAT_UNIT and partial is None:
-            try:
-                n = sum(counts.values())
-                for c in batasan_kurva(unit_predikat):
-                    limit = c.batas_orang(n) if n else 0
-                    actual = sum(counts.get(label, 0) for label in c.predikat)
-                    ok = actual <= limit if c.jenis == PALING_BANYAK else actual >= limit
-                    by = 0 if ok else abs(actual - limit)
-                    row.bounds.append(CurveBound(c.batasan, c.jenis, c.predikat, float(c.persen), limit, actual,
-                                                 ok or n == 0, 0 if n == 0 else by))
-                row.checked = n > 0
-                row.ok = all(b.ok for b in row.bounds)
-            except ValueError as exc:  # a broken curve table: say so instead of failing the page
-                row.error = str(exc)
-        rows.append(row)
+    # The bounds come from the curve table deployed now (not the repository's file), as a new assessment would see.
+    with engine.session_factory() as session, tables_in_force(engine, session, "kurva_distribusi"):
+        rows = []
+        for unit in curve_units:
+            inside_ids = subtree(units, unit.id)
+            # The head of the curve unit (superior position outside it) follows the unit's rating: not counted.
+            staff = [p for p in people.values() if p.unit_id in inside_ids
+                     and (partial is not None or (p.parent_unit_id is not None and p.parent_unit_id in inside_ids))]
+            got = [ratings[p.id] for p in staff if p.id in ratings]
+            given = [KURANG_MISCONDUCT if r.predikat == KURANG else r.predikat for r in got]
+            counts = {label: given.count(label) for label in labels}
+            unit_predikat = "" if partial is not None else rated_units.get(unit.code, "")
+            row = CurveRow(unit, unit_predikat, len(staff), counts, sum(1 for r in got if not r.final),
+                           len(staff) - len(got), [], False, True)
+            if unit_predikat in PREDIKAT_UNIT and partial is None:
+                try:
+                    n = sum(counts.values())
+                    for c in batasan_kurva(unit_predikat):
+                        limit = c.batas_orang(n) if n else 0
+                        actual = sum(counts.get(label, 0) for label in c.predikat)
+                        ok = actual <= limit if c.jenis == PALING_BANYAK else actual >= limit
+                        by = 0 if ok else abs(actual - limit)
+                        row.bounds.append(CurveBound(c.batasan, c.jenis, c.predikat, float(c.persen), limit, actual,
+                                                     ok or n == 0, 0 if n == 0 else by))
+                    row.checked = n > 0
+                    row.ok = all(b.ok for b in row.bounds)
+                except ValueError as exc:  # a broken curve table: say so instead of failing the page
+                    row.error = str(exc)
+            rows.append(row)
     return CurveReport(labels, rows, setup.regime in ("", "C"), partial)
 
 
