@@ -14,7 +14,18 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -22,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import DeploymentInvalid, EngineError, Problem
 from engine.services import workspace as ws
+from engine.services.bundle_zip import export_zip
 from engine.services.deployments import MAX_OVERRIDE_REASON, ScenariosFailed
 from engine.services.scenarios import show, where_message
 from webapp.deployments import MAX_NOTE, may_manage, may_override
@@ -195,6 +207,19 @@ def deploy(key: str):
         flash(_("Unchanged: the identical bundle was deployed before (deployment #%(id)s).",
                 id=result.deployment_id), "info")
     return redirect(url_for("deployments.show", deployment_id=result.deployment_id))
+
+
+@bp.get("/<key>/ekspor")
+def export_draft(key: str):
+    """The bundle as the owner's draft makes it, as a zip (ours, or SpiffArena's layout with ?format=spiffarena)."""
+    files = ws.draft_files(get_engine(), current_user.user_id, key)
+    layout = "spiffarena" if request.args.get("format") == "spiffarena" else "smk"
+    response = Response(export_zip(files, layout, key.replace("~", "/")), mimetype="application/zip")
+    suffix = "-spiffarena" if layout == "spiffarena" else ""
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in key)
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}-draf{suffix}.zip"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/<key>/discard")

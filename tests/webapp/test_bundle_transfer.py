@@ -82,3 +82,26 @@ def test_a_bad_zip_is_refused_with_a_message_and_nothing_stored(client: FlaskCli
         assert response.status_code == 422
         assert any(m in html for m in message), html[:2000]
     assert _count(eng) == before
+
+
+def test_the_owners_draft_exports_as_a_zip(client: FlaskClient, auth: Auth, demo_deployed: Engine) -> None:
+    from engine.services import workspace as ws
+
+    with demo_deployed.session_factory() as s:
+        from engine.db.org import User
+
+        pemilik = int(s.scalar(select(User.id).where(User.username == "pemilik")) or 0)
+    key = ws.bundle_key("demo")
+    revision = ws.open_workspace(demo_deployed, pemilik, key).revision
+    changed = read_folder(BPMN / "demo")["demo_predikat.dmn"].replace(b'"Baik"', b'"Cukup"', 1)
+    ws.save_file(demo_deployed, pemilik, key, "demo_predikat.dmn", changed, revision)
+    auth.login("pemilik")
+    assert 'id="ws-export"' in client.get(f"/proses/ruang-kerja/{key}").get_data(as_text=True)
+    response = client.get(f"/proses/ruang-kerja/{key}/ekspor")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        assert archive.read("demo_predikat.dmn") == changed  # the draft's version, not the deployed one
+        assert set(archive.namelist()) == set(read_folder(BPMN / "demo"))
+    auth.logout()
+    auth.login("budi")
+    assert client.get(f"/proses/ruang-kerja/{key}/ekspor").status_code == 403
