@@ -48,9 +48,7 @@ def _draft(page: Page) -> None:
     """As Eko: open the drafting task and fill two RHK rows in the table editor; check its layout at 1366 px."""
     page.set_viewport_size({"width": 1366, "height": 900})
     login(page, "eko")
-    _open_task(page, "Menunggu RHK atasan")
-    _submit(page)
-    _open_task(page, "Susun SKP (regime C)")
+    _open_task(page, "Susun SKP (regime C)")  # ready once Agus's SKP was set (cascading)
     page.get_by_label("Pendekatan").select_option("kuantitatif")
     add = page.get_by_role("button", name=re.compile("Tambah baris: RHK utama"))
     for i, (rhk, which, aspek, indikator, target, satuan) in enumerate(ROWS):

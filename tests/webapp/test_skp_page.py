@@ -41,7 +41,6 @@ def _agus_returned(smk: Engine, org: dict[str, int]) -> None:
     start_planning(smk, org, "agus")
     approve_planning(smk, org, "ratna", "hartono", "IKU-2",
                      mph=[{"rhk_id": f"{ratna}-1", "pegawai_id": agus, "peran": "Menyusun rencana program"}])
-    act(smk, agus, "menunggu_atasan", {"periksa_lagi": True}, agus)
     act(smk, agus, "susun_skp_c", skp_c(f"{ratna}-1", n=2), agus)
     rows = task_data(smk, ratna, "tinjau_skp", agus)["tinjauan_rhk"]
     rows[1]["komentar"] = "Target terlalu rendah"
@@ -101,7 +100,6 @@ def test_review_form_refuses_an_empty_return_and_takes_row_comments(smk: Engine,
     start_planning(smk, org, "agus")
     approve_planning(smk, org, "ratna", "hartono", "IKU-2",
                      mph=[{"rhk_id": f"{ratna}-1", "pegawai_id": agus, "peran": "Menyusun rencana program"}])
-    act(smk, agus, "menunggu_atasan", {"periksa_lagi": True}, agus)
     act(smk, agus, "susun_skp_c", skp_c(f"{ratna}-1", n=2), agus)
     auth.login("ratna")
     [task] = open_tasks(smk, "tinjau_skp", agus)
