@@ -220,6 +220,7 @@ def test_every_page_of_a_role_has_no_serious_violation(a11y_page: Page, axe_sour
     login(a11y_page, username)
     audit = Audit(a11y_page, axe_source, f"{username} ({who})")
     audit.crawl("/", shots)
+    print(f"\n{username}: {len(audit.pages)} pages\n  " + "\n  ".join(audit.pages))
     assert len(audit.pages) >= 5, audit.pages  # the crawl found the role's pages
     audit.assert_clean()
 
@@ -279,3 +280,63 @@ def test_forms_errors_menus_and_pages_without_login(a11y_page: Page, axe_source:
         assert response is not None and response.status in (403, 404), (url, response and response.status)
         audit.check(f"error page {response.status}")
     audit.assert_clean()
+
+
+FOCUS_RING = """() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  // The colours behind the ring: the element's parent and up (a gradient counts with each of its colours).
+  const behind = (el) => {
+    let layers = [];
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (style.backgroundImage.includes('gradient')) {
+        return (style.backgroundImage.match(/rgba?\\([^)]+\\)/g) || []).map(parse);
+      }
+      const bg = parse(style.backgroundColor);
+      if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] >= 1) break; }
+    }
+    let colour = [255, 255, 255];
+    for (const [r, g, b, a] of layers.reverse()) {
+      colour = [r * a + colour[0] * (1 - a), g * a + colour[1] * (1 - a), b * a + colour[2] * (1 - a)];
+    }
+    return [colour];
+  };
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const ring = parse(style.outlineColor);
+  const width = parseFloat(style.outlineWidth);
+  const worst = style.outlineStyle === 'none' || !ring ? 0 : Math.min(...behind(el).map((bg) => ratio(ring, bg)));
+  return {what: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' ' + (el.textContent || el.value || '').trim().slice(0, 40),
+          ring: style.outlineColor, width, ratio: Math.round(worst * 100) / 100};
+}"""
+
+
+def test_the_focus_ring_reaches_3_to_1_on_every_background(a11y_page: Page) -> None:
+    """Tab through pages with the dark bar, cards, the form footer, tables and the SKP page: each focused element
+    has a ring of at least 2 px whose colour reaches 3:1 against what is behind it (WCAG 1.4.11)."""
+    page = a11y_page
+    login(page, "dewi")
+    pages = ["/", "/team", "/notifications", "/akun"]
+    page.goto("/team")
+    skp = page.eval_on_selector_all("main a[href^='/skp/']", "as => as.map(a => a.getAttribute('href'))")
+    pages += skp[:1]
+    weak, seen = [], 0
+    for url in pages:
+        for width, height in WIDTHS:
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(url)
+            for _ in range(45):
+                page.keyboard.press("Tab")
+                ring = page.evaluate(FOCUS_RING)
+                if ring is None:
+                    continue
+                seen += 1
+                if ring["ratio"] < 3 or ring["width"] < 2:
+                    weak.append(f"{url} at {width}px: {ring}")
+    assert seen > 100, seen
+    assert not weak, "focus rings under 3:1 or thinner than 2 px:\n  " + "\n  ".join(dict.fromkeys(weak))

@@ -220,7 +220,7 @@
       } else if (scrolls && !box.hasAttribute('tabindex')) {
         box.setAttribute('tabindex', '0');
         box.setAttribute('data-a11y-focusable', '');
-        if (!box.hasAttribute('role')) { box.setAttribute('role', 'region'); }
+        if (!box.hasAttribute('role') && !/^(OL|UL|TABLE)$/.test(box.tagName)) { box.setAttribute('role', 'region'); }
         if (!box.hasAttribute('aria-label') && !box.hasAttribute('aria-labelledby')) { box.setAttribute('aria-label', nameOf(box)); }
       }
     });
