@@ -22,6 +22,7 @@ from tests.simulated_year import NOW, simulated_sqlite
 from webapp import create_app
 
 from .conftest import ARTIFACTS, Site, login, logout
+from .test_accessibility import AXE, Audit
 from .test_browser import AGUS_RHK, _open_period_and_set_superiors, _open_task, _submit
 
 ROWS = [  # rhk, which of Agus's RHK it supports, aspek, indikator, target, satuan
@@ -44,7 +45,7 @@ def _no_sideways_scroll(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
 
 
-def _draft(page: Page) -> None:
+def _draft(page: Page, audit: Audit) -> None:
     """As Eko: open the drafting task and fill two RHK rows in the table editor; check its layout at 1366 px."""
     page.set_viewport_size({"width": 1366, "height": 900})
     login(page, "eko")
@@ -69,6 +70,7 @@ def _draft(page: Page) -> None:
     assert page.locator('[name="rhk_utama[0][rhk]"]').evaluate("e => e.tagName") == "TEXTAREA"
     assert page.locator('[name="rhk_utama[0][perspektif]"]').count() == 0  # Perspektif is for JPT only
     _no_sideways_scroll(page)
+    audit.check("SKP editor (table layout)")
     _shot(page, "skp_editor_1366")
     page.set_viewport_size({"width": 390, "height": 844})
     # At phone width each row is a card: its number says "RHK 1" and the labels are visible.
@@ -83,7 +85,8 @@ def _draft(page: Page) -> None:
 
 def test_drafting_review_per_row_and_the_notes_back_to_the_employee(page: Page, site: Site) -> None:
     _open_period_and_set_superiors(site)
-    _draft(page)
+    audit = Audit(page, AXE.read_text(encoding="utf-8"), "SKP pages")  # axe-core at 1366 and 390 px
+    _draft(page, audit)
 
     logout(page)
     login(page, "agus")
@@ -101,6 +104,7 @@ def test_drafting_review_per_row_and_the_notes_back_to_the_employee(page: Page, 
     expect(page.locator("#form-errors")).to_be_visible()
     expect(page.locator('[data-path="catatan_penilai"] .invalid-feedback')).to_contain_text("Wajib diisi")
     expect(rows.nth(1).locator("textarea")).to_have_value(ROW_NOTE)
+    audit.check("SKP review with a refused return")
     _shot(page, "skp_review_refused_1366")
     page.set_viewport_size({"width": 390, "height": 844})
     _no_sideways_scroll(page)
@@ -130,6 +134,7 @@ def test_drafting_review_per_row_and_the_notes_back_to_the_employee(page: Page, 
     expect(table_rows.nth(0).get_by_test_id("row-note")).to_have_count(0)
     expect(table_rows.nth(1)).to_contain_text(AGUS_RHK[1])
     _no_sideways_scroll(page)
+    audit.check("SKP page, returned with notes")
     _shot(page, "skp_page_returned_1366")
     page.set_viewport_size({"width": 390, "height": 844})
     _no_sideways_scroll(page)
@@ -150,7 +155,9 @@ def test_drafting_review_per_row_and_the_notes_back_to_the_employee(page: Page, 
     changes = page.locator("[data-version='2'] [data-testid='changes']")
     expect(changes).to_contain_text("4 rapat")
     expect(changes).to_contain_text("12 rapat")
+    audit.check("SKP page, set, with versions")
     _shot(page, "skp_page_set_versions_1366")
+    audit.assert_clean()
 
 
 @pytest.fixture(scope="module")
@@ -194,5 +201,8 @@ def test_the_skp_page_across_a_simulated_year(browser, year_site: Site, width: i
         expect(page.get_by_test_id("predikat")).to_be_visible()
         _no_sideways_scroll(page)
         _shot(page, f"skp_page_year_{width}")
+        audit = Audit(page, AXE.read_text(encoding="utf-8"), "dewi")
+        audit.check("SKP page across 2023")
+        audit.assert_clean()
     finally:
         context.close()
