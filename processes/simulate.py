@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from engine.access import is_group_task, superior_of
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.org import Group, GroupMember, User
-from engine.db.runtime import Instance, TaskIndex
+from engine.db.runtime import COMPLETED, TERMINATED, Instance, TaskIndex
+from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.deployments import deploy_builtin
@@ -56,6 +57,7 @@ class _Sim:
         self.stuck: set[str] = set()
         self.checked: set[tuple[int, str]] = set()
         self.current = 0  # (instance, day): polling tasks act once a day at most
+        self.period_id = 0  # the simulated period's own instance (its tasks carry no period until it is valid)
 
     # -- who acts -------------------------------------------------------------------------------------------
     def actor(self, row: TaskIndex) -> int | None:
@@ -81,9 +83,10 @@ class _Sim:
         self.clock.set(datetime(self.year, 1, 2, 1, 0, tzinfo=UTC))
         indah = self.ids["indah"]
         period = instances.start_instance(self.engine, "smk_periode", indah, None, "")
-        row = self.open("buka_periode")[0]
-        instances.claim_task(self.engine, indah, row.id)
-        instances.complete_task(self.engine, indah, row.id, {
+        self.period_id = period.id
+        task = period.ready_task_ids[0]  # this period's form, not one another opening left waiting
+        instances.claim_task(self.engine, indah, task)
+        instances.complete_task(self.engine, indah, task, {
             "tahun": self.year, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
             "batas_skp": f"{self.year}-01-31", "batas_penilaian": f"{self.year + 1}-01-31", "maks_putaran": 3,
             "iku_organisasi": demo_iku()})
@@ -112,7 +115,10 @@ class _Sim:
         if user is None:
             self.stuck.add(f"{row.task_name} ({self.users.get(row.subject_id)})")
             return False
-        view = instances.get_task(self.engine, user, row.id)
+        try:
+            view = instances.get_task(self.engine, user, row.id)
+        except (Conflict, NotFound):  # done or cancelled since the list was read (e.g. a message moved it on)
+            return False
         self.current = row.instance_id
         who = self.users.get(row.subject_id or 0, "")
         data = getattr(self, f"on_{row.task_name}", lambda *_: None)(view.data, who)
@@ -264,7 +270,9 @@ class _Sim:
     def open(self, name: str | None = None, exclude: str | None = None, actionable_only: bool = False
              ) -> list[TaskIndex]:
         with self.engine.session_factory() as s:
-            q = select(TaskIndex).where(TaskIndex.closed_at.is_(None)).order_by(TaskIndex.ready_at, TaskIndex.id)
+            q = select(TaskIndex).where(TaskIndex.closed_at.is_(None),  # this period's work only
+                                        or_(TaskIndex.period == str(self.year), TaskIndex.instance_id == self.period_id)
+                                        ).order_by(TaskIndex.ready_at, TaskIndex.id)
             if name:
                 q = q.where(TaskIndex.task_name == name)
             if exclude:
@@ -285,16 +293,54 @@ class _Sim:
             return inst
 
 
+class SimulationRefused(Exception):
+    """The database holds something the simulation would collide with; nothing was changed."""
+
+
+def refuse_to_simulate(engine: Engine, year: int) -> None:
+    """Raise SimulationRefused when playing ``year`` here would mix with real work or stop half-way: the year's
+    period exists already (opened, being opened, or played before), or a live case of another period has a timer
+    that the simulated clock would fire (its deadlines would pass on simulated days). The simulation acts only on
+    the work of its own period, so a live period whose timers lie after the simulated year is left alone."""
+    period = str(year)
+    end = datetime(year + 1, 3, 31, tzinfo=UTC)
+    live = Instance.status.notin_((COMPLETED, TERMINATED))
+    with engine.session_factory() as s:
+        existing = s.scalar(select(func.count(Instance.id)).where(Instance.period == period))
+        opening = [i for i in s.scalars(select(Instance).where(Instance.process_id == "smk_periode", live,
+                                                               Instance.period == ""))
+                   if (i.state or {}).get("data", {}).get("tahun") in (year, None)]
+        timed = s.execute(select(Instance.period, func.count(Instance.id)).where(
+            live, Instance.period != period, Instance.next_timer_at.is_not(None), Instance.next_timer_at < end)
+            .group_by(Instance.period).order_by(Instance.period)).all()
+    if existing:
+        raise SimulationRefused(
+            f"Periode {period} sudah ada di basis data ini ({existing} kasus); tidak disimulasikan ulang. "
+            f"Gunakan basis data lain (SMK_INSTANCE_PATH atau DATABASE_URL). / Period {period} already exists in "
+            f"this database ({existing} cases); it is not simulated again. Use another database "
+            f"(SMK_INSTANCE_PATH or DATABASE_URL).")
+    if opening:
+        raise SimulationRefused(
+            f"Biro SDM sedang membuka sebuah periode (kasus #{opening[0].id}); selesaikan atau hentikan dulu, atau "
+            f"gunakan basis data lain. / Biro SDM is opening a period (case #{opening[0].id}); finish or terminate "
+            f"it first, or use another database.")
+    if timed:
+        names = ", ".join(f"{p or '—'} ({n})" for p, n in timed)
+        raise SimulationRefused(
+            f"Kasus yang masih berjalan pada periode lain punya tenggat sebelum akhir simulasi {period}: {names}; "
+            f"jam simulasi akan menjalankannya. Gunakan basis data lain. / Live cases of other periods have timers "
+            f"due before the simulation of {period} ends: {names}; the simulated clock would fire them. Use "
+            f"another database.")
+
+
 def simulate_period(engine: Engine, year: int) -> list[str]:
-    """Play ``year`` for the demo organisation (regime C, quarterly) and return report lines."""
+    """Play ``year`` for the demo organisation (regime C, quarterly) and return report lines; SimulationRefused
+    (before anything changes) when the database already has that period or live work the simulation would touch."""
     started = time.perf_counter()
     period = str(year)
+    refuse_to_simulate(engine, year)
     load_demo(engine)
     deploy_builtin(engine, BPMN_DIR)
-    with engine.session_factory() as s:
-        if s.scalar(select(func.count(Instance.id)).where(Instance.process_id == "smk_perencanaan",
-                                                          Instance.period == period)):
-            return [f"Periode {period} sudah ada; tidak disimulasikan ulang / period {period} already exists"]
     sim_engine = Engine(engine.database_url, clock=FixedClock(), extensions=engine.extensions, db_engine=engine.db)
     sim = _Sim(sim_engine, year)
     period_instance = sim.run()

@@ -19,7 +19,7 @@ from engine.services.worker import Worker
 from processes.assessment_results import backfill_assessment_results
 from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
 from processes.operations import backfill_results
-from processes.simulate import simulate_period
+from processes.simulate import SimulationRefused, simulate_period
 from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
 from tools.bench_http import run_http_bench
@@ -299,7 +299,11 @@ def simulate_command(year: int) -> None:
     """Play a whole performance year for the demo organisation (loads the demo and deploys the models)."""
     engine = get_engine()
     engine.create_schema()
-    for line in simulate_period(engine, year):
+    try:
+        lines = simulate_period(engine, year)
+    except SimulationRefused as exc:  # checked before anything changed: say why, exit 1, no traceback
+        raise click.ClickException(str(exc)) from exc
+    for line in lines:
         click.echo(line)
 
 

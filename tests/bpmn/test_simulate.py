@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.runtime import Instance
-from processes.simulate import simulate_period
+from processes.simulate import SimulationRefused, simulate_period
 
 
 def test_simulated_year_closes_the_period_with_varied_data(eng: Engine) -> None:
@@ -29,4 +30,5 @@ def test_simulated_year_closes_the_period_with_varied_data(eng: Engine) -> None:
     assert "batas_waktu=2" in text and "keputusan_atasan_penilai=2" in text
     assert "pelanggaran kurva dikembalikan ke penilai: 0" not in text
     assert kinds.count("smk.pengingat") >= 2 and "timer.fired" in kinds
-    assert simulate_period(eng, 2023)[0].startswith("Periode 2023 sudah ada")
+    with pytest.raises(SimulationRefused, match="Periode 2023 sudah ada"):  # played already: nothing changes
+        simulate_period(eng, 2023)
