@@ -48,7 +48,6 @@ class PeriodRow:
     batas_skp: str
     batas_penilaian: str
     planning: int = 0
-    skp_set: int = 0
     assessed: int = 0
     task_id: str | None = None  # the opening form, while it waits to be fixed
 
@@ -132,7 +131,7 @@ def periods_page(engine: Engine, user_id: int) -> PeriodsPage:
                 str(data.get("frekuensi") or ""), code, units[code].name if code in units else "", case.started_at,
                 names.get(case.started_by_id or 0, ""), str(data.get("batas_skp") or ""),
                 str(data.get("batas_penilaian") or ""), counts.get((PLANNING, case.period), 0),
-                0, counts.get(("assessed", case.period), 0), open_tasks.get(case.id)))
+                counts.get(("assessed", case.period), 0), open_tasks.get(case.id)))
         iku = next((list(d["iku_organisasi"]) for d in datas.values() if d.get("iku_organisasi")), [])
         now = engine.now()
         return PeriodsPage(rows, [(u.code, u.name) for u in units.values()],

@@ -50,9 +50,11 @@ def index():
     status = request.args.get("status") or None
     if status not in (None, *INSTANCE_STATUSES):
         status = None
-    page = _list(status=status, process_id=request.args.get("process") or None)
+    processes = admin_ops.process_choices(get_engine(), current_user.user_id)
+    process = (request.args.get("process") or "").strip()[:120] or None
+    page = _list(status=status, process_id=process)
     return render_template("admin/index.html", page=page, status=status, statuses=INSTANCE_STATUSES,
-                           filters=request.args)
+                           processes=processes, process=process, filters=request.args)
 
 
 @bp.get("/errors")
@@ -64,7 +66,8 @@ def errors():
 def _instance_page(instance_id: int, status: int = 200, **extra: Any):
     engine = get_engine()
     detail = admin_ops.get_instance(engine, current_user.user_id, instance_id)
-    context = {"detail": detail, "patch_text": "{}", "patch_error": None, "json_help": JSON_HELP}
+    context = {"detail": detail, "patch_text": "{}", "patch_error": None, "json_help": JSON_HELP,
+               "timers": admin_ops.instance_timers(engine, current_user.user_id, instance_id)}
     context.update(extra)
     return render_template("admin/instance.html", **context), status
 
@@ -109,6 +112,14 @@ def terminate(instance_id: int):
     return _run(instance_id, lambda: admin_ops.terminate(
         get_engine(), current_user.user_id, instance_id, reason, _version()),
         _("Instance terminated"))
+
+
+@bp.post("/instances/<int:instance_id>/timers/fire")
+def fire_timers(instance_id: int):
+    """Fire the instance's due timers now, without waiting for the worker's next pass."""
+    return _run(instance_id, lambda: admin_ops.fire_due_timers_now(get_engine(), current_user.user_id, instance_id,
+                                                                    _version()),
+                _("The due timers fired."))
 
 
 @bp.post("/instances/<int:instance_id>/retry")

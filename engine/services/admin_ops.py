@@ -419,3 +419,96 @@ def find_user(engine: Engine, actor_id: int, text: str) -> int | None:
             return None
         return session.scalar(select(User.id).where(or_(User.username == key, User.nip == key)).order_by(User.id)
                               .limit(1))
+
+
+# --- timers ---------------------------------------------------------------------------------------
+
+TIMER_EVENTS = ("TimerEventDefinition", "DurationTimerEventDefinition", "TimeDateEventDefinition",
+                "CycleTimerEventDefinition")
+
+
+@dataclass
+class TimerRow:
+    element: str  # the timer event's name in the model (its id when it has none)
+    due_at: datetime | None
+    due: bool  # its time has passed: the worker fires it on its next pass, or an administrator now
+
+
+def _due_time(value: Any) -> datetime | None:
+    if isinstance(value, dict):
+        value = value.get("next") or value.get("start")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, datetime) else None
+
+
+def instance_timers(engine: Engine, actor_id: int, instance_id: int) -> list[TimerRow]:
+    """Return the instance's waiting timers, earliest first (its workflow loaded once; administrators only)."""
+    with engine.session_factory() as session:
+        _admin(session, actor_id)
+        instance = _instance(session, instance_id)
+        if instance.status not in (RUNNING, WAITING, SUSPENDED, ERROR):
+            return []
+        try:
+            workflow = engine.runtime.load(instance, engine.specs.for_version(session, instance.process_version_id))
+        except Exception:  # a state that no longer loads: the page says so through its error, not here
+            return []
+        now = engine.now()
+        rows = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if definition is None or type(definition).__name__ not in TIMER_EVENTS:
+                continue
+            due_at = _due_time(definition.details(task).value)
+            spec = task.task_spec
+            rows.append(TimerRow(str(getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name),
+                                 due_at, due_at is not None and due_at < now))
+        return sorted(rows, key=lambda r: (r.due_at is None, r.due_at or now))
+
+
+def fire_due_timers_now(engine: Engine, actor_id: int, instance_id: int,
+                        expected_version: int | None = None) -> AdminResult:
+    """Fire the instance's due timers now instead of at the worker's next pass (administrators only), recording
+    who did it in the same transaction; InvalidState when none is due or the instance is not running."""
+    from engine.services.stepping import fire_due_timers_in_session
+
+    try:
+        with engine.session_factory.begin() as session:
+            actor = _admin(session, actor_id)
+            instance = _instance(session, instance_id, expected_version)
+            now = engine.now()
+            if instance.status not in (RUNNING, WAITING):
+                raise InvalidState("timer.not_running", N_("Only a running instance's timers can fire"))
+            if instance.next_timer_at is None or instance.next_timer_at >= now:
+                raise InvalidState("timer.none_due", N_("No timer of this instance is due yet"))
+            due_at = instance.next_timer_at
+            bundle = engine.specs.for_version(session, instance.process_version_id)
+            workflow = engine.runtime.load(instance, bundle)
+            audit.record(session, "timer.fired", now, actor, instance_id=instance.id, due_at=due_at.isoformat(),
+                         by_hand=True)
+            fire_due_timers_in_session(engine, session, instance, workflow, bundle, now)
+            after_save(engine, session, instance, workflow)
+            session.flush()
+            return AdminResult(instance.id, instance.status, instance.version)
+    except StaleDataError as exc:
+        raise Conflict("instance.changed", CONFLICT) from exc
+    except StepFailure as failure:
+        from engine.services.instances import mark_error
+
+        mark_error(engine, instance_id, failure)
+        raise ProcessError("timer.failed", N_("The timer fired but the process stopped with an error: %(error)s"),
+                           instance_id, error=str(failure)) from failure
+
+
+def process_choices(engine: Engine, actor_id: int) -> list[tuple[str, str]]:
+    """Return (process id, name of its latest version) of every deployed process, by name (administrators only)."""
+    with engine.session_factory() as session:
+        _admin(session, actor_id)
+        latest = select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v")) \
+            .group_by(ProcessVersion.process_id).subquery()
+        rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name).join(
+            latest, (latest.c.process_id == ProcessVersion.process_id) & (latest.c.v == ProcessVersion.version)))
+        return sorted(((pid, name or pid) for pid, name in rows), key=lambda r: (r[1].lower(), r[0]))
