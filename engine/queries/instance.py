@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access import actionable, is_overseer, may_view_instance
+from engine.access import LANES, actionable, in_role, is_overseer, lane_holder_name, may_view_instance
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.deploy import ProcessVersion
@@ -45,6 +46,7 @@ class OpenTask:
     assignee_name: str
     due_at: datetime | None
     mine: bool
+    waits_for: str = ""  # who may act on it, in people's words: the assignee, the lane's holder, or the group
 
 
 @dataclass
@@ -69,6 +71,14 @@ class InstanceDetail:
     open_tasks: list[OpenTask] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     overseer: bool = False
+    # The page shows the raw process data and submitted values to administrators and process owners (model
+    # managers) only; everyone else reads what the process is about through the SKP page and the words on the page.
+    # (``data`` stays filled: the printed documents read it for anyone who may see the instance.)
+    raw_view: bool = False
+    # What the process is doing now, by the names of its live steps ("Menunggu RHK atasan").
+    doing: list[str] = field(default_factory=list)
+    next_timer_at: datetime | None = None
+    waiting_messages: list[str] = field(default_factory=list)
     # Values of ``data`` too long to show whole (SMK_MAX_SHOWN_CHARS): key -> the beginning of the value, as text.
     clipped: dict[str, str] = field(default_factory=dict)
 
@@ -91,9 +101,11 @@ def instance_detail(engine: Engine, user_id: int, instance_id: int) -> InstanceD
             status=instance.status, period=instance.period, subject_id=instance.subject_id,
             subject_name=subject.full_name if subject else "", started_at=instance.started_at,
             completed_at=instance.completed_at, error_message=instance.error_message,
-            error_task=instance.error_task, bpmn_xml=xml, overseer=is_overseer(session, user_id))
+            error_task=instance.error_task, bpmn_xml=xml, overseer=is_overseer(session, user_id),
+            raw_view=in_role(session, user_id, LANES.roles.model_managers), next_timer_at=instance.next_timer_at,
+            waiting_messages=[n for n in (instance.waiting_messages or "").split(",") if n])
         _mark_elements(engine, instance, bundle, detail)
-        detail.timeline = _timeline(session, instance_id)
+        detail.timeline = _timeline(session, instance_id, detail.raw_view)
         detail.open_tasks = _open_tasks(session, instance_id, user_id)
         return detail
 
@@ -105,6 +117,7 @@ def _mark_elements(engine: Engine, instance: Instance, bundle: Any, detail: Inst
         return
     completed: set[str] = set()
     active: set[str] = set()
+    doing: dict[str, str] = {}
     live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
     for task in workflow.tasks.values():  # the top-level process: that is the diagram shown
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
@@ -114,6 +127,10 @@ def _mark_elements(engine: Engine, instance: Instance, bundle: Any, detail: Inst
             completed.add(bpmn_id)
         elif task.state & live:
             active.add(bpmn_id)
+            name = getattr(task.task_spec, "bpmn_name", None)
+            if name and not isinstance(task.task_spec, BoundaryEvent):  # a deadline on a task is not a step
+                doing.setdefault(bpmn_id, str(name))
+    detail.doing = list(doing.values())
     detail.completed = sorted(completed - active)
     detail.active = sorted(active)
     if instance.status == "error" and instance.error_task:
@@ -147,7 +164,7 @@ def clip(value: Any, most: int) -> str | None:
     return None
 
 
-def _timeline(session: Session, instance_id: int) -> list[TimelineEntry]:
+def _timeline(session: Session, instance_id: int, raw_view: bool = True) -> list[TimelineEntry]:
     rows = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
                            .order_by(AuditEvent.at, AuditEvent.id)).all()
     names = {u.username: u.full_name for u in session.scalars(
@@ -156,6 +173,8 @@ def _timeline(session: Session, instance_id: int) -> list[TimelineEntry]:
     for r in rows:
         data = dict(r.data or {})
         title = str(data.pop("title", "") or r.task_name or "")
+        if not raw_view:  # submitted values by their internal names are for administrators and process owners
+            data = {k: v for k, v in data.items() if k in ("filename", "message")}
         out.append(TimelineEntry(r.at, r.kind, names.get(r.actor, r.actor), title, data))
     return out
 
@@ -168,5 +187,7 @@ def _open_tasks(session: Session, instance_id: int, user_id: int) -> list[OpenTa
     out = []
     for r in rows:
         assignee = session.get(User, r.assignee_id) if r.assignee_id else None
-        out.append(OpenTask(r.id, r.title, r.lane, assignee.full_name if assignee else "", r.due_at, r.id in mine))
+        waits_for = assignee.full_name if assignee else lane_holder_name(session, r.lane, r.subject_id)
+        out.append(OpenTask(r.id, r.title, r.lane, assignee.full_name if assignee else "", r.due_at, r.id in mine,
+                            waits_for))
     return out

@@ -60,6 +60,7 @@ class TaskView:
     instructions: str
     data: dict[str, Any]
     draft: tuple[dict[str, Any], Any] | None = None  # the user's saved draft and when it was saved
+    instance_status: str = "running"  # a suspended process is announced on the task page before anyone types
 
 
 def _summary(instance: Instance, session: Session) -> InstanceSummary:
@@ -130,10 +131,19 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+# Why a task cannot be completed, by the process's status, in words (never the status code itself).
+NOT_RUNNABLE = {
+    "suspended": N_("An administrator has suspended this process; its tasks cannot be completed until it is "
+                    "resumed"),
+    "error": N_("The process stopped with an error; its tasks cannot be completed until an administrator "
+                "repairs it"),
+}
+
+
 def _check_runnable(instance: Instance) -> None:
     if instance.status not in (RUNNING, WAITING):
-        raise InvalidState("instance.not_runnable", N_("The process is %(status)s; its tasks cannot be completed now"),
-                           status=instance.status)
+        raise InvalidState("instance.not_runnable", NOT_RUNNABLE.get(
+            instance.status, N_("The process has ended; its tasks cannot be completed any more")))
 
 
 def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
@@ -157,6 +167,7 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
             ui_schema=bundle.forms.get(ui_name) if ui_name else None,
             instructions=(task.task_spec.extensions or {}).get("instructionsForEndUser") or "",
             data=dict(task.data), draft=(dict(draft.data or {}), draft.saved_at) if draft else None,
+            instance_status=instance.status,
         )
 
 

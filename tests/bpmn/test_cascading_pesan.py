@@ -44,7 +44,7 @@ def test_the_superiors_skp_and_mph_move_the_waiting_subordinate_on_and_notify_th
     assert draft["rhk_atasan"] == [{"id": f"{ratna}-1", "rhk": "Hasil kerja 1", "jenis": "utama"}]
     assert draft["mph_saya"][0]["peran"] == "Menyusun program" and draft["pesan_menunggu"] == ""
     [note] = _notes(smk, agus)
-    assert "Ratna Sari Dewi" in note.title and note.link == f"/tasks/{draft_task.id}"
+    assert "Ratna Sari Dewi" in note.title and note.link == f"/tasks/{draft_task.id}" and note.task_id == draft_task.id
     with smk.session_factory() as s:
         delivered = s.scalars(select(AuditEvent).where(AuditEvent.kind == "message.delivered")).all()
         assert [e.data.get("message") for e in delivered] == ["rhk_atasan_siap"]

@@ -158,8 +158,11 @@ def test_instance_page_marks_the_diagram_and_shows_the_timeline(client: FlaskCli
     html = client.get(f"/instances/{finished}").get_data(as_text=True)
     completed = re.search(r'data-completed="([^"]*)"', html).group(1).split()
     assert {"isi_capaian", "tinjau", "konfirmasi_sdm", "selesai"} <= set(completed)
-    assert "bpmn:definitions" in html and "bpmn-viewer.production.min.js" in html
-    assert "Tugas selesai" in html and "Pertahankan ketepatan waktu." in html
+    assert "bpmn:definitions" in html and "bpmn-navigated-viewer.production.min.js" in html
+    assert "Tugas selesai" in html and "Pertahankan ketepatan waktu." not in html  # submitted values: raw view
+    auth.logout()
+    auth.login("admin")  # administrators and process owners read the submitted values too
+    assert "Pertahankan ketepatan waktu." in client.get(f"/instances/{finished}").get_data(as_text=True)
 
 
 def test_documents_print_as_html_and_pdf(client: FlaskClient, auth: Auth, finished: int) -> None:
