@@ -105,3 +105,21 @@ def test_the_task_page_reads_in_one_transaction(client: FlaskClient, auth: Auth,
 # of state, task rows, notification and draft (5), the new task's recipients (4) and whether the user may act
 # on it (2), the actor (1) and the audit chain (4).
 BUDGET = 22
+
+
+def test_the_inbox_page_reads_the_task_index_twice(client: FlaskClient, auth: Auth, counter: Counter,
+                                                   demo_deployed: Engine, org: dict[str, int]) -> None:
+    for username in ("budi", "siti"):
+        instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org[username], "2024")
+    auth.login("budi")
+    client.get("/")
+    counter.reset()
+    page = client.get("/")
+    assert page.status_code == 200 and "Isi capaian kinerja" in page.get_data(as_text=True)
+    print(f"inbox page: {counter}")
+    on_tasks = [sql for sql in counter.statements if "FROM task_index" in sql]
+    for sql in on_tasks:
+        print("  ", " ".join(sql.split())[:160])
+    assert counter.writing == 0
+    # The facets (which also give the total and the navigation's badge) and the page: nothing counted twice.
+    assert len(on_tasks) == 2
