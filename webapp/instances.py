@@ -61,8 +61,11 @@ def summary(detail: InstanceDetail) -> list[str]:
     if detail.doing:
         lines.append(gettext("Now: %(steps)s.", steps=", ".join(detail.doing)))
     for task in detail.open_tasks:
-        lines.append(gettext("Waiting for %(who)s to do “%(task)s”.", who=task.waits_for or gettext("someone"),
-                             task=task.title))
+        if task.mine:
+            lines.append(gettext("Waiting for you to do “%(task)s”.", task=task.title))
+        else:
+            lines.append(gettext("Waiting for %(who)s to do “%(task)s”.", who=task.waits_for or gettext("someone"),
+                                 task=task.title))
     for name in detail.waiting_messages:
         if name in _MESSAGES and not detail.open_tasks:
             lines.append(gettext("Waiting for %(what)s; it continues by itself.", what=gettext(_MESSAGES[name])))

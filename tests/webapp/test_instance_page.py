@@ -57,7 +57,9 @@ def test_instance_page_per_role(smk: Engine, org: dict[str, int], client: FlaskC
         code, html = _text(client, path)
         assert code == 200, user
         assert "Apa yang sedang terjadi" in html and "Sekarang: Menunggu RHK atasan." in html
-        assert "Menunggu Agus Setiawan, S.E. mengerjakan “Menunggu RHK atasan”." in html
+        assert ("Menunggu Anda mengerjakan “Menunggu RHK atasan”." if user == "agus" else
+                "Menunggu Agus Setiawan, S.E. mengerjakan “Menunggu RHK atasan”.") in html
+        assert ">system<" not in html.replace(" ", "")
         assert f'href="/skp/{org["agus"]}/2023"' in html
         shown = re.sub(r"<script.*?</script>|<[^>]+>", " ", html)  # the text people read
         assert "Predikat diusulkan" in shown and "smk.predikat_usulan" not in shown
@@ -85,7 +87,7 @@ def test_english_page_speaks_english(smk: Engine, org: dict[str, int], client: F
     client.post("/lang/en", data={"csrf_token": csrf_token(client, "/")})
     code, html = _text(client, f"/instances/{inst}")
     assert code == 200
-    assert "What is happening" in html and "Waiting for Agus Setiawan, S.E. to do" in html
+    assert "What is happening" in html and "Waiting for you to do “Menunggu RHK atasan”." in html
     assert "Rating proposed" in html and 'aria-label="Zoom in"' in html
 
 
