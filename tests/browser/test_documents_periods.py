@@ -1,0 +1,156 @@
+"""Issue 13 in a real browser at 1366 px and at phone width (390 px): the official documents opened from the SKP page
+and the instance page of a simulated year (the PDF read back for the capaian table), and Biro SDM opening a period
+from the web. Screenshots go to tests/artifacts/ (documents_*, period_*)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from engine.core import Engine
+from engine.db.org import User
+from engine.db.runtime import Instance
+from engine.runtime.clock import FixedClock
+from processes.extension import extensions
+from tests.pdftext import pdf_text
+from tests.simulated_year import NOW, simulated_sqlite
+from webapp import create_app
+
+from .conftest import ARTIFACTS, Site, login
+from .test_accessibility import AXE, Audit
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+
+
+@pytest.fixture(scope="module")
+def year_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The simulated year 2023 (tests/simulated_year.py), served on a free port."""
+    path = tmp_path_factory.mktemp("documents-year") / "sim.sqlite"
+    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
+    clock = FixedClock()
+    clock.set(NOW)
+    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
+    with engine.session_factory() as s:
+        org = {u.username: u.id for u in s.scalars(select(User))}
+    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "DATABASE_URL": engine.database_url,
+                      "INSTANCE_PATH": str(path.parent / "instance")}, engine=engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
+    server.shutdown()
+    thread.join(5)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_evaluation_and_the_skp_documents_from_the_skp_page(browser, year_site: Site, width: int) -> None:
+    """Dewi opens Budi's 2023 evaluation from his SKP page in English: the document is Indonesian, its capaian
+    table shows the RHK, indicator, target, realisation and feedback; its PDF says the same."""
+    context = browser.new_context(base_url=year_site.url, viewport={"width": width, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        login(page, "dewi")
+        if width < 992:
+            page.get_by_role("button", name=re.compile("Buka menu|Open menu")).click()
+        page.get_by_test_id("lang-switch").click()  # the pages in English
+        expect(page.get_by_test_id("lang-switch")).to_contain_text("Bahasa Indonesia")
+        page.goto(f"/skp/{year_site.org['budi']}/2023")
+        page.get_by_role("link", name="Evaluation document").click()
+        page.wait_for_url(re.compile(r"/dokumen/evaluasi$"))
+        expect(page.get_by_role("heading", name="DOKUMEN EVALUASI KINERJA PEGAWAI")).to_be_visible()
+        table = page.get_by_test_id("capaian")
+        for heading in ("RENCANA HASIL KERJA", "INDIKATOR KINERJA INDIVIDU", "TARGET",
+                        "REALISASI BERDASARKAN BUKTI DUKUNG", "UMPAN BALIK BERKELANJUTAN BERDASARKAN BUKTI DUKUNG"):
+            expect(table.get_by_role("columnheader", name=heading, exact=True)).to_be_visible()
+        expect(table).to_contain_text("Dokumen kerja budi")
+        expect(table).to_contain_text("Triwulan IV 2023:")
+        expect(page.get_by_test_id("predikat")).not_to_have_text("BELUM DITETAPKAN")
+        expect(page.get_by_text("Official documents are always in Bahasa Indonesia.")).to_be_visible()
+        _no_sideways_scroll(page)  # the wide table scrolls inside its own region on a phone
+        _shot(page, f"documents_evaluation_{width}")
+        audit = Audit(page, AXE.read_text(encoding="utf-8"), "dewi")
+        audit.check("evaluation document")
+        audit.assert_clean()
+        pdf_link = page.get_by_role("link", name="Download PDF")
+        response = page.request.get(pdf_link.get_attribute("href") or "")
+        assert response.ok and response.headers["content-type"] == "application/pdf"
+        text = " ".join(pdf_text(response.body()).split())
+        assert "REALISASI BERDASARKAN BUKTI DUKUNG" in text and "Dokumen kerja budi" in text
+        assert "Triwulan IV 2023:" in text and "PREDIKAT KINERJA PEGAWAI" in text
+        # The SKP document from the process page of the planning.
+        page.goto(f"/skp/{year_site.org['budi']}/2023")
+        page.get_by_role("link", name="Diagram and history").click()
+        page.get_by_role("link", name="SKP document").click()
+        page.wait_for_url(re.compile(r"/dokumen/skp$"))
+        expect(page.get_by_role("heading", name="SASARAN KINERJA PEGAWAI")).to_be_visible()
+        expect(page.get_by_test_id("hasil-kerja")).to_contain_text("Jumlah dokumen kerja")
+        expect(page.get_by_test_id("perilaku")).to_contain_text("Berorientasi Pelayanan")
+        _no_sideways_scroll(page)
+        _shot(page, f"documents_skp_{width}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_hr_opens_a_period_from_the_web(browser, site: Site, width: int) -> None:
+    """Indah (Biro SDM) opens period 2024 for Biro Sumber Daya Manusia: the entries, the summary, the confirmation,
+    the period listed as open with a link to its progress; opening it again is refused."""
+    context = browser.new_context(base_url=site.url, viewport={"width": width, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        login(page, "indah")
+        if width < 992:
+            page.get_by_role("button", name=re.compile("Buka menu|Open menu")).click()
+        page.get_by_role("link", name="Periode", exact=True).click()
+        expect(page.get_by_role("heading", name="Periode kinerja")).to_be_visible()
+        page.get_by_label("Unit", exact=True).select_option(label="Biro Sumber Daya Manusia (BSD)")
+        page.get_by_label("Pemantauan").select_option(label="Bulanan")
+        expect(page.get_by_label("Tahun")).to_have_value("2024")
+        page.get_by_label("IKU organisasi dari Perjanjian Kinerja (PK)").fill(
+            "BSD; IKU-BSD-1; Persentase pegawai dengan SKP ditetapkan tepat waktu; 95%")
+        audit = Audit(page, AXE.read_text(encoding="utf-8"), "indah")
+        audit.check("periods page")
+        _shot(page, f"period_form_{width}")
+        page.get_by_role("button", name="Periksa isian").click()
+        expect(page.get_by_role("heading", name="Buka periode 2024?")).to_be_visible()
+        expect(page.get_by_test_id("summary")).to_contain_text("Biro Sumber Daya Manusia")
+        _no_sideways_scroll(page)
+        audit.check("period confirmation")
+        _shot(page, f"period_confirm_{width}")
+        page.get_by_role("button", name="Buka periode 2024").click()
+        expect(page.get_by_text(re.compile(r"Periode 2024 dibuka: \d+ pegawai mendapat kasus perencanaan"))) \
+            .to_be_visible()
+        row = page.locator('tr[data-period="2024"]')
+        expect(row).to_contain_text("dibuka")
+        expect(row.get_by_role("link", name="Kemajuan")).to_have_attribute("href", re.compile("kemajuan"))
+        _no_sideways_scroll(page)
+        audit.check("period opened")
+        audit.assert_clean()
+        _shot(page, f"period_opened_{width}")
+        with site.engine.session_factory() as s:
+            planning = s.scalar(select(func.count(Instance.id)).where(Instance.process_id == "smk_perencanaan",
+                                                                      Instance.period == "2024"))
+        assert planning and planning > 0
+        page.get_by_role("button", name="Periksa isian").click()  # the same year and unit again
+        expect(page.get_by_test_id("errors")).to_contain_text("Periode 2024 sudah dibuka untuk unit ini")
+        _shot(page, f"period_refused_{width}")
+    finally:
+        context.close()
