@@ -111,8 +111,9 @@ def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: dat
         total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
     # The page's task ids first (sorted and cut on the task rows alone), then one statement joins the names,
     # the instance's status and the process name for those rows only (small columns: never the workflow state).
-    order = SORTS.get(sort, SORTS["due"])
-    ids = filtered.order_by(*order, TaskIndex.id).offset((page - 1) * per_page).limit(per_page).subquery()
+    # Ties (tasks made ready by one step, with the same deadline) by title, then id: pages never overlap.
+    order = (*SORTS.get(sort, SORTS["due"]), TaskIndex.title, TaskIndex.id)
+    ids = filtered.order_by(*order).offset((page - 1) * per_page).limit(per_page).subquery()
     rows = session.execute(
         select(TaskIndex, subject_user.full_name, assignee.full_name, Instance.status, ProcessVersion.name)
         .join(ids, ids.c.id == TaskIndex.id)
@@ -120,7 +121,7 @@ def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: dat
         .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
         .outerjoin(subject_user, subject_user.id == TaskIndex.subject_id)
         .outerjoin(assignee, assignee.id == TaskIndex.assignee_id)
-        .order_by(*order, TaskIndex.id)).all()
+        .order_by(*order)).all()
     return Page([_item(*r, now) for r in rows], page, per_page, total)
 
 

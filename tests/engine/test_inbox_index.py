@@ -274,6 +274,8 @@ def test_filters_sorts_and_pages_agree_with_the_whole_list(eng: Engine, org: dic
     everything = inbox.inbox(eng, org["indah"], per_page=100).items
     assert len(everything) == 8
     by_title = [i.id for i in sorted(everything, key=lambda i: (i.title, i.ready_at, i.id))]
+    assert [i.id for i in everything] == [i.id for i in sorted(everything, key=lambda i: (
+        i.due_at is None, i.due_at or i.ready_at, i.ready_at, i.title, i.id))]  # the default order, ties broken
     pages = [inbox.inbox(eng, org["indah"], sort="title", per_page=3, page=n).items for n in (1, 2, 3)]
     assert [i.id for p in pages for i in p] == by_title
     named = inbox.inbox(eng, org["indah"], subject="sant", per_page=100).items  # Budi Santoso only
