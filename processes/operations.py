@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.access import subordinates_of, superior_of
 from engine.db.audit import AuditEvent
-from engine.db.notify import Notification
+from engine.db.notify import PENDING, EmailOutbox, Notification
 from engine.db.org import Position, Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import RUNNING, WAITING, Instance, TaskIndex
 from engine.queries.reports import load_units, subtree
 from engine.runtime.runner import StepContext
 from engine.services import audit
+from engine.services.notifications import email_enabled
 from engine.services.results import record_result, results
 from engine.services.stepping import business_key, deliver
 from processes.rules.script_api import SCRIPT_FUNCTIONS
@@ -160,10 +161,17 @@ def _kabari_dikembalikan(ctx: StepContext, params: dict[str, Any], data: dict[st
         lines.append(f"Catatan pada {rows} baris RHK / Notes on {rows} RHK rows")
     if ctx.instance.period:
         lines.append(f"Periode / Period: {ctx.instance.period}")
-    ctx.session.add(Notification(
-        user_id=subject_id, kind=RETURNED, created_at=ctx.now, instance_id=ctx.instance.id,
-        title=f"SKP dikembalikan dengan catatan oleh {who} / SKP returned with notes by {who}"[:255],
-        body="\n".join(lines), link=f"/skp/{subject_id}/{ctx.instance.period or ''}"[:255], task_id=None))
+    title = f"SKP dikembalikan dengan catatan oleh {who} / SKP returned with notes by {who}"[:255]
+    link = f"/skp/{subject_id}/{ctx.instance.period or ''}"[:255]
+    note_row = Notification(user_id=subject_id, kind=RETURNED, created_at=ctx.now, instance_id=ctx.instance.id,
+                            title=title, body="\n".join(lines), link=link, task_id=None)
+    ctx.session.add(note_row)
+    employee = ctx.session.get(User, subject_id)
+    if email_enabled() and employee is not None and employee.email and employee.email_notifications:
+        ctx.session.flush()  # the e-mail refers to the notification
+        ctx.session.add(EmailOutbox(notification_id=note_row.id, to_address=employee.email,
+                                    subject=f"[SMK] {title}"[:255], body="\n".join(lines), link=link,
+                                    status=PENDING, attempts=0, next_attempt_at=ctx.now, created_at=ctx.now))
     return {"dikirim": True, "oleh": who, "pada": ctx.now.isoformat()}
 
 

@@ -116,3 +116,23 @@ def test_at_the_round_limit_the_superior_sees_the_rows_with_the_comments(smk: En
     with smk.session_factory() as s:  # not returned to her yet: the assessor's superior decides first
         assert s.scalars(select(Notification).where(Notification.user_id == ratna,
                                                     Notification.kind == "skp_returned")).all() == []
+
+
+def test_the_return_is_also_e_mailed_when_the_employee_asked_for_it(smk: Engine, org: dict[str, int],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.db.notify import EmailOutbox
+    from engine.db.org import User
+
+    monkeypatch.setenv("SMTP_HOST", "smtp.example.go.id")
+    ratna, hartono = org["ratna"], org["hartono"]
+    with smk.session_factory.begin() as s:
+        user = s.get(User, ratna)
+        assert user is not None
+        user.email, user.email_notifications = "ratna@example.go.id", True
+    start_planning(smk, org, "ratna")
+    act(smk, ratna, "susun_skp_c", skp_c("IKU-2"), ratna)
+    act(smk, hartono, "tinjau_skp", {"keputusan_pp": "kembalikan", "catatan_penilai": "Naikkan target"}, ratna)
+    with smk.session_factory() as s:
+        mails = [m for m in s.scalars(select(EmailOutbox).where(EmailOutbox.to_address == "ratna@example.go.id"))
+                 if "dikembalikan dengan catatan" in m.subject]
+    assert len(mails) == 1 and "Naikkan target" in mails[0].body and mails[0].link.endswith(f"/skp/{ratna}/2023")
