@@ -53,8 +53,8 @@ def copy_previous(period: str):
     except (FormInvalid, NotFound):
         flash(_("Last period's SKP could not be copied; enter the rows by hand."), "warning")
         return redirect(url_for("skp.show", subject_id=current_user.user_id, period=period))
-    flash(_("%(rows)s rows copied from your SKP of %(period)s. Choose for each row the superior's RHK it supports, "
-            "check the targets, then submit.", rows=found.rows, period=found.from_period), "success")
+    flash(_("Copied from your SKP of %(period)s: %(rows)s rows. Choose for each row the superior's RHK it "
+            "supports, check the targets, then submit.", rows=found.rows, period=found.from_period), "success")
     return redirect(url_for("tasks.task", task_id=found.task_id))
 
 

@@ -179,7 +179,7 @@ def test_copy_last_periods_skp_into_the_draft(smk: Engine, org: dict[str, int], 
     done = client.post("/skp/2024/salin", data={"csrf_token": csrf_token(client, f"/tasks/{task.id}")})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/tasks/{task.id}")
     _, form = _text(client, f"/tasks/{task.id}")
-    assert "1 baris disalin dari SKP Anda periode 2023" in form
+    assert "Disalin dari SKP Anda periode 2023: 1 baris." in form
     assert 'name="rhk_utama[0][rhk]"' in form and "Hasil kerja 1</textarea>" in form
     assert "Laporan tepat waktu" in form  # the expectation
     selected = re.search(r'name="rhk_utama\[0\]\[mendukung\]".*?</select>', form)
