@@ -49,23 +49,23 @@ class Employee(HttpUser):
         self.client.cookies.clear()
         with self.client.get("/login", name="GET /login", catch_response=True) as page:
             if page.status_code != 200:
-                page.failure(f"HTTP {page.status_code}")
+                page.failure(f"HTTP {page.status_code} {page.error or ''}")
                 return
             token = csrf_token(page.text)
         with self.client.post("/login", data={"csrf_token": token, "username": username, "password": _PASSWORD},
                               name="POST /login", allow_redirects=False, catch_response=True) as answer:
             if answer.status_code != 302 or "/login" in answer.headers.get("Location", ""):
-                answer.failure(f"login refused: HTTP {answer.status_code}")
+                answer.failure(f"login refused: HTTP {answer.status_code} {answer.error or ''}")
                 return
         with self.client.get("/", name="GET / (inbox)", catch_response=True) as inbox:
             found = task_ids(inbox.text) if inbox.status_code == 200 else []
             if not found:
-                inbox.failure(f"HTTP {inbox.status_code}, no realisation task in the inbox")
+                inbox.failure(f"HTTP {inbox.status_code} {inbox.error or ''}: no realisation task in the inbox")
                 return
         self.wait()  # reads the inbox
         with self.client.get(f"/tasks/{found[0]}", name="GET /tasks/<id>", catch_response=True) as page:
             if page.status_code != 200:
-                page.failure(f"HTTP {page.status_code}")
+                page.failure(f"HTTP {page.status_code} {page.error or ''}")
                 return
             fields = submit_fields(page.text, {"[realisasi]": str(random.choice([3, 9, 12, 40, 95, 100]))})
         self.wait()  # types the realisation
@@ -77,4 +77,4 @@ class Employee(HttpUser):
                 return
         with self.client.get(location or "/", name="GET / (after submit)", catch_response=True) as after:
             if after.status_code != 200:
-                after.failure(f"HTTP {after.status_code}")
+                after.failure(f"HTTP {after.status_code} {after.error or ''}")
