@@ -1,4 +1,6 @@
-"""Play a whole performance year for the demo organisation through the engine's services.
+"""Play a whole performance year through the engine's services: the demo organisation's (its named people
+each behave as the report tests expect), or whatever organisation the database holds (an imported one), with
+behaviours drawn from a seed.
 
 Every step goes through ``start_instance`` / ``claim_task`` / ``complete_task`` and the timer service on a
 simulated clock, so the result is the same data a real year would leave: SKPs (some late, some returned),
@@ -9,31 +11,37 @@ Kinerja and the PPK, and a closed period.
 
 from __future__ import annotations
 
+import os
+import random
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from engine.access import is_group_task, superior_of
 from engine.core import Engine
 from engine.db.audit import AuditEvent
-from engine.db.org import Group, GroupMember, User
+from engine.db.org import Group, GroupMember, Position, Unit, User
 from engine.db.runtime import COMPLETED, TERMINATED, Instance, TaskIndex
 from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.deployments import deploy_builtin
+from engine.services.org import add_to_group
 from engine.services.timers import fire_due_timers
 from processes.demo import demo_iku, load_demo
-from processes.lanes import ATASAN_PEJABAT_PENILAI, PEGAWAI, PEJABAT_PENILAI
+from processes.lanes import ATASAN_PEJABAT_PENILAI, HR_GROUP, PEGAWAI, PEJABAT_PENILAI
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 WIB = timedelta(hours=7)
 
-# Who behaves how in the simulated year (demo usernames).
+# Who behaves how in the demo's simulated year (demo usernames).
 LATE_SKP = {"siti", "wahyu"}            # miss the SKP deadline: reminder, then escalation to the APP
 RETURNED_SKP = {"budi", "fitri", "oki"}  # the first draft is returned with notes
 OFF_TRACK = {"siti", "taufik", "oki"}    # realisation well below target: coaching plans
@@ -43,12 +51,166 @@ OBJECTS_REJECTED = {"zainal"}
 SILENT = {"andi", "putri"}               # never respond: final after 14 days
 UNIT_RATING = {"BRP": "Baik", "BSD": "Istimewa", "BUM": "Baik"}
 REJECTED_FOLLOW_UP = {("budi", "penyesuaian_tukin")}
+TPK_GROUP, PPK_GROUP = "Tim Penilai Kinerja", "PPK"
+POLLING = ("menunggu_predikat_unit", "menunggu_kurva", "pantau_penutupan")  # act once a day per instance
+
+
+@dataclass(frozen=True)
+class Behaviours:
+    """Who behaves how in a simulated year (usernames; unit codes for the unit ratings)."""
+
+    late_skp: frozenset[str] = frozenset()
+    returned_skp: frozenset[str] = frozenset()
+    off_track: frozenset[str] = frozenset()
+    above: frozenset[str] = frozenset()
+    objects_upheld: frozenset[str] = frozenset()
+    objects_rejected: frozenset[str] = frozenset()
+    silent: frozenset[str] = frozenset()
+    unit_rating: Mapping[str, str] = field(default_factory=dict)
+    rejected_follow_up: frozenset[tuple[str, str]] = frozenset()
+
+
+DEMO_BEHAVIOURS = Behaviours(frozenset(LATE_SKP), frozenset(RETURNED_SKP), frozenset(OFF_TRACK), frozenset(ABOVE),
+                             frozenset(OBJECTS_UPHELD), frozenset(OBJECTS_REJECTED), frozenset(SILENT),
+                             dict(UNIT_RATING), frozenset(REJECTED_FOLLOW_UP))
+
+# Shares of the employees (with an assessor) who behave so in a generated year: enough of each for the reports to
+# show, and above-target ratings so common that a unit rated Baik keeps Baik near the curve's 70% (a few are sent
+# back to their assessor).
+SHARES = {"late_skp": 0.02, "returned_skp": 0.04, "off_track": 0.06, "above": 0.22, "objects_upheld": 0.01,
+          "objects_rejected": 0.01, "silent": 0.02}
+
+
+def _assessed(session: Any) -> list[str]:
+    """Usernames of the active employees who have an active assessor (each gets a planning case), by id."""
+    superior = aliased(Position)
+    holder = aliased(User)
+    rows = session.execute(
+        select(User.username).join(Position, User.position_id == Position.id)
+        .join(superior, Position.parent_id == superior.id)
+        .where(User.active, select(holder.id).where(holder.position_id == superior.id, holder.active).exists())
+        .order_by(User.id)).all()
+    return [u for (u,) in rows]
+
+
+def _top_units(session: Any) -> list[tuple[Unit, list[Unit]]]:
+    """The active root units, each with its active units directly under it, by code."""
+    units = list(session.scalars(select(Unit).where(Unit.active).order_by(Unit.code)))
+    return [(root, [u for u in units if u.parent_id == root.id]) for root in units if root.parent_id is None]
+
+
+def choose_behaviours(engine: Engine, seed: int) -> Behaviours:
+    """Behaviours for the organisation in the database, drawn from ``seed`` (the same seed and organisation give
+    the same year): a share of the assessed employees each (SHARES; objections and silence exclude each other),
+    and a rating per unit directly under the top unit (mostly Baik, some Istimewa)."""
+    rnd = random.Random(seed)
+    with engine.session_factory() as s:
+        people = _assessed(s)
+        curve_units = [u.code for _, under in _top_units(s) for u in under]
+
+    def some(share: float, pool: list[str]) -> frozenset[str]:
+        return frozenset(rnd.sample(pool, min(len(pool), max(1, round(len(people) * share))))) if pool else frozenset()
+
+    chosen = {k: some(v, people) for k, v in SHARES.items() if k not in ("objects_upheld", "objects_rejected",
+                                                                          "silent")}
+    answer = list(people)
+    rnd.shuffle(answer)  # objections and silence from one shuffle: nobody both objects and stays silent
+    sizes = [max(1, round(len(people) * SHARES[k])) for k in ("objects_upheld", "objects_rejected", "silent")]
+    upheld = frozenset(answer[:sizes[0]])
+    rejected = frozenset(answer[sizes[0]:sizes[0] + sizes[1]])
+    silent = frozenset(answer[sizes[0] + sizes[1]:sum(sizes)])
+    ratings = {code: rnd.choice(("Baik", "Baik", "Baik", "Istimewa")) for code in curve_units}
+    return Behaviours(chosen["late_skp"], chosen["returned_skp"], chosen["off_track"] - chosen["above"],
+                      chosen["above"], upheld, rejected, silent, ratings)
+
+
+def organisation_iku(engine: Engine) -> list[dict[str, str]]:
+    """Organisation IKU for a period, derived from the units in the database: two for each top unit and two for
+    each unit directly under it (named from the unit), as Biro SDM would enter from the Perjanjian Kinerja."""
+    rows: list[dict[str, str]] = []
+    with engine.session_factory() as s:
+        for root, under in _top_units(s):
+            for unit in [root, *under]:
+                rows += [{"unit_code": unit.code, "kode": f"IKU-{unit.code}-1",
+                          "nama": f"Persentase sasaran strategis {unit.name} yang tercapai", "target": "90%"},
+                         {"unit_code": unit.code, "kode": f"IKU-{unit.code}-2",
+                          "nama": f"Indeks kepuasan layanan {unit.name}", "target": "3,5"}]
+    return rows
+
+
+def hr_actor(engine: Engine) -> str | None:
+    """The username of the active member of Biro SDM (lowest id) who opens the period, or None."""
+    with engine.session_factory() as s:
+        return s.scalar(select(User.username).join(GroupMember, GroupMember.user_id == User.id)
+                        .join(Group, Group.id == GroupMember.group_id)
+                        .where(Group.name == HR_GROUP, User.active).order_by(User.id).limit(1))
+
+
+def assign_roles(engine: Engine) -> list[str]:
+    """Give an imported organisation the people the year needs, where a group has no active member: Biro SDM the
+    head of the first unit two levels down (a bureau), the Tim Penilai Kinerja the heads of the units directly
+    under the top unit, the PPK the holder of the top position. Return what was assigned."""
+    done: list[str] = []
+    with engine.session_factory.begin() as s:
+        def members(group: str) -> int:
+            return s.scalar(select(func.count()).select_from(GroupMember).join(Group, Group.id == GroupMember.group_id)
+                            .join(User, User.id == GroupMember.user_id).where(Group.name == group, User.active)) or 0
+
+        def head(unit: Unit) -> User | None:
+            return s.scalars(select(User).join(Position, User.position_id == Position.id)
+                             .where(Position.unit_id == unit.id, User.active).order_by(Position.parent_id.is_not(None),
+                                                                                      Position.code, User.id)).first()
+        tops = _top_units(s)
+        under = [u for _, us in tops for u in us]
+        bureaus = [u for u in s.scalars(select(Unit).where(Unit.active, Unit.parent_id.in_([u.id for u in under]))
+                                        .order_by(Unit.code))] if under else []
+        wanted = {HR_GROUP: [head(u) for u in bureaus[:1]], TPK_GROUP: [head(u) for u in under[:3]],
+                  PPK_GROUP: [head(r) for r, _ in tops[:1]]}
+        for group, people in wanted.items():
+            if members(group):
+                continue
+            for user in people:
+                if user is not None:
+                    add_to_group(s, user, group)
+                    done.append(f"{group}: {user.full_name} ({user.username})")
+    return done
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its live descendants (the script sandbox's workers run the
+    models' scripts), read from /proc; this process's own time where /proc is missing."""
+    own = time.process_time()
+    try:
+        children: dict[int, list[int]] = {}
+        ticks: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as fh:
+                        fields = fh.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                children.setdefault(int(fields[1]), []).append(int(entry))
+                ticks[int(entry)] = int(fields[11]) + int(fields[12])
+        todo, total = list(children.get(os.getpid(), [])), 0
+        while todo:
+            pid = todo.pop()
+            total += ticks.get(pid, 0)
+            todo += children.get(pid, [])
+        return own + total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return own
 
 
 class _Sim:
-    def __init__(self, engine: Engine, year: int):
+    def __init__(self, engine: Engine, year: int, behaviours: Behaviours, iku: list[dict[str, str]], hr: str,
+                 until: date | None = None):
         self.engine = engine
         self.year = year
+        self.b, self.iku, self.hr = behaviours, iku, hr
+        self.end = datetime(year + 1, 3, 31, tzinfo=UTC)
+        if until is not None:
+            self.end = min(self.end, datetime(until.year, until.month, until.day, tzinfo=UTC) - WIB)
         self.clock: FixedClock = engine.clock  # type: ignore[assignment]
         with engine.session_factory() as s:
             self.users = {u.id: u.username for u in s.scalars(select(User))}
@@ -58,11 +220,19 @@ class _Sim:
         self.checked: set[tuple[int, str]] = set()
         self.current = 0  # (instance, day): polling tasks act once a day at most
         self.period_id = 0  # the simulated period's own instance (its tasks carry no period until it is valid)
+        self.month_cpu: dict[str, float] = {}  # CPU seconds (with the sandbox's) per simulated month
+        self.lane_actor: dict[tuple[str | None, int | None], int | None] = {}  # the organisation stays put
 
     # -- who acts -------------------------------------------------------------------------------------------
     def actor(self, row: TaskIndex) -> int | None:
         if row.assignee_id:
             return row.assignee_id
+        key = (row.lane, row.subject_id)
+        if key not in self.lane_actor:
+            self.lane_actor[key] = self._lane_actor(row)
+        return self.lane_actor[key]
+
+    def _lane_actor(self, row: TaskIndex) -> int | None:
         with self.engine.session_factory() as s:
             if row.lane in (PEGAWAI, None):
                 return row.subject_id
@@ -73,7 +243,8 @@ class _Sim:
                 app = superior_of(s, pp.id)
                 return app.id if app else None
             return s.scalar(select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id)
-                            .where(Group.name == row.lane).order_by(GroupMember.user_id))
+                            .join(User, User.id == GroupMember.user_id)
+                            .where(Group.name == row.lane, User.active).order_by(GroupMember.user_id))
 
     # -- the year -------------------------------------------------------------------------------------------
     def today(self) -> datetime:
@@ -81,17 +252,17 @@ class _Sim:
 
     def run(self) -> Instance:
         self.clock.set(datetime(self.year, 1, 2, 1, 0, tzinfo=UTC))
-        indah = self.ids["indah"]
-        period = instances.start_instance(self.engine, "smk_periode", indah, None, "")
+        hr = self.ids[self.hr]
+        period = instances.start_instance(self.engine, "smk_periode", hr, None, "")
         self.period_id = period.id
         task = period.ready_task_ids[0]  # this period's form, not one another opening left waiting
-        instances.claim_task(self.engine, indah, task)
-        instances.complete_task(self.engine, indah, task, {
+        instances.claim_task(self.engine, hr, task)
+        instances.complete_task(self.engine, hr, task, {
             "tahun": self.year, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
             "batas_skp": f"{self.year}-01-31", "batas_penilaian": f"{self.year + 1}-01-31", "maks_putaran": 3,
-            "iku_organisasi": demo_iku()})
-        end = datetime(self.year + 1, 3, 31, tzinfo=UTC)
-        while self.clock.now() < end:
+            "iku_organisasi": self.iku})
+        month, cpu = self.today().strftime("%Y-%m"), cpu_seconds()
+        while self.clock.now() < self.end:
             self.work()
             if self.status(period.id) == "completed":
                 break
@@ -99,6 +270,10 @@ class _Sim:
             self.clock.advance(days=1, minutes=1)
             while fire_due_timers(self.engine):
                 pass
+            if self.today().strftime("%Y-%m") != month:  # a month's work, its last night's timers included
+                now = cpu_seconds()
+                self.month_cpu[month], month, cpu = now - cpu, self.today().strftime("%Y-%m"), now
+        self.month_cpu[month] = self.month_cpu.get(month, 0.0) + cpu_seconds() - cpu
         return self.instance(period.id)
 
     def work(self) -> None:
@@ -113,7 +288,9 @@ class _Sim:
     def act(self, row: TaskIndex) -> bool:
         user = self.actor(row)
         if user is None:
-            self.stuck.add(f"{row.task_name} ({self.users.get(row.subject_id)})")
+            self.stuck.add(f"{row.task_name} ({self.users.get(row.subject_id or 0)})")
+            return False
+        if self.idle(row):
             return False
         try:
             view = instances.get_task(self.engine, user, row.id)
@@ -130,12 +307,22 @@ class _Sim:
         self.stats[row.task_name] += 1
         return True
 
+    def idle(self, row: TaskIndex) -> bool:
+        """True when the policy would not act on this task now whatever its data: skips reading the task (the
+        day's passes read every open task, most of them waiting)."""
+        name = row.task_name
+        if name == "menunggu_atasan" or not hasattr(self, f"on_{name}"):
+            return True
+        if name in POLLING:
+            return (row.instance_id, self.today().date().isoformat()) in self.checked
+        return name == "terima_hasil" and self.users.get(row.subject_id or 0, "") in self.b.silent
+
     # -- policies, one per task ----------------------------------------------------------------------------
     def on_menunggu_atasan(self, d: dict[str, Any], who: str) -> None:
         return None  # the daily timer checks again
 
     def on_susun_skp_c(self, d: dict[str, Any], who: str) -> dict[str, Any] | None:
-        if who in LATE_SKP and not d.get("terlambat"):
+        if who in self.b.late_skp and not d.get("terlambat"):
             return None
         support = (d["rhk_atasan"][0]["id"] if d["rhk_atasan"] else
                    d["iku_unit"][0]["kode"] if d["iku_unit"] else "")
@@ -151,7 +338,7 @@ class _Sim:
                 "batas_baru": (self.today() + timedelta(days=7)).date().isoformat()}
 
     def on_tinjau_skp(self, d: dict[str, Any], who: str) -> dict[str, Any]:
-        if who in RETURNED_SKP and d.get("putaran", 0) == 0:
+        if who in self.b.returned_skp and d.get("putaran", 0) == 0:
             self.stats["skp_returned"] += 1
             return {"keputusan_pp": "kembalikan", "catatan_penilai": "Target belum menantang; naikkan."}
         return {"keputusan_pp": "setujui", "catatan_penilai": "Disetujui"}
@@ -166,13 +353,13 @@ class _Sim:
 
     def on_isi_realisasi(self, d: dict[str, Any], who: str) -> dict[str, Any]:
         factor = 1.0
-        if who in OFF_TRACK:
+        if who in self.b.off_track:
             factor = 0.6 if d["ke"] <= 2 else 0.9
-        elif who in ABOVE:
+        elif who in self.b.above:
             factor = 1.25
         rows = [{"id": r["id"], "realisasi": round(r["target_kumulatif"] * factor, 2),
                  "bukti_dukung": "", "catatan": ""} for r in d["realisasi"]]
-        return {"realisasi": rows, "kendala": "Beban kerja tinggi" if who in OFF_TRACK else "-"}
+        return {"realisasi": rows, "kendala": "Beban kerja tinggi" if who in self.b.off_track else "-"}
 
     def on_tindak_lanjut_pembinaan(self, d: dict[str, Any], who: str) -> dict[str, Any]:
         return {"hasil_pembinaan": "sebagian" if d["status_capaian"] == "Di Bawah Ekspektasi" else "berhasil"}
@@ -195,15 +382,15 @@ class _Sim:
 
     def on_tetapkan_predikat_unit(self, d: dict[str, Any], who: str) -> dict[str, Any]:
         code = d["pegawai"]["kepala_unit_kurva"]
-        return {"predikat_unit": UNIT_RATING.get(code, "Baik"), "dasar_penetapan": "Capaian IKU unit"}
+        return {"predikat_unit": self.b.unit_rating.get(code, "Baik"), "dasar_penetapan": "Capaian IKU unit"}
 
     def on_nilai_c(self, d: dict[str, Any], who: str) -> dict[str, Any]:
         if d.get("catatan_kurva"):
             self.stats["curve_returned"] += 1
             hasil, perilaku = "Di Bawah Ekspektasi", "Sesuai Ekspektasi"  # lowered to Butuh Perbaikan
-        elif who in OFF_TRACK:
+        elif who in self.b.off_track:
             hasil, perilaku = "Di Bawah Ekspektasi", "Sesuai Ekspektasi"
-        elif who in ABOVE:
+        elif who in self.b.above:
             hasil, perilaku = "Di Atas Ekspektasi", "Di Atas Ekspektasi"
         else:
             hasil, perilaku = "Sesuai Ekspektasi", "Sesuai Ekspektasi"
@@ -228,14 +415,14 @@ class _Sim:
         return data
 
     def on_terima_hasil(self, d: dict[str, Any], who: str) -> dict[str, Any] | None:
-        if who in SILENT:
+        if who in self.b.silent:
             return None
-        if who in OBJECTS_UPHELD | OBJECTS_REJECTED:
+        if who in self.b.objects_upheld | self.b.objects_rejected:
             return {"tanggapan": "keberatan", "alasan_keberatan": "Bukti dukung triwulan IV belum dipertimbangkan"}
         return {"tanggapan": "terima"}
 
     def on_putus_keberatan(self, d: dict[str, Any], who: str) -> dict[str, Any]:
-        upheld = who in OBJECTS_UPHELD
+        upheld = who in self.b.objects_upheld
         return {"penjelasan_pegawai": "Bukti dukung terlampir", "penjelasan_penilai": "Penilaian sesuai data",
                 "keputusan_keberatan": "diterima" if upheld else "ditolak",
                 **({"predikat_baru": "Baik"} if upheld else {}),
@@ -244,7 +431,7 @@ class _Sim:
     def on_konfirmasi_sdm(self, d: dict[str, Any], who: str) -> dict[str, Any]:
         rows = []
         for r in d["keputusan_sdm"]:
-            rejected = (who, r["kode"]) in REJECTED_FOLLOW_UP
+            rejected = (who, r["kode"]) in self.b.rejected_follow_up
             rows.append({"kode": r["kode"], "keputusan": "ditolak" if rejected else "dikonfirmasi",
                          "alasan": "Sudah dibina, perbaikan nyata" if rejected else "Sesuai riwayat predikat"})
         return {"keputusan_sdm": rows}
@@ -333,22 +520,42 @@ def refuse_to_simulate(engine: Engine, year: int) -> None:
             f"another database.")
 
 
-def simulate_period(engine: Engine, year: int) -> list[str]:
-    """Play ``year`` for the demo organisation (regime C, quarterly) and return report lines; SimulationRefused
-    (before anything changes) when the database already has that period or live work the simulation would touch."""
-    started = time.perf_counter()
+DEMO, DATABASE = "demo", "database"
+
+
+def simulate_period(engine: Engine, year: int, organisation: str = DEMO, seed: int = 1,
+                    until: date | None = None) -> list[str]:
+    """Play ``year`` (regime C, quarterly) and return report lines; SimulationRefused (before anything changes)
+    when the database already has that period or live work the simulation would touch.
+
+    ``organisation`` "demo" loads the demo organisation (if absent) and plays its named behaviours; "database"
+    plays the organisation already in the database (an imported one): Biro SDM's first active member opens the
+    period, the organisation IKU come from the units (organisation_iku) and the behaviours from ``seed``
+    (choose_behaviours). The year runs until the period closes, 31 March of the next year, or the day ``until``
+    (exclusive), whichever comes first; tasks nobody can act on are reported."""
+    started, cpu = time.perf_counter(), cpu_seconds()
     period = str(year)
+    if organisation not in (DEMO, DATABASE):
+        raise ValueError(f"organisation must be {DEMO!r} or {DATABASE!r}, not {organisation!r}")
     refuse_to_simulate(engine, year)
-    load_demo(engine)
+    if organisation == DEMO:
+        load_demo(engine)
+        behaviours, iku, hr = DEMO_BEHAVIOURS, demo_iku(), "indah"
+    else:
+        found = hr_actor(engine)
+        if found is None:
+            raise SimulationRefused(
+                f"Grup {HR_GROUP} tidak punya anggota aktif untuk membuka periode. / The {HR_GROUP} group has no "
+                f"active member to open the period.")
+        behaviours, iku, hr = choose_behaviours(engine, seed), organisation_iku(engine), found
     deploy_builtin(engine, BPMN_DIR)
     sim_engine = Engine(engine.database_url, clock=FixedClock(), extensions=engine.extensions, db_engine=engine.db)
-    sim = _Sim(sim_engine, year)
+    sim = _Sim(sim_engine, year, behaviours, iku, hr, until)
     period_instance = sim.run()
-    elapsed = time.perf_counter() - started
-    return _report(sim, period, period_instance, elapsed)
+    return _report(sim, period, period_instance, time.perf_counter() - started, cpu_seconds() - cpu)
 
 
-def _report(sim: _Sim, period: str, period_instance: Instance, elapsed: float) -> list[str]:
+def _report(sim: _Sim, period: str, period_instance: Instance, elapsed: float, cpu: float) -> list[str]:
     with sim.engine.session_factory() as s:
         counts = s.execute(select(Instance.process_id, Instance.status, func.count(Instance.id))
                            .where(Instance.period == period).group_by(Instance.process_id, Instance.status)
@@ -374,8 +581,13 @@ def _report(sim: _Sim, period: str, period_instance: Instance, elapsed: float) -
         f"keputusan PPK: {st['keputusan_ppk_task']}",
         f"  tugas diselesaikan: {sum(v for k, v in st.items() if k not in ('skp_returned', 'curve_returned'))}; "
         f"timer menyala: {kinds['timer.fired']}",
-        f"  waktu proses / run time: {elapsed:.1f} s",
+        f"  waktu proses / run time: {elapsed:.1f} s (CPU {cpu:.1f} s)",
     ]
+    busiest = sorted(sim.month_cpu.items(), key=lambda kv: -kv[1])[:3]
+    lines.append("  CPU per bulan / per month (terbanyak / top): " + ", ".join(f"{m} {c:.1f} s" for m, c in busiest))
+    waiting = Counter(r.task_name for r in sim.open())
+    if waiting:
+        lines.append("  tugas terbuka / open tasks: " + ", ".join(f"{k}={v}" for k, v in sorted(waiting.items())))
     if sim.stuck:
         lines.append("  tanpa pelaku / nobody can act: " + ", ".join(sorted(sim.stuck)))
     return lines

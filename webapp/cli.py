@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -28,6 +29,7 @@ from tools.bench_inbox import run_inbox_bench
 from tools.bench_migrate import run_migrate_bench
 from tools.bench_reports import run_reports_bench
 from tools.bench_rush import run_rush_bench
+from tools.simulate_org import run_generated_year
 from webapp import create_app
 from webapp.extensions import get_engine
 
@@ -294,17 +296,31 @@ def bench_command(what: str, count: int, history: int, events: int, instances: i
 
 @cli.command("simulate")
 @click.option("--period", "year", type=int, required=True, help="the calendar year to play, e.g. 2023")
+@click.option("--employees", type=click.IntRange(min=2), default=None,
+              help="generate an agency of about N employees in an empty database, import it and play the year on "
+                   "it, printing the benchmark figures (issue 15)")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="with --employees or --organisation database: the generated agency and who behaves how")
+@click.option("--organisation", type=click.Choice(["demo", "database"]), default="demo", show_default=True,
+              help="demo: load the demo organisation and its named behaviours; database: the (imported) "
+                   "organisation already in the database, behaviours drawn from --seed")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="stop before this day (default: when the period closes, at the latest 31 March of the next year)")
 @with_appcontext
-def simulate_command(year: int) -> None:
-    """Play a whole performance year for the demo organisation (loads the demo and deploys the models)."""
+def simulate_command(year: int, employees: int | None, seed: int, organisation: str,
+                     until: datetime | None) -> None:
+    """Play a whole performance year: the demo organisation (loads the demo and deploys the models), the
+    organisation in the database, or a generated one of --employees people (reports wall and CPU time)."""
     engine = get_engine()
     engine.create_schema()
-    try:
-        lines = simulate_period(engine, year)
-    except SimulationRefused as exc:  # checked before anything changed: say why, exit 1, no traceback
+    day = until.date() if until else None
+    try:  # refusals come before anything changed: say why, exit 1, no traceback
+        lines = (run_generated_year(engine, year, employees, seed, day) if employees is not None
+                 else simulate_period(engine, year, organisation=organisation, seed=seed, until=day))
+        for line in lines:
+            click.echo(line)
+    except SimulationRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    for line in lines:
-        click.echo(line)
 
 
 @cli.group("audit")
