@@ -67,7 +67,7 @@ def run_migrate_bench(url: str | None, count: int = 10_000, batch: int = 200) ->
         yield f"migration benchmark on {backend}: {count} running instances, batches of {batch}"
         load_demo(engine)  # an organisation, so the tasks have an employee who completes them
         with engine.session_factory() as session:
-            budi = session.scalar(select(User.id).where(User.username == "budi"))
+            budi = int(session.scalar(select(User.id).where(User.username == "budi")) or 0)
         deploy(engine, {"bench_mig.bpmn": _model('"P7D"')}, None, name="bench")
         started = time.perf_counter()
         summaries = [instances.start_instance(engine, "bench_mig", None, budi, f"b{n}") for n in range(count)]
