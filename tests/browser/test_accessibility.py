@@ -225,9 +225,14 @@ def test_every_page_of_a_role_has_no_serious_violation(a11y_page: Page, axe_sour
     audit.assert_clean()
 
 
+FORMS = ["smk_skp_a.schema.json", "smk_realisasi.schema.json", "smk_nilai_c.schema.json", "smk_putuskan_skp.schema.json",
+         "smk_rencana_pembinaan.schema.json"]
+
+
 def test_forms_errors_menus_and_pages_without_login(a11y_page: Page, axe_source: str) -> None:
-    """The login page; the drafting form with rows added; the review form; the Matriks Peran Hasil form sent back
-    with its error summary; the phone menu opened; error pages."""
+    """The login page; the drafting form with rows added (row buttons named, a move announced); the review form;
+    the Matriks Peran Hasil form sent back with its error summary (a missing list, then errors inside a row); the
+    phone menu opened; the monitoring and assessment forms in the form editor's preview; error pages."""
     page = a11y_page
     audit = Audit(page, axe_source, "anonymous")
     page.goto("/login")
@@ -275,6 +280,16 @@ def test_forms_errors_menus_and_pages_without_login(a11y_page: Page, axe_source:
     page.get_by_role("button", name=re.compile("Buka menu|Open menu")).click()
     page.locator("#mainnav.show").wait_for()
     audit.check("phone menu opened")
+    # The monitoring and assessment forms (no task of theirs is open in the simulated 2024): through the form
+    # editor's preview, which is the same renderer as the task page.
+    page.context.clear_cookies()
+    login(page, "pemilik")
+    audit.who = "pemilik (form previews)"
+    for form in FORMS:
+        assert (ROOT / "bpmn" / "smk" / form).is_file(), form
+        page.goto(f"/proses/ruang-kerja/bpmn~smk?file={form}")
+        page.locator("#fe-preview .field").first.wait_for()
+        audit.check(f"form preview {form}")
     for url in ("/tasks/does-not-exist", "/instances/999999", "/skp/999999"):
         response = page.goto(url)
         assert response is not None and response.status in (403, 404), (url, response and response.status)
