@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -280,7 +281,7 @@ def claim_task(engine: Engine, user_id: int, task_id: str) -> None:
         taken = session.execute(update(TaskIndex).where(
             TaskIndex.id == row.id, or_(TaskIndex.assignee_id.is_(None), TaskIndex.assignee_id == user_id))
             .values(assignee_id=user_id).execution_options(synchronize_session=False))
-        if taken.rowcount != 1:
+        if cast(CursorResult[Any], taken).rowcount != 1:
             raise Conflict("task.claimed_by_other", N_("Someone else has claimed this task"))
         audit.record(session, "task.claimed", engine.now(), session.get(User, user_id),
                      instance_id=row.instance_id, task_id=row.id, task_name=row.task_name)

@@ -39,7 +39,7 @@ def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
             # Strictly earlier: SpiffWorkflow fires a timer only once its time has passed.
             query = select(Instance).where(Instance.id == instance_id, Instance.next_timer_at < now,
                                            Instance.status.in_((RUNNING, WAITING)))
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             instance = session.scalar(query)
             if instance is None:
