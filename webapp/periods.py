@@ -82,6 +82,13 @@ def check():
     return render_template("periods/confirm.html", checked=checked, form=form)
 
 
+@bp.post("/periode/ubah")
+@login_required
+def edit():
+    """Back from the summary to the form, with the entries as they were."""
+    return _page({k: (request.form.get(k) or "")[:100_000] for k in FIELDS})
+
+
 @bp.post("/periode/buka")
 @login_required
 def open_():

@@ -82,6 +82,8 @@ def test_hr_checks_confirms_and_opens_a_period(smk: Engine, client: FlaskClient,
     assert preview.status_code == 200 and "Buka periode 2023?" in html
     assert f"{employees} pegawai" in html and "Seluruh organisasi" in html
     assert _count(smk, "smk_periode") == 0  # nothing started before the confirmation
+    back = _post(client, "/periode/ubah", batas_skp="2023-01-20").get_data(as_text=True)  # change the entries
+    assert 'value="2023-01-20"' in back and "IKU-BSD-1" in back and _count(smk, "smk_periode") == 0
     assert _post(client, "/periode/buka").status_code == 422  # posting without the confirmation starts nothing
     assert _count(smk, "smk_periode") == 0
     done = _post(client, "/periode/buka", confirm="1")
