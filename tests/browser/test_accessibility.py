@@ -290,6 +290,13 @@ def test_forms_errors_menus_and_pages_without_login(a11y_page: Page, axe_source:
         page.goto(f"/proses/ruang-kerja/bpmn~smk?file={form}")
         page.locator("#fe-preview .field").first.wait_for()
         audit.check(f"form preview {form}")
+    # The English pages: the language button then reads "Ganti ke Bahasa Indonesia".
+    page.goto("/proses")
+    page.get_by_test_id("lang-switch").first.click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.get_by_role("button", name="Ganti ke Bahasa Indonesia").count() >= 1
+    audit.check("Process models in English")
     for url in ("/tasks/does-not-exist", "/instances/999999", "/skp/999999"):
         response = page.goto(url)
         assert response is not None and response.status in (403, 404), (url, response and response.status)
