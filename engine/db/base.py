@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -106,8 +107,10 @@ class SessionFactory(sessionmaker[Session]):
 
     writer: Engine
 
-    def begin(self) -> AbstractContextManager[Session]:
-        return self.writing()._maker_context_manager()
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self.writing() as session, session.begin():
+            yield session
 
     def writing(self) -> Session:
         return self(bind=self.writer)
