@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 import engine.db  # noqa: F401  (registers every table on Base.metadata)
 from engine.db.base import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _driver(connection: Connection) -> Any:
+    """The DB-API connection under SQLAlchemy's (sqlite3's, which runs a PRAGMA outside any transaction)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver
 
 
 def run_migrations() -> None:
@@ -21,7 +30,7 @@ def run_migrations() -> None:
             # DROP would cascade to every row that refers to it (a rebuilt user_account would take group
             # memberships, notifications and links with it). The pragma only works outside a transaction, so it
             # goes on the driver's connection before SQLAlchemy begins one; the keys are checked before commit.
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            _driver(connection).execute("PRAGMA foreign_keys=OFF")
         try:
             context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite)
             with context.begin_transaction():
@@ -33,7 +42,7 @@ def run_migrations() -> None:
             connection.commit()
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                _driver(connection).execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations()
