@@ -323,7 +323,8 @@ RUNNERS: dict[str, Callable[[Engine, reports.Selection], object]] = {
 }
 
 
-def run_reports_bench(url: str | None, employees: int = 10_000, runs: int = 20, seed: int = 11) -> Iterator[str]:
+def run_reports_bench(url: str | None, employees: int = 10_000, runs: int = 20, seed: int = 11,
+                      app_factory: Callable[..., Any] | None = None) -> Iterator[str]:
     """Fill a fresh database with an organisation and a period; yield one line per measured report."""
     target, drop = fresh_database(url)
     engine = Engine(target, extensions=extensions(), clock=FixedClock(NOW))
@@ -361,25 +362,26 @@ def run_reports_bench(url: str | None, employees: int = 10_000, runs: int = 20, 
                 note = " (one division: a tree shows at most 400 people)" if chosen != unit else ""
                 yield (f"    {slug:<38} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms   CPU here {cpu:6.1f} ms + database "
                        f"{db:6.1f} ms   p50/baseline {p50 / baseline:6.1f}{note}")
-        yield from _pages(engine, hr, division, runs)
+        if app_factory is not None:  # the web app is the caller's (tools never import webapp)
+            yield from _pages(app_factory, engine, hr, division, runs)
     finally:
         engine.dispose()
         drop()
 
 
-def _pages(engine: Engine, hr: int, division: int | None, runs: int) -> Iterator[str]:
+def _pages(app_factory: Callable[..., Any], engine: Engine, hr: int, division: int | None,
+           runs: int) -> Iterator[str]:
     """Each report page through the Flask test client, logged in as Biro SDM, whole organisation."""
     folder = tempfile.mkdtemp(prefix="smk-bench-reports-")
     try:
-        yield from _measure_pages(engine, division, runs, folder)
+        yield from _measure_pages(app_factory, engine, division, runs, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _measure_pages(engine: Engine, division: int | None, runs: int, folder: str) -> Iterator[str]:
-    from webapp import create_app
-
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": engine.database_url,
+def _measure_pages(app_factory: Callable[..., Any], engine: Engine, division: int | None, runs: int,
+                   folder: str) -> Iterator[str]:
+    app = app_factory({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": engine.database_url,
                       "INSTANCE_PATH": folder, "WTF_CSRF_ENABLED": False}, engine=engine)
     client = app.test_client()
     page = client.get("/login")

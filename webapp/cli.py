@@ -287,7 +287,7 @@ def bench_command(what: str, count: int, history: int, events: int, instances: i
     lines = (run_engine_bench(count, history) if what == "engine"
              else run_migrate_bench(url, instances if instances != 100_000 else 10_000) if what == "migrate"
              else run_import_bench(url, employees=employees) if what == "import"
-             else run_reports_bench(url, employees=employees) if what == "reports"
+             else run_reports_bench(url, employees=employees, app_factory=create_app) if what == "reports"
              else run_inbox_bench(url, events=events) if what == "inbox"
              else run_audit_bench(url, employees=employees, instances=instances, events=events))
     for line in lines:
