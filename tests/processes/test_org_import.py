@@ -1,9 +1,13 @@
 """The organisation import end to end: a generated 500-employee agency from XLSX, previewed and applied, some
-process work on it, then a re-import with 20 transfers and 3 new assessors whose open tasks move to the right
-people — as the preview said. Runs on SQLite and, when configured, PostgreSQL."""
+process work on it (a demo process, then the SMK year simulated on it), then a re-import with 20 transfers and 3
+new assessors whose open tasks move to the right people — as the preview said. Runs on SQLite and, when
+configured, PostgreSQL."""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,11 +18,13 @@ from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.notify import TASK_ASSIGNED, Notification
 from engine.db.org import PasswordLink, Position, Unit, User
-from engine.db.runtime import TaskIndex
+from engine.db.runtime import Instance, TaskIndex
 from engine.services import handover, instances
 from engine.services.deployments import deploy, read_folder
 from engine.services.notifications import recipients
+from processes.lanes import ATASAN_PEJABAT_PENILAI, PEGAWAI, PEJABAT_PENILAI
 from processes.orgimport import ImportStale, run_import
+from processes.simulate import DATABASE, assign_roles, choose_behaviours, cpu_seconds, simulate_period
 from tools import orggen
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -162,3 +168,104 @@ def test_an_apply_refuses_a_preview_the_organisation_no_longer_matches(agency: t
     with pytest.raises(ImportStale):
         run_import(eng, files, None, apply=True, expected_digest=preview.digest)
     assert _counts(eng) == before
+
+
+def _actor_by_file(rows: orggen.Rows, nip: str, lane: str | None) -> str:
+    """The NIP of whoever acts in ``lane`` for the employee, by the file: the employee, the holder of the superior
+    position (Pejabat Penilai), or of its superior (Atasan Pejabat Penilai)."""
+    if lane in (PEGAWAI, None):
+        return nip
+    assessor = _expected_assessor(rows, nip)
+    return assessor if lane == PEJABAT_PENILAI else _expected_assessor(rows, assessor)
+
+
+def test_the_simulated_year_on_the_imported_agency_hands_its_open_tasks_over(agency: tuple[Engine, orggen.Rows]
+                                                                            ) -> None:
+    eng, rows = agency
+    assert [line.split(":")[0] for line in assign_roles(eng)] == [  # a bureau head; the two deputies; the head
+        "Biro SDM", "Tim Penilai Kinerja", "Tim Penilai Kinerja", "PPK"]
+    assert assign_roles(eng) == []  # the groups have members now: nothing more
+    started, cpu = time.perf_counter(), cpu_seconds()
+    # Through SKP setting: the period opens on 2 January, SKPs cascade down the tree, the deadline passes on
+    # 31 January; the simulation stops on the morning of 1 February, when the late SKPs' escalations wait for the
+    # Atasan Pejabat Penilai.
+    report = simulate_period(eng, 2024, organisation=DATABASE, seed=11, until=date(2024, 2, 1))
+    print(f"simulated to 1 February: {time.perf_counter() - started:.1f} s wall, {cpu_seconds() - cpu:.1f} s CPU")
+    late = choose_behaviours(eng, 11).late_skp
+    people = {p[0]: p for p in rows["pegawai"]}
+    assessed = [p for p in rows["pegawai"] if p[2] != "P-U"]  # everyone but the head of the agency
+    assert report[0].startswith("Simulasi periode 2024: status periode waiting (disimulasikan sampai 2024-02-01)")
+    with eng.session_factory() as s:
+        planned = dict(s.execute(select(Instance.process_id, func.count(Instance.id)).where(Instance.period == "2024")
+                                 .group_by(Instance.process_id)).all())
+        ids = {uid: nip for uid, nip in s.execute(select(User.id, User.nip))}
+        tasks = {r.id: r for r in s.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None),
+                                                                   TaskIndex.period == "2024"))}
+    assert planned == {"smk_perencanaan": len(assessed), "smk_pemantauan": len(assessed) - len(late),
+                       "smk_periode": 1}
+    # Everyone set an SKP but the late ones, whose escalation is open in their Atasan Pejabat Penilai's lane.
+    assert Counter(r.task_name for r in tasks.values()) == {"eskalasi_skp": len(late)} and len(late) == 10
+    assert {ids[r.subject_id] for r in tasks.values()} == late
+    assert all(r.lane == ATASAN_PEJABAT_PENILAI for r in tasks.values())
+    with eng.session_factory() as s:
+        for task in tasks.values():
+            assert {u.id for u in recipients(s, task)} == {
+                _ids(eng)[_actor_by_file(rows, ids[task.subject_id], task.lane)]}
+    _agreement(eng)
+
+    # The re-import: 20 transfers (half of the late employees among them) and 3 new holders of the positions of
+    # the other late employees' Atasan Pejabat Penilai.
+    changed = orggen.copy(rows)
+    moved_people = {p[0]: p for p in changed["pegawai"]}
+    staff = [p for p in rows["pegawai"] if p[2].endswith(("-A", "-B"))]
+    targets = sorted({p[2] for p in staff})
+    late_sorted = sorted(late)
+    moved = late_sorted[:5] + [p[0] for p in staff if p[0] not in late][:15]
+    for nip in moved:
+        person = moved_people[nip]
+        person[2] = targets[(targets.index(person[2]) + 5) % len(targets) if person[2] in targets else 0]
+    grand = []
+    for nip in late_sorted[5:]:
+        position = next(j[5] for j in rows["jabatan"] if j[0] == people[nip][2])
+        above = next(j[5] for j in rows["jabatan"] if j[0] == position)
+        if above not in grand and len(grand) < 3:
+            grand.append(above)
+    assert len(grand) == 3
+    new_nips = []
+    for i, position in enumerate(grand):
+        old = orggen.holder(changed, position)
+        old[6] = "tidak"  # retired
+        nip = orggen.new_nip(changed, 300 + i)
+        new_nips.append(nip)
+        changed["pegawai"].append([nip, f"Atasan Baru {i + 1}", position, "", "Pembina (IV/a)", "PNS", "ya"])
+    files = {"organisasi-2.xlsx": orggen.workbook(changed)}
+    preview = run_import(eng, files, None)
+    assert preview.count("pegawai", "added") == 3 and preview.count("pegawai", "moved") == 20
+    expected = {}
+    for task in tasks.values():
+        nip = ids[task.subject_id]
+        before, after = _actor_by_file(rows, nip, task.lane), _actor_by_file(changed, nip, task.lane)
+        if before != after:
+            expected[task.id] = after
+    assert len(expected) >= 5 + 1  # the moved late employees, and those under a new Atasan Pejabat Penilai
+    with eng.session_factory() as s:
+        name = {u.nip: u.full_name for u in s.scalars(select(User))}
+    name.update({nip: f"Atasan Baru {i + 1}" for i, nip in enumerate(new_nips)})
+    shown = {h.task_id: h for h in preview.handovers}
+    assert set(shown) == set(expected)  # exactly the simulation's tasks whose actor changed, by the file
+    for task, nip in expected.items():
+        assert shown[task].after == [name[nip]], shown[task]
+
+    assert run_import(eng, files, None, apply=True, expected_digest=preview.digest).applied
+    ids_now = _ids(eng)
+    with eng.session_factory() as s:
+        for task in tasks.values():
+            actor = ids_now[_actor_by_file(changed, ids[task.subject_id], task.lane)]
+            assert {u.id for u in recipients(s, s.get(TaskIndex, task.id))} == {actor}
+            assert may_act(s, actor, task.id)
+        for task, nip in expected.items():
+            told = s.scalars(select(Notification.user_id).where(Notification.task_id == task,
+                                                                Notification.kind == TASK_ASSIGNED)).all()
+            assert told == [ids_now[nip]]  # the new actor was told
+    _agreement(eng)
+    print(f"with the re-import: {time.perf_counter() - started:.1f} s wall")
