@@ -13,6 +13,7 @@ forms, titled from the forms.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -233,6 +234,13 @@ def slice_label(s: SkpSlice) -> str:
     return f"Triwulan {ROMAN[(s.number - 1) % 12]} {s.year}"
 
 
+def _unit_of(target: str) -> str:
+    """The unit of a target as the SKP page writes it ("12 dokumen", "4 rapat (satu per triwulan)" → "dokumen",
+    "rapat"): a realisation reported without its unit is counted in the target's."""
+    found = re.match(r"^\S+\s+([^(]*?)\s*(?:\(.*\))?$", target or "")
+    return found.group(1).strip() if found else ""
+
+
 def _rows(page: SkpPage, slices: list[SkpSlice]) -> list[DocRow]:
     """The SKP's rows with, per row, the realisation of the latest of ``slices`` that reported it (realisations
     are cumulative), the evidence named in them, and the feedback of each slice: the assessor's feedback on that
@@ -243,7 +251,7 @@ def _rows(page: SkpPage, slices: list[SkpSlice]) -> list[DocRow]:
         for s in slices:
             cell = r.cells.get(s.number)
             if cell is not None and cell.realisasi not in (None, ""):
-                row.realisasi = f"{cell.realisasi} {cell.satuan}".strip()
+                row.realisasi = f"{cell.realisasi} {cell.satuan or _unit_of(r.target)}".strip()
             if cell is not None:
                 row.bukti += [name for _id, name in cell.bukti]
             text = (cell.umpan_balik if cell is not None and cell.umpan_balik else s.feedback)

@@ -20,12 +20,13 @@ def test_realisation_evidence_and_feedback_per_row() -> None:
                    "12 laporan", "", "", "r1",
                    {1: SliceCell("3", "laporan", [(5, "laporan-tw1.pdf")]),
                     2: SliceCell("6", "laporan", [(6, "laporan-tw2.pdf")], umpan_balik="Baris ini baik")})
-    second = SkpRow("Utama 2 / Main 2", "utama", 2, "RHK atasan", "Rapat", "Jumlah rapat", "Kuantitas", "4 rapat",
+    second = SkpRow("Utama 2 / Main 2", "utama", 2, "RHK atasan", "Rapat", "Jumlah rapat", "Kuantitas",
+                    "4 rapat (satu per triwulan)",
                     "", "", "r2", {1: SliceCell("1", "")})
     one, two = _rows(_page([first, second], [q1, q2, q3]), [q1, q2, q3])
     assert one.realisasi == "6 laporan" and one.bukti == ["laporan-tw1.pdf", "laporan-tw2.pdf"]
     assert one.umpan_balik == ["Triwulan I 2023: Sesuai rencana", "Triwulan II 2023: Baris ini baik"]
-    assert two.realisasi == "1" and two.umpan_balik == ["Triwulan I 2023: Sesuai rencana",
+    assert two.realisasi == "1 rapat" and two.umpan_balik == ["Triwulan I 2023: Sesuai rencana",
                                                         "Triwulan II 2023: Percepat laporan"]
     only_q1 = _rows(_page([first], [q1]), [q1])[0]  # a quarter's periodic evaluation: that quarter only
     assert only_q1.realisasi == "3 laporan" and only_q1.umpan_balik == ["Triwulan I 2023: Sesuai rencana"]

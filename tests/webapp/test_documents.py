@@ -102,7 +102,7 @@ def test_the_evaluation_pdf_prints_the_capaian_table_ratings_and_predikat(sim: E
         # One row of the capaian table, cell after cell: superior's RHK, RHK, aspect, indicator, target,
         # the realisation of the last quarter, then the feedback of the first quarter.
         assert (f"{superior_rhk[row['mendukung']]} {row['rhk']} {row['aspek']} {row['indikator']} "
-                f"{row['target']} {row['satuan']} {realised} Triwulan I 2023:") in text, row
+                f"{row['target']} {row['satuan']} {realised} {row['satuan']} Triwulan I 2023:") in text, row
     assert f"Triwulan IV 2023: {feedback}" in text
     final = _data(assessment)
     assert f"RATING HASIL KERJA {final['hasil_kerja'].upper()}" in text
