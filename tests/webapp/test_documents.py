@@ -86,7 +86,9 @@ def test_the_evaluation_pdf_prints_the_capaian_table_ratings_and_predikat(sim: E
     plan = _data(cases["smk_perencanaan"][-1])
     last_quarter = cases["smk_pemantauan"][-1]
     reported = {r["id"]: r for r in _submitted(sim, last_quarter.id, "isi_realisasi")[-1]["realisasi"]}
-    feedback = _submitted(sim, last_quarter.id, "umpan_balik")[-1]["umpan_balik"]
+    given = _submitted(sim, last_quarter.id, "umpan_balik")[-1]
+    per_row = {str(r.get("id")): r.get("umpan_balik") for r in given.get("umpan_balik_baris") or []
+               if r.get("umpan_balik")}
     auth.login("dewi")
     text = _pdf(client, assessment.id, "evaluasi")
     assert text.startswith("DOKUMEN EVALUASI KINERJA PEGAWAI PERIODE: AKHIR "
@@ -103,7 +105,8 @@ def test_the_evaluation_pdf_prints_the_capaian_table_ratings_and_predikat(sim: E
         # the realisation of the last quarter, then the feedback of the first quarter.
         assert (f"{superior_rhk[row['mendukung']]} {row['rhk']} {row['aspek']} {row['indikator']} "
                 f"{row['target']} {row['satuan']} {realised} {row['satuan']} Triwulan I 2023:") in text, row
-    assert f"Triwulan IV 2023: {feedback}" in text
+    for rid in [r["id"] for r in plan["rhk"]]:  # the row's own feedback where the form gave one, else the quarter's
+        assert f"Triwulan IV 2023: {per_row.get(rid) or given['umpan_balik']}" in text
     final = _data(assessment)
     assert f"RATING HASIL KERJA {final['hasil_kerja'].upper()}" in text
     assert f"RATING PERILAKU KERJA {final['perilaku'].upper()}" in text
@@ -160,7 +163,9 @@ def test_a_draft_skp_is_printed_as_a_draft(sim: Engine, client: FlaskClient, aut
 def test_a_quarters_evaluation_shows_that_quarter_only(sim: Engine, client: FlaskClient, auth: Auth) -> None:
     quarters = _cases(sim, "budi")["smk_pemantauan"]
     second = quarters[1]
-    feedback = _submitted(sim, second.id, "umpan_balik")[-1]["umpan_balik"]
+    given = _submitted(sim, second.id, "umpan_balik")[-1]
+    feedback = next((r["umpan_balik"] for r in given.get("umpan_balik_baris") or [] if r.get("umpan_balik")),
+                    given["umpan_balik"])
     auth.login("budi")
     text = _pdf(client, second.id, "evaluasi")
     assert text.startswith("DOKUMEN EVALUASI KINERJA PEGAWAI PERIODE: TRIWULAN II 2023")
