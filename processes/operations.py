@@ -12,13 +12,14 @@ event of the same kind (``smk.predikat_usulan``, ``smk.predikat_unit``): the log
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from engine.access import subordinates_of, superior_of
 from engine.db.audit import AuditEvent
@@ -32,9 +33,14 @@ from engine.services import audit
 from engine.services.notifications import email_enabled
 from engine.services.results import record_result, results
 from engine.services.stepping import business_key, deliver
+from processes.rules import dmn_tables
+from processes.rules.distribution import Usulan, cek_kurva_distribusi, saran_kalibrasi
+from processes.rules.predikat import PREDIKAT_6_2022
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 PROPOSAL = "smk.predikat_usulan"
+CALIBRATION = "smk.kalibrasi_kurva"  # the unit head's calibration of a curve unit: one row per unit and period
+RATING_RANK = {"Di Atas Ekspektasi": 2, "Sesuai Ekspektasi": 1, "Di Bawah Ekspektasi": 0}
 UNIT_RATING = "smk.predikat_unit"
 REMINDER = "smk.pengingat"
 PLANNING = "smk_perencanaan"
@@ -70,8 +76,9 @@ def curve_unit(session: Session, user: User) -> tuple[Unit | None, bool]:
         return None, False
     unit = chain[-2]
     parent = session.get(Position, position.parent_id) if position.parent_id else None
-    inside = subtree(load_units(session), unit.id)
-    return unit, parent is None or parent.unit_id not in inside
+    if parent is None:
+        return unit, True
+    return unit, unit not in _unit_chain(session, session.get(Unit, parent.unit_id))
 
 
 def jenis_jabatan(user: User) -> str:
@@ -274,27 +281,78 @@ def proposals(session: Session, period: str, unit_id: int) -> dict[int, str]:
             for r in results(session, PROPOSAL, period, unit_ids=[unit_id]) if r.subject_id is not None}
 
 
+def _subtree_ids(unit_id: int) -> Any:
+    """A recursive query of the unit and the units below it (the database walks the tree, not Python)."""
+    tree = select(Unit.id).where(Unit.id == unit_id).cte("curve_tree", recursive=True)
+    return tree.union_all(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
+
+
 def curve_staff(session: Session, unit: Unit, period: str) -> list[User]:
     """Return the employees a unit's curve counts in the period, by id: everyone holding a position in the unit or
     its sub-units who has a planning instance in the period, except the unit's head (whose own rating follows the
-    unit's). One query, whatever the size of the rest of the organisation."""
-    inside = subtree(load_units(session), unit.id)
+    unit's). One query over the unit's own positions, whatever the size of the rest of the organisation."""
+    tree = _subtree_ids(unit.id)
     superior = aliased(Position)
     planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
                              Instance.period == period)
+    inside = select(tree.c.id)
     rows = session.execute(
-        select(User, superior.unit_id).join(Position, User.position_id == Position.id)
-        .outerjoin(superior, Position.parent_id == superior.id)
-        .where(Position.unit_id.in_(inside), planned).order_by(User.id)).all()
-    return [user for user, superior_unit in rows if superior_unit is not None and superior_unit in inside]
+        select(User).join(Position, User.position_id == Position.id).options(contains_eager(User.position))
+        .join(superior, Position.parent_id == superior.id)
+        .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned).order_by(User.id)).all()
+    return [user for (user,) in rows]
+
+
+@dataclass(frozen=True)
+class CurveState:
+    """A curve unit's proposals in a period, checked against its curve, with the calibration if one was decided."""
+
+    unit: Unit
+    predikat_unit: str | None
+    staff: list[User]
+    proposed: dict[int, dict[str, Any]]  # employee -> {"predikat", "hasil_kerja", "perilaku"}
+    calibration: dict[str, Any] | None
+
+    @property
+    def missing(self) -> list[User]:
+        return [m for m in self.staff if m.id not in self.proposed]
+
+    def usulan(self) -> list[Usulan]:
+        """The proposals as the calibration ranks them: work results, then behaviour; the NIP and id break ties."""
+        return [Usulan(m.id, str(self.proposed[m.id]["predikat"]),
+                       (RATING_RANK.get(str(self.proposed[m.id].get("hasil_kerja")), 1),
+                        RATING_RANK.get(str(self.proposed[m.id].get("perilaku")), 1)), (m.nip or "", m.id))
+                for m in self.staff if m.id in self.proposed]
+
+
+def curve_state(session: Session, unit: Unit, period: str) -> CurveState:
+    """Read what a curve unit's check needs: four indexed queries, each over the unit's own rows."""
+    rated = [r for r in results(session, UNIT_RATING, period, unit_ids=[unit.id]) if r.subject_id is None]
+    staff = curve_staff(session, unit, period)
+    proposed = {r.subject_id: dict(r.value) for r in results(session, PROPOSAL, period, unit_ids=[unit.id])
+                if r.subject_id is not None and isinstance(r.value, dict)}
+    calibrated = [r for r in results(session, CALIBRATION, period, unit_ids=[unit.id]) if r.subject_id is None]
+    return CurveState(unit, str(rated[-1].value["predikat_unit"]) if rated else None, staff, proposed,
+                      dict(calibrated[-1].value) if calibrated else None)
+
+
+def _calibrated(state: CurveState, user_id: int) -> str | None:
+    """The calibrated predikat of an employee, if the unit's calibration covers their current proposal."""
+    row = ((state.calibration or {}).get("pegawai") or {}).get(str(user_id))
+    mine = state.proposed.get(user_id) or {}
+    if not row or row.get("usulan") != mine.get("predikat"):
+        return None
+    return str(row["predikat"])
 
 
 def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """Record this employee's proposed predikat and check the unit's distribution curve.
 
-    Returns ``status``: ``sesuai`` (go on), ``menunggu`` (unit rating or colleagues' ratings missing) or
-    ``melanggar`` (a constraint is broken and this employee's predikat is one that must change), with
-    ``pesan`` (what is wrong) and ``saran`` (what would fix it).
+    Returns ``status``: ``sesuai`` (the unit's proposals fit the curve: go on with the proposal), ``dikalibrasi``
+    (the unit head calibrated the unit: go on with ``predikat``, the calibrated one) or ``menunggu`` (the unit
+    rating, colleagues' proposals or the calibration are missing), with ``pesan`` (what it waits for). The outcome
+    never depends on the order in which assessors submit: it is decided for the whole unit once all proposals are
+    in (issue 15). Reads only the unit's rows (``curve_state``).
     """
     session, period = ctx.session, ctx.instance.period
     user = session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
@@ -302,32 +360,141 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
     predikat = _param(params, "predikat")
     if user is None or unit is None or kepala:
         return {"status": "sesuai", "pesan": "Tidak termasuk kurva unit / Not in a unit curve", "saran": []}
-    record_result(session, PROPOSAL, period, {"predikat": predikat}, subject_id=user.id, unit_id=unit.id,
-                  instance_id=ctx.instance.id, now=ctx.now, audit_kind=PROPOSAL,
-                  audit_data={"periode": period, "unit_code": unit.code, "predikat": predikat})
-    # Issue 15: whoever is checked last is the one sent back when the unit breaks the curve (order-dependent).
-    predikat_unit = _predikat_unit(session, period, unit.id)
-    if predikat_unit is None:
+    value = {"predikat": predikat, "hasil_kerja": _param(params, "hasil_kerja") or "",
+             "perilaku": _param(params, "perilaku") or ""}
+    held = session.scalars(select(SubjectResult).where(
+        SubjectResult.kind == PROPOSAL, SubjectResult.period == period, SubjectResult.subject_id == user.id,
+        SubjectResult.unit_id == unit.id).limit(1)).first()
+    if held is None or held.value != value:  # a daily re-check does not record the same proposal again
+        record_result(session, PROPOSAL, period, value, subject_id=user.id, unit_id=unit.id,
+                      instance_id=ctx.instance.id, now=ctx.now, audit_kind=PROPOSAL,
+                      audit_data={"periode": period, "unit_code": unit.code, "predikat": predikat})
+    state = curve_state(session, unit, period)
+    if state.predikat_unit is None:
         return {"status": "menunggu", "saran": [],
                 "pesan": f"Kepala {unit.name} belum menetapkan predikat unit / The unit head has not yet rated "
                          "the unit"}
-    staff = curve_staff(session, unit, period)
-    proposed = proposals(session, period, unit.id)
-    missing = [m.full_name for m in staff if m.id not in proposed]
+    calibrated = _calibrated(state, user.id)
+    if calibrated is not None:
+        note = str((state.calibration or {}).get("catatan") or "")
+        changed = calibrated != predikat
+        return {"status": "dikalibrasi", "predikat": calibrated, "predikat_usulan": predikat, "saran": [],
+                "predikat_unit": state.predikat_unit, "catatan": note,
+                "pesan": (f"Kalibrasi {unit.name}: predikat {predikat} menjadi {calibrated}. / Calibration of the "
+                          f"unit: {predikat} becomes {calibrated}." if changed else
+                          f"Kalibrasi {unit.name}: predikat {predikat} tetap. / Calibration of the unit: "
+                          f"{predikat} stays.") + (f" Catatan / Note: {note}" if note else "")}
+    missing = [m.full_name for m in state.missing]
     if missing:
-        return {"status": "menunggu", "saran": [], "predikat_unit": predikat_unit,
+        return {"status": "menunggu", "saran": [], "predikat_unit": state.predikat_unit,
                 "pesan": "Menunggu penilaian / Waiting for the ratings of: " + ", ".join(missing)}
-    result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"](predikat_unit, [proposed[m.id] for m in staff])
-    involved = [v for v in result["violations"]
-                if (v["jenis"] == "paling_banyak") == (predikat in v["predikat"])]
-    if result["ok"] or not involved or not result["dapat_dipenuhi"]:
-        note = "" if result["ok"] or result["dapat_dipenuhi"] else \
-            " Kurva tidak dapat dipenuhi unit ini; Biro SDM memutuskan. / The curve cannot be met; HR decides."
-        return {"status": "sesuai", "saran": [], "predikat_unit": predikat_unit,
-                "distribusi": result["distribusi"], "pesan": "Sesuai kurva distribusi / Fits the curve" + note}
-    return {"status": "melanggar", "predikat_unit": predikat_unit, "distribusi": result["distribusi"],
-            "pesan": " ".join(v["message"] for v in involved), "saran": [v["saran"] for v in involved],
-            "versi_tabel": result["versi_tabel"]}
+    result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"](state.predikat_unit, [u.predikat for u in state.usulan()])
+    if result["ok"]:
+        return {"status": "sesuai", "saran": [], "predikat_unit": state.predikat_unit,
+                "distribusi": result["distribusi"], "pesan": "Sesuai kurva distribusi / Fits the curve"}
+    return {"status": "menunggu", "saran": [], "predikat_unit": state.predikat_unit,
+            "distribusi": result["distribusi"], "versi_tabel": result["versi_tabel"],
+            "pesan": " ".join(v["message"] for v in result["violations"]) + f" Menunggu kalibrasi oleh kepala "
+                     f"{unit.name}. / The unit's proposals break its curve; waiting for the unit head's calibration."}
+
+
+def _title(user: User) -> str:
+    position = user.position
+    return position.title if position is not None else ""
+
+
+def _head_unit(ctx: StepContext) -> tuple[User, Unit]:
+    head = ctx.session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
+    unit, kepala = curve_unit(ctx.session, head) if head else (None, False)
+    if head is None or unit is None or not kepala:
+        raise ValueError("only the head of a unit calibrates the unit's curve")
+    return head, unit
+
+
+def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The unit head's view of the unit's curve: ``status`` ``menunggu`` (proposals missing), ``sesuai`` (they
+    fit: nothing to calibrate) or ``kalibrasi`` (they break it), with a row per employee (proposed, suggested
+    and, to start with, calibrated = suggested predikat) and the distribution against the curve in words."""
+    head, unit = _head_unit(ctx)
+    state = curve_state(ctx.session, unit, ctx.instance.period)
+    base = {"unit_code": unit.code, "unit": unit.name, "predikat_unit": state.predikat_unit,
+            "jumlah_pegawai": len(state.staff)}
+    if state.predikat_unit is None:
+        return {**base, "status": "menunggu", "pesan": "Predikat unit belum tercatat / The unit's rating is not "
+                "recorded yet", "kalibrasi_pegawai": []}
+    if not state.staff:
+        return {**base, "status": "sesuai", "pesan": "Tidak ada pegawai dalam kurva unit / Nobody is in the "
+                "unit's curve", "kalibrasi_pegawai": []}
+    missing = state.missing
+    if missing:
+        return {**base, "status": "menunggu", "kalibrasi_pegawai": [],
+                "pesan": f"Menunggu usulan predikat {len(missing)} dari {len(state.staff)} pegawai: "
+                         + ", ".join(m.full_name for m in missing) + f" / Waiting for {len(missing)} of "
+                         f"{len(state.staff)} proposals"}
+    usulan = state.usulan()
+    table = dmn_tables.load_table("kurva_distribusi")
+    before = cek_kurva_distribusi(state.predikat_unit, [u.predikat for u in usulan], table)
+    moved, after = saran_kalibrasi(state.predikat_unit, usulan, table)
+    people = {m.id: m for m in state.staff}
+    rows = [{"id": u.pegawai, "nama": people[u.pegawai].full_name,
+             "jabatan": _title(people[u.pegawai]),
+             "hasil_kerja": str(state.proposed[u.pegawai].get("hasil_kerja") or ""),
+             "perilaku": str(state.proposed[u.pegawai].get("perilaku") or ""),
+             "predikat_usulan": u.predikat, "predikat_saran": moved.get(u.pegawai, u.predikat),
+             "predikat_kalibrasi": moved.get(u.pegawai, u.predikat)} for u in usulan]
+    lines = [f"Predikat unit / Unit rating: {state.predikat_unit}; {len(usulan)} pegawai / employees.",
+             "Distribusi usulan / Proposed: " + ", ".join(f"{k} {v}" for k, v in before.distribusi.items() if v)]
+    lines += [f"- {v.pesan}" for v in before.pelanggaran]
+    lines.append("Distribusi dengan saran / With the suggestion: "
+                 + ", ".join(f"{k} {v}" for k, v in after.distribusi.items() if v))
+    lines.append(f"Saran mengubah {len(moved)} pegawai (yang terlemah menurut rating hasil kerja dan perilaku; "
+                 f"bukan menurut urutan penilaian). / The suggestion moves {len(moved)} employees (the weakest by "
+                 "work-results and behaviour ratings, never by the order of submission).")
+    if not after.dapat_dipenuhi:
+        lines.append("Kurva tidak dapat dipenuhi unit ini; putuskan dengan catatan. / The curve cannot be met by "
+                     "this unit; decide with a note.")
+    return {**base, "status": "sesuai" if before.ok else "kalibrasi", "kalibrasi_pegawai": rows,
+            "ringkasan_kurva": "\n".join(lines), "distribusi": before.distribusi,
+            "pesan": "Sesuai kurva distribusi / Fits the curve" if before.ok else before.pelanggaran[0].pesan,
+            "versi_tabel": before.versi_tabel}
+
+
+def _catat_kalibrasi(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> str:
+    """Check and record the unit head's calibration: every employee of the unit's curve keeps a row (a row the
+    form lost gets the suggestion; rows of others are ignored), the calibrated distribution must fit the curve
+    (unless the curve cannot be met), and a change from the suggestion needs a note. Returns the reason a
+    decision is refused (both languages), or "" once the decision is recorded for the whole unit at once."""
+    head, unit = _head_unit(ctx)
+    session, period = ctx.session, ctx.instance.period
+    state = curve_state(session, unit, period)
+    posted = {str(r.get("id")): r for r in (_param(params, "baris") or []) if isinstance(r, dict)}
+    note = str(_param(params, "catatan") or "").strip()
+    if state.predikat_unit is None or state.missing:
+        return "Usulan unit belum lengkap / The unit's proposals are not all in"
+    usulan = state.usulan()
+    table = dmn_tables.load_table("kurva_distribusi")
+    moved, _ = saran_kalibrasi(state.predikat_unit, usulan, table)
+    chosen: dict[int, str] = {}
+    for u in usulan:
+        label = str((posted.get(str(u.pegawai)) or {}).get("predikat_kalibrasi") or moved.get(u.pegawai, u.predikat))
+        if label not in PREDIKAT_6_2022:
+            return f"Predikat {label!r} tidak dikenal / unknown predikat"
+        chosen[u.pegawai] = label
+    check = cek_kurva_distribusi(state.predikat_unit, list(chosen.values()), table)
+    if not check.ok and check.dapat_dipenuhi:
+        return "Hasil kalibrasi masih melanggar kurva: " + " ".join(
+            v.pesan for v in check.pelanggaran) + " / The calibrated ratings still break the curve."
+    follows = all(chosen[u.pegawai] == moved.get(u.pegawai, u.predikat) for u in usulan)
+    if (not follows or not check.ok) and not note:
+        return ("Tulis catatan alasan bila menyimpang dari saran atau kurva tidak dapat "
+                "dipenuhi. / Write a note when you depart from the suggestion or the curve cannot be met.")
+    value = {"pegawai": {str(u.pegawai): {"usulan": u.predikat, "predikat": chosen[u.pegawai]} for u in usulan},
+             "sesuai_saran": follows, "catatan": note, "kepala_id": head.id, "versi_tabel": check.versi_tabel}
+    record_result(session, CALIBRATION, period, value, unit_id=unit.id, instance_id=ctx.instance.id, now=ctx.now,
+                  actor=head, audit_kind=CALIBRATION,
+                  audit_data={"periode": period, "unit_code": unit.code, "sesuai_saran": follows,
+                              "diubah": sorted(u.pegawai for u in usulan if chosen[u.pegawai] != u.predikat)})
+    return ""
 
 
 def backfill_results(session: Session, now: datetime) -> int:
@@ -414,4 +581,6 @@ SMK_OPERATIONS = {
     "smk_catat_predikat_unit": _catat_predikat_unit,
     "smk_predikat_unit_kepala": _predikat_unit_kepala,
     "smk_cek_kurva": _cek_kurva,
+    "smk_ringkas_kurva": _ringkas_kurva,
+    "smk_catat_kalibrasi": _catat_kalibrasi,
 }

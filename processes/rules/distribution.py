@@ -146,3 +146,68 @@ def cek_kurva_distribusi(predikat_unit: str, predikat_pegawai: Sequence[str],
         dapat_dipenuhi=minimum_needed <= n,
         versi_tabel=table.version,
     )
+
+
+@dataclass(frozen=True)
+class Usulan:
+    """One employee's proposal as the calibration sees it: who, the proposed predikat, and what ranks them.
+
+    ``peringkat`` orders employees within a predikat (higher is stronger: e.g. the work-results and behaviour
+    ratings); ``kunci`` is a stable tie-break that has nothing to do with when the proposal was made (NIP, id)."""
+
+    pegawai: Any
+    predikat: str
+    peringkat: tuple[int, ...]
+    kunci: tuple[Any, ...]
+
+
+def saran_kalibrasi(predikat_unit: str, usulan: Sequence[Usulan],
+                    table: dmn_tables.DecisionTable | None = None) -> tuple[dict[Any, str], HasilKurva]:
+    """Suggest which employees' predikat move so that the unit fits its curve, deterministically.
+
+    The same proposals give the same suggestion whatever order they are listed (or were submitted) in:
+    while a constraint is broken, the first broken one (in the table's order) is fixed one person at a time.
+    *At most* too many: the weakest holder of those labels (lowest ``peringkat``, then ``kunci``) moves one step
+    down to the next label outside them. *At least* too few: the weakest employee above those labels moves down
+    to the best of them (or, with nobody above, the strongest below moves up to the lowest of them). Nobody moves
+    twice. Returns the suggested predikat of every employee who moves, and the check of the suggested
+    distribution (it may still be broken when the curve cannot be met; then HR decides).
+    """
+    table = table or dmn_tables.load_table("kurva_distribusi")
+    order = {label: i for i, label in enumerate(PREDIKAT_6_2022)}
+    for u in usulan:
+        require_label(u.predikat, "predikat", PREDIKAT_6_2022)
+    # Weakest first: the lowest predikat, then the lowest ranking, then the tie-break.
+    people = sorted(usulan, key=lambda u: (-order[u.predikat], u.peringkat, u.kunci))
+    current = {u.pegawai: u.predikat for u in people}
+    moved: dict[Any, str] = {}
+    hasil = cek_kurva_distribusi(predikat_unit, [current[u.pegawai] for u in people], table)
+    for _ in range(len(people) * len(PREDIKAT_6_2022)):
+        if hasil.ok:
+            break
+        v = hasil.pelanggaran[0]
+        free = [u for u in people if u.pegawai not in moved]
+        target: tuple[Usulan, str] | None = None
+        if v.jenis == PALING_BANYAK:
+            lower = [label for label in PREDIKAT_6_2022 if label not in v.predikat]
+            for u in free:
+                if current[u.pegawai] in v.predikat:
+                    below = [label for label in lower if order[label] > order[current[u.pegawai]]]
+                    if below:
+                        target = (u, below[0])
+                        break
+        else:
+            best = min(v.predikat, key=order.__getitem__)
+            worst = max(v.predikat, key=order.__getitem__)
+            above = [u for u in free if order[current[u.pegawai]] < order[best]]
+            under = [u for u in reversed(free) if order[current[u.pegawai]] > order[worst]]
+            if above:
+                target = (above[0], best)
+            elif under:
+                target = (under[0], worst)
+        if target is None:
+            break
+        who, label = target
+        current[who.pegawai] = moved[who.pegawai] = label
+        hasil = cek_kurva_distribusi(predikat_unit, [current[u.pegawai] for u in people], table)
+    return moved, hasil

@@ -140,7 +140,7 @@ def test_proposals_and_unit_ratings_live_in_the_results_table(smk: Engine, org: 
                   for e in s.scalars(select(AuditEvent).where(AuditEvent.kind.like("smk.predikat_%"))
                                      .order_by(AuditEvent.id))]
     assert rows == {(UNIT_RATING, None, brp): {"predikat_unit": "Istimewa", "kepala_id": org["ratna"]},
-                    (PROPOSAL, org["budi"], brp): {"predikat": "Sangat Baik"}}
+                    (PROPOSAL, org["budi"], brp): {"predikat": "Sangat Baik", "hasil_kerja": "", "perilaku": ""}}
     # The audit log keeps every recording, as before.
     assert logged == [(UNIT_RATING, "Baik"), (UNIT_RATING, "Istimewa"), (PROPOSAL, "Baik"), (PROPOSAL, "Sangat Baik")]
 

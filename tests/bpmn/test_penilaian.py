@@ -147,36 +147,63 @@ def _rate(eng: Engine, org: dict[str, int], assessor: str, who: str, hasil: str,
         org[who])
 
 
-def test_distribution_violation_is_returned_to_the_assessor_and_corrected(smk: Engine, org: dict[str, int]) -> None:
-    staff = {"rudi": "yulia", "sri": "rudi", "taufik": "sri", "umi": "sri", "wahyu": "sri", "yanti": "rudi"}
-    for who in [*staff, "yulia"]:  # the unit's scope: everyone with a planning instance in the period
-        instances.start_instance(smk, "smk_perencanaan", org["indah"], org[who], "2023", period_data("C"))
-    for who in staff:
-        start_assessment(smk, org, who, "C", "2023")
-    unit = instances.start_instance(smk, "smk_predikat_unit", org["indah"], org["yulia"], "2023", {}).id
-    act(smk, org["yulia"], "tetapkan_predikat_unit", {"predikat_unit": "Baik", "dasar_penetapan": "IKU tercapai"},
+STAFF_BUM = {"rudi": "yulia", "sri": "rudi", "taufik": "sri", "umi": "sri", "wahyu": "sri", "yanti": "rudi"}
+
+
+def _bum_unit_rated(eng: Engine, org: dict[str, int]) -> int:
+    """Biro Umum's six staff with planning and assessment cases; yulia rates the unit Baik. Returns the unit case."""
+    for who in [*STAFF_BUM, "yulia"]:  # the unit's scope: everyone with a planning instance in the period
+        instances.start_instance(eng, "smk_perencanaan", org["indah"], org[who], "2023", period_data("C"))
+    for who in STAFF_BUM:
+        start_assessment(eng, org, who, "C", "2023")
+    unit = instances.start_instance(eng, "smk_predikat_unit", org["indah"], org["yulia"], "2023", {}).id
+    act(eng, org["yulia"], "tetapkan_predikat_unit", {"predikat_unit": "Baik", "dasar_penetapan": "IKU tercapai"},
         org["yulia"])
-    assert final_data(smk, unit)["unit_dinilai"]["unit_code"] == "BUM"
+    return unit
 
+
+def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: dict[str, int],
+                                                             clock: FixedClock) -> None:
+    unit = _bum_unit_rated(smk, org)
+    assert status(smk, unit) == "waiting" and open_tasks(smk, "kalibrasi_kurva") == []  # proposals not in yet
     _rate(smk, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")  # Sangat Baik
-    for who in ("sri", "taufik", "umi", "wahyu"):
-        _rate(smk, org, staff[who], who, "Sesuai Ekspektasi")
-    assert len(open_tasks(smk, "menunggu_kurva")) == 5  # yanti not yet rated
-    _rate(smk, org, "rudi", "yanti", "Sesuai Ekspektasi")
-
-    # Six people, unit Baik: at most 4 Baik and at least one Butuh Perbaikan/Kurang — yanti goes back to rudi.
-    back = task_data(smk, org["rudi"], "nilai_c", org["yanti"])
-    assert "paling banyak 4 dari 6" in back["catatan_kurva"] and "Turunkan predikat 1 pegawai dari Baik" in \
-        back["catatan_kurva"]
-    _rate(smk, org, "rudi", "yanti", "Di Bawah Ekspektasi")  # Butuh Perbaikan
-    assert task_data(smk, org["yanti"], "terima_hasil", org["yanti"])["predikat"] == "Butuh Perbaikan"
-
-    for who in ("rudi", "sri", "taufik", "umi", "wahyu"):
-        act(smk, org[staff[who]], "menunggu_kurva", {"periksa_lagi": True}, org[who])
-    assert open_tasks(smk, "menunggu_kurva") == [] and open_tasks(smk, "nilai_c") == []
-    assert len(open_tasks(smk, "terima_hasil")) == 6
-    proposals = [e for e in events(smk, "smk.predikat_usulan") if e["subject_id"] == org["yanti"]]
-    assert [p["predikat"] for p in proposals] == ["Baik", "Butuh Perbaikan"]
+    _rate(smk, org, "sri", "taufik", "Sesuai Ekspektasi", "Di Atas Ekspektasi")  # Baik, the strongest Baik
+    for who in ("sri", "umi", "wahyu", "yanti"):
+        _rate(smk, org, STAFF_BUM[who], who, "Sesuai Ekspektasi")  # Baik
+    # Six people, unit Baik: at most 4 Baik and at least one Butuh Perbaikan/Kurang. Nobody is sent back: every
+    # assessment waits for the unit's calibration, whoever was rated last.
+    assert open_tasks(smk, "nilai_c") == [] and len(open_tasks(smk, "menunggu_kurva")) == 6
+    assert "kalibrasi" in task_data(smk, org["rudi"], "menunggu_kurva", org["yanti"])["kurva"]["pesan"]
+    advance(smk, clock, days=1)  # the unit case re-checks daily and finds every proposal in
+    form = task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])
+    assert sorted(r["id"] for r in form["kalibrasi_pegawai"]) == sorted(org[w] for w in STAFF_BUM)
+    assert "paling banyak 4 dari 6" in form["ringkasan_kurva"]
+    moved = [r for r in form["kalibrasi_pegawai"] if r["predikat_saran"] != r["predikat_usulan"]]
+    assert len(moved) == 1 and moved[0]["predikat_saran"] == "Butuh Perbaikan"
+    assert moved[0]["id"] != org["taufik"] and moved[0]["id"] != org["rudi"]  # the weakest Baik, not taufik
+    # Departing from the suggestion without a note is refused; a distribution still breaking the curve too.
+    changed = [dict(r, predikat_kalibrasi="Baik") for r in form["kalibrasi_pegawai"]]
+    act(smk, org["yulia"], "kalibrasi_kurva", {"kalibrasi_pegawai": changed, "catatan_kalibrasi": ""}, org["yulia"])
+    assert "masih melanggar kurva" in task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])["galat_kalibrasi"]
+    chosen = [dict(r, predikat_kalibrasi="Butuh Perbaikan" if r["id"] == org["yanti"] else r["predikat_usulan"])
+              for r in form["kalibrasi_pegawai"]]
+    if moved[0]["id"] != org["yanti"]:
+        act(smk, org["yulia"], "kalibrasi_kurva", {"kalibrasi_pegawai": chosen, "catatan_kalibrasi": ""},
+            org["yulia"])
+        assert "catatan" in task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])["galat_kalibrasi"]
+    act(smk, org["yulia"], "kalibrasi_kurva", {"kalibrasi_pegawai": chosen,
+                                               "catatan_kalibrasi": "Yanti belum menuntaskan laporan Q4"},
+        org["yulia"])
+    assert status(smk, unit) == "completed"
+    for who in STAFF_BUM:
+        act(smk, org[STAFF_BUM[who]], "menunggu_kurva", {"periksa_lagi": True}, org[who])
+    assert open_tasks(smk, "menunggu_kurva") == [] and len(open_tasks(smk, "terima_hasil")) == 6
+    result = task_data(smk, org["yanti"], "terima_hasil", org["yanti"])
+    assert result["predikat"] == "Butuh Perbaikan" and result["predikat_usulan_kurva"] == "Baik"
+    assert "Yanti belum menuntaskan" in result["catatan_kurva"]
+    assert task_data(smk, org["umi"], "terima_hasil", org["umi"])["predikat"] == "Baik"
+    [decision] = events(smk, "smk.kalibrasi_kurva")
+    assert decision["diubah"] == [org["yanti"]] and decision["sesuai_saran"] is (moved[0]["id"] == org["yanti"])
 
 
 # --- a unit head's hasil kerja follows the unit's rating (DOMAIN.md 4.3; mapping in DMN hasil_kerja_pimpinan) ----

@@ -178,11 +178,11 @@ def test_curve_bound_changed_reaches_new_assessments_and_running_ones_keep_their
     for who in ("sri", "taufik", "umi", "wahyu"):
         rate(smk, org, staff[who], who, "Sesuai Ekspektasi")  # Baik
     rate(smk, org, "rudi", "yanti", "Sesuai Ekspektasi")
-    # yanti's check (the new bound): at most 3 of 6 Baik.
-    assert "paling banyak 3 dari 6" in task_data(smk, org["rudi"], "nilai_c", org["yanti"])["catatan_kurva"]
+    # yanti's check (the new bound): at most 3 of 6 Baik; the unit waits for its head's calibration.
+    assert "paling banyak 3 dari 6" in task_data(smk, org["rudi"], "menunggu_kurva", org["yanti"])["kurva"]["pesan"]
     # sri's assessment started before the deployment: checked again, it applies the bound it started with.
     act(smk, org["rudi"], "menunggu_kurva", {"periksa_lagi": True}, org["sri"])
-    assert "paling banyak 4 dari 6" in task_data(smk, org["rudi"], "nilai_c", org["sri"])["catatan_kurva"]
+    assert "paling banyak 4 dari 6" in task_data(smk, org["rudi"], "menunggu_kurva", org["sri"])["kurva"]["pesan"]
 
 
 def test_predikat_band_changed_reaches_new_assessments_only(smk: Engine, org: dict[str, int]) -> None:
