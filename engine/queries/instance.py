@@ -23,6 +23,7 @@ from engine.db.org import User
 from engine.db.runtime import Instance, TaskIndex
 from engine.errors import N_, NotFound
 from engine.limits import current as current_limits
+from engine.runtime.compaction import completed_elements
 
 # Groups that oversee every instance: they run, audit and repair the cycle.
 # Keys of process data that are bookkeeping, not something a person needs to read.
@@ -115,7 +116,6 @@ def _mark_elements(engine: Engine, instance: Instance, bundle: Any, detail: Inst
         workflow = engine.runtime.load(instance, bundle)
     except Exception:  # a state that no longer loads still shows its timeline; the diagram stays unmarked
         return
-    completed: set[str] = set()
     active: set[str] = set()
     doing: dict[str, str] = {}
     live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -123,13 +123,12 @@ def _mark_elements(engine: Engine, instance: Instance, bundle: Any, detail: Inst
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
         if not bpmn_id:
             continue
-        if task.state == TaskState.COMPLETED:
-            completed.add(bpmn_id)
-        elif task.state & live:
+        if task.state & live:
             active.add(bpmn_id)
             name = getattr(task.task_spec, "bpmn_name", None)
             if name and not isinstance(task.task_spec, BoundaryEvent):  # a deadline on a task is not a step
                 doing.setdefault(bpmn_id, str(name))
+    completed = completed_elements(workflow)  # with the loop iterations compacted out of the state
     detail.doing = list(doing.values())
     detail.completed = sorted(completed - active)
     detail.active = sorted(active)

@@ -23,6 +23,7 @@ from engine.deploy.bundles import ParsedBundle, ProcessInfo, form_for
 from engine.limits import current as current_limits
 from engine.runtime import timer_guard  # noqa: F401 (refuses timer durations beyond the horizon while running)
 from engine.runtime.clock import Clock
+from engine.runtime.compaction import compact
 from engine.runtime.decisions import DecisionStore, latest_versions
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.spec_cache import SpecCache
@@ -182,6 +183,7 @@ class Runtime:
         ``completed`` is (task id, user id) of the task the user just completed; other open tasks that are no
         longer ready were cancelled by the process (a boundary event, a terminating end).
         """
+        compact(workflow)  # finished loop iterations and branches leave the live state (engine/runtime/compaction.py)
         try:
             instance.state = self.serializer.dump_text(workflow)
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.db.base import PreSerialized
+from engine.runtime.compaction import HISTORY
 from engine.runtime.decisions import PINS
 
 # The spec a restore should attach to; a context variable keeps concurrent threads apart.
@@ -30,6 +31,9 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         pins = getattr(workflow, PINS, None)
         if pins is not None:
             dct[PINS] = dict(pins)  # the decision versions pinned for the instance (engine.runtime.decisions)
+        compacted = getattr(workflow, HISTORY, None)
+        if compacted:
+            dct[HISTORY] = dict(compacted)  # what was compacted out of the tree (engine.runtime.compaction)
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
@@ -43,6 +47,9 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         pins = dct.pop(PINS, None)
         if isinstance(pins, dict):
             setattr(workflow, PINS, {str(k): int(v) for k, v in pins.items()})
+        compacted = dct.pop(HISTORY, None)
+        if isinstance(compacted, dict):
+            setattr(workflow, HISTORY, compacted)
         return workflow
 
 

@@ -46,6 +46,7 @@ from engine.db.runtime import Instance, TaskIndex
 from engine.deploy.scenario_files import Scenario, is_scenario, load, parse_when
 from engine.errors import N_, DeploymentInvalid, EngineError, Message, Problem
 from engine.runtime.clock import FixedClock
+from engine.runtime.compaction import completed_elements
 from engine.services import instances
 from engine.services.bundle_store import latest_version, read_folder, store_bundle
 from engine.services.org import add_to_group
@@ -599,11 +600,7 @@ class _Run:
         element it passed."""
         bundle = self.engine.specs.for_version(session, inst.process_version_id)
         workflow = self.engine.runtime.load(inst, bundle)
-        tasks = list(workflow.tasks.values())
-        for sub in workflow.subprocesses.values():
-            tasks.extend(sub.tasks.values())
-        passed = {t.task_spec.bpmn_id for t in tasks
-                  if t.state == TaskState.COMPLETED and getattr(t.task_spec, "bpmn_id", None)}
+        passed = completed_elements(workflow, subprocesses=True)  # with what compaction moved out of the state
         if workflow.is_completed():
             return dict(workflow.data), passed
         last = max((t for t in workflow.tasks.values() if t.state == TaskState.COMPLETED),
