@@ -156,6 +156,80 @@ def _sandbox_lines(count: int, samples: int, files: dict[str, bytes]) -> Iterato
     yield f"ratio sandbox processes/in-process per completion: {costs[True] / costs[False]:.2f}"
 
 
+def _loop_model(iterations: int) -> bytes:
+    """One user task repeated ``iterations`` times in one instance (a script and a gateway per iteration)."""
+    from tools.bpmn_builder import Process, document
+
+    p = Process("bench_loop", "Loop", lanes=["Pegawai"])
+    p.start("s", lane="Pegawai", col=0)
+    p.script("init", "Init", f"n = 0\nbatas = {iterations}", lane="Pegawai", col=1)
+    p.user("cek", "Cek", lane="Pegawai", col=2)
+    p.script("hitung", "Hitung", "n = n + 1", lane="Pegawai", col=3)
+    p.gateway("again", "Lagi?", lane="Pegawai", col=4, default="f_done")
+    p.end("e", lane="Pegawai", col=5)
+    p.chain("s", "init", "cek", "hitung", "again")
+    p.flow("again", "cek", condition="n < batas", id="f_loop")
+    p.flow("again", "e", id="f_done")
+    return document(p).encode()
+
+
+def _loop_history_lines(iterations: int = 200, runs: int = 2, window: int = 20) -> Iterator[str]:
+    """CPU of completion 1 against completion ``iterations`` of a loop in one instance, with the compaction of
+    finished iterations (engine/runtime/compaction.py) and, as the baseline in the same run, without it."""
+    import json
+
+    from engine.db.runtime import Instance
+    from engine.runtime import compaction
+
+    def one_instance(engine: Engine, subject: int, hr: int) -> tuple[list[tuple[float, float]], int, int]:
+        started = instances.start_instance(engine, "bench_loop", hr, subject, "2024")
+        task_id, times, sizes = started.ready_task_ids[0], [], []
+        for _ in range(iterations):
+            c0, t0 = time.process_time(), time.perf_counter()
+            after = instances.complete_task(engine, subject, task_id, {})
+            times.append((time.process_time() - c0, time.perf_counter() - t0))
+            if after.ready_task_ids:
+                task_id = after.ready_task_ids[0]
+            if len(times) in (1, iterations - 1):
+                with engine.session_factory() as s:
+                    state = s.get(Instance, started.id).state  # type: ignore[union-attr]
+                sizes.append(len(state if isinstance(state, str) else json.dumps(state)))
+        return times, sizes[0], sizes[-1]
+
+    saved = compaction.MIN_DROP
+    figures: dict[str, tuple[float, float, float, float, int, int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(f"sqlite:///{tmp}/loop.sqlite", extensions=extensions())
+        engine.create_schema()
+        deploy(engine, {"loop.bpmn": _loop_model(iterations)}, None)
+        _boss, subjects, hr = _org(engine, 1)
+        try:
+            one_instance(engine, subjects[0], hr)  # warm up
+            per_mode: dict[str, list[tuple[list[tuple[float, float]], int, int]]] = {"compacted": [],
+                                                                                     "uncompacted": []}
+            for _ in range(runs):  # interleaved, so both see the same machine
+                for mode in per_mode:
+                    compaction.MIN_DROP = saved if mode == "compacted" else 10**9
+                    per_mode[mode].append(one_instance(engine, subjects[0], hr))
+        finally:
+            compaction.MIN_DROP = saved
+            engine.dispose()
+    for mode, results in per_mode.items():
+        head, tail = slice(None, window), slice(-window, None)
+        cpu = [statistics.median(t[0] for times, *_ in results for t in times[part]) for part in (head, tail)]
+        wall = [statistics.median(t[1] for times, *_ in results for t in times[part]) for part in (head, tail)]
+        figures[mode] = (cpu[0], cpu[1], wall[0], wall[1], results[0][1], results[0][2])
+    for mode, (first, last, wall_1, wall_n, size_1, size_n) in figures.items():
+        yield (f"loop in one instance, {mode:11}: completion 1-{window} {first * 1000:6.2f} ms CPU "
+               f"({wall_1 * 1000:.2f} ms wall), {iterations - window + 1}-{iterations} {last * 1000:6.2f} ms CPU "
+               f"({wall_n * 1000:.2f} ms wall); stored state {size_1 / 1024:.0f} KiB after completion 1, "
+               f"{size_n / 1024:.0f} KiB at {iterations - 1}")
+    first, last, *_ = figures["uncompacted"]
+    yield f"history ratio within one instance ({iterations}-iteration loop), without compaction: {last / first:.2f}"
+    first, last, *_ = figures["compacted"]
+    yield f"history ratio within one instance ({iterations}-iteration loop): {last / first:.2f}"
+
+
 def run_engine_bench(count: int = 200, history: int = 1000, samples: int = 60) -> Iterator[str]:
     """Yield the benchmark's report lines; the last one is the persisted/raw ratio."""
     from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -196,5 +270,6 @@ def run_engine_bench(count: int = 200, history: int = 1000, samples: int = 60) -
     yield f"ratio history {history}/10: {large / small:.2f}"
     yield (f"statements per completion (the service call; over HTTP see tests/webapp/test_hot_path.py): "
            f"{statements} in {transactions} transaction{'s' if transactions != 1 else ''}")
+    yield from _loop_history_lines()
     yield from _sandbox_lines(count, samples, files)
     yield f"ratio persisted/raw: {raw_rate / persisted_rate:.2f}"
