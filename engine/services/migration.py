@@ -33,6 +33,7 @@ from engine.db.org import User
 from engine.db.runtime import ERROR, RUNNING, SUSPENDED, WAITING, Instance
 from engine.deploy.bundles import ParsedBundle
 from engine.errors import N_, Conflict, NotFound, PermissionDenied
+from engine.runtime.compaction import history
 from engine.runtime.decisions import PINS, latest_versions
 from engine.runtime.spiff_clock import spiff_now
 from engine.services import audit
@@ -173,6 +174,17 @@ def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[
             for task in tasks:
                 if task.state & _SETTLED and getattr(task.task_spec, "bpmn_id", None):
                     reasons.append(Reason(_task_words(task), _STATE_WORDS.get(task.state, "settled"), change))
+    # Steps taken in iterations compacted out of the state (engine/runtime/compaction.py) must exist too.
+    present = {getattr(t.task_spec, "bpmn_id", None) for t in workflow.tasks.values()}
+    for bpmn_id in history(workflow)["completed"]:
+        old_spec = workflow.spec.task_specs.get(bpmn_id)
+        if bpmn_id in present or old_spec is None:
+            continue
+        new = new_spec.task_specs.get(bpmn_id)
+        if new is None or _executes_differently(old_spec, new):
+            name = getattr(old_spec, "bpmn_name", None)
+            reasons.append(Reason(f"'{name}' ({bpmn_id})" if name else bpmn_id, "completed",
+                                  "removed" if new is None else "changed"))
     return reasons, top_diff, sub_diffs
 
 

@@ -124,3 +124,14 @@ def test_a_compacted_instance_that_fails_can_be_retried(eng: Engine, org: dict[s
         task_id = after.ready_task_ids[0]
     assert instances.get_task(eng, org["budi"], task_id).data["n"] == 200
     assert instances.complete_task(eng, org["budi"], task_id, {}).status == "completed"
+
+
+def test_a_changed_step_that_was_compacted_away_still_blocks_a_migration(eng: Engine, org: dict[str, int]) -> None:
+    deploy(eng, {"loop.bpmn": loop_model(200)}, None, name="loop")
+    instance_id, _ = _run(eng, org, 60)
+    tasks = _state(eng, instance_id)["tasks"].values()
+    assert "init" not in {t["task_spec"] for t in tasks}  # only the compacted history knows it ran
+    deploy(eng, {"loop.bpmn": loop_model(300)}, None, name="loop")  # the init script sets another limit
+    plan = migration.plan(eng, "p_loop200", None, org["admin"])
+    assert plan.movable == [] and [b.instance_id for b in plan.blocked] == [instance_id]
+    assert [str(r) for r in plan.blocked[0].reasons] == ["step 'Init' (init) is completed and was changed"]
