@@ -206,6 +206,28 @@ def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: d
     assert decision["diubah"] == [org["yanti"]] and decision["sesuai_saran"] is (moved[0]["id"] == org["yanti"])
 
 
+def test_without_the_heads_decision_in_14_days_the_suggestion_applies(smk: Engine, org: dict[str, int],
+                                                                      clock: FixedClock) -> None:
+    unit = _bum_unit_rated(smk, org)
+    _rate(smk, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")
+    for who in ("sri", "taufik", "umi", "wahyu", "yanti"):
+        _rate(smk, org, STAFF_BUM[who], who, "Sesuai Ekspektasi")
+    advance(smk, clock, days=1)
+    form = task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])
+    [moved] = [r for r in form["kalibrasi_pegawai"] if r["predikat_saran"] != r["predikat_usulan"]]
+    advance(smk, clock, days=13)
+    assert status(smk, unit) != "completed"
+    advance(smk, clock, days=1)  # the 14th day ends: the deterministic suggestion is the unit's decision
+    assert status(smk, unit) == "completed" and open_tasks(smk, "kalibrasi_kurva") == []
+    [decision] = events(smk, "smk.kalibrasi_kurva")
+    assert decision["diubah"] == [moved["id"]] and decision["sesuai_saran"] is True
+    advance(smk, clock, days=1)  # the assessments' daily checks pick it up
+    assert open_tasks(smk, "menunggu_kurva") == [] and len(open_tasks(smk, "terima_hasil")) == 6
+    subject = next(w for w in STAFF_BUM if org[w] == moved["id"])
+    result = task_data(smk, moved["id"], "terima_hasil", org[subject])
+    assert result["predikat"] == "Butuh Perbaikan" and "saran berlaku" in result["catatan_kurva"]
+
+
 # --- a unit head's hasil kerja follows the unit's rating (DOMAIN.md 4.3; mapping in DMN hasil_kerja_pimpinan) ----
 @pytest.mark.parametrize(("predikat_unit", "hasil_kerja", "perilaku", "predikat"), [
     ("Istimewa", "Di Atas Ekspektasi", "Di Atas Ekspektasi", "Sangat Baik"),
