@@ -23,6 +23,7 @@ from processes.operations import backfill_results
 from processes.simulate import SimulationRefused, simulate_period
 from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
+from tools.bench_curve import run_curve_bench
 from tools.bench_http import run_http_bench
 from tools.bench_import import run_import_bench
 from tools.bench_inbox import run_inbox_bench
@@ -260,7 +261,8 @@ def demo_command() -> None:
 
 
 @cli.command("bench")
-@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate", "reports", "http", "rush", "inbox"]),
+@click.argument("what", type=click.Choice(["engine", "audit", "import", "migrate", "reports", "http", "rush", "inbox",
+                                          "curve"]),
                 default="engine")
 @click.option("-n", "--count", default=200, show_default=True, help="engine: process runs per measurement")
 @click.option("--history", default=1000, show_default=True, help="engine: completed instances behind the subject")
@@ -289,6 +291,7 @@ def bench_command(what: str, count: int, history: int, events: int, instances: i
              else run_import_bench(url, employees=employees) if what == "import"
              else run_reports_bench(url, employees=employees, app_factory=create_app) if what == "reports"
              else run_inbox_bench(url, events=events) if what == "inbox"
+             else run_curve_bench(url) if what == "curve"
              else run_audit_bench(url, employees=employees, instances=instances, events=events))
     for line in lines:
         click.echo(line)
