@@ -484,16 +484,17 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
         monitoring_cases = select(Instance.id.label("id"), Instance.subject_id.label("sid"), case_rank.label("n")).where(
             *_cases(MONITORING, period, subjects if subjects is not None else planned)).subquery()
         in_time = or_(TaskIndex.due_at.is_(None), TaskIndex.closed_at <= TaskIndex.due_at)
-        realised = select(TaskIndex.instance_id.label("iid"), func.max(case((in_time, 1), else_=0)).label("punctual")) \
-            .where(TaskIndex.process_id == MONITORING, TaskIndex.period == period, TaskIndex.task_name == "isi_realisasi",
-                   TaskIndex.outcome == "completed", TaskIndex.closed_at.is_not(None)) \
-            .group_by(TaskIndex.instance_id).subquery()
+        # The realisations joined through the task index's instance index (a grouped sub-query here made SQLite
+        # compare every case with every realisation); a case counts once however many it has.
         monitoring = run(
-            select(Position.unit_id, monitoring_cases.c.n, func.count(), func.count(realised.c.iid),
-                   func.coalesce(func.sum(realised.c.punctual), 0))
+            select(Position.unit_id, monitoring_cases.c.n, func.count(monitoring_cases.c.id.distinct()),
+                   func.count(TaskIndex.instance_id.distinct()),
+                   func.count(case((in_time, TaskIndex.instance_id), else_=None).distinct()))
             .select_from(monitoring_cases).join(User, User.id == monitoring_cases.c.sid)
             .join(Position, Position.id == User.position_id)
-            .outerjoin(realised, realised.c.iid == monitoring_cases.c.id)
+            .outerjoin(TaskIndex, and_(TaskIndex.instance_id == monitoring_cases.c.id,
+                                       TaskIndex.task_name == "isi_realisasi", TaskIndex.outcome == "completed",
+                                       TaskIndex.closed_at.is_not(None)))
             .group_by(Position.unit_id, monitoring_cases.c.n)).all()
         final = set(run(select(Instance.subject_id).where(*_cases(ASSESSMENT, period, subjects),
                                                           Instance.status == COMPLETED)).scalars())
