@@ -68,6 +68,8 @@ class Behaviours:
     silent: frozenset[str] = frozenset()
     unit_rating: Mapping[str, str] = field(default_factory=dict)
     rejected_follow_up: frozenset[tuple[str, str]] = frozenset()
+    calibrate: bool = False  # unit heads calibrate a unit breaking its curve (by the suggestion) at once; else the
+    # 14-day deadline applies the suggestion (the demo's year)
 
 
 DEMO_BEHAVIOURS = Behaviours(frozenset(LATE_SKP), frozenset(RETURNED_SKP), frozenset(OFF_TRACK), frozenset(ABOVE),
@@ -121,7 +123,7 @@ def choose_behaviours(engine: Engine, seed: int) -> Behaviours:
     silent = frozenset(answer[sizes[0] + sizes[1]:sum(sizes)])
     ratings = {code: rnd.choice(("Baik", "Baik", "Baik", "Istimewa")) for code in curve_units}
     return Behaviours(chosen["late_skp"], chosen["returned_skp"], chosen["off_track"] - chosen["above"],
-                      chosen["above"], upheld, rejected, silent, ratings)
+                      chosen["above"], upheld, rejected, silent, ratings, calibrate=True)
 
 
 def organisation_iku(engine: Engine) -> list[dict[str, str]]:
@@ -313,6 +315,8 @@ class _Sim:
         name = row.task_name
         if name == "menunggu_atasan" or not hasattr(self, f"on_{name}"):
             return True
+        if name == "kalibrasi_kurva":
+            return not self.b.calibrate
         if name in POLLING:
             return (row.instance_id, self.today().date().isoformat()) in self.checked
         return name == "terima_hasil" and self.users.get(row.subject_id or 0, "") in self.b.silent
@@ -403,6 +407,14 @@ class _Sim:
         # A unit head's hasil kerja is set from the unit's rating by the model; the assessor rates perilaku only.
         perilaku = "Di Atas Ekspektasi" if d["hasil_kerja"] == "Di Atas Ekspektasi" else "Sesuai Ekspektasi"
         return {"perilaku": perilaku, "umpan_balik_akhir": "Hasil dialog kinerja akhir tahun"}
+
+    def on_kalibrasi_kurva(self, d: dict[str, Any], who: str) -> dict[str, Any] | None:
+        if not self.b.calibrate:
+            return None
+        self.stats["curve_calibrated"] += 1
+        return {"kalibrasi_pegawai": [{**r, "predikat_kalibrasi": r["predikat_saran"]}
+                                      for r in d.get("kalibrasi_pegawai") or []],
+                "catatan_kalibrasi": "Sesuai saran kalibrasi"}
 
     def on_menunggu_kurva(self, d: dict[str, Any], who: str) -> dict[str, Any] | None:
         return self.once_a_day(d, {"periksa_lagi": True})
@@ -575,11 +587,12 @@ def _report(sim: _Sim, period: str, period_instance: Instance, elapsed: float, c
         f"SKP dikembalikan: {st['skp_returned']}",
         f"  pembinaan disepakati: {st['setujui_pembinaan']}; apresiasi: {st['beri_apresiasi']}; "
         f"tindak lanjut pembinaan: {st['tindak_lanjut_pembinaan']}",
-        f"  pelanggaran kurva dikembalikan ke penilai: {st['curve_returned']}",
+        f"  pelanggaran kurva dikembalikan ke penilai: {st['curve_returned']}; kalibrasi oleh kepala unit: "
+        f"{st['curve_calibrated']}; kalibrasi tercatat / calibrations recorded: {kinds['smk.kalibrasi_kurva']}",
         "  hasil final karena / final because: " + ", ".join(f"{k}={v}" for k, v in sorted(objections.items())),
         f"  tindak lanjut diputus Biro SDM: {st['konfirmasi_sdm']}; saran TPK: {st['saran_tpk']}; "
         f"keputusan PPK: {st['keputusan_ppk_task']}",
-        f"  tugas diselesaikan: {sum(v for k, v in st.items() if k not in ('skp_returned', 'curve_returned'))}; "
+        f"  tugas diselesaikan: {sum(v for k, v in st.items() if k not in ('skp_returned', 'curve_returned', 'curve_calibrated'))}; "
         f"timer menyala: {kinds['timer.fired']}",
         f"  waktu proses / run time: {elapsed:.1f} s (CPU {cpu:.1f} s)",
     ]
