@@ -18,7 +18,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from engine.access import subordinates_of, superior_of
@@ -345,6 +345,63 @@ def _calibrated(state: CurveState, user_id: int) -> str | None:
     return str(row["predikat"])
 
 
+@dataclass(frozen=True)
+class UnitCount:
+    """What one employee's check needs of the unit, counted by the database: no row per colleague comes back."""
+
+    predikat_unit: str | None
+    staff: int
+    distribution: dict[str, int]  # proposed predikat -> how many of the unit's staff
+    missing: int
+    calibrated: tuple[str, str, str] | None  # (the proposal it covered, the calibrated predikat, the head's note)
+
+
+def unit_count(session: Session, unit: Unit, period: str, user_id: int) -> UnitCount:
+    """Count a curve unit's staff and their proposals per predikat, and read this employee's calibration, in four
+    indexed queries whose answers do not grow with the unit (the database walks the unit's rows)."""
+    rated = [r for r in results(session, UNIT_RATING, period, unit_ids=[unit.id]) if r.subject_id is None]
+    tree = _subtree_ids(unit.id)
+    inside = select(tree.c.id)
+    superior = aliased(Position)
+    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
+                             Instance.period == period)
+    proposal = aliased(SubjectResult)
+    label = proposal.value["predikat"].as_string()
+    rows = session.execute(
+        select(label, func.count()).select_from(User).join(Position, User.position_id == Position.id)
+        .join(superior, Position.parent_id == superior.id)
+        .outerjoin(proposal, and_(proposal.kind == PROPOSAL, proposal.period == period,
+                                  proposal.unit_id == unit.id, proposal.subject_id == User.id))
+        .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned).group_by(label)).all()
+    distribution = {str(k): int(n) for k, n in rows if k is not None}
+    missing = sum(int(n) for k, n in rows if k is None)
+    v = SubjectResult.value
+    mine = session.execute(select(v[("pegawai", str(user_id), "usulan")].as_string(),
+                                  v[("pegawai", str(user_id), "predikat")].as_string(), v["catatan"].as_string())
+                           .where(SubjectResult.kind == CALIBRATION, SubjectResult.period == period,
+                                  SubjectResult.unit_id == unit.id, SubjectResult.subject_id.is_(None))
+                           .order_by(SubjectResult.id.desc()).limit(1)).first()
+    calibrated = (str(mine[0]), str(mine[1]), str(mine[2] or "")) if mine is not None and mine[1] else None
+    return UnitCount(str(rated[-1].value["predikat_unit"]) if rated else None, missing + sum(distribution.values()),
+                     distribution, missing, calibrated)
+
+
+def _missing_names(session: Session, unit: Unit, period: str, limit: int = 10) -> list[str]:
+    """The first names (by id) of the unit's staff without a proposal yet."""
+    tree = _subtree_ids(unit.id)
+    inside = select(tree.c.id)
+    superior = aliased(Position)
+    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
+                             Instance.period == period)
+    proposed = exists().where(SubjectResult.kind == PROPOSAL, SubjectResult.period == period,
+                              SubjectResult.unit_id == unit.id, SubjectResult.subject_id == User.id)
+    return list(session.scalars(
+        select(User.full_name).join(Position, User.position_id == Position.id)
+        .join(superior, Position.parent_id == superior.id)
+        .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned, ~proposed)
+        .order_by(User.id).limit(limit)))
+
+
 def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """Record this employee's proposed predikat and check the unit's distribution curve.
 
@@ -352,7 +409,8 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
     (the unit head calibrated the unit: go on with ``predikat``, the calibrated one) or ``menunggu`` (the unit
     rating, colleagues' proposals or the calibration are missing), with ``pesan`` (what it waits for). The outcome
     never depends on the order in which assessors submit: it is decided for the whole unit once all proposals are
-    in (issue 15). Reads only the unit's rows (``curve_state``).
+    in (issue 15). The database counts the unit's proposals per predikat (``unit_count``): a handful of statements,
+    and no row per colleague, however large the unit or the organisation.
     """
     session, period = ctx.session, ctx.instance.period
     user = session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
@@ -369,14 +427,13 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
         record_result(session, PROPOSAL, period, value, subject_id=user.id, unit_id=unit.id,
                       instance_id=ctx.instance.id, now=ctx.now, audit_kind=PROPOSAL,
                       audit_data={"periode": period, "unit_code": unit.code, "predikat": predikat})
-    state = curve_state(session, unit, period)
+    state = unit_count(session, unit, period, user.id)
     if state.predikat_unit is None:
         return {"status": "menunggu", "saran": [],
                 "pesan": f"Kepala {unit.name} belum menetapkan predikat unit / The unit head has not yet rated "
                          "the unit"}
-    calibrated = _calibrated(state, user.id)
-    if calibrated is not None:
-        note = str((state.calibration or {}).get("catatan") or "")
+    if state.calibrated is not None and state.calibrated[0] == predikat:
+        _, calibrated, note = state.calibrated
         changed = calibrated != predikat
         return {"status": "dikalibrasi", "predikat": calibrated, "predikat_usulan": predikat, "saran": [],
                 "predikat_unit": state.predikat_unit, "catatan": note,
@@ -384,11 +441,14 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
                           f"unit: {predikat} becomes {calibrated}." if changed else
                           f"Kalibrasi {unit.name}: predikat {predikat} tetap. / Calibration of the unit: "
                           f"{predikat} stays.") + (f" Catatan / Note: {note}" if note else "")}
-    missing = [m.full_name for m in state.missing]
-    if missing:
+    if state.missing:
+        names = _missing_names(session, unit, period)
+        more = state.missing - len(names)
         return {"status": "menunggu", "saran": [], "predikat_unit": state.predikat_unit,
-                "pesan": "Menunggu penilaian / Waiting for the ratings of: " + ", ".join(missing)}
-    result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"](state.predikat_unit, [u.predikat for u in state.usulan()])
+                "pesan": "Menunggu penilaian / Waiting for the ratings of: " + ", ".join(names)
+                         + (f" (+{more})" if more > 0 else "")}
+    labels = [label for label, n in sorted(state.distribution.items()) for _ in range(n)]
+    result = SCRIPT_FUNCTIONS["cek_kurva_distribusi"](state.predikat_unit, labels)
     if result["ok"]:
         return {"status": "sesuai", "saran": [], "predikat_unit": state.predikat_unit,
                 "distribusi": result["distribusi"], "pesan": "Sesuai kurva distribusi / Fits the curve"}
