@@ -26,6 +26,7 @@ bp = Blueprint("instances", __name__)
 _MORE_EVENTS = {
     "smk.predikat_usulan": N_("Rating proposed"),
     "smk.predikat_unit": N_("Unit rating set"),
+    "smk.kalibrasi_kurva": N_("Unit's ratings calibrated against the curve"),
     "smk.pengingat": N_("Deadline reminder sent"),
     "instance.migrated": N_("Moved to a newer version of the model"),
     "document.removed": N_("Evidence removed"),
