@@ -8,6 +8,7 @@ from engine.extension import Extension
 from engine.services.operations import builtin_extension
 from processes.assessment_results import recording
 from processes.demo import load_demo_organisation
+from processes.follow_up_results import FOLLOW_UP_OPERATIONS
 from processes.lanes import LANES, ROLES
 from processes.operations import SMK_OPERATIONS
 from processes.rules.script_api import SCRIPT_FUNCTIONS
@@ -18,7 +19,7 @@ def smk_extension() -> Extension:
     # The sandbox processes import the functions from here (they never run in the web or worker process).
     return Extension("smk", functions=SCRIPT_FUNCTIONS,
                      functions_module="processes.rules.script_api:SCRIPT_FUNCTIONS",
-                     operations=SMK_OPERATIONS, lanes=LANES, roles=ROLES,
+                     operations={**SMK_OPERATIONS, **FOLLOW_UP_OPERATIONS}, lanes=LANES, roles=ROLES,
                      decision_tables="processes.rules.dmn_tables:use_tables",
                      organisations={"demo": load_demo_organisation})
 

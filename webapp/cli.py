@@ -19,6 +19,7 @@ from engine.services.deployments import deploy, deploy_builtin, read_folder
 from engine.services.worker import Worker
 from processes.assessment_results import backfill_assessment_results
 from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_work
+from processes.follow_up_results import backfill_follow_up_results
 from processes.operations import backfill_results
 from processes.simulate import SimulationRefused, simulate_period
 from tools.bench import run_engine_bench
@@ -81,11 +82,14 @@ def init_command() -> None:
     with engine.session_factory.begin() as session:  # once after migration 0004; finds nothing to do later
         moved = backfill_results(session, engine.now())
         recorded = backfill_assessment_results(session, engine.now())  # once after issue 12's change
+        listed = backfill_follow_up_results(session, engine.now())  # follow-up recommendations, likewise
     click.echo(f"Database ready: {engine.db.url.render_as_string(hide_password=True)}")
     if moved:
         click.echo(f"  {moved} proposed predikat and unit ratings moved from the audit log to subject_result")
     if recorded:
         click.echo(f"  {recorded} assessment results recorded in subject_result from their cases")
+    if listed:
+        click.echo(f"  {listed} follow-up recommendation lists recorded in subject_result from their cases")
     with _deployment_errors():
         for result in deploy_builtin(engine, Path(current_app.config["BPMN_DIR"])):
             _echo_result(result)
