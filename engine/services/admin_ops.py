@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, or_, select
@@ -46,7 +47,7 @@ from engine.errors import (
     ProcessError,
 )
 from engine.runtime.runner import StepFailure
-from engine.services import audit
+from engine.services import audit, handover
 from engine.services.inbox import Page
 from engine.services.notifications import notify_task
 from engine.services.stepping import after_save, record_changes
@@ -391,17 +392,33 @@ def _attach_ready_data(engine: Engine, session: Session, instance: Instance, tas
 PICKER_LIMIT = 20  # type-ahead answers: enough to pick from, small enough for a phone (at most 50 asked)
 
 
-def user_choices(engine: Engine, actor_id: int, text: str, limit: int = PICKER_LIMIT) -> list[UserChoice]:
-    """Return the active users (the only ones a task may go to) whose name, username, NIP or position title
-    contains every word of ``text``, by name, at most ``limit`` (1..50); nobody for fewer than 2 characters.
-    For the reassign picker's type-ahead: the page never lists every user of the organisation."""
+def task_candidates(session: Session, row: TaskIndex) -> frozenset[int]:
+    """Who may act on the task by its lane, whatever its current assignment: the subject, the holders of the
+    superior position and today's Plt/Plh, the lane's group members, the named candidates (active users only)."""
+    unassigned = SimpleNamespace(id=row.id, assignee_id=None, lane=row.lane, subject_id=row.subject_id,
+                                 candidate_groups=row.candidate_groups or "", candidate_users=row.candidate_users or "")
+    return handover.open_task_actors(session, [cast(TaskIndex, unassigned)])[row.id]
+
+
+def user_choices(engine: Engine, actor_id: int, text: str, limit: int = PICKER_LIMIT,
+                 task_id: str | None = None) -> list[UserChoice]:
+    """Return the active users whose name, username, NIP or position title contains every word of ``text``, by
+    name, at most ``limit`` (1..50); nobody for fewer than 2 characters. With ``task_id``, only the people who may
+    act on that task by its lane (``task_candidates``) — and all of them when ``text`` is empty. For the reassign
+    picker: the page never lists every user of the organisation."""
     words = text.strip()[:100].split()
     limit = max(1, min(limit, 50))
     with engine.session_factory() as session:
         _admin(session, actor_id)
-        if len("".join(words)) < 2:
+        allowed: frozenset[int] | None = None
+        if task_id is not None:
+            row = session.get(TaskIndex, task_id)
+            allowed = task_candidates(session, row) if row is not None else frozenset()
+        if len("".join(words)) < 2 and allowed is None:
             return []
         query = select(User, Position.title).outerjoin(Position, Position.id == User.position_id).where(User.active)
+        if allowed is not None:
+            query = query.where(User.id.in_(sorted(allowed)))
         for word in words:
             query = query.where(or_(*(column.icontains(word, autoescape=True) for column in (
                 User.full_name, User.username, User.nip, Position.title))))

@@ -12,7 +12,19 @@ from .conftest import ARTIFACTS, Site, login
 
 
 def test_an_administrator_reassigns_a_task_by_typing_a_name(page, site: Site) -> None:
-    started = instances.start_instance(site.engine, "demo_penilaian", site.org["admin"], site.org["budi"], "2024")
+    from datetime import timedelta
+
+    from engine.access import today
+    from engine.services import acting
+    from tests.engine.test_acting import CAPAIAN, DEWI_POSITION, position_id
+
+    first = instances.start_instance(site.engine, "demo_penilaian", site.org["admin"], site.org["budi"], "2024")
+    # Budi's review waits for dewi; siti is Plt of dewi's position this week, so the picker offers her.
+    started = instances.complete_task(site.engine, site.org["budi"], first.ready_task_ids[0], CAPAIAN)
+    with site.engine.session_factory() as s:
+        day = today(s)
+    acting.name_acting(site.engine, site.org["indah"], position_id(site.engine, DEWI_POSITION), site.org["siti"],
+                       "Plt", day, day + timedelta(days=7))
     problems: list[str] = []  # script errors and CSP violations (a missing favicon is neither)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda message: problems.append(message.text)

@@ -208,7 +208,7 @@ def test_reassign_a_task_to_a_user_from_the_list(client: FlaskClient, auth: Auth
     auth.login("admin")
     html = page_of(client, started.id)
     # A searchable field, not a list of every user of the organisation (1.2 MB at 10,000 users).
-    assert "<option" not in html and 'name="user"' in html and 'data-user-picker="/admin/users.json"' in html
+    assert "<option" not in html and 'name="user"' in html and 'data-user-picker="/admin/users.json?task=' in html
     assert "/static/userpicker.js" in html and "<script>" not in html
     task_id = started.ready_task_ids[0]
     html = follow(client, client.post(f"/admin/tasks/{task_id}/reassign", data=form(
@@ -276,3 +276,29 @@ def test_admin_link_only_for_administrators(client, auth, username: str, shown: 
     auth.login(username)
     page = client.get("/").get_data(as_text=True)
     assert ('href="/admin/"' in page) is shown
+
+
+def test_the_picker_of_a_task_offers_only_who_may_act_on_it(client: FlaskClient, auth: Auth, demo_deployed: Engine,
+                                                            org: dict[str, int]) -> None:
+    """Budi's review waits for his Pejabat Penilai (dewi); with siti named Plt of dewi's position the picker offers
+    both, typed or not, and nobody else (issue 13: reassign offers only people who may act)."""
+    from datetime import timedelta
+
+    from engine.access import today
+    from engine.services import acting
+    from tests.engine.test_acting import CAPAIAN, DEWI_POSITION, position_id
+
+    started = instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
+    review = instances.complete_task(demo_deployed, org["budi"], started.ready_task_ids[0], CAPAIAN).ready_task_ids[0]
+    auth.login("admin")
+    alone = client.get(f"/admin/users.json?task={review}&q=").get_json()["users"]
+    assert [u["username"] for u in alone] == ["dewi"]
+    with demo_deployed.session_factory() as s:
+        day = today(s)
+    acting.name_acting(demo_deployed, org["indah"], position_id(demo_deployed, DEWI_POSITION), org["siti"], "Plt",
+                       day, day + timedelta(days=7))
+    both = client.get(f"/admin/users.json?task={review}&q=").get_json()["users"]
+    assert sorted(u["username"] for u in both) == ["dewi", "siti"]
+    assert [u["username"] for u in client.get(f"/admin/users.json?task={review}&q=amin").get_json()["users"]] == ["siti"]
+    assert client.get(f"/admin/users.json?task={review}&q=budi").get_json()["users"] == []
+    assert client.get("/admin/users.json?task=nope&q=siti").get_json()["users"] == []

@@ -82,7 +82,7 @@
       if (text.length < 2) { close(); return; }
       if (text === asked && !list.hidden) { return; }
       asked = text;
-      fetch(url + '?limit=20&q=' + encodeURIComponent(text),
+      fetch(url + (url.indexOf('?') < 0 ? '?' : '&') + 'limit=20&q=' + encodeURIComponent(text),
             { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (body) {
