@@ -39,7 +39,7 @@ def loop_model(limit: int, last_name: str = "Akhir", fail_at: int = 0) -> bytes:
 
 def _state(eng: Engine, instance_id: int) -> dict:
     with eng.session_factory() as s:
-        state = s.get(Instance, instance_id).state
+        state = s.get(Instance, instance_id).state  # type: ignore[union-attr]
     return json.loads(state) if isinstance(state, str) else state
 
 
@@ -117,7 +117,7 @@ def test_a_compacted_instance_that_fails_can_be_retried(eng: Engine, org: dict[s
     with pytest.raises(ProcessError):
         instances.complete_task(eng, org["budi"], task_id, {})  # iteration 75 divides by zero
     with eng.session_factory() as s:
-        assert s.get(Instance, instance_id).status == "error"
+        assert s.get(Instance, instance_id).status == "error"  # type: ignore[union-attr]
     assert admin_ops.retry(eng, org["admin"], instance_id, {"fix": 1}).status == "running"
     for _ in range(126):
         after = instances.complete_task(eng, org["budi"], task_id, {})
