@@ -16,10 +16,12 @@ Where the answers come from (indexed tables; no workflow is ever restored):
   results table (``subject_result``) exists, but the SMK models do not record the final predikat there yet; once
   they do, ``_ratings`` should read it instead. Proposals and unit ratings are read from their audit events, which
   are written whether or not they are also recorded there.
-- RHK texts and their ``mendukung`` links (pohon kinerja) and the recommendations still waiting for HR's decision
-  live only in instance state: those two reports read the stored JSON of the rows of the unit and period asked
-  (a finished planning case's ``data.rhk``; an open task's data, found by the task id the task index gives) and
-  never the whole table.
+- the recommendations still waiting for HR's decision: the results table (``smk.rekomendasi_tindak_lanjut``, recorded
+  by the follow-up model's ``catat_rekomendasi`` step; ``processes.follow_up_results``), for the cases whose HR task
+  is open; the decisions come from the audit events of the HR and PPK tasks.
+- RHK texts and their ``mendukung`` links (pohon kinerja) live only in instance state: that report reads the stored
+  JSON of the rows of the unit and period asked (a finished planning case's ``data.rhk``; an open task's data, found
+  by the task id the task index gives) and never the whole table.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from engine.queries.reports import (
 )
 from engine.runtime.serializer import stored_task_data
 from processes.assessment_results import assessment_results, employee_results
+from processes.follow_up_results import recommendations
 from processes.rules.distribution import PALING_BANYAK, batasan_kurva
 from processes.rules.predikat import (
     KURANG,
@@ -745,17 +748,6 @@ class FollowUpReport:
     ppk_decisions: dict[str, int]  # the PPK's decisions by answer (sesuai_saran, …)
 
 
-def _open_task_data(session: Session, rows: list[tuple[int, str]]) -> dict[int, dict[str, Any]]:
-    """Return the data of one open task per instance from the stored state (only these instances are read)."""
-    wanted = dict(rows)
-    out: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(rows), 200):
-        ids = [iid for iid, _ in rows[start:start + 200]]
-        for iid, state in session.execute(select(Instance.id, Instance.state).where(Instance.id.in_(ids))):
-            out[iid] = stored_task_data(state, wanted[iid])
-    return out
-
-
 def follow_up_report(engine: Engine, selection: Selection) -> FollowUpReport:
     """Answer: which follow-up actions were recommended, by kind (reward, development, sanction), and which did
     HR confirm or reject; which decisions (HR, Tim Penilai Kinerja, PPK) are still pending."""
@@ -793,17 +785,16 @@ def follow_up_report(engine: Engine, selection: Selection) -> FollowUpReport:
                 last_hr[iid] = [r for r in submitted.get("keputusan_sdm") or [] if isinstance(r, dict)]
             elif name == "keputusan_ppk_task":
                 ppk[str(submitted.get("keputusan_ppk") or "")] += 1
-        waiting = _open_task_data(session, open_hr)
-    for data in waiting.values():
-        for item in data.get("daftar_rekomendasi") or []:
-            if isinstance(item, dict) and item.get("kode"):
-                count(str(item["kode"]), "")
+        waiting = recommendations(session, period, [iid for iid, _ in open_hr])
+    for listed in waiting.values():
+        for recommendation in listed:
+            count(str(recommendation["kode"]), "")
     for iid, decided in last_hr.items():
         if iid in waiting:
             continue  # sent back as incomplete: the open task counts, not this attempt
-        for item in decided:
-            if item.get("kode"):
-                count(str(item["kode"]), str(item.get("keputusan") or ""))
+        for answer in decided:
+            if answer.get("kode"):
+                count(str(answer["kode"]), str(answer.get("keputusan") or ""))
     steps: dict[str, FollowUpStep] = {}
     for _, _, name, title, closed, outcome, due in tasks:
         step = steps.setdefault(name, FollowUpStep(name, title))

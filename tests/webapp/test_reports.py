@@ -17,6 +17,7 @@ import shutil
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import create_engine, delete, event, make_url, select, text
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.org import Unit, User
+from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance
 from engine.runtime.clock import FixedClock
 from engine.services import instances
-from processes import reports
+from processes import follow_up_results, reports
 from processes.demo import load_demo
 from processes.extension import extensions
 from processes.reports import IkuNode, RhkNode, Selection, assemble_tree, open_selection
@@ -291,13 +293,57 @@ def test_follow_up_by_kind_with_decisions_pending_and_decided(sim: Engine, ids: 
     assert steps["konfirmasi_sdm"] == (cases, 0) and steps["keputusan_ppk_task"][1] == 0
     assert sum(report.ppk_decisions.values()) == steps["keputusan_ppk_task"][0]
     # A follow-up of 2024 waiting for Biro SDM (no other test counts follow-ups of 2024): its recommendations are
-    # read from the open task's data and count as pending.
+    # read from the results table (recorded by the model's catat_rekomendasi step) and count as pending.
     instances.start_instance(sim, "smk_tindak_lanjut", ids["indah"], ids["taufik"], "2024", {
         "regime": "C", "predikat": "Butuh Perbaikan", "nilai": None, "skp_pemilik": ids["taufik"],
         "jenis_jabatan": "JA", "keberatan_status": "tidak_diajukan"})
-    pending = reports.follow_up_report(sim, select_for(sim, ids, "indah", "2024"))
+    with statements(sim) as seen:
+        pending = reports.follow_up_report(sim, select_for(sim, ids, "indah", "2024"))
     assert {c.key: (c.kind, c.pending) for c in pending.codes} == {"pemindahan_jabatan": ("sanction", 1)}
     assert {s.task_name: (s.decided, s.pending) for s in pending.steps} == {"konfirmasi_sdm": (0, 1)}
+    assert seen and not [q for q in seen if "instance.state" in q], "the report never reads a workflow's state"
+    with sim.session_factory() as s:
+        held = follow_up_results.recommendations(s, "2024", [r for r in s.scalars(select(Instance.id).where(
+            Instance.process_id == "smk_tindak_lanjut", Instance.period == "2024"))])
+    assert [[i["kode"] for i in items] for items in held.values()] == [["pemindahan_jabatan"]]
+
+
+def test_the_follow_up_report_reads_no_workflow_state_and_init_backfills_it(sim: Engine, ids: dict[str, int]) -> None:
+    """The 2023 answer without a statement on ``instance.state``; ``smk init``'s backfill rebuilds the same rows
+    from the stored cases after they are gone (as for cases started before the model recorded them)."""
+    selection = select_for(sim, ids, "indah", "2023")
+    with statements(sim) as seen:
+        before = reports.follow_up_report(sim, selection)
+    assert seen and not [q for q in seen if "instance.state" in q]
+    kind = follow_up_results.RESULT
+    with sim.session_factory.begin() as s:
+        rows = {(r.subject_id, r.period): r.value for r in s.scalars(select(SubjectResult)
+                                                                       .where(SubjectResult.kind == kind))}
+        assert rows and any(v["rekomendasi"] for v in rows.values())
+        s.execute(delete(SubjectResult).where(SubjectResult.kind == kind))
+    with sim.session_factory.begin() as s:
+        assert follow_up_results.backfill_follow_up_results(s, NOW) == len(rows)
+    with sim.session_factory.begin() as s:
+        assert follow_up_results.backfill_follow_up_results(s, NOW) == 0  # idempotent
+        again = {(r.subject_id, r.period): r.value for r in s.scalars(select(SubjectResult)
+                                                                        .where(SubjectResult.kind == kind))}
+    assert again == rows
+    assert reports.follow_up_report(sim, selection) == before
+
+
+@contextmanager
+def statements(sim: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on the engine's database while the block runs."""
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(sim.db, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(sim.db, "before_cursor_execute", note)
 
 
 def test_the_cascading_tree_links_iku_to_every_rhk_and_flags_the_gaps(sim: Engine, ids: dict[str, int],
