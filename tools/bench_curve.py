@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, exists, select
+from sqlalchemy import event, exists, select, text
 from sqlalchemy.orm import Session, aliased
 
 from engine.core import Engine
@@ -205,6 +205,10 @@ def run_curve_bench(url: str | None, sizes: tuple[int, ...] = (100, 1000, 10_000
             engine.create_schema()
             began = time.perf_counter()
             _fill(engine, employees, seed)
+            if engine.db.dialect.name == "postgresql":
+                with engine.db.connect() as conn:
+                    conn.execute(text("ANALYZE"))
+                    conn.commit()
             with engine.session_factory() as s:
                 units = len(s.scalars(select(Unit.id)).all())
             yield (f"{engine.db.dialect.name}, {employees} employees ({units} units), filled in "
