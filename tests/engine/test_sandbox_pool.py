@@ -36,7 +36,9 @@ LIMITS = SandboxLimits(cpu_seconds=0.5)
 # The condition of issue 16: hashing a 300,000-deep tuple overflows the C stack (SIGSEGV).
 SEGFAULT = "[(t := (t,)) for i in range(300000)] and len({t}) if (t := ()) == () else 0"
 # One C call that runs for many seconds: comparing two equal, heavily shared structures (10**9 leaves).
-LONG_C_CALL = "x = 0\ny = 0\nfor i in range(9):\n    x = [x] * 10\n    y = [y] * 10\nsame = x == y"
+# One comparison of two 10**10-leaf nested lists: ~15 s of CPU in a single C call, far past RLIMIT_CPU's whole-second
+# granularity (10**9 took 1.5 s, which a child with CPU time to spare under its rounded-up limit could finish).
+LONG_C_CALL = "x = 0\ny = 0\nfor i in range(10):\n    x = [x] * 10\n    y = [y] * 10\nsame = x == y"
 
 
 @pytest.fixture(scope="module")
