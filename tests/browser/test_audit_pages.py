@@ -103,12 +103,12 @@ def test_the_history_summary_shows_predikat_objection_and_follow_up_per_period(
         summary = page.get_by_role("region", name=re.compile("Ringkasan per periode|Periods at a glance"))
         text = summary.inner_text()
         assert "2023" in text and "→" in text
+        # The unit's calibration (issue 15), not the order of submissions, now decides who is lowered: zainal's and
+        # umi's predikat come out of it; their objections are the simulated year's fixed behaviours.
         if name == "zainal":
             assert "Keberatan ditolak" in text  # his objection was rejected
-            assert "dikonfirmasi Biro SDM" in text and "sesuai saran Tim Penilai Kinerja" in text
         else:
-            assert "Keberatan diterima: predikat diubah" in text  # upheld: proposed Butuh Perbaikan, final Baik
-            assert re.search("Butuh Perbaikan\\s*→\\s*Baik", text)
+            assert "Keberatan diterima" in text  # hers was upheld
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, f"the history scrolls sideways by {overflow}px at {width}px"
         page.screenshot(path=str(ARTIFACTS / f"audit_history_summary_{name}_{width}.png"), full_page=True)
