@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from engine.runtime.clock import FixedClock
 from engine.services.deployments import deploy_builtin
 from processes.demo import load_demo
 from processes.extension import extensions
+from tests.simulated_year import NOW, simulated_sqlite
 from webapp import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,22 +82,49 @@ def template_db(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
     return path
 
 
+@contextmanager
+def serve(engine: Engine, instance_path: Path) -> Iterator[Site]:
+    """Serve the app on a free port of 127.0.0.1 over ``engine``; yield its base URL, engine and users."""
+    with engine.session_factory() as s:
+        org = {u.username: u.id for u in s.scalars(select(User))}
+    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(instance_path),
+                      "DATABASE_URL": engine.database_url}, engine=engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
+    finally:
+        server.shutdown()
+        thread.join(5)
+        engine.dispose()
+
+
 @pytest.fixture
 def site(tmp_path: Path, template_db: Path) -> Iterator[Site]:
     """Serve the app on 127.0.0.1 with a fresh copy of the database; yield its base URL, engine and users."""
     shutil.copyfile(template_db, tmp_path / "browser.sqlite")
     engine = Engine(f"sqlite:///{tmp_path / 'browser.sqlite'}", extensions=extensions(), clock=FixedClock())
-    with engine.session_factory() as s:
-        org = {u.username: u.id for u in s.scalars(select(User))}
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "DATABASE_URL": engine.database_url}, engine=engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
-    server.shutdown()
-    thread.join(5)
-    engine.dispose()
+    with serve(engine, tmp_path / "instance") as served:
+        yield served
+
+
+def simulated_engine(tmp_path_factory: pytest.TempPathFactory, folder: str) -> tuple[Engine, Path]:
+    """An engine on a private copy of the simulated year 2023 (tests/simulated_year.py), its clock at NOW, and the
+    folder the copy is in."""
+    path = tmp_path_factory.mktemp(folder) / "sim.sqlite"
+    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
+    clock = FixedClock()
+    clock.set(NOW)
+    return Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock), path.parent
+
+
+@pytest.fixture(scope="module")
+def year_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The simulated year 2023 served on a free port, one copy per test module."""
+    engine, folder = simulated_engine(tmp_path_factory, "year-site")
+    with serve(engine, folder / "instance") as served:
+        yield served
 
 
 @pytest.fixture

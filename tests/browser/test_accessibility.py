@@ -16,22 +16,11 @@ page. Screenshots of a few pages at both widths go to tests/artifacts/a11y_*.png
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
-from werkzeug.serving import make_server
-
-from engine.core import Engine
-from engine.db.org import User
-from engine.runtime.clock import FixedClock
-from processes.extension import extensions
-from tests.simulated_year import NOW, simulated_sqlite
-from webapp import create_app
 
 from .conftest import ARTIFACTS, ROOT, Site, login
 
@@ -84,26 +73,6 @@ def _kind(url: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def a11y_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    path = tmp_path_factory.mktemp("a11y") / "sim.sqlite"
-    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-    clock = FixedClock()
-    clock.set(NOW)
-    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
-    with engine.session_factory() as s:
-        org = {u.username: u.id for u in s.scalars(select(User))}
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "DATABASE_URL": engine.database_url,
-                      "INSTANCE_PATH": str(path.parent / "instance")}, engine=engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
-    server.shutdown()
-    thread.join(5)
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def axe_source() -> str:
     if not AXE.is_file():
         pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `make install` (axe-core is in package.json)")
@@ -111,8 +80,8 @@ def axe_source() -> str:
 
 
 @pytest.fixture
-def a11y_page(browser, a11y_site: Site) -> Iterator[Page]:
-    context = browser.new_context(base_url=a11y_site.url, viewport={"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
+def a11y_page(browser, year_site: Site) -> Iterator[Page]:
+    context = browser.new_context(base_url=year_site.url, viewport={"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from engine.core import Engine
-from engine.db.org import User
-from engine.runtime.clock import FixedClock
 from engine.services import instances
-from processes.extension import extensions
-from tests.simulated_year import NOW, simulated_sqlite
-from webapp import create_app
 
 from .conftest import ARTIFACTS, Site, login
 
@@ -65,27 +54,6 @@ def test_an_employee_does_not_see_the_audit_menu(page, site: Site) -> None:
     assert page.get_by_role("link", name="Audit").count() == 0
     response = page.goto("/audit")
     assert response is not None and response.status == 403
-
-
-@pytest.fixture(scope="module")
-def year_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The simulated year (tests/simulated_year.py) served on a free port: histories with objections and follow-up."""
-    path = tmp_path_factory.mktemp("history-browser") / "sim.sqlite"
-    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-    clock = FixedClock()
-    clock.set(NOW)
-    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
-    with engine.session_factory() as s:
-        org = {u.username: u.id for u in s.scalars(select(User))}
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "DATABASE_URL": engine.database_url,
-                      "INSTANCE_PATH": str(path.parent / "instance")}, engine=engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
-    server.shutdown()
-    thread.join(5)
-    engine.dispose()
 
 
 @pytest.mark.parametrize(("name", "width"), [("zainal", 1366), ("zainal", 390), ("umi", 1366)])

@@ -5,23 +5,13 @@ from the web. Screenshots go to tests/artifacts/ (documents_*, period_*)."""
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
-from engine.core import Engine
-from engine.db.org import User
 from engine.db.runtime import Instance
-from engine.runtime.clock import FixedClock
-from processes.extension import extensions
 from tests.pdftext import pdf_text
-from tests.simulated_year import NOW, simulated_sqlite
-from webapp import create_app
 
 from .conftest import ARTIFACTS, Site, login
 from .test_accessibility import AXE, Audit
@@ -35,27 +25,6 @@ def _shot(page: Page, name: str) -> None:
 def _no_sideways_scroll(page: Page) -> None:
     width = page.evaluate("document.documentElement.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
-
-
-@pytest.fixture(scope="module")
-def year_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The simulated year 2023 (tests/simulated_year.py), served on a free port."""
-    path = tmp_path_factory.mktemp("documents-year") / "sim.sqlite"
-    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-    clock = FixedClock()
-    clock.set(NOW)
-    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
-    with engine.session_factory() as s:
-        org = {u.username: u.id for u in s.scalars(select(User))}
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "DATABASE_URL": engine.database_url,
-                      "INSTANCE_PATH": str(path.parent / "instance")}, engine=engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
-    server.shutdown()
-    thread.join(5)
-    engine.dispose()
 
 
 @pytest.mark.parametrize("width", [1366, 390])

@@ -8,23 +8,15 @@ curve report has something to show: Biro Umum's head rates the unit Kurang, whic
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from engine.core import Engine
 from engine.db.org import User
-from engine.runtime.clock import FixedClock
 from engine.services import instances
-from processes.extension import extensions
-from tests.simulated_year import NOW, simulated_sqlite
-from webapp import create_app
 
-from .conftest import ARTIFACTS, Site, login
+from .conftest import ARTIFACTS, Site, login, serve, simulated_engine
 
 # (report, period): the period that shows each best (2023 is closed, 2024 half-way through planning).
 SHOTS = [("", "2023"), ("kurva", "2023"), ("kemajuan", "2023"), ("terlambat", "2024"), ("durasi", "2024"),
@@ -34,25 +26,14 @@ SIZES = [("desktop", 1366, 900), ("390", 390, 844)]
 
 @pytest.fixture(scope="module")
 def report_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    path = tmp_path_factory.mktemp("reports-browser") / "sim.sqlite"
-    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-    clock = FixedClock()
-    clock.set(NOW)
-    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
+    engine, folder = simulated_engine(tmp_path_factory, "reports-browser")
     with engine.session_factory() as s:
         org = {u.username: u.id for u in s.scalars(select(User))}
     task = instances.start_instance(engine, "smk_predikat_unit", org["indah"], org["yulia"], "2023", {})
     instances.complete_task(engine, org["yulia"], task.ready_task_ids[0], {"predikat_unit": "Kurang",
                                                                          "dasar_penetapan": "Capaian IKU unit"})
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "DATABASE_URL": engine.database_url,
-                      "INSTANCE_PATH": str(path.parent / "instance")}, engine=engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", engine, org)
-    server.shutdown()
-    thread.join(5)
-    engine.dispose()
+    with serve(engine, folder / "instance") as served:
+        yield served
 
 
 @pytest.mark.parametrize(("slug", "period"), SHOTS)
