@@ -12,18 +12,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, insert, select, text, update
 
 from engine.core import Engine
 from engine.db.audit import GENESIS, AuditChainHead, AuditEvent, chain_hash
@@ -38,30 +34,13 @@ from engine.services.audit_chain import verify_chain
 from processes.extension import extensions
 from processes.lanes import HR_GROUP
 from processes.reports import period_summaries
+from tools.benchdb import fresh_database
 
 KINDS = ("task.ready", "task.completed", "task.ready", "task.completed", "instance.started", "timer.fired",
          "message.delivered", "task.claimed")
 PROCESSES = ("smk_perencanaan", "smk_pemantauan", "smk_penilaian", "smk_tindak_lanjut")
 PREDIKAT = ("Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
 RESULT_KIND = "smk.hasil_penilaian"
-
-
-def fresh_database(url: str | None) -> tuple[str, Callable[[], None]]:
-    """Return a URL to an empty database and a function that drops it."""
-    if url and url.startswith("postgresql"):
-        name = f"smk_bench_audit_{int(time.time())}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        target = make_url(url).set(database=name).render_as_string(hide_password=False)
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-        return target, drop
-    folder = tempfile.mkdtemp(prefix="smk-bench-audit-")
-    return f"sqlite:///{Path(folder) / 'audit.sqlite'}", lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
 def bulk_insert(conn: Connection, table: type[Base], columns: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
@@ -203,7 +182,7 @@ def server_cpu(engine: Engine) -> float:
 def run_audit_bench(url: str | None, employees: int = 10000, instances: int = 100000, events: int = 1000000,
                     runs: int = 30, seed: int = 7) -> Iterator[str]:
     """Fill a fresh database and yield one line per measured query."""
-    target, drop = fresh_database(url)
+    target, drop = fresh_database(url, "smk_bench_audit")
     engine = Engine(target, extensions=extensions())
     try:
         engine.create_schema()

@@ -42,7 +42,8 @@ from processes.operations import PLANNING, PROPOSAL, SMK_OPERATIONS, UNIT_RATING
 from processes.orgimport import JABATAN, PEGAWAI, UNIT
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 from tools import orggen
-from tools.bench_audit import bulk_insert, fresh_database, time_calls
+from tools.bench_audit import bulk_insert, time_calls
+from tools.benchdb import fresh_database
 
 PERIOD = "2025"
 NOW = datetime(2026, 1, 20, 3, 0, tzinfo=UTC)
@@ -199,7 +200,7 @@ def run_curve_bench(url: str | None, sizes: tuple[int, ...] = (100, 1000, 10_000
                     seed: int = 15) -> Iterator[str]:
     """Yield one line per organisation size, curve unit and way of checking."""
     for employees in sizes:
-        target, drop = fresh_database(url)
+        target, drop = fresh_database(url, "smk_bench_curve")
         engine = Engine(target, extensions=extensions(), clock=FixedClock(NOW))
         try:
             engine.create_schema()

@@ -29,7 +29,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tools.rushdata import PASSWORD, employee_logins, fresh_database, load_agency
+from tools.benchdb import fresh_database
+from tools.rushdata import PASSWORD, employee_logins, load_agency
 from tools.serverproc import Server, cpu_seconds, stop_on_sigterm
 from tools.webclient import WebClient, submit_fields, task_ids
 

@@ -10,14 +10,11 @@ which a busy machine inflates less.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 
 from engine.core import Engine
 from engine.db.deploy import Deployment, ProcessVersion
@@ -29,23 +26,7 @@ from processes.lanes import PEJABAT_PENILAI
 from processes.orgimport import PEGAWAI, run_import
 from processes.orgimport.apply import load
 from tools import orggen
-
-
-def _database(url: str | None) -> tuple[str, Callable[[], None]]:
-    """A URL to an empty database and a function that drops it."""
-    if url and url.startswith("postgresql"):
-        name = f"smk_bench_import_{int(time.time())}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-        return make_url(url).set(database=name).render_as_string(hide_password=False), drop
-    folder = tempfile.mkdtemp(prefix="smk-bench-import-")
-    return f"sqlite:///{Path(folder) / 'import.sqlite'}", lambda: None
+from tools.benchdb import fresh_database
 
 
 def _open_tasks(engine: Engine) -> int:
@@ -88,7 +69,7 @@ def _changed(rows: orggen.Rows, transfers: int, assessors: int) -> orggen.Rows:
 
 def run_import_bench(url: str | None, employees: int = 10_000, seed: int = 3) -> Iterator[str]:
     """Import, re-import and change a generated agency on a fresh database; yield one line per measurement."""
-    target, drop = _database(url)
+    target, drop = fresh_database(url, "smk_bench_import")
     engine = Engine(target, extensions=extensions(), clock=FixedClock(datetime(2027, 2, 1, 2, tzinfo=UTC)))
     try:
         engine.create_schema()

@@ -24,8 +24,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, create_engine, event, func, or_, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import and_, event, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, group_names, subordinates_of
@@ -38,25 +37,13 @@ from engine.runtime.clock import FixedClock
 from engine.services import inbox
 from processes.extension import extensions
 from processes.lanes import ATASAN_PEJABAT_PENILAI, HR_GROUP, PEGAWAI, PEJABAT_PENILAI
+from tools.benchdb import fresh_database
 
 NOW = datetime(2027, 3, 1, 2, tzinfo=UTC)
 HEADS = 100  # assessors, each of STAFF_PER_HEAD
 STAFF_PER_HEAD = 100
 HR_MEMBERS = 20
 GROUP_TASKS = 2_000
-
-
-def _database(url: str) -> tuple[str, Callable[[], None]]:
-    name = f"smk_bench_inbox_{int(time.time())}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False), drop
 
 
 def _generate(engine: Engine, open_tasks: int, closed_tasks: int, events: int) -> dict[str, int]:
@@ -246,7 +233,7 @@ def run_inbox_bench(url: str | None, open_tasks: int = 100_000, closed_tasks: in
     if not url or not url.startswith("postgresql"):
         yield "smk bench inbox needs --url postgresql+psycopg://… (a server where it may create a database)"
         return
-    target, drop = _database(url)
+    target, drop = fresh_database(url, "smk_bench_inbox")
     engine = Engine(target, extensions=extensions(), clock=FixedClock(NOW))
     try:
         engine.create_schema()

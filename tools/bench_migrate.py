@@ -10,13 +10,10 @@ machine where absolute times do not.
 
 from __future__ import annotations
 
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from engine.core import Engine
 from engine.db.org import User
@@ -24,6 +21,7 @@ from engine.services import instances, migration
 from engine.services.deployments import deploy
 from processes.demo import load_demo
 from processes.extension import extensions
+from tools.benchdb import fresh_database
 from tools.bpmn_builder import Process, document
 
 
@@ -41,25 +39,8 @@ def _model(reminder: str) -> bytes:
     return document(p).encode()
 
 
-def _database(url: str | None) -> tuple[str, Callable[[], None]]:
-    """A URL to an empty database and a function that drops it."""
-    if url and url.startswith("postgresql"):
-        name = f"smk_bench_migrate_{int(time.time())}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-        return make_url(url).set(database=name).render_as_string(hide_password=False), drop
-    folder = tempfile.mkdtemp(prefix="smk-bench-migrate-")
-    return f"sqlite:///{Path(folder) / 'migrate.sqlite'}", lambda: None
-
-
 def run_migrate_bench(url: str | None, count: int = 10_000, batch: int = 200) -> Iterator[str]:
-    target, drop = _database(url)
+    target, drop = fresh_database(url, "smk_bench_migrate")
     engine = Engine(target, extensions=extensions())
     try:
         engine.create_schema()

@@ -52,7 +52,8 @@ from processes.lanes import HR_GROUP
 from processes.operations import PROPOSAL, UNIT_RATING
 from processes.orgimport import JABATAN, PEGAWAI, UNIT
 from tools import orggen
-from tools.bench_audit import EVENT_COLUMNS, bulk_insert, fresh_database, server_cpu, time_calls
+from tools.bench_audit import EVENT_COLUMNS, bulk_insert, server_cpu, time_calls
+from tools.benchdb import fresh_database
 
 PERIOD = "2025"
 PROCESSES = ("smk_periode", "smk_perencanaan", "smk_pemantauan", "smk_penilaian", "smk_tindak_lanjut",
@@ -326,7 +327,7 @@ RUNNERS: dict[str, Callable[[Engine, reports.Selection], object]] = {
 def run_reports_bench(url: str | None, employees: int = 10_000, runs: int = 20, seed: int = 11,
                       app_factory: Callable[..., Any] | None = None) -> Iterator[str]:
     """Fill a fresh database with an organisation and a period; yield one line per measured report."""
-    target, drop = fresh_database(url)
+    target, drop = fresh_database(url, "smk_bench_reports")
     engine = Engine(target, extensions=extensions(), clock=FixedClock(NOW))
     try:
         engine.create_schema()

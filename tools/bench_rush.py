@@ -29,7 +29,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from engine.db.runtime import TaskIndex
-from tools.rushdata import PASSWORD, employee_logins, fresh_database, load_agency
+from tools.benchdb import fresh_database
+from tools.rushdata import PASSWORD, employee_logins, load_agency
 from tools.serverproc import Server, cpu_seconds, process_tree, stop_on_sigterm
 
 LOCUSTFILE = Path(__file__).resolve().parent / "loadtest" / "locustfile.py"

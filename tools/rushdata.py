@@ -12,14 +12,11 @@ every login still verifies the full hash).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
 from engine.core import Engine
@@ -35,24 +32,6 @@ from tools import orggen
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 PASSWORD = "Rush-2026-deadline"
 PERIOD = "2025"
-
-
-def fresh_database(url: str | None, prefix: str) -> tuple[str, Callable[[], None]]:
-    """A URL to a new, empty database and a function that drops it: on the PostgreSQL server of ``url`` (a new
-    database beside the named one), else a SQLite file in a new temporary folder."""
-    if url and url.startswith("postgresql"):
-        name = f"{prefix}_{int(time.time())}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-        return make_url(url).set(database=name).render_as_string(hide_password=False), drop
-    folder = tempfile.mkdtemp(prefix=f"{prefix}-")
-    return f"sqlite:///{Path(folder) / 'smk.sqlite'}", lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
 def monitoring_data(subject_id: int) -> dict:
