@@ -119,7 +119,8 @@ class BundleDiff:
 _REGISTRY: Any = None
 
 
-def _registry() -> Any:
+def spec_registry() -> Any:
+    """SpiffWorkflow's serializer registry for task specs (what ``SpecDiff`` compares), made once."""
     global _REGISTRY
     if _REGISTRY is None:
         _REGISTRY = BpmnWorkflowSerializer.configure(dict(SPIFF_CONFIG))
@@ -167,7 +168,7 @@ def _process_changes(old: ParsedBundle, new: ParsedBundle) -> Iterator[Change]:
             continue
         filename = _base(new_specs[process_id][0])
         old_spec, new_spec = old_specs[process_id][1], new_specs[process_id][1]
-        spec_diff = SpecDiff(_registry(), old_spec, new_spec)
+        spec_diff = SpecDiff(spec_registry(), old_spec, new_spec)
         for task_spec in spec_diff.added:
             if _visible(task_spec):
                 yield Change("process", process_id, filename, ADDED, _bpmn_id(task_spec), _name(task_spec))
@@ -178,7 +179,7 @@ def _process_changes(old: ParsedBundle, new: ParsedBundle) -> Iterator[Change]:
             if not _visible(task_spec):
                 continue
             counterpart = spec_diff.alignment[task_spec]
-            before, after = _registry().convert(task_spec), _registry().convert(counterpart)
+            before, after = spec_registry().convert(task_spec), spec_registry().convert(counterpart)
             fields: dict[str, tuple[Any, Any]] = {}
             for attribute in sorted(attributes, key=_attribute_order):
                 if attribute not in _IGNORED_ATTRIBUTES:

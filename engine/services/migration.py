@@ -18,9 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,22 +35,13 @@ from engine.runtime.compaction import history
 from engine.runtime.decisions import PINS, latest_versions
 from engine.runtime.spiff_clock import spiff_now
 from engine.services import audit
+from engine.services.diff import spec_registry
 from engine.services.stepping import after_save, record_changes
 
 #: Instances in these states are "running" for a migration (a completed or terminated one never moves).
 MOVABLE_STATUSES = (RUNNING, WAITING, SUSPENDED, ERROR)
 #: Task states whose spec must be the same in the new version.
 _SETTLED = TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.ERROR
-
-_REGISTRY: Any = None
-
-
-def _registry() -> Any:
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = BpmnWorkflowSerializer.configure(dict(SPIFF_CONFIG))
-    return _REGISTRY
-
 
 @dataclass(frozen=True)
 class Reason:
@@ -156,14 +145,14 @@ _NOT_EXECUTED = {"documentation", "description"}
 def _executes_differently(old: Any, new: Any) -> bool:
     if new is None:
         return True
-    before, after = _registry().convert(old), _registry().convert(new)
+    before, after = spec_registry().convert(old), spec_registry().convert(new)
     return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k not in _NOT_EXECUTED)
 
 
 def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[list[Reason], Any, dict[str, Any]]:
     """Why the workflow cannot move (empty when it can), with the diffs migrate_workflow needs."""
     new_spec, new_deps = _specs(new_bundle, process_id)
-    top_diff, sub_diffs = diff_workflow(_registry(), workflow, new_spec, new_deps)
+    top_diff, sub_diffs = diff_workflow(spec_registry(), workflow, new_spec, new_deps)
     reasons: list[Reason] = []
     for diff, owner in [(top_diff, workflow)] + [(d, workflow.subprocesses[sp_id]) for sp_id, d in sub_diffs.items()]:
         if diff is None:
