@@ -18,15 +18,18 @@ schema with ``seed``.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import sys
-from contextlib import closing
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select, text
 
 from engine.core import Engine
 from engine.db.org import User
@@ -145,3 +148,40 @@ if __name__ == "__main__":  # python -m tests.simulated_year FILE (see simulated
     target.unlink(missing_ok=True)
     build(target)
     print(f"built {target}")
+
+
+#: The backends a module-scoped simulated year runs on: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@contextmanager
+def simulated_year_engine(backend: str, tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[Engine]:
+    """An engine on the simulated year: a copy of the session's SQLite file (the clock at NOW), or a PostgreSQL
+    schema of its own (TEST_DATABASE_URL), seeded here and dropped afterwards."""
+    clock = FixedClock()
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp(label) / "sim.sqlite"
+        shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
+        clock.set(NOW)
+        engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    schema = f"{label}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    engine = Engine(url, extensions=extensions(), clock=clock)
+    try:
+        engine.create_schema()
+        seed(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -8,15 +8,12 @@ the silent ones final by the deadline), and the history summary of /pegawai/<id>
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, delete, func, make_url, select, text
+from sqlalchemy import delete, func, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
@@ -24,7 +21,6 @@ from engine.db.org import User
 from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance
 from engine.queries.audit import employee_history
-from engine.runtime.clock import FixedClock
 from processes.assessment_results import (
     RESULT,
     assessment_results,
@@ -33,42 +29,16 @@ from processes.assessment_results import (
     record_from_data,
     value_from_data,
 )
-from processes.extension import extensions
 from processes.reports import period_summaries
 from processes.simulate import OBJECTS_REJECTED, OBJECTS_UPHELD, SILENT
-from tests.simulated_year import NOW, seed, simulated_sqlite
-
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+from tests.simulated_year import BACKENDS, NOW, simulated_year_engine
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The simulated year: a copy of the session's SQLite file, or a PostgreSQL schema seeded for this module."""
-    clock = FixedClock()
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("results") / "sim.sqlite"
-        shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-        clock.set(NOW)
-        engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
+    with simulated_year_engine(request.param, tmp_path_factory, "results") as engine:
         yield engine
-        engine.dispose()
-        return
-    base = make_url(os.environ["TEST_DATABASE_URL"])
-    schema = f"results_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = Engine(base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False), extensions=extensions(), clock=clock)
-    try:
-        engine.create_schema()
-        seed(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _finished(sim: Engine) -> dict[str, tuple[int, dict[str, Any]]]:

@@ -12,9 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, event, make_url, select, text
+from sqlalchemy import delete, event, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
@@ -41,12 +38,11 @@ from processes.reports import IkuNode, RhkNode, Selection, assemble_tree, open_s
 from processes.rules.distribution import cek_kurva_distribusi
 from processes.rules.predikat import PREDIKAT_6_2022
 from processes.simulate import LATE_SKP, OBJECTS_REJECTED, OBJECTS_UPHELD, SILENT
-from tests.simulated_year import NOW, migrated_sqlite, seed, simulated_sqlite
+from tests.simulated_year import BACKENDS, NOW, migrated_sqlite, simulated_year_engine
 from webapp import create_app
 
 from .conftest import Auth
 
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 PAGES = ["/laporan"] + [f"/laporan/{slug}" for slug in reports.REPORTS]
 EXPORTS = [f"/laporan/{slug}.csv" for slug in reports.REPORTS]
 
@@ -55,31 +51,8 @@ EXPORTS = [f"/laporan/{slug}.csv" for slug in reports.REPORTS]
 def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """An engine on the simulated year, the clock at 20 February 2024: a copy of the session's SQLite file, or a
     PostgreSQL schema of its own (TEST_DATABASE_URL), seeded for this module and dropped after it."""
-    clock = FixedClock()
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("reports") / "sim.sqlite"
-        shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-        clock.set(NOW)
-        engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
+    with simulated_year_engine(request.param, tmp_path_factory, "reports") as engine:
         yield engine
-        engine.dispose()
-        return
-    base = make_url(os.environ["TEST_DATABASE_URL"])
-    schema = f"reports_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    engine = Engine(url, extensions=extensions(), clock=clock)
-    try:
-        engine.create_schema()
-        seed(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
