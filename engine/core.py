@@ -118,7 +118,8 @@ class Engine:
             sandbox_pool = shared_pool(config)
         self.runtime = Runtime(self.clock, all_functions, limits, all_operations, pool=sandbox_pool,
                                data_limits=data_limits or task_data_limits_from_env(),
-                               table_hooks=tuple(resolve(path) for path in table_hooks))
+                               table_hooks=tuple(resolve(path) for path in table_hooks),
+                               saved_hooks=tuple(hook for ext in self.extensions for hook in ext.saved))
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.access import Roles
-from engine.runtime.runner import Operation
+from engine.runtime.runner import Operation, SavedHook
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class Extension:
     ``organisations`` are the organisation fixtures scenario tests may name (``"organisation": "demo"``): name ->
     a function that loads that organisation into an empty database through the engine it is given
     (``engine.services.scenarios``).
+
+    ``saved`` are called whenever an instance's state is written, in the same transaction
+    (``engine.runtime.runner.SavedHook``): how an application keeps a projection of instance data (a table its
+    reports read) in step without a report ever reading workflow state.
     """
 
     name: str
@@ -40,3 +44,4 @@ class Extension:
     roles: Roles | None = None
     decision_tables: str | None = None
     organisations: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    saved: tuple[SavedHook, ...] = ()

@@ -37,6 +37,10 @@ from engine.sandbox.templates import render_text
 _step: ContextVar[StepContext] = ContextVar("_step")
 
 Operation = Callable[["StepContext", dict[str, Any], dict[str, Any]], Any]
+#: Called by ``Runtime.save`` in the step's transaction, once the state is written: (session, instance, workflow,
+#: ready user tasks, now). An application keeps its own projections of an instance's data with it (e.g. the SKP
+#: the cascading report reads), never the engine's tables.
+SavedHook = Callable[[Session, Instance, BpmnWorkflow, list[Any], datetime], None]
 
 
 class EngineHandle(Protocol):
@@ -95,8 +99,9 @@ class Runtime:
     def __init__(self, clock: Clock, functions: Mapping[str, Callable[..., Any]] | None = None,
                  limits: SandboxLimits | None = None, operations: Mapping[str, Operation] | None = None,
                  pool: SandboxPool | None = None, data_limits: TaskDataLimits | None = None,
-                 table_hooks: tuple[TablesHook, ...] = ()):
+                 table_hooks: tuple[TablesHook, ...] = (), saved_hooks: tuple[SavedHook, ...] = ()):
         self.clock = clock
+        self.saved_hooks = tuple(saved_hooks)
         # The extensions' hooks through which their functions read the instance's pinned decision tables.
         self.table_hooks = tuple(table_hooks)
         self.decisions = DecisionStore()
@@ -201,6 +206,8 @@ class Runtime:
         names = sorted({e.name for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"})
         instance.waiting_messages = "," + ",".join(names) + "," if names else ""
         instance.ready_task_ids = [str(t.id) for t in ready]
+        for hook in self.saved_hooks:
+            hook(session, instance, workflow, ready, now)
         return self._index(session, instance, ready, now, completed)
 
     def _index(self, session: Session, instance: Instance, ready: list[Any], now: datetime,
