@@ -12,6 +12,7 @@ from processes.follow_up_results import FOLLOW_UP_OPERATIONS
 from processes.lanes import LANES, ROLES
 from processes.operations import SMK_OPERATIONS
 from processes.rules.script_api import SCRIPT_FUNCTIONS
+from processes.skp_results import record_skp
 
 
 def smk_extension() -> Extension:
@@ -21,7 +22,8 @@ def smk_extension() -> Extension:
                      functions_module="processes.rules.script_api:SCRIPT_FUNCTIONS",
                      operations={**SMK_OPERATIONS, **FOLLOW_UP_OPERATIONS}, lanes=LANES, roles=ROLES,
                      decision_tables="processes.rules.dmn_tables:use_tables",
-                     organisations={"demo": load_demo_organisation})
+                     organisations={"demo": load_demo_organisation},
+                     saved=(record_skp,))  # each planning case's SKP for the cascading tree (processes.skp_results)
 
 
 def extensions() -> list[Extension]:

@@ -9,24 +9,21 @@ Where the answers come from (indexed tables; no workflow is ever restored):
 - ``task_index``: who had which step when (ready, due, closed, outcome), per instance, period and subject;
 - ``instance``: the process, period, subject and status of each case;
 - ``audit_event``: what each completed task submitted (``data.submitted``: the SKP approval, the response to the
-  result, the objection decision, HR's follow-up decisions), the proposed predikat (``smk.predikat_usulan``), the
-  unit ratings (``smk.predikat_unit``) and the period's set-up with its IKU (the ``buka_periode`` completion);
-- the final predikat, nilai and ratings of a finished assessment: single keys of the finished instance's workflow
-  data (``state -> data -> predikat``), read by the database's JSON path operators for the rows asked. The engine's
-  results table (``subject_result``) exists, but the SMK models do not record the final predikat there yet; once
-  they do, ``_ratings`` should read it instead. Proposals and unit ratings are read from their audit events, which
-  are written whether or not they are also recorded there.
+  result, the objection decision, HR's follow-up decisions), the unit ratings (``smk.predikat_unit``) and the
+  period's set-up with its IKU (the ``buka_periode`` completion);
+- each employee's predikat and nilai (proposed, then final, with the objection's outcome): the results table
+  (``subject_result``, kind ``smk.hasil_penilaian``; ``processes.assessment_results``), the proposals the curve
+  check weighs likewise (``smk.predikat_usulan``; ``processes.operations``);
 - the recommendations still waiting for HR's decision: the results table (``smk.rekomendasi_tindak_lanjut``, recorded
   by the follow-up model's ``catat_rekomendasi`` step; ``processes.follow_up_results``), for the cases whose HR task
   is open; the decisions come from the audit events of the HR and PPK tasks.
-- RHK texts and their ``mendukung`` links (pohon kinerja) live only in instance state: that report reads the stored
-  JSON of the rows of the unit and period asked (a finished planning case's ``data.rhk``; an open task's data, found
-  by the task id the task index gives) and never the whole table.
+- each employee's SKP for the cascading tree (pohon kinerja): its RHK, their ``mendukung`` links and the planning
+  case's status, in the results table (kind ``smk.skp``; ``processes.skp_results``), kept in step by every step of
+  the planning case.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -56,7 +53,6 @@ from engine.queries.reports import (
     subtree,
     unit_groups,
 )
-from engine.runtime.serializer import stored_task_data
 from processes.assessment_results import assessment_results, employee_results
 from processes.follow_up_results import recommendations
 from processes.rules.distribution import PALING_BANYAK, batasan_kurva
@@ -68,6 +64,7 @@ from processes.rules.predikat import (
     PREDIKAT_REGIME_B,
     PREDIKAT_UNIT,
 )
+from processes.skp_results import skp_rows
 from processes.tables_in_force import tables_in_force
 
 PERIOD, PLANNING, MONITORING, ASSESSMENT = "smk_periode", "smk_perencanaan", "smk_pemantauan", "smk_penilaian"
@@ -883,28 +880,11 @@ class CascadeTree:
             todo.extend(node.children)
 
 
-_STATUS_BY_TASK = {"menunggu_atasan": "waiting", "eskalasi_skp": "escalated", "tinjau_skp": "review",
-                   "putuskan_skp": "review", "susun_mph": "set", **{t: "drafting" for t in DRAFT_TASKS}}
-
-
-def _rhk_of(state: Any, status: str, open_task: str | None) -> list[dict[str, Any]]:
-    """The RHK of a planning case: a finished case's workflow data, else the data of its open task."""
-    if open_task is None:
-        state = json.loads(state) if isinstance(state, str) else (state or {})
-        data = state.get("data") or {}
-    else:
-        data = stored_task_data(state, open_task)
-    if status == "set" and isinstance(data.get("rhk"), list):
-        return [r for r in data["rhk"] if isinstance(r, dict)]
-    rows = [dict(r, jenis="utama") for r in data.get("rhk_utama") or [] if isinstance(r, dict)]
-    rows += [dict(r, jenis="tambahan") for r in data.get("rhk_tambahan") or [] if isinstance(r, dict)]
-    return [dict(r, id="") for r in rows]
-
-
 def cascade_report(engine: Engine, selection: Selection) -> CascadeTree:
     """Answer: does cascading hold? The organisation's IKU, the RHK of the unit heads that support them, the RHK of
     their staff below, each with its status and (after assessment) the owner's predikat; IKU nobody supports and
-    RHK that support nothing are flagged."""
+    RHK that support nothing are flagged. Each employee's SKP comes from the results table
+    (``processes.skp_results``: kept in step with the planning case), never from its stored state."""
     period, units = selection.period, selection.units
     with engine.session_factory() as session:
         people = participants(session, period, selection.unit_ids)
@@ -923,38 +903,23 @@ def cascade_report(engine: Engine, selection: Selection) -> CascadeTree:
         context = {uid: Participant(uid, name, "", title, "", unit, None, iid)
                    for iid, uid, name, title, unit in outside if uid not in ids}
         everyone = {**people, **context}
-        plans = {p.planning_id: p for p in everyone.values()}
-        status: dict[int, str] = {}
-        open_task: dict[int, str] = {}
-        for iid, tid, name in session.connection().execute(
-                select(TaskIndex.instance_id, TaskIndex.id, TaskIndex.task_name)
-                .where(TaskIndex.instance_id.in_(list(plans)), TaskIndex.closed_at.is_(None))
-                .order_by(TaskIndex.ready_at)).all():
-            status[iid] = _STATUS_BY_TASK.get(name, "drafting")
-            open_task[iid] = tid
-        rhk_rows: dict[int, list[dict[str, Any]]] = {}
-        for start in range(0, len(plans), 200):
-            chunk = list(plans)[start:start + 200]
-            for iid, inst_status, state in session.execute(
-                    select(Instance.id, Instance.status, Instance.state).where(Instance.id.in_(chunk))):
-                if inst_status == COMPLETED:
-                    status[iid] = "set"
-                status.setdefault(iid, "drafting")
-                rhk_rows[iid] = _rhk_of(state, status[iid], None if inst_status == COMPLETED else open_task.get(iid))
+        skp = skp_rows(session, period, everyone)
         ratings = _ratings(session, period, people)
     nodes: list[RhkNode] = []
     pending = []
-    for iid, person in plans.items():
-        rows = rhk_rows.get(iid) or []
+    for person in everyone.values():
+        recorded = skp.get(person.id) or {}
+        status = str(recorded.get("status") or "waiting")
+        rows = [r for r in recorded.get("rhk") or [] if isinstance(r, dict)]
         in_scope = person.id in people
         if not rows and in_scope:
             pending.append(PendingEmployee(person.id, person.name, person.position, units[person.unit_id].name,
-                                           status.get(iid, "waiting")))
+                                           status))
         rating = ratings.get(person.id)
         for r in rows:
             node = RhkNode(str(r.get("id") or ""), str(r.get("rhk") or ""), str(r.get("jenis") or "utama"),
                            str(r.get("mendukung") or "").strip(), person.id, person.name, person.position,
-                           units[person.unit_id].name, status.get(iid, "drafting"),
+                           units[person.unit_id].name, status,
                            rating.predikat if rating else "", bool(rating and rating.final), not in_scope)
             nodes.append(node)
     scope_units = selection.unit_ids if selection.unit_ids is not None else frozenset(units)

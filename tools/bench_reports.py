@@ -45,7 +45,7 @@ from engine.db.org import Group, GroupMember, Position, Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import Instance, TaskIndex
 from engine.runtime.clock import FixedClock
-from processes import reports
+from processes import reports, skp_results
 from processes.assessment_results import RESULT
 from processes.extension import extensions
 from processes.lanes import HR_GROUP
@@ -186,6 +186,7 @@ def _period(engine: Engine, org: dict[str, Any], hr: int, seed: int) -> dict[str
         drafted = _day(1, rnd.randint(2, 28)) + timedelta(days=rnd.choice([0] * 9 + [12]))
         reviewed = drafted + timedelta(days=rnd.randint(1, 6))
         plan = w.instance(1, uid, "completed", {"data": {"rhk": rhk}}, _day(1, 2), reviewed)
+        w.result(skp_results.KIND, uid, unit, plan, {"status": "set", "rhk": rhk}, reviewed)  # the tree reads this
         w.task(plan, 1, "susun_skp_c", "Susun SKP", "Pegawai", uid, _day(1, 2), _day(1, 31), drafted, "completed", uid)
         w.task(plan, 1, "tinjau_skp", "Tinjau SKP", "Pejabat Penilai", uid, drafted, drafted + timedelta(days=7),
                reviewed, "completed", boss)

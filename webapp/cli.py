@@ -22,6 +22,7 @@ from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_wor
 from processes.follow_up_results import backfill_follow_up_results
 from processes.operations import backfill_results
 from processes.simulate import SimulationRefused, simulate_period
+from processes.skp_results import backfill_skp
 from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
 from tools.bench_curve import run_curve_bench
@@ -83,6 +84,7 @@ def init_command() -> None:
         moved = backfill_results(session, engine.now())
         recorded = backfill_assessment_results(session, engine.now())  # once after issue 12's change
         listed = backfill_follow_up_results(session, engine.now())  # follow-up recommendations, likewise
+        plans = backfill_skp(session, engine.now())  # each planning case's SKP, for the cascading tree
     click.echo(f"Database ready: {engine.db.url.render_as_string(hide_password=True)}")
     if moved:
         click.echo(f"  {moved} proposed predikat and unit ratings moved from the audit log to subject_result")
@@ -90,6 +92,8 @@ def init_command() -> None:
         click.echo(f"  {recorded} assessment results recorded in subject_result from their cases")
     if listed:
         click.echo(f"  {listed} follow-up recommendation lists recorded in subject_result from their cases")
+    if plans:
+        click.echo(f"  {plans} SKPs recorded in subject_result from their planning cases")
     with _deployment_errors():
         for result in deploy_builtin(engine, Path(current_app.config["BPMN_DIR"])):
             _echo_result(result)

@@ -31,7 +31,7 @@ from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance
 from engine.runtime.clock import FixedClock
 from engine.services import instances
-from processes import follow_up_results, reports
+from processes import follow_up_results, reports, skp_results
 from processes.demo import load_demo
 from processes.extension import extensions
 from processes.reports import IkuNode, RhkNode, Selection, assemble_tree, open_selection
@@ -352,6 +352,30 @@ def test_the_cascading_tree_links_iku_to_every_rhk_and_flags_the_gaps(sim: Engin
     assert page.count("tree-orphan") == 6 and "Dokumen kerja budi" in page
     rows = csv_rows(client.get("/laporan/pohon-kinerja.csv?period=2023"))
     assert len(rows) == 1 + 7 + 54
+
+
+def test_the_cascading_tree_reads_no_workflow_state_and_init_backfills_it(sim: Engine, ids: dict[str, int]) -> None:
+    """Both periods' trees (a finished 2023, a 2024 with drafts under review and people still waiting) come from the
+    SKP rows every planning step keeps in step, without a statement on ``instance.state``; ``smk init``'s backfill
+    rebuilds the same rows from the stored cases once they are gone (cases stored before the table held SKPs)."""
+    selections = [select_for(sim, ids, "indah", period) for period in ("2023", "2024")]
+    with statements(sim) as seen:
+        before = [reports.cascade_report(sim, selection) for selection in selections]
+    assert seen and not [q for q in seen if "instance.state" in q]
+    with sim.session_factory.begin() as s:
+        rows = {(r.subject_id, r.period): r.value for r in s.scalars(select(SubjectResult)
+                                                                       .where(SubjectResult.kind == skp_results.KIND))}
+        statuses = Counter(v["status"] for (_, period), v in rows.items() if period == "2024")
+        assert statuses["set"] == 1 and statuses["review"] == 1 and sum(statuses.values()) == 27
+        s.execute(delete(SubjectResult).where(SubjectResult.kind == skp_results.KIND))
+    with sim.session_factory.begin() as s:
+        assert skp_results.backfill_skp(s, NOW) == len(rows)
+    with sim.session_factory.begin() as s:
+        assert skp_results.backfill_skp(s, NOW) == 0  # idempotent
+        again = {(r.subject_id, r.period): r.value for r in s.scalars(select(SubjectResult)
+                                                                        .where(SubjectResult.kind == skp_results.KIND))}
+    assert again == rows
+    assert [reports.cascade_report(sim, selection) for selection in selections] == before
 
 
 def test_an_rhk_that_supports_nothing_known_is_flagged() -> None:
