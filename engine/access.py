@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from engine.db.base import lookups
 from engine.db.org import ActingAssignment, Group, GroupMember, Position, User
 from engine.db.runtime import GROUP, USER, Instance, TaskCandidate, TaskIndex
 
@@ -129,8 +130,16 @@ def superior_of(session: Session, employee_id: int) -> User | None:
 
 
 def group_names(session: Session, user_id: int) -> list[str]:
-    return list(session.scalars(select(Group.name).join(GroupMember, GroupMember.group_id == Group.id)
-                                .where(GroupMember.user_id == user_id)))
+    """Return the names of the user's groups (remembered for the transaction, ``engine.db.base.lookups``)."""
+    cache = lookups(session)
+    key = ("groups", user_id)
+    if cache is not None and key in cache:
+        return list(cache[key])
+    names = list(session.scalars(select(Group.name).join(GroupMember, GroupMember.group_id == Group.id)
+                                 .where(GroupMember.user_id == user_id)))
+    if cache is not None:
+        cache[key] = tuple(names)
+    return names
 
 
 def actionable(session: Session, user_id: int) -> ColumnElement[bool]:
@@ -230,18 +239,38 @@ def may_act(session: Session, user_id: int, task_id: str) -> bool:
 
 def superior_ids(session: Session, employee_id: int) -> list[int]:
     """Return the employee's active superiors (holders and those acting today): the inverse of
-    ``subordinates_of``, one employee at a time."""
+    ``subordinates_of``, one employee at a time. Remembered for the transaction (``engine.db.base.lookups``);
+    the superiors' User rows are left in the session, so callers that want them read no further."""
+    cache = lookups(session)
+    key = ("superiors", employee_id)
+    if cache is not None and key in cache:
+        return list(cache[key])
+    found, users = _superior_ids(session, employee_id)
+    if cache is not None:
+        cache[key] = tuple(found)
+        cache[("superior users", employee_id)] = users  # held, so that the session keeps them for recipients
+    return found
+
+
+def _superior_ids(session: Session, employee_id: int) -> tuple[list[int], list[User]]:
     employee = session.get(User, employee_id)
     if employee is None or not employee.active:
-        return []
+        return [], []
     if employee.superior_override_id is not None:
         override = session.get(User, employee.superior_override_id)
-        return [override.id] if override is not None and override.active else []
+        return ([override.id], [override]) if override is not None and override.active else ([], [])
     if employee.position is None or employee.position.parent_id is None:
-        return []
-    holders = list(session.scalars(select(User.id).where(User.position_id == employee.position.parent_id, User.active)))
-    acting = acting_holders(session, employee.position.parent_id)
-    return [uid for uid in dict.fromkeys(holders + acting) if uid != employee_id]
+        return [], []
+    parent = employee.position.parent_id
+    # Holders of the superior position and those acting for it today, in one statement: holders first, then
+    # the acting ones in the order they were appointed.
+    acting = and_(ActingAssignment.user_id == User.id, ActingAssignment.position_id == parent, _acting(session))
+    rows = session.execute(select(User, ActingAssignment.id).outerjoin(ActingAssignment, acting)
+                           .where(User.active, or_(User.position_id == parent, ActingAssignment.id.is_not(None)))
+                           .order_by(ActingAssignment.id.is_not(None), ActingAssignment.id, User.id)).all()
+    holders = [user.id for user, assignment in rows if user.position_id == parent]
+    appointed = [user.id for user, assignment in rows if assignment is not None]
+    return [uid for uid in dict.fromkeys(holders + appointed) if uid != employee_id], [user for user, _ in rows]
 
 
 def is_group_task(row: TaskIndex) -> bool:

@@ -6,9 +6,9 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, select, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Table, insert, select, text, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -117,6 +117,13 @@ def append(session: Session, event: AuditEvent) -> None:
     session.info.setdefault(_PENDING, []).append(event)
 
 
+_COLUMNS = ("at", "kind", "actor_id", "actor", "instance_id", "deployment_id", "task_id", "task_name", "subject_id",
+            "unit_id", "data", "seq", "hash")
+
+
+_EVENTS, _HEAD = cast(Table, AuditEvent.__table__), cast(Table, AuditChainHead.__table__)
+
+
 def _seal(session: Session) -> None:
     pending: list[AuditEvent] = session.info.pop(_PENDING, [])
     if not pending:
@@ -124,19 +131,22 @@ def _seal(session: Session) -> None:
     # Everything else first, so that the chain head is the last lock this transaction takes: writers
     # then queue on it only for the few inserts below, and cannot deadlock on rows behind it.
     session.flush()
-    head = session.scalars(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
-                           .execution_options(populate_existing=True)).first()
-    if head is None:
-        head = AuditChainHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-    seq, previous = head.seq, head.hash
+    # Core statements (the events are append-only: nothing reads them back in this transaction): the head
+    # read under its row lock, the events in one executemany, the head moved on.
+    head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
+                           .with_for_update()).first()
+    seq, previous = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    rows = []
     for event in pending:
         seq += 1
         event.seq = seq
         event.hash = previous = chain_hash(previous, event)
-    head.seq, head.hash = seq, previous
-    session.add_all(pending)
-    session.flush()
+        rows.append({name: getattr(event, name) for name in _COLUMNS})
+    session.execute(insert(_EVENTS), rows)
+    if head is None:
+        session.execute(insert(_HEAD).values(id=1, seq=seq, hash=previous))
+    else:
+        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=previous))
 
 
 def _forget(session: Session, *_: Any) -> None:

@@ -123,6 +123,52 @@ def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> 
     ``info`` is copied into every session's ``session.info`` (the engine puts its clock and time zone there,
     for rules that depend on today's date, such as acting officials).
     """
-    factory = SessionFactory(bind=engine, expire_on_commit=False, info=dict(info or {}))
+    factory = SessionFactory(bind=engine, expire_on_commit=False, info={**(info or {}), _CACHING: True})
     factory.writer = engine.execution_options(**{WRITES: True})
+    event.listen(factory, "before_flush", _flushing)
+    for name in ("after_commit", "after_rollback", "after_soft_rollback"):
+        event.listen(factory, name, _forget_lookups)
     return factory
+
+
+# --- lookups cached for one transaction -------------------------------------------------------------
+
+_CACHING, _LOOKUPS = "smk_lookup_cache", "smk_lookups"
+#: The tables the cached lookups read (the organisation): a change to one of them forgets every lookup.
+ORG_TABLES = frozenset({"unit", "position", "user_account", "user_group", "group_member", "acting_assignment"})
+
+
+def lookups(session: Session) -> dict[Any, Any] | None:
+    """Return the session's cache of organisation lookups (a user's superiors, group names), or None when the
+    session does not cache (one not made by ``make_session_factory``).
+
+    The cache lives for one transaction: it is forgotten at commit and rollback, when the session flushes a
+    change to an organisation table, and when such a change is pending in the session. A change made with a
+    Core statement (no ORM object) is not seen: such writers must call ``forget_lookups``.
+    """
+    if not session.info.get(_CACHING):
+        return None
+    found = session.info.get(_LOOKUPS)
+    if found is None:
+        found = session.info[_LOOKUPS] = {}
+    elif found and _org_pending(session):
+        found.clear()
+    return found
+
+
+def forget_lookups(session: Session) -> None:
+    session.info.pop(_LOOKUPS, None)
+
+
+def _org_pending(session: Session) -> bool:
+    return any(getattr(obj, "__tablename__", None) in ORG_TABLES
+               for objects in (session.new, session.dirty, session.deleted) for obj in objects)
+
+
+def _flushing(session: Session, *_: Any) -> None:
+    if session.info.get(_LOOKUPS) and _org_pending(session):
+        forget_lookups(session)
+
+
+def _forget_lookups(session: Session, *_: Any) -> None:
+    forget_lookups(session)

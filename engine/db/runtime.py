@@ -52,6 +52,11 @@ class Instance(Base):
     # transaction, so a service can answer without querying the task index again.
     __allow_unmapped__ = True
     ready_task_ids: list[str] | None = None
+    # Also not columns, and also for this transaction only: the open task index rows by task id, when the
+    # service that loaded the instance read them with it (Runtime.save then does not query them again), and
+    # the subject's unit as (unit id,) once an audit event has looked it up (engine.services.audit.record).
+    open_rows: dict[str, TaskIndex] | None = None
+    subject_unit: tuple[int | None] | None = None
 
 
 class PendingMessage(Base):

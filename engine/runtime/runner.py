@@ -214,9 +214,13 @@ class Runtime:
                completed: tuple[str, int | None] | None) -> list[TaskIndex]:
         # No autoflush: pending changes cannot alter which rows are open, and every flush has a fixed cost;
         # the transaction's changes are written together at commit.
-        with session.no_autoflush:
-            existing = {row.id: row for row in session.scalars(
-                select(TaskIndex).where(TaskIndex.instance_id == instance.id, TaskIndex.closed_at.is_(None)))}
+        # The open rows come with the instance when the service read them together (complete_task), and are
+        # known after every save of this transaction; otherwise they are read here.
+        existing = instance.open_rows
+        if existing is None:
+            with session.no_autoflush:
+                existing = {row.id: row for row in session.scalars(
+                    select(TaskIndex).where(TaskIndex.instance_id == instance.id, TaskIndex.closed_at.is_(None)))}
         keep = {str(t.id) for t in ready}
         for tid, row in existing.items():
             if tid in keep:
@@ -242,6 +246,7 @@ class Runtime:
             )
             session.add(row)
             created.append(row)
+        instance.open_rows = {tid: row for tid, row in existing.items() if tid in keep} | {r.id: r for r in created}
         return created
 
 

@@ -14,26 +14,42 @@ from engine.db.runtime import Instance
 
 def record(session: Session, kind: str, at: datetime, actor: User | None = None, *,
            instance_id: int | None = None, deployment_id: int | None = None, task_id: str | None = None,
-           task_name: str | None = None, subject_id: int | None = None, **data: Any) -> AuditEvent:
+           task_name: str | None = None, subject_id: int | None = None, instance: Instance | None = None,
+           **data: Any) -> AuditEvent:
     """Append one audit event to the session's transaction (it commits or rolls back with the change).
 
     The event names the employee it concerns (the instance's subject unless given) and that employee's
     unit at the time, so that audits search by person and unit without joining through instances. It is
     numbered and hash-chained when the transaction commits (``engine.db.audit``).
+
+    ``instance`` (the loaded Instance, instead of ``instance_id``) spares the lookups: the subject's unit is
+    read once and carried with the instance for the rest of the transaction.
     """
-    if subject_id is None and instance_id is not None:
-        instance = session.get(Instance, instance_id)
-        subject_id = instance.subject_id if instance is not None else None
-    subject = session.get(User, subject_id) if subject_id is not None else None
+    if instance is not None:
+        instance_id = instance.id
+        if subject_id is None or subject_id == instance.subject_id:
+            if instance.subject_unit is None:
+                instance.subject_unit = (_unit_of(session, instance.subject_id),)
+            subject_id, unit_id = instance.subject_id, instance.subject_unit[0]
+        else:
+            unit_id = _unit_of(session, subject_id)
+    else:
+        if subject_id is None and instance_id is not None:
+            loaded = session.get(Instance, instance_id)
+            subject_id = loaded.subject_id if loaded is not None else None
+        unit_id = _unit_of(session, subject_id)
     event = AuditEvent(
         at=at, kind=kind, actor_id=actor.id if actor else None,
         actor=actor.username if actor else "system", instance_id=instance_id, deployment_id=deployment_id,
-        task_id=task_id, task_name=task_name, subject_id=subject_id,
-        unit_id=subject.position.unit_id if subject is not None and subject.position is not None else None,
-        data=_jsonable(data),
+        task_id=task_id, task_name=task_name, subject_id=subject_id, unit_id=unit_id, data=_jsonable(data),
     )
     append(session, event)
     return event
+
+
+def _unit_of(session: Session, subject_id: int | None) -> int | None:
+    subject = session.get(User, subject_id) if subject_id is not None else None
+    return subject.position.unit_id if subject is not None and subject.position is not None else None
 
 
 def _jsonable(value: Any) -> Any:

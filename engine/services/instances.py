@@ -8,15 +8,16 @@ from typing import Any, cast
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.access import acting_capacity, is_group_task, may_act
 from engine.core import Engine
 from engine.db.documents import TaskDraft
-from engine.db.org import User
+from engine.db.org import Position, User
 from engine.db.runtime import ERROR, RUNNING, WAITING, Instance, TaskIndex
 from engine.deploy.bundles import ParsedBundle, form_for
 from engine.errors import N_, Conflict, InvalidState, NotFound, PermissionDenied, ProcessError
@@ -124,6 +125,41 @@ def _load_task(session: Session, user_id: int, task_id: str) -> TaskIndex:
     return row
 
 
+def _load_for_completion(session: Session, user_id: int,
+                         task_id: str) -> tuple[User | None, Instance | None, bool]:
+    """Read, in one statement, what completing a task needs first: the task row, its instance with the open task
+    rows (kept as ``instance.open_rows`` for ``Runtime.save``), the user, the subject and both their positions,
+    and whether the user keeps a draft of the task. Return (user, instance, has draft); (None, None, False) when
+    the task or the user does not exist."""
+    if not _is_uuid(task_id):
+        return None, None, False
+    opened, subject = aliased(TaskIndex), aliased(User)
+    actor_position, subject_position = aliased(Position), aliased(Position)
+    rows = session.execute(
+        select(TaskIndex, Instance, User, actor_position, subject, subject_position, opened, TaskDraft.saved_at)
+        .join(Instance, Instance.id == TaskIndex.instance_id)
+        .join(User, User.id == user_id)
+        .outerjoin(actor_position, actor_position.id == User.position_id)
+        .outerjoin(subject, subject.id == Instance.subject_id)
+        .outerjoin(subject_position, subject_position.id == subject.position_id)
+        .outerjoin(opened, and_(opened.instance_id == Instance.id, opened.closed_at.is_(None)))
+        .outerjoin(TaskDraft, and_(TaskDraft.task_id == TaskIndex.id, TaskDraft.user_id == user_id))
+        .where(TaskIndex.id == task_id)).all()
+    if not rows:
+        return None, None, False
+    first = rows[0]
+    instance, actor, held_subject, draft_saved = first[1], first[2], first[4], first[7]
+    # The positions go where the lookups find them (User.position), and the subject stays in the session
+    # with the instance that refers to it (the identity map holds only objects someone refers to).
+    set_committed_value(actor, "position", first[3])
+    if held_subject is not None:
+        set_committed_value(held_subject, "position", first[5])
+        session.info.setdefault("smk_held", []).append(held_subject)
+    if instance.open_rows is None:
+        instance.open_rows = {found.id: found for *_, found, _ in rows if found is not None}
+    return actor, instance, draft_saved is not None
+
+
 def _is_uuid(value: str) -> bool:
     try:
         UUID(value)
@@ -187,14 +223,14 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: Submission,
     instance_id = None
     try:
         with engine.session_factory.begin() as session:
-            # Held for the whole transaction: the identity map keeps objects only while something refers
-            # to them, so later lookups of this user are free.
-            actor = session.get(User, user_id)
+            # One statement reads the task row, its instance, the instance's open task rows, the acting user and
+            # the subject with their positions. Held for the whole transaction: the identity map keeps objects
+            # only while something refers to them, so later lookups of these are free.
+            actor, instance, has_draft = _load_for_completion(session, user_id, task_id)
             row = _load_task(session, user_id, task_id)
             if row.assignee_id is None and is_group_task(row):
                 raise PermissionDenied("task.claim_first", N_("Claim this task before completing it"))
-            instance = session.get(Instance, row.instance_id)
-            assert instance is not None
+            assert instance is not None and instance.id == row.instance_id
             instance_id = instance.id
             _check_runnable(instance)
             if expected_version is not None and instance.version != expected_version:
@@ -238,7 +274,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: Submission,
                          **acting)
             record_changes(session, instance, created, now, actor)
             after_save(engine, session, instance, workflow)
-            if discard_draft:
+            if discard_draft and has_draft:
                 session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.user_id == user_id))
             summary = _summary(instance, session)
             summary.next_task_id = next((t for t in summary.ready_task_ids if may_act(session, user_id, t)), None)

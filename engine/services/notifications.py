@@ -28,6 +28,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, superior_ids
 from engine.core import Engine
@@ -147,7 +148,17 @@ def recipients(session: Session, row: TaskIndex) -> list[User]:
     if not ids:
         return []
     # The same rule as assignment.may_act, computed from the task's side (a test proves they agree).
+    # The subject and the superiors are usually in the session already (superior_ids leaves them there).
+    held = [_held(session, uid) for uid in ids]
+    if all(user is not None for user in held):
+        return sorted((user for user in held if user is not None and user.active), key=lambda user: user.id)
     return list(session.scalars(select(User).where(User.id.in_(ids), User.active).order_by(User.id)))
+
+
+def _held(session: Session, user_id: int) -> User | None:
+    """The session's User of that id when it holds one already (never a query)."""
+    found = session.identity_map.get(identity_key(User, user_id))
+    return found if isinstance(found, User) else None
 
 
 # --- writing notifications ----------------------------------------------------------------------

@@ -57,6 +57,7 @@ def start_in_session(engine: EngineHandle, session: Session, version: ProcessVer
                         state={}, started_by_id=started_by, started_at=now, updated_at=now)
     session.add(instance)
     session.flush()
+    instance.open_rows = {}  # a new instance has no task rows yet
     actor = session.get(User, started_by) if started_by else None
     before = None
     if event is not None:
@@ -68,7 +69,7 @@ def start_in_session(engine: EngineHandle, session: Session, version: ProcessVer
                                   f"'{getattr(event.event_definition, 'name', '?')}' that should start it")
     engine.advance(session, instance, workflow, started_by, before=before)
     created = engine.runtime.save(session, instance, workflow, bundle, now)
-    audit.record(session, "instance.started", now, actor, instance_id=instance.id, process_id=version.process_id,
+    audit.record(session, "instance.started", now, actor, instance=instance, process_id=version.process_id,
                  version=version.version, subject_id=subject_id, period=period,
                  message=getattr(getattr(event, "event_definition", None), "name", None))
     record_changes(session, instance, created, now, actor)
@@ -95,7 +96,7 @@ def fire_due_timers_in_session(engine: EngineHandle, session: Session, instance:
         due_at = instance.next_timer_at
         engine.advance(session, instance, workflow, None)
         created = engine.runtime.save(session, instance, workflow, bundle, now)
-        audit.record(session, "timer.fired", now, None, instance_id=instance.id,
+        audit.record(session, "timer.fired", now, None, instance=instance,
                      due_at=due_at.isoformat() if due_at else None)
         record_changes(session, instance, created, now, None)
         if instance.next_timer_at is None or instance.next_timer_at >= now:
@@ -119,11 +120,11 @@ def record_changes(session: Session, instance: Instance, created: list[TaskIndex
                     actor: User | None) -> None:
     """Audit and notify the tasks a save made ready, and the instance's completion (same transaction)."""
     for row in created:
-        audit.record(session, "task.ready", now, None, instance_id=instance.id, task_id=row.id,
+        audit.record(session, "task.ready", now, None, instance=instance, task_id=row.id,
                      task_name=row.task_name, title=row.title, lane=row.lane)
     notify_new_tasks(session, created, now)
     if instance.status == "completed":
-        audit.record(session, "instance.completed", now, actor, instance_id=instance.id)
+        audit.record(session, "instance.completed", now, actor, instance=instance)
 
 
 MAX_DEPTH = 20  # a message that triggers a message that triggers… stops here, as an error, not a hang
@@ -169,7 +170,7 @@ def deliver(engine: EngineHandle, session: Session, event: BpmnEvent, sender: In
     for target in targets:
         if _catch(engine, session, target, event, depth):
             delivered += 1
-            audit.record(session, "message.delivered", now, None, instance_id=target.id, message=name,
+            audit.record(session, "message.delivered", now, None, instance=target, message=name,
                          from_instance=sender.id)
     if delivered:
         return "delivered"
@@ -178,7 +179,7 @@ def deliver(engine: EngineHandle, session: Session, event: BpmnEvent, sender: In
         return "started"
     session.add(PendingMessage(name=name, business_key=key, payload=_jsonable(event.payload),
                                sender_instance_id=sender.id, created_at=now))
-    audit.record(session, "message.kept", now, None, instance_id=sender.id, message=name)
+    audit.record(session, "message.kept", now, None, instance=sender, message=name)
     return "kept"
 
 
@@ -236,7 +237,7 @@ def _deliver_pending(engine: EngineHandle, session: Session, instance: Instance,
     if _catch(engine, session, instance, event, depth):
         kept.delivered_at = engine.now()
         kept.delivered_to_id = instance.id
-        audit.record(session, "message.delivered", engine.now(), None, instance_id=instance.id, message=kept.name,
+        audit.record(session, "message.delivered", engine.now(), None, instance=instance, message=kept.name,
                      from_instance=kept.sender_instance_id, kept_since=kept.created_at.isoformat())
 
 
