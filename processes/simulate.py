@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
@@ -53,6 +53,18 @@ UNIT_RATING = {"BRP": "Baik", "BSD": "Istimewa", "BUM": "Baik"}
 REJECTED_FOLLOW_UP = {("budi", "penyesuaian_tukin")}
 TPK_GROUP, PPK_GROUP = "Tim Penilai Kinerja", "PPK"
 POLLING = ("menunggu_predikat_unit", "menunggu_kurva", "pantau_penutupan")  # act once a day per instance
+
+
+class OpenTask(NamedTuple):
+    """What the simulation needs of an open task-index row."""
+
+    id: str
+    instance_id: int
+    task_name: str
+    lane: str | None
+    subject_id: int | None
+    assignee_id: int | None
+    candidate_groups: str | None
 
 
 @dataclass(frozen=True)
@@ -226,7 +238,7 @@ class _Sim:
         self.lane_actor: dict[tuple[str | None, int | None], int | None] = {}  # the organisation stays put
 
     # -- who acts -------------------------------------------------------------------------------------------
-    def actor(self, row: TaskIndex) -> int | None:
+    def actor(self, row: OpenTask) -> int | None:
         if row.assignee_id:
             return row.assignee_id
         key = (row.lane, row.subject_id)
@@ -234,7 +246,7 @@ class _Sim:
             self.lane_actor[key] = self._lane_actor(row)
         return self.lane_actor[key]
 
-    def _lane_actor(self, row: TaskIndex) -> int | None:
+    def _lane_actor(self, row: OpenTask) -> int | None:
         with self.engine.session_factory() as s:
             if row.lane in (PEGAWAI, None):
                 return row.subject_id
@@ -287,7 +299,7 @@ class _Sim:
             if not acted:
                 return
 
-    def act(self, row: TaskIndex) -> bool:
+    def act(self, row: OpenTask) -> bool:
         user = self.actor(row)
         if user is None:
             self.stuck.add(f"{row.task_name} ({self.users.get(row.subject_id or 0)})")
@@ -303,13 +315,13 @@ class _Sim:
         data = getattr(self, f"on_{row.task_name}", lambda *_: None)(view.data, who)
         if data is None:
             return False
-        if is_group_task(row) and row.assignee_id is None:
+        if is_group_task(row) and row.assignee_id is None:  # type: ignore[arg-type]
             instances.claim_task(self.engine, user, row.id)
         instances.complete_task(self.engine, user, row.id, data)
         self.stats[row.task_name] += 1
         return True
 
-    def idle(self, row: TaskIndex) -> bool:
+    def idle(self, row: OpenTask) -> bool:
         """True when the policy would not act on this task now whatever its data: skips reading the task (the
         day's passes read every open task, most of them waiting)."""
         name = row.task_name
@@ -467,16 +479,19 @@ class _Sim:
 
     # -- queries ---------------------------------------------------------------------------------------------
     def open(self, name: str | None = None, exclude: str | None = None, actionable_only: bool = False
-             ) -> list[TaskIndex]:
+             ) -> list[OpenTask]:
+        """The period's open tasks, oldest first, as plain rows (read at every pass of every day: at 10,000
+        employees that is ~10,000 rows a pass, which ORM objects would make a noticeable share of the year)."""
+        q = select(*(getattr(TaskIndex, f) for f in OpenTask._fields)).where(
+            TaskIndex.closed_at.is_(None),  # this period's work only
+            or_(TaskIndex.period == str(self.year), TaskIndex.instance_id == self.period_id)
+        ).order_by(TaskIndex.ready_at, TaskIndex.id)
+        if name:
+            q = q.where(TaskIndex.task_name == name)
+        if exclude:
+            q = q.where(TaskIndex.task_name != exclude)
         with self.engine.session_factory() as s:
-            q = select(TaskIndex).where(TaskIndex.closed_at.is_(None),  # this period's work only
-                                        or_(TaskIndex.period == str(self.year), TaskIndex.instance_id == self.period_id)
-                                        ).order_by(TaskIndex.ready_at, TaskIndex.id)
-            if name:
-                q = q.where(TaskIndex.task_name == name)
-            if exclude:
-                q = q.where(TaskIndex.task_name != exclude)
-            rows = list(s.scalars(q))
+            rows = [OpenTask(*r) for r in s.connection().execute(q)]
         if actionable_only:
             rows = [r for r in rows if r.task_name not in ("terima_hasil", "menunggu_atasan")]
         return rows
