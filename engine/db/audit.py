@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Table, insert, select, text, update
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Table, bindparam, insert, select, text, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -122,6 +122,11 @@ _COLUMNS = ("at", "kind", "actor_id", "actor", "instance_id", "deployment_id", "
 
 
 _EVENTS, _HEAD = cast(Table, AuditEvent.__table__), cast(Table, AuditChainHead.__table__)
+# Built once: the chain's statements run in every writing transaction.
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT_EVENTS = insert(_EVENTS)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+_FIRST_HEAD = insert(_HEAD).values(id=1, seq=bindparam("seq"), hash=bindparam("hash"))
 
 
 def _seal(session: Session) -> None:
@@ -133,8 +138,7 @@ def _seal(session: Session) -> None:
     session.flush()
     # Core statements (the events are append-only: nothing reads them back in this transaction): the head
     # read under its row lock, the events in one executemany, the head moved on.
-    head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
-                           .with_for_update()).first()
+    head = session.execute(_READ_HEAD).first()
     seq, previous = (head.seq, head.hash) if head is not None else (0, GENESIS)
     rows = []
     for event in pending:
@@ -142,11 +146,8 @@ def _seal(session: Session) -> None:
         event.seq = seq
         event.hash = previous = chain_hash(previous, event)
         rows.append({name: getattr(event, name) for name in _COLUMNS})
-    session.execute(insert(_EVENTS), rows)
-    if head is None:
-        session.execute(insert(_HEAD).values(id=1, seq=seq, hash=previous))
-    else:
-        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=previous))
+    session.execute(_INSERT_EVENTS, rows)
+    session.execute(_MOVE_HEAD if head is not None else _FIRST_HEAD, {"seq": seq, "hash": previous})
 
 
 def _forget(session: Session, *_: Any) -> None:

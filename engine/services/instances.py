@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Executable, Integer, String, and_, bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -125,6 +126,23 @@ def _load_task(session: Session, user_id: int, task_id: str) -> TaskIndex:
     return row
 
 
+@cache
+def _completion_statement() -> Executable:
+    """The statement of ``_load_for_completion``, built once (aliases are costly to build)."""
+    opened, subject = aliased(TaskIndex), aliased(User)
+    actor_position, subject_position = aliased(Position), aliased(Position)
+    user_id = bindparam("user_id", type_=Integer)
+    return (select(TaskIndex, Instance, User, actor_position, subject, subject_position, opened, TaskDraft.saved_at)
+            .join(Instance, Instance.id == TaskIndex.instance_id)
+            .join(User, User.id == user_id)
+            .outerjoin(actor_position, actor_position.id == User.position_id)
+            .outerjoin(subject, subject.id == Instance.subject_id)
+            .outerjoin(subject_position, subject_position.id == subject.position_id)
+            .outerjoin(opened, and_(opened.instance_id == Instance.id, opened.closed_at.is_(None)))
+            .outerjoin(TaskDraft, and_(TaskDraft.task_id == TaskIndex.id, TaskDraft.user_id == user_id))
+            .where(TaskIndex.id == bindparam("task_id", type_=String)))
+
+
 def _load_for_completion(session: Session, user_id: int,
                          task_id: str) -> tuple[User | None, Instance | None, bool]:
     """Read, in one statement, what completing a task needs first: the task row, its instance with the open task
@@ -133,18 +151,7 @@ def _load_for_completion(session: Session, user_id: int,
     the task or the user does not exist."""
     if not _is_uuid(task_id):
         return None, None, False
-    opened, subject = aliased(TaskIndex), aliased(User)
-    actor_position, subject_position = aliased(Position), aliased(Position)
-    rows = session.execute(
-        select(TaskIndex, Instance, User, actor_position, subject, subject_position, opened, TaskDraft.saved_at)
-        .join(Instance, Instance.id == TaskIndex.instance_id)
-        .join(User, User.id == user_id)
-        .outerjoin(actor_position, actor_position.id == User.position_id)
-        .outerjoin(subject, subject.id == Instance.subject_id)
-        .outerjoin(subject_position, subject_position.id == subject.position_id)
-        .outerjoin(opened, and_(opened.instance_id == Instance.id, opened.closed_at.is_(None)))
-        .outerjoin(TaskDraft, and_(TaskDraft.task_id == TaskIndex.id, TaskDraft.user_id == user_id))
-        .where(TaskIndex.id == task_id)).all()
+    rows = session.execute(_completion_statement(), {"task_id": task_id, "user_id": user_id}).all()
     if not rows:
         return None, None, False
     first = rows[0]
