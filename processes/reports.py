@@ -24,14 +24,18 @@ Where the answers come from (indexed tables; no workflow is ever restored):
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import LANES, in_role
@@ -53,7 +57,7 @@ from engine.queries.reports import (
     subtree,
     unit_groups,
 )
-from processes.assessment_results import assessment_results, employee_results
+from processes.assessment_results import RESULT, assessment_results, employee_results
 from processes.follow_up_results import recommendations
 from processes.rules.distribution import PALING_BANYAK, batasan_kurva
 from processes.rules.predikat import (
@@ -90,6 +94,44 @@ FOLLOW_UP_KINDS = {
 FOLLOW_UP_KIND_ORDER = ("reward", "development", "sanction", "other")
 #: The follow-up decisions after HR's: the Tim Penilai Kinerja's advice, the PPK's decision, the JPT's six months.
 FOLLOW_UP_STEPS = ("konfirmasi_sdm", "saran_tpk", "keputusan_ppk_task", "rencana_perbaikan", "penilaian_ulang")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_gc_lock = threading.Lock()
+_gc_pause = {"holders": 0, "was_enabled": False}
+
+
+@contextmanager
+def without_gc_pauses() -> Iterator[None]:
+    """Keep Python's cyclic garbage collector from running while a report is built.
+
+    A report over 10,000 employees makes tens of thousands of short-lived rows and objects; while they are alive
+    they count as survivors, and the collector then walks every object of the process (the web app's modules,
+    SQLAlchemy's and SpiffWorkflow's) one or more times per report: about 100 ms of a 10,000-employee report's
+    CPU time was those walks, not the report. The report's objects are freed by reference counting when it returns
+    (they hold no cycles), so nothing is left for the collector to do later. Process-wide, counted: nested and
+    concurrent reports (threads of one worker) re-enable the collector when the last one ends, and only if it was
+    enabled before the first began."""
+    with _gc_lock:
+        if _gc_pause["holders"] == 0:
+            _gc_pause["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _gc_pause["holders"] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pause["holders"] -= 1
+            if _gc_pause["holders"] == 0 and _gc_pause["was_enabled"]:
+                gc.enable()
+
+
+def _no_gc_pauses(report: Callable[_P, _R]) -> Callable[_P, _R]:
+    @wraps(report)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with without_gc_pauses():
+            return report(*args, **kwargs)
+    return run
 
 
 # --- who sees what, and the filter ---------------------------------------------------------------------------
@@ -285,9 +327,19 @@ def _ratings(session: Session, period: str, subject_ids: Collection[int]) -> dic
     for sid, predikat in session.connection().execute(proposals.order_by(SubjectResult.id)).all():
         if sid in wanted and predikat:
             found[sid] = Rating(predikat, False)
-    for sid, result in assessment_results(session, period, wanted).items():
-        if result.predikat:
-            found[sid] = Rating(result.predikat, result.final, result.nilai, result.hasil_kerja, result.perilaku)
+    # The recorded results (``processes.assessment_results``: the last row of each employee), only the fields a
+    # rating shows: no datetime or result object per employee.
+    v = SubjectResult.value
+    results = select(SubjectResult.subject_id, v["predikat"].as_string(), v["final"].as_boolean(),
+                     v["nilai"].as_float(), v["hasil_kerja"].as_string(), v["perilaku"].as_string()).where(
+        SubjectResult.kind == RESULT, SubjectResult.period == period, SubjectResult.subject_id.is_not(None))
+    if len(wanted) <= 1000:
+        results = results.where(SubjectResult.subject_id.in_(sorted(wanted)))
+    last = {row[0]: row for row in session.connection().execute(results.order_by(SubjectResult.id)).all()
+            if row[0] in wanted}
+    for sid, predikat, final, nilai, hasil_kerja, perilaku in last.values():
+        if predikat:
+            found[sid] = Rating(predikat, bool(final), nilai, hasil_kerja or "", perilaku or "")
     return found
 
 
@@ -295,6 +347,17 @@ def _end_of_day(moment: datetime) -> datetime:
     """The end of the Jakarta calendar day a deadline falls on (a date deadline counts the whole day)."""
     day = moment.astimezone(JAKARTA).date()
     return datetime.combine(day, time(23, 59, 59), JAKARTA)
+
+
+def _by_end_of_day(session: Session, at: Any, deadline: Any) -> ColumnElement[bool]:
+    """``at <= _end_of_day(deadline)`` compared by the database: the Jakarta time of ``at`` against 23:59:59 of the
+    Jakarta date of ``deadline``. PostgreSQL converts with the time zone; SQLite, which holds UTC as text, adds
+    Jakarta's offset (+7 h all year: no daylight saving since 1964) and compares to the millisecond."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.timezone("Asia/Jakarta", at) <= \
+            func.date_trunc("day", func.timezone("Asia/Jakarta", deadline)) + literal_column("interval '23:59:59'")
+    return func.strftime("%Y-%m-%d %H:%M:%f", at, "+7 hours") <= \
+        func.strftime("%Y-%m-%d 23:59:59.000", deadline, "+7 hours")
 
 
 def _group_counts(selection: Selection, people: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
@@ -362,6 +425,7 @@ def _unit_ratings(session: Session, period: str) -> dict[str, str]:
     return rated
 
 
+@_no_gc_pauses
 def curve_report(engine: Engine, selection: Selection) -> CurveReport:
     """Answer: how is each unit's staff predikat distributed, against the bounds its own predikat sets, and which
     units break the curve by how many people."""
@@ -448,34 +512,46 @@ class ProgressReport:
     slices: int
 
 
+@_no_gc_pauses
 def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
     """Answer: per unit, how many SKP were drafted, approved, approved by the deadline; per monitoring slice how
     many realisations were sent and sent on time; how many assessments are rated and final."""
     period = selection.period
     with engine.session_factory() as session:
         people = participants(session, period, selection.unit_ids)
-        subjects = _scope_subjects(period, selection.unit_ids)
+        # Over every unit, no sub-query of the subjects: every count below is of the participants' own cases
+        # (members of ``people``, monitoring joined to their positions), so the cases of anyone else change nothing.
+        everywhere = selection.unit_ids is None or selection.unit_ids >= selection.units.keys()
+        subjects = None if everywhere else _scope_subjects(period, selection.unit_ids)
         run = session.connection().execute  # plain rows, fetched at once: tens of thousands at an agency's scale
+        # Per planning case: drafted (a draft task completed), approved (the first approval) and approved by the end
+        # of the Jakarta day of the earliest draft deadline, all decided by the database (no datetime per case).
+        drafts = select(TaskIndex.instance_id.label("iid"), func.min(TaskIndex.due_at).label("due"),
+                        func.max(case((TaskIndex.outcome == "completed", 1), else_=0)).label("done")) \
+            .where(TaskIndex.instance_id.in_(_instances(PLANNING, period, subjects)),
+                   TaskIndex.task_name.in_(DRAFT_TASKS)).group_by(TaskIndex.instance_id).subquery()
+        approvals = select(AuditEvent.instance_id.label("iid"), func.min(AuditEvent.at).label("at")) \
+            .where(AuditEvent.instance_id.in_(_instances(PLANNING, period, subjects)),
+                   AuditEvent.kind == COMPLETED_EVENT, AuditEvent.task_name.in_(REVIEW_TASKS),
+                   or_(and_(AuditEvent.task_name == "tinjau_skp", _submitted("keputusan_pp") == "setujui"),
+                       and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan"))) \
+            .group_by(AuditEvent.instance_id).subquery()
         drafted: set[int] = set()
-        deadline: dict[int, datetime] = {}
-        for iid, due_at, outcome in run(
-                select(TaskIndex.instance_id, TaskIndex.due_at, TaskIndex.outcome)
-                .where(TaskIndex.instance_id.in_(_instances(PLANNING, period, subjects)),
-                       TaskIndex.task_name.in_(DRAFT_TASKS))).all():
-            if outcome == "completed":
+        approved: set[int] = set()
+        on_time: set[int] = set()
+        for iid, done, was_approved, punctual in run(
+                select(Instance.id, drafts.c.done, approvals.c.iid.is_not(None),
+                       case((and_(approvals.c.at.is_not(None), drafts.c.due.is_not(None),
+                                  _by_end_of_day(session, approvals.c.at, drafts.c.due)), 1), else_=0))
+                .select_from(Instance).outerjoin(drafts, drafts.c.iid == Instance.id)
+                .outerjoin(approvals, approvals.c.iid == Instance.id)
+                .where(*_cases(PLANNING, period, subjects))).all():
+            if done:
                 drafted.add(iid)
-            if due_at is not None:
-                deadline[iid] = min(deadline.get(iid, due_at), due_at)
-        approved: dict[int, datetime] = {}
-        for event_instance, at in run(
-                select(AuditEvent.instance_id, func.min(AuditEvent.at))
-                .where(AuditEvent.instance_id.in_(_instances(PLANNING, period, subjects)),
-                       AuditEvent.kind == COMPLETED_EVENT, AuditEvent.task_name.in_(REVIEW_TASKS),
-                       or_(and_(AuditEvent.task_name == "tinjau_skp", _submitted("keputusan_pp") == "setujui"),
-                           and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan")))
-                .group_by(AuditEvent.instance_id)).all():
-            if event_instance is not None:
-                approved[event_instance] = at
+            if was_approved:
+                approved.add(iid)
+            if punctual:
+                on_time.add(iid)
         # Monitoring, counted by the database per unit (of the employee's position) and slice: a case's slice is its
         # rank among the employee's monitoring cases of the period, by start; a realisation is on time when it was
         # sent by its task's due time. A few hundred rows instead of every case and realisation of the period.
@@ -496,14 +572,14 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
                                        TaskIndex.task_name == "isi_realisasi", TaskIndex.outcome == "completed",
                                        TaskIndex.closed_at.is_not(None)))
             .group_by(Position.unit_id, monitoring_cases.c.n)).all()
-        final = set(run(select(Instance.subject_id).where(*_cases(ASSESSMENT, period, subjects),
-                                                          Instance.status == COMPLETED)).scalars())
-        rated = set(run(select(Instance.subject_id).join(TaskIndex, TaskIndex.instance_id == Instance.id)
-                        .where(*_cases(ASSESSMENT, period, subjects), TaskIndex.task_name.in_(RATING_TASKS),
-                               TaskIndex.outcome == "completed")).scalars())
+        final = {sid for sid, in run(select(Instance.subject_id).where(*_cases(ASSESSMENT, period, subjects),
+                                                                       Instance.status == COMPLETED)).all()}
+        rated = {sid for sid, in run(select(Instance.subject_id).join(TaskIndex, TaskIndex.instance_id == Instance.id)
+                                     .where(*_cases(ASSESSMENT, period, subjects),
+                                            TaskIndex.task_name.in_(RATING_TASKS),
+                                            TaskIndex.outcome == "completed")).all()}
     slices = max((int(n) for _, n, _, _, _ in monitoring), default=0)
     by_group = _group_counts(selection, ((p.id, p.unit_id) for p in people.values()))
-    on_time = {iid for iid, at in approved.items() if iid in deadline and at <= _end_of_day(deadline[iid])}
     # Per group and slice (and 0: everyone): cases, sent, sent on time.
     per_slice: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     for unit_id, n, cases, sent, punctual in monitoring:
@@ -554,6 +630,7 @@ def _summarise(key: str, name: str, items: list[OverdueTask], **extra: Any) -> O
     return OverdueGroup(key, name, len(items), max(ages), round(sum(ages) / len(ages), 1), **extra)
 
 
+@_no_gc_pauses
 def overdue_report(engine: Engine, selection: Selection) -> OverdueReport:
     """Answer: which tasks are past their due time, how long, and who (assessor, employee, group) must act; per
     unit and per person."""
@@ -583,6 +660,7 @@ class DurationReport:
     steps: list[StepDuration]
 
 
+@_no_gc_pauses
 def duration_report(engine: Engine, selection: Selection) -> DurationReport:
     """Answer: where does the cycle wait? Median and 90th percentile of each step's time from ready to done."""
     with engine.session_factory() as session:
@@ -631,6 +709,7 @@ class ObjectionReport:
     cases: list[ObjectionCase]
 
 
+@_no_gc_pauses
 def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
     """Answer: how many objections (keberatan) were filed, decided, upheld (predikat changed) or rejected, and how
     many results became final because the employee did not respond in time."""
@@ -642,12 +721,11 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
         owner = dict(session.connection().execute(select(Instance.id, Instance.subject_id)
                                                   .where(Instance.id.in_(cases))).all())
         responses: dict[int, str] = {}
-        for iid, closed_at, outcome in session.connection().execute(
-                select(TaskIndex.instance_id, TaskIndex.closed_at, TaskIndex.outcome)
+        for iid, still_open, outcome in session.connection().execute(
+                select(TaskIndex.instance_id, TaskIndex.closed_at.is_(None), TaskIndex.outcome)
                 .where(TaskIndex.instance_id.in_(cases), TaskIndex.task_name == "terima_hasil")
                 .order_by(TaskIndex.ready_at)).all():
-            responses[iid] = "awaiting" if closed_at is None else ("responded" if outcome == "completed"
-                                                                   else "timed_out")
+            responses[iid] = "awaiting" if still_open else ("responded" if outcome == "completed" else "timed_out")
         answered: dict[int | None, str | None] = dict(session.connection().execute(
             select(AuditEvent.instance_id, _submitted("tanggapan"))
             .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
@@ -745,6 +823,7 @@ class FollowUpReport:
     ppk_decisions: dict[str, int]  # the PPK's decisions by answer (sesuai_saran, …)
 
 
+@_no_gc_pauses
 def follow_up_report(engine: Engine, selection: Selection) -> FollowUpReport:
     """Answer: which follow-up actions were recommended, by kind (reward, development, sanction), and which did
     HR confirm or reject; which decisions (HR, Tim Penilai Kinerja, PPK) are still pending."""
@@ -994,6 +1073,7 @@ class Ranking:
     labels: tuple[str, ...]
 
 
+@_no_gc_pauses
 def ranking_report(engine: Engine, selection: Selection) -> Ranking:
     """Answer: the employees of the unit ranked by predikat (best first) and by nilai where the regime has one;
     ties share a rank; those not yet rated come last."""

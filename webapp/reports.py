@@ -75,6 +75,10 @@ DECIDERS = {"konfirmasi_sdm": N_("Biro SDM"), "saran_tpk": N_("Tim Penilai Kiner
 PREDIKAT_COLOURS = {"Sangat Baik": "#1e7a3c", "Baik": "#5cb176", "Cukup": "#f2b705", "Butuh Perbaikan": "#f2b705",
                     "Kurang": "#d9534f", "Kurang/Misconduct": "#d9534f", "Sangat Kurang": "#8b1a1a", "Buruk": "#8b1a1a"}
 BLUES = ["#0b4f8a", "#3a7dbf", "#7fb0de", "#f2b705", "#1e7a3c", "#8b1a1a"]
+#: Rows the overdue page lists (the most overdue tasks, the people with the most of them); its counts, chart and
+#: CSV export hold every task. The whole organisation's thousands of rows made a 1 MB page.
+OVERDUE_TASKS_SHOWN = 200
+OVERDUE_PEOPLE_SHOWN = 100
 
 
 def _selection() -> Selection:
@@ -313,7 +317,8 @@ def _charts(slug: str, data: Any) -> dict[str, Any]:
         return {"chart_data": _progress_chart(data)}
     if slug == "terlambat":
         units, people = _overdue_charts(data)
-        return {"chart_data": units, "chart_people": people}
+        return {"chart_data": units, "chart_people": people, "tasks_shown": OVERDUE_TASKS_SHOWN,
+                "people_shown": OVERDUE_PEOPLE_SHOWN}
     if slug == "durasi":
         return {"chart_data": _duration_chart(data)}
     if slug == "keberatan":
@@ -340,11 +345,12 @@ def show(slug: str):
     if slug not in RUNNERS:
         abort(404)
     selection = _selection()
-    data = RUNNERS[slug][0](get_engine(), selection) if selection.period else None
-    charts = _charts(slug, data) if data is not None else {}
-    return render_template(f"reports/{slug.replace('-', '_')}.html", selection=selection, args=_args(selection),
-                           reports=REPORTS, slug=slug, data=data, kinds=KINDS, tree_status=TREE_STATUS,
-                           outcomes=OBJECTION_OUTCOMES, stages=STAGES, deciders=DECIDERS, **charts)
+    with reports.without_gc_pauses():  # the report, its charts and its HTML: see processes.reports
+        data = RUNNERS[slug][0](get_engine(), selection) if selection.period else None
+        charts = _charts(slug, data) if data is not None else {}
+        return render_template(f"reports/{slug.replace('-', '_')}.html", selection=selection, args=_args(selection),
+                               reports=REPORTS, slug=slug, data=data, kinds=KINDS, tree_status=TREE_STATUS,
+                               outcomes=OBJECTION_OUTCOMES, stages=STAGES, deciders=DECIDERS, **charts)
 
 
 @bp.get("/laporan/<slug>.csv")
@@ -355,7 +361,9 @@ def export(slug: str):
     selection = _selection()
     query, shape = RUNNERS[slug]
     engine = get_engine()
-    rows = list(shape(query(engine, selection), selection)) if selection.period else [[_("No period has started yet.")]]
+    with reports.without_gc_pauses():
+        rows = list(shape(query(engine, selection), selection)) if selection.period \
+            else [[_("No period has started yet.")]]
     with engine.session_factory.begin() as session:
         audit_service.record(session, "report.exported", engine.now(), session.get(User, current_user.user_id),
                              report=slug, format="csv", period=selection.period,

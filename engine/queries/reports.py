@@ -109,15 +109,19 @@ def unit_of_employees(session: Session, user_ids: Iterable[int]) -> dict[int, in
     return found
 
 
-def superiors(session: Session, user_ids: Iterable[int]) -> dict[int, int | None]:
+def superiors(session: Session, user_ids: Iterable[int] | Select[Any]) -> dict[int, int | None]:
     """Return each employee's superior (the explicit override, else the first active holder of the superior
-    position, else whoever acts in it), in two queries plus one lookup per position nobody holds."""
-    ids = sorted(set(user_ids))
+    position, else whoever acts in it), in two queries plus one lookup per position nobody holds. The employees
+    are ids or a sub-query of them (thousands of ids as bound parameters cost more to compile than to query)."""
     rows: list[tuple[int, int | None, int | None]] = []
-    for start in range(0, len(ids), 5000):
-        rows += session.execute(select(User.id, User.superior_override_id, Position.parent_id)
-                                .outerjoin(Position, User.position_id == Position.id)
-                                .where(User.id.in_(ids[start:start + 5000]))).all()
+    base = select(User.id, User.superior_override_id, Position.parent_id).outerjoin(Position,
+                                                                                    User.position_id == Position.id)
+    if isinstance(user_ids, Select):
+        rows += session.execute(base.where(User.id.in_(user_ids.scalar_subquery()))).all()
+    else:
+        ids = sorted(set(user_ids))
+        for start in range(0, len(ids), 5000):
+            rows += session.execute(base.where(User.id.in_(ids[start:start + 5000]))).all()
     parents = sorted({p for _, override, p in rows if override is None and p is not None})
     holder: dict[int, int] = {}
     for start in range(0, len(parents), 5000):
@@ -169,25 +173,28 @@ def overdue_tasks(session: Session, now: datetime, *, period: str | None = None,
     subject, their superior or the superior's superior for a personal lane, else the group the lane names.
     """
     subject = User
-    query = (select(TaskIndex, subject.full_name).outerjoin(subject, subject.id == TaskIndex.subject_id)
-             .where(TaskIndex.closed_at.is_(None), TaskIndex.due_at.is_not(None), TaskIndex.due_at < now))
+    where = [TaskIndex.closed_at.is_(None), TaskIndex.due_at.is_not(None), TaskIndex.due_at < now]
     if period:
-        query = query.where(TaskIndex.period == period)
+        where.append(TaskIndex.period == period)
     if unit_ids is not None:
-        query = query.where(TaskIndex.subject_id.in_(employees_in(unit_ids)))
-    rows = session.execute(query.order_by(TaskIndex.due_at, TaskIndex.id)).all()
-    subjects = {t.subject_id for t, _ in rows if t.subject_id is not None}
-    first = superiors(session, subjects)
+        where.append(TaskIndex.subject_id.in_(employees_in(unit_ids)))
+    # Plain rows (no ORM object per task), the subject's name and unit joined in.
+    rows = session.connection().execute(
+        select(TaskIndex.id, TaskIndex.instance_id, TaskIndex.process_id, TaskIndex.task_name, TaskIndex.title,
+               TaskIndex.lane, TaskIndex.subject_id, TaskIndex.assignee_id, TaskIndex.candidate_users,
+               TaskIndex.candidate_groups, TaskIndex.ready_at, TaskIndex.due_at, subject.full_name, Position.unit_id)
+        .outerjoin(subject, subject.id == TaskIndex.subject_id).outerjoin(Position, Position.id == subject.position_id)
+        .where(*where).order_by(TaskIndex.due_at, TaskIndex.id)).all()
+    first = superiors(session, select(TaskIndex.subject_id).where(*where, TaskIndex.subject_id.is_not(None)))
     second = superiors(session, {s for s in first.values() if s is not None})
-    units = unit_of_employees(session, subjects)
     people: dict[int, int | None] = {}
     out = []
-    for task, subject_name in rows:
-        responsible: int | None = task.assignee_id
+    for (task_id, instance_id, process_id, task_name, title, lane, sid, assignee_id, candidate_users,
+         candidate_groups, ready_at, due, subject_name, unit_id) in rows:
+        responsible: int | None = assignee_id
         group = ""
         if responsible is None:
-            relation = LANES.relation_of(task.lane)
-            sid = task.subject_id
+            relation = LANES.relation_of(lane)
             if relation == SUBJECT:
                 responsible = sid
             elif relation == SUPERIOR and sid is not None:
@@ -196,14 +203,14 @@ def overdue_tasks(session: Session, now: datetime, *, period: str | None = None,
                 boss = first.get(sid)
                 responsible = second.get(boss) if boss is not None else None
             else:
-                group = task.lane or task.candidate_groups.strip(",") or task.candidate_users.strip(",")
+                group = lane or candidate_groups.strip(",") or candidate_users.strip(",")
         if responsible is not None:
             people[responsible] = None
-        due_at = task.due_at or now  # the query asked for due tasks only
+        due_at = due or now  # the query asked for due tasks only
         age = (now - due_at).total_seconds() / 86400
-        out.append(OverdueTask(task.id, task.instance_id, task.process_id, task.task_name, task.title, task.lane,
-                               task.subject_id, subject_name or "", units.get(task.subject_id or 0), task.ready_at,
-                               due_at, round(age, 1), responsible, group))
+        out.append(OverdueTask(task_id, instance_id, process_id, task_name, title, lane, sid, subject_name or "",
+                               unit_id if sid is not None else None, ready_at, due_at, round(age, 1), responsible,
+                               group))
     names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(list(people)))).all()) \
         if people else {}
     for row in out:

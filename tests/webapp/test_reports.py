@@ -10,6 +10,7 @@ The expected answers come from the simulation's own rules (processes/simulate.py
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from collections import Counter
@@ -22,10 +23,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, literal, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
+from engine.db.base import UtcDateTime
 from engine.db.org import Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance
@@ -40,6 +42,7 @@ from processes.rules.predikat import PREDIKAT_6_2022
 from processes.simulate import LATE_SKP, OBJECTS_REJECTED, OBJECTS_UPHELD, SILENT
 from tests.simulated_year import BACKENDS, NOW, migrated_sqlite, simulated_year_engine
 from webapp import create_app
+from webapp import reports as webapp_reports
 
 from .conftest import Auth
 
@@ -199,6 +202,25 @@ def test_progress_counts_skp_realisasi_and_assessments_per_unit(sim: Engine, ids
     assert rows[-1][1:5] == ["27", "27", "27", "25"]
 
 
+@pytest.mark.parametrize(("at", "due"), [
+    ("2024-01-31T16:59:59+00:00", "2024-01-31T02:00:00+00:00"),  # 23:59:59 in Jakarta on the deadline's day
+    ("2024-01-31T16:59:59.500000+00:00", "2024-01-31T02:00:00+00:00"),  # half a second later: late
+    ("2024-01-31T17:00:00+00:00", "2024-01-31T02:00:00+00:00"),  # midnight in Jakarta: late
+    ("2024-01-31T10:00:00+00:00", "2024-01-30T17:00:00+00:00"),  # due at 00:00 WIB on the 31st: that whole day
+    ("2024-01-30T16:59:59+00:00", "2024-01-30T17:00:00+00:00"),  # the day before: on time
+    ("2024-02-01T16:00:00+00:00", "2024-01-31T16:59:00+00:00"),  # the next day: late
+    ("2024-01-31T16:59:59+00:00", "2024-01-31T18:00:00+00:00"),  # due already on 1 February in Jakarta
+])
+def test_the_database_compares_a_time_with_the_end_of_the_deadlines_jakarta_day(sim: Engine, at: str, due: str) -> None:
+    """Cycle progress lets the database decide "approved by the deadline" (no datetime per SKP read): the same
+    answer as ``_end_of_day``, on SQLite (UTC text, +7 h) and PostgreSQL (time zone conversion)."""
+    moment, deadline = datetime.fromisoformat(at), datetime.fromisoformat(due)
+    with sim.session_factory() as s:
+        decided = s.scalar(select(reports._by_end_of_day(s, literal(moment, UtcDateTime()),
+                                                         literal(deadline, UtcDateTime()))))
+    assert bool(decided) is (moment <= reports._end_of_day(deadline))
+
+
 def test_overdue_tasks_name_who_must_act_per_unit_and_person_with_age(sim: Engine, ids: dict[str, int],
                                                                       client: FlaskClient, auth: Auth) -> None:
     report = reports.overdue_report(sim, select_for(sim, ids, "indah", "2024"))
@@ -221,6 +243,28 @@ def test_overdue_tasks_name_who_must_act_per_unit_and_person_with_age(sim: Engin
     auth.login("dewi")
     empty = client.get("/laporan/terlambat?period=2024").get_data(as_text=True)
     assert 'data-chart="chart-terlambat-unit"' not in empty and "empty-state" in empty
+
+
+def test_the_overdue_page_lists_the_most_overdue_rows_and_keeps_every_count_and_the_export_whole(
+        client: FlaskClient, auth: Auth, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At an agency's scale the page lists the most overdue tasks and the people with the most of them (200 and 100):
+    here one of each, of 2024's two overdue tasks (ratna's review by hartono, bambang's own draft)."""
+    monkeypatch.setattr(webapp_reports, "OVERDUE_TASKS_SHOWN", 1)
+    monkeypatch.setattr(webapp_reports, "OVERDUE_PEOPLE_SHOWN", 1)
+    auth.login("indah")
+    page = client.get("/laporan/terlambat?period=2024").get_data(as_text=True)
+    assert "2 tugas melewati tenggatnya." in page  # the count is every task's (indah reads Indonesian)
+    assert page.count('badge text-bg-danger') == 1 and "Tinjau SKP" in page  # the older one: hartono's review
+    assert "1 tugas yang paling lama terlambat dari 2 tugas ditampilkan; ekspor CSV memuat semuanya." in page
+    assert "1 orang dengan tugas terlambat terbanyak dari 2 orang ditampilkan" in page
+    people = page.split('id="h-people"', 1)[1].split("</table>", 1)[0]
+    assert people.count('<th scope="row">') == 1 and "Dr. Hartono Wibisono" in people
+    rows = csv_rows(client.get("/laporan/terlambat.csv?period=2024"))
+    assert len(rows) == 1 + 2  # the export holds every task
+    monkeypatch.setattr(webapp_reports, "OVERDUE_TASKS_SHOWN", 200)
+    monkeypatch.setattr(webapp_reports, "OVERDUE_PEOPLE_SHOWN", 100)
+    whole = client.get("/laporan/terlambat?period=2024").get_data(as_text=True)
+    assert whole.count('badge text-bg-danger') == 2 and "paling lama terlambat dari" not in whole
 
 
 def test_step_durations_give_median_and_p90_per_task_type(sim: Engine, ids: dict[str, int]) -> None:
@@ -376,6 +420,25 @@ def test_the_cascading_tree_reads_no_workflow_state_and_init_backfills_it(sim: E
                                                                         .where(SubjectResult.kind == skp_results.KIND))}
     assert again == rows
     assert [reports.cascade_report(sim, selection) for selection in selections] == before
+
+
+def test_a_report_holds_off_the_garbage_collector_and_gives_it_back_as_it_was() -> None:
+    """Reports at 10,000 employees run without the collector's pauses (``without_gc_pauses``): nested or
+    overlapping, the collector comes back when the last ends, and only if it ran before."""
+    assert gc.isenabled()
+    with reports.without_gc_pauses():
+        assert not gc.isenabled()
+        with reports.without_gc_pauses():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer report still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with reports.without_gc_pauses():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
 
 
 def test_an_rhk_that_supports_nothing_known_is_flagged() -> None:
