@@ -69,6 +69,7 @@ def bulk_insert(conn: Connection, table: type[Base], columns: list[str], rows: I
 EVENT_COLUMNS = ["seq", "at", "kind", "actor_id", "actor", "instance_id", "deployment_id", "task_id", "task_name",
                  "subject_id", "unit_id", "data", "hash"]
 RARE_EVERY = 50_000  # one event in this many carries a rare word in its note (free text that finds little)
+assert RARE_EVERY % len(KINDS) == 0 and KINDS[1] == "task.completed"
 
 
 def _events(instances: int, employees: int, events: int, start: datetime, seed: int,
@@ -84,7 +85,7 @@ def _events(instances: int, employees: int, events: int, start: datetime, seed: 
         data: dict[str, Any] = {}
         if kind == "task.completed":
             data = {"title": f"Isi realisasi {seq % 17}", "submitted": {"nilai": seq % 100}}
-            if seq % RARE_EVERY == 0:
+            if seq % RARE_EVERY == 1:  # (seq 1, 50,001, …: completions, as 50,000 is a multiple of len(KINDS))
                 data["catatan"] = f"bukti tercecer nomor {seq}"
         row = SimpleNamespace(at=start + timedelta(seconds=seq * 30), kind=kind, actor_id=subject, actor=f"u{subject}",
                               instance_id=instance, deployment_id=None, task_id=None, task_name=f"Tugas {seq % 17}",
@@ -229,6 +230,12 @@ def run_audit_bench(url: str | None, employees: int = 10000, instances: int = 10
              lambda: audit_query.search(engine, hr, AuditFilter(text="realisasi 16"))),
             (f"first page, free text, a rare word (1 event in {RARE_EVERY:,})",
              lambda: audit_query.search(engine, hr, AuditFilter(text="tercecer"))),
+            ("first page, one employee by NIP and free text",
+             lambda: audit_query.search(engine, hr, AuditFilter(subject=_nip(rnd.randrange(1, employees)),
+                                                                text="realisasi 1"))),
+            ("first page, free text in one month",
+             lambda: audit_query.search(engine, hr, AuditFilter(text="realisasi 16", date_from=month.date_from,
+                                                                date_to=month.date_to))),
             ("page 100 of the unfiltered trail (keyset)",
              lambda: audit_query.search(engine, hr, AuditFilter(), before=events - 100 * 50)),
             ("employee history (every step, and the per-period summary)",

@@ -106,21 +106,35 @@ AUDIT_TEXT = table("audit_event_text", column("rowid", BigInteger), column("text
 MIN_INDEXED = 3
 
 
-def _text_conditions(session: Session, words: str) -> list[ColumnElement[bool]]:
-    """Free text: ``words`` as a substring of the text expression, case-insensitive (on SQLite for ASCII letters,
-    as its ``lower`` and ``LIKE`` have it).
+@dataclass
+class _Where:
+    """A search's conditions on the events; its date range as a range of ``seq`` (the page's order); and, on SQLite,
+    the phrase to read the events of from the free-text index."""
 
-    On SQLite, for three characters or more, the events are first narrowed to those the FTS5 trigram index finds
-    for the same words as a phrase (a superset of the substring matches: the tokenizer folds case at least as far
-    as ``lower`` does), and the substring condition stays as the exact check: the results are the plain match's,
-    read from the index's events instead of from every event. PostgreSQL's trigram index answers the ILIKE itself."""
+    conditions: list[ColumnElement[bool]]
+    seq_from: int | None = None
+    seq_to: int | None = None
+    empty: bool = False  # no event was written in the date range
+    phrase: str | None = None
+
+
+def _text_match(words: str) -> ColumnElement[bool]:
+    """Free text: ``words`` as a substring of the text expression, case-insensitive (on SQLite for ASCII letters
+    only, as its ``lower`` and ``LIKE`` have it); ``%``, ``_`` and ``\\`` are plain characters."""
     escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    where: list[ColumnElement[bool]] = [text_expression().ilike(f"%{escaped}%", escape="\\")]
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite" and len(words) >= MIN_INDEXED:
-        phrase = '"' + words.replace('"', '""') + '"'
-        where.append(AuditEvent.seq.in_(select(AUDIT_TEXT.c.rowid).where(AUDIT_TEXT.c.text.match(phrase))))
-    return where
+    return text_expression().ilike(f"%{escaped}%", escape="\\")
+
+
+def _phrase(session: Session, f: AuditFilter, words: str) -> str | None:
+    """The FTS5 query that reads free text's events from SQLite's trigram index, or None to read them otherwise.
+
+    The index finds every event whose text holds ``words`` (three characters or more) as a substring, and some more:
+    the tokenizer folds case beyond ASCII. So the index only chooses which events are read, newest first; the plain
+    match stays as the check of each, and the results are the plain match's. One employee's events are fewer than
+    a word's (their index answers at once): there the text is checked on those."""
+    if session.get_bind().dialect.name != "sqlite" or len(words) < MIN_INDEXED or f.subject:
+        return None
+    return '"' + words.replace('"', '""') + '"'
 
 
 def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -128,8 +142,9 @@ def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
 
-def _conditions(session: Session, f: AuditFilter) -> list[ColumnElement[bool]]:
+def _conditions(session: Session, f: AuditFilter) -> _Where:
     where: list[ColumnElement[bool]] = []
+    found = _Where(where)
     if f.subject:
         where.append(AuditEvent.subject_id.in_(_people(session, f.subject)))
     if f.actor:
@@ -155,30 +170,44 @@ def _conditions(session: Session, f: AuditFilter) -> list[ColumnElement[bool]]:
     if f.task:
         where.append(or_(AuditEvent.task_id == f.task.strip(), AuditEvent.task_name == f.task.strip()))
     if f.text:
-        where.extend(_text_conditions(session, f.text.strip()))
+        where.append(_text_match(f.text.strip()))
+        found.phrase = _phrase(session, f, f.text.strip())
     at = _unindexed(AuditEvent.__table__.c.at) if by_seq else AuditEvent.__table__.c.at
     if f.date_from is not None:
         where.append(at >= f.date_from)
         first = session.scalar(select(AuditEvent.seq).where(AuditEvent.at >= f.date_from - ORDER_SLACK)
                                .order_by(AuditEvent.at).limit(1))
-        where.append(AuditEvent.seq >= first if first is not None else AuditEvent.seq < 0)
+        found.seq_from, found.empty = first, found.empty or first is None
     if f.date_to is not None:
         where.append(at < f.date_to)
         last = session.scalar(select(AuditEvent.seq).where(AuditEvent.at < f.date_to + ORDER_SLACK)
                               .order_by(AuditEvent.at.desc()).limit(1))
-        where.append(AuditEvent.seq <= last if last is not None else AuditEvent.seq < 0)
-    return where
+        found.seq_to, found.empty = last, found.empty or last is None
+    return found
 
 
-def _rows(session: Session, where: list[ColumnElement[bool]], limit: int,
-          before: int | None = None) -> list[AuditRow]:
+def _rows(session: Session, where: _Where, limit: int, before: int | None = None) -> list[AuditRow]:
     # First the page's sequence numbers (the filter alone, which an index on (unit_id, seq) or (subject_id, seq)
     # can answer without touching the events), then those events with their names: SQLite would otherwise join
     # every matching event before sorting and cutting the page.
-    page = select(AuditEvent.seq).where(*where)
+    if where.empty:
+        return []
+    page = select(AuditEvent.seq).where(*where.conditions)
+    order: ColumnElement[int] = AuditEvent.__table__.c.seq
+    if where.phrase is not None:
+        # SQLite's free-text index drives: its events newest first (its rowid is their seq, which FTS5 reads in
+        # order and stops at a full page), each looked up by seq and checked. The seq bounds go on the rowid, where
+        # the index seeks to them.
+        page = (page.select_from(AUDIT_TEXT).join(AuditEvent, AuditEvent.seq == AUDIT_TEXT.c.rowid)
+                .where(AUDIT_TEXT.c.text.match(where.phrase)))
+        order = AUDIT_TEXT.c.rowid
+    if where.seq_from is not None:
+        page = page.where(order >= where.seq_from)
+    if where.seq_to is not None:
+        page = page.where(order <= where.seq_to)
     if before is not None:
-        page = page.where(AuditEvent.seq < before)
-    page = page.order_by(AuditEvent.seq.desc()).limit(limit)
+        page = page.where(order < before)
+    page = page.order_by(order.desc()).limit(limit)
     subject, actor = aliased(User), aliased(User)
     query = (select(AuditEvent, Instance.process_id, Instance.period, subject, actor.full_name, Unit.name)
              .outerjoin(Instance, Instance.id == AuditEvent.instance_id)

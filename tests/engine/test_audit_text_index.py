@@ -19,6 +19,7 @@ from sqlalchemy import event, inspect, select, text
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.migrate import alembic_config
+from engine.db.org import User
 from engine.queries import audit as audit_query
 from engine.queries.audit import AuditFilter, text_expression
 from engine.runtime.clock import FixedClock
@@ -43,10 +44,10 @@ TERMS = ["tercecer", "TERCECER", "Tercecer di l", "realisasi", "isi r", "REALISA
          "tidak ada di mana pun", "catatan\": \"b"]
 
 
-def write(eng: Engine, events: list[tuple[str | None, dict[str, Any]]]) -> None:
+def write(eng: Engine, events: list[tuple[str | None, dict[str, Any]]], subject_id: int | None = None) -> None:
     for task_name, data in events:
         with eng.session_factory.begin() as s:
-            audit.record(s, "task.completed", eng.now(), None, task_name=task_name, **data)
+            audit.record(s, "task.completed", eng.now(), None, task_name=task_name, subject_id=subject_id, **data)
 
 
 def plain(eng: Engine, words: str) -> list[int]:
@@ -79,6 +80,7 @@ def statements(eng: Engine) -> Iterator[list[tuple[str, Any]]]:
 
 def test_free_text_finds_what_the_plain_match_finds(eng: Engine, org: dict[str, int], statements: list[tuple[str, Any]]) -> None:
     write(eng, EVENTS)
+    write(eng, EVENTS[::-1], subject_id=org["budi"])
     sqlite = eng.db.dialect.name == "sqlite"
     for words in TERMS:
         statements.clear()
@@ -87,9 +89,29 @@ def test_free_text_finds_what_the_plain_match_finds(eng: Engine, org: dict[str, 
         assert found == plain(eng, words.strip()), words
         uses_index = any("audit_event_text" in s for s, _ in statements)
         assert uses_index == (sqlite and len(words.strip()) >= 3), words
-    # The terms are not all alike: some find one event, some several, some none (else the comparison proves little).
+    # With other filters: a date range (the index seeks to its seq bounds), one employee (their events are read
+    # through their own index instead), a kind family.
+    ts = eng.now()
+    with eng.session_factory() as s:
+        subject, username = s.execute(select(User.id, User.username).where(User.id == org["budi"])).one()
+    for words in ["tercecer", "realisasi", "école", "isi r", "ab", "nilai"]:
+        for filters, check in (
+                (AuditFilter(text=words, date_from=ts - timedelta(days=1), date_to=ts + timedelta(days=1)), True),
+                (AuditFilter(text=words, date_from=ts + timedelta(days=3)), False),
+                (AuditFilter(text=words, kind="task."), True)):
+            statements.clear()
+            found = [r.seq for r in audit_query.search(eng, org["indah"], filters, limit=200).rows]
+            assert found == (plain(eng, words) if check else []), (words, filters)
+        statements.clear()
+        by_subject = audit_query.search(eng, org["indah"], AuditFilter(text=words, subject=username), limit=200)
+        assert not any("audit_event_text" in s for s, _ in statements)
+        assert by_subject.rows or words in ("école", "ab")
+        assert [r.seq for r in by_subject.rows] == [r.seq for r in audit_query.search(
+            eng, org["indah"], AuditFilter(text=words), limit=200).rows if r.subject_id == subject]
+    # The terms are not all alike: some find one event (twice: once with the employee), some several, some none
+    # (else the comparison proves little).
     counts = {len(plain(eng, w.strip())) for w in TERMS}
-    assert 0 in counts and 1 in counts and max(counts) >= 3
+    assert 0 in counts and 2 in counts and max(counts) >= 6
 
 
 def test_on_sqlite_case_folds_for_ascii_letters_only_as_before(eng: Engine, org: dict[str, int]) -> None:
