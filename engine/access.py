@@ -242,7 +242,7 @@ def superior_ids(session: Session, employee_id: int) -> list[int]:
     ``subordinates_of``, one employee at a time. Remembered for the transaction (``engine.db.base.lookups``);
     the superiors' User rows are left in the session, so callers that want them read no further."""
     cache = lookups(session)
-    key = ("superiors", employee_id)
+    key = ("superiors", employee_id, today(session))  # acting officials depend on the day
     if cache is not None and key in cache:
         return list(cache[key])
     found, users = _superior_ids(session, employee_id)
@@ -335,7 +335,8 @@ def acting_capacity(session: Session, user_id: int, row: TaskIndex) -> str | Non
         if employee is None or employee.superior_override_id is not None or employee.position is None:
             continue
         parent = employee.position.parent_id
-        if parent is None or session.scalar(select(User.id).where(User.position_id == parent, User.id == user_id)):
+        user = session.get(User, user_id)  # the acting user: in the session already on the hot path
+        if parent is None or (user is not None and user.position_id == parent):
             continue
         assignment = session.scalars(select(ActingAssignment).where(
             ActingAssignment.position_id == parent, ActingAssignment.user_id == user_id, _acting(session))).first()

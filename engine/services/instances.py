@@ -132,7 +132,7 @@ def _completion_statement() -> Executable:
     opened, subject = aliased(TaskIndex), aliased(User)
     actor_position, subject_position = aliased(Position), aliased(Position)
     user_id = bindparam("user_id", type_=Integer)
-    return (select(TaskIndex, Instance, User, actor_position, subject, subject_position, opened, TaskDraft.saved_at)
+    return (select(TaskIndex, Instance, User, actor_position, subject, subject_position, opened, TaskDraft)
             .join(Instance, Instance.id == TaskIndex.instance_id)
             .join(User, User.id == user_id)
             .outerjoin(actor_position, actor_position.id == User.position_id)
@@ -144,18 +144,18 @@ def _completion_statement() -> Executable:
 
 
 def _load_for_completion(session: Session, user_id: int,
-                         task_id: str) -> tuple[User | None, Instance | None, bool]:
+                         task_id: str) -> tuple[User | None, Instance | None, TaskDraft | None]:
     """Read, in one statement, what completing a task needs first: the task row, its instance with the open task
     rows (kept as ``instance.open_rows`` for ``Runtime.save``), the user, the subject and both their positions,
-    and whether the user keeps a draft of the task. Return (user, instance, has draft); (None, None, False) when
-    the task or the user does not exist."""
+    and the user's draft of the task. Return (user, instance, draft); (None, None, None) when the task or the user
+    does not exist."""
     if not _is_uuid(task_id):
-        return None, None, False
+        return None, None, None
     rows = session.execute(_completion_statement(), {"task_id": task_id, "user_id": user_id}).all()
     if not rows:
-        return None, None, False
+        return None, None, None
     first = rows[0]
-    instance, actor, held_subject, draft_saved = first[1], first[2], first[4], first[7]
+    instance, actor, held_subject, draft = first[1], first[2], first[4], first[7]
     # The positions go where the lookups find them (User.position), and the subject stays in the session
     # with the instance that refers to it (the identity map holds only objects someone refers to).
     set_committed_value(actor, "position", first[3])
@@ -164,7 +164,7 @@ def _load_for_completion(session: Session, user_id: int,
         session.info.setdefault("smk_held", []).append(held_subject)
     if instance.open_rows is None:
         instance.open_rows = {found.id: found for *_, found, _ in rows if found is not None}
-    return actor, instance, draft_saved is not None
+    return actor, instance, draft
 
 
 def _is_uuid(value: str) -> bool:
@@ -193,15 +193,14 @@ def _check_runnable(instance: Instance) -> None:
 def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
     """Return a task the user may act on, with its form and current data."""
     with engine.session_factory() as session:
+        _, instance, draft = _load_for_completion(session, user_id, task_id)  # one statement, as for completing
         row = _load_task(session, user_id, task_id)
-        instance = session.get(Instance, row.instance_id)
-        assert instance is not None
+        assert instance is not None and instance.id == row.instance_id
         bundle = engine.specs.for_version(session, instance.process_version_id)
         workflow = engine.runtime.load(instance, bundle)
         task = workflow.get_task_from_id(UUID(task_id))
         schema_name, ui_name = form_for(task.task_spec)
         subject = session.get(User, instance.subject_id) if instance.subject_id else None
-        draft = session.get(TaskDraft, (task_id, user_id))
         return TaskView(
             id=row.id, instance_id=instance.id, instance_version=instance.version, process_id=instance.process_id,
             task_name=row.task_name, title=row.title, lane=row.lane, subject_id=instance.subject_id,
@@ -233,7 +232,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: Submission,
             # One statement reads the task row, its instance, the instance's open task rows, the acting user and
             # the subject with their positions. Held for the whole transaction: the identity map keeps objects
             # only while something refers to them, so later lookups of these are free.
-            actor, instance, has_draft = _load_for_completion(session, user_id, task_id)
+            actor, instance, draft = _load_for_completion(session, user_id, task_id)
             row = _load_task(session, user_id, task_id)
             if row.assignee_id is None and is_group_task(row):
                 raise PermissionDenied("task.claim_first", N_("Claim this task before completing it"))
@@ -281,7 +280,7 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: Submission,
                          **acting)
             record_changes(session, instance, created, now, actor)
             after_save(engine, session, instance, workflow)
-            if discard_draft and has_draft:
+            if discard_draft and draft is not None:
                 session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.user_id == user_id))
             summary = _summary(instance, session)
             summary.next_task_id = next((t for t in summary.ready_task_ids if may_act(session, user_id, t)), None)

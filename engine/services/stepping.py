@@ -122,6 +122,10 @@ def record_changes(session: Session, instance: Instance, created: list[TaskIndex
     for row in created:
         audit.record(session, "task.ready", now, None, instance=instance, task_id=row.id,
                      task_name=row.task_name, title=row.title, lane=row.lane)
+    if created:
+        # The instance's versioned UPDATE goes first: a concurrent loser then fails on it (StaleDataError,
+        # a Conflict) rather than on the winner's notification for the same new task (a duplicate key).
+        session.flush()
     notify_new_tasks(session, created, now)
     if instance.status == "completed":
         audit.record(session, "instance.completed", now, actor, instance=instance)

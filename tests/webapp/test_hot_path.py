@@ -95,8 +95,12 @@ def test_the_task_page_reads_in_one_transaction(client: FlaskClient, auth: Auth,
     assert page.status_code == 200 and "Isi capaian kinerja" in page.get_data(as_text=True)
     print(f"task page: {counter}")
     assert counter.writing == 0  # reading a page never takes SQLite's write lock
-    reads = [sql.split("\nFROM ")[1].split()[0] for sql in counter.statements if "\nFROM " in sql]
-    assert reads.count("instance") == 1 and reads.count("task_draft") == 1  # the task's instance and draft once
+    def reading(table: str) -> list[str]:
+        return [sql for sql in counter.statements if re.search(rf"(FROM|JOIN) {table}\b", sql)]
+
+    # The task's instance and draft once, read with the task row in one statement (as completing it does).
+    assert len(reading("instance")) == 1 and len(reading("task_draft")) == 1
+    assert reading("instance") == reading("task_draft") and "FROM task_index" in reading("instance")[0]
     assert counter.transactions <= 6
 
 
