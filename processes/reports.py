@@ -719,7 +719,7 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
         subjects = _scope_subjects(period, selection.unit_ids)
         cases = _instances(ASSESSMENT, period, subjects)
         owner = dict(session.connection().execute(select(Instance.id, Instance.subject_id)
-                                                  .where(Instance.id.in_(cases))).all())
+                                                  .where(*_cases(ASSESSMENT, period, subjects))).all())
         responses: dict[int, str] = {}
         for iid, still_open, outcome in session.connection().execute(
                 select(TaskIndex.instance_id, TaskIndex.closed_at.is_(None), TaskIndex.outcome)
