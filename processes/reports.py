@@ -267,14 +267,27 @@ def _cases(process_id: str, period: str, subjects: Select[Any] | Collection[int]
     return where + ([Instance.subject_id.in_(subjects)] if subjects is not None else [])
 
 
-def _scope_subjects(period: str, unit_ids: Collection[int] | None) -> Select[Any] | None:
+def _scope_subjects(period: str, unit_ids: Collection[int] | None, every_unit: bool = False) -> Select[Any] | None:
     """A sub-query of the subjects of the period's planning cases in the units; None for the whole organisation
-    (every case of the period counts: no sub-query to join)."""
+    (every case of the period counts: no sub-query to join). ``every_unit``: the units are all there are, so any
+    position is in one (its unit is a required reference): no list of unit ids to send (and to compile, once per
+    sub-query: hundreds of bound parameters each)."""
     if unit_ids is None:
         return None
-    return select(Instance.subject_id).join(User, User.id == Instance.subject_id) \
+    query = select(Instance.subject_id).join(User, User.id == Instance.subject_id) \
         .join(Position, User.position_id == Position.id) \
-        .where(Instance.process_id == PLANNING, Instance.period == period, Position.unit_id.in_(list(unit_ids)))
+        .where(Instance.process_id == PLANNING, Instance.period == period)
+    return query if every_unit else query.where(Position.unit_id.in_(list(unit_ids)))
+
+
+def _every_unit(selection: Selection) -> bool:
+    """Whether the selected units are every unit there is (the organisation's root chosen)."""
+    return selection.unit_ids is not None and selection.unit_ids >= selection.units.keys()
+
+
+def _unit_filter(selection: Selection) -> Collection[int] | None:
+    """The units to filter positions by: None when they are every unit (every position is in one)."""
+    return None if _every_unit(selection) else selection.unit_ids
 
 
 def _submitted(key: str) -> Any:
@@ -444,7 +457,7 @@ def curve_report(engine: Engine, selection: Selection) -> CurveReport:
     labels = PREDIKAT_6_2022
     with engine.session_factory() as session:
         setup = period_setup(session, selection.period)
-        people = participants(session, selection.period, selection.unit_ids)
+        people = participants(session, selection.period, _unit_filter(selection))
         ratings = _ratings(session, selection.period, people)
         rated_units = _unit_ratings(session, selection.period)
     # The bounds come from the curve table deployed now (not the repository's file), as a new assessment would see.
@@ -518,11 +531,11 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
     many realisations were sent and sent on time; how many assessments are rated and final."""
     period = selection.period
     with engine.session_factory() as session:
-        people = participants(session, period, selection.unit_ids)
+        people = participants(session, period, _unit_filter(selection))
         # Over every unit, no sub-query of the subjects: every count below is of the participants' own cases
         # (members of ``people``, monitoring joined to their positions), so the cases of anyone else change nothing.
-        everywhere = selection.unit_ids is None or selection.unit_ids >= selection.units.keys()
-        subjects = None if everywhere else _scope_subjects(period, selection.unit_ids)
+        subjects = None if selection.unit_ids is None or _every_unit(selection) \
+            else _scope_subjects(period, selection.unit_ids)
         run = session.connection().execute  # plain rows, fetched at once: tens of thousands at an agency's scale
         # Per planning case: drafted (a draft task completed), approved (the first approval) and approved by the end
         # of the Jakarta day of the earliest draft deadline, all decided by the database (no datetime per case).
@@ -715,8 +728,8 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
     many results became final because the employee did not respond in time."""
     period = selection.period
     with engine.session_factory() as session:
-        people = participants(session, period, selection.unit_ids)
-        subjects = _scope_subjects(period, selection.unit_ids)
+        people = participants(session, period, _unit_filter(selection))
+        subjects = _scope_subjects(period, selection.unit_ids, _every_unit(selection))
         cases = _instances(ASSESSMENT, period, subjects)
         owner = dict(session.connection().execute(select(Instance.id, Instance.subject_id)
                                                   .where(*_cases(ASSESSMENT, period, subjects))).all())
@@ -842,7 +855,7 @@ def follow_up_report(engine: Engine, selection: Selection) -> FollowUpReport:
 
     now = engine.now()
     with engine.session_factory() as session:
-        cases = _instances(FOLLOW_UP, period, _scope_subjects(period, selection.unit_ids))
+        cases = _instances(FOLLOW_UP, period, _scope_subjects(period, selection.unit_ids, _every_unit(selection)))
         tasks = session.connection().execute(
             select(TaskIndex.instance_id, TaskIndex.id, TaskIndex.task_name, TaskIndex.title, TaskIndex.closed_at,
                    TaskIndex.outcome, TaskIndex.due_at)
@@ -1079,7 +1092,7 @@ def ranking_report(engine: Engine, selection: Selection) -> Ranking:
     ties share a rank; those not yet rated come last."""
     with engine.session_factory() as session:
         setup = period_setup(session, selection.period)
-        people = participants(session, selection.period, selection.unit_ids)
+        people = participants(session, selection.period, _unit_filter(selection))
         ratings = _ratings(session, selection.period, people)
     labels = {"A": PREDIKAT_REGIME_A, "B": PREDIKAT_REGIME_B}.get(setup.regime, PREDIKAT_6_2022)
     order = {label: i for i, label in enumerate(labels)}
