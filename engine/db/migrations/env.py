@@ -21,6 +21,12 @@ def _driver(connection: Connection) -> Any:
     return driver
 
 
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave SQLite's free-text index of the audit trail (migration 0013: the FTS5 table ``audit_event_text`` and
+    the shadow tables SQLite keeps for it) out of autogenerate, which would otherwise propose dropping them."""
+    return not (type_ == "table" and name is not None and name.startswith("audit_event_text"))
+
+
 def run_migrations() -> None:
     db = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url") or "")
     with db.connect() as connection:
@@ -32,7 +38,8 @@ def run_migrations() -> None:
             # goes on the driver's connection before SQLAlchemy begins one; the keys are checked before commit.
             _driver(connection).execute("PRAGMA foreign_keys=OFF")
         try:
-            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite)
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite,
+                              include_name=_include_name)
             with context.begin_transaction():
                 context.run_migrations()
                 if sqlite:
