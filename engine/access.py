@@ -21,9 +21,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Executable,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    false,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from engine.db.base import lookups
@@ -252,6 +265,19 @@ def superior_ids(session: Session, employee_id: int) -> list[int]:
     return found
 
 
+@cache
+def _superiors_statement() -> Executable:
+    """Holders of the superior position and those acting for it on the day, in one statement: holders first, then
+    the acting ones in the order they were appointed. Built once (parameters ``parent`` and ``day``)."""
+    parent, day = bindparam("parent", type_=Integer), bindparam("day", type_=Date)
+    acting = and_(ActingAssignment.user_id == User.id, ActingAssignment.position_id == parent,
+                  ActingAssignment.starts_on <= day, ActingAssignment.ends_on >= day,
+                  ActingAssignment.ended_at.is_(None))
+    return (select(User, ActingAssignment.id).outerjoin(ActingAssignment, acting)
+            .where(User.active, or_(User.position_id == parent, ActingAssignment.id.is_not(None)))
+            .order_by(ActingAssignment.id.is_not(None), ActingAssignment.id, User.id))
+
+
 def _superior_ids(session: Session, employee_id: int) -> tuple[list[int], list[User]]:
     employee = session.get(User, employee_id)
     if employee is None or not employee.active:
@@ -262,12 +288,7 @@ def _superior_ids(session: Session, employee_id: int) -> tuple[list[int], list[U
     if employee.position is None or employee.position.parent_id is None:
         return [], []
     parent = employee.position.parent_id
-    # Holders of the superior position and those acting for it today, in one statement: holders first, then
-    # the acting ones in the order they were appointed.
-    acting = and_(ActingAssignment.user_id == User.id, ActingAssignment.position_id == parent, _acting(session))
-    rows = session.execute(select(User, ActingAssignment.id).outerjoin(ActingAssignment, acting)
-                           .where(User.active, or_(User.position_id == parent, ActingAssignment.id.is_not(None)))
-                           .order_by(ActingAssignment.id.is_not(None), ActingAssignment.id, User.id)).all()
+    rows = session.execute(_superiors_statement(), {"parent": parent, "day": today(session)}).all()
     holders = [user.id for user, assignment in rows if user.position_id == parent]
     appointed = [user.id for user, assignment in rows if assignment is not None]
     return [uid for uid in dict.fromkeys(holders + appointed) if uid != employee_id], [user for user, _ in rows]
