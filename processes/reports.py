@@ -267,6 +267,19 @@ def _cases(process_id: str, period: str, subjects: Select[Any] | Collection[int]
     return where + ([Instance.subject_id.in_(subjects)] if subjects is not None else [])
 
 
+def _period_tasks(session: Session, period: str, *names: str) -> list[ColumnElement[bool]]:
+    """The conditions on ``task_index`` for the period's rows of those steps (the rows of the period's cases).
+
+    On PostgreSQL with the period too, so the index on (period, task_name) (migration 0014) reads them instead of a
+    scan of every period kept. A task row carries its instance's period from the moment it is created; the cycle's
+    processes are started with their period and never change it (only ``smk_periode`` sets its own, with
+    ``set_period``), so the period adds no condition a case's rows do not meet. SQLite, which has no statistics,
+    keeps reading them through the cases' instance ids (with the period it would read the whole period's rows of
+    the step once per case)."""
+    name = TaskIndex.task_name == names[0] if len(names) == 1 else TaskIndex.task_name.in_(names)
+    return [TaskIndex.period == period, name] if session.get_bind().dialect.name == "postgresql" else [name]
+
+
 def _scope_subjects(period: str, unit_ids: Collection[int] | None, every_unit: bool = False) -> Select[Any] | None:
     """A sub-query of the subjects of the period's planning cases in the units; None for the whole organisation
     (every case of the period counts: no sub-query to join). ``every_unit``: the units are all there are, so any
@@ -539,21 +552,25 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
         run = session.connection().execute  # plain rows, fetched at once: tens of thousands at an agency's scale
         # Per planning case: drafted (a draft task completed), approved (the first approval) and approved by the end
         # of the Jakarta day of the earliest draft deadline, all decided by the database (no datetime per case).
+        # The task rows are read by the period's index (``_period_tasks``).
         drafts = select(TaskIndex.instance_id.label("iid"), func.min(TaskIndex.due_at).label("due"),
                         func.max(case((TaskIndex.outcome == "completed", 1), else_=0)).label("done")) \
             .where(TaskIndex.instance_id.in_(_instances(PLANNING, period, subjects)),
-                   TaskIndex.task_name.in_(DRAFT_TASKS)).group_by(TaskIndex.instance_id).subquery()
-        approvals = select(AuditEvent.instance_id.label("iid"), func.min(AuditEvent.at).label("at")) \
+                   *_period_tasks(session, period, *DRAFT_TASKS)).group_by(TaskIndex.instance_id).subquery()
+        # The first approval per case, the decision tested inside the aggregate: PostgreSQL estimated the JSON test
+        # in WHERE at a few rows (there are thousands) and probed the instance once per review event.
+        approving = or_(and_(AuditEvent.task_name == "tinjau_skp", _submitted("keputusan_pp") == "setujui"),
+                        and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan"))
+        approvals = select(AuditEvent.instance_id.label("iid"),
+                           func.min(case((approving, AuditEvent.at), else_=None)).label("at")) \
             .where(AuditEvent.instance_id.in_(_instances(PLANNING, period, subjects)),
-                   AuditEvent.kind == COMPLETED_EVENT, AuditEvent.task_name.in_(REVIEW_TASKS),
-                   or_(and_(AuditEvent.task_name == "tinjau_skp", _submitted("keputusan_pp") == "setujui"),
-                       and_(AuditEvent.task_name == "putuskan_skp", _submitted("keputusan_app") == "tetapkan"))) \
+                   AuditEvent.kind == COMPLETED_EVENT, AuditEvent.task_name.in_(REVIEW_TASKS)) \
             .group_by(AuditEvent.instance_id).subquery()
         drafted: set[int] = set()
         approved: set[int] = set()
         on_time: set[int] = set()
         for iid, done, was_approved, punctual in run(
-                select(Instance.id, drafts.c.done, approvals.c.iid.is_not(None),
+                select(Instance.id, drafts.c.done, approvals.c.at.is_not(None),
                        case((and_(approvals.c.at.is_not(None), drafts.c.due.is_not(None),
                                   _by_end_of_day(session, approvals.c.at, drafts.c.due)), 1), else_=0))
                 .select_from(Instance).outerjoin(drafts, drafts.c.iid == Instance.id)
@@ -572,24 +589,29 @@ def progress_report(engine: Engine, selection: Selection) -> ProgressReport:
         planned = select(Instance.subject_id).where(Instance.process_id == PLANNING, Instance.period == period)
         monitoring_cases = select(Instance.id.label("id"), Instance.subject_id.label("sid"), case_rank.label("n")).where(
             *_cases(MONITORING, period, subjects if subjects is not None else planned)).subquery()
-        in_time = or_(TaskIndex.due_at.is_(None), TaskIndex.closed_at <= TaskIndex.due_at)
+        sent = TaskIndex.instance_id.is_not(None)
+        in_time = and_(sent, or_(TaskIndex.due_at.is_(None), TaskIndex.closed_at <= TaskIndex.due_at))
         # The realisations joined through the task index's instance index (a grouped sub-query here made SQLite
-        # compare every case with every realisation); a case counts once however many it has.
-        monitoring = run(
-            select(Position.unit_id, monitoring_cases.c.n, func.count(monitoring_cases.c.id.distinct()),
-                   func.count(TaskIndex.instance_id.distinct()),
-                   func.count(case((in_time, TaskIndex.instance_id), else_=None).distinct()))
-            .select_from(monitoring_cases).join(User, User.id == monitoring_cases.c.sid)
-            .join(Position, Position.id == User.position_id)
+        # compare every case with every realisation); a case counts once however many it has: one row per case
+        # first (whether sent, whether on time), then the counts per unit and slice (no COUNT(DISTINCT), which
+        # sorted every case's row).
+        per_case = select(Position.unit_id.label("unit_id"), monitoring_cases.c.n.label("n"),
+                          func.max(case((sent, 1), else_=0)).label("sent"),
+                          func.max(case((in_time, 1), else_=0)).label("on_time")) \
+            .select_from(monitoring_cases).join(User, User.id == monitoring_cases.c.sid) \
+            .join(Position, Position.id == User.position_id) \
             .outerjoin(TaskIndex, and_(TaskIndex.instance_id == monitoring_cases.c.id,
-                                       TaskIndex.task_name == "isi_realisasi", TaskIndex.outcome == "completed",
-                                       TaskIndex.closed_at.is_not(None)))
-            .group_by(Position.unit_id, monitoring_cases.c.n)).all()
+                                       *_period_tasks(session, period, "isi_realisasi"),
+                                       TaskIndex.outcome == "completed", TaskIndex.closed_at.is_not(None))) \
+            .group_by(monitoring_cases.c.id, Position.unit_id, monitoring_cases.c.n).subquery()
+        monitoring = run(
+            select(per_case.c.unit_id, per_case.c.n, func.count(), func.sum(per_case.c.sent),
+                   func.sum(per_case.c.on_time)).group_by(per_case.c.unit_id, per_case.c.n)).all()
         final = {sid for sid, in run(select(Instance.subject_id).where(*_cases(ASSESSMENT, period, subjects),
                                                                        Instance.status == COMPLETED)).all()}
         rated = {sid for sid, in run(select(Instance.subject_id).join(TaskIndex, TaskIndex.instance_id == Instance.id)
                                      .where(*_cases(ASSESSMENT, period, subjects),
-                                            TaskIndex.task_name.in_(RATING_TASKS),
+                                            *_period_tasks(session, period, *RATING_TASKS),
                                             TaskIndex.outcome == "completed")).all()}
     slices = max((int(n) for _, n, _, _, _ in monitoring), default=0)
     by_group = _group_counts(selection, ((p.id, p.unit_id) for p in people.values()))
@@ -730,32 +752,39 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
     with engine.session_factory() as session:
         people = participants(session, period, _unit_filter(selection))
         subjects = _scope_subjects(period, selection.unit_ids, _every_unit(selection))
-        cases = _instances(ASSESSMENT, period, subjects)
-        owner = dict(session.connection().execute(select(Instance.id, Instance.subject_id)
-                                                  .where(*_cases(ASSESSMENT, period, subjects))).all())
+        run = session.connection().execute
+        # One pass over the period's assessment cases with their response and objection-decision task rows, by when
+        # each became ready: the last response task tells the state of the response, the first decision task when
+        # the objection was filed and the last whether it is still open and its due time.
+        owner: dict[int, int | None] = {}
         responses: dict[int, str] = {}
-        for iid, still_open, outcome in session.connection().execute(
-                select(TaskIndex.instance_id, TaskIndex.closed_at.is_(None), TaskIndex.outcome)
-                .where(TaskIndex.instance_id.in_(cases), TaskIndex.task_name == "terima_hasil")
-                .order_by(TaskIndex.ready_at)).all():
-            responses[iid] = "awaiting" if still_open else ("responded" if outcome == "completed" else "timed_out")
-        answered: dict[int | None, str | None] = dict(session.connection().execute(
-            select(AuditEvent.instance_id, _submitted("tanggapan"))
-            .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
-                   AuditEvent.task_name == "terima_hasil").order_by(AuditEvent.seq)).all())
         decisions: dict[int, dict[str, Any]] = {}
-        for task in session.scalars(select(TaskIndex).where(TaskIndex.instance_id.in_(cases),
-                                                            TaskIndex.task_name == "putus_keberatan")
-                                    .order_by(TaskIndex.ready_at)):
-            d = decisions.setdefault(task.instance_id, {"filed_at": task.ready_at, "open": False, "due": task.due_at})
-            d["open"] = task.closed_at is None
-            d["due"] = task.due_at
-        for iid, at, actor_id, decision, new in session.connection().execute(
-                select(AuditEvent.instance_id, AuditEvent.at, AuditEvent.actor_id, _submitted("keputusan_keberatan"),
-                       _submitted("predikat_baru"))
-                .where(AuditEvent.instance_id.in_(cases), AuditEvent.kind == COMPLETED_EVENT,
-                       AuditEvent.task_name == "putus_keberatan").order_by(AuditEvent.seq)).all():
-            if iid in decisions:
+        steps = and_(TaskIndex.instance_id == Instance.id,
+                     *_period_tasks(session, period, "terima_hasil", "putus_keberatan"))
+        for iid, sid, name, ready_at, still_open, outcome, due_at in run(
+                select(Instance.id, Instance.subject_id, TaskIndex.task_name, TaskIndex.ready_at,
+                       TaskIndex.closed_at.is_(None), TaskIndex.outcome, TaskIndex.due_at)
+                .select_from(Instance).outerjoin(TaskIndex, steps).where(*_cases(ASSESSMENT, period, subjects))
+                .order_by(Instance.id, TaskIndex.ready_at)).all():
+            owner[iid] = sid
+            if name == "terima_hasil":
+                responses[iid] = "awaiting" if still_open else ("responded" if outcome == "completed" else "timed_out")
+            elif name == "putus_keberatan":
+                d = decisions.setdefault(iid, {"filed_at": ready_at, "open": False, "due": due_at})
+                d["open"] = still_open
+                d["due"] = due_at
+        # One pass over their completions of those steps, in the trail's order (the last of each counts): the
+        # employee's response and the objection's decision.
+        answered: dict[int | None, str | None] = {}
+        for iid, name, at, actor_id, response, decision, new in run(
+                select(AuditEvent.instance_id, AuditEvent.task_name, AuditEvent.at, AuditEvent.actor_id,
+                       _submitted("tanggapan"), _submitted("keputusan_keberatan"), _submitted("predikat_baru"))
+                .where(AuditEvent.instance_id.in_(_instances(ASSESSMENT, period, subjects)),
+                       AuditEvent.kind == COMPLETED_EVENT,
+                       AuditEvent.task_name.in_(("terima_hasil", "putus_keberatan"))).order_by(AuditEvent.seq)).all():
+            if name == "terima_hasil":
+                answered[iid] = response
+            elif iid in decisions:
                 decisions[iid].update(at=at, actor_id=actor_id, decision=decision, new=new or "")
         objectors = [sid for i in decisions if (sid := owner.get(i)) is not None]
         delivered = assessment_results(session, period, objectors)
