@@ -270,12 +270,12 @@ def _cases(process_id: str, period: str, subjects: Select[Any] | Collection[int]
 def _period_tasks(session: Session, period: str, *names: str) -> list[ColumnElement[bool]]:
     """The conditions on ``task_index`` for the period's rows of those steps (the rows of the period's cases).
 
-    On PostgreSQL with the period too, so the index on (period, task_name) (migration 0014) reads them instead of a
+    On PostgreSQL with the period too, so the index on (task_name, period) (migration 0014) reads them instead of a
     scan of every period kept. A task row carries its instance's period from the moment it is created; the cycle's
     processes are started with their period and never change it (only ``smk_periode`` sets its own, with
     ``set_period``), so the period adds no condition a case's rows do not meet. SQLite, which has no statistics,
-    keeps reading them through the cases' instance ids (with the period it would read the whole period's rows of
-    the step once per case)."""
+    keeps reading them through the cases' instance ids (given the period too, it would take that index inside the
+    join and read the period's rows of the step once per case)."""
     name = TaskIndex.task_name == names[0] if len(names) == 1 else TaskIndex.task_name.in_(names)
     return [TaskIndex.period == period, name] if session.get_bind().dialect.name == "postgresql" else [name]
 
