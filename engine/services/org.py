@@ -47,9 +47,20 @@ def _account(session: Session, user: User) -> Account:
 
 
 def get_account(engine: Engine, user_id: int) -> Account | None:
+    """The logged-in user of every request (flask-login's loader): one statement, a row per group they are in."""
     with engine.session_factory() as session:
-        user = session.get(User, user_id)
-        return _account(session, user) if user is not None and user.active else None
+        rows = session.connection().execute(
+            select(User.id, User.username, User.full_name, Position.title, User.locale, User.active,
+                   User.session_epoch, Group.name)
+            .outerjoin(Position, Position.id == User.position_id)
+            .outerjoin(GroupMember, GroupMember.user_id == User.id)
+            .outerjoin(Group, Group.id == GroupMember.group_id)
+            .where(User.id == user_id)).all()
+    if not rows or not rows[0].active:
+        return None
+    first = rows[0]
+    return Account(first.id, first.username, first.full_name, sorted(r.name for r in rows if r.name is not None),
+                   first.title or "", first.locale, first.active, first.session_epoch or 0)
 
 
 class LoginLocked(Exception):

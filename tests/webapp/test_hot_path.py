@@ -104,12 +104,13 @@ def test_the_task_page_reads_in_one_transaction(client: FlaskClient, auth: Auth,
     assert counter.transactions <= 6
 
 
-# Issue 15: 30 statements in 6 transactions (2 writing), then 22 in 2, now 12 in 2 (SQLite and PostgreSQL alike).
-# What remains: the login's user, groups and position (3, engine.services.org.get_account); then the writing
-# transaction: the task row with its instance, open task rows, user, subject, positions and draft (1); the new
-# task's recipients, the subject's superiors (1); the notification (1); the instance, the closed task row and
-# the new one (3); the audit chain: head read under its lock, the events in one executemany, the head (3).
-BUDGET = 12
+# Issue 15: 30 statements in 6 transactions (2 writing), then 22 in 2, then 12, now 10 in 2 (SQLite and
+# PostgreSQL alike). What remains: the login's user with their position and groups (1, one joined statement in
+# engine.services.org.get_account); then the writing transaction: the task row with its instance, open task rows,
+# user, subject, positions and draft (1); the new task's recipients, the subject's superiors (1); the notification
+# (1); the instance, the closed task row and the new one (3); the audit chain: head read under its lock, the
+# events in one executemany, the head (3).
+BUDGET = 10
 
 
 def test_the_inbox_page_reads_the_task_index_twice(client: FlaskClient, auth: Auth, counter: Counter,
