@@ -107,7 +107,19 @@ def acting_holders(session: Session, position_id: int) -> list[int]:
 
 
 def subordinates_of(session: Session, assessor_id: int) -> list[int]:
-    """Return the ids of the employees whose superior is ``assessor_id`` (as holder, or acting today)."""
+    """Return the ids of the employees whose superior is ``assessor_id`` (as holder, or acting today); remembered
+    for the transaction (``engine.db.base.lookups``: a page's inbox badge and "Tim saya" ask it both)."""
+    cache = lookups(session)
+    key = ("subordinates", assessor_id, today(session))  # acting officials depend on the day
+    if cache is not None and key in cache:
+        return list(cache[key])
+    found = _subordinates_of(session, assessor_id)
+    if cache is not None:
+        cache[key] = tuple(found)
+    return found
+
+
+def _subordinates_of(session: Session, assessor_id: int) -> list[int]:
     assessor = session.get(User, assessor_id)
     if assessor is None or not assessor.active:
         return []

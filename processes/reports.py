@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, aliased
 from engine.access import LANES, in_role
 from engine.core import Engine
 from engine.db.audit import AuditEvent
-from engine.db.org import Position, User
+from engine.db.org import Position, Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.errors import N_, NotFound, PermissionDenied
@@ -167,8 +167,21 @@ def headed_unit(session: Session, user_id: int, units: dict[int, UnitInfo] | Non
     parent = session.get(Position, position.parent_id) if position.parent_id else None
     if parent is None:
         return position.unit_id
-    units = units if units is not None else load_units(session)
-    return None if position.unit_id in ancestors(units, parent.unit_id) else position.unit_id
+    if parent.unit_id == position.unit_id:  # most people: the superior sits in the same unit
+        return None
+    if units is not None:
+        return None if position.unit_id in ancestors(units, parent.unit_id) else position.unit_id
+    # Walk up from the superior's unit (a few primary-key reads; every page's navigation asks this, so not the
+    # whole organisation's units).
+    seen: set[int] = set()
+    current: int | None = parent.unit_id
+    while current is not None and current not in seen:
+        if current == position.unit_id:
+            return None
+        seen.add(current)
+        unit = session.get(Unit, current)
+        current = unit.parent_id if unit is not None else None
+    return position.unit_id
 
 
 def may_see_reports(engine: Engine, user_id: int) -> bool:
@@ -759,11 +772,14 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
         owner: dict[int, int | None] = {}
         responses: dict[int, str] = {}
         decisions: dict[int, dict[str, Any]] = {}
+        # The times only for the decision tasks (a few hundred): no two datetimes per response task.
         steps = and_(TaskIndex.instance_id == Instance.id,
                      *_period_tasks(session, period, "terima_hasil", "putus_keberatan"))
+        decision_task = TaskIndex.task_name == "putus_keberatan"
         for iid, sid, name, ready_at, still_open, outcome, due_at in run(
-                select(Instance.id, Instance.subject_id, TaskIndex.task_name, TaskIndex.ready_at,
-                       TaskIndex.closed_at.is_(None), TaskIndex.outcome, TaskIndex.due_at)
+                select(Instance.id, Instance.subject_id, TaskIndex.task_name,
+                       case((decision_task, TaskIndex.ready_at), else_=None), TaskIndex.closed_at.is_(None),
+                       TaskIndex.outcome, case((decision_task, TaskIndex.due_at), else_=None))
                 .select_from(Instance).outerjoin(TaskIndex, steps).where(*_cases(ASSESSMENT, period, subjects))
                 .order_by(Instance.id, TaskIndex.ready_at)).all():
             owner[iid] = sid
@@ -774,11 +790,13 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
                 d["open"] = still_open
                 d["due"] = due_at
         # One pass over their completions of those steps, in the trail's order (the last of each counts): the
-        # employee's response and the objection's decision.
+        # employee's response and the objection's decision (its time only for the decisions).
         answered: dict[int | None, str | None] = {}
+        decision_event = AuditEvent.task_name == "putus_keberatan"
         for iid, name, at, actor_id, response, decision, new in run(
-                select(AuditEvent.instance_id, AuditEvent.task_name, AuditEvent.at, AuditEvent.actor_id,
-                       _submitted("tanggapan"), _submitted("keputusan_keberatan"), _submitted("predikat_baru"))
+                select(AuditEvent.instance_id, AuditEvent.task_name, case((decision_event, AuditEvent.at), else_=None),
+                       AuditEvent.actor_id, _submitted("tanggapan"), _submitted("keputusan_keberatan"),
+                       _submitted("predikat_baru"))
                 .where(AuditEvent.instance_id.in_(_instances(ASSESSMENT, period, subjects)),
                        AuditEvent.kind == COMPLETED_EVENT,
                        AuditEvent.task_name.in_(("terima_hasil", "putus_keberatan"))).order_by(AuditEvent.seq)).all():

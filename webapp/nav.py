@@ -10,21 +10,9 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from engine.access import LANES
-from engine.services import inbox as inbox_service
-from engine.services.notifications import unread_count
-from processes.queries import is_assessor
-from processes.reports import may_see_reports
+from processes.navigation import navigation_facts
 from webapp.deployments import may_manage
 from webapp.extensions import get_engine
-
-
-def _unread() -> int | None:
-    """Unread notifications, or None while the notifications service does not exist yet."""
-    try:
-        return int(unread_count(get_engine(), current_user.user_id))
-    except Exception:  # a failing bell must not take every page down with it
-        current_app.logger.exception("notifications: unread_count failed")
-        return None
 
 
 def _admin_url() -> str | None:
@@ -68,11 +56,11 @@ def _periods_url() -> str | None:
             if any(current_user.account.in_group(g) for g in LANES.roles.org_admins) else None)
 
 
-def _reports_url() -> str | None:
+def _reports_url(sees_reports: bool) -> str | None:
     """The reports (Laporan): Biro SDM, administrators and unit heads, as ``processes.reports`` decides."""
     if "reports" not in current_app.blueprints:
         return None
-    return url_for("reports.index") if may_see_reports(get_engine(), current_user.user_id) else None
+    return url_for("reports.index") if sees_reports else None
 
 
 def init_app(app: Flask) -> None:
@@ -80,11 +68,11 @@ def init_app(app: Flask) -> None:
     def navigation() -> dict[str, Any]:
         if not current_user.is_authenticated:
             return {}
-        engine = get_engine()
         counted = g.get("task_count")  # the inbox page counted them already
-        return {"task_count": counted if counted is not None else inbox_service.count(engine, current_user.user_id),
-                "nav_is_assessor": is_assessor(engine, current_user.user_id),
-                "nav_notifications": _unread(), "nav_admin_url": _admin_url(),
+        facts = navigation_facts(get_engine(), current_user.user_id, count_tasks=counted is None)
+        return {"task_count": counted if counted is not None else facts.task_count,
+                "nav_is_assessor": facts.is_assessor,
+                "nav_notifications": facts.unread, "nav_admin_url": _admin_url(),
                 "nav_models_url": _models_url(), "nav_audit_url": _audit_url(),
-                "nav_organisation_url": _organisation_url(), "nav_reports_url": _reports_url(),
+                "nav_organisation_url": _organisation_url(), "nav_reports_url": _reports_url(facts.sees_reports),
                 "nav_periods_url": _periods_url()}

@@ -128,8 +128,13 @@ def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: dat
 def count(engine: Engine, user_id: int) -> int:
     """Return how many tasks the user may act on (for the navigation badge)."""
     with engine.session_factory() as session:
-        return session.scalar(select(func.count(TaskIndex.id)).where(TaskIndex.closed_at.is_(None),
-                                                                 actionable(session, user_id))) or 0
+        return count_in(session, user_id)
+
+
+def count_in(session: Session, user_id: int) -> int:
+    """``count`` in the caller's session (the navigation reads all it shows in one transaction)."""
+    return session.scalar(select(func.count(TaskIndex.id)).where(TaskIndex.closed_at.is_(None),
+                                                             actionable(session, user_id))) or 0
 
 
 def _item(row: TaskIndex, subject_name: str | None, assignee_name: str | None, status: str,

@@ -269,8 +269,13 @@ class NotificationItem:
 def unread_count(engine: Engine, user_id: int) -> int:
     """Return how many of the user's notifications are unread (for the bell)."""
     with engine.session_factory() as session:
-        return session.scalar(select(func.count(Notification.id)).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+        return unread_in(session, user_id)
+
+
+def unread_in(session: Session, user_id: int) -> int:
+    """``unread_count`` in the caller's session."""
+    return session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
 
 
 def list_for(engine: Engine, user_id: int, page: int = 1, per_page: int = 20) -> Page:

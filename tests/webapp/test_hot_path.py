@@ -101,7 +101,8 @@ def test_the_task_page_reads_in_one_transaction(client: FlaskClient, auth: Auth,
     # The task's instance and draft once, read with the task row in one statement (as completing it does).
     assert len(reading("instance")) == 1 and len(reading("task_draft")) == 1
     assert reading("instance") == reading("task_draft") and "FROM task_index" in reading("instance")[0]
-    assert counter.transactions <= 6
+    # The login's user, the page, the navigation (badge, "Tim saya", bell, reports link): was 6 transactions.
+    assert counter.transactions == 3 and len(counter.statements) <= 12
 
 
 # Issue 15: 30 statements in 6 transactions (2 writing), then 22 in 2, then 12, now 10 in 2 (SQLite and
@@ -129,3 +130,18 @@ def test_the_inbox_page_reads_the_task_index_twice(client: FlaskClient, auth: Au
     assert counter.writing == 0
     # The facets (which also give the total and the navigation's badge) and the page: nothing counted twice.
     assert len(on_tasks) == 2
+
+
+def test_the_navigation_reads_in_one_transaction_and_says_what_each_user_sees(
+        client: FlaskClient, auth: Auth, counter: Counter, demo_deployed: Engine, org: dict[str, int]) -> None:
+    from processes.navigation import navigation_facts
+
+    instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
+    budi, dewi, indah = (navigation_facts(demo_deployed, org[u]) for u in ("budi", "dewi", "indah"))
+    assert budi.task_count == 1 and not budi.is_assessor and not budi.sees_reports  # staff
+    assert dewi.is_assessor and dewi.sees_reports  # Kepala Subbagian: assesses budi, heads her sub-division
+    assert indah.sees_reports  # Biro SDM
+    assert navigation_facts(demo_deployed, org["budi"], count_tasks=False).task_count is None
+    counter.reset()
+    navigation_facts(demo_deployed, org["dewi"])
+    assert counter.transactions == 1
