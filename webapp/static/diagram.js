@@ -14,6 +14,11 @@
   var xml = JSON.parse(source.textContent);
   var english = document.documentElement.lang === 'en';
   function ids(name) { return (box.getAttribute('data-' + name) || '').split(' ').filter(Boolean); }
+  // Fit the whole diagram in the box; not while the box has no size (hidden by a narrow layout, not laid out yet),
+  // where bpmn-js would compute a non-finite scale and throw.
+  function fit(canvas) {
+    if (box.clientWidth > 0 && box.clientHeight > 0) { canvas.zoom('fit-viewport', 'auto'); }
+  }
 
   function controls(canvas) {
     var bar = document.querySelector('[data-diagram-controls]');
@@ -23,7 +28,7 @@
     }
     function zoom(how) {
       if (how === 'fit') {
-        canvas.zoom('fit-viewport', 'auto');
+        fit(canvas);
       } else {
         var level = canvas.zoom() * (how === 'in' ? 1.25 : 0.8);
         canvas.zoom(Math.max(0.2, Math.min(4, level)), 'auto');
@@ -68,7 +73,7 @@
     [['completed', 'done'], ['active', 'active'], ['errored', 'errored'], ['added', 'diff-added'], ['changed', 'diff-changed']].forEach(function (pair) {
       ids(pair[0]).forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, pair[1]); } });
     });
-    canvas.zoom('fit-viewport', 'auto');
+    fit(canvas);
     controls(canvas);
     box.setAttribute('data-rendered', 'true');
     var loading = box.querySelector('.diagram-loading');
