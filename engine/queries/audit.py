@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Text, column, literal_column, or_, select, table
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Text,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
@@ -175,15 +186,23 @@ def _conditions(session: Session, f: AuditFilter) -> _Where:
     at = _unindexed(AuditEvent.__table__.c.at) if by_seq else AuditEvent.__table__.c.at
     if f.date_from is not None:
         where.append(at >= f.date_from)
-        first = session.scalar(select(AuditEvent.seq).where(AuditEvent.at >= f.date_from - ORDER_SLACK)
-                               .order_by(AuditEvent.at).limit(1))
+        first = session.scalar(_seq_at_edge(func.min, AuditEvent.at >= f.date_from - ORDER_SLACK))
         found.seq_from, found.empty = first, found.empty or first is None
     if f.date_to is not None:
         where.append(at < f.date_to)
-        last = session.scalar(select(AuditEvent.seq).where(AuditEvent.at < f.date_to + ORDER_SLACK)
-                              .order_by(AuditEvent.at.desc()).limit(1))
+        last = session.scalar(_seq_at_edge(func.max, AuditEvent.at < f.date_to + ORDER_SLACK))
         found.seq_to, found.empty = last, found.empty or last is None
     return found
+
+
+def _seq_at_edge(edge: Any, within: ColumnElement[bool]) -> Select[Any]:
+    """The lowest (``func.min``) or highest (``func.max``) seq among the events at the earliest / latest time
+    ``within`` allows: two lookups on the ``at`` index. Events of one transaction share their time, so ordering by
+    time alone and taking one row could return any of them and cut its equals off the range. ``seq + 0``: over the
+    ties (the events of one transaction, read through the ``at`` index), not PostgreSQL's min/max shortcut that
+    walks the whole ``seq`` index until it meets that time."""
+    return select(edge(AuditEvent.seq + 0)).where(AuditEvent.at == select(edge(AuditEvent.at)).where(within)
+                                                  .scalar_subquery())
 
 
 def _rows(session: Session, where: _Where, limit: int, before: int | None = None) -> list[AuditRow]:
