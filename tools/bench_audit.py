@@ -15,17 +15,15 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
-from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, text, update
 
 from engine.core import Engine
 from engine.db.audit import GENESIS, AuditChainHead, AuditEvent, chain_hash
-from engine.db.base import Base
 from engine.db.deploy import Deployment, ProcessVersion
 from engine.db.org import Group, GroupMember, Position, Unit, User
 from engine.db.results import SubjectResult
@@ -36,34 +34,13 @@ from engine.services.audit_chain import verify_chain
 from processes.extension import extensions
 from processes.lanes import HR_GROUP
 from processes.reports import period_summaries
-from tools.benchdb import fresh_database
+from tools.benchdb import bulk_insert, captured_statements, fresh_database
 
 KINDS = ("task.ready", "task.completed", "task.ready", "task.completed", "instance.started", "timer.fired",
          "message.delivered", "task.claimed")
 PROCESSES = ("smk_perencanaan", "smk_pemantauan", "smk_penilaian", "smk_tindak_lanjut")
 PREDIKAT = ("Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
 RESULT_KIND = "smk.hasil_penilaian"
-
-
-def bulk_insert(conn: Connection, table: type[Base], columns: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
-    """Insert rows fast: PostgreSQL's COPY (psycopg), else one Core ``executemany`` per 10,000 rows."""
-    count = 0
-    if conn.dialect.name == "postgresql":
-        raw: Any = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return count
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(dict(zip(columns, row, strict=True)))
-        if len(batch) == 10000:
-            conn.execute(insert(table), batch)
-            count, batch = count + len(batch), []
-    if batch:
-        conn.execute(insert(table), batch)
-    return count + len(batch)
 
 
 EVENT_COLUMNS = ["seq", "at", "kind", "actor_id", "actor", "instance_id", "deployment_id", "task_id", "task_name",
@@ -185,17 +162,12 @@ def server_cpu(engine: Engine) -> float:
 def explain_search(engine: Engine, user_id: int, filters: AuditFilter) -> list[str]:
     """The plan of the statement that reads a page of ``filters`` (the page's events, its sequence numbers found by
     the filter in a subquery), as the search runs it: captured as it executes, then explained with its parameters."""
-    ran: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        ran.append((statement, parameters))
-
-    sa_event.listen(engine.db, "before_cursor_execute", capture)
-    try:
+    with captured_statements(engine.db) as ran:
         audit_query.search(engine, user_id, filters)
-    finally:
-        sa_event.remove(engine.db, "before_cursor_execute", capture)
-    statement, parameters = next(r for r in reversed(ran) if "ORDER BY audit_event.seq DESC" in r[0])
+    page = next((r for r in reversed(ran) if "ORDER BY audit_event.seq DESC" in r[0]), None)
+    if page is None:  # the search answered without reading a page (e.g. nothing in a small trail matches)
+        return ["(no page statement ran: " + (" | ".join(" ".join(r[0].split())[:80] for r in ran) or "none") + ")"]
+    statement, parameters = page
     postgres = engine.db.dialect.name == "postgresql"
     with engine.db.connect() as conn:
         rows = conn.exec_driver_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters).all()

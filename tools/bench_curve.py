@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, exists, select, text
+from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session, aliased
 
 from engine.core import Engine
@@ -39,11 +39,11 @@ from engine.runtime.runner import StepContext
 from engine.services.results import record_result, results
 from processes.extension import extensions
 from processes.operations import PLANNING, PROPOSAL, SMK_OPERATIONS, UNIT_RATING, curve_unit
-from processes.orgimport import JABATAN, PEGAWAI, UNIT
+from processes.orgimport import PEGAWAI
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 from tools import orggen
-from tools.bench_audit import bulk_insert, time_calls
-from tools.benchdb import fresh_database
+from tools.bench_audit import time_calls
+from tools.benchdb import bulk_insert, captured_statements, fresh_database, insert_generated_organisation
 
 PERIOD = "2025"
 NOW = datetime(2026, 1, 20, 3, 0, tzinfo=UTC)
@@ -58,19 +58,9 @@ RATINGS = {"Sangat Baik": ("Di Atas Ekspektasi", "Di Atas Ekspektasi"), "Baik": 
 def _fill(engine: Engine, employees: int, seed: int) -> None:
     """The generated organisation, a planning case per employee, unit ratings and every employee's proposal."""
     rows = orggen.generate(employees, seed)
-    unit_id = {r[0]: i + 1 for i, r in enumerate(rows[UNIT])}
-    position_id = {r[0]: i + 1 for i, r in enumerate(rows[JABATAN])}
     people = rows[PEGAWAI]
     with engine.db.begin() as conn:
-        bulk_insert(conn, Unit, ["id", "code", "name", "parent_id", "active"],
-                    ((unit_id[c], c, n, unit_id.get(p), True) for c, n, p in rows[UNIT]))
-        bulk_insert(conn, Position, ["id", "code", "title", "unit_id", "parent_id", "jenis", "jenjang", "active"],
-                    ((position_id[r[0]], r[0], r[1], unit_id[r[4]], position_id.get(r[5]), r[2], r[3], True)
-                     for r in rows[JABATAN]))
-        bulk_insert(conn, User, ["id", "username", "password_hash", "full_name", "nip", "position_id", "active",
-                                 "locale", "session_epoch", "pangkat_golongan", "status", "email_notifications"],
-                    ((i + 1, r[0], "", r[1], r[0], position_id[r[2]], True, "id", 0, r[4], r[5], False)
-                     for i, r in enumerate(people)))
+        insert_generated_organisation(conn, rows)
         bulk_insert(conn, Deployment, ["id", "name", "bundle_hash", "deployed_at", "deployed_by", "note"],
                     [(1, "bench", "0" * 64, NOW, "bench", "")])
         bulk_insert(conn, ProcessVersion, ["id", "process_id", "version", "name", "deployment_id", "filename",
@@ -152,11 +142,6 @@ def _previous_check(ctx: StepContext, params: dict[str, Any], data: dict[str, An
 def _timed(engine: Engine, operation: Callable[..., Any], instance_id: int, params: dict[str, Any],
            runs: int) -> tuple[float, float, float, int]:
     """p50, p95, median CPU (ms) and the statements of one call, each call in a transaction rolled back."""
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
     def call() -> None:
         with engine.session_factory() as s:
             inst = s.get(Instance, instance_id)
@@ -166,11 +151,8 @@ def _timed(engine: Engine, operation: Callable[..., Any], instance_id: int, para
             s.rollback()
 
     call()  # warm the caches (DMN table, the statement cache)
-    event.listen(engine.db, "before_cursor_execute", count)
-    try:
+    with captured_statements(engine.db) as seen:
         call()
-    finally:
-        event.remove(engine.db, "before_cursor_execute", count)
     p50, p95, cpu = time_calls(call, runs)
     return p50, p95, cpu, len(seen)
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, event, func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, group_names, subordinates_of
@@ -37,7 +37,7 @@ from engine.runtime.clock import FixedClock
 from engine.services import inbox
 from processes.extension import extensions
 from processes.lanes import ATASAN_PEJABAT_PENILAI, HR_GROUP, PEGAWAI, PEJABAT_PENILAI
-from tools.benchdb import fresh_database
+from tools.benchdb import captured_statements, fresh_database
 
 NOW = datetime(2027, 3, 1, 2, tzinfo=UTC)
 HEADS = 100  # assessors, each of STAFF_PER_HEAD
@@ -204,18 +204,9 @@ def _p95(times: list[float]) -> float:
 
 def _task_statements(engine: Engine, fn: Callable[[], Any]) -> list[tuple[str, Any]]:
     """The statements ``fn`` runs that read task_index, with their parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "task_index" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine.db, "before_cursor_execute", keep)
-    try:
+    with captured_statements(engine.db) as ran:
         fn()
-    finally:
-        event.remove(engine.db, "before_cursor_execute", keep)
-    return seen
+    return [(statement, parameters) for statement, parameters in ran if "task_index" in statement]
 
 
 def _explain(engine: Engine, statement: str, parameters: Any) -> list[str]:

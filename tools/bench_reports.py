@@ -41,7 +41,7 @@ from werkzeug.security import generate_password_hash
 from engine.core import Engine
 from engine.db.audit import GENESIS, AuditChainHead, AuditEvent, chain_hash
 from engine.db.deploy import Deployment, ProcessVersion
-from engine.db.org import Group, GroupMember, Position, Unit, User
+from engine.db.org import Group, GroupMember, Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import Instance, TaskIndex
 from engine.runtime.clock import FixedClock
@@ -52,8 +52,8 @@ from processes.lanes import HR_GROUP
 from processes.operations import PROPOSAL, UNIT_RATING
 from processes.orgimport import JABATAN, PEGAWAI, UNIT
 from tools import orggen
-from tools.bench_audit import EVENT_COLUMNS, bulk_insert, server_cpu, time_calls
-from tools.benchdb import fresh_database
+from tools.bench_audit import EVENT_COLUMNS, server_cpu, time_calls
+from tools.benchdb import USER_COLUMNS, bulk_insert, fresh_database, insert_generated_organisation
 
 PERIOD = "2025"
 PROCESSES = ("smk_periode", "smk_perencanaan", "smk_pemantauan", "smk_penilaian", "smk_tindak_lanjut",
@@ -113,23 +113,12 @@ class _Writer:
 def _organisation(engine: Engine, employees: int, seed: int) -> tuple[dict[str, Any], int]:
     """Insert the generated organisation; return what the period needs and the HR user's id."""
     rows = orggen.generate(employees, seed)
-    unit_id = {r[0]: i + 1 for i, r in enumerate(rows[UNIT])}
-    position_id = {r[0]: i + 1 for i, r in enumerate(rows[JABATAN])}
+    people = rows[PEGAWAI]
     with engine.db.begin() as conn:
-        bulk_insert(conn, Unit, ["id", "code", "name", "parent_id", "active"],
-              ((unit_id[c], c, n, unit_id.get(p), True) for c, n, p in rows[UNIT]))
-        bulk_insert(conn, Position, ["id", "code", "title", "unit_id", "parent_id", "jenis", "jenjang", "active"],
-              ((position_id[r[0]], r[0], r[1], unit_id[r[4]], position_id.get(r[5]), r[2], r[3], True)
-               for r in rows[JABATAN]))
-        people = rows[PEGAWAI]
-        bulk_insert(conn, User, ["id", "username", "password_hash", "full_name", "nip", "position_id", "active", "locale",
-                           "session_epoch", "pangkat_golongan", "status", "email_notifications"],
-              ((i + 1, r[0], "", r[1], r[0], position_id[r[2]], True, "id", 0, r[4], r[5], False)
-               for i, r in enumerate(people)))
+        unit_id, position_id = insert_generated_organisation(conn, rows)
         hr = len(people) + 1
-        bulk_insert(conn, User, ["id", "username", "password_hash", "full_name", "nip", "position_id", "active", "locale",
-                           "session_epoch", "pangkat_golongan", "status", "email_notifications"],
-              [(hr, "hr", generate_password_hash(PASSWORD), "Biro SDM", None, None, True, "id", 0, "", "", False)])
+        bulk_insert(conn, User, USER_COLUMNS, [(hr, "hr", generate_password_hash(PASSWORD), "Biro SDM", None, None, True,
+                                                "id", 0, "", "", False)])
         bulk_insert(conn, Group, ["id", "name", "description"], [(1, HR_GROUP, "")])
         bulk_insert(conn, GroupMember, ["group_id", "user_id"], [(1, hr)])
     parent_of = {position_id[r[0]]: position_id.get(r[5]) for r in rows[JABATAN]}

@@ -4,12 +4,10 @@ same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
@@ -21,6 +19,7 @@ from engine.runtime.runner import StepContext
 from engine.services import audit
 from processes.operations import PROPOSAL, SMK_OPERATIONS, UNIT_RATING, backfill_results, proposals
 from processes.queries import my_team
+from tools.benchdb import captured_statements
 
 PERIOD = "2023"
 NOW = datetime(2023, 12, 20, 9, 0, tzinfo=UTC)
@@ -28,20 +27,6 @@ NOW = datetime(2023, 12, 20, 9, 0, tzinfo=UTC)
 BRP_STAFF = {"agus": "Baik", "dewi": "Baik", "budi": "Baik", "siti": "Butuh Perbaikan", "eko": "Baik",
              "fitri": "Sangat Baik", "zainal": "Baik", "andi": "Butuh Perbaikan"}
 HEADS = {"ratna": "Baik", "bambang": "Istimewa", "yulia": "Baik"}
-
-
-@contextmanager
-def statements(eng: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(eng.db, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(eng.db, "before_cursor_execute", count)
 
 
 def _planning(s: Any, user: User) -> Instance:
@@ -87,7 +72,7 @@ def _run(eng: Engine, operation: str, instance_id: int, params: dict[str, Any]) 
         inst = s.get(Instance, instance_id)
         assert inst is not None
         ctx = StepContext(s, inst, NOW, None, eng)
-        with statements(eng) as seen:
+        with captured_statements(eng.db) as seen:
             result = SMK_OPERATIONS[operation](ctx, params, {})
             s.commit()
         return result, len(seen)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
@@ -24,6 +24,7 @@ from engine.queries import audit as audit_query
 from engine.queries.audit import AuditFilter, text_expression
 from engine.runtime.clock import FixedClock
 from engine.services import audit
+from tools.benchdb import captured_statements
 
 #: (task name, data) of the events searched: case, non-ASCII letters (in the task name, stored as is, and in the data,
 #: stored as JSON), LIKE's wildcards and escape, quotes (FTS5's phrase delimiter), spaces, digits.
@@ -68,14 +69,8 @@ def indexed(eng: Engine, words: str) -> list[int]:
 @pytest.fixture
 def statements(eng: Engine) -> Iterator[list[tuple[str, Any]]]:
     """Every statement the engine's database runs from here on, with its parameters."""
-    ran: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        ran.append((statement, parameters))
-
-    event.listen(eng.db, "before_cursor_execute", capture)
-    yield ran
-    event.remove(eng.db, "before_cursor_execute", capture)
+    with captured_statements(eng.db) as ran:
+        yield ran
 
 
 def test_free_text_finds_what_the_plain_match_finds(eng: Engine, org: dict[str, int], statements: list[tuple[str, Any]]) -> None:

@@ -15,7 +15,6 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, literal, select
+from sqlalchemy import delete, literal, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
@@ -41,6 +40,7 @@ from processes.rules.distribution import cek_kurva_distribusi
 from processes.rules.predikat import PREDIKAT_6_2022
 from processes.simulate import LATE_SKP, OBJECTS_REJECTED, OBJECTS_UPHELD, SILENT
 from tests.simulated_year import BACKENDS, NOW, migrated_sqlite, simulated_year_engine
+from tools.benchdb import captured_statements
 from webapp import create_app
 from webapp import reports as webapp_reports
 
@@ -314,11 +314,11 @@ def test_follow_up_by_kind_with_decisions_pending_and_decided(sim: Engine, ids: 
     instances.start_instance(sim, "smk_tindak_lanjut", ids["indah"], ids["taufik"], "2024", {
         "regime": "C", "predikat": "Butuh Perbaikan", "nilai": None, "skp_pemilik": ids["taufik"],
         "jenis_jabatan": "JA", "keberatan_status": "tidak_diajukan"})
-    with statements(sim) as seen:
+    with captured_statements(sim.db) as seen:
         pending = reports.follow_up_report(sim, select_for(sim, ids, "indah", "2024"))
     assert {c.key: (c.kind, c.pending) for c in pending.codes} == {"pemindahan_jabatan": ("sanction", 1)}
     assert {s.task_name: (s.decided, s.pending) for s in pending.steps} == {"konfirmasi_sdm": (0, 1)}
-    assert seen and not [q for q in seen if "instance.state" in q], "the report never reads a workflow's state"
+    assert seen and not [q for q, _ in seen if "instance.state" in q], "the report never reads a workflow's state"
     with sim.session_factory() as s:
         held = follow_up_results.recommendations(s, "2024", [r for r in s.scalars(select(Instance.id).where(
             Instance.process_id == "smk_tindak_lanjut", Instance.period == "2024"))])
@@ -329,9 +329,9 @@ def test_the_follow_up_report_reads_no_workflow_state_and_init_backfills_it(sim:
     """The 2023 answer without a statement on ``instance.state``; ``smk init``'s backfill rebuilds the same rows
     from the stored cases after they are gone (as for cases started before the model recorded them)."""
     selection = select_for(sim, ids, "indah", "2023")
-    with statements(sim) as seen:
+    with captured_statements(sim.db) as seen:
         before = reports.follow_up_report(sim, selection)
-    assert seen and not [q for q in seen if "instance.state" in q]
+    assert seen and not [q for q, _ in seen if "instance.state" in q]
     kind = follow_up_results.RESULT
     with sim.session_factory.begin() as s:
         rows = {(r.subject_id, r.period): r.value for r in s.scalars(select(SubjectResult)
@@ -346,21 +346,6 @@ def test_the_follow_up_report_reads_no_workflow_state_and_init_backfills_it(sim:
                                                                         .where(SubjectResult.kind == kind))}
     assert again == rows
     assert reports.follow_up_report(sim, selection) == before
-
-
-@contextmanager
-def statements(sim: Engine) -> Iterator[list[str]]:
-    """The SQL statements run on the engine's database while the block runs."""
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(sim.db, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(sim.db, "before_cursor_execute", note)
 
 
 def test_the_cascading_tree_links_iku_to_every_rhk_and_flags_the_gaps(sim: Engine, ids: dict[str, int],
@@ -403,9 +388,9 @@ def test_the_cascading_tree_reads_no_workflow_state_and_init_backfills_it(sim: E
     SKP rows every planning step keeps in step, without a statement on ``instance.state``; ``smk init``'s backfill
     rebuilds the same rows from the stored cases once they are gone (cases stored before the table held SKPs)."""
     selections = [select_for(sim, ids, "indah", period) for period in ("2023", "2024")]
-    with statements(sim) as seen:
+    with captured_statements(sim.db) as seen:
         before = [reports.cascade_report(sim, selection) for selection in selections]
-    assert seen and not [q for q in seen if "instance.state" in q]
+    assert seen and not [q for q, _ in seen if "instance.state" in q]
     with sim.session_factory.begin() as s:
         rows = {(r.subject_id, r.period): r.value for r in s.scalars(select(SubjectResult)
                                                                        .where(SubjectResult.kind == skp_results.KIND))}
