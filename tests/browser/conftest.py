@@ -142,6 +142,18 @@ def page(browser, site: Site, request: pytest.FixtureRequest) -> Iterator[object
         context.close()
 
 
+def shot(page, name: str) -> None:
+    """A full-page screenshot in tests/artifacts/<name>.png (looked at when a page changes)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def assert_no_sideways_scroll(page, what: str = "the page") -> None:
+    """The page fits its viewport's width (a phone never scrolls it sideways)."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"{what} scrolls sideways by {overflow} px"
+
+
 def login(page, username: str) -> None:
     """Log in through the form, as a person would."""
     page.goto("/login")

@@ -8,7 +8,7 @@ import pytest
 
 from engine.services import instances
 
-from .conftest import ARTIFACTS, Site, login
+from .conftest import ARTIFACTS, Site, assert_no_sideways_scroll, login
 
 CAPAIAN = {"ringkasan": "Laporan Januari", "tanggal": "2024-01-31", "hasil_kerja": "Sesuai Ekspektasi",
            "kegiatan": [{"nama": "Rapat koordinasi", "target": 4, "realisasi": 3}]}
@@ -77,8 +77,7 @@ def test_the_history_summary_shows_predikat_objection_and_follow_up_per_period(
             assert "Keberatan ditolak" in text  # his objection was rejected
         else:
             assert "Keberatan diterima" in text  # hers was upheld
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"the history scrolls sideways by {overflow}px at {width}px"
+        assert_no_sideways_scroll(page, f"the history at {width} px")
         page.screenshot(path=str(ARTIFACTS / f"audit_history_summary_{name}_{width}.png"), full_page=True)
         if width == 1366 and name == "zainal":
             page.emulate_media(media="print")

@@ -14,7 +14,7 @@ from engine.db.runtime import Instance, TaskIndex
 from engine.services import instances
 from processes.demo import start_demo_work
 
-from .conftest import ARTIFACTS, Site, login
+from .conftest import ARTIFACTS, Site, assert_no_sideways_scroll, login
 
 WIDTHS = (1366, 390)
 
@@ -32,8 +32,7 @@ def _shots(page: Page, name: str) -> None:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(ARTIFACTS / f"cascading_{name}_{width}.png"), full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} at {width} px scrolls sideways by {overflow} px"
+        assert_no_sideways_scroll(page, f"{name} at {width} px")
     page.set_viewport_size({"width": 1366, "height": 900})
 
 

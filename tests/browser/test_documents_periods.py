@@ -7,24 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from engine.db.runtime import Instance
 from tests.pdftext import pdf_text
 
-from .conftest import ARTIFACTS, Site, login
+from .conftest import Site, assert_no_sideways_scroll, login, shot
 from .test_accessibility import AXE, Audit
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.clientWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
 
 
 @pytest.mark.parametrize("width", [1366, 390])
@@ -52,8 +42,8 @@ def test_the_evaluation_and_the_skp_documents_from_the_skp_page(browser, year_si
         expect(table).to_contain_text("Triwulan IV 2023:")
         expect(page.get_by_test_id("predikat")).not_to_have_text("BELUM DITETAPKAN")
         expect(page.get_by_text("Official documents are always in Bahasa Indonesia.")).to_be_visible()
-        _no_sideways_scroll(page)  # the wide table scrolls inside its own region on a phone
-        _shot(page, f"documents_evaluation_{width}")
+        assert_no_sideways_scroll(page)  # the wide table scrolls inside its own region on a phone
+        shot(page, f"documents_evaluation_{width}")
         audit = Audit(page, AXE.read_text(encoding="utf-8"), "dewi")
         audit.check("evaluation document")
         page.set_viewport_size({"width": width, "height": 900})  # axe leaves it at desktop
@@ -72,8 +62,8 @@ def test_the_evaluation_and_the_skp_documents_from_the_skp_page(browser, year_si
         expect(page.get_by_role("heading", name="SASARAN KINERJA PEGAWAI")).to_be_visible()
         expect(page.get_by_test_id("hasil-kerja")).to_contain_text("Jumlah dokumen kerja")
         expect(page.get_by_test_id("perilaku")).to_contain_text("Berorientasi Pelayanan")
-        _no_sideways_scroll(page)
-        _shot(page, f"documents_skp_{width}")
+        assert_no_sideways_scroll(page)
+        shot(page, f"documents_skp_{width}")
     finally:
         context.close()
 
@@ -99,31 +89,31 @@ def test_hr_opens_a_period_from_the_web(browser, site: Site, width: int) -> None
         audit = Audit(page, AXE.read_text(encoding="utf-8"), "indah")
         audit.check("periods page")
         page.set_viewport_size({"width": width, "height": 900})  # axe leaves it at desktop
-        _shot(page, f"period_form_{width}")
+        shot(page, f"period_form_{width}")
         page.get_by_role("button", name="Periksa isian").click()
         expect(page.get_by_role("heading", name="Buka periode 2024?")).to_be_visible()
         expect(page.get_by_test_id("summary")).to_contain_text("Biro Sumber Daya Manusia")
-        _no_sideways_scroll(page)
+        assert_no_sideways_scroll(page)
         audit.check("period confirmation")
         page.set_viewport_size({"width": width, "height": 900})  # axe leaves it at desktop
-        _shot(page, f"period_confirm_{width}")
+        shot(page, f"period_confirm_{width}")
         page.get_by_role("button", name="Buka periode 2024").click()
         expect(page.get_by_text(re.compile(r"Periode 2024 dibuka: \d+ pegawai mendapat kasus perencanaan"))) \
             .to_be_visible()
         row = page.locator('tr[data-period="2024"]')
         expect(row).to_contain_text("dibuka")
         expect(row.get_by_role("link", name="Kemajuan")).to_have_attribute("href", re.compile("kemajuan"))
-        _no_sideways_scroll(page)
+        assert_no_sideways_scroll(page)
         audit.check("period opened")
         page.set_viewport_size({"width": width, "height": 900})  # axe leaves it at desktop
         audit.assert_clean()
-        _shot(page, f"period_opened_{width}")
+        shot(page, f"period_opened_{width}")
         with site.engine.session_factory() as s:
             planning = s.scalar(select(func.count(Instance.id)).where(Instance.process_id == "smk_perencanaan",
                                                                       Instance.period == "2024"))
         assert planning and planning > 0
         page.get_by_role("button", name="Periksa isian").click()  # the same year and unit again
         expect(page.get_by_test_id("errors")).to_contain_text("Periode 2024 sudah dibuka untuk unit ini")
-        _shot(page, f"period_refused_{width}")
+        shot(page, f"period_refused_{width}")
     finally:
         context.close()

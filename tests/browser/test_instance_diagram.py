@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.db.runtime import Instance
 from processes.demo import start_demo_work
 
-from .conftest import ARTIFACTS, Site, login, logout
+from .conftest import ARTIFACTS, Site, assert_no_sideways_scroll, login, logout
 
 
 def _scale(page: Page) -> float:
@@ -78,8 +78,7 @@ def test_instance_page_in_words_with_a_navigable_diagram(page: Page, site: Site)
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     expect(diagram).to_have_attribute("data-rendered", "true")
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 1, overflow
+    assert_no_sideways_scroll(page)
     box = diagram.bounding_box()
     assert box is not None and box["width"] <= 390
     expect(page.get_by_role("button", name="Muat penuh")).to_be_visible()

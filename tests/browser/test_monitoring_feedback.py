@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, Site, login, logout
+from .conftest import ARTIFACTS, Site, assert_no_sideways_scroll, login, logout
 from .test_browser import _open_task, _submit, _to_realisation
 
 
@@ -17,8 +17,7 @@ def _shots(page: Page, name: str) -> None:
     for width in (1366, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(ARTIFACTS / f"monitoring_{name}_{width}.png"), full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} at {width} px scrolls sideways by {overflow} px"
+        assert_no_sideways_scroll(page, f"{name} at {width} px")
     page.set_viewport_size({"width": 1366, "height": 900})
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from engine.db.org import User
 from engine.services import instances
 
-from .conftest import ARTIFACTS, Site, login, serve, simulated_engine
+from .conftest import ARTIFACTS, Site, assert_no_sideways_scroll, login, serve, simulated_engine
 
 # (report, period): the period that shows each best (2023 is closed, 2024 half-way through planning).
 SHOTS = [("", "2023"), ("kurva", "2023"), ("kemajuan", "2023"), ("terlambat", "2024"), ("durasi", "2024"),
@@ -52,8 +52,7 @@ def test_each_report_draws_its_charts_and_fits_a_phone(browser, report_site: Sit
             page.wait_for_function("!document.querySelector('canvas[data-chart]:not([data-drawn])')")
             assert page.locator("h1").count() == 1
             assert not errors, errors  # a script the Content-Security-Policy refused would show here
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 1, f"{slug or 'index'} scrolls sideways by {overflow}px at {width}px"
+            assert_no_sideways_scroll(page, f"{slug or 'index'} at {width} px")
             page.screenshot(path=str(ARTIFACTS / f"report_{slug.replace('-', '_') or 'index'}_{size}.png"),
                             full_page=True)
         finally:

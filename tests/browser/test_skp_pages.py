@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, Site, login, logout
+from .conftest import Site, assert_no_sideways_scroll, login, logout, shot
 from .test_accessibility import AXE, Audit
 from .test_browser import AGUS_RHK, _open_period_and_set_superiors, _open_task, _submit
 
@@ -21,16 +21,6 @@ ROWS = [  # rhk, which of Agus's RHK it supports, aspek, indikator, target, satu
 ]
 ROW_NOTE = "Target rapat koordinasi terlalu rendah: paling sedikit satu per bulan."
 NOTE = "Perbaiki target pada baris kedua."
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.clientWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
 
 
 def _draft(page: Page, audit: Audit) -> None:
@@ -57,15 +47,15 @@ def _draft(page: Page, audit: Audit) -> None:
     assert rhk_box is not None and rhk_box["width"] > 500, rhk_box
     assert page.locator('[name="rhk_utama[0][rhk]"]').evaluate("e => e.tagName") == "TEXTAREA"
     assert page.locator('[name="rhk_utama[0][perspektif]"]').count() == 0  # Perspektif is for JPT only
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
     audit.check("SKP editor (table layout)")
-    _shot(page, "skp_editor_1366")
+    shot(page, "skp_editor_1366")
     page.set_viewport_size({"width": 390, "height": 844})
     # At phone width each row is a card: its number says "RHK 1" and the labels are visible.
     expect(table.locator("tbody.row-item").first.locator(".row-label")).to_be_visible()
     expect(page.locator('label[for="f-rhk_utama-0-target"]')).to_be_visible()
-    _no_sideways_scroll(page)
-    _shot(page, "skp_editor_390")
+    assert_no_sideways_scroll(page)
+    shot(page, "skp_editor_390")
     page.set_viewport_size({"width": 1366, "height": 900})
     _submit(page)
     expect(page.get_by_role("alert").first).to_contain_text("Tugas selesai")
@@ -93,10 +83,10 @@ def test_drafting_review_per_row_and_the_notes_back_to_the_employee(page: Page, 
     expect(page.locator('[data-path="catatan_penilai"] .invalid-feedback')).to_contain_text("Wajib diisi")
     expect(rows.nth(1).locator("textarea")).to_have_value(ROW_NOTE)
     audit.check("SKP review with a refused return")
-    _shot(page, "skp_review_refused_1366")
+    shot(page, "skp_review_refused_1366")
     page.set_viewport_size({"width": 390, "height": 844})
-    _no_sideways_scroll(page)
-    _shot(page, "skp_review_refused_390")
+    assert_no_sideways_scroll(page)
+    shot(page, "skp_review_refused_390")
     page.set_viewport_size({"width": 1366, "height": 900})
     page.get_by_label(re.compile("Catatan untuk pegawai")).fill(NOTE)
     _submit(page)
@@ -114,19 +104,19 @@ def test_drafting_review_per_row_and_the_notes_back_to_the_employee(page: Page, 
     expect(editor_rows.nth(1)).to_contain_text(ROW_NOTE)  # next to the row it concerns
     expect(editor_rows.nth(0)).not_to_contain_text(ROW_NOTE)
     expect(page.locator("main")).to_contain_text(NOTE)
-    _shot(page, "skp_returned_editor_1366")
+    shot(page, "skp_returned_editor_1366")
     page.get_by_test_id("skp-page-link").click()
     expect(page.get_by_test_id("skp-status")).to_have_text("Dikembalikan dengan catatan")
     table_rows = page.locator("[data-testid='skp-table'] tr[data-row]")
     expect(table_rows.nth(1).get_by_test_id("row-note")).to_contain_text(ROW_NOTE)
     expect(table_rows.nth(0).get_by_test_id("row-note")).to_have_count(0)
     expect(table_rows.nth(1)).to_contain_text(AGUS_RHK[1])
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
     audit.check("SKP page, returned with notes")
-    _shot(page, "skp_page_returned_1366")
+    shot(page, "skp_page_returned_1366")
     page.set_viewport_size({"width": 390, "height": 844})
-    _no_sideways_scroll(page)
-    _shot(page, "skp_page_returned_390")
+    assert_no_sideways_scroll(page)
+    shot(page, "skp_page_returned_390")
 
     # The revised version goes back; approved, the page says what changed between the versions.
     page.set_viewport_size({"width": 1366, "height": 900})
@@ -144,7 +134,7 @@ def test_drafting_review_per_row_and_the_notes_back_to_the_employee(page: Page, 
     expect(changes).to_contain_text("4 rapat")
     expect(changes).to_contain_text("12 rapat")
     audit.check("SKP page, set, with versions")
-    _shot(page, "skp_page_set_versions_1366")
+    shot(page, "skp_page_set_versions_1366")
     audit.assert_clean()
 
 
@@ -166,8 +156,8 @@ def test_the_skp_page_across_a_simulated_year(browser, year_site: Site, width: i
         slices = page.locator("li[data-slice]")
         expect(slices).to_have_count(4)
         expect(page.get_by_test_id("predikat")).to_be_visible()
-        _no_sideways_scroll(page)
-        _shot(page, f"skp_page_year_{width}")
+        assert_no_sideways_scroll(page)
+        shot(page, f"skp_page_year_{width}")
         audit = Audit(page, AXE.read_text(encoding="utf-8"), "dewi")
         audit.check("SKP page across 2023")
         audit.assert_clean()
