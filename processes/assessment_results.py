@@ -31,7 +31,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db.org import Position, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.runtime.runner import Operation, StepContext
@@ -91,11 +90,6 @@ def value_from_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _unit_of(session: Session, subject_id: int) -> int | None:
-    return session.scalar(select(Position.unit_id).join(User, User.position_id == Position.id)
-                          .where(User.id == subject_id))
-
-
 def record_from_data(session: Session, instance: Instance, data: Mapping[str, Any], now: datetime) -> bool:
     """Record the assessment's result if its data says more than the table holds; return whether it wrote."""
     if instance.process_id != ASSESSMENT or not instance.subject_id or not instance.period:
@@ -111,7 +105,7 @@ def record_from_data(session: Session, instance: Instance, data: Mapping[str, An
     if held is not None and held.unit_id is not None:
         unit_id: int | None = held.unit_id  # one row per employee and period, even if they moved since
     else:
-        unit_id = _unit_of(session, instance.subject_id)
+        unit_id = audit.subject_unit(session, instance)
     record_result(session, RESULT, instance.period, value, subject_id=instance.subject_id, unit_id=unit_id,
                   instance_id=instance.id, now=now, audit_kind=RESULT, audit_data={"periode": instance.period})
     return True

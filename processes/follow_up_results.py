@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db.org import Position, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import Instance
 from engine.runtime.runner import StepContext
@@ -45,10 +44,8 @@ def record_recommendations(session: Session, instance: Instance, items: Any, now
     wrote (a case without subject or period has nothing to record)."""
     if not instance.subject_id or not instance.period:
         return False
-    unit_id = session.scalar(select(Position.unit_id).join(User, User.position_id == Position.id)
-                             .where(User.id == instance.subject_id))
     record_result(session, RESULT, instance.period, {"rekomendasi": _clean(items)}, subject_id=instance.subject_id,
-                  unit_id=unit_id, instance_id=instance.id, now=now, audit_kind=RESULT,
+                  unit_id=audit.subject_unit(session, instance), instance_id=instance.id, now=now, audit_kind=RESULT,
                   audit_data={"periode": instance.period})
     return True
 

@@ -27,10 +27,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db.org import Position, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.runtime.serializer import stored_task_data
+from engine.services import audit
 
 PLANNING = "smk_perencanaan"
 KIND = "smk.skp"
@@ -56,11 +56,6 @@ def skp_value(status: str, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": status, "rhk": rows}
 
 
-def _unit_of(session: Session, subject_id: int) -> int | None:
-    return session.scalar(select(Position.unit_id).join(User, User.position_id == Position.id)
-                          .where(User.id == subject_id))
-
-
 def _store(session: Session, instance: Instance, value: dict[str, Any], now: datetime) -> bool:
     assert instance.subject_id is not None and instance.period
     held = session.scalars(select(SubjectResult).where(
@@ -70,7 +65,7 @@ def _store(session: Session, instance: Instance, value: dict[str, Any], now: dat
         return False
     if held is None:
         held = SubjectResult(kind=KIND, period=instance.period, subject_id=instance.subject_id,
-                             unit_id=_unit_of(session, instance.subject_id))
+                             unit_id=audit.subject_unit(session, instance))
         session.add(held)
     held.value, held.instance_id, held.recorded_at = value, instance.id, now
     return True

@@ -28,16 +28,14 @@ def record(session: Session, kind: str, at: datetime, actor: User | None = None,
     if instance is not None:
         instance_id = instance.id
         if subject_id is None or subject_id == instance.subject_id:
-            if instance.subject_unit is None:
-                instance.subject_unit = (_unit_of(session, instance.subject_id),)
-            subject_id, unit_id = instance.subject_id, instance.subject_unit[0]
+            subject_id, unit_id = instance.subject_id, subject_unit(session, instance)
         else:
-            unit_id = _unit_of(session, subject_id)
+            unit_id = unit_of(session, subject_id)
     else:
         if subject_id is None and instance_id is not None:
             loaded = session.get(Instance, instance_id)
             subject_id = loaded.subject_id if loaded is not None else None
-        unit_id = _unit_of(session, subject_id)
+        unit_id = unit_of(session, subject_id)
     event = AuditEvent(
         at=at, kind=kind, actor_id=actor.id if actor else None,
         actor=actor.username if actor else "system", instance_id=instance_id, deployment_id=deployment_id,
@@ -47,9 +45,18 @@ def record(session: Session, kind: str, at: datetime, actor: User | None = None,
     return event
 
 
-def _unit_of(session: Session, subject_id: int | None) -> int | None:
+def unit_of(session: Session, subject_id: int | None) -> int | None:
+    """The unit of the employee's position now (None: no employee, or no position)."""
     subject = session.get(User, subject_id) if subject_id is not None else None
     return subject.position.unit_id if subject is not None and subject.position is not None else None
+
+
+def subject_unit(session: Session, instance: Instance) -> int | None:
+    """The unit of the instance's subject, read once and carried with the loaded instance for the rest of the
+    transaction: its audit events and the results recorded about its subject name it."""
+    if instance.subject_unit is None:
+        instance.subject_unit = (unit_of(session, instance.subject_id),)
+    return instance.subject_unit[0]
 
 
 def _jsonable(value: Any) -> Any:
