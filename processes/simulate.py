@@ -264,7 +264,8 @@ class _Sim:
     def today(self) -> datetime:
         return self.clock.now() + WIB
 
-    def run(self) -> Instance:
+    def open_period(self) -> Instance:
+        """Biro SDM opens the simulated period on 2 January (its form: regime C, quarterly)."""
         self.clock.set(datetime(self.year, 1, 2, 1, 0, tzinfo=UTC))
         hr = self.ids[self.hr]
         period = instances.start_instance(self.engine, "smk_periode", hr, None, "")
@@ -275,6 +276,10 @@ class _Sim:
             "tahun": self.year, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
             "batas_skp": f"{self.year}-01-31", "batas_penilaian": f"{self.year + 1}-01-31", "maks_putaran": 3,
             "iku_organisasi": self.iku})
+        return period
+
+    def run(self) -> Instance:
+        period = self.open_period()
         month, cpu = self.today().strftime("%Y-%m"), cpu_seconds()
         while self.clock.now() < self.end:
             self.work()
