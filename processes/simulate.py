@@ -555,18 +555,9 @@ def refuse_to_simulate(engine: Engine, year: int) -> None:
 DEMO, DATABASE = "demo", "database"
 
 
-def simulate_period(engine: Engine, year: int, organisation: str = DEMO, seed: int = 1,
-                    until: date | None = None) -> list[str]:
-    """Play ``year`` (regime C, quarterly) and return report lines; SimulationRefused (before anything changes)
-    when the database already has that period or live work the simulation would touch.
-
-    ``organisation`` "demo" loads the demo organisation (if absent) and plays its named behaviours; "database"
-    plays the organisation already in the database (an imported one): Biro SDM's first active member opens the
-    period, the organisation IKU come from the units (organisation_iku) and the behaviours from ``seed``
-    (choose_behaviours). The year runs until the period closes, 31 March of the next year, or the day ``until``
-    (exclusive), whichever comes first; tasks nobody can act on are reported."""
-    started, cpu = time.perf_counter(), cpu_seconds()
-    period = str(year)
+def prepare(engine: Engine, year: int, organisation: str, seed: int) -> tuple[Behaviours, list[dict[str, str]], str]:
+    """Check that ``year`` may be played here (SimulationRefused before anything changes), load the demo when
+    asked, deploy the shipped models, and return who behaves how, the organisation IKU and Biro SDM's username."""
     if organisation not in (DEMO, DATABASE):
         raise ValueError(f"organisation must be {DEMO!r} or {DATABASE!r}, not {organisation!r}")
     refuse_to_simulate(engine, year)
@@ -581,6 +572,22 @@ def simulate_period(engine: Engine, year: int, organisation: str = DEMO, seed: i
                 f"active member to open the period.")
         behaviours, iku, hr = choose_behaviours(engine, seed), organisation_iku(engine), found
     deploy_builtin(engine, BPMN_DIR)
+    return behaviours, iku, hr
+
+
+def simulate_period(engine: Engine, year: int, organisation: str = DEMO, seed: int = 1,
+                    until: date | None = None) -> list[str]:
+    """Play ``year`` (regime C, quarterly) and return report lines; SimulationRefused (before anything changes)
+    when the database already has that period or live work the simulation would touch.
+
+    ``organisation`` "demo" loads the demo organisation (if absent) and plays its named behaviours; "database"
+    plays the organisation already in the database (an imported one): Biro SDM's first active member opens the
+    period, the organisation IKU come from the units (organisation_iku) and the behaviours from ``seed``
+    (choose_behaviours). The year runs until the period closes, 31 March of the next year, or the day ``until``
+    (exclusive), whichever comes first; tasks nobody can act on are reported."""
+    started, cpu = time.perf_counter(), cpu_seconds()
+    period = str(year)
+    behaviours, iku, hr = prepare(engine, year, organisation, seed)
     sim_engine = Engine(engine.database_url, clock=FixedClock(), extensions=engine.extensions, db_engine=engine.db)
     sim = _Sim(sim_engine, year, behaviours, iku, hr, until)
     period_instance = sim.run()
