@@ -264,7 +264,7 @@ class _Sim:
     def today(self) -> datetime:
         return self.clock.now() + WIB
 
-    def open_period(self) -> Instance:
+    def open_period(self) -> instances.InstanceSummary:
         """Biro SDM opens the simulated period on 2 January (its form: regime C, quarterly)."""
         self.clock.set(datetime(self.year, 1, 2, 1, 0, tzinfo=UTC))
         hr = self.ids[self.hr]
