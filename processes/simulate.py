@@ -216,7 +216,7 @@ def cpu_seconds() -> float:
         return own
 
 
-class _Sim:
+class SimulatedYear:
     def __init__(self, engine: Engine, year: int, behaviours: Behaviours, iku: list[dict[str, str]], hr: str,
                  until: date | None = None):
         self.engine = engine
@@ -589,12 +589,12 @@ def simulate_period(engine: Engine, year: int, organisation: str = DEMO, seed: i
     period = str(year)
     behaviours, iku, hr = prepare(engine, year, organisation, seed)
     sim_engine = Engine(engine.database_url, clock=FixedClock(), extensions=engine.extensions, db_engine=engine.db)
-    sim = _Sim(sim_engine, year, behaviours, iku, hr, until)
+    sim = SimulatedYear(sim_engine, year, behaviours, iku, hr, until)
     period_instance = sim.run()
-    return _report(sim, period, period_instance, time.perf_counter() - started, cpu_seconds() - cpu)
+    return year_report(sim, period, period_instance, time.perf_counter() - started, cpu_seconds() - cpu)
 
 
-def _report(sim: _Sim, period: str, period_instance: Instance, elapsed: float, cpu: float) -> list[str]:
+def year_report(sim: SimulatedYear, period: str, period_instance: Instance, elapsed: float, cpu: float) -> list[str]:
     with sim.engine.session_factory() as s:
         counts = s.execute(select(Instance.process_id, Instance.status, func.count(Instance.id))
                            .where(Instance.period == period).group_by(Instance.process_id, Instance.status)
