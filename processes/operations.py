@@ -18,7 +18,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, delete, exists, func, insert, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from engine.access import subordinates_of, superior_of
@@ -30,6 +30,7 @@ from engine.db.runtime import RUNNING, WAITING, Instance, TaskIndex
 from engine.queries.reports import load_units, subtree
 from engine.runtime.runner import StepContext
 from engine.services import audit
+from engine.services.messages import keep_messages
 from engine.services.notifications import email_enabled
 from engine.services.results import record_result, results
 from engine.services.stepping import business_key, deliver
@@ -40,6 +41,12 @@ from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 PROPOSAL = "smk.predikat_usulan"
 CALIBRATION = "smk.kalibrasi_kurva"  # the unit head's calibration of a curve unit: one row per unit and period
+FITS = "smk.kurva_sesuai"  # a curve unit's proposals fit its curve as proposed: one row per unit and period
+# What the unit's decision (FITS or CALIBRATION) gives each employee of its curve: one row per employee, unit and
+# period, the only row an assessment's curve check reads (``{"usulan", "predikat", "keputusan", "catatan", …}``).
+DECISION = "smk.predikat_kurva"
+FITTING, CALIBRATED = "sesuai", "kalibrasi"  # DECISION's "keputusan"
+DECIDED = "kurva_unit_diputuskan"  # the message that tells a waiting assessment its unit has been decided
 RATING_RANK = {"Di Atas Ekspektasi": 2, "Sesuai Ekspektasi": 1, "Di Bawah Ekspektasi": 0}
 UNIT_RATING = "smk.predikat_unit"
 REMINDER = "smk.pengingat"
@@ -403,14 +410,19 @@ def _missing_names(session: Session, unit: Unit, period: str, limit: int = 10) -
 
 
 def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """Record this employee's proposed predikat and check the unit's distribution curve.
+    """Record this employee's proposed predikat and read the unit's curve decision about it.
 
     Returns ``status``: ``sesuai`` (the unit's proposals fit the curve: go on with the proposal), ``dikalibrasi``
-    (the unit head calibrated the unit: go on with ``predikat``, the calibrated one) or ``menunggu`` (the unit
-    rating, colleagues' proposals or the calibration are missing), with ``pesan`` (what it waits for). The outcome
-    never depends on the order in which assessors submit: it is decided for the whole unit once all proposals are
-    in (issue 15). The database counts the unit's proposals per predikat (``unit_count``): a handful of statements,
-    and no row per colleague, however large the unit or the organisation.
+    (the unit head calibrated the unit, or the suggestion applied after 14 days: go on with ``predikat``, the
+    calibrated one) or ``menunggu`` (no unit rating yet, or no unit decision covering this proposal yet), with
+    ``pesan`` (what it waits for). The outcome never depends on the order in which assessors submit: the unit's own
+    case (``smk_predikat_unit``) decides for the whole unit once every proposal is in (issue 15), records what the
+    decision gives each employee (result ``smk.predikat_kurva``) and tells the waiting assessments by the message
+    ``kurva_unit_diputuskan``. This check never counts the unit: it reads this employee's proposal and decision,
+    and the unit's rating, each one row by an index, however large the unit.
+
+    A model that does not pass ``keputusan_unit`` (``smk_penilaian`` deployed before the message, whose instances
+    re-check daily) gets the check of that time, which counts the unit (``unit_count``).
     """
     session, period = ctx.session, ctx.instance.period
     user = session.get(User, ctx.instance.subject_id) if ctx.instance.subject_id else None
@@ -423,10 +435,60 @@ def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -
     held = session.scalars(select(SubjectResult).where(
         SubjectResult.kind == PROPOSAL, SubjectResult.period == period, SubjectResult.subject_id == user.id,
         SubjectResult.unit_id == unit.id).limit(1)).first()
-    if held is None or held.value != value:  # a daily re-check does not record the same proposal again
+    if held is None or held.value != value:  # a re-check does not record the same proposal again
         record_result(session, PROPOSAL, period, value, subject_id=user.id, unit_id=unit.id,
                       instance_id=ctx.instance.id, now=ctx.now, audit_kind=PROPOSAL,
                       audit_data={"periode": period, "unit_code": unit.code, "predikat": predikat})
+    if not _param(params, "keputusan_unit"):
+        return _cek_kurva_hitung(session, unit, period, user, predikat)
+    decided = session.execute(select(SubjectResult.value, SubjectResult.recorded_at).where(
+        SubjectResult.kind == DECISION, SubjectResult.period == period, SubjectResult.subject_id == user.id,
+        SubjectResult.unit_id == unit.id).limit(1)).first()
+    mine = dict(decided[0]) if decided is not None and isinstance(decided[0], dict) else None
+    if mine is not None and mine.get("usulan") == predikat:
+        predikat_unit = mine.get("predikat_unit")
+        if mine.get("keputusan") == FITTING:
+            return {"status": "sesuai", "saran": [], "predikat_unit": predikat_unit,
+                    "distribusi": mine.get("distribusi") or {},
+                    "pesan": f"Usulan {unit.name} sesuai kurva distribusi (keputusan unit). / The unit's proposals "
+                             "fit the distribution curve (the unit's decision)."}
+        calibrated, note = str(mine.get("predikat")), str(mine.get("catatan") or "")
+        changed = calibrated != predikat
+        return {"status": "dikalibrasi", "predikat": calibrated, "predikat_usulan": predikat, "saran": [],
+                "predikat_unit": predikat_unit, "catatan": note,
+                "pesan": (f"Kalibrasi {unit.name}: predikat {predikat} menjadi {calibrated}. / Calibration of the "
+                          f"unit: {predikat} becomes {calibrated}." if changed else
+                          f"Kalibrasi {unit.name}: predikat {predikat} tetap. / Calibration of the unit: "
+                          f"{predikat} stays.") + (f" Catatan / Note: {note}" if note else "")}
+    predikat_unit = _predikat_unit(session, period, unit.id)
+    if predikat_unit is None:
+        return {"status": "menunggu", "saran": [],
+                "pesan": f"Kepala {unit.name} belum menetapkan predikat unit. Setelah predikat unit ditetapkan dan "
+                         "semua usulan unit masuk, keputusan kurva unit (sesuai kurva, atau kalibrasi oleh kepala "
+                         "unit) menggerakkan tugas ini dengan sendirinya. / The unit head has not yet rated the unit. "
+                         "Once the unit is rated and every proposal of the unit is in, the unit's curve decision "
+                         "(fits, or the head's calibration) moves this task on by itself."}
+    if mine is not None:  # decided, but for another proposal of this employee, or before they joined the unit
+        when = decided[1].date().isoformat() if decided is not None else ""
+        return {"status": "menunggu", "saran": [], "predikat_unit": predikat_unit,
+                "pesan": f"Keputusan kurva {unit.name} ({when}) tidak mencakup usulan ini ({predikat}; keputusan "
+                         f"itu untuk usulan {mine.get('usulan')}). Biro SDM dapat memulai lagi 'Predikat unit kerja' "
+                         "untuk kepala unit agar unit diputuskan lagi. / The unit's curve decision of "
+                         f"{when} does not cover this proposal ({predikat}; it was made for {mine.get('usulan')}). "
+                         "Biro SDM can start 'Predikat unit kerja' again for the unit head so that the unit is "
+                         "decided again."}
+    return {"status": "menunggu", "saran": [], "predikat_unit": predikat_unit,
+            "pesan": f"Predikat unit: {predikat_unit}. Menunggu keputusan kurva {unit.name}: kasus kepala unit "
+                     "memeriksa usulan unit setiap hari dan memutuskan begitu semua usulan masuk (sesuai kurva, atau "
+                     "kalibrasi oleh kepala unit bila melanggar); tugas ini lalu berlanjut dengan sendirinya. / "
+                     f"Unit rating: {predikat_unit}. Waiting for the unit's curve decision: the unit head's case "
+                     "checks the unit's proposals daily and decides once all are in (fits, or the head's calibration "
+                     "when they break the curve); this task then moves on by itself."}
+
+
+def _cek_kurva_hitung(session: Session, unit: Unit, period: str, user: User, predikat: Any) -> dict[str, Any]:
+    """The curve check of models deployed before the unit decision's message: it counts the unit's proposals per
+    predikat (``unit_count``) at every check; their instances re-check daily."""
     state = unit_count(session, unit, period, user.id)
     if state.predikat_unit is None:
         return {"status": "menunggu", "saran": [],
@@ -554,7 +616,78 @@ def _catat_kalibrasi(ctx: StepContext, params: dict[str, Any], data: dict[str, A
                   actor=head, audit_kind=CALIBRATION,
                   audit_data={"periode": period, "unit_code": unit.code, "sesuai_saran": follows,
                               "diubah": sorted(u.pegawai for u in usulan if chosen[u.pegawai] != u.predikat)})
+    _record_decision(session, unit, period, {u.pegawai: (u.predikat, chosen[u.pegawai]) for u in usulan},
+                     {"keputusan": CALIBRATED, "catatan": note, "predikat_unit": state.predikat_unit,
+                      "distribusi": check.distribusi}, ctx.instance.id, ctx.now)
     return ""
+
+
+def _record_decision(session: Session, unit: Unit, period: str, chosen: dict[int, tuple[str, str]],
+                     common: dict[str, Any], instance_id: int | None, now: datetime) -> None:
+    """Write what the unit's decision gives each employee (result ``smk.predikat_kurva``: proposal → predikat),
+    replacing the unit's previous decision, in two statements however large the unit: a DELETE and one multi-row
+    INSERT. The unit-level result (``smk.kurva_sesuai`` or ``smk.kalibrasi_kurva``), recorded just before with its
+    audit event, is the record of the decision; these rows are what each assessment's check reads."""
+    session.execute(delete(SubjectResult).where(SubjectResult.kind == DECISION, SubjectResult.period == period,
+                                                SubjectResult.unit_id == unit.id))
+    rows = [{"kind": DECISION, "period": period, "subject_id": employee, "unit_id": unit.id,
+             "instance_id": instance_id, "recorded_at": now,
+             "value": {"usulan": proposed, "predikat": decided, **common}}
+            for employee, (proposed, decided) in sorted(chosen.items())]
+    if rows:
+        session.execute(insert(SubjectResult), rows)
+
+
+def _catat_kurva_sesuai(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Record the unit's decision when every proposal is in and they fit the curve: everyone keeps their proposal
+    (result ``smk.kurva_sesuai`` for the unit, an audit event of the same kind, and a ``smk.predikat_kurva`` row per
+    employee). It is not a calibration: the reports' and audit's count of calibrations (``smk.kalibrasi_kurva``)
+    stays the units their head calibrated. Refuses (an error of the step) when proposals are missing or break the
+    curve: the model reaches this step only after ``smk_ringkas_kurva`` found them complete and fitting."""
+    head, unit = _head_unit(ctx)
+    session, period = ctx.session, ctx.instance.period
+    state = curve_state(session, unit, period)
+    if state.predikat_unit is None or state.missing:
+        raise ValueError("smk_catat_kurva_sesuai: the unit's rating or proposals are missing; check them with "
+                         "smk_ringkas_kurva first")
+    usulan = state.usulan()
+    check = cek_kurva_distribusi(state.predikat_unit, [u.predikat for u in usulan],
+                                 dmn_tables.load_table("kurva_distribusi")) if usulan else None
+    if check is not None and not check.ok:
+        raise ValueError("smk_catat_kurva_sesuai: the unit's proposals break its curve; calibrate instead")
+    distribusi = check.distribusi if check is not None else {}
+    value = {"pegawai": {str(u.pegawai): {"usulan": u.predikat, "predikat": u.predikat} for u in usulan},
+             "predikat_unit": state.predikat_unit, "distribusi": distribusi, "kepala_id": head.id,
+             "versi_tabel": check.versi_tabel if check is not None else None}
+    record_result(session, FITS, period, value, unit_id=unit.id, instance_id=ctx.instance.id, now=ctx.now,
+                  audit_kind=FITS, audit_data={"periode": period, "unit_code": unit.code,
+                                               "predikat_unit": state.predikat_unit, "jumlah_pegawai": len(usulan)})
+    _record_decision(session, unit, period, {u.pegawai: (u.predikat, u.predikat) for u in usulan},
+                     {"keputusan": FITTING, "catatan": "", "predikat_unit": state.predikat_unit,
+                      "distribusi": distribusi}, ctx.instance.id, ctx.now)
+    return {"status": FITTING, "jumlah_pegawai": len(usulan), "distribusi": distribusi,
+            "pesan": "Sesuai kurva distribusi; setiap pegawai tetap dengan usulannya. / Fits the curve; everyone "
+                     "keeps their proposal."}
+
+
+def _kabari_kurva_unit(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Tell every employee the unit's decision covers, by the message ``kurva_unit_diputuskan`` addressed by
+    business key (employee + period): their assessment waiting in *Menunggu keputusan kurva unit* goes back to its
+    curve check, which reads the decision.
+
+    The messages are kept (``engine.services.messages.keep_messages``: one multi-row INSERT), not delivered here:
+    a unit may have 2,000 staff and this transaction is the head's form submission (or a timer). The worker
+    delivers each in its own short transaction to the assessment waiting for it; one that does not wait yet takes
+    it when it starts waiting."""
+    _, unit = _head_unit(ctx)
+    session, period = ctx.session, ctx.instance.period
+    staff = session.scalars(select(SubjectResult.subject_id).where(
+        SubjectResult.kind == DECISION, SubjectResult.period == period, SubjectResult.unit_id == unit.id,
+        SubjectResult.subject_id.is_not(None)).order_by(SubjectResult.subject_id)).all()
+    payload = {"unit_code": unit.code, "unit": unit.name, "periode": period}
+    kept = keep_messages(session, DECIDED, [(business_key(employee, period), payload) for employee in staff],
+                         ctx.instance, ctx.now)
+    return {"pegawai": len(staff), "dikabari": kept, "pada": ctx.now.isoformat()}
 
 
 def backfill_results(session: Session, now: datetime) -> int:
@@ -643,4 +776,6 @@ SMK_OPERATIONS = {
     "smk_cek_kurva": _cek_kurva,
     "smk_ringkas_kurva": _ringkas_kurva,
     "smk_catat_kalibrasi": _catat_kalibrasi,
+    "smk_catat_kurva_sesuai": _catat_kurva_sesuai,
+    "smk_kabari_kurva_unit": _kabari_kurva_unit,
 }

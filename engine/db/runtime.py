@@ -72,6 +72,13 @@ class PendingMessage(Base):
     delivered_at: Mapped[datetime | None]
     delivered_to_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
 
+    # The worker's delivery job (engine.services.messages) reads the undelivered messages only, oldest first: a
+    # partial index (PostgreSQL and SQLite) holds just those, however many were delivered over the years.
+    __table_args__ = (
+        Index("ix_pending_message_undelivered", "id",
+              postgresql_where=text("delivered_at IS NULL"), sqlite_where=text("delivered_at IS NULL")),
+    )
+
 
 class TaskIndex(Base):
     """A user task of an instance, so inboxes and reports never deserialize a workflow.

@@ -49,6 +49,7 @@ from engine.runtime.clock import FixedClock
 from engine.runtime.compaction import completed_elements
 from engine.services import instances
 from engine.services.bundle_store import latest_version, read_folder, store_bundle
+from engine.services.messages import deliver_kept_messages
 from engine.services.org import add_to_group
 from engine.services.timers import fire_due_timers
 
@@ -537,11 +538,12 @@ class _Run:
                 self.clock.set(target.astimezone(UTC))
         if wait:
             self.clock.advance(**wait)
-        # A polling worker comes a moment after a timer falls due (SpiffWorkflow fires a timer once its time passed).
+        # A polling worker comes a moment after a timer falls due (SpiffWorkflow fires a timer once its time passed),
+        # and delivers the kept messages whose instance now waits for them, as the worker's jobs do.
         self.clock.advance(seconds=1)
         for _ in range(MAX_TIMER_PASSES):
             try:
-                if fire_due_timers(self.engine) == 0:
+                if fire_due_timers(self.engine) == 0 and deliver_kept_messages(self.engine) == 0:
                     break
             except EngineError as exc:
                 raise StepFailed(exc.msg) from exc

@@ -14,6 +14,11 @@ employee and period, or to another's when its payload (a dict) names ``target_su
 3. else it is kept (``pending_message``) and delivered as soon as an instance with that business key starts
    waiting for it.
 Delivery happens in the same transaction as the throw: both commit, or neither does.
+
+An application can also write kept messages itself, many at once, when delivering them in its own transaction
+would run too many engine steps (a unit head's decision for 2,000 staff): ``engine.services.messages`` then
+delivers each, in a short transaction of its own, to the instance that waits for it (a worker job), and
+``deliver_kept`` here is the step both that job and the delivery on save use.
 """
 
 from __future__ import annotations
@@ -237,12 +242,22 @@ def _deliver_pending(engine: EngineHandle, session: Session, instance: Instance,
         PendingMessage.delivered_at.is_(None)).order_by(PendingMessage.id).limit(1)).first()
     if kept is None:
         return
+    deliver_kept(engine, session, kept, instance, depth)
+
+
+def deliver_kept(engine: EngineHandle, session: Session, kept: PendingMessage, instance: Instance,
+                 depth: int = 0) -> bool:
+    """Deliver one kept message to an instance that waits for it, in the caller's transaction: the instance
+    catches it and runs on, and the message is marked delivered (to that instance). Return False, changing
+    nothing, when the instance's workflow does not take it."""
     event = _payload_event(kept.name, kept.payload)
-    if _catch(engine, session, instance, event, depth):
-        kept.delivered_at = engine.now()
-        kept.delivered_to_id = instance.id
-        audit.record(session, "message.delivered", engine.now(), None, instance=instance, message=kept.name,
-                     from_instance=kept.sender_instance_id, kept_since=kept.created_at.isoformat())
+    if not _catch(engine, session, instance, event, depth):
+        return False
+    kept.delivered_at = engine.now()
+    kept.delivered_to_id = instance.id
+    audit.record(session, "message.delivered", engine.now(), None, instance=instance, message=kept.name,
+                 from_instance=kept.sender_instance_id, kept_since=kept.created_at.isoformat())
+    return True
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The background worker: fires due timers and runs other background jobs, in a loop or once."""
+"""The background worker: fires due timers, delivers kept messages to the instances now waiting for them, and runs
+other background jobs, in a loop or once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 
 from engine.core import Engine
 from engine.services.documents import orphan_upload_job
+from engine.services.messages import deliver_kept_messages
 from engine.services.notifications import worker_jobs
 from engine.services.timers import fire_due_timers
 
@@ -17,7 +19,8 @@ Job = Callable[[Engine], int]
 
 
 def default_jobs() -> list[tuple[str, Job]]:
-    jobs: list[tuple[str, Job]] = [("timers", fire_due_timers)]
+    # Timers first: a deadline that has passed wins over a message delivered in the same pass.
+    jobs: list[tuple[str, Job]] = [("timers", fire_due_timers), ("kept messages", deliver_kept_messages)]
     return jobs + list(worker_jobs()) + [("orphan uploads", orphan_upload_job)]
 
 

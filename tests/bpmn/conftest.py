@@ -17,6 +17,7 @@ from engine.db.runtime import Instance, TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.deployments import deploy_builtin
+from engine.services.messages import deliver_kept_messages
 from engine.services.timers import fire_due_timers
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -110,8 +111,9 @@ def events(eng: Engine, kind: str) -> list[dict[str, Any]]:
 
 
 def advance(eng: Engine, clock: FixedClock, **delta: float) -> int:
-    """Move the clock (plus one second, as a polling worker comes a moment after a timer falls due) and fire
-    every timer that fell due; return how many instances fired.
+    """Move the clock (plus one second, as a polling worker comes a moment after a timer falls due), fire
+    every timer that fell due and deliver the kept messages whose instance now waits for them, as the worker
+    does; return how many instances fired a timer or took a kept message.
 
     The extra second matters: SpiffWorkflow fires a timer only when its time is strictly past, while the
     engine's timer index treats a timer as due at that very instant (reported to the engine's owner).
@@ -120,7 +122,7 @@ def advance(eng: Engine, clock: FixedClock, **delta: float) -> int:
     clock.advance(seconds=1)
     fired = 0
     while True:
-        n = fire_due_timers(eng)
+        n = fire_due_timers(eng) or deliver_kept_messages(eng)
         fired += n
         if n == 0:
             return fired

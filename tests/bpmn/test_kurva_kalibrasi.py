@@ -1,5 +1,7 @@
-"""Issue 15: the unit's calibration does not depend on the order in which assessors submit, and the curve check's
-statement count does not grow with the organisation outside the unit."""
+"""Issue 15: the unit's decision (fits, or its head's calibration) does not depend on the order in which assessors
+submit, and an assessment's curve check reads a fixed number of rows: its statement count grows neither with the
+organisation outside the unit nor with the unit itself (the unit's own case is the only reader of the whole
+unit)."""
 
 from __future__ import annotations
 
@@ -58,9 +60,7 @@ def test_the_calibration_is_the_same_whatever_the_order_of_submissions(smk: Engi
         _op(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
         statuses = []
         for who in order:
-            hasil, perilaku = PROPOSED[who]
-            result = _op(smk, "smk_cek_kurva", planning[org[who]],
-                         {"predikat": PREDIKAT[(hasil, perilaku)], "hasil_kerja": hasil, "perilaku": perilaku})
+            result = _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))
             statuses.append(result["status"])
         assert set(statuses) == {"menunggu"}  # nobody is singled out for submitting last
         view = _op(smk, "smk_ringkas_kurva", planning[org["ratna"]], {})
@@ -68,9 +68,9 @@ def test_the_calibration_is_the_same_whatever_the_order_of_submissions(smk: Engi
         suggestion = {r["nama"]: r["predikat_saran"] for r in view["kalibrasi_pegawai"]}
         rows = [{"id": r["id"], "predikat_kalibrasi": r["predikat_saran"]} for r in view["kalibrasi_pegawai"]]
         assert _op(smk, "smk_catat_kalibrasi", planning[org["ratna"]], {"baris": rows, "catatan": ""}) == ""
-        final = {who: _op(smk, "smk_cek_kurva", planning[org[who]], {
-            "predikat": PREDIKAT[PROPOSED[who]], "hasil_kerja": PROPOSED[who][0], "perilaku": PROPOSED[who][1]})
-            ["predikat"] for who in names}
+        checked = {who: _op(smk, "smk_cek_kurva", planning[org[who]], _check(who)) for who in names}
+        assert {c["status"] for c in checked.values()} == {"dikalibrasi"}
+        final = {who: c["predikat"] for who, c in checked.items()}
         outcomes.append((suggestion, final))
     assert all(o == outcomes[0] for o in outcomes), outcomes
     moved = {who for who, p in outcomes[0][1].items() if p != PREDIKAT[PROPOSED[who]]}
@@ -79,30 +79,54 @@ def test_the_calibration_is_the_same_whatever_the_order_of_submissions(smk: Engi
     assert set(outcomes[0][1].values()) == {"Sangat Baik", "Baik", "Butuh Perbaikan"}
 
 
-def test_the_curve_check_statements_do_not_grow_with_the_organisation(smk: Engine, org: dict[str, int]) -> None:
+def _check(who: str) -> dict[str, Any]:
+    """The curve check's parameters as the assessment model passes them for ``who``'s proposal."""
+    hasil, perilaku = PROPOSED[who]
+    return {"predikat": PREDIKAT[(hasil, perilaku)], "hasil_kerja": hasil, "perilaku": perilaku,
+            "keputusan_unit": True}
+
+
+def _periodise(eng: Engine, hired: dict[int, int], period: str) -> None:
+    with eng.session_factory.begin() as s:
+        for iid in hired.values():
+            inst = s.get(Instance, iid)
+            assert inst is not None
+            inst.period, inst.business_key = period, f"{inst.subject_id}:{period}"
+
+
+def test_the_curve_check_statements_grow_neither_with_the_organisation_nor_with_the_unit(
+        smk: Engine, org: dict[str, int]) -> None:
     names = list(PROPOSED)
-    counts = {}
-    for k, extra in enumerate((0, 1000)):
+    counts: dict[str, dict[str, int]] = {}
+    for k, (label, elsewhere, in_unit) in enumerate((("alone", 0, 0), ("organisation +1000", 1000, 0),
+                                                     ("unit +300", 0, 300))):
         period = f"S{k}"
-        if extra:
-            hired = _hire(smk, "BSD-1-1", "BSD-1-1-01", extra)  # the other units grow to 1,000 more employees
-            with smk.session_factory.begin() as s:
-                for iid in hired.values():
-                    inst = s.get(Instance, iid)
-                    assert inst is not None
-                    inst.period, inst.business_key = period, f"{inst.subject_id}:{period}"
+        if elsewhere:  # the other units grow to 1,000 more employees
+            _periodise(smk, _hire(smk, "BSD-1-1", "BSD-1-1-01", elsewhere), period)
+        hired = {}
+        if in_unit:  # Budi's own curve unit grows by 300 (under dewi, BRP's Pengawas)
+            hired = _hire(smk, "BRP", "BRP-01", in_unit)
+            _periodise(smk, hired, period)
         planning = _open(smk, period, [org[n] for n in [*names, "ratna"]])
         _op(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
         for who in names:
-            _op(smk, "smk_cek_kurva", planning[org[who]], {"predikat": "Baik", "hasil_kerja": "Sesuai Ekspektasi",
-                                                           "perilaku": "Sesuai Ekspektasi"})
-        _, counts[extra] = _run_in(smk, planning[org["budi"]], period)
+            _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))
+        for iid in hired.values():
+            _op(smk, "smk_cek_kurva", iid, {"predikat": "Butuh Perbaikan", "keputusan_unit": True})
+        counts[label] = {}
+        waiting, counts[label]["waiting"] = _run(smk, "smk_cek_kurva", planning[org["budi"]], _check("budi"))
+        assert waiting["status"] == "menunggu" and "Menunggu keputusan kurva" in waiting["pesan"]
+        view = _op(smk, "smk_ringkas_kurva", planning[org["ratna"]], {})
+        assert view["status"] == ("sesuai" if in_unit else "kalibrasi")
+        if in_unit:
+            _op(smk, "smk_catat_kurva_sesuai", planning[org["ratna"]], {})
+        else:
+            rows = [{"id": r["id"], "predikat_kalibrasi": r["predikat_saran"]} for r in view["kalibrasi_pegawai"]]
+            assert _op(smk, "smk_catat_kalibrasi", planning[org["ratna"]], {"baris": rows, "catatan": ""}) == ""
+        decided, counts[label]["decided"] = _run(smk, "smk_cek_kurva", planning[org["budi"]], _check("budi"))
+        assert decided["status"] == ("sesuai" if in_unit else "dikalibrasi")
         with smk.session_factory() as s:
-            assert (s.scalar(select(func.count(User.id))) or 0) > extra
-    print(f"statements per curve check (unit of 8): {counts}")
-    assert counts[0] == counts[1000] <= 16
-
-
-def _run_in(eng: Engine, instance_id: int, period: str) -> tuple[Any, int]:
-    return _run(eng, "smk_cek_kurva", instance_id, {"predikat": "Baik", "hasil_kerja": "Sesuai Ekspektasi",
-                                                    "perilaku": "Sesuai Ekspektasi"})
+            assert (s.scalar(select(func.count(User.id))) or 0) > elsewhere + in_unit
+    print(f"statements per curve check (Budi's unit of 8, or 308): {counts}")
+    assert counts["alone"] == counts["organisation +1000"] == counts["unit +300"]
+    assert max(counts["alone"].values()) <= 10

@@ -1,6 +1,7 @@
-"""The curve check reads proposals and unit ratings from the results table (``subject_result``): its cost does
-not grow with the employees outside the unit, the old audit events are backfilled once, and Tim saya reads the
-same rows."""
+"""The curve check reads proposals, unit ratings and the unit's decision from the results table (``subject_result``):
+its cost does not grow with the employees outside the unit, the old audit events are backfilled once, and Tim saya
+reads the same rows. A model deployed before the unit decision's message (no ``keputusan_unit``) still gets the
+check of that time, which counts the unit."""
 
 from __future__ import annotations
 
@@ -78,9 +79,9 @@ def _run(eng: Engine, operation: str, instance_id: int, params: dict[str, Any]) 
         return result, len(seen)
 
 
-def _rate_all(eng: Engine, planning: dict[int, int], ratings: dict[int, str]) -> None:
+def _rate_all(eng: Engine, planning: dict[int, int], ratings: dict[int, str], decided: bool = True) -> None:
     for user_id, predikat in ratings.items():
-        _run(eng, "smk_cek_kurva", planning[user_id], {"predikat": predikat})
+        _run(eng, "smk_cek_kurva", planning[user_id], {"predikat": predikat, "keputusan_unit": decided})
 
 
 def test_the_curve_check_costs_the_same_however_many_employees_the_other_units_have(
@@ -101,15 +102,37 @@ def test_the_curve_check_costs_the_same_however_many_employees_the_other_units_h
             planning.update(hired)
             _rate_all(smk, planning, {user_id: "Baik" for user_id in hired})
 
+    waiting, _ = _run(smk, "smk_cek_kurva", planning[org["budi"]], {"predikat": "Baik", "keputusan_unit": True})
+    assert waiting["status"] == "menunggu" and waiting["predikat_unit"] == "Baik"
+    # The unit's case finds BRP complete and fitting, and records that for each of its staff.
+    assert _run(smk, "smk_ringkas_kurva", planning[org["ratna"]], {})[0]["status"] == "sesuai"
+    assert _run(smk, "smk_catat_kurva_sesuai", planning[org["ratna"]], {})[0]["jumlah_pegawai"] == 8
     counts = {}
     for total in (30, 300):
         grow(total)
-        result, counts[total] = _run(smk, "smk_cek_kurva", planning[org["budi"]], {"predikat": "Baik"})
+        result, counts[total] = _run(smk, "smk_cek_kurva", planning[org["budi"]],
+                                     {"predikat": "Baik", "keputusan_unit": True})
         assert result["status"] == "sesuai", result
         assert result["distribusi"] == {"Sangat Baik": 1, "Baik": 5, "Butuh Perbaikan": 2, "Kurang/Misconduct": 0,
                                         "Sangat Kurang": 0}
     print(f"statements per curve check: {counts}")
     assert counts[30] == counts[300]
+
+
+def test_a_model_from_before_the_message_still_counts_the_unit(smk: Engine, org: dict[str, int]) -> None:
+    """Instances of smk_penilaian deployed before the unit decision's message pass no ``keputusan_unit`` and
+    re-check daily: their check counts the unit as it did, and also finds the head's calibration."""
+    planning = _open_period(smk)
+    _run(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
+    _rate_all(smk, planning, {org[u]: p for u, p in BRP_STAFF.items() if u != "budi"}, decided=False)
+    result, _ = _run(smk, "smk_cek_kurva", planning[org["budi"]], {"predikat": "Baik"})
+    assert result["status"] == "sesuai", result  # counted: every proposal is in and fits, no decision recorded
+    assert result["distribusi"]["Baik"] == 5
+    with smk.session_factory() as s:
+        assert s.scalar(select(func.count(SubjectResult.id)).where(SubjectResult.kind == "smk.predikat_kurva")) == 0
+    # The new check of the same employee waits for the unit's decision instead of counting.
+    result, _ = _run(smk, "smk_cek_kurva", planning[org["budi"]], {"predikat": "Baik", "keputusan_unit": True})
+    assert result["status"] == "menunggu"
 
 
 def test_proposals_and_unit_ratings_live_in_the_results_table(smk: Engine, org: dict[str, int]) -> None:

@@ -11,6 +11,7 @@ import pytest
 from engine.core import Engine
 from engine.runtime.clock import FixedClock
 from engine.services import instances
+from engine.services.messages import deliver_kept_messages
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 from .conftest import (
@@ -195,8 +196,15 @@ def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: d
                                                "catatan_kalibrasi": "Yanti belum menuntaskan laporan Q4"},
         org["yulia"])
     assert status(smk, unit) == "completed"
-    for who in STAFF_BUM:
-        act(smk, org[STAFF_BUM[who]], "menunggu_kurva", {"periksa_lagi": True}, org[who])
+    # The head's submission kept one message per employee and stepped none of their assessments.
+    assert len(open_tasks(smk, "menunggu_kurva")) == 6 and events(smk, "message.delivered") == []
+    [kept] = events(smk, "message.kept")
+    assert kept["message"] == "kurva_unit_diputuskan" and kept["jumlah"] == 6
+    # An assessor may still check at once; the worker's job moves the other five on, each exactly once.
+    act(smk, org["sri"], "menunggu_kurva", {"periksa_lagi": True}, org["umi"])
+    assert deliver_kept_messages(smk) == 5 and deliver_kept_messages(smk) == 0
+    assert sorted(e["subject_id"] for e in events(smk, "message.delivered")) == sorted(
+        org[w] for w in STAFF_BUM if w != "umi")
     assert open_tasks(smk, "menunggu_kurva") == [] and len(open_tasks(smk, "terima_hasil")) == 6
     result = task_data(smk, org["yanti"], "terima_hasil", org["yanti"])
     assert result["predikat"] == "Butuh Perbaikan" and result["predikat_usulan_kurva"] == "Baik"
@@ -221,8 +229,9 @@ def test_without_the_heads_decision_in_14_days_the_suggestion_applies(smk: Engin
     assert status(smk, unit) == "completed" and open_tasks(smk, "kalibrasi_kurva") == []
     [decision] = events(smk, "smk.kalibrasi_kurva")
     assert decision["diubah"] == [moved["id"]] and decision["sesuai_saran"] is True
-    advance(smk, clock, days=1)  # the assessments' daily checks pick it up
+    # The worker (here advance, after the timers) delivered the unit decision's message to each assessment.
     assert open_tasks(smk, "menunggu_kurva") == [] and len(open_tasks(smk, "terima_hasil")) == 6
+    assert len(events(smk, "message.delivered")) == 6 and events(smk, "smk.kurva_sesuai") == []
     subject = next(w for w in STAFF_BUM if org[w] == moved["id"])
     result = task_data(smk, moved["id"], "terima_hasil", org[subject])
     assert result["predikat"] == "Butuh Perbaikan" and "saran berlaku" in result["catatan_kurva"]
@@ -295,7 +304,8 @@ def test_a_posted_hasil_kerja_contradicting_the_unit_rating_is_refused(smk: Engi
     assert final_data(smk, inst)["galat_hasil_kerja"] == ""
 
 
-def test_a_staff_members_hasil_kerja_is_still_the_assessors_choice(smk: Engine, org: dict[str, int]) -> None:
+def test_a_staff_members_hasil_kerja_is_still_the_assessors_choice(smk: Engine, org: dict[str, int],
+                                                                   clock: FixedClock) -> None:
     budi, dewi = org["budi"], org["dewi"]
     instances.start_instance(smk, "smk_perencanaan", org["indah"], budi, "2023", period_data("C"))
     set_unit_rating(smk, org, "ratna", "Baik")  # budi's unit BRP; a head would get Sesuai Ekspektasi
@@ -305,6 +315,12 @@ def test_a_staff_members_hasil_kerja_is_still_the_assessors_choice(smk: Engine, 
     assert "penjelasan_hasil_kerja" not in form or not form["penjelasan_hasil_kerja"]
     act(smk, dewi, "nilai_c", {"hasil_kerja": "Di Bawah Ekspektasi", "perilaku": "Sesuai Ekspektasi",
                                "umpan_balik_akhir": "Perlu perbaikan"}, budi)
+    # Budi is the only one in BRP's curve: the unit's case finds his proposal on its next daily check, records
+    # that it fits, and its message moves his assessment on.
+    assert "Menunggu keputusan kurva" in task_data(smk, dewi, "menunggu_kurva", budi)["kurva"]["pesan"]
+    advance(smk, clock, days=1)
+    [fits] = events(smk, "smk.kurva_sesuai")
+    assert fits["jumlah_pegawai"] == 1 and events(smk, "smk.kalibrasi_kurva") == []
     assert task_data(smk, budi, "terima_hasil", budi)["predikat"] == "Butuh Perbaikan"
     assert [e["predikat"] for e in events(smk, "smk.predikat_usulan")] == ["Butuh Perbaikan"]
     assert final_data(smk, inst)["hasil_kerja"] == "Di Bawah Ekspektasi"

@@ -1,0 +1,111 @@
+"""Kept messages written in bulk, and the worker job that delivers them, each in its own short transaction.
+
+A step that must tell many instances at once (a unit head's decision reaches every employee of the unit: 2,000 at
+10,000 employees) cannot deliver the messages in its own transaction: each delivery is an engine step of the
+receiving instance, and the sender is a person submitting a form. It writes them as kept messages instead
+(``keep_messages``: one multi-row INSERT, one audit event), addressed by business key (employee + period), and
+``deliver_kept_messages`` — a job of the background worker — delivers each to the instance that waits for it:
+
+- one kept message, one short transaction: the receiving instance catches it and runs on, and the message is
+  marked delivered to it in the same commit (``engine.services.stepping.deliver_kept``);
+- several workers (threads, processes, hosts) may run the job at once. On PostgreSQL each claims the kept message
+  and its receiving instance with ``SELECT … FOR UPDATE SKIP LOCKED``, so two workers never work on the same one;
+  on SQLite the write lock (BEGIN IMMEDIATE) serialises them. The claim re-reads ``delivered_at`` once it holds the
+  row, and the instance's optimistic ``version`` column is the last guard: a message is never delivered twice;
+- a message kept for an instance that does not wait for it yet stays kept: the instance takes it as soon as it
+  starts waiting (on save, ``stepping.route_after_save``), or this job does on its next pass.
+
+The job reads only undelivered messages (a partial index, ``ix_pending_message_undelivered``), so its cost does
+not grow with the messages delivered over the years.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, literal, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.core import Engine
+from engine.db.runtime import RUNNING, WAITING, Instance, PendingMessage
+from engine.runtime.runner import StepFailure
+from engine.services import audit
+from engine.services.instances import mark_error
+from engine.services.stepping import deliver_kept
+
+log = logging.getLogger(__name__)
+
+
+def keep_messages(session: Session, name: str, messages: Iterable[tuple[str, Any]], sender: Instance | None,
+                  now: datetime) -> int:
+    """Keep one message ``name`` per (business key, payload), in the caller's transaction, without delivering any.
+
+    One multi-row INSERT and one audit event (``message.kept`` with how many), however many messages: the worker
+    delivers them (``deliver_kept_messages``). A business key that already has an undelivered message of that name
+    gets no second one (it would only wake the instance twice). Returns how many were kept.
+    """
+    wanted = {str(key): payload for key, payload in messages}
+    if not wanted:
+        return 0
+    already = set(session.scalars(select(PendingMessage.business_key).where(
+        PendingMessage.name == name, PendingMessage.delivered_at.is_(None),
+        PendingMessage.business_key.in_(sorted(wanted)))))
+    rows = [{"name": name, "business_key": key, "payload": payload,
+             "sender_instance_id": sender.id if sender is not None else None, "created_at": now}
+            for key, payload in sorted(wanted.items()) if key not in already]
+    if rows:
+        session.execute(insert(PendingMessage), rows)
+        audit.record(session, "message.kept", now, None, instance=sender, message=name, jumlah=len(rows))
+    return len(rows)
+
+
+def deliverable(engine: Engine, limit: int = 100) -> list[tuple[int, int]]:
+    """(kept message, receiving instance) pairs for undelivered messages whose instance now waits for them, oldest
+    message first; one instance per message (the lowest id, as delivery on save would)."""
+    waits = Instance.waiting_messages.like(literal("%,") + PendingMessage.name + literal(",%"))
+    query = (select(PendingMessage.id, Instance.id, PendingMessage.name, Instance.waiting_messages)
+             .join(Instance, Instance.business_key == PendingMessage.business_key)
+             .where(PendingMessage.delivered_at.is_(None), Instance.status.in_((RUNNING, WAITING)), waits)
+             .order_by(PendingMessage.id, Instance.id).limit(limit))
+    pairs: dict[int, int] = {}
+    with engine.session_factory() as session:
+        for message_id, instance_id, name, waiting in session.execute(query):
+            # LIKE reads "_" as any character: the exact test is here.
+            if message_id not in pairs and f",{name}," in (waiting or ""):
+                pairs[message_id] = instance_id
+    return list(pairs.items())[:limit]
+
+
+def deliver_kept_message(engine: Engine, message_id: int, instance_id: int) -> bool:
+    """Deliver one kept message to the instance waiting for it, in a transaction of its own; return True when this
+    call delivered it (False: delivered or claimed by another worker, or the instance no longer waits for it)."""
+    try:
+        with engine.session_factory.begin() as session:
+            postgres = session.get_bind().dialect.name == "postgresql"
+            query = select(PendingMessage).where(PendingMessage.id == message_id,
+                                                 PendingMessage.delivered_at.is_(None))
+            kept = session.scalar(query.with_for_update(skip_locked=True) if postgres else query)
+            if kept is None:
+                return False  # delivered since it was listed, or another worker holds it
+            target = select(Instance).where(Instance.id == instance_id, Instance.business_key == kept.business_key,
+                                            Instance.status.in_((RUNNING, WAITING)))
+            instance = session.scalar(target.with_for_update(skip_locked=True) if postgres else target)
+            if instance is None or f",{kept.name}," not in (instance.waiting_messages or ""):
+                return False  # another worker is stepping it, or it moved on: the next pass looks again
+            return deliver_kept(engine, session, kept, instance)
+    except StaleDataError:
+        log.info("instance %s changed while a kept message was delivered to it; it will be retried", instance_id)
+        return False
+    except StepFailure as failure:
+        mark_error(engine, instance_id, failure)
+        return False
+
+
+def deliver_kept_messages(engine: Engine, limit: int = 100) -> int:
+    """Deliver kept messages to the instances now waiting for them (up to ``limit``); return how many."""
+    return sum(1 for message_id, instance_id in deliverable(engine, limit)
+               if deliver_kept_message(engine, message_id, instance_id))
