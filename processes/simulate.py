@@ -33,6 +33,7 @@ from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.deployments import deploy_builtin
+from engine.services.messages import deliver_kept_messages
 from engine.services.org import add_to_group
 from engine.services.timers import fire_due_timers
 from processes.demo import demo_iku, load_demo
@@ -52,7 +53,9 @@ SILENT = {"andi", "putri"}               # never respond: final after 14 days
 UNIT_RATING = {"BRP": "Baik", "BSD": "Istimewa", "BUM": "Baik"}
 REJECTED_FOLLOW_UP = {("budi", "penyesuaian_tukin")}
 TPK_GROUP, PPK_GROUP = "Tim Penilai Kinerja", "PPK"
-POLLING = ("menunggu_predikat_unit", "menunggu_kurva", "pantau_penutupan")  # act once a day per instance
+# Act once a day per instance. Not menunggu_kurva: the unit decision's message moves it on (delivered by the worker's
+# job, here after each night's timers).
+POLLING = ("menunggu_predikat_unit", "pantau_penutupan")
 
 
 class OpenTask(NamedTuple):
@@ -287,7 +290,9 @@ class SimulatedYear:
                 break
             # One day and one minute: Spiff fires a timer only once its time is strictly past.
             self.clock.advance(days=1, minutes=1)
-            while fire_due_timers(self.engine):
+            # The worker's jobs: due timers, then the kept messages whose instance now waits for them (the unit
+            # decisions told to the staff's assessments), until neither finds anything more.
+            while fire_due_timers(self.engine) or deliver_kept_messages(self.engine):
                 pass
             if self.today().strftime("%Y-%m") != month:  # a month's work, its last night's timers included
                 now = cpu_seconds()
@@ -432,9 +437,6 @@ class SimulatedYear:
         return {"kalibrasi_pegawai": [{**r, "predikat_kalibrasi": r["predikat_saran"]}
                                       for r in d.get("kalibrasi_pegawai") or []],
                 "catatan_kalibrasi": "Sesuai saran kalibrasi"}
-
-    def on_menunggu_kurva(self, d: dict[str, Any], who: str) -> dict[str, Any] | None:
-        return self.once_a_day(d, {"periksa_lagi": True})
 
     def once_a_day(self, d: dict[str, Any], data: dict[str, Any]) -> dict[str, Any] | None:
         key = (self.current, self.today().date().isoformat())
@@ -615,7 +617,8 @@ def year_report(sim: SimulatedYear, period: str, period_instance: Instance, elap
         f"  pembinaan disepakati: {st['setujui_pembinaan']}; apresiasi: {st['beri_apresiasi']}; "
         f"tindak lanjut pembinaan: {st['tindak_lanjut_pembinaan']}",
         f"  pelanggaran kurva dikembalikan ke penilai: {st['curve_returned']}; kalibrasi oleh kepala unit: "
-        f"{st['curve_calibrated']}; kalibrasi tercatat / calibrations recorded: {kinds['smk.kalibrasi_kurva']}",
+        f"{st['curve_calibrated']}; kalibrasi tercatat / calibrations recorded: {kinds['smk.kalibrasi_kurva']}; "
+        f"unit sesuai kurva / units fitting the curve: {kinds['smk.kurva_sesuai']}",
         "  hasil final karena / final because: " + ", ".join(f"{k}={v}" for k, v in sorted(objections.items())),
         f"  tindak lanjut diputus Biro SDM: {st['konfirmasi_sdm']}; saran TPK: {st['saran_tpk']}; "
         f"keputusan PPK: {st['keputusan_ppk_task']}",

@@ -28,8 +28,16 @@ def test_simulated_year_closes_the_period_with_varied_data(eng: Engine) -> None:
     assert "SKP terlambat (eskalasi ke APP): 2" in text and "SKP dikembalikan: 3" in text
     assert "pembinaan disepakati: 6; apresiasi: 12" in text
     assert "batas_waktu=2" in text and "keputusan_atasan_penilai=2" in text
-    # Issue 15: a unit breaking its curve is calibrated (here by the deadline's suggestion), nobody is sent back.
+    # Issue 15: a unit breaking its curve is calibrated (here by the deadline's suggestion), nobody is sent back;
+    # each of the three curve units is decided once, and its decision reaches the waiting assessments by message
+    # (nobody presses "check again", and there is no daily re-check).
     assert kinds.count("smk.kalibrasi_kurva") >= 1
+    assert kinds.count("smk.kalibrasi_kurva") + kinds.count("smk.kurva_sesuai") == 3
+    with eng.session_factory() as s:
+        rechecked = s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.kind == "task.completed",
+                                                                    AuditEvent.task_name == "menunggu_kurva"))
+        told = s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.kind == "message.delivered"))
+    assert rechecked == 0 and (told or 0) >= 20
     assert kinds.count("smk.pengingat") >= 2 and "timer.fired" in kinds
     with pytest.raises(SimulationRefused, match="Periode 2023 sudah ada"):  # played already: nothing changes
         simulate_period(eng, 2023)
