@@ -30,7 +30,7 @@ from .environment import SandboxedEnvironment
 from .errors import SandboxResourceError
 from .limits import SandboxLimits
 from .policy import SandboxSyntaxError
-from .wire import encode
+from .wire import MAX_MESSAGE, encode, scalar_args
 
 try:
     import resource
@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - not on Linux/macOS: no OS limits, the 
     resource = None  # type: ignore[assignment]
 
 READY = b"ready"
-_MAX_MESSAGE = 2_000
+_MAX_MESSAGE = MAX_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -131,18 +131,6 @@ def _line(tb: Any) -> int:
     return line
 
 
-def _scalar_args(err: BaseException) -> list[Any]:
-    args = []
-    for arg in err.args[:4]:
-        if isinstance(arg, str):
-            args.append(arg[:_MAX_MESSAGE])
-        elif arg is None or type(arg) in (bool, float) or (type(arg) is int and abs(arg) < 10**18):
-            args.append(arg)
-        else:
-            return [str(err)[:_MAX_MESSAGE]]
-    return args
-
-
 def error_reply(err: BaseException, retire: bool = False) -> bytes:
     """Encode an exception as ``{"e": [type, args, line, syntax], "x": retire}``."""
     syntax = None
@@ -152,7 +140,7 @@ def error_reply(err: BaseException, retire: bool = False) -> bytes:
                   (err.text or "")[:_MAX_MESSAGE], [m[:_MAX_MESSAGE] for m in messages]]
         args: list[Any] = []
     else:
-        args = _scalar_args(err)
+        args = scalar_args(err)
     name = type(err).__name__
     return encode({"e": [name, args, _line(err.__traceback__), syntax], "x": retire})
 

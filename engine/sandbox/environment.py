@@ -15,6 +15,8 @@ from .allowlist import build_builtins
 from .errors import SandboxError, SandboxResourceError, SandboxViolation
 from .guards import CallGuards, DiscardPrints, apply_call, make_getattr, write_guard
 from .limits import SandboxLimits
+from .plain import NOT_PLAIN, PlainExpressions
+from .plain import enabled as plain_enabled
 from .policy import Compiled, compiled
 from .tables import RuleTables, current_tables
 
@@ -40,6 +42,11 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
     With a ``pool``, the code runs in a sandbox process (OS limits, killed and replaced when it hangs or
     dies); the source is still compiled here first, so refused constructs and syntax errors are reported
     with their line without a round trip. Without one it runs in this process (tests, benchmarks).
+
+    With a pool, an expression of the plain subset (``engine.sandbox.plain``: names, constants, subscripts,
+    comparisons, and/or/not over plain data; no calls) is evaluated here by a small interpreter instead, with the
+    pool's result or error. ``plain_expressions=False``, or ``SMK_SANDBOX_PLAIN_EXPRESSIONS=0`` when it is None,
+    sends every expression to the pool.
     """
 
     def __init__(
@@ -48,6 +55,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         limits: SandboxLimits | None = None,
         services: ServiceCallable | None = None,
         pool: JobRunner | None = None,
+        plain_expressions: bool | None = None,
     ) -> None:
         functions = dict(functions or {})
         for name, func in functions.items():
@@ -78,6 +86,11 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             pool.check_functions(functions)
         self.pool = pool
         self._mentions: dict[str, bool] = {}
+        # Only in front of a pool: without one everything runs here anyway (and a sandbox process is without one).
+        self.plain: PlainExpressions | None = None
+        if pool is not None and (plain_enabled() if plain_expressions is None else plain_expressions):
+            known = set(functions) | set(self._guards) | set(self._guards["__builtins__"])
+            self.plain = PlainExpressions(known, self.limits)
 
     def _tables_for(self, source: str) -> RuleTables | None:
         """Return the pinned decision tables to send with code that may call a registered function (the only way
@@ -96,8 +109,12 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> Any:
         """Evaluate an expression against task data (read-only by convention) and return its value."""
-        code = compiled(expression, "eval")
+        code = compiled(expression, "eval")  # refused constructs and syntax errors first, whatever evaluates it
         if self.pool is not None:
+            if self.plain is not None:
+                value = self.plain.evaluate(expression, context, external_context)
+                if value is not NOT_PLAIN:
+                    return value
             return self.pool.run(("eval", expression, _visible(context), dict(external_context or {}),
                                   self._names, self.limits), self.limits.cpu_seconds, self._tables_for(expression))
         scope = self._scope(context, external_context)
@@ -197,9 +214,6 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         while stack:
             item, depth, path = stack.pop()
             count += 1
-            if count > limits.max_data_nodes:
-                raise SandboxResourceError(
-                    f"{where} is too large (more than {limits.max_data_nodes:,} values)")
             if depth > limits.max_data_depth:
                 raise SandboxResourceError(f"{where} is nested deeper than {limits.max_data_depth} levels")
             if isinstance(item, dict):
@@ -217,6 +231,10 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
                 raise SandboxViolation(
                     f"{where_in} holds a {type(item).__name__} object; only plain data (numbers, strings, "
                     f"dates, lists, dicts) may be stored")
+            # Checked after the children are counted: a flat list of leaves pushes nothing more to the stack.
+            if count > limits.max_data_nodes:
+                raise SandboxResourceError(
+                    f"{where} is too large (more than {limits.max_data_nodes:,} values)")
 
 
 def _visible(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -74,11 +74,14 @@ def make_script_engine(
     limits: SandboxLimits | None = None,
     services: ServiceCallable | None = None,
     pool: JobRunner | None = None,
+    plain_expressions: bool | None = None,
 ) -> SandboxedScriptEngine:
     """Build the engine every workflow uses: sandboxed, with the given rule functions and limits.
 
     With a ``pool`` every expression and script runs in a sandbox process (see ``engine.sandbox.pool``);
-    service tasks stay here (they need the caller's database session), only their parameters go there.
+    service tasks stay here (they need the caller's database session), only their parameters go there. Expressions
+    of the plain subset are evaluated here instead (``engine.sandbox.plain``) unless ``plain_expressions`` is False
+    (None: the ``SMK_SANDBOX_PLAIN_EXPRESSIONS`` environment switch, on by default).
     """
     return SandboxedScriptEngine(SandboxedEnvironment(functions=functions, limits=limits, services=services,
-                                                      pool=pool))
+                                                      pool=pool, plain_expressions=plain_expressions))

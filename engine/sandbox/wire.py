@@ -90,6 +90,25 @@ def encode(value: Any) -> bytes:
         raise SandboxResourceError(f"the result cannot be sent back: {exc}") from None
 
 
+#: Characters of an error message (or argument) a sandbox process sends back.
+MAX_MESSAGE = 2_000
+
+
+def scalar_args(err: BaseException) -> list[Any]:
+    """Return the arguments of an error as they cross the wire: strings (shortened), None, bools, floats and small
+    ints as themselves; if any other is among the first four, the error's text alone. The pool rebuilds the error
+    from these (and the plain tier rebuilds its errors the same way, so both read the same)."""
+    args = []
+    for arg in err.args[:4]:
+        if isinstance(arg, str):
+            args.append(arg[:MAX_MESSAGE])
+        elif arg is None or type(arg) in (bool, float) or (type(arg) is int and abs(arg) < 10**18):
+            args.append(arg)
+        else:
+            return [str(err)[:MAX_MESSAGE]]
+    return args
+
+
 def _timedelta(v: Any) -> timedelta:
     days, seconds, micro = v
     return timedelta(days=days, seconds=seconds, microseconds=micro)
@@ -136,4 +155,4 @@ def decode(data: bytes) -> Any:
         raise WireError(f"the sandbox process sent a malformed reply ({type(exc).__name__})") from None
 
 
-__all__ = ["WireError", "decode", "encode"]
+__all__ = ["MAX_MESSAGE", "WireError", "decode", "encode", "scalar_args"]
