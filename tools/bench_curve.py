@@ -3,15 +3,22 @@
 For each organisation size (default 100, 1,000 and 10,000 employees; ``tools/orggen``) a fresh database (a new
 PostgreSQL database beside --url, else a SQLite file) holds the generated organisation and one period as the
 assessment leaves it: a planning case per employee, every curve unit (the units directly under the top unit) rated
-Baik, and every employee's proposed predikat in the results table. Then, for one employee of the smallest curve
-unit and one of the largest:
+Baik, every employee's proposed predikat in the results table, and the unit's decision about it (result
+``smk.predikat_kurva``). Then, for one employee of the smallest curve unit and one of the largest:
 
-- ``check``: the curve check an assessment runs after each rating and each daily re-check (``smk_cek_kurva``), now;
+- ``check``: the curve check an assessment runs after its rating and when the unit decision's message arrives
+  (``smk_cek_kurva`` with ``keputusan_unit``, as ``smk_penilaian`` passes it): this employee's rows only;
+- ``counting check``: the check until the unit decision came by message, run after each rating and each daily
+  re-check, which counted the unit's proposals per predikat (``unit_count``; still what instances of older models
+  run);
 - ``previous``: the check as it was before the calibration step (issue 15), kept here as the baseline of the same
   run — it walked the whole organisation's units in Python (``load_units`` twice per check) and read the unit's
   staff and proposals; the still older check (every planning case of the period and every proposal ever logged,
   509 statements at 100 employees) is no longer callable;
-- ``unit view``: the unit head's calibration view (``smk_ringkas_kurva``: proposals, distribution, suggestion).
+- ``unit view``: the unit head's calibration view (``smk_ringkas_kurva``: proposals, distribution, suggestion);
+- ``unit decision``: recording the unit's decision (here the suggestion, ``smk_catat_kalibrasi``) for every
+  employee and keeping one message per employee for the worker (``smk_kabari_kurva_unit``): the head's transaction,
+  once per unit.
 
 Each is timed (p50/p95 of ``runs`` calls, each in its own transaction rolled back afterwards so that nothing
 accumulates) with the SQL statements it issues counted by a SQLAlchemy cursor event.
@@ -38,7 +45,7 @@ from engine.runtime.clock import FixedClock
 from engine.runtime.runner import StepContext
 from engine.services.results import record_result, results
 from processes.extension import extensions
-from processes.operations import PLANNING, PROPOSAL, SMK_OPERATIONS, UNIT_RATING, curve_unit
+from processes.operations import DECISION, PLANNING, PROPOSAL, SMK_OPERATIONS, UNIT_RATING, curve_unit
 from processes.orgimport import PEGAWAI
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 from tools import orggen
@@ -86,6 +93,17 @@ def _fill(engine: Engine, employees: int, seed: int) -> None:
             hasil, perilaku = RATINGS[predikat]
             s.add(SubjectResult(kind=PROPOSAL, period=PERIOD, subject_id=user.id, unit_id=curve.id, recorded_at=NOW,
                                 value={"predikat": predikat, "hasil_kerja": hasil, "perilaku": perilaku}))
+            s.add(SubjectResult(kind=DECISION, period=PERIOD, subject_id=user.id, unit_id=curve.id, recorded_at=NOW,
+                                value={"usulan": predikat, "predikat": predikat, "keputusan": "kalibrasi",
+                                       "catatan": "", "predikat_unit": "Baik", "distribusi": {}}))
+
+
+def _decide(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> Any:
+    """The unit head's decision as the 14-day deadline records it (the suggestion, with a note), then the messages
+    to every employee of the unit: what one transaction of the unit's case does."""
+    refused = SMK_OPERATIONS["smk_catat_kalibrasi"](ctx, {"baris": [], "catatan": "bench"}, data)
+    assert refused == "", refused
+    return SMK_OPERATIONS["smk_kabari_kurva_unit"](ctx, {}, data)
 
 
 def _previous_staff(session: Session, unit: Unit, period: str) -> list[User]:
@@ -202,8 +220,11 @@ def run_curve_bench(url: str | None, sizes: tuple[int, ...] = (100, 1000, 10_000
                 base = _timed(engine, _previous_check, instance, {"predikat": predikat}, runs)
                 for name, fn, iid, p in (("previous check (baseline)", _previous_check, instance,
                                           {"predikat": predikat}),
-                                         ("check", SMK_OPERATIONS["smk_cek_kurva"], instance, params),
-                                         ("unit view (calibration)", SMK_OPERATIONS["smk_ringkas_kurva"], head, {})):
+                                         ("counting check", SMK_OPERATIONS["smk_cek_kurva"], instance, params),
+                                         ("check", SMK_OPERATIONS["smk_cek_kurva"], instance,
+                                          {**params, "keputusan_unit": True}),
+                                         ("unit view (calibration)", SMK_OPERATIONS["smk_ringkas_kurva"], head, {}),
+                                         ("unit decision + messages", _decide, head, {})):
                     p50, p95, cpu, statements = base if fn is _previous_check else _timed(engine, fn, iid, p, runs)
                     yield (f"  {label} ({staff} staff) {name:<27} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
                            f"CPU {cpu:6.1f} ms  {statements:3d} statements  p50/baseline {p50 / base[0]:5.2f}")

@@ -164,7 +164,8 @@ def _bum_unit_rated(eng: Engine, org: dict[str, int]) -> int:
 
 
 def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: dict[str, int],
-                                                             clock: FixedClock) -> None:
+                                                             clock: FixedClock,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     unit = _bum_unit_rated(smk, org)
     assert status(smk, unit) == "waiting" and open_tasks(smk, "kalibrasi_kurva") == []  # proposals not in yet
     _rate(smk, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")  # Sangat Baik
@@ -192,11 +193,22 @@ def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: d
         act(smk, org["yulia"], "kalibrasi_kurva", {"kalibrasi_pegawai": chosen, "catatan_kalibrasi": ""},
             org["yulia"])
         assert "catatan" in task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])["galat_kalibrasi"]
+    stepped: list[str] = []
+    run = smk.advance
+
+    def counted(session: Any, instance: Any, *args: Any, **kwargs: Any) -> None:
+        stepped.append(instance.process_id)
+        run(session, instance, *args, **kwargs)
+
+    monkeypatch.setattr(smk, "advance", counted)
     act(smk, org["yulia"], "kalibrasi_kurva", {"kalibrasi_pegawai": chosen,
                                                "catatan_kalibrasi": "Yanti belum menuntaskan laporan Q4"},
         org["yulia"])
+    monkeypatch.undo()
     assert status(smk, unit) == "completed"
-    # The head's submission kept one message per employee and stepped none of their assessments.
+    # The head's submission ran one engine step, the unit case's own: it kept one message per employee and
+    # stepped none of their assessments.
+    assert stepped == ["smk_predikat_unit"]
     assert len(open_tasks(smk, "menunggu_kurva")) == 6 and events(smk, "message.delivered") == []
     [kept] = events(smk, "message.kept")
     assert kept["message"] == "kurva_unit_diputuskan" and kept["jumlah"] == 6
