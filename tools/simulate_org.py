@@ -24,6 +24,7 @@ from engine.db.org import Unit, User
 from engine.db.runtime import Instance, TaskIndex
 from processes.orgimport import JABATAN, PEGAWAI, UNIT, run_import
 from processes.simulate import DATABASE, SimulationRefused, assign_roles, cpu_seconds, simulate_period
+from processes.simulate_parallel import simulate_period_parallel
 from tools import orggen
 from tools.bench_audit import server_cpu
 
@@ -52,8 +53,9 @@ def refuse_non_empty(engine: Engine) -> None:
 
 
 def run_generated_year(engine: Engine, year: int, employees: int, seed: int = 1,
-                       until: date | None = None) -> Iterator[str]:
-    """Generate, import and play; yield report lines as they come."""
+                       until: date | None = None, workers: int = 1) -> Iterator[str]:
+    """Generate, import and play (in ``workers`` processes, processes/simulate_parallel.py, when more than one);
+    yield report lines as they come."""
     refuse_non_empty(engine)
     wall, cpu, server = time.perf_counter(), cpu_seconds(), server_cpu(engine)
     rows = orggen.generate(employees, seed=seed)
@@ -65,16 +67,25 @@ def run_generated_year(engine: Engine, year: int, employees: int, seed: int = 1,
     for line in assign_roles(engine):
         yield f"  peran / role: {line}"
     sim_wall, sim_cpu, sim_server = time.perf_counter(), cpu_seconds(), server_cpu(engine)
-    yield from simulate_period(engine, year, organisation=DATABASE, seed=seed, until=until)
-    sim_wall, sim_cpu = time.perf_counter() - sim_wall, cpu_seconds() - sim_cpu
-    sim_server = server_cpu(engine) - sim_server
-    wall, cpu, server = time.perf_counter() - wall, cpu_seconds() - cpu, server_cpu(engine) - server
+    ended: dict[str, float] = {}
+
+    def measure() -> None:  # at the end of the year, before any process or database connection of it exits
+        ended.update(wall=time.perf_counter(), cpu=cpu_seconds(), server=server_cpu(engine))
+
+    if workers > 1:
+        yield from simulate_period_parallel(engine, year, workers, organisation=DATABASE, seed=seed, until=until,
+                                            on_finish=measure)
+    else:
+        yield from simulate_period(engine, year, organisation=DATABASE, seed=seed, until=until)
+        measure()
+    sim_wall, sim_cpu, sim_server = ended["wall"] - sim_wall, ended["cpu"] - sim_cpu, ended["server"] - sim_server
+    wall, cpu, server = ended["wall"] - wall, ended["cpu"] - cpu, ended["server"] - server
     with engine.session_factory() as s:
         cases = s.scalar(select(func.count(Instance.id))) or 0
         tasks = s.scalar(select(func.count()).select_from(TaskIndex)) or 0
         events = s.scalar(select(func.count(AuditEvent.id))) or 0
     size = database_size(engine)
-    yield (f"Benchmark ({engine.db.dialect.name}, {people} employees, seed {seed}): total {wall:.1f} s wall, "
+    yield (f"Benchmark ({engine.db.dialect.name}, {people} employees, seed {seed}, {workers} process(es)): total {wall:.1f} s wall, "
            f"{cpu:.1f} s CPU (+{server:.1f} s database server)")
     yield (f"  simulation: {sim_wall:.1f} s wall, {sim_cpu:.1f} s CPU (+{sim_server:.1f} s server); "
            f"CPU per employee-year {1000 * (sim_cpu + sim_server) / people:.0f} ms "

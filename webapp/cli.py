@@ -22,6 +22,7 @@ from processes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo, start_demo_wor
 from processes.follow_up_results import backfill_follow_up_results
 from processes.operations import backfill_results
 from processes.simulate import SimulationRefused, simulate_period
+from processes.simulate_parallel import simulate_period_parallel
 from processes.skp_results import backfill_skp
 from tools.bench import run_engine_bench
 from tools.bench_audit import run_audit_bench
@@ -317,16 +318,21 @@ def bench_command(what: str, count: int, history: int, events: int, instances: i
                    "organisation already in the database, behaviours drawn from --seed")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="stop before this day (default: when the period closes, at the latest 31 March of the next year)")
+@click.option("--workers", type=click.IntRange(min=1, max=16), default=1, show_default=True,
+              help="processes that act at once, each on a share of the employees (pays on PostgreSQL; SQLite "
+                   "lets one process write at a time)")
 @with_appcontext
 def simulate_command(year: int, employees: int | None, seed: int, organisation: str,
-                     until: datetime | None) -> None:
+                     until: datetime | None, workers: int) -> None:
     """Play a whole performance year: the demo organisation (loads the demo and deploys the models), the
     organisation in the database, or a generated one of --employees people (reports wall and CPU time)."""
     engine = get_engine()
     engine.create_schema()
     day = until.date() if until else None
     try:  # refusals come before anything changed: say why, exit 1, no traceback
-        lines = (run_generated_year(engine, year, employees, seed, day) if employees is not None
+        lines = (run_generated_year(engine, year, employees, seed, day, workers) if employees is not None
+                 else simulate_period_parallel(engine, year, workers, organisation=organisation, seed=seed,
+                                               until=day) if workers > 1
                  else simulate_period(engine, year, organisation=organisation, seed=seed, until=day))
         for line in lines:
             click.echo(line)
