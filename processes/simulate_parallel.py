@@ -179,13 +179,15 @@ class _Workers:
 
 
 def simulate_period_parallel(engine: Engine, year: int, workers: int, organisation: str = DEMO, seed: int = 1,
-                             until: date | None = None, on_finish: Callable[[], None] | None = None) -> list[str]:
+                             until: date | None = None, on_finish: Callable[[], None] | None = None,
+                             progress: Callable[[str], None] | None = None) -> list[str]:
     """Play ``year`` as ``processes.simulate.simulate_period`` does, with ``workers`` processes acting at once, and
     return the report lines.
 
     ``on_finish`` is called once the year is played, while the workers, their sandbox processes and their database
     connections still live: a caller that measures CPU from /proc (``cpu_seconds``, the database server's backends)
-    measures then, since what has exited no longer shows there."""
+    measures then, since what has exited no longer shows there. ``progress`` gets a line at the end of each simulated
+    month (its CPU and the tasks completed so far), for a long run watched as it goes."""
     if workers < 2:
         raise ValueError("a parallel simulation needs at least 2 workers")
     started, cpu = time.perf_counter(), cpu_seconds()
@@ -217,6 +219,9 @@ def simulate_period_parallel(engine: Engine, year: int, workers: int, organisati
             if sim.today().strftime("%Y-%m") != month:
                 refresh_statistics(engine)
                 now = cpu_seconds()  # the live workers and their sandboxes are this process's descendants
+                if progress is not None:
+                    progress(f"  {month}: CPU {now - month_cpu:.1f} s, {time.perf_counter() - started:.0f} s wall "
+                             f"so far")
                 sim.month_cpu[month], month, month_cpu = now - month_cpu, sim.today().strftime("%Y-%m"), now
         finished = cpu_seconds()  # with the live workers and their sandboxes, this process's descendants
         sim.month_cpu[month] = sim.month_cpu.get(month, 0.0) + finished - month_cpu

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 
 from sqlalchemy import func, select, text
@@ -53,7 +53,8 @@ def refuse_non_empty(engine: Engine) -> None:
 
 
 def run_generated_year(engine: Engine, year: int, employees: int, seed: int = 1,
-                       until: date | None = None, workers: int = 1) -> Iterator[str]:
+                       until: date | None = None, workers: int = 1,
+                       progress: Callable[[str], None] | None = None) -> Iterator[str]:
     """Generate, import and play (in ``workers`` processes, processes/simulate_parallel.py, when more than one);
     yield report lines as they come."""
     refuse_non_empty(engine)
@@ -74,7 +75,7 @@ def run_generated_year(engine: Engine, year: int, employees: int, seed: int = 1,
 
     if workers > 1:
         yield from simulate_period_parallel(engine, year, workers, organisation=DATABASE, seed=seed, until=until,
-                                            on_finish=measure)
+                                            on_finish=measure, progress=progress)
     else:
         yield from simulate_period(engine, year, organisation=DATABASE, seed=seed, until=until)
         measure()

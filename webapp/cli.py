@@ -330,9 +330,12 @@ def simulate_command(year: int, employees: int | None, seed: int, organisation: 
     engine.create_schema()
     day = until.date() if until else None
     try:  # refusals come before anything changed: say why, exit 1, no traceback
-        lines = (run_generated_year(engine, year, employees, seed, day, workers) if employees is not None
+        def progress(line: str) -> None:
+            click.echo(line, err=True)
+
+        lines = (run_generated_year(engine, year, employees, seed, day, workers, progress) if employees is not None
                  else simulate_period_parallel(engine, year, workers, organisation=organisation, seed=seed,
-                                               until=day) if workers > 1
+                                               until=day, progress=progress) if workers > 1
                  else simulate_period(engine, year, organisation=organisation, seed=seed, until=day))
         for line in lines:
             click.echo(line)
