@@ -105,10 +105,18 @@ class _Failure(Exception):
 
 
 class _Scope:
-    __slots__ = ("data", "external", "known")
+    """One evaluation: where names come from, and how many more values it may walk (all operands together)."""
+
+    __slots__ = ("data", "external", "known", "budget")
 
     def __init__(self, data: dict[str, Any], external: dict[str, Any], known: frozenset[str]) -> None:
         self.data, self.external, self.known = data, external, known
+        self.budget = MAX_VALUES
+
+    def spend(self, values: int) -> None:
+        self.budget -= values
+        if self.budget < 0:
+            raise _Fallback
 
 
 Evaluator = Callable[[_Scope], Any]
@@ -267,13 +275,14 @@ def _subscript(value: Evaluator, index: Evaluator, line: int) -> Evaluator:
         key = index(scope)
         kind = type(container)
         if kind is dict:
+            scope.spend(len(container))
             if not _KEYS.issuperset(map(type, container)):
                 raise _Fallback
-            _inspect(key)
+            _inspect(key, scope)
         elif kind not in _PLAIN:
             raise _Fallback
         elif type(key) not in _SCALARS:
-            _inspect(key)
+            _inspect(key, scope)
         try:
             return container[key]
         except Exception as err:  # KeyError, IndexError, TypeError ('NoneType' object is not subscriptable)
@@ -312,7 +321,7 @@ def _chain(left: Evaluator, pairs: tuple[tuple[Callable[[Any, Any], Any], Evalua
         result: Any = True
         for op, right in pairs:
             b = right(scope)
-            result = _compare(op, a, b, line)
+            result = _compare(op, a, b, line, scope)
             if not result:  # a < b < c is a < b and b < c: the rest is not evaluated
                 return result
             a = b
@@ -320,7 +329,7 @@ def _chain(left: Evaluator, pairs: tuple[tuple[Callable[[Any, Any], Any], Evalua
     return compare
 
 
-def _compare(op: Callable[[Any, Any], Any], a: Any, b: Any, line: int) -> Any:
+def _compare(op: Callable[[Any, Any], Any], a: Any, b: Any, line: int, scope: _Scope) -> Any:
     if op in _IDENTITY:
         # Identity of anything but None/True/False depends on copies (the pool compares unpickled copies).
         if type(a) not in _SINGLETONS and type(b) not in _SINGLETONS:
@@ -328,9 +337,9 @@ def _compare(op: Callable[[Any, Any], Any], a: Any, b: Any, line: int) -> Any:
         return op(a, b)
     decimals = False
     if type(a) not in _SCALARS:
-        decimals = _inspect(a)
+        decimals = _inspect(a, scope)
     if type(b) not in _SCALARS:
-        decimals = _inspect(b) or decimals
+        decimals = _inspect(b, scope) or decimals
     try:
         if decimals:
             with decimal.localcontext(_DECIMALS):
@@ -385,8 +394,9 @@ def _leaf_ok(item: Any, kind: type, nested: bool) -> bool:
     return True
 
 
-def _inspect(value: Any, max_values: int = MAX_VALUES, max_depth: int = MAX_DEPTH) -> bool:
-    """Raise _Fallback unless ``value`` is a tree of plain data within bounds; return whether it holds a Decimal."""
+def _inspect(value: Any, scope: _Scope) -> bool:
+    """Raise _Fallback unless ``value`` is a tree of plain data within bounds (its values are spent from the
+    evaluation's budget, so C comparisons of what was walked stay bounded too); return whether it holds a Decimal."""
     kind = type(value)
     if kind in _LEAVES:
         if not _leaf_ok(value, kind, False):
@@ -395,13 +405,13 @@ def _inspect(value: Any, max_values: int = MAX_VALUES, max_depth: int = MAX_DEPT
     if kind not in _CONTAINERS:
         raise _Fallback
     decimals = False
-    count = 0
+    budget = scope.budget
     stack: list[tuple[Iterable[Any], int]] = [(_children(value), 1)]
     while stack:
         items, depth = stack.pop()
         for item in items:
-            count += 1
-            if count > max_values:
+            budget -= 1
+            if budget < 0:
                 raise _Fallback
             kind = type(item)
             if kind in _SCALARS:
@@ -412,11 +422,12 @@ def _inspect(value: Any, max_values: int = MAX_VALUES, max_depth: int = MAX_DEPT
                     raise _Fallback
                 decimals = decimals or kind is Decimal
             elif kind in _CONTAINERS:
-                if depth >= max_depth:
+                if depth >= MAX_DEPTH:
                     raise _Fallback
                 stack.append((_children(item), depth + 1))
             else:
                 raise _Fallback
+    scope.budget = budget
     return decimals
 
 
@@ -490,7 +501,9 @@ class PlainExpressions:
                 or not _KEYS.issuperset(map(type, external)):
             return NOT_PLAIN
         try:
-            return _export(run(_Scope(context, external, self.known)), self.max_values, self.max_depth)
+            scope = _Scope(context, external, self.known)
+            value = run(scope)
+            return _export(value, min(self.max_values, scope.budget), self.max_depth)
         except _Failure as failure:
             error = _rebuilt(failure)
         except Exception:  # _Fallback, RecursionError, MemoryError, anything unforeseen: the pool decides

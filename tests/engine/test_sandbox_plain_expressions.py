@@ -445,8 +445,15 @@ def test_data_past_the_bounds_goes_to_the_pool_which_says_why(pool: SandboxPool,
         assert outcome(plain, source, context, None) == outcome(pooled, source, context, None)
     with pytest.raises(SandboxResourceError, match="too large"):
         plain.evaluate("many", context)
-    # Comparing is bounded too: a deeper tree than the tier walks goes to the pool.
+    # Comparing is bounded too: a deeper tree than the tier walks goes to the pool, and so does an expression whose
+    # operands together hold more values than one evaluation may walk (each comparison alone is fine).
     assert plain.plain.evaluate("d == d", {"d": nested(150)}, None) is NOT_PLAIN
+    big = {"a": list(range(60_000)), "b": list(range(60_000))}
+    assert plain.plain.evaluate("a == b", big, None) is True
+    assert plain.plain.evaluate("a == b and b == a", big, None) is NOT_PLAIN
+    lookup = {"d": {f"k{i}": i for i in range(150_000)}}
+    assert plain.plain.evaluate("d['k1']", lookup, None) == 1
+    assert plain.plain.evaluate("d['k1'] == d['k2']", lookup, None) is NOT_PLAIN  # a dict's keys are checked too
 
 
 def test_a_huge_constant_is_refused_by_the_tier(plain: SandboxedEnvironment, pool_jobs: Counter[str]) -> None:
