@@ -3,11 +3,15 @@
 Each operation has the engine's signature ``(ctx, params, task_data) -> JSON-able``. Spiff hands parameters over
 as ``{name: {"value": evaluated, "type": ...}}``; ``_param`` unwraps that (and accepts plain values too).
 
-The distribution-curve check reads across instances of *different* employees (a unit's staff), which messages
-keyed by subject and period cannot express; proposals and unit ratings are therefore recorded as results per
-subject and period (``engine.services.results``, table ``subject_result``) in the same transaction as the step
-that makes them, and the check reads the unit's rows with one indexed query. Each recording is also an audit
-event of the same kind (``smk.predikat_usulan``, ``smk.predikat_unit``): the log of what was proposed when.
+The distribution curve concerns a unit's staff as a whole, which messages keyed by subject and period cannot
+express; proposals, unit ratings and the unit's decisions are therefore recorded as results per subject and period
+(``engine.services.results``, table ``subject_result``) in the same transaction as the step that makes them. The
+unit's own case (``smk_predikat_unit``) is the only reader of the whole unit: once every proposal is in it decides
+for the unit (fits, or the head's calibration) and records what that gives each employee (``smk.predikat_kurva``);
+each assessment's check reads its own rows only, and the decision reaches the waiting assessments by the message
+``kurva_unit_diputuskan``, kept for the worker (``engine.services.messages``). Each recording of a proposal,
+rating or decision is also an audit event of the same kind (``smk.predikat_usulan``, ``smk.predikat_unit``,
+``smk.kurva_sesuai``, ``smk.kalibrasi_kurva``): the log of what was proposed and decided when.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 A process owner deploys a changed table (in bundle "bpmn/rules", or any bundle): the instances that start after it
 follow the change — in business rule tasks, in the rule functions that scripts call (they run in the sandbox
-processes) and in the service operations (the curve check) — while an instance already running keeps the table it
-started with, all its life. The repository's files are only what ``smk init`` deployed first.
+processes) and in the service operations (the unit case's curve decision) — while an instance already running keeps
+the table it started with, all its life. The repository's files are only what ``smk init`` deployed first.
 """
 
 from __future__ import annotations
@@ -161,14 +161,17 @@ def test_tindak_lanjut_changed_reaches_new_follow_ups(smk: Engine, org: dict[str
     assert [r["kode"] for r in form["keputusan_sdm"]] == ["pengembangan_kompetensi"]
 
 
-def test_curve_bound_changed_reaches_new_assessments_and_running_ones_keep_theirs(
-        smk: Engine, org: dict[str, int]) -> None:
+def test_curve_bound_changed_reaches_new_unit_cases_and_running_ones_keep_theirs(
+        smk: Engine, org: dict[str, int], clock: FixedClock) -> None:
+    """The curve is checked by the unit's case (issue 15: the assessments read its decision), so the bound that
+    applies is the one pinned by the unit's case: the one running before the deployment keeps the bound it started
+    with, a unit case started after it follows the change."""
     staff = {"rudi": "yulia", "sri": "rudi", "taufik": "sri", "umi": "sri", "wahyu": "sri", "yanti": "rudi"}
     for who in [*staff, "yulia"]:
         instances.start_instance(smk, "smk_perencanaan", org["indah"], org[who], "2023", period_data("C"))
     for who in ("rudi", "sri", "taufik", "umi", "wahyu"):
         start_assessment(smk, org, who, "C", "2023")
-    instances.start_instance(smk, "smk_predikat_unit", org["indah"], org["yulia"], "2023", {})
+    before = instances.start_instance(smk, "smk_predikat_unit", org["indah"], org["yulia"], "2023", {}).id
     act(smk, org["yulia"], "tetapkan_predikat_unit", {"predikat_unit": "Baik", "dasar_penetapan": "IKU tercapai"},
         org["yulia"])
     deploy_rules(smk, org["pemilik"], kurva_distribusi=changed("rules", "kurva_distribusi.dmn", KURVA_BAIK_50))
@@ -178,11 +181,19 @@ def test_curve_bound_changed_reaches_new_assessments_and_running_ones_keep_their
     for who in ("sri", "taufik", "umi", "wahyu"):
         rate(smk, org, staff[who], who, "Sesuai Ekspektasi")  # Baik
     rate(smk, org, "rudi", "yanti", "Sesuai Ekspektasi")
-    # yanti's check (the new bound): at most 3 of 6 Baik; the unit waits for its head's calibration.
-    assert "paling banyak 3 dari 6" in task_data(smk, org["rudi"], "menunggu_kurva", org["yanti"])["kurva"]["pesan"]
-    # sri's assessment started before the deployment: checked again, it applies the bound it started with.
-    act(smk, org["rudi"], "menunggu_kurva", {"periksa_lagi": True}, org["sri"])
-    assert "paling banyak 4 dari 6" in task_data(smk, org["rudi"], "menunggu_kurva", org["sri"])["kurva"]["pesan"]
+    assert len(open_tasks(smk, "menunggu_kurva")) == 6  # every assessment waits for the unit's decision
+    advance(smk, clock, days=1)  # the unit case started before the deployment: at most 4 of 6 Baik
+    assert "paling banyak 4 dari 6" in _calibration_form(smk, org, before)["ringkasan_kurva"]
+    # A unit case started after the deployment applies the new bound: at most 3 of 6 Baik.
+    after = instances.start_instance(smk, "smk_predikat_unit", org["indah"], org["yulia"], "2023", {}).id
+    act(smk, org["yulia"], "tetapkan_predikat_unit", {"predikat_unit": "Baik", "dasar_penetapan": "IKU tercapai"},
+        org["yulia"])
+    assert "paling banyak 3 dari 6" in _calibration_form(smk, org, after)["ringkasan_kurva"]
+
+
+def _calibration_form(eng: Engine, org: dict[str, int], unit_case: int) -> dict[str, Any]:
+    [task] = [t for t in open_tasks(eng, "kalibrasi_kurva") if t.instance_id == unit_case]
+    return instances.get_task(eng, org["yulia"], task.id).data
 
 
 def test_predikat_band_changed_reaches_new_assessments_only(smk: Engine, org: dict[str, int]) -> None:
