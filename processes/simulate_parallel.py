@@ -9,9 +9,9 @@ engine, database connections and script sandbox. Every simulated day:
    ``subject_id % N``; the period's own tasks, which have no subject, to worker 0) until it has nothing left to do;
    the coordinator repeats the round until no worker acted, since one employee's step can give another work the
    same day (a superior's SKP lets the subordinates draft theirs);
-2. the clock moves on a day, and every worker fires the timers that fell due, as several ``smk worker`` processes
-   would: each instance is claimed through the database (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; on
-   SQLite its single write lock serialises them), so no timer fires twice.
+2. the clock moves on a day, and every worker fires the timers that fell due and delivers the kept messages, as
+   several ``smk worker`` processes would: each instance is claimed through the database (``SELECT … FOR UPDATE
+   SKIP LOCKED`` on PostgreSQL; on SQLite its single write lock serialises them), so nothing fires or arrives twice.
 
 On PostgreSQL the coordinator refreshes the planner's statistics at the start and at each simulated month, as
 autovacuum would in production (this machine's server runs without it).
@@ -40,6 +40,7 @@ from sqlalchemy import text
 from engine.core import Engine, sandbox_limits_from_env
 from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
+from engine.services.messages import deliver_kept_messages
 from engine.services.timers import fire_due_timers
 from processes.extension import extensions as smk_extensions
 from processes.simulate import (
@@ -105,12 +106,14 @@ def refresh_statistics(engine: Engine) -> None:
             conn.execute(text("ANALYZE"))
 
 
-def _fire_due(engine: Engine) -> int:
-    """Fire every timer due now; return how many instances fired."""
-    fired = 0
-    while n := fire_due_timers(engine):
-        fired += n
-    return fired
+def _night(engine: Engine) -> int:
+    """The worker's jobs, as ``smk worker`` runs them: fire every timer due now, then deliver the kept messages whose
+    instance now waits for them (a unit's curve decision told to its staff), until neither finds anything more.
+    Return how many steps ran."""
+    done = 0
+    while n := fire_due_timers(engine) + deliver_kept_messages(engine):
+        done += n
+    return done
 
 
 def _serve(conn: Connection, setup: _Setup) -> None:
@@ -131,7 +134,7 @@ def _serve(conn: Connection, setup: _Setup) -> None:
                 sim.work()
                 conn.send((sim.acted() - before,))
             elif command == "timers":
-                conn.send((_fire_due(engine),))
+                conn.send((_night(engine),))
     except BaseException as exc:  # say what went wrong instead of leaving the coordinator waiting
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         raise

@@ -43,6 +43,13 @@ def test_two_workers_play_the_demo_year_to_the_same_end_as_one_process(eng: Engi
     assert "pembinaan disepakati: 6; apresiasi: 12" in text
     assert "batas_waktu=2" in text and "keputusan_atasan_penilai=2" in text
     assert kinds.count("smk.kalibrasi_kurva") >= 1 and "timer.fired" in kinds
+    # Each curve unit decided once; the decisions reach the waiting assessments by message, each delivered once
+    # though both processes delivered kept messages at the same time.
+    assert kinds.count("smk.kalibrasi_kurva") + kinds.count("smk.kurva_sesuai") == 3
+    with eng.session_factory() as s:
+        told = Counter(i for (i,) in s.execute(select(AuditEvent.instance_id).where(
+            AuditEvent.kind == "message.delivered", AuditEvent.data["message"].as_string() == "kurva_unit_diputuskan")))
+    assert len(told) >= 20 and max(told.values()) == 1
     # Each timer fired once, though two processes fired the due ones at the same time.
     with eng.session_factory() as s:
         fired = Counter((i, (d or {}).get("due_at")) for i, d in s.execute(
