@@ -214,6 +214,17 @@ def test_plain_results_and_errors_are_the_pools(plain: SandboxedEnvironment, poo
     assert got == expected
 
 
+def test_a_result_is_a_copy_as_from_the_pool(plain: SandboxedEnvironment, pool_jobs: Counter[str]) -> None:
+    """What the pool returns never shares a list or dict with the task data; neither does the tier's result."""
+    context = data()
+    result = plain.evaluate("kurva['nested'] if flag else kurva", context)
+    assert result == context["kurva"]["nested"] and result is not context["kurva"]["nested"]
+    result["a"]["b"].append("changed")
+    assert context["kurva"]["nested"]["a"]["b"] == [10, {"c": "deep"}]
+    assert plain.evaluate("[items, pair]", context)[0] is not context["items"]
+    assert pool_jobs["eval"] == 0
+
+
 def test_the_table_covers_every_failure_kind(pooled: SandboxedEnvironment) -> None:
     kinds: Counter[str] = Counter()
     for source, uses_external in PARITY:
