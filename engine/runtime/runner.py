@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -179,7 +180,10 @@ class Runtime:
         if workflow.is_completed() and any(True for _ in _live_tasks(workflow)):
             raise StepFailure("SpiffWorkflow reported the process completed while tasks were still open: "
                               "the model probably loops too often inside one instance (see docs/modelling.md)")
-        check_task_data(workflow, started, self.data_limits)
+        # The data this step left is checked by ``save``, on the JSON text it writes anyway (check_stored_data);
+        # remember from when on tasks count as changed (the earliest advance since the last save).
+        if getattr(workflow, _CHANGED_SINCE, None) is None:
+            setattr(workflow, _CHANGED_SINCE, started)
 
     def save(self, session: Session, instance: Instance, workflow: BpmnWorkflow, bundle: ParsedBundle,
              now: datetime, completed: tuple[str, int | None] | None = None) -> list[TaskIndex]:
@@ -189,12 +193,19 @@ class Runtime:
         longer ready were cancelled by the process (a boundary event, a terminating end).
         """
         compact(workflow)  # finished loop iterations and branches leave the live state (engine/runtime/compaction.py)
+        since = getattr(workflow, _CHANGED_SINCE, None)
         try:
-            instance.state = self.serializer.dump_text(workflow)
+            text = self.serializer.dump_text(workflow)
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            if since is not None:  # data nested too deep fails the dump too: say so, as the check would
+                check_task_data(workflow, since, self.data_limits)
             raise StepFailure(f"the process data cannot be stored as JSON ({type(exc).__name__}: {exc}); a script "
                               "probably left a value JSON cannot hold, such as a dict with non-text keys or an "
                               "integer of more than 4,300 digits") from exc
+        if since is not None:
+            check_stored_data(workflow, text, since, self.data_limits)
+            setattr(workflow, _CHANGED_SINCE, None)
+        instance.state = text
         instance.updated_at = now
         ready = ready_user_tasks(workflow)
         if workflow.is_completed():
@@ -316,6 +327,52 @@ def _data_size(value: Any, limits: TaskDataLimits) -> int:
         if total > limits.max_bytes:
             raise _DataTooLarge("size")
     return total
+
+
+# Attribute of a workflow: time.time() when the first advance since its last save began (tasks changed after it
+# are the ones that step's check looks at).
+_CHANGED_SINCE = "smk_changed_since"
+# No value's size estimate (_data_size) is more than this many times the characters it takes in the stored JSON
+# text (the worst case is a float: 24 estimated, "0.0" and a separator written), and every value of every task's
+# data is written somewhere in the state (the root's data or a delta along the task's path).
+_ESTIMATE_PER_CHAR = 9
+# Every byte but brackets and quotes, for bytes.translate (which deletes them at C speed).
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b'[]{}"')
+_EMPTY_PAIRS = re.compile(rb"\[\]|\{\}")
+_ESCAPES = re.compile(rb"\\.")  # a backslash and the character it escapes (of \uXXXX, the digits are not brackets)
+_STRINGS = re.compile(rb'"[^"]*"')
+
+
+def json_nesting(text: str, most: int) -> int:
+    """Return how deeply the containers of a JSON text nest (``{}`` is 1), counting no further than ``most + 1``.
+
+    Escapes go first, then every character but brackets and quotes; what is left of the strings (quotes around
+    any brackets they held) goes next, then the pairs with nothing inside, a level per pass."""
+    encoded = text.encode()
+    if b"\\" in encoded:
+        encoded = _ESCAPES.sub(b"", encoded)
+    reduced = encoded.translate(None, _NOT_BRACKETS).replace(b'""', b"")
+    if b'"' in reduced:
+        reduced = _STRINGS.sub(b"", reduced)
+    depth = 0
+    while reduced and depth <= most:
+        reduced, found = _EMPTY_PAIRS.subn(b"", reduced)
+        if not found:  # not JSON the encoder wrote: let the caller walk the data instead
+            return most + 1
+        depth += 1
+    return depth
+
+
+def check_stored_data(workflow: BpmnWorkflow, text: str, since: float, limits: TaskDataLimits) -> None:
+    """``check_task_data`` for a step whose state was just written as ``text`` (``StateSerializer.dump_text``).
+
+    A state whose text is small and shallow holds no task data over either limit: the data sit two levels or more
+    inside the text's outer object, and their estimated size is at most _ESTIMATE_PER_CHAR times their characters.
+    Only a state past those bounds has its changed tasks' data walked (which names the task at fault)."""
+    if len(text) * _ESTIMATE_PER_CHAR <= limits.max_bytes and \
+            json_nesting(text, limits.max_depth + 1) <= limits.max_depth + 1:
+        return
+    check_task_data(workflow, since, limits)
 
 
 def check_task_data(workflow: BpmnWorkflow, since: float, limits: TaskDataLimits) -> None:
