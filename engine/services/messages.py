@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,21 +63,44 @@ def keep_messages(session: Session, name: str, messages: Iterable[tuple[str, Any
     return len(rows)
 
 
+#: Undelivered kept messages read per statement while looking for deliverable ones.
+SCAN_BATCH = 500
+
+
 def deliverable(engine: Engine, limit: int = 100) -> list[tuple[int, int]]:
     """(kept message, receiving instance) pairs for undelivered messages whose instance now waits for them, oldest
-    message first; one instance per message (the lowest id, as delivery on save would)."""
-    waits = Instance.waiting_messages.like(literal("%,") + PendingMessage.name + literal(",%"))
-    query = (select(PendingMessage.id, Instance.id, PendingMessage.name, Instance.waiting_messages)
-             .join(Instance, Instance.business_key == PendingMessage.business_key)
-             .where(PendingMessage.delivered_at.is_(None), Instance.status.in_((RUNNING, WAITING)), waits)
-             .order_by(PendingMessage.id, Instance.id).limit(limit))
-    pairs: dict[int, int] = {}
+    message first; one instance per message (the lowest id, as delivery on save would).
+
+    It reads the undelivered messages in id order (the partial index), a batch at a time, then the live instances
+    of their business keys (the business-key index): two plain indexed reads per batch, whatever the number of
+    instances and of messages delivered before. Messages kept for an instance that does not wait (yet) are passed
+    over, never in the way of later ones."""
+    pairs: list[tuple[int, int]] = []
+    after = 0
     with engine.session_factory() as session:
-        for message_id, instance_id, name, waiting in session.execute(query):
-            # LIKE reads "_" as any character: the exact test is here.
-            if message_id not in pairs and f",{name}," in (waiting or ""):
-                pairs[message_id] = instance_id
-    return list(pairs.items())[:limit]
+        while len(pairs) < limit:
+            kept = session.execute(
+                select(PendingMessage.id, PendingMessage.name, PendingMessage.business_key)
+                .where(PendingMessage.delivered_at.is_(None), PendingMessage.id > after)
+                .order_by(PendingMessage.id).limit(SCAN_BATCH)).all()
+            if not kept:
+                break
+            after = kept[-1][0]
+            waiting: dict[str, list[tuple[int, str]]] = {}
+            # The status is tested here, not in SQL: SQLite (no statistics) would read the live instances through
+            # the status index instead of the few of these business keys.
+            for instance_id, key, status, names in session.execute(
+                    select(Instance.id, Instance.business_key, Instance.status, Instance.waiting_messages)
+                    .where(Instance.business_key.in_(sorted({key for _, _, key in kept})),
+                           Instance.waiting_messages != "")
+                    .order_by(Instance.id)):
+                if status in (RUNNING, WAITING):
+                    waiting.setdefault(key, []).append((instance_id, names or ""))
+            for message_id, name, key in kept:
+                target = next((i for i, names in waiting.get(key, []) if f",{name}," in names), None)
+                if target is not None:
+                    pairs.append((message_id, target))
+    return pairs[:limit]
 
 
 def deliver_kept_message(engine: Engine, message_id: int, instance_id: int) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.runtime import Instance, PendingMessage, TaskIndex
-from engine.services import instances
+from engine.services import instances, messages
 from engine.services.deployments import deploy
 from engine.services.messages import deliver_kept_messages, deliverable, keep_messages
 from engine.services.stepping import business_key
@@ -138,6 +138,23 @@ def test_a_message_delivered_by_the_worker_to_an_instance_that_waited_already(en
     keep(eng, org, ("siti",))
     assert open_task(eng, made["siti"]) == "menunggu"
     assert deliver_kept_messages(eng) == 1 and open_task(eng, made["siti"]) == "lanjut"
+
+
+def test_messages_nobody_waits_for_never_hold_up_later_ones(eng: Engine, org: dict[str, int],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job reads the undelivered messages a batch at a time (here 2): older ones kept for instances that do not
+    wait do not stop it reaching a later one whose instance does."""
+    monkeypatch.setattr(messages, "SCAN_BATCH", 2)
+    deploy(eng, models(), None)
+    assert keep(eng, org, STAFF[:5]) == 5  # nobody of these waits
+    made = waiting(eng, org, ("umi",))
+    with eng.session_factory.begin() as s:
+        keep_messages(s, "diputuskan", [(business_key(org["umi"], PERIOD), {"predikat": "Baik umi"})], None,
+                      eng.now())
+    assert deliverable(eng) == [(deliverable(eng)[0][0], made["umi"])]
+    assert deliver_kept_messages(eng) == 1 and open_task(eng, made["umi"]) == "lanjut"
+    with eng.session_factory() as s:
+        assert s.scalar(select(func.count(PendingMessage.id)).where(PendingMessage.delivered_at.is_(None))) == 5
 
 
 def test_a_delivery_that_fails_marks_its_instance_errored_and_is_not_retried(eng: Engine,
