@@ -39,6 +39,9 @@ from engine.services.stepping import deliver_kept
 
 log = logging.getLogger(__name__)
 
+#: Business keys per statement when looking up many at once.
+KEY_BATCH = 1000
+
 
 def keep_messages(session: Session, name: str, messages: Iterable[tuple[str, Any]], sender: Instance | None,
                   now: datetime) -> int:
@@ -51,9 +54,12 @@ def keep_messages(session: Session, name: str, messages: Iterable[tuple[str, Any
     wanted = {str(key): payload for key, payload in messages}
     if not wanted:
         return 0
-    already = set(session.scalars(select(PendingMessage.business_key).where(
-        PendingMessage.name == name, PendingMessage.delivered_at.is_(None),
-        PendingMessage.business_key.in_(sorted(wanted)))))
+    keys = sorted(wanted)
+    already: set[str] = set()
+    for start in range(0, len(keys), KEY_BATCH):  # bounded IN lists, however large the unit
+        already.update(session.scalars(select(PendingMessage.business_key).where(
+            PendingMessage.name == name, PendingMessage.delivered_at.is_(None),
+            PendingMessage.business_key.in_(keys[start:start + KEY_BATCH]))))
     rows = [{"name": name, "business_key": key, "payload": payload,
              "sender_instance_id": sender.id if sender is not None else None, "created_at": now}
             for key, payload in sorted(wanted.items()) if key not in already]
@@ -119,7 +125,10 @@ def deliver_kept_message(engine: Engine, message_id: int, instance_id: int) -> b
             instance = session.scalar(target.with_for_update(skip_locked=True) if postgres else target)
             if instance is None or f",{kept.name}," not in (instance.waiting_messages or ""):
                 return False  # another worker is stepping it, or it moved on: the next pass looks again
-            return deliver_kept(engine, session, kept, instance)
+            if deliver_kept(engine, session, kept, instance):
+                return True
+            log.warning("instance %s is listed as waiting for %r but did not take it", instance_id, kept.name)
+            return False
     except StaleDataError:
         log.info("instance %s changed while a kept message was delivered to it; it will be retried", instance_id)
         return False
