@@ -748,8 +748,11 @@ def _org_lookup(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) 
     }
 
 
-def _list_employees(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the active employees holding a position, optionally within one unit and its sub-units."""
+def _list_employees(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> list[Any]:
+    """Return the active employees holding a position, optionally within one unit and its sub-units: a dict per
+    employee, or with ``hanya_id`` only their ids. A process that only needs the ids (the period starting everyone's
+    planning) asks for them: at 10,000 employees the dicts take ~1.7 MB, past what one task's data may hold
+    (SMK_TASK_DATA_MAX_BYTES), and every later step of that instance would carry them."""
 
     units = None
     if params.get("unit_code"):
@@ -761,6 +764,8 @@ def _list_employees(ctx: StepContext, params: dict[str, Any], data: dict[str, An
         .join(Unit, Position.unit_id == Unit.id).where(User.active).order_by(Position.code)
     if units is not None:
         query = query.where(Position.unit_id.in_(units))
+    if params.get("hanya_id"):
+        return list(ctx.session.scalars(query.with_only_columns(User.id)))
     return [{"id": u.id, "nama": u.full_name, "nip": u.nip or "", "jabatan": p.title, "jenis_jabatan": p.jenis,
              "jenjang": p.jenjang, "unit_code": unit.code, "position_code": p.code}
             for u, p, unit in ctx.session.execute(query)]

@@ -61,3 +61,22 @@ def test_a_service_answering_a_plain_string_keeps_it_a_string(eng: Engine, org: 
     deploy(eng, {"str.bpmn": document(p).encode()}, None)
     started = instances.start_instance(eng, "p_str", org["indah"], None)
     assert instances.get_task(eng, org["indah"], started.ready_task_ids[0]).data["hasil"] == "2021-II"
+
+
+def test_list_employees_gives_only_ids_when_asked(eng: Engine, org: dict[str, int]) -> None:
+    """A process that needs only who is in scope asks for ids (the SMK period does: 10,000 employees as dicts would
+    pass the task data limit); the same employees, in the same order, as the dicts' ids."""
+    p = Process("p_ids", "Ids", lanes=["Biro SDM"])
+    p.start("s", lane="Biro SDM", col=0)
+    p.service("semua", "Daftar", "list_employees", params={"unit_code": "'BSD'"}, result="daftar",
+              lane="Biro SDM", col=1)
+    p.service("ids", "Id saja", "list_employees", params={"unit_code": "'BSD'", "hanya_id": "True"},
+              result="ids", lane="Biro SDM", col=2)
+    p.user("lihat", "Lihat", lane="Biro SDM", col=3)
+    p.end("e", lane="Biro SDM", col=4)
+    p.chain("s", "semua", "ids", "lihat", "e")
+    deploy(eng, {"ids.bpmn": document(p).encode()}, None)
+    started = instances.start_instance(eng, "p_ids", org["indah"], None, "2024")
+    data = instances.get_task(eng, org["indah"], started.ready_task_ids[0]).data
+    assert data["ids"] == [e["id"] for e in data["daftar"]] and len(data["ids"]) == 11
+    assert all(type(i) is int for i in data["ids"]) and org["joko"] in data["ids"]
