@@ -7,7 +7,10 @@ employees for at most ``duration`` seconds — the compressed "last hour" — ea
 the realisation task, submitting it and seeing the inbox again, then taking the next employee. Reported: p50,
 p95 and p99 per page and the failures (locust's statistics), the CPU of gunicorn's processes, of ``smk worker``
 and of the database's server processes (from /proc), per completion, and the completions per second sustained
-(from the completion times the database recorded, between the 10th and the 90th percentile of them).
+(from the completion times the database recorded, between the 10th and the 90th percentile of them), and the
+machine's load average before loading, at the start and at the end of the rush (the figures of a shared machine are
+those of whatever else ran: the load says how much that was). Gunicorn settings given in GUNICORN_CMD_ARGS (e.g.
+``--keep-alive 5``) are passed on to ``smk serve`` and printed with the figures.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def run_rush_bench(url: str | None, employees: int = 1000, users: int = 40, dura
     admin = create_engine(make_url(url).set(database="postgres"))
     data = create_engine(target)
     try:
-        began = time.perf_counter()
+        began, load_before = time.perf_counter(), _load_average()
         yield f"PostgreSQL: loading {employees} employees, each with an open realisation task"
         yield from load_agency(target, employees, seed)
         yield f"  loaded in {time.perf_counter() - began:.0f} s"
@@ -70,14 +73,14 @@ def run_rush_bench(url: str | None, employees: int = 1000, users: int = 40, dura
 
         master, _workers = server.gunicorn_pids()
         web0, all0, db0 = sum(process_tree(master).values()), sum(process_tree(server.proc.pid).values()), db_cpu()
-        started, load0 = time.time(), _children_cpu()
+        started, load0, load_start = time.time(), _children_cpu(), _load_average()
         locust = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", server.base,
                   "-u", str(users), "-r", str(spawn_rate), "-t", f"{duration}s", "--stop-timeout", "30",
                   "--csv", str(folder / "rush"), "--only-summary", "--loglevel", "WARNING"]
         run = subprocess.run(locust, env={**env, "RUSH_LOGINS": str(folder / "logins.txt"),
                                           "RUSH_PASSWORD": PASSWORD, "RUSH_THINK": think},
                              capture_output=True, text=True, timeout=duration + 300)
-        elapsed, load = time.time() - started, _children_cpu() - load0
+        elapsed, load, load_end = time.time() - started, _children_cpu() - load0, _load_average()
         web = sum(process_tree(master).values()) - web0
         worker = sum(process_tree(server.proc.pid).values()) - all0 - web
         database = db_cpu() - db0
@@ -89,9 +92,12 @@ def run_rush_bench(url: str | None, employees: int = 1000, users: int = 40, dura
             still_open = conn.scalar(select(func.count()).select_from(TaskIndex).where(
                 TaskIndex.task_name == "isi_realisasi", TaskIndex.closed_at.is_(None)))
         done = len(times)
+        extra = os.environ.get("GUNICORN_CMD_ARGS", "").strip()
         yield (f"  gunicorn {os.environ.get('SMK_WEB_WORKERS', '2')} workers x {os.environ.get('SMK_WEB_THREADS', '4')}"
                f" threads + 1 smk worker; locust {users} users (spawn {spawn_rate:g}/s, think {think} s between "
-               f"pages), {elapsed:.0f} s")
+               f"pages), {elapsed:.0f} s" + (f"; GUNICORN_CMD_ARGS={extra!r}" if extra else ""))
+        yield (f"  load average (1, 5, 15 min): before loading {load_before}, at the start of the rush {load_start}, "
+               f"at its end {load_end}")
         yield f"  {'page':<28} {'requests':>8} {'failures':>8} {'p50':>8} {'p95':>8} {'p99':>8}  (ms)"
         with open(folder / "rush_stats.csv", newline="") as stats:
             for row in csv.DictReader(stats):
@@ -123,6 +129,11 @@ def run_rush_bench(url: str | None, employees: int = 1000, users: int = 40, dura
         admin.dispose()
         drop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _load_average() -> str:
+    """The machine's load average, "1-min / 5-min / 15-min"."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _children_cpu() -> float:
