@@ -32,6 +32,7 @@ from engine.db.runtime import COMPLETED, TERMINATED, Instance, TaskIndex
 from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
 from engine.services import instances
+from engine.services.deferred import start_deferred
 from engine.services.deployments import deploy_builtin
 from engine.services.messages import deliver_kept_messages
 from engine.services.org import add_to_group
@@ -290,9 +291,10 @@ class SimulatedYear:
                 break
             # One day and one minute: Spiff fires a timer only once its time is strictly past.
             self.clock.advance(days=1, minutes=1)
-            # The worker's jobs: due timers, then the kept messages whose instance now waits for them (the unit
-            # decisions told to the staff's assessments), until neither finds anything more.
-            while fire_due_timers(self.engine) or deliver_kept_messages(self.engine):
+            # The worker's jobs: deferred starts (the period's plannings), due timers, then the kept messages whose
+            # instance now waits for them (the unit decisions told to the staff's assessments), until none finds
+            # anything more.
+            while start_deferred(self.engine) or fire_due_timers(self.engine) or deliver_kept_messages(self.engine):
                 pass
             if self.today().strftime("%Y-%m") != month:  # a month's work, its last night's timers included
                 now = cpu_seconds()

@@ -40,6 +40,7 @@ from sqlalchemy import text
 from engine.core import Engine, sandbox_limits_from_env
 from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
+from engine.services.deferred import start_deferred
 from engine.services.messages import deliver_kept_messages
 from engine.services.timers import fire_due_timers
 from processes.extension import extensions as smk_extensions
@@ -107,11 +108,12 @@ def refresh_statistics(engine: Engine) -> None:
 
 
 def _night(engine: Engine) -> int:
-    """The worker's jobs, as ``smk worker`` runs them: fire every timer due now, then deliver the kept messages whose
-    instance now waits for them (a unit's curve decision told to its staff), until neither finds anything more.
+    """The worker's jobs, as ``smk worker`` runs them: start the deferred starts (the period's plannings), fire every
+    timer due now, then deliver the kept messages whose instance now waits for them (a unit's curve decision told to
+    its staff), until none finds anything more.
     Return how many steps ran."""
     done = 0
-    while n := fire_due_timers(engine) + deliver_kept_messages(engine):
+    while n := start_deferred(engine) + fire_due_timers(engine) + deliver_kept_messages(engine):
         done += n
     return done
 

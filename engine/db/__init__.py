@@ -4,6 +4,6 @@ Every model module is imported here, so that whichever table a caller uses, the 
 name are known to the metadata too.
 """
 
-from engine.db import audit, deploy, documents, notify, org, results, runtime, workspace  # noqa: F401
+from engine.db import audit, deferred, deploy, documents, notify, org, results, runtime, workspace  # noqa: F401
 
-__all__ = ["audit", "deploy", "documents", "notify", "org", "results", "runtime", "workspace"]
+__all__ = ["audit", "deferred", "deploy", "documents", "notify", "org", "results", "runtime", "workspace"]

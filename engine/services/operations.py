@@ -16,12 +16,16 @@ from engine.db.org import Position, User
 from engine.db.runtime import Instance
 from engine.extension import Extension
 from engine.runtime.runner import Operation, StepContext
+from engine.services.deferred import defer_starts
 from engine.services.deployments import latest_version
 from engine.services.stepping import business_key, start_in_session
 
 
 def _start_process(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> int:
-    """Start the latest version of ``process_id`` for each subject (default: every employee); return how many."""
+    """Start the latest version of ``process_id`` for each subject (default: every employee); return how many.
+
+    With ``bertahap`` true, nothing is started in this step: one deferred start per subject is written (one
+    statement) and the worker starts each in its own transaction (``engine.services.deferred.start_deferred``)."""
 
     process_id = params.get("process_id")
     if not process_id:
@@ -32,6 +36,10 @@ def _start_process(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
         subjects = list(ctx.session.scalars(select(User.id).join(Position, User.position_id == Position.id)
                                             .where(User.active).order_by(Position.code)))
     version = latest_version(ctx.session, process_id)
+    if params.get("bertahap"):
+        # Written now, started by the background worker one per transaction (engine.services.deferred).
+        return defer_starts(ctx.session, version, [int(s) for s in subjects], period, dict(params.get("data") or {}),
+                            ctx.actor_id, ctx.instance, ctx.now)
     for subject_id in subjects:
         start_in_session(ctx.engine, ctx.session, version, ctx.actor_id, int(subject_id), period,
                          dict(params.get("data") or {}))

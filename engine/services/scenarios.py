@@ -49,6 +49,7 @@ from engine.runtime.clock import FixedClock
 from engine.runtime.compaction import completed_elements
 from engine.services import instances
 from engine.services.bundle_store import latest_version, read_folder, store_bundle
+from engine.services.deferred import start_deferred
 from engine.services.messages import deliver_kept_messages
 from engine.services.org import add_to_group
 from engine.services.timers import fire_due_timers
@@ -543,7 +544,8 @@ class _Run:
         self.clock.advance(seconds=1)
         for _ in range(MAX_TIMER_PASSES):
             try:
-                if fire_due_timers(self.engine) == 0 and deliver_kept_messages(self.engine) == 0:
+                if (start_deferred(self.engine) == 0 and fire_due_timers(self.engine) == 0
+                        and deliver_kept_messages(self.engine) == 0):
                     break
             except EngineError as exc:
                 raise StepFailed(exc.msg) from exc

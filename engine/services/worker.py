@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 from engine.core import Engine
+from engine.services.deferred import start_deferred
 from engine.services.documents import orphan_upload_job
 from engine.services.messages import deliver_kept_messages
 from engine.services.notifications import worker_jobs
@@ -19,8 +20,10 @@ Job = Callable[[Engine], int]
 
 
 def default_jobs() -> list[tuple[str, Job]]:
-    # Timers first: a deadline that has passed wins over a message delivered in the same pass.
-    jobs: list[tuple[str, Job]] = [("timers", fire_due_timers), ("kept messages", deliver_kept_messages)]
+    # Deferred starts first (the instances a step asked for exist before their timers and messages are looked at),
+    # then timers: a deadline that has passed wins over a message delivered in the same pass.
+    jobs: list[tuple[str, Job]] = [("deferred starts", start_deferred), ("timers", fire_due_timers),
+                                   ("kept messages", deliver_kept_messages)]
     return jobs + list(worker_jobs()) + [("orphan uploads", orphan_upload_job)]
 
 

@@ -16,6 +16,7 @@ from engine.db.audit import AuditEvent
 from engine.db.runtime import Instance, TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
+from engine.services.deferred import start_deferred
 from engine.services.deployments import deploy_builtin
 from engine.services.messages import deliver_kept_messages
 from engine.services.timers import fire_due_timers
@@ -122,7 +123,7 @@ def advance(eng: Engine, clock: FixedClock, **delta: float) -> int:
     clock.advance(seconds=1)
     fired = 0
     while True:
-        n = fire_due_timers(eng) or deliver_kept_messages(eng)
+        n = start_deferred(eng) or fire_due_timers(eng) or deliver_kept_messages(eng)
         fired += n
         if n == 0:
             return fired
