@@ -11,7 +11,7 @@ processes; nothing is preloaded and forked). What the workers must share is chec
   on SQLite is refused unless asked for (``--allow-sqlite-workers``); PostgreSQL is the production database.
 
 Settings come from the environment (``SMK_WEB_BIND``, ``SMK_WEB_WORKERS``, ``SMK_WEB_THREADS``,
-``SMK_WEB_TIMEOUT``); gunicorn's own ``GUNICORN_CMD_ARGS`` adds any other gunicorn setting (access log …).
+``SMK_WEB_TIMEOUT``, ``SMK_WEB_KEEPALIVE``); gunicorn's own ``GUNICORN_CMD_ARGS`` adds any other gunicorn setting (access log …).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class ServeSettings:
     workers: int = 2
     threads: int = 4
     timeout: int = 60
+    keepalive: int = 5  # seconds an idle connection stays open (see gunicorn_argv)
 
     @classmethod
     def from_env(cls, **given: Any) -> ServeSettings:
@@ -60,10 +61,11 @@ class ServeSettings:
         values = {k: v for k, v in given.items() if v is not None}
         if "bind" not in values:
             values["bind"] = os.environ.get("SMK_WEB_BIND", "").strip() or cls.bind
-        for name, default in (("workers", cls.workers), ("threads", cls.threads), ("timeout", cls.timeout)):
+        for name, default in (("workers", cls.workers), ("threads", cls.threads), ("timeout", cls.timeout),
+                              ("keepalive", cls.keepalive)):
             if name not in values:
                 values[name] = _env_int(f"SMK_WEB_{name.upper()}", default)
-        for name in ("workers", "threads", "timeout"):
+        for name in ("workers", "threads", "timeout", "keepalive"):
             if int(values[name]) <= 0:
                 raise ServeRefused(f"--{name} must be a positive whole number, not {values[name]}")
         return cls(**values)
@@ -73,6 +75,11 @@ def gunicorn_argv(settings: ServeSettings) -> list[str]:
     """The gunicorn command line: the app factory, one process per worker, threads when more than one."""
     argv = [sys.executable, "-m", "gunicorn", "--bind", settings.bind, "--workers", str(settings.workers),
             "--timeout", str(settings.timeout), "--graceful-timeout", "30",
+            # An idle connection is closed after SMK_WEB_KEEPALIVE seconds, 5 by default (gunicorn's own 2 s is
+            # shorter than a person's pause between two pages: a request sent as the server closes the connection
+            # is reset, and browsers resend only idempotent ones). Behind a proxy that keeps connections to gunicorn
+            # open, it must exceed the proxy's own idle timeout (docs/operations.md).
+            "--keep-alive", str(settings.keepalive),
             # gunicorn's control socket has one fixed path per user: a second server would take the first's
             "--no-control-socket"]
     if settings.threads > 1:

@@ -35,6 +35,10 @@ def test_settings_come_from_the_environment_and_the_command_line(monkeypatch: py
     argv = gunicorn_argv(ServeSettings.from_env(workers=4, threads=8))  # the command line wins
     assert argv[argv.index("--workers") + 1] == "4" and argv[argv.index("--threads") + 1] == "8"
     assert "gthread" in argv
+    # An idle connection stays open 5 s (gunicorn's 2 s is shorter than a pause between pages), or as set.
+    assert argv[argv.index("--keep-alive") + 1] == "5"
+    monkeypatch.setenv("SMK_WEB_KEEPALIVE", "75")
+    assert gunicorn_argv(ServeSettings.from_env())[argv.index("--keep-alive") + 1] == "75"
     monkeypatch.setenv("SMK_WEB_WORKERS", "two")
     with pytest.raises(ServeRefused, match="SMK_WEB_WORKERS must be a positive whole number, not 'two'"):
         ServeSettings.from_env()
