@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, delete, event, insert, text
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    event,
+    insert,
+    inspect,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
-from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm import Mapped, Mapper, Session, make_transient_to_detached, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history, set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.dml import Update
 
 from engine.db.base import Base, JsonDoc, str40, str120, str255
 from engine.db.deploy import ProcessVersion
@@ -175,3 +191,91 @@ def _candidates_updated(_mapper: Mapper[Any], connection: Connection, row: TaskI
         values = candidate_rows(row.id, row.candidate_users, row.candidate_groups) if row.closed_at is None else []
         if values:
             connection.execute(insert(TaskCandidate), values)
+
+
+# --- the engine's writes of a step, as Core statements ------------------------------------------------------------
+# A completion writes one instance row and a few task rows. The ORM's unit of work costs more than the statements
+# themselves (the histories of every attribute, the dependency sort, the version check, a fixed cost per flush), so
+# Runtime.save writes them with these and leaves the objects as if they had been loaded with the new values:
+# later reads in the transaction find them in the identity map, and a later ORM change of them (an admin action
+# after the save) flushes against the new version. What the ORM's events do for TaskIndex (the candidates) is done
+# here too.
+
+_INSTANCES = cast(Table, Instance.__table__)
+_TASKS = cast(Table, TaskIndex.__table__)
+_CANDIDATES = cast(Table, TaskCandidate.__table__)
+_TASK_COLUMNS = tuple(c.key for c in _TASKS.columns)
+_INSTANCE_UPDATES: dict[tuple[str, ...], Update] = {}
+_CLOSE_TASKS = update(_TASKS).where(_TASKS.c.id == bindparam("b_id")).values(
+    closed_at=bindparam("b_closed_at"), outcome=bindparam("b_outcome"), completed_by_id=bindparam("b_by"))
+_INSERT_TASKS = insert(_TASKS)
+_INSERT_CANDIDATES = insert(_CANDIDATES)
+
+
+def _instance_update(keys: tuple[str, ...]) -> Update:
+    found = _INSTANCE_UPDATES.get(keys)
+    if found is None:
+        found = _INSTANCE_UPDATES[keys] = update(_INSTANCES).where(
+            _INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.version == bindparam("b_version")).values(
+            {key: bindparam(key) for key in keys})
+    return found
+
+
+def write_instance(session: Session, instance: Instance, values: dict[str, Any]) -> None:
+    """Set ``values`` on a loaded instance and write them, with any other change pending on it, in one UPDATE that
+    moves its version on; raise StaleDataError (as the ORM's version check does) when another transaction changed
+    the row since it was read. An instance not yet in the database takes the values for the ORM to insert."""
+    state = inspect(instance)
+    if not state.persistent:
+        for key, value in values.items():
+            setattr(instance, key, value)
+        return
+    values = dict(values)
+    if state.modified:  # changed before the save (an admin's retry clears the error): written here, once
+        for attr in state.mapper.column_attrs:
+            if attr.key not in values and state.attrs[attr.key].history.has_changes():
+                values[attr.key] = getattr(instance, attr.key)
+    version = instance.version
+    values["version"] = version + 1
+    keys = tuple(sorted(values))
+    result = session.connection().execute(_instance_update(keys), {**values, "b_id": instance.id,
+                                                                    "b_version": version})
+    if cast(Any, result).rowcount != 1:
+        raise StaleDataError(f"instance {instance.id} was changed by another transaction since version {version}")
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
+
+
+def close_tasks(session: Session, closing: list[tuple[TaskIndex, str, int | None]], now: datetime) -> None:
+    """Close open task rows: (row, outcome, completed by) each; their candidates go."""
+    written = [(row, outcome, by) for row, outcome, by in closing if inspect(row).persistent]
+    for row, outcome, by in closing:
+        if not inspect(row).persistent:  # added in this transaction and not written yet: the ORM writes it so
+            row.closed_at, row.outcome, row.completed_by_id = now, outcome, by
+    if not written:
+        return
+    connection = session.connection()
+    connection.execute(_CLOSE_TASKS, [{"b_id": row.id, "b_closed_at": now, "b_outcome": outcome, "b_by": by}
+                                      for row, outcome, by in written])
+    named = [row.id for row, *_ in written if row.candidate_users or row.candidate_groups]
+    if named:
+        connection.execute(delete(_CANDIDATES).where(_CANDIDATES.c.task_id.in_(named)))
+    for row, outcome, by in written:
+        set_committed_value(row, "closed_at", now)
+        set_committed_value(row, "outcome", outcome)
+        set_committed_value(row, "completed_by_id", by)
+
+
+def insert_tasks(session: Session, rows: list[TaskIndex]) -> None:
+    """Insert new task rows (every column set) with their candidates; the rows join the session as loaded."""
+    if not rows:
+        return
+    connection = session.connection()
+    connection.execute(_INSERT_TASKS, [{key: getattr(row, key) for key in _TASK_COLUMNS} for row in rows])
+    named = [c for row in rows if row.closed_at is None
+             for c in candidate_rows(row.id, row.candidate_users, row.candidate_groups)]
+    if named:
+        connection.execute(_INSERT_CANDIDATES, named)
+    for row in rows:
+        make_transient_to_detached(row)
+        session.add(row)

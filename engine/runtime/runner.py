@@ -19,14 +19,23 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db.runtime import COMPLETED, RUNNING, WAITING, Instance, TaskIndex
+from engine.db.runtime import (
+    COMPLETED,
+    RUNNING,
+    WAITING,
+    Instance,
+    TaskIndex,
+    close_tasks,
+    insert_tasks,
+    write_instance,
+)
 from engine.deploy.bundles import ParsedBundle, ProcessInfo, form_for
 from engine.limits import current as current_limits
 from engine.runtime import timer_guard  # noqa: F401 (refuses timer durations beyond the horizon while running)
 from engine.runtime.clock import Clock
 from engine.runtime.compaction import compact
 from engine.runtime.decisions import DecisionStore, latest_versions
-from engine.runtime.serializer import StateSerializer
+from engine.runtime.serializer import StateSerializer, stored_task
 from engine.runtime.spec_cache import SpecCache
 from engine.runtime.spiff_clock import spiff_now
 from engine.sandbox import SandboxLimits, make_script_engine
@@ -151,6 +160,19 @@ class Runtime:
         info = bundle.processes[instance.process_id]
         return self.serializer.load(instance.state, info.spec, info.subprocess_specs, self.script_engine)
 
+    def stored_task(self, instance: Instance, bundle: ParsedBundle, task_id: str) -> tuple[Any, dict[str, Any]] | None:
+        """Return a task's spec and data (restored values, as ``load`` gives them) read from the instance's stored
+        state, without restoring the workflow; None when the state does not hold the task."""
+        found = stored_task(instance.state, task_id)
+        if found is None:
+            return None
+        info = bundle.processes[instance.process_id]
+        process = info.spec if found.subprocess_spec is None else info.subprocess_specs.get(found.subprocess_spec)
+        spec = process.task_specs.get(found.task_spec) if process is not None else None
+        if spec is None:
+            return None
+        return spec, self.serializer.restore_data(found.data)
+
     def advance(self, engine: EngineHandle, session: Session, instance: Instance, workflow: BpmnWorkflow,
                 actor_id: int | None, before: Callable[[], None] | None = None) -> None:
         """Run ``before`` (e.g. completing a user task) then every engine step; raise StepFailure on error."""
@@ -205,17 +227,18 @@ class Runtime:
         if since is not None:
             check_stored_data(workflow, text, since, self.data_limits)
             setattr(workflow, _CHANGED_SINCE, None)
-        instance.state = text
-        instance.updated_at = now
         ready = ready_user_tasks(workflow)
+        values: dict[str, Any] = {"state": text, "updated_at": now}
         if workflow.is_completed():
-            instance.status = COMPLETED
-            instance.completed_at = now
+            values.update(status=COMPLETED, completed_at=now)
         else:
-            instance.status = RUNNING if ready else WAITING
-        instance.next_timer_at = next_timer(workflow)
+            values["status"] = RUNNING if ready else WAITING
+        values["next_timer_at"] = next_timer(workflow)
         names = sorted({e.name for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"})
-        instance.waiting_messages = "," + ",".join(names) + "," if names else ""
+        values["waiting_messages"] = "," + ",".join(names) + "," if names else ""
+        # The versioned UPDATE first: a concurrent loser fails on it (StaleDataError: a Conflict) before writing
+        # anything else.
+        write_instance(session, instance, values)
         instance.ready_task_ids = [str(t.id) for t in ready]
         for hook in self.saved_hooks:
             hook(session, instance, workflow, ready, now)
@@ -223,24 +246,19 @@ class Runtime:
 
     def _index(self, session: Session, instance: Instance, ready: list[Any], now: datetime,
                completed: tuple[str, int | None] | None) -> list[TaskIndex]:
-        # No autoflush: pending changes cannot alter which rows are open, and every flush has a fixed cost;
-        # the transaction's changes are written together at commit.
+        # No autoflush: pending changes cannot alter which rows are open, and every flush has a fixed cost.
         # The open rows come with the instance when the service read them together (complete_task), and are
-        # known after every save of this transaction; otherwise they are read here.
+        # known after every save of this transaction; otherwise they are read here. The rows are written with
+        # Core statements (engine.db.runtime.close_tasks, insert_tasks), not at the next flush.
         existing = instance.open_rows
         if existing is None:
             with session.no_autoflush:
                 existing = {row.id: row for row in session.scalars(
                     select(TaskIndex).where(TaskIndex.instance_id == instance.id, TaskIndex.closed_at.is_(None)))}
         keep = {str(t.id) for t in ready}
-        for tid, row in existing.items():
-            if tid in keep:
-                continue
-            row.closed_at = now
-            if completed and completed[0] == tid:
-                row.outcome, row.completed_by_id = "completed", completed[1]
-            else:
-                row.outcome = "cancelled"
+        close_tasks(session, [(row, "completed", completed[1]) if completed and completed[0] == tid
+                              else (row, "cancelled", None)
+                              for tid, row in existing.items() if tid not in keep], now)
         created = []
         for task in ready:
             tid = str(task.id)
@@ -254,9 +272,10 @@ class Runtime:
                 subject_id=instance.subject_id, assignee_id=None,
                 candidate_users=_csv(props.get("candidateUsers")), candidate_groups=_csv(props.get("candidateGroups")),
                 period=instance.period, form=form_for(spec)[0], ready_at=now, due_at=_due(props, task.data, now),
+                closed_at=None, outcome=None, completed_by_id=None,
             )
-            session.add(row)
             created.append(row)
+        insert_tasks(session, created)
         instance.open_rows = {tid: row for tid, row in existing.items() if tid in keep} | {r.id: r for r in created}
         return created
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
@@ -128,6 +129,10 @@ class StateSerializer:
         """Return the state as JSON text that the database layer stores without encoding it again."""
         return PreSerialized(self._serializer.serialize_json(workflow))
 
+    def restore_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Return data in stored form (``stored_task``) as a restored workflow holds it (Decimal, date, set...)."""
+        return cast(dict[str, Any], self._serializer.registry.restore(data))
+
     def load(self, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
              script_engine: Any) -> BpmnWorkflow:
         """Rebuild a workflow from ``dump_text`` output (parsed) onto the (cached) spec it was created from."""
@@ -207,12 +212,40 @@ def stored_task_data(state: Any, task_id: str) -> dict[str, Any]:
     Decimal is ``{"typename": "Decimal", ...}``). A task the state does not hold gives ``{}``.
     """
     dct = json.loads(state) if isinstance(state, str) else state
-    tasks = (dct or {}).get("tasks") or {}
+    return _data_along_path((dct or {}).get("tasks") or {}, task_id)
+
+
+@dataclass(frozen=True)
+class StoredTask:
+    """A task as a stored state holds it: its spec's name, the subprocess spec it runs in (None: the process's
+    own), and its data in stored form (see ``stored_task_data``)."""
+
+    task_spec: str
+    subprocess_spec: str | None
+    data: dict[str, Any]
+
+
+def stored_task(state: Any, task_id: str) -> StoredTask | None:
+    """Find a task in a stored state, in the process or in one of its subprocesses (call activities); None when the
+    state does not hold it."""
+    dct = json.loads(state) if isinstance(state, str) else state
+    places: list[tuple[dict[str, Any], str | None]] = [((dct or {}).get("tasks") or {}, None)]
+    places.extend((sub.get("tasks") or {}, sub.get("spec")) for sub in ((dct or {}).get("subprocesses") or {}).values()
+                  if isinstance(sub, dict))
+    for tasks, subprocess_spec in places:
+        found = tasks.get(task_id)
+        if isinstance(found, dict) and isinstance(found.get("task_spec"), str):
+            return StoredTask(found["task_spec"], subprocess_spec, _data_along_path(tasks, task_id))
+    return None
+
+
+def _data_along_path(tasks: dict[str, Any], task_id: str) -> dict[str, Any]:
     path: list[dict[str, Any]] = []
     current = tasks.get(task_id)
     while isinstance(current, dict) and len(path) <= len(tasks):
         path.append(current)
-        current = tasks.get(current.get("parent")) if current.get("parent") else None
+        parent = current.get("parent")
+        current = tasks.get(parent) if isinstance(parent, str) else None
     data: dict[str, Any] = {}
     for task in reversed(path):
         delta = task.get("delta") or {}

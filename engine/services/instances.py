@@ -28,6 +28,10 @@ from engine.services.bundle_store import latest_version
 from engine.services.forms import validate_submission
 from engine.services.stepping import after_save, fire_due_timers_in_session, record_changes, start_in_session
 
+# session.info key: objects a service keeps referenced for its transaction (the identity map holds an object only
+# while something refers to it; a lookup of one it dropped is a statement again).
+HELD = "smk_held"
+
 
 @dataclass
 class InstanceSummary:
@@ -86,8 +90,11 @@ def start_instance(engine: Engine, process_id: str, started_by: int | None, subj
                 raise InvalidState("process.message_start_only",
                                    N_("process '%(process)s' starts only from a message, not by hand"),
                                    process=process_id)
-            if subject_id is not None and session.get(User, subject_id) is None:
+            subject = session.get(User, subject_id) if subject_id is not None else None
+            if subject_id is not None and subject is None:
                 raise NotFound("employee.not_found", N_("employee %(id)s does not exist"), id=subject_id)
+            # Held for the transaction, so that the audit events and notifications of the start find it loaded.
+            session.info.setdefault(HELD, []).append(subject)
             instance = start_in_session(engine, session, version, started_by, subject_id, period, data)
             return _summary(instance, session)
     except StepFailure as failure:
@@ -161,7 +168,7 @@ def _load_for_completion(session: Session, user_id: int,
     set_committed_value(actor, "position", first[3])
     if held_subject is not None:
         set_committed_value(held_subject, "position", first[5])
-        session.info.setdefault("smk_held", []).append(held_subject)
+        session.info.setdefault(HELD, []).append(held_subject)
     if instance.open_rows is None:
         instance.open_rows = {found.id: found for *_, found, _ in rows if found is not None}
     return actor, instance, draft
@@ -197,9 +204,12 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
         row = _load_task(session, user_id, task_id)
         assert instance is not None and instance.id == row.instance_id
         bundle = engine.specs.for_version(session, instance.process_version_id)
-        workflow = engine.runtime.load(instance, bundle)
-        task = workflow.get_task_from_id(UUID(task_id))
-        schema_name, ui_name = form_for(task.task_spec)
+        # The task's spec and data read from the stored state: a page does not restore the whole workflow.
+        found = engine.runtime.stored_task(instance, bundle, task_id)
+        if found is None:
+            raise NotFound("task.not_found", N_("Task not found"))
+        task_spec, data = found
+        schema_name, ui_name = form_for(task_spec)
         subject = session.get(User, instance.subject_id) if instance.subject_id else None
         return TaskView(
             id=row.id, instance_id=instance.id, instance_version=instance.version, process_id=instance.process_id,
@@ -208,8 +218,8 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
             claimable=is_group_task(row), due_at=row.due_at,
             form_schema=bundle.forms.get(schema_name) if schema_name else None,
             ui_schema=bundle.forms.get(ui_name) if ui_name else None,
-            instructions=(task.task_spec.extensions or {}).get("instructionsForEndUser") or "",
-            data=dict(task.data), draft=(dict(draft.data or {}), draft.saved_at) if draft else None,
+            instructions=(task_spec.extensions or {}).get("instructionsForEndUser") or "",
+            data=data, draft=(dict(draft.data or {}), draft.saved_at) if draft else None,
             instance_status=instance.status,
         )
 
@@ -316,6 +326,7 @@ def mark_error(engine: Engine, instance_id: int, failure: StepFailure, actor_id:
 def claim_task(engine: Engine, user_id: int, task_id: str) -> None:
     """Take a group task so that only this user works on it."""
     with engine.session_factory.begin() as session:
+        actor = session.get(User, user_id)  # held: the permission check and the audit event find it loaded
         row = _load_task(session, user_id, task_id)
         if not is_group_task(row):
             raise InvalidState("task.already_yours", N_("This task is already yours"))
@@ -325,16 +336,18 @@ def claim_task(engine: Engine, user_id: int, task_id: str) -> None:
             .values(assignee_id=user_id).execution_options(synchronize_session=False))
         if cast(CursorResult[Any], taken).rowcount != 1:
             raise Conflict("task.claimed_by_other", N_("Someone else has claimed this task"))
-        audit.record(session, "task.claimed", engine.now(), session.get(User, user_id),
-                     instance_id=row.instance_id, task_id=row.id, task_name=row.task_name)
+        # The task row names the instance's subject: the event needs neither the instance nor its state.
+        audit.record(session, "task.claimed", engine.now(), actor, instance_id=row.instance_id,
+                     subject_id=row.subject_id, task_id=row.id, task_name=row.task_name)
 
 
 def release_task(engine: Engine, user_id: int, task_id: str) -> None:
     """Give a claimed group task back to the group."""
     with engine.session_factory.begin() as session:
+        actor = session.get(User, user_id)
         row = _load_task(session, user_id, task_id)
         if row.assignee_id != user_id or not is_group_task(row):
             raise InvalidState("task.not_held", N_("You do not hold this task"))
         row.assignee_id = None
-        audit.record(session, "task.released", engine.now(), session.get(User, user_id),
-                     instance_id=row.instance_id, task_id=row.id, task_name=row.task_name)
+        audit.record(session, "task.released", engine.now(), actor, instance_id=row.instance_id,
+                     subject_id=row.subject_id, task_id=row.id, task_name=row.task_name)
