@@ -12,6 +12,7 @@ from engine.db.deploy import ProcessVersion
 from engine.db.org import Position, Unit, User
 from engine.db.runtime import Instance
 from engine.services import audit, instances
+from engine.services.deferred import start_all_deferred
 from engine.services.org import add_to_group, set_password
 from processes.lanes import HR_GROUP, PROCESS_OWNER_GROUP
 
@@ -197,6 +198,7 @@ def start_demo_work(engine: Engine) -> int:
             "tahun": year, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
             "batas_skp": f"{year}-01-31", "batas_penilaian": f"{year + 1}-01-31", "maks_putaran": 3,
             "iku_organisasi": demo_iku()})
+        start_all_deferred(engine)  # the planning cases the opening requested (the worker's job, done here)
         with engine.session_factory() as session:
             return session.scalar(select(func.count(Instance.id))) or 0
     if "demo_penilaian" not in deployed:

@@ -1,6 +1,7 @@
 """Biro SDM opens a performance period from the web, as the demo and the command line do: a ``smk_periode`` case
 started by the HR officer, whose first task (Buka periode kinerja) is completed with what they chose. The model
-checks the entries (regime of the year, deadlines inside the period) and starts every employee's planning; this
+checks the entries (regime of the year, deadlines inside the period) and requests every employee's planning
+(the background worker starts them, one per transaction); this
 module only checks what must hold before a case is started at all, so a refused request leaves nothing behind:
 the form's own schema (the deployed version's), the unit, and that no period for that year already covers that
 unit (open, being opened or closed). The audit trail records the case started and the task completed with the
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import group_names
 from engine.core import Engine
+from engine.db.deferred import DeferredStart
 from engine.db.org import Position, Unit, User
 from engine.db.runtime import COMPLETED, TERMINATED, Instance, TaskIndex
 from engine.errors import N_, FieldError, FormInvalid, Message, PermissionDenied
@@ -49,6 +51,8 @@ class PeriodRow:
     batas_penilaian: str
     planning: int = 0
     assessed: int = 0
+    planning_waiting: int = 0  # requested, not started yet by the background worker
+    planning_failed: int = 0  # requested, could not be started (the error is in the audit log)
     task_id: str | None = None  # the opening form, while it waits to be fixed
 
 
@@ -94,6 +98,25 @@ def _status(instance: Instance, data: dict[str, Any]) -> str:
     return "open" if data.get("status_periode") == "dibuka" else "opening"
 
 
+def _requested(session: Session, case_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per period case, its planning cases requested and not started yet, and those that could not be started
+    (the model asks the background worker to start them, one per transaction: ``engine.services.deferred``)."""
+    found: dict[int, tuple[int, int]] = {}
+    if not case_ids:
+        return found
+    waiting = DeferredStart.started_at.is_(None)
+    failed = DeferredStart.started_at.is_not(None) & DeferredStart.instance_id.is_(None)
+    query = (select(DeferredStart.requested_by_instance_id,
+                    func.count(DeferredStart.id).filter(waiting), func.count(DeferredStart.id).filter(failed))
+             .where(DeferredStart.requested_by_instance_id.in_(case_ids), DeferredStart.process_id == PLANNING,
+                    waiting | failed)
+             .group_by(DeferredStart.requested_by_instance_id))
+    for case_id, n_waiting, n_failed in session.execute(query):
+        if case_id is not None:
+            found[case_id] = (n_waiting, n_failed)
+    return found
+
+
 def periods_page(engine: Engine, user_id: int) -> PeriodsPage:
     """The periods opened so far (newest first) with their progress; PermissionDenied for anyone but Biro SDM and
     administrators."""
@@ -121,6 +144,7 @@ def periods_page(engine: Engine, user_id: int) -> PeriodsPage:
         open_tasks = {t.instance_id: t.id for t in session.scalars(select(TaskIndex).where(
             TaskIndex.instance_id.in_([c.id for c in cases]), TaskIndex.task_name == OPEN_TASK,
             TaskIndex.closed_at.is_(None)))}
+        requested = _requested(session, [c.id for c in cases])
         rows = []
         datas = {case.id: _data(engine, session, case) for case in cases}  # newest first
         for case in cases:
@@ -131,7 +155,8 @@ def periods_page(engine: Engine, user_id: int) -> PeriodsPage:
                 str(data.get("frekuensi") or ""), code, units[code].name if code in units else "", case.started_at,
                 names.get(case.started_by_id or 0, ""), str(data.get("batas_skp") or ""),
                 str(data.get("batas_penilaian") or ""), counts.get((PLANNING, case.period), 0),
-                counts.get(("assessed", case.period), 0), open_tasks.get(case.id)))
+                counts.get(("assessed", case.period), 0), task_id=open_tasks.get(case.id),
+                planning_waiting=requested.get(case.id, (0, 0))[0], planning_failed=requested.get(case.id, (0, 0))[1]))
         iku = next((list(d["iku_organisasi"]) for d in datas.values() if d.get("iku_organisasi")), [])
         now = engine.now()
         return PeriodsPage(rows, [(u.code, u.name) for u in units.values()],
@@ -187,7 +212,7 @@ def _clashes(engine: Engine, session: Session, period: str, code: str) -> list[t
 class Opened:
     instance_id: int
     period: str
-    planning: int  # planning cases started
+    planning: int  # planning cases started or requested (the background worker starts the requested ones)
     task_id: str | None  # when the model sent the entries back: the form to fix (its errors in ``problems``)
     problems: list[str] = field(default_factory=list)
 
@@ -274,6 +299,9 @@ def open_period(engine: Engine, user_id: int, values: dict[str, Any]) -> Opened:
         data = _data(engine, session, case)
         planning = session.scalar(select(func.count(Instance.id)).where(
             Instance.process_id == PLANNING, Instance.period == period)) or 0
+        planning += session.scalar(select(func.count(DeferredStart.id)).where(
+            DeferredStart.requested_by_instance_id == started.id, DeferredStart.process_id == PLANNING,
+            DeferredStart.started_at.is_(None))) or 0
     if again is not None:
         problems = [line for line in str(data.get("galat_teks") or "").splitlines() if line.strip()]
         return Opened(done.id, period, 0, again, problems)

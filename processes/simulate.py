@@ -32,11 +32,9 @@ from engine.db.runtime import COMPLETED, TERMINATED, Instance, TaskIndex
 from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
 from engine.services import instances
-from engine.services.deferred import start_deferred
 from engine.services.deployments import deploy_builtin
-from engine.services.messages import deliver_kept_messages
 from engine.services.org import add_to_group
-from engine.services.timers import fire_due_timers
+from engine.services.worker import run_engine_jobs
 from processes.demo import demo_iku, load_demo
 from processes.lanes import ATASAN_PEJABAT_PENILAI, HR_GROUP, PEGAWAI, PEJABAT_PENILAI
 
@@ -284,6 +282,7 @@ class SimulatedYear:
 
     def run(self) -> Instance:
         period = self.open_period()
+        run_engine_jobs(self.engine)  # a running worker starts the planning cases the opening requested at once
         month, cpu = self.today().strftime("%Y-%m"), cpu_seconds()
         while self.clock.now() < self.end:
             self.work()
@@ -294,8 +293,7 @@ class SimulatedYear:
             # The worker's jobs: deferred starts (the period's plannings), due timers, then the kept messages whose
             # instance now waits for them (the unit decisions told to the staff's assessments), until none finds
             # anything more.
-            while start_deferred(self.engine) or fire_due_timers(self.engine) or deliver_kept_messages(self.engine):
-                pass
+            run_engine_jobs(self.engine)
             if self.today().strftime("%Y-%m") != month:  # a month's work, its last night's timers included
                 now = cpu_seconds()
                 self.month_cpu[month], month, cpu = now - cpu, self.today().strftime("%Y-%m"), now

@@ -40,9 +40,7 @@ from sqlalchemy import text
 from engine.core import Engine, sandbox_limits_from_env
 from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
-from engine.services.deferred import start_deferred
-from engine.services.messages import deliver_kept_messages
-from engine.services.timers import fire_due_timers
+from engine.services.worker import run_engine_jobs
 from processes.extension import extensions as smk_extensions
 from processes.simulate import (
     DEMO,
@@ -112,10 +110,7 @@ def _night(engine: Engine) -> int:
     timer due now, then deliver the kept messages whose instance now waits for them (a unit's curve decision told to
     its staff), until none finds anything more.
     Return how many steps ran."""
-    done = 0
-    while n := start_deferred(engine) + fire_due_timers(engine) + deliver_kept_messages(engine):
-        done += n
-    return done
+    return run_engine_jobs(engine)
 
 
 def _serve(conn: Connection, setup: _Setup) -> None:
@@ -211,6 +206,7 @@ def simulate_period_parallel(engine: Engine, year: int, workers: int, organisati
             theirs.close()
             pool.processes.append(process)
             pool.conns.append(ours)
+        pool.ask("timers", sim.clock.now())  # the workers start the planning cases the opening requested, at once
         refresh_statistics(engine)
         month, month_cpu = sim.today().strftime("%Y-%m"), cpu_seconds()
         while sim.clock.now() < sim.end:

@@ -36,6 +36,7 @@ from engine.db.org import User
 from engine.db.runtime import TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
+from engine.services.deferred import start_all_deferred
 from processes.demo import demo_iku
 from processes.extension import extensions
 from processes.simulate import simulate_period
@@ -84,6 +85,7 @@ def open_2024(engine: Engine) -> None:
     instances.complete_task(engine, ids["indah"], task, {
         "tahun": 2024, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
         "batas_skp": "2024-01-31", "batas_penilaian": "2025-01-31", "maks_putaran": 3, "iku_organisasi": demo_iku()})
+    start_all_deferred(engine)  # the planning cases, as the worker starts them
     clock.set(datetime(2024, 1, 3, 1, 0, tzinfo=UTC))
     _draft_skp(engine, ids["yulia"], "yulia")
     clock.set(datetime(2024, 1, 5, 1, 0, tzinfo=UTC))

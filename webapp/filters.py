@@ -81,6 +81,8 @@ _EVENTS = {
     "timer.fired": N_("Timer fired"),
     "message.delivered": N_("Message delivered"),
     "message.kept": N_("Message kept"),
+    "deferred_start.written": N_("Cases requested (the background worker starts them)"),
+    "deferred_start.failed": N_("A requested case could not be started"),
 }
 
 

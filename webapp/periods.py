@@ -103,6 +103,7 @@ def open_():
         flash(_("The model sent the entries back; fix them in the opening form: %(problems)s",
                 problems="; ".join(tr(p) for p in opened.problems) or "—"), "warning")
         return redirect(url_for("tasks.task", task_id=opened.task_id))
-    flash(_("Period %(period)s is open: %(count)s employees have a planning case.", period=opened.period,
+    flash(_("Period %(period)s is open: %(count)s employees get a planning case. The background worker starts "
+            "them one by one; the Planning cases column counts them as they start.", period=opened.period,
             count=opened.planning), "success")
     return redirect(url_for("periods.index"))

@@ -168,10 +168,15 @@ def _timeline(session: Session, instance_id: int, raw_view: bool = True) -> list
                            .order_by(AuditEvent.at, AuditEvent.id)).all()
     names = {u.username: u.full_name for u in session.scalars(
         select(User).where(User.username.in_({r.actor for r in rows})))}
+    # Events that name a task without its title (claims recorded before they carried it) take the title of the
+    # task's row, never its internal name when the row has a title.
+    titles = dict(session.execute(select(TaskIndex.task_name, TaskIndex.title).where(
+        TaskIndex.instance_id == instance_id).distinct()).all()) if any(
+        r.task_name and not (r.data or {}).get("title") for r in rows) else {}
     out = []
     for r in rows:
         data = dict(r.data or {})
-        title = str(data.pop("title", "") or r.task_name or "")
+        title = str(data.pop("title", "") or titles.get(r.task_name or "") or r.task_name or "")
         if not raw_view:  # submitted values by their internal names are for administrators and process owners
             data = {k: v for k, v in data.items() if k in ("filename", "message")}
         out.append(TimelineEntry(r.at, r.kind, names.get(r.actor, r.actor), title, data))

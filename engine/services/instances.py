@@ -338,7 +338,7 @@ def claim_task(engine: Engine, user_id: int, task_id: str) -> None:
             raise Conflict("task.claimed_by_other", N_("Someone else has claimed this task"))
         # The task row names the instance's subject: the event needs neither the instance nor its state.
         audit.record(session, "task.claimed", engine.now(), actor, instance_id=row.instance_id,
-                     subject_id=row.subject_id, task_id=row.id, task_name=row.task_name)
+                     subject_id=row.subject_id, task_id=row.id, task_name=row.task_name, title=row.title)
 
 
 def release_task(engine: Engine, user_id: int, task_id: str) -> None:
@@ -350,4 +350,4 @@ def release_task(engine: Engine, user_id: int, task_id: str) -> None:
             raise InvalidState("task.not_held", N_("You do not hold this task"))
         row.assignee_id = None
         audit.record(session, "task.released", engine.now(), actor, instance_id=row.instance_id,
-                     subject_id=row.subject_id, task_id=row.id, task_name=row.task_name)
+                     subject_id=row.subject_id, task_id=row.id, task_name=row.task_name, title=row.title)

@@ -49,10 +49,9 @@ from engine.runtime.clock import FixedClock
 from engine.runtime.compaction import completed_elements
 from engine.services import instances
 from engine.services.bundle_store import latest_version, read_folder, store_bundle
-from engine.services.deferred import start_deferred
-from engine.services.messages import deliver_kept_messages
+from engine.services.deferred import start_all_deferred
 from engine.services.org import add_to_group
-from engine.services.timers import fire_due_timers
+from engine.services.worker import run_engine_jobs
 
 MISSING = "(—)"  # shown for a value the instance does not have
 MAX_TIMER_PASSES = 200
@@ -523,6 +522,9 @@ class _Run:
             raise StepFailed(Message("scenario.values_differ", N_("values differ")), differences)
         try:
             instances.complete_task(self.engine, by, row.id, fill(step.get("data") or {}, self.users))
+            # Cases the step asked the worker to start (start_process with bertahap) are started now, as a running
+            # worker starts them within seconds; timers and kept messages wait for a "wait" step.
+            start_all_deferred(self.engine)
         except EngineError as exc:
             raise StepFailed(exc.msg) from exc
         self._check_not_errored(row.instance_id)
@@ -542,13 +544,10 @@ class _Run:
         # A polling worker comes a moment after a timer falls due (SpiffWorkflow fires a timer once its time passed),
         # and delivers the kept messages whose instance now waits for them, as the worker's jobs do.
         self.clock.advance(seconds=1)
-        for _ in range(MAX_TIMER_PASSES):
-            try:
-                if (start_deferred(self.engine) == 0 and fire_due_timers(self.engine) == 0
-                        and deliver_kept_messages(self.engine) == 0):
-                    break
-            except EngineError as exc:
-                raise StepFailed(exc.msg) from exc
+        try:
+            run_engine_jobs(self.engine, MAX_TIMER_PASSES)
+        except EngineError as exc:
+            raise StepFailed(exc.msg) from exc
         if self.main_id is not None:
             self._check_not_errored(self.main_id)
 

@@ -17,14 +17,35 @@ from engine.services.timers import fire_due_timers
 log = logging.getLogger(__name__)
 
 Job = Callable[[Engine], int]
+# The batch the engine's jobs take per pass (their ``limit``): a job that did this many has more waiting.
+FULL_BATCH = 100
+
+
+def engine_jobs() -> list[tuple[str, Job]]:
+    """The jobs that move instances on, in the order a pass runs them. Deferred starts first (the instances a step
+    asked for exist before their timers and messages are looked at), then timers: a deadline that has passed wins
+    over a message delivered in the same pass."""
+    return [("deferred starts", start_deferred), ("timers", fire_due_timers), ("kept messages", deliver_kept_messages)]
 
 
 def default_jobs() -> list[tuple[str, Job]]:
-    # Deferred starts first (the instances a step asked for exist before their timers and messages are looked at),
-    # then timers: a deadline that has passed wins over a message delivered in the same pass.
-    jobs: list[tuple[str, Job]] = [("deferred starts", start_deferred), ("timers", fire_due_timers),
-                                   ("kept messages", deliver_kept_messages)]
-    return jobs + list(worker_jobs()) + [("orphan uploads", orphan_upload_job)]
+    return engine_jobs() + list(worker_jobs()) + [("orphan uploads", orphan_upload_job)]
+
+
+def run_engine_jobs(engine: Engine, max_passes: int | None = None) -> int:
+    """Run the engine's jobs in passes until a pass finds nothing (or ``max_passes``); return how many steps ran.
+
+    What a worker that keeps running does between two moves of a simulated clock: the simulators' nights, scenario
+    ``wait`` steps and the tests' ``advance``. Errors propagate (the worker loop logs them instead)."""
+    jobs = [job for _name, job in engine_jobs()]
+    done, passes = 0, 0
+    while max_passes is None or passes < max_passes:
+        passes += 1
+        n = sum(job(engine) for job in jobs)
+        done += n
+        if n == 0:
+            break
+    return done
 
 
 class Worker:
@@ -47,9 +68,13 @@ class Worker:
         return done
 
     def run_forever(self, interval: float = 5.0) -> None:
+        """Run every job, then wait ``interval`` seconds, until stopped. A pass in which a job did a full batch
+        (``FULL_BATCH``: the 10,000 planning cases of a period being opened, a unit's curve messages) is followed by
+        the next pass at once: more is waiting."""
         while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(interval)
+            done = self.run_once()
+            if not any(n >= FULL_BATCH for n in done.values()):
+                self._stop.wait(interval)
 
     def stop(self) -> None:
         self._stop.set()

@@ -16,10 +16,8 @@ from engine.db.audit import AuditEvent
 from engine.db.runtime import Instance, TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
-from engine.services.deferred import start_deferred
 from engine.services.deployments import deploy_builtin
-from engine.services.messages import deliver_kept_messages
-from engine.services.timers import fire_due_timers
+from engine.services.worker import run_engine_jobs
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 
@@ -121,12 +119,7 @@ def advance(eng: Engine, clock: FixedClock, **delta: float) -> int:
     """
     clock.advance(**delta)
     clock.advance(seconds=1)
-    fired = 0
-    while True:
-        n = start_deferred(eng) or fire_due_timers(eng) or deliver_kept_messages(eng)
-        fired += n
-        if n == 0:
-            return fired
+    return run_engine_jobs(eng)
 
 
 def status(eng: Engine, instance_id: int) -> str:

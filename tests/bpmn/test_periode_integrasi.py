@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from engine.core import Engine
+from engine.db.deferred import DeferredStart
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from processes.rules.script_api import SCRIPT_FUNCTIONS
@@ -32,8 +35,16 @@ def test_period_is_validated_starts_plannings_asks_unit_ratings_and_closes_when_
     assert data["periode"] == "2023" and data["jumlah_slice"] == 4 and data["status_periode"] == "dibuka"
     bum = ["yulia", "rudi", "sri", "taufik", "umi", "wahyu", "yanti"]
     assert data["jumlah_perencanaan"] == len(bum)
+    # Opening writes the planning requests; the worker starts them, each in its own transaction.
+    assert find_instances(smk, "smk_perencanaan", period="2023") == []
+    with smk.session_factory() as s:
+        pending = s.scalars(select(DeferredStart.subject_id).where(DeferredStart.started_at.is_(None))).all()
+    assert sorted(pending) == sorted(org[u] for u in bum)
+    assert advance(smk, clock) == len(bum)
     assert sorted(i.subject_id for i in find_instances(smk, "smk_perencanaan", period="2023")) == \
         sorted(org[u] for u in bum)
+    with smk.session_factory() as s:
+        assert s.scalar(select(func.count()).where(DeferredStart.started_at.is_(None))) == 0
     planning = final_data(smk, find_instances(smk, "smk_perencanaan", org["yulia"], "2023")[0].id)
     assert planning["regime"] == "C" and planning["batas_skp"] == "2023-01-31"
 
@@ -51,6 +62,7 @@ def test_period_closes_when_every_assessment_is_final(smk: Engine, org: dict[str
     indah = org["indah"]
     inst = instances.start_instance(smk, "smk_periode", indah, None, "").id
     act(smk, indah, "buka_periode", opening(unit_cakupan="BRP-1-1", regime="C", frekuensi="bulanan"))
+    advance(smk, clock)  # the worker starts the planning cases
     scope = final_data(smk, inst)["pegawai_ids"]
     clock.set(clock.now().replace(year=2024, month=1, day=1))
     advance(smk, clock, hours=1)  # period end (each due timer in its own pass: see the report on chained timers)
@@ -75,11 +87,12 @@ def test_period_closes_when_every_assessment_is_final(smk: Engine, org: dict[str
     assert data["jumlah_final"] == len(scope) == 4
 
 
-def test_half_year_2021_period_runs_regime_b(smk: Engine, org: dict[str, int]) -> None:
+def test_half_year_2021_period_runs_regime_b(smk: Engine, org: dict[str, int], clock: FixedClock) -> None:
     indah = org["indah"]
     inst = instances.start_instance(smk, "smk_periode", indah, None, "").id
     act(smk, indah, "buka_periode", opening(tahun=2021, jenis_periode="2021-II", regime="B", batas_skp="2021-07-31",
                                             batas_penilaian="2022-01-31", unit_cakupan="BUM-1-1"))
+    advance(smk, clock)
     data = final_data(smk, inst)
     assert data["periode"] == "2021-II" and data["tanggal_mulai"] == "2021-07-01" and data["jumlah_slice"] == 2
     assert {i.period for i in find_instances(smk, "smk_perencanaan")} == {"2021-II"}
@@ -138,6 +151,7 @@ def test_period_closes_from_the_first_follow_up_task(smk: Engine, org: dict[str,
     indah = org["indah"]
     inst = instances.start_instance(smk, "smk_periode", indah, None, "").id
     act(smk, indah, "buka_periode", opening(unit_cakupan="BRP-1-1"))
+    advance(smk, clock)  # the worker starts the planning cases
     scope = final_data(smk, inst)["pegawai_ids"]
     clock.set(clock.now().replace(year=2024, month=1, day=1))
     advance(smk, clock, hours=1)

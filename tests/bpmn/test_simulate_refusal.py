@@ -14,6 +14,7 @@ from engine.db.audit import AuditEvent
 from engine.db.runtime import Instance, TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
+from engine.services.deferred import start_all_deferred
 from processes.demo import demo_iku
 from processes.simulate import SimulationRefused, refuse_to_simulate, simulate_period
 from tests.bpmn.conftest import BPMN
@@ -30,6 +31,7 @@ def _open(eng: Engine, indah: int, year: int, complete: bool = True) -> int:
             "tahun": year, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
             "batas_skp": f"{year}-01-31", "batas_penilaian": f"{year + 1}-01-31", "maks_putaran": 3,
             "iku_organisasi": demo_iku()})
+        start_all_deferred(eng)
     return started.id
 
 

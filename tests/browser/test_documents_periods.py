@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from engine.db.runtime import Instance
+from engine.services.deferred import start_all_deferred
 from tests.pdftext import pdf_text
 
 from .conftest import Site, assert_no_sideways_scroll, login, shot
@@ -102,16 +103,22 @@ def test_hr_opens_a_period_from_the_web(browser, site: Site, width: int) -> None
             .to_be_visible()
         row = page.locator('tr[data-period="2024"]')
         expect(row).to_contain_text("dibuka")
+        # This site runs no worker: the planning cases wait, and the page says so until they start.
+        expect(row.get_by_test_id("planning-waiting")).to_contain_text("menunggu dimulai oleh pekerja latar")
         expect(row.get_by_role("link", name="Kemajuan")).to_have_attribute("href", re.compile("kemajuan"))
         assert_no_sideways_scroll(page)
         audit.check("period opened")
         page.set_viewport_size({"width": width, "height": 900})  # axe leaves it at desktop
         audit.assert_clean()
         shot(page, f"period_opened_{width}")
+        assert start_all_deferred(site.engine) > 0  # what the worker does
         with site.engine.session_factory() as s:
             planning = s.scalar(select(func.count(Instance.id)).where(Instance.process_id == "smk_perencanaan",
                                                                       Instance.period == "2024"))
         assert planning and planning > 0
+        page.reload()
+        expect(row.get_by_test_id("planning-waiting")).to_have_count(0)
+        expect(row.locator("td").nth(6)).to_have_text(str(planning))
         page.get_by_role("button", name="Periksa isian").click()  # the same year and unit again
         expect(page.get_by_test_id("errors")).to_contain_text("Periode 2024 sudah dibuka untuk unit ini")
         shot(page, f"period_refused_{width}")

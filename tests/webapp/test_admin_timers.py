@@ -17,6 +17,7 @@ from engine.db.audit import AuditEvent
 from engine.db.runtime import Instance
 from engine.runtime.clock import FixedClock
 from engine.services import instances
+from engine.services.deferred import start_all_deferred
 from engine.services.deployments import deploy_builtin
 from processes.demo import demo_iku
 from tests.bpmn.conftest import BPMN
@@ -47,6 +48,7 @@ def period(smk: Engine, org: dict[str, int]) -> int:
     instances.complete_task(smk, org["indah"], task, {
         "tahun": 2023, "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
         "batas_skp": "2023-01-31", "batas_penilaian": "2024-01-31", "maks_putaran": 3, "iku_organisasi": demo_iku()})
+    start_all_deferred(smk)
     return started.id
 
 

@@ -11,7 +11,8 @@ from processes import assessment_results, follow_up_results, operations
 from webapp.instances import event_label
 
 SMK_EVENTS = [assessment_results.RESULT, follow_up_results.RESULT, operations.PROPOSAL, operations.CALIBRATION,
-              operations.FITS, operations.UNIT_RATING, operations.REMINDER, "message.kept", "message.delivered"]
+              operations.FITS, operations.UNIT_RATING, operations.REMINDER, "message.kept", "message.delivered",
+              "deferred_start.written", "deferred_start.failed"]
 
 
 @pytest.mark.parametrize("lang, neutral", [("id", "Peristiwa proses"), ("en", "Process event")])

@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
+from engine.db.deferred import DeferredStart
 from engine.db.org import Position, Unit, User
 from engine.db.runtime import Instance
 from engine.runtime.clock import FixedClock
+from engine.services.deferred import start_all_deferred
 from engine.services.deployments import deploy_builtin
 from tests.bpmn.conftest import BPMN
 from webapp import create_app
@@ -88,9 +90,15 @@ def test_hr_checks_confirms_and_opens_a_period(smk: Engine, client: FlaskClient,
     assert _count(smk, "smk_periode") == 0
     done = _post(client, "/periode/buka", confirm="1")
     assert done.status_code == 302 and done.headers["Location"].endswith("/periode")
-    assert _count(smk, "smk_perencanaan", "2023") == employees
+    # The request only writes the planning requests; the background worker starts them (one per transaction).
+    assert _count(smk, "smk_perencanaan", "2023") == 0
     page = client.get("/periode").get_data(as_text=True)
     assert f"Periode 2023 dibuka: {employees} pegawai mendapat kasus perencanaan." in page
+    assert f"{employees} menunggu dimulai oleh pekerja latar" in page
+    assert start_all_deferred(smk) == employees
+    assert _count(smk, "smk_perencanaan", "2023") == employees
+    page = client.get("/periode").get_data(as_text=True)
+    assert 'data-testid="planning-waiting"' not in page and 'data-testid="planning-failed"' not in page
     assert 'data-period="2023"' in page and "dibuka" in page and "/laporan/kemajuan?period=2023" in page
     with smk.session_factory() as s:
         opened = s.scalars(select(AuditEvent).where(AuditEvent.kind == "task.completed",
@@ -113,10 +121,12 @@ def test_one_unit_then_another_unit_of_the_same_year(smk: Engine, client: FlaskC
     with smk.session_factory() as s:
         unit = s.scalar(select(Unit).where(Unit.code == "BSD"))
         assert unit is not None
+    start_all_deferred(smk)
     assert 0 < _count(smk, "smk_perencanaan", "2023")
     first = _count(smk, "smk_perencanaan", "2023")
     second = _post(client, "/periode/buka", confirm="1", unit_cakupan="BUM")
     assert second.status_code == 302, second.get_data(as_text=True)  # no overlap
+    start_all_deferred(smk)
     assert _count(smk, "smk_perencanaan", "2023") > first
     refused = _post(client, "/periode/periksa", unit_cakupan="")  # the whole organisation overlaps both
     assert refused.status_code == 422
@@ -162,3 +172,30 @@ def test_english(client: FlaskClient, auth: Auth) -> None:
     assert "Performance periods" in html and "Open a period" in html and "Check the entries" in html
     html = _post(client, "/periode/periksa").get_data(as_text=True)
     assert "Open period 2023?" in html and "Whole organisation" in html
+
+
+def test_a_planning_case_that_could_not_be_started_is_shown(smk: Engine, client: FlaskClient, auth: Auth) -> None:
+    auth.login("indah")
+    assert _post(client, "/periode/buka", confirm="1", unit_cakupan="BSD").status_code == 302
+    with smk.session_factory.begin() as s:  # the worker's record of a start that failed (deferred.start_next)
+        row = s.scalars(select(DeferredStart).order_by(DeferredStart.id)).first()
+        assert row is not None
+        row.started_at, row.error = smk.now(), "the model raised in its first step"
+    start_all_deferred(smk)
+    page = client.get("/periode").get_data(as_text=True)
+    assert "1 tidak dapat dimulai; alasannya ada di log audit" in page
+    assert 'data-testid="planning-waiting"' not in page
+
+
+def test_the_opening_case_timeline_speaks_the_users_words(smk: Engine, client: FlaskClient, auth: Auth) -> None:
+    auth.login("indah")
+    assert _post(client, "/periode/buka", confirm="1", unit_cakupan="BSD").status_code == 302
+    with smk.session_factory() as s:
+        case = s.scalar(select(Instance.id).where(Instance.process_id == "smk_periode"))
+        requested = s.scalar(select(func.count(DeferredStart.id)))
+    html = client.get(f"/instances/{case}").get_data(as_text=True)
+    timeline = html[html.index('class="list-group list-group-flush timeline"'):]
+    # The claim of the group task is named by the task's title, the requests by what and how many.
+    assert "Tugas diambil</strong> · Buka periode kinerja" in timeline
+    assert f"Kasus diminta (dimulai oleh pekerja latar)</strong> · {requested} × Perencanaan kinerja (SKP)" in timeline
+    assert "buka_periode" not in timeline and "deferred_start" not in timeline.replace('data-kind="deferred_start', "")
