@@ -194,7 +194,9 @@ def simulate_period_parallel(engine: Engine, year: int, workers: int, organisati
     behaviours, iku, hr = prepare(engine, year, organisation, seed)
     sim_engine = Engine(engine.database_url, clock=FixedClock(), extensions=engine.extensions, db_engine=engine.db)
     sim = SimulatedYear(sim_engine, year, behaviours, iku, hr, until)
+    opening = time.perf_counter()
     period = sim.open_period()
+    opened = time.perf_counter() - opening
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or threads
     pool = _Workers()
     try:
@@ -206,7 +208,11 @@ def simulate_period_parallel(engine: Engine, year: int, workers: int, organisati
             theirs.close()
             pool.processes.append(process)
             pool.conns.append(ours)
-        pool.ask("timers", sim.clock.now())  # the workers start the planning cases the opening requested, at once
+        starting = time.perf_counter()
+        started_now = pool.ask("timers", sim.clock.now())  # the workers start the planning cases the opening requested
+        if progress is not None:
+            progress(f"  period opened in {opened:.1f} s; the workers started {started_now} planning cases in "
+                     f"{time.perf_counter() - starting:.0f} s")
         refresh_statistics(engine)
         month, month_cpu = sim.today().strftime("%Y-%m"), cpu_seconds()
         while sim.clock.now() < sim.end:

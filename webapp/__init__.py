@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from werkzeug.routing import IntegerConverter
 
 from engine.core import Engine, sandbox_limits_from_env
@@ -12,10 +14,32 @@ from processes.extension import extensions as smk_extensions
 from webapp.config import load_config
 
 
+class _ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates kept for the apps of one process. Jinja compiles each template once per environment, and
+    every app has its own: a process that builds several apps (the tests build one per test) compiles each template
+    once. Jinja checks each entry against the template source's checksum, so a changed template is compiled
+    again."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        compiled = self._compiled.get(bucket.key)
+        if compiled is not None:
+            bucket.bytecode_from_string(compiled)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _ProcessBytecodeCache()
+
+
 def create_app(config: dict[str, Any] | None = None, engine: Engine | None = None) -> Flask:
     """Build the Flask app; tests pass config overrides and may hand in a ready Engine."""
     settings = load_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": _COMPILED_TEMPLATES}  # before jinja_env exists
     app.config.update(settings)
     app.extensions["smk_engine"] = engine or Engine(app.config["DATABASE_URL"], extensions=smk_extensions(),
                                                        limits=sandbox_limits_from_env())

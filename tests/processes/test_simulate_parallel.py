@@ -24,7 +24,9 @@ def test_two_workers_play_the_demo_year_to_the_same_end_as_one_process(eng: Engi
     months: list[str] = []
     report = simulate_period_parallel(eng, 2023, workers=2, on_finish=lambda: measured.append(cpu_seconds()),
                                       progress=months.append)
-    assert [m.split(":")[0].strip() for m in months][:2] == ["2023-01", "2023-02"] and len(months) >= 12
+    # First the opening and the planning cases the workers started at once, then a line per month.
+    assert months[0].startswith("  period opened in ") and "the workers started 27 planning cases" in months[0]
+    assert [m.split(":")[0].strip() for m in months[1:3]] == ["2023-01", "2023-02"] and len(months) >= 13
     assert report[0].startswith("Simulasi periode 2023: status periode completed"), report
     assert report[1].startswith("  2 proses pelaku / worker processes")
     assert len(measured) == 1 and measured[0] > 0  # called once, while the workers still lived
