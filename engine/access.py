@@ -154,6 +154,32 @@ def superior_of(session: Session, employee_id: int) -> User | None:
     return session.get(User, acting[0]) if acting else None
 
 
+def with_superior(session: Session, employee_ids: list[int], batch: int = 1000) -> set[int]:
+    """Return those of ``employee_ids`` who have a superior by ``superior_of``'s rule (an override, else an active
+    holder of the superior position, else someone acting for it today), in a few statements per ``batch`` ids
+    instead of up to three per employee: the SMK period opening asks it for every employee in scope (10,000 at a
+    ministry: 30,000 statements and ~20 s before)."""
+    found: set[int] = set()
+    for start in range(0, len(employee_ids), batch):
+        chunk = employee_ids[start:start + batch]
+        parents: dict[int, list[int]] = {}
+        for user_id, override, parent in session.execute(
+                select(User.id, User.superior_override_id, Position.parent_id)
+                .outerjoin(Position, User.position_id == Position.id).where(User.id.in_(chunk))):
+            if override is not None:
+                found.add(user_id)
+            elif parent is not None:
+                parents.setdefault(parent, []).append(user_id)
+        if not parents:
+            continue
+        held = set(session.scalars(select(User.position_id).where(User.position_id.in_(parents), User.active)
+                                   .distinct()))
+        for parent, users in parents.items():
+            if parent in held or acting_holders(session, parent):
+                found.update(users)
+    return found
+
+
 def group_names(session: Session, user_id: int) -> list[str]:
     """Return the names of the user's groups (remembered for the transaction, ``engine.db.base.lookups``)."""
     cache = lookups(session)

@@ -25,7 +25,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import and_, delete, exists, func, insert, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
-from engine.access import subordinates_of, superior_of
+from engine.access import subordinates_of, superior_of, with_superior
 from engine.db.audit import AuditEvent
 from engine.db.notify import PENDING, EmailOutbox, Notification
 from engine.db.org import Position, Unit, User
@@ -149,8 +149,9 @@ def _pegawai_dinilai(ctx: StepContext, params: dict[str, Any], data: dict[str, A
 
     The head of the organisation signs the PK with the minister; that assessment happens outside SMK here.
     """
-    ids = _param(params, "subject_ids") or []
-    return [int(i) for i in ids if superior_of(ctx.session, int(i)) is not None]
+    ids = [int(i) for i in _param(params, "subject_ids") or []]
+    assessed = with_superior(ctx.session, ids)
+    return [i for i in ids if i in assessed]
 
 
 def _catat_pengingat(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

@@ -119,3 +119,36 @@ def test_only_hr_and_administrators_name_acting_officials(demo_deployed: Engine,
     with pytest.raises(PermissionDenied):
         acting.list_acting(demo_deployed, org[user])
     assert name(demo_deployed, org, "agus", date(2024, 1, 1), date(2024, 1, 31), actor="admin") > 0
+
+
+def test_the_bulk_superior_check_agrees_with_superior_of_in_every_case(
+        eng: Engine, org: dict[str, int], clock: FixedClock) -> None:
+    """``with_superior`` (the period opening's check over every employee) gives, for each user, what ``superior_of``
+    gives: with the holder of the superior position, with an override, with the superior position vacant and
+    someone acting for it today, vacant with nobody acting, and for the head of the organisation."""
+    from engine.access import with_superior
+
+    def agree() -> set[int]:
+        with eng.session_factory() as s:
+            ids = sorted(s.scalars(select(User.id)))
+            one_by_one = {i for i in ids if superior_of(s, i) is not None}
+            assert with_superior(s, ids, batch=7) == one_by_one  # several batches
+            return one_by_one
+
+    everyone = agree()
+    assert org["budi"] in everyone and org["hartono"] not in everyone  # the head signs the PK outside SMK
+    with eng.session_factory.begin() as s:  # budi's superior position falls vacant: budi and siti have nobody
+        dewi = s.get(User, org["dewi"])
+        assert dewi is not None
+        dewi.active = False
+    without = agree()
+    assert org["budi"] not in without and org["siti"] not in without
+    name(eng, org, "agus", date(2024, 1, 1), date(2024, 1, 31))  # someone acts for it today
+    assert {org["budi"], org["siti"]} <= agree()
+    with eng.session_factory.begin() as s:  # an override names a superior whatever the positions say
+        budi = s.get(User, org["budi"])
+        assert budi is not None
+        budi.superior_override_id = org["indah"]
+    clock.advance(days=60)  # the acting window is over: siti has nobody again, budi has his override
+    final = agree()
+    assert org["budi"] in final and org["siti"] not in final
