@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, String, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -172,3 +172,16 @@ def _flushing(session: Session, *_: Any) -> None:
 
 def _forget_lookups(session: Session, *_: Any) -> None:
     forget_lookups(session)
+
+
+_Selected = TypeVar("_Selected", bound=Select[Any])
+
+
+def unclaimed(session: Session, query: _Selected) -> _Selected:
+    """``query`` taking the rows it reads for this transaction and passing over those another transaction holds:
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers claim different rows at once; unchanged on SQLite,
+    where the write lock (BEGIN IMMEDIATE) already lets one writer at a time claim. The worker's jobs claim their
+    unit of work with it (due timers, kept messages, deferred starts, e-mail)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query

@@ -30,6 +30,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.core import Engine
+from engine.db.base import unclaimed
 from engine.db.deferred import DeferredStart
 from engine.db.deploy import ProcessVersion
 from engine.db.runtime import Instance
@@ -60,11 +61,9 @@ def defer_starts(session: Session, version: ProcessVersion, subject_ids: Iterabl
 
 
 def _claim(session: Session, after: int) -> DeferredStart | None:
-    query = (select(DeferredStart).where(DeferredStart.started_at.is_(None), DeferredStart.id > after)
-             .order_by(DeferredStart.id).limit(1))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return session.scalar(query)
+    return session.scalar(unclaimed(session, select(DeferredStart)
+                                    .where(DeferredStart.started_at.is_(None), DeferredStart.id > after)
+                                    .order_by(DeferredStart.id).limit(1)))
 
 
 def _record_failure(engine: Engine, row_id: int, error: str) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.core import Engine
+from engine.db.base import unclaimed
 from engine.db.runtime import RUNNING, WAITING, Instance, PendingMessage
 from engine.runtime.runner import StepFailure
 from engine.services import audit
@@ -114,15 +115,13 @@ def deliver_kept_message(engine: Engine, message_id: int, instance_id: int) -> b
     call delivered it (False: delivered or claimed by another worker, or the instance no longer waits for it)."""
     try:
         with engine.session_factory.begin() as session:
-            postgres = session.get_bind().dialect.name == "postgresql"
-            query = select(PendingMessage).where(PendingMessage.id == message_id,
-                                                 PendingMessage.delivered_at.is_(None))
-            kept = session.scalar(query.with_for_update(skip_locked=True) if postgres else query)
+            kept = session.scalar(unclaimed(session, select(PendingMessage).where(
+                PendingMessage.id == message_id, PendingMessage.delivered_at.is_(None))))
             if kept is None:
                 return False  # delivered since it was listed, or another worker holds it
             target = select(Instance).where(Instance.id == instance_id, Instance.business_key == kept.business_key,
                                             Instance.status.in_((RUNNING, WAITING)))
-            instance = session.scalar(target.with_for_update(skip_locked=True) if postgres else target)
+            instance = session.scalar(unclaimed(session, target))
             if instance is None or f",{kept.name}," not in (instance.waiting_messages or ""):
                 return False  # another worker is stepping it, or it moved on: the next pass looks again
             if deliver_kept(engine, session, kept, instance):

@@ -32,6 +32,7 @@ from sqlalchemy.orm.util import identity_key
 
 from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, superior_ids
 from engine.core import Engine
+from engine.db.base import unclaimed
 from engine.db.notify import (
     DUE_SOON,
     FAILED,
@@ -371,12 +372,8 @@ def _claim(engine: Engine, now: datetime, batch: int) -> tuple[list[OutgoingMail
         query = (select(EmailOutbox).where(EmailOutbox.status.in_((PENDING, SENDING)),
                                            EmailOutbox.next_attempt_at <= now)
                  .order_by(EmailOutbox.next_attempt_at, EmailOutbox.id).limit(batch))
-        if session.get_bind().dialect.name == "postgresql":
-            # Several senders share the table: each takes rows nobody else holds. (SQLite's BEGIN
-            # IMMEDIATE already serialises the claim.)
-            query = query.with_for_update(skip_locked=True)
         claimed = []
-        for row in session.scalars(query):
+        for row in session.scalars(unclaimed(session, query)):  # several senders: each takes rows nobody holds
             row.status, row.attempts, row.next_attempt_at = SENDING, row.attempts + 1, now + SEND_LEASE
             link = row.link
             if row.password_link_id is not None:

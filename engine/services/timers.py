@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.core import Engine
+from engine.db.base import unclaimed
 from engine.db.runtime import RUNNING, WAITING, Instance
 from engine.runtime.runner import StepFailure
 from engine.services.instances import mark_error
@@ -37,11 +38,8 @@ def fire_instance_timers(engine: Engine, instance_id: int) -> bool:
     try:
         with engine.session_factory.begin() as session:
             # Strictly earlier: SpiffWorkflow fires a timer only once its time has passed.
-            query = select(Instance).where(Instance.id == instance_id, Instance.next_timer_at < now,
-                                           Instance.status.in_((RUNNING, WAITING)))
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            instance = session.scalar(query)
+            instance = session.scalar(unclaimed(session, select(Instance).where(
+                Instance.id == instance_id, Instance.next_timer_at < now, Instance.status.in_((RUNNING, WAITING)))))
             if instance is None:
                 return False  # another worker has it, or it is no longer due
             bundle = engine.specs.for_version(session, instance.process_version_id)
