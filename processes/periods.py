@@ -159,9 +159,14 @@ def periods_page(engine: Engine, user_id: int) -> PeriodsPage:
                 planning_waiting=requested.get(case.id, (0, 0))[0], planning_failed=requested.get(case.id, (0, 0))[1]))
         iku = next((list(d["iku_organisasi"]) for d in datas.values() if d.get("iku_organisasi")), [])
         now = engine.now()
+        # The form proposes the coming year (the current one in January), or the first after it that the whole
+        # organisation has not opened yet.
+        year = now.year if now.month == 1 else now.year + 1
+        taken = {r.period for r in rows if not r.unit_code and r.status != "stopped"}
+        while str(year) in taken:
+            year += 1
         return PeriodsPage(rows, [(u.code, u.name) for u in units.values()],
-                           HR_GROUP in group_names(session, user_id), iku,
-                           now.year if now.month == 1 else now.year + 1)
+                           HR_GROUP in group_names(session, user_id), iku, year)
 
 
 def parse_iku(text: str) -> list[dict[str, str]]:

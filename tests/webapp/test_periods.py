@@ -199,3 +199,18 @@ def test_the_opening_case_timeline_speaks_the_users_words(smk: Engine, client: F
     assert "Tugas diambil</strong> · Buka periode kinerja" in timeline
     assert f"Kasus diminta (dimulai oleh pekerja latar)</strong> · {requested} × Perencanaan kinerja (SKP)" in timeline
     assert "buka_periode" not in timeline and "deferred_start" not in timeline.replace('data-kind="deferred_start', "")
+
+
+def test_the_form_proposes_the_first_year_not_opened_for_the_whole_organisation(
+        smk: Engine, client: FlaskClient, auth: Auth) -> None:
+    def proposed() -> str:
+        html = client.get("/periode").get_data(as_text=True)
+        return html.split('id="p-tahun" name="tahun" required value="', 1)[1].split('"', 1)[0]
+
+    auth.login("indah")
+    assert proposed() == "2023"  # 2 January 2023: the current year
+    assert _post(client, "/periode/buka", confirm="1", unit_cakupan="BSD", tahun="2024", batas_skp="2024-01-31",
+                 batas_penilaian="2025-01-31").status_code == 302
+    assert proposed() == "2023"  # one unit's period of 2024 changes nothing
+    assert _post(client, "/periode/buka", confirm="1").status_code == 302  # 2023 for the whole organisation
+    assert proposed() == "2024"  # 2024 is still open to the units other than BSD
