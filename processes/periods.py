@@ -22,10 +22,11 @@ from engine.core import Engine
 from engine.db.deferred import DeferredStart
 from engine.db.org import Position, Unit, User
 from engine.db.runtime import COMPLETED, TERMINATED, Instance, TaskIndex
-from engine.errors import N_, FieldError, FormInvalid, Message, PermissionDenied
+from engine.errors import N_, FieldError, FormInvalid, Message, NotFound, PermissionDenied
 from engine.queries.reports import load_units, subtree
 from engine.services import instances
 from engine.services.bundle_store import latest_version
+from engine.services.deferred import retry_failed
 from engine.services.forms import validate_submission
 from processes.lanes import HR_GROUP, ROLES
 
@@ -311,6 +312,19 @@ def open_period(engine: Engine, user_id: int, values: dict[str, Any]) -> Opened:
         problems = [line for line in str(data.get("galat_teks") or "").splitlines() if line.strip()]
         return Opened(done.id, period, 0, again, problems)
     return Opened(started.id, period, planning, None)
+
+
+def retry_planning(engine: Engine, user_id: int, case_id: int) -> int:
+    """Put the planning cases a period case requested and that could not be started back in the worker's queue
+    (after the model is fixed); return how many. Biro SDM and administrators only (PermissionDenied); NotFound for
+    anything but a period case."""
+    with engine.session_factory() as session:
+        if not _may_see(session, user_id):
+            raise PermissionDenied("periods.denied", N_("Only Biro SDM and administrators manage periods"))
+        case = session.get(Instance, case_id)
+        if case is None or case.process_id != PERIOD_PROCESS:
+            raise NotFound("periods.not_found", N_("There is no such period"))
+    return retry_failed(engine, user_id, case_id, PLANNING)
 
 
 STATUS_WORDS = {"opening": N_("being opened"), "open": N_("open"), "closed": N_("closed"),

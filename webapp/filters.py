@@ -83,6 +83,7 @@ _EVENTS = {
     "message.kept": N_("Message kept"),
     "deferred_start.written": N_("Cases requested (the background worker starts them)"),
     "deferred_start.failed": N_("A requested case could not be started"),
+    "deferred_start.retried": N_("Cases that could not be started put back in the queue"),
 }
 
 

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import FormInvalid
-from processes.periods import STATUS_WORDS, check_period, open_period, parse_iku, periods_page
+from processes.periods import STATUS_WORDS, check_period, open_period, parse_iku, periods_page, retry_planning
 from webapp.extensions import get_engine
 from webapp.i18n import tr, translate
 
@@ -106,4 +106,16 @@ def open_():
     flash(_("Period %(period)s is open: %(count)s employees get a planning case. The background worker starts "
             "them one by one; the Planning cases column counts them as they start.", period=opened.period,
             count=opened.planning), "success")
+    return redirect(url_for("periods.index"))
+
+
+@bp.post("/periode/<int:case_id>/ulangi")
+@login_required
+def retry(case_id: int):
+    """Start again the planning cases that could not be started (after the process owner fixed the model)."""
+    count = retry_planning(get_engine(), current_user.user_id, case_id)  # PermissionDenied -> 403, NotFound -> 404
+    if count:
+        flash(_("%(count)s planning cases will be started again by the background worker.", count=count), "success")
+    else:
+        flash(_("No planning case of this period is waiting to be started again."), "info")
     return redirect(url_for("periods.index"))

@@ -26,13 +26,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.core import Engine
 from engine.db.base import unclaimed
 from engine.db.deferred import DeferredStart
 from engine.db.deploy import ProcessVersion
+from engine.db.org import User
 from engine.db.runtime import Instance
 from engine.errors import EngineError
 from engine.runtime.runner import StepFailure
@@ -130,3 +131,24 @@ def start_all_deferred(engine: Engine) -> int:
     while (done := start_deferred(engine)) > 0:
         total += done
     return total
+
+
+def retry_failed(engine: Engine, actor_id: int, requested_by_instance_id: int, process_id: str | None = None) -> int:
+    """Put the failed deferred starts an instance requested back in the queue (once the model that made them fail
+    is fixed): the worker tries each once more. Return how many; the caller has checked that ``actor_id`` may.
+
+    One UPDATE and one audit event (``deferred_start.retried``) in one transaction."""
+    with engine.session_factory.begin() as session:
+        failed = (DeferredStart.requested_by_instance_id == requested_by_instance_id,
+                  DeferredStart.started_at.is_not(None), DeferredStart.instance_id.is_(None))
+        if process_id is not None:
+            failed += (DeferredStart.process_id == process_id,)
+        ids = list(session.scalars(select(DeferredStart.id).where(*failed).with_for_update()))
+        if not ids:
+            return 0
+        session.execute(update(DeferredStart).where(DeferredStart.id.in_(ids))
+                        .values(started_at=None, error=None).execution_options(synchronize_session=False))
+        actor = session.get(User, actor_id)
+        audit.record(session, "deferred_start.retried", engine.now(), actor, instance_id=requested_by_instance_id,
+                     process_id=process_id, jumlah=len(ids))
+    return len(ids)

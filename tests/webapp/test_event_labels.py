@@ -12,7 +12,7 @@ from webapp.instances import event_label
 
 SMK_EVENTS = [assessment_results.RESULT, follow_up_results.RESULT, operations.PROPOSAL, operations.CALIBRATION,
               operations.FITS, operations.UNIT_RATING, operations.REMINDER, "message.kept", "message.delivered",
-              "deferred_start.written", "deferred_start.failed"]
+              "deferred_start.written", "deferred_start.failed", "deferred_start.retried"]
 
 
 @pytest.mark.parametrize("lang, neutral", [("id", "Peristiwa proses"), ("en", "Process event")])
