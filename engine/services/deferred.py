@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.core import Engine
@@ -139,10 +139,10 @@ def retry_failed(engine: Engine, actor_id: int, requested_by_instance_id: int, p
 
     One UPDATE and one audit event (``deferred_start.retried``) in one transaction."""
     with engine.session_factory.begin() as session:
-        failed = (DeferredStart.requested_by_instance_id == requested_by_instance_id,
-                  DeferredStart.started_at.is_not(None), DeferredStart.instance_id.is_(None))
+        failed: list[ColumnElement[bool]] = [DeferredStart.requested_by_instance_id == requested_by_instance_id,
+                                             DeferredStart.started_at.is_not(None), DeferredStart.instance_id.is_(None)]
         if process_id is not None:
-            failed += (DeferredStart.process_id == process_id,)
+            failed.append(DeferredStart.process_id == process_id)
         ids = list(session.scalars(select(DeferredStart.id).where(*failed).with_for_update()))
         if not ids:
             return 0
