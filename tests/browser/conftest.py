@@ -54,6 +54,12 @@ def browser() -> Iterator[object]:
     _ensure_chromium()
     from playwright.sync_api import sync_playwright
 
+    from playwright.sync_api import expect
+
+    # The contexts wait up to 20 s for an action (set_default_timeout); assertions wait as long, not Playwright's
+    # 5 s: on a loaded CI machine a form post, its redirect and the next page took longer than 5 s (the language
+    # switch, 2 December), and the page was right, only late.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield b
