@@ -52,9 +52,7 @@ def _ensure_chromium() -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     _ensure_chromium()
-    from playwright.sync_api import sync_playwright
-
-    from playwright.sync_api import expect
+    from playwright.sync_api import expect, sync_playwright
 
     # The contexts wait up to 20 s for an action (set_default_timeout); assertions wait as long, not Playwright's
     # 5 s: on a loaded CI machine a form post, its redirect and the next page took longer than 5 s (the language
