@@ -8,12 +8,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
@@ -23,6 +21,7 @@ from engine.services import instances
 from engine.services.deferred import start_deferred
 from engine.services.deployments import deploy
 from engine.services.worker import default_jobs
+from tests.engine.test_step_writes import statements
 from tools.bpmn_builder import Process, document
 
 PERIOD = "2024"
@@ -51,20 +50,6 @@ def models() -> dict[str, bytes]:
     r.end("e", lane="Pegawai", col=2)
     r.chain("s", "rusak", "e")
     return {f"{m.id}.bpmn": document(m).encode() for m in (p, a, r)}
-
-
-@contextmanager
-def statements(eng: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(eng.db, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(eng.db, "before_cursor_execute", record)
 
 
 def parent(eng: Engine, org: dict[str, int], who: tuple[str, ...], anak: str = "p_anak",
