@@ -33,6 +33,7 @@ from engine.errors import Conflict, NotFound
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.deployments import deploy_builtin
+from engine.services.notifications import recipients
 from engine.services.org import add_to_group
 from engine.services.worker import run_engine_jobs
 from processes.demo import demo_iku, load_demo
@@ -246,7 +247,15 @@ class SimulatedYear:
         key = (row.lane, row.subject_id)
         if key not in self.lane_actor:
             self.lane_actor[key] = self._lane_actor(row)
-        return self.lane_actor[key]
+        return self.lane_actor[key] or self._named_actor(row)
+
+    def _named_actor(self, row: OpenTask) -> int | None:
+        """The first of the people the engine named for a task nobody in its lane can act on (the model's fallback
+        groups, e.g. an objection whose Atasan Pejabat Penilai is outside the agency)."""
+        with self.engine.session_factory() as s:
+            task = s.get(TaskIndex, row.id)
+            users = recipients(s, task) if task is not None and task.candidate_users else []
+            return users[0].id if users else None
 
     def _lane_actor(self, row: OpenTask) -> int | None:
         with self.engine.session_factory() as s:

@@ -77,6 +77,7 @@ _EVENTS = {
     "task.released": N_("Task released"),
     "task.reassigned": N_("Task reassigned"),
     "task.unassigned": N_("Task nobody can act on"),
+    "task.fallback": N_("Task offered to the stand-in groups (nobody in its lane can act)"),
     "document.uploaded": N_("Evidence uploaded"),
     "timer.fired": N_("Timer fired"),
     "message.delivered": N_("Message delivered"),

@@ -122,6 +122,9 @@ class TaskIndex(Base):
     closed_at: Mapped[datetime | None] = mapped_column(index=True)
     outcome: Mapped[str | None] = mapped_column(String(20))  # completed | cancelled
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Not a column: the groups the model names for when the lane has nobody (``fallbackCandidateGroups``), known
+    # while the step that made the task ready is saved (``engine.services.notifications.notify_new_tasks``).
+    fallback_groups = ""
 
     # Inboxes read open tasks only: partial indexes (PostgreSQL and SQLite) hold just those rows, so their
     # size follows the open work, not the years of closed tasks kept beside them.

@@ -274,6 +274,7 @@ class Runtime:
                 period=instance.period, form=form_for(spec)[0], ready_at=now, due_at=_due(props, task.data, now),
                 closed_at=None, outcome=None, completed_by_id=None,
             )
+            row.fallback_groups = _csv(props.get("fallbackCandidateGroups"))
             created.append(row)
         insert_tasks(session, created)
         instance.open_rows = {tid: row for tid, row in existing.items() if tid in keep} | {r.id: r for r in created}

@@ -202,13 +202,18 @@ def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: d
     """Tell every current candidate of each newly ready task about it; return the notifications added.
 
     A task that nobody can act on (a vacant assessor position, the head of the organisation's own assessor)
-    would otherwise wait in silence: administrators and Biro SDM are told, so they can name an acting
-    assessor (Plt) or reassign the task.
+    would otherwise wait in silence. When its model names groups for that case (``fallbackCandidateGroups``,
+    e.g. the PPK and the Tim Penilai Kinerja for an objection whose Atasan Pejabat Penilai is outside the
+    system), the task is offered to their members other than the employee and the employee's assessors
+    (``task.fallback`` in the audit trail). Otherwise, or when nobody is left, administrators and Biro SDM are
+    told, so they can name an acting assessor (Plt) or reassign the task.
     """
     count = 0
     for row in created_rows:
         with session.no_autoflush:  # recipients read only organisation tables; write everything at commit
             users = recipients(session, row)
+        if not users and row.fallback_groups and row.closed_at is None and row.assignee_id is None:
+            users = _offer_to_fallback(session, row, now)
         if users:
             count += notify_task(session, row, TASK_READY, users, now, email)
             continue
@@ -219,6 +224,29 @@ def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: d
         count += notify_task(session, row, TASK_UNASSIGNED, overseers, now, email,
                              link=f"/instances/{row.instance_id}")
     return count
+
+
+def _offer_to_fallback(session: Session, row: TaskIndex, now: datetime) -> list[User]:
+    """Name the active members of the model's fallback groups as candidates of a task nobody in its lane can act
+    on, leaving out the employee the task is about and their own assessors (an objection is not decided by the
+    one who objects or the one objected to); return who may now act. The people are named, not the groups, so
+    the exclusion holds wherever the task is offered (``task_candidate`` follows the column at the flush)."""
+    groups = _csv(row.fallback_groups)
+    excluded = {row.subject_id, *superior_ids(session, row.subject_id)} if row.subject_id else set()
+    people = [user for user in session.scalars(
+        select(User).join(GroupMember, GroupMember.user_id == User.id).join(Group, Group.id == GroupMember.group_id)
+        .where(Group.name.in_(groups), User.active).order_by(User.id)).unique() if user.id not in excluded]
+    audit.record(session, "task.fallback", now, None, instance_id=row.instance_id, task_id=row.id,
+                 task_name=row.task_name, lane=row.lane, groups=groups,
+                 title=" · ".join([row.title, ", ".join(user.full_name for user in people)]) if people else row.title,
+                 candidates=[user.username for user in people], excluded=len(excluded))
+    if not people:
+        return []
+    named = dict.fromkeys([*_csv(row.candidate_users), *(user.username for user in people)])
+    row.candidate_users = "," + ",".join(named) + ","
+    session.flush()
+    with session.no_autoflush:
+        return recipients(session, row)
 
 
 def _not_yet(kind: str):

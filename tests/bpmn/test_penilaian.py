@@ -7,8 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, select
 
+from engine.access import actionable, may_act
 from engine.core import Engine
+from engine.db.notify import Notification
+from engine.db.org import GroupMember
+from engine.db.runtime import TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.messages import deliver_kept_messages
@@ -113,6 +118,53 @@ def test_objection_upheld_changes_the_result_after_refusing_a_label_of_another_r
     assert data["predikat_awal"] == before["predikat"] != "Sangat Baik"
     assert data["predikat"] == "Sangat Baik" and data["nilai"] == 112.5 and data["nilai_awal"] == before["nilai"]
     assert data["keberatan_status"] == "diterima" and data["final_karena"] == "keputusan_atasan_penilai"
+
+
+def test_objection_without_an_atasan_pejabat_penilai_goes_to_the_ppk_and_tpk_but_not_the_assessor(
+        smk: Engine, org: dict[str, int]) -> None:
+    """ratna (Kepala Biro) is assessed by hartono, the head of the organisation: her Atasan Pejabat Penilai is
+    outside the system. Her objection is offered to the PPK and Tim Penilai Kinerja members the model names,
+    except hartono (PPK, but her assessor) and ratna herself; one of them decides it."""
+    ratna, hartono, bambang = org["ratna"], org["hartono"], org["bambang"]
+    set_unit_rating(smk, org, "ratna", "Baik")
+    inst = start_assessment(smk, org, "ratna", "C", "2023")
+    act(smk, hartono, "nilai_c_kepala", {"perilaku": "Sesuai Ekspektasi", "umpan_balik_akhir": "Baik"}, ratna)
+    act(smk, ratna, "terima_hasil", {"tanggapan": "keberatan", "alasan_keberatan": "Perilaku kerja lebih baik"},
+        ratna)
+    [task] = open_tasks(smk, "putus_keberatan", ratna)
+    assert task.lane == "Atasan Pejabat Penilai" and task.candidate_users == ",bambang,hendra,nur,"
+    [fallback] = events(smk, "task.fallback")
+    assert fallback["groups"] == ["PPK", "Tim Penilai Kinerja"] and fallback["candidates"] == ["bambang", "hendra", "nur"]
+    assert events(smk, "task.unassigned") == []
+    with smk.session_factory() as s:
+        assert not may_act(s, hartono, task.id) and not may_act(s, ratna, task.id) and may_act(s, bambang, task.id)
+        assert task.id in set(s.scalars(select(TaskIndex.id).where(actionable(s, bambang))))
+        assert task.id not in set(s.scalars(select(TaskIndex.id).where(actionable(s, hartono))))
+        told = set(s.scalars(select(Notification.user_id).where(Notification.task_id == task.id)))
+    assert told == {bambang, org["hendra"], org["nur"]}
+    act(smk, bambang, "putus_keberatan", {"penjelasan_pegawai": "Bukti terlampir", "penjelasan_penilai": "Sesuai",
+                                          "keputusan_keberatan": "ditolak", "alasan_keputusan": "Tidak beralasan"},
+        ratna)
+    data = final_data(smk, inst)
+    assert data["keberatan_status"] == "ditolak" and data["predikat"] == "Baik"
+
+
+def test_objection_with_nobody_left_after_the_exclusions_is_flagged_to_administrators(
+        smk: Engine, org: dict[str, int]) -> None:
+    """When every member of the fallback groups is the employee or their assessor, nobody is offered the task:
+    administrators and Biro SDM are told, as for any task nobody can act on."""
+    ratna, hartono = org["ratna"], org["hartono"]
+    with smk.session_factory.begin() as s:
+        s.execute(delete(GroupMember).where(GroupMember.user_id.in_([org["bambang"], org["hendra"], org["nur"]])))
+    set_unit_rating(smk, org, "ratna", "Baik")
+    start_assessment(smk, org, "ratna", "C", "2023")
+    act(smk, hartono, "nilai_c_kepala", {"perilaku": "Sesuai Ekspektasi", "umpan_balik_akhir": "Baik"}, ratna)
+    act(smk, ratna, "terima_hasil", {"tanggapan": "keberatan", "alasan_keberatan": "Perilaku kerja lebih baik"},
+        ratna)
+    [task] = open_tasks(smk, "putus_keberatan", ratna)
+    assert task.candidate_users == ""
+    assert events(smk, "task.fallback")[0]["candidates"] == []
+    assert [e["lane"] for e in events(smk, "task.unassigned")] == ["Atasan Pejabat Penilai"]
 
 
 def test_regime_c_staff_assessment_waits_for_the_unit_rating(smk: Engine, org: dict[str, int]) -> None:
