@@ -24,7 +24,7 @@ from engine.queries import audit as audit_query
 from engine.queries.audit import AuditFilter, text_expression
 from engine.runtime.clock import FixedClock
 from engine.services import audit
-from tools.benchdb import captured_statements
+from tests.statements import recorded_with_parameters
 
 #: (task name, data) of the events searched: case, non-ASCII letters (in the task name, stored as is, and in the data,
 #: stored as JSON), LIKE's wildcards and escape, quotes (FTS5's phrase delimiter), spaces, digits.
@@ -69,7 +69,7 @@ def indexed(eng: Engine, words: str) -> list[int]:
 @pytest.fixture
 def statements(eng: Engine) -> Iterator[list[tuple[str, Any]]]:
     """Every statement the engine's database runs from here on, with its parameters."""
-    with captured_statements(eng.db) as ran:
+    with recorded_with_parameters(eng.db) as ran:
         yield ran
 
 

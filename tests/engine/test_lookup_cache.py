@@ -6,31 +6,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.access import group_names, superior_ids
 from engine.core import Engine
 from engine.db.base import lookups
 from engine.db.org import ActingAssignment, Group, GroupMember, Position, User
+from tests.statements import recorded
 
 DEWI_POSITION = "BRP-1-1-01"  # budi's superior position (held by dewi)
-
-
-class Statements:
-    def __init__(self, eng: Engine) -> None:
-        self.count = 0
-        self.eng = eng
-
-    def __enter__(self) -> Statements:
-        event.listen(self.eng.db, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        event.remove(self.eng.db, "before_cursor_execute", self._seen)
-
-    def _seen(self, *_: object) -> None:
-        self.count += 1
 
 
 def _acting(s: Session, user_id: int) -> ActingAssignment:
@@ -43,11 +28,11 @@ def _acting(s: Session, user_id: int) -> ActingAssignment:
 def test_superiors_are_read_once_per_transaction(demo_deployed: Engine, org: dict[str, int]) -> None:
     with demo_deployed.session_factory() as s:
         s.get(User, org["budi"])
-        with Statements(demo_deployed) as seen:
+        with recorded(demo_deployed.db) as seen:
             first = superior_ids(s, org["budi"])
-            read = seen.count
+            read = len(seen)
             assert superior_ids(s, org["budi"]) == first == [org["dewi"]]
-        assert read >= 1 and seen.count == read  # the second answer costs no statement
+        assert read >= 1 and len(seen) == read  # the second answer costs no statement
 
 
 def test_a_pending_or_flushed_change_to_the_organisation_is_seen(demo_deployed: Engine, org: dict[str, int]) -> None:

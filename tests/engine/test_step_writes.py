@@ -4,19 +4,19 @@ new values, the optimistic version kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.core import Engine
 from engine.db.runtime import Instance, TaskCandidate, TaskIndex
 from engine.services import instances
 from engine.services.deployments import deploy
+from tests.statements import TRANSACTION_CONTROL, recorded
 from tools.bpmn_builder import Process, document
 
 
@@ -30,19 +30,9 @@ def _process() -> bytes:
     return document(p).encode()
 
 
-@contextmanager
-def statements(eng: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def listen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        if not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            seen.append(sql)
-
-    event.listen(eng.db, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(eng.db, "before_cursor_execute", listen)
+def statements(eng: Engine) -> AbstractContextManager[list[str]]:
+    """The statements ``eng`` runs while the block runs, transaction control left out."""
+    return recorded(eng.db, TRANSACTION_CONTROL)
 
 
 def _step(eng: Engine, s: Any, instance: Instance, task_id: str, user_id: int,

@@ -14,6 +14,7 @@ from sqlalchemy import event
 
 from engine.core import Engine
 from engine.services import instances
+from tests.statements import recorded
 
 from .conftest import Auth
 
@@ -37,21 +38,17 @@ class Counter:
 
 @pytest.fixture
 def counter(demo_deployed: Engine) -> Iterator[Counter]:
-    found = Counter()
+    # SQLite's explicit BEGIN is not a statement here.
+    with recorded(demo_deployed.db, skip=("BEGIN", "COMMIT", "ROLLBACK")) as statements:
+        found = Counter(statements)
 
-    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        if not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK")):  # SQLite's explicit BEGIN is not a statement here
-            found.statements.append(sql)
+        def begin(conn: Any) -> None:
+            found.transactions += 1
+            found.writing += bool(conn.get_execution_options().get("smk_writes"))
 
-    def begin(conn: Any) -> None:
-        found.transactions += 1
-        found.writing += bool(conn.get_execution_options().get("smk_writes"))
-
-    event.listen(demo_deployed.db, "before_cursor_execute", statement)
-    event.listen(demo_deployed.db, "begin", begin)
-    yield found
-    event.remove(demo_deployed.db, "before_cursor_execute", statement)
-    event.remove(demo_deployed.db, "begin", begin)
+        event.listen(demo_deployed.db, "begin", begin)
+        yield found
+        event.remove(demo_deployed.db, "begin", begin)
 
 
 def _form(client: FlaskClient, task_id: str) -> dict[str, str]:
