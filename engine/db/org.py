@@ -17,7 +17,7 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str40] = mapped_column(unique=True)
     name: Mapped[str255]
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     # False once an organisation import no longer lists it (kept for history: events and people refer to it).
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
@@ -29,7 +29,7 @@ class Position(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str40] = mapped_column(unique=True)
     title: Mapped[str255]
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"), index=True)
     # JPT / JA (administrator, pengawas, pelaksana) / JF / PPPK
     jenis: Mapped[str40] = mapped_column(default="JA")
