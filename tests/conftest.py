@@ -1,5 +1,6 @@
 """Fixtures shared by every test: a clean database per test (SQLite, and PostgreSQL when configured),
-migrated once per session and copied or put back for each test (see db_url)."""
+migrated once per session and copied or put back for each test (see db_url). The demo organisation (``org``) and
+the demo deployment (``demo_deployed``) are also built once per session and copied in (see DemoStates)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, create_engine, make_url, select, text
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.pool import QueuePool
 
 import engine.services.org
 from engine.core import Engine
 from engine.db.org import User
+from engine.deploy.bundles import parse_bundle
 from engine.runtime.clock import FixedClock
 from engine.services.deployments import read_folder
 from processes.extension import extensions
@@ -53,7 +57,9 @@ class PgTestSchema:
     database copied from a migrated template database and dropped after the test, 0.1-1 s (DROP DATABASE
     forces a checkpoint of the whole server); TRUNCATE, 0.35-0.65 s (a new file for every table and index);
     replaying the migrations' DDL, as slow as the migrations (0.6-0.9 s). If a reset fails, the schema is
-    built afresh before the error is reported. Both schemas are dropped at the end of the session.
+    built afresh before the error is reported. The states of DemoStates (the demo organisation, the demo
+    deployment) are kept the same way, one schema each, and put back in a test the same way (``restore``). Every
+    schema is dropped at the end of the session.
     """
 
     def __init__(self) -> None:
@@ -68,28 +74,45 @@ class PgTestSchema:
     def _build(self) -> None:
         with self.admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
-            conn.execute(text(f'CREATE SCHEMA "{self.seed}"'))
         migrate = Engine(self.url, clock=FixedClock())
         migrate.create_schema()
         migrate.dispose()
-        schema, seed = f'"{self.name}"', f'"{self.seed}"'
-        reset = ["SET LOCAL session_replication_role = replica;"]
+        self.reset_sql = self._capture(self.seed)
+        self.states: dict[str, str] = {}  # a state of DemoStates -> the SQL that puts the schema in it
+        self.demo: DemoStates | None = None  # built by db_url while the schema is as migrated
+
+    def _capture(self, store: str) -> str:
+        """Copy the schema's rows into the new schema ``store``; return the SQL that puts them back (and sets every
+        sequence where it is now) after deleting every row."""
+        schema, kept = f'"{self.name}"', f'"{store}"'
+        restore = ["SET LOCAL session_replication_role = replica;"]
         with self.admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {kept}"))
             tables = conn.scalars(text("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = :s "
                                        "AND tablename <> 'alembic_version' ORDER BY tablename"),
                                   {"s": self.name}).all()
             for table in tables:
-                reset.append(f"DELETE FROM {schema}.{table};")
+                restore.append(f"DELETE FROM {schema}.{table};")
                 if conn.scalar(text(f"SELECT EXISTS (SELECT FROM {schema}.{table})")):
-                    conn.execute(text(f"CREATE TABLE {seed}.{table} AS TABLE {schema}.{table}"))
-                    reset.append(f"INSERT INTO {schema}.{table} TABLE {seed}.{table};")
+                    conn.execute(text(f"CREATE TABLE {kept}.{table} AS TABLE {schema}.{table}"))
+                    restore.append(f"INSERT INTO {schema}.{table} TABLE {kept}.{table};")
             sequences = conn.execute(text("SELECT quote_ident(sequencename), start_value, last_value "
                                           "FROM pg_sequences WHERE schemaname = :s"), {"s": self.name}).all()
         # setval, not ALTER SEQUENCE ... RESTART, which gives the sequence a new file as TRUNCATE does.
         for sequence, start, last in sequences:
             value, called = (start, "false") if last is None else (last, "true")
-            reset.append(f"SELECT setval('{schema}.{sequence}', {value}, {called});")
-        self.reset_sql = "\n".join(reset)
+            restore.append(f"SELECT setval('{schema}.{sequence}', {value}, {called});")
+        return "\n".join(restore)
+
+    def capture_state(self, state: str) -> None:
+        """Keep the schema's rows as they are now as ``state`` (schema ``<name>_<state>``); see ``restore``."""
+        self.states[state] = self._capture(f"{self.name}_{state}")
+
+    def restore(self, state: str) -> None:
+        """Put the schema in a state kept by ``capture_state`` (a test's connections to it are ended first)."""
+        with self.admin.begin() as conn:
+            self._end_connections(conn)
+            conn.exec_driver_sql(self.states[state])
 
     def _end_connections(self, conn: Connection) -> None:
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -98,7 +121,9 @@ class PgTestSchema:
     def _drop(self) -> None:
         with self.admin.begin() as conn:
             self._end_connections(conn)
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}", "{self.seed}" CASCADE'))
+            kept = "".join(f', "{self.name}_{state}"' for state in self.states)
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}", "{self.seed}"{kept} CASCADE'))
+        self.states, self.demo = {}, None
 
     def reset(self) -> None:
         """Put the schema back as migrated after a test (see the class docstring); rebuild it if that fails."""
@@ -140,6 +165,8 @@ def db_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> I
         yield f"sqlite:///{path}"
         return
     schema: PgTestSchema = request.getfixturevalue("pg_test_schema")
+    if "org" in request.fixturenames and schema.demo is None:
+        schema.demo = DemoStates(schema.url, request.getfixturevalue("tmp_path_factory").getbasetemp(), schema)
     yield schema.url
     schema.reset()
 
@@ -176,19 +203,143 @@ def eng(db_url: str, clock: FixedClock) -> Iterator[Engine]:
     e.dispose()
 
 
-@pytest.fixture
-def org(eng: Engine) -> dict[str, int]:
-    """Load the demo organisation; return username -> user id."""
+#: When a FixedClock starts; the states of DemoStates are built at this time.
+START = FixedClock().now()
+
+
+def row_counts(db: DbEngine) -> tuple[tuple[str, int], ...]:
+    """Every table of the database with its number of rows (the fingerprint of a state of DemoStates)."""
+    with db.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        else:
+            query = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        tables = conn.scalars(text(query)).all()
+        counts = conn.execute(text("SELECT " + ", ".join(f'(SELECT count(*) FROM "{t}")' for t in tables))).one()
+    return tuple(zip(tables, counts, strict=True))
+
+
+def _load_org(e: Engine) -> None:
     from processes.demo import load_demo
 
-    load_demo(eng)
+    load_demo(e)
+
+
+def _deploy_demo(e: Engine) -> None:
+    from engine.services.deployments import deploy
+
+    with e.session_factory() as s:
+        owner = s.scalar(select(User.id).where(User.username == "pemilik"))
+    deploy(e, read_folder(BPMN / "demo"), owner, name="demo")
+
+
+class DemoStates:
+    """The database states ``org`` and ``demo_deployed`` build, built once per session (per xdist worker and
+    database) and put into a test's database instead of being built again, which took 0.1-0.3 s a test.
+
+    ``migrated`` is the database as migrated (what db_url gives); ``org`` adds the demo organisation (load_demo);
+    ``deployed`` adds the demo bundle, deployed by ``pemilik`` (deploy, with its scenario check). Each is built by
+    the fixtures' own code on an Engine with the fixtures' extensions and a FixedClock at START, from the state
+    before it. On SQLite a state is a folded SQLite file copied over the test's file; on PostgreSQL it is a schema
+    of rows put back as PgTestSchema puts the migrated rows back (ids, sequences and the audit chain as built).
+
+    ``advance`` puts a test's database from one state into the next only when that gives what building would
+    give: the clock is a FixedClock at START, no connection of the Engine is in use, and every table has as many
+    rows as in the state before (nothing else was written first); otherwise the fixture builds as before.
+    """
+
+    STEPS: dict[str, tuple[str, Callable[[Engine], None]]] = {"org": ("migrated", _load_org),
+                                                              "deployed": ("org", _deploy_demo)}
+
+    def __init__(self, migrated_url: str, folder: Path, pg: PgTestSchema | None) -> None:
+        self.pg = pg
+        self.counts: dict[str, tuple[tuple[str, int], ...]] = {}
+        self.files: dict[str, Path] = {}
+        if pg is not None:  # build in the session's schema, as migrated now, and put it back as migrated after
+            e = Engine(pg.url, extensions=extensions(), clock=FixedClock())
+            try:
+                self.counts["migrated"] = row_counts(e.db)
+                for state, (_, build) in self.STEPS.items():
+                    build(e)
+                    e.dispose()
+                    pg.capture_state(state)
+                    self.counts[state] = row_counts(e.db)
+            finally:
+                e.dispose()
+                pg.reset()
+            return
+        previous = Path(make_url(migrated_url).database or "")
+        self.files["migrated"] = previous
+        for state, (_, build) in self.STEPS.items():
+            path = folder / f"{state}.sqlite"
+            shutil.copyfile(previous, path)
+            e = Engine(f"sqlite:///{path}", extensions=extensions(), clock=FixedClock())
+            try:
+                if state == "org":
+                    self.counts["migrated"] = row_counts(e.db)
+                build(e)
+                self.counts[state] = row_counts(e.db)
+            finally:
+                e.dispose()
+            with closing(sqlite3.connect(path)) as conn:  # fold the write-ahead log into the file
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.execute("PRAGMA journal_mode=DELETE")
+            self.files[state] = previous = path
+
+    def advance(self, e: Engine, state: str) -> bool:
+        """Put ``e``'s database into ``state`` if it is in the state before it (see the class); True if done."""
+        before = self.STEPS[state][0]
+        pool = e.db.pool
+        if not (isinstance(e.clock, FixedClock) and e.clock.now() == START and isinstance(pool, QueuePool)) \
+                or pool.checkedout():
+            return False
+        if row_counts(e.db) != self.counts[before]:
+            return False
+        e.dispose()
+        if self.pg is not None:
+            self.pg.restore(state)
+            return True
+        path = Path(make_url(e.database_url).database or "")
+        if Path(f"{path}-wal").exists():  # another Engine holds the file open: it would not see the copy
+            return False
+        Path(f"{path}-shm").unlink(missing_ok=True)
+        shutil.copyfile(self.files[state], path)
+        return True
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_states(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoStates:
+    return DemoStates(f"sqlite:///{sqlite_template}", tmp_path_factory.mktemp("demo-states"), None)
+
+
+def demo_states(db_backend: str, request: pytest.FixtureRequest) -> DemoStates | None:
+    """The session's DemoStates of the test's database; None on PostgreSQL when db_url did not build them (the
+    test asked for ``org`` only while it ran)."""
+    if db_backend == "sqlite":
+        return request.getfixturevalue("sqlite_demo_states")
+    schema: PgTestSchema = request.getfixturevalue("pg_test_schema")
+    return schema.demo
+
+
+@pytest.fixture
+def org(eng: Engine, db_backend: str, request: pytest.FixtureRequest) -> dict[str, int]:
+    """Load the demo organisation (copied from the session's DemoStates when that equals loading it); return
+    username -> user id."""
+    states = demo_states(db_backend, request)
+    if states is None or not states.advance(eng, "org"):
+        _load_org(eng)
     with eng.session_factory() as s:
         return {u.username: u.id for u in s.scalars(select(User))}
 
 
 @pytest.fixture
-def demo_deployed(eng: Engine, org: dict[str, int]) -> Engine:
-    from engine.services.deployments import deploy
-
-    deploy(eng, read_folder(BPMN / "demo"), org["pemilik"], name="demo")
+def demo_deployed(eng: Engine, org: dict[str, int], db_backend: str, request: pytest.FixtureRequest) -> Engine:
+    """Deploy the demo bundle as ``pemilik`` (copied from the session's DemoStates when that equals deploying it;
+    the parsed bundle is then put in the engine's spec cache, as deploying does)."""
+    files = read_folder(BPMN / "demo")
+    states = demo_states(db_backend, request)
+    if states is not None and states.advance(eng, "deployed"):
+        eng.specs.put(parse_bundle(files))
+    else:
+        _deploy_demo(eng)
     return eng
