@@ -273,21 +273,32 @@ def may_act(session: Session, user_id: int, task_id: str) -> bool:
         return False
     if row.assignee_id is not None:
         return row.assignee_id == user_id
-    relation = LANES.relation_of(row.lane)
-    if relation == SUBJECT and row.subject_id == user_id:
+    if LANES.relation_of(row.lane) == SUBJECT and row.subject_id == user_id:
         return True
     if row.candidate_users and f",{user.username}," in row.candidate_users:
         return True
-    if row.subject_id is not None and relation == SUPERIOR:
-        if user_id in superior_ids(session, row.subject_id):
-            return True
-    if row.subject_id is not None and relation == SUPERIOR_2:
-        if any(user_id in superior_ids(session, m) for m in superior_ids(session, row.subject_id)):
-            return True
+    if holds_personal_lane(session, row, user_id):
+        return True
     groups = [g for g in row.candidate_groups.split(",") if g]
     if row.lane is not None and not LANES.is_personal(row.lane):
         groups.append(row.lane)
     return bool(groups) and bool(set(groups) & set(group_names(session, user_id)))
+
+
+def holds_personal_lane(session: Session, row: TaskIndex, user_id: int) -> bool:
+    """Tell whether the user is who the task's personal lane names for its subject: the subject, their assessor
+    (Pejabat Penilai) or their assessor's superior (Atasan Pejabat Penilai), holders and those acting today.
+    Someone the engine named in the lane's place (``fallbackCandidateGroups``) may act without holding it."""
+    relation = LANES.relation_of(row.lane)
+    if row.subject_id is None:
+        return False
+    if relation == SUBJECT:
+        return row.subject_id == user_id
+    if relation == SUPERIOR:
+        return user_id in superior_ids(session, row.subject_id)
+    if relation == SUPERIOR_2:
+        return any(user_id in superior_ids(session, m) for m in superior_ids(session, row.subject_id))
+    return False
 
 
 def superior_ids(session: Session, employee_id: int) -> list[int]:

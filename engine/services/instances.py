@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.access import acting_capacity, is_group_task, may_act
+from engine.access import LANES, acting_capacity, holds_personal_lane, is_group_task, may_act
 from engine.core import Engine
 from engine.db.documents import TaskDraft
 from engine.db.org import Position, User
@@ -68,6 +68,7 @@ class TaskView:
     data: dict[str, Any]
     draft: tuple[dict[str, Any], Any] | None = None  # the user's saved draft and when it was saved
     instance_status: str = "running"  # a suspended process is announced on the task page before anyone types
+    stand_in: bool = False  # the user acts in the lane's place (named because nobody holds that role in the system)
 
 
 def _summary(instance: Instance, session: Session) -> InstanceSummary:
@@ -221,6 +222,8 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
             instructions=(task_spec.extensions or {}).get("instructionsForEndUser") or "",
             data=data, draft=(dict(draft.data or {}), draft.saved_at) if draft else None,
             instance_status=instance.status,
+            stand_in=bool(row.candidate_users) and LANES.is_personal(row.lane)
+            and not holds_personal_lane(session, row, user_id),
         )
 
 

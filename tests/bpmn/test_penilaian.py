@@ -92,7 +92,7 @@ def test_regime_b_with_innovation_and_objection_rejected(smk: Engine, org: dict[
     act(smk, budi, "terima_hasil", {"tanggapan": "keberatan", "alasan_keberatan": "Inovasi lain tidak dihitung"},
         budi)
     [task] = open_tasks(smk, "putus_keberatan", budi)
-    assert task.lane == "Atasan Pejabat Penilai"
+    assert task.lane == "Atasan Pejabat Penilai" and not instances.get_task(smk, agus, task.id).stand_in
     act(smk, agus, "putus_keberatan", {"penjelasan_pegawai": "Ada dua inovasi", "penjelasan_penilai": "Sudah dihitung",
                                        "keputusan_keberatan": "ditolak", "alasan_keputusan": "Tidak beralasan"}, budi)
     data = final_data(smk, inst)
@@ -142,6 +142,7 @@ def test_objection_without_an_atasan_pejabat_penilai_goes_to_the_ppk_and_tpk_but
         assert task.id not in set(s.scalars(select(TaskIndex.id).where(actionable(s, hartono))))
         told = set(s.scalars(select(Notification.user_id).where(Notification.task_id == task.id)))
     assert told == {bambang, org["hendra"], org["nur"]}
+    assert instances.get_task(smk, bambang, task.id).stand_in  # the task page says why bambang has it
     act(smk, bambang, "putus_keberatan", {"penjelasan_pegawai": "Bukti terlampir", "penjelasan_penilai": "Sesuai",
                                           "keputusan_keberatan": "ditolak", "alasan_keputusan": "Tidak beralasan"},
         ratna)
