@@ -95,12 +95,7 @@ def validate_submission(schema: dict[str, Any] | None, data: dict[str, Any]) -> 
         # JSON Schema calls NaN and Infinity numbers; stored, they poison every score computed from them.
         raise FormInvalid([FieldError(path, Message("form.not_finite", N_("Must be an ordinary number")))
                            for path in not_finite])
-    check_schema = dict(schema)
-    # Read-only fields show context from the process; the user neither supplies nor overwrites them.
-    check_schema["required"] = [r for r in schema.get("required", []) if r in allowed]
-    limits = current_limits()
-    check_schema = with_default_bounds(check_schema, limits.max_rows, limits.max_field_chars)
-    validator = _Validator(check_schema, format_checker=_FORMAT_CHECKER, registry=_REGISTRY)
+    validator = _validator_for(schema, allowed)
     errors: list[FieldError] = []
     try:
         found = sorted(validator.iter_errors(clean), key=lambda e: [str(p) for p in e.absolute_path])
@@ -113,6 +108,29 @@ def validate_submission(schema: dict[str, Any] | None, data: dict[str, Any]) -> 
     if errors:
         raise FormInvalid(errors)
     return clean
+
+
+# Validators by form: a deployed form's schema is one object for the life of the bundle (bundles are immutable and
+# cached), so its validator is built once, not on every submission. The schema is held with its validator, so its id
+# cannot be taken by another object while the entry exists; a schema built per call simply misses.
+_VALIDATORS: dict[tuple[int, int, int], tuple[dict[str, Any], Any]] = {}
+
+
+def _validator_for(schema: dict[str, Any], allowed: set[str]) -> Any:
+    limits = current_limits()
+    key = (id(schema), limits.max_rows, limits.max_field_chars)
+    found = _VALIDATORS.get(key)
+    if found is not None and found[0] is schema:
+        return found[1]
+    check_schema = dict(schema)
+    # Read-only fields show context from the process; the user neither supplies nor overwrites them.
+    check_schema["required"] = [r for r in schema.get("required", []) if r in allowed]
+    check_schema = with_default_bounds(check_schema, limits.max_rows, limits.max_field_chars)
+    validator = _Validator(check_schema, format_checker=_FORMAT_CHECKER, registry=_REGISTRY)
+    if len(_VALIDATORS) >= 1024:
+        _VALIDATORS.clear()
+    _VALIDATORS[key] = (schema, validator)
+    return validator
 
 
 def with_default_bounds(schema: dict[str, Any], max_rows: int, max_chars: int) -> dict[str, Any]:
