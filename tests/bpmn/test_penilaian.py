@@ -232,6 +232,7 @@ def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: d
     advance(smk, clock, days=1)  # the unit case re-checks daily and finds every proposal in
     form = task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])
     assert sorted(r["id"] for r in form["kalibrasi_pegawai"]) == sorted(org[w] for w in STAFF_BUM)
+    assert "kalibrasi_pegawai" not in form["kurva_unit"]  # the table is stored once: a unit of 2,500 fits in 1 MB
     assert "paling banyak 4 dari 6" in form["ringkasan_kurva"]
     moved = [r for r in form["kalibrasi_pegawai"] if r["predikat_saran"] != r["predikat_usulan"]]
     assert len(moved) == 1 and moved[0]["predikat_saran"] == "Butuh Perbaikan"
