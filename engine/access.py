@@ -273,8 +273,6 @@ def may_act(session: Session, user_id: int, task_id: str) -> bool:
         return False
     if row.assignee_id is not None:
         return row.assignee_id == user_id
-    if LANES.relation_of(row.lane) == SUBJECT and row.subject_id == user_id:
-        return True
     if row.candidate_users and f",{user.username}," in row.candidate_users:
         return True
     if holds_personal_lane(session, row, user_id):
@@ -289,9 +287,9 @@ def holds_personal_lane(session: Session, row: TaskIndex, user_id: int) -> bool:
     """Tell whether the user is who the task's personal lane names for its subject: the subject, their assessor
     (Pejabat Penilai) or their assessor's superior (Atasan Pejabat Penilai), holders and those acting today.
     Someone the engine named in the lane's place (``fallbackCandidateGroups``) may act without holding it."""
-    relation = LANES.relation_of(row.lane)
     if row.subject_id is None:
         return False
+    relation = LANES.relation_of(row.lane)
     if relation == SUBJECT:
         return row.subject_id == user_id
     if relation == SUPERIOR:

@@ -68,6 +68,7 @@ class OpenTask(NamedTuple):
     subject_id: int | None
     assignee_id: int | None
     candidate_groups: str | None
+    candidate_users: str | None
 
 
 @dataclass(frozen=True)
@@ -252,9 +253,11 @@ class SimulatedYear:
     def _named_actor(self, row: OpenTask) -> int | None:
         """The first of the people the engine named for a task nobody in its lane can act on (the model's fallback
         groups, e.g. an objection whose Atasan Pejabat Penilai is outside the agency)."""
+        if not row.candidate_users:
+            return None
         with self.engine.session_factory() as s:
             task = s.get(TaskIndex, row.id)
-            users = recipients(s, task) if task is not None and task.candidate_users else []
+            users = recipients(s, task) if task is not None else []
             return users[0].id if users else None
 
     def _lane_actor(self, row: OpenTask) -> int | None:

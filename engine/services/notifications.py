@@ -229,8 +229,9 @@ def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: d
 def _offer_to_fallback(session: Session, row: TaskIndex, now: datetime) -> list[User]:
     """Name the active members of the model's fallback groups as candidates of a task nobody in its lane can act
     on, leaving out the employee the task is about and their own assessors (an objection is not decided by the
-    one who objects or the one objected to); return who may now act. The people are named, not the groups, so
-    the exclusion holds wherever the task is offered (``task_candidate`` follows the column at the flush)."""
+    one who objects or the one objected to); return them: they are who may now act, since nobody could before.
+    The people are named, not the groups, so the exclusion holds wherever the task is offered (``task_candidate``
+    follows the column when the session flushes)."""
     groups = _csv(row.fallback_groups)
     excluded = {row.subject_id, *superior_ids(session, row.subject_id)} if row.subject_id else set()
     people = [user for user in session.scalars(
@@ -244,9 +245,7 @@ def _offer_to_fallback(session: Session, row: TaskIndex, now: datetime) -> list[
         return []
     named = dict.fromkeys([*_csv(row.candidate_users), *(user.username for user in people)])
     row.candidate_users = "," + ",".join(named) + ","
-    session.flush()
-    with session.no_autoflush:
-        return recipients(session, row)
+    return people
 
 
 def _not_yet(kind: str):
