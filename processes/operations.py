@@ -538,10 +538,19 @@ def _head_unit(ctx: StepContext) -> tuple[User, Unit]:
     return head, unit
 
 
+# A curve unit of up to this many staff lists every employee in the calibration table. A larger one lists only
+# those the suggestion moves (at most LISTED_MOVES of them): the table is task data, which may hold 1 MB (~4,000
+# rows), and nobody reviews 10,000 rows in a form. The head changes anyone else by NIP under "Perubahan lain";
+# whoever is not posted gets the suggestion (``_catat_kalibrasi``).
+FULL_TABLE_STAFF = 1000
+LISTED_MOVES = 2000
+
+
 def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """The unit head's view of the unit's curve: ``status`` ``menunggu`` (proposals missing), ``sesuai`` (they
     fit: nothing to calibrate) or ``kalibrasi`` (they break it), with a row per employee (proposed, suggested
-    and, to start with, calibrated = suggested predikat) and the distribution against the curve in words."""
+    and, to start with, calibrated = suggested predikat) and the distribution against the curve in words. Beyond
+    ``FULL_TABLE_STAFF`` staff the rows are those the suggestion moves (``daftar_ringkas``)."""
     head, unit = _head_unit(ctx)
     state = curve_state(ctx.session, unit, ctx.instance.period)
     base = {"unit_code": unit.code, "unit": unit.name, "predikat_unit": state.predikat_unit,
@@ -563,12 +572,14 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
     before = cek_kurva_distribusi(state.predikat_unit, [u.predikat for u in usulan], table)
     moved, after = saran_kalibrasi(state.predikat_unit, usulan, table)
     people = {m.id: m for m in state.staff}
-    rows = [{"id": u.pegawai, "nama": people[u.pegawai].full_name,
+    short = len(usulan) > FULL_TABLE_STAFF
+    listed = [u for u in usulan if u.pegawai in moved][:LISTED_MOVES] if short else usulan
+    rows = [{"id": u.pegawai, "nama": people[u.pegawai].full_name, "nip": people[u.pegawai].nip or "",
              "jabatan": _title(people[u.pegawai]),
              "hasil_kerja": str(state.proposed[u.pegawai].get("hasil_kerja") or ""),
              "perilaku": str(state.proposed[u.pegawai].get("perilaku") or ""),
              "predikat_usulan": u.predikat, "predikat_saran": moved.get(u.pegawai, u.predikat),
-             "predikat_kalibrasi": moved.get(u.pegawai, u.predikat)} for u in usulan]
+             "predikat_kalibrasi": moved.get(u.pegawai, u.predikat)} for u in listed]
     lines = [f"Predikat unit / Unit rating: {state.predikat_unit}; {len(usulan)} pegawai / employees.",
              "Distribusi usulan / Proposed: " + ", ".join(f"{k} {v}" for k, v in before.distribusi.items() if v)]
     lines += [f"- {v.pesan}" for v in before.pelanggaran]
@@ -580,7 +591,16 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
     if not after.dapat_dipenuhi:
         lines.append("Kurva tidak dapat dipenuhi unit ini; putuskan dengan catatan. / The curve cannot be met by "
                      "this unit; decide with a note.")
+    if short:
+        lines.append(f"Unit ini besar ({len(usulan)} pegawai): tabel memuat {len(rows)} pegawai yang diubah saran"
+                     + (f" (dari {len(moved)}; sisanya mengikuti saran)" if len(rows) < len(moved) else "")
+                     + ". Pegawai lain tetap dengan usulannya kecuali Anda mengubahnya menurut NIP di 'Perubahan "
+                     f"lain'. / A large unit ({len(usulan)} employees): the table lists the {len(rows)} employees "
+                     "the suggestion moves" + (f" (of {len(moved)}; the others follow the suggestion)"
+                                               if len(rows) < len(moved) else "")
+                     + ". Everyone else keeps their proposal unless you change them by NIP under 'Other changes'.")
     return {**base, "status": "sesuai" if before.ok else "kalibrasi", "kalibrasi_pegawai": rows,
+            "daftar_ringkas": short,
             "ringkasan_kurva": "\n".join(lines), "distribusi": before.distribusi,
             "pesan": "Sesuai kurva distribusi / Fits the curve" if before.ok else before.pelanggaran[0].pesan,
             "versi_tabel": before.versi_tabel}
@@ -588,9 +608,11 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
 
 def _catat_kalibrasi(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> str:
     """Check and record the unit head's calibration: every employee of the unit's curve keeps a row (a row the
-    form lost gets the suggestion; rows of others are ignored), the calibrated distribution must fit the curve
-    (unless the curve cannot be met), and a change from the suggestion needs a note. Returns the reason a
-    decision is refused (both languages), or "" once the decision is recorded for the whole unit at once."""
+    form lost, or a large unit's table did not list, gets the suggestion; rows of others are ignored), the
+    changes the head named by NIP (``lainnya``: a large unit's "Perubahan lain") apply to those employees, the
+    calibrated distribution must fit the curve (unless the curve cannot be met), and a change from the
+    suggestion needs a note. Returns the reason a decision is refused (both languages), or "" once the decision
+    is recorded for the whole unit at once."""
     head, unit = _head_unit(ctx)
     session, period = ctx.session, ctx.instance.period
     state = curve_state(session, unit, period)
@@ -598,6 +620,9 @@ def _catat_kalibrasi(ctx: StepContext, params: dict[str, Any], data: dict[str, A
     note = str(_param(params, "catatan") or "").strip()
     if state.predikat_unit is None or state.missing:
         return "Usulan unit belum lengkap / The unit's proposals are not all in"
+    refused = _other_changes(state, posted, _param(params, "lainnya") or [])
+    if refused:
+        return refused
     usulan = state.usulan()
     table = dmn_tables.load_table("kurva_distribusi")
     moved, _ = saran_kalibrasi(state.predikat_unit, usulan, table)
@@ -624,6 +649,44 @@ def _catat_kalibrasi(ctx: StepContext, params: dict[str, Any], data: dict[str, A
     _record_decision(session, unit, period, {u.pegawai: (u.predikat, chosen[u.pegawai]) for u in usulan},
                      {"keputusan": CALIBRATED, "catatan": note, "predikat_unit": state.predikat_unit,
                       "distribusi": check.distribusi}, ctx.instance.id, ctx.now)
+    return ""
+
+
+def _other_changes(state: CurveState, posted: dict[str, dict[str, Any]], others: Any) -> str:
+    """Add the head's changes by NIP (or user name) to ``posted``, the table's rows by employee id. Returns why
+    they are refused ("" when they are not): a NIP outside the unit's curve, one named twice, or one the table
+    already lists with another predikat (change it there)."""
+    if not isinstance(others, list):
+        return "Perubahan lain tidak terbaca / The other changes could not be read"
+    by_key: dict[str, User] = {}
+    for m in state.staff:
+        if m.id in state.proposed:
+            by_key.setdefault(m.username.strip().lower(), m)
+            if m.nip:
+                by_key[m.nip.strip()] = m
+    named: set[int] = set()
+    for row in others:
+        if not isinstance(row, dict):
+            continue
+        key, label = str(row.get("nip") or "").strip(), str(row.get("predikat_kalibrasi") or "").strip()
+        if not key and not label:
+            continue  # an empty row the form added
+        if not key or not label:
+            return (f"Perubahan lain: isi NIP dan predikat ({key or label}) / Other changes: give both the NIP and the "
+                    "predikat")
+        who = by_key.get(key) or by_key.get(key.lower())
+        if who is None:
+            return (f"Perubahan lain: NIP {key} bukan pegawai kurva unit ini / Other changes: NIP {key} is not in "
+                    "this unit's curve")
+        if who.id in named:
+            return (f"Perubahan lain: {who.full_name} ({key}) disebut dua kali / Other changes: {who.full_name} "
+                    "is named twice")
+        listed = posted.get(str(who.id))
+        if listed is not None and listed.get("predikat_kalibrasi") not in (None, label):
+            return (f"Perubahan lain: {who.full_name} ({key}) ada di tabel; ubah predikatnya di tabel / Other "
+                    f"changes: {who.full_name} is in the table; change their predikat there")
+        named.add(who.id)
+        posted[str(who.id)] = {"id": who.id, "predikat_kalibrasi": label}
     return ""
 
 

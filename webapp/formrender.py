@@ -41,6 +41,7 @@ class Field:
     fixed_rows: bool = False  # arrays: rows cannot be added, removed or moved ("ui:fixedRows")
     width: str = ""  # a row's field: "full" takes a line of its own across the row ("ui:width")
     item_title: str = ""  # arrays: what one row is called ("ui:itemTitle"), e.g. "RHK"
+    carried: list[tuple[str, str]] = field(default_factory=list)  # a row's hidden columns, posted back unseen
 
     def segments(self, row: list[Field]) -> list[tuple[str, list[Field]]]:
         """Group a table row's fields for display: ("full", [one field]) lines and ("cols", [fields]) lines of
@@ -121,6 +122,7 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
     root = values if root is None else root
     required = set(schema.get("required") or [])
     out = []
+    carried: list[tuple[str, str]] = []
     for name in _ordered(schema, ui):
         prop = schema["properties"][name]
         if not isinstance(prop, dict):
@@ -128,6 +130,12 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
         prop_ui = ui.get(name) or {}
         html_name = f"{prefix}[{name}]" if prefix else name
         path = f"{path_prefix}.{name}" if path_prefix else name
+        if prop_ui.get("ui:widget") == "hidden" and prefix and isinstance(values.get(name), (str, int, float)) \
+                and not isinstance(values.get(name), bool):
+            # A row's hidden column (the employee a calibration row is about) is not shown but travels with the
+            # row like its read-only columns do, so that the row keeps its identity when posted.
+            carried.append((html_name, str(values[name])))
+            continue
         if prop_ui.get("ui:widget") == "hidden" or not _shown(prop_ui.get("ui:showIf"), root):
             continue  # e.g. "Perspektif" only for JPT: the UI schema names the task data that decides
         kind = _kind(prop, prop_ui)
@@ -170,6 +178,8 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
             f.rows = [build_fields(items, item_ui, row if isinstance(row, dict) else {}, f"{html_name}[{i}]",
                                    f"{path}.{i}", root) for i, row in enumerate(rows)]
         out.append(f)
+    if carried and out:
+        out[0].carried = carried
     return out
 
 

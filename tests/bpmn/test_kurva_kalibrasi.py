@@ -15,6 +15,7 @@ from engine.core import Engine
 from engine.db.org import User
 from engine.db.runtime import Instance
 from engine.runtime.runner import StepContext
+from processes import operations
 from processes.operations import SMK_OPERATIONS
 
 from .test_kurva_results import NOW, _hire, _planning, _run
@@ -77,6 +78,34 @@ def test_the_calibration_is_the_same_whatever_the_order_of_submissions(smk: Engi
     # 7 Baik of 8 with at most 5: two move down, the weakest Baik (Sesuai x Sesuai), by NIP: never dewi or zainal.
     assert len(moved) == 2 and moved <= {"agus", "budi", "siti", "eko", "andi"}
     assert set(outcomes[0][1].values()) == {"Sangat Baik", "Baik", "Butuh Perbaikan"}
+
+
+def test_a_large_units_table_lists_at_most_the_cap_and_the_rest_follow_the_suggestion(
+        smk: Engine, org: dict[str, int], monkeypatch: Any) -> None:
+    names = list(PROPOSED)
+    full: dict[str, str] = {}
+    for k, (staff_limit, cap) in enumerate(((1000, 2000), (3, 1))):  # the whole table, then one listed row
+        monkeypatch.setattr(operations, "FULL_TABLE_STAFF", staff_limit)
+        monkeypatch.setattr(operations, "LISTED_MOVES", cap)
+        period = f"L{k}"
+        planning = _open(smk, period, [org[n] for n in [*names, "ratna"]])
+        _op(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
+        for who in names:
+            _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))
+        view = _op(smk, "smk_ringkas_kurva", planning[org["ratna"]], {})
+        rows = [{"id": r["id"], "predikat_kalibrasi": r["predikat_saran"]} for r in view["kalibrasi_pegawai"]]
+        if k == 0:
+            assert view["daftar_ringkas"] is False and len(rows) == len(names)
+        else:
+            assert view["daftar_ringkas"] is True and len(rows) == 1
+            assert "tabel memuat 1 pegawai yang diubah saran (dari 2; sisanya mengikuti saran)" in view[
+                "ringkasan_kurva"]
+        assert _op(smk, "smk_catat_kalibrasi", planning[org["ratna"]], {"baris": rows, "catatan": ""}) == ""
+        final = {who: _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))["predikat"] for who in names}
+        if k == 0:
+            full = final
+    assert final == full  # the suggested move the table did not list applied all the same
+    assert sum(p != PREDIKAT[PROPOSED[w]] for w, p in final.items()) == 2
 
 
 def _check(who: str) -> dict[str, Any]:

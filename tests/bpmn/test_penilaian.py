@@ -12,11 +12,12 @@ from sqlalchemy import delete, select
 from engine.access import actionable, may_act
 from engine.core import Engine
 from engine.db.notify import Notification
-from engine.db.org import GroupMember
+from engine.db.org import GroupMember, User
 from engine.db.runtime import TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.messages import deliver_kept_messages
+from processes import operations
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 from .conftest import (
@@ -278,6 +279,54 @@ def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: d
     assert task_data(smk, org["umi"], "terima_hasil", org["umi"])["predikat"] == "Baik"
     [decision] = events(smk, "smk.kalibrasi_kurva")
     assert decision["diubah"] == [org["yanti"]] and decision["sesuai_saran"] is (moved[0]["id"] == org["yanti"])
+
+
+def _nip(eng: Engine, user_id: int) -> str:
+    with eng.session_factory() as s:
+        user = s.get(User, user_id)
+        assert user is not None and user.nip
+        return user.nip
+
+
+def test_a_large_units_table_lists_the_suggested_moves_and_takes_other_changes_by_nip(
+        smk: Engine, org: dict[str, int], clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(operations, "FULL_TABLE_STAFF", 5)  # Biro Umum's six staff count as a large unit here
+    unit = _bum_unit_rated(smk, org)
+    _rate(smk, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")
+    _rate(smk, org, "sri", "taufik", "Sesuai Ekspektasi", "Di Atas Ekspektasi")
+    for who in ("sri", "umi", "wahyu", "yanti"):
+        _rate(smk, org, STAFF_BUM[who], who, "Sesuai Ekspektasi")
+    advance(smk, clock, days=1)
+    form = task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])
+    assert form["kurva_unit"]["daftar_ringkas"] is True and form["perubahan_lain"] == []
+    [moved] = form["kalibrasi_pegawai"]  # only the one the suggestion moves, not all six
+    assert moved["predikat_usulan"] == "Baik" and moved["predikat_saran"] == "Butuh Perbaikan"
+    assert moved["nip"] == _nip(smk, moved["id"])
+    assert "Unit ini besar (6 pegawai): tabel memuat 1 pegawai" in form["ringkasan_kurva"]
+    other = next(w for w in ("yanti", "umi", "wahyu", "sri") if org[w] != moved["id"])
+    kept = [dict(moved, predikat_kalibrasi="Baik")]
+    refusals = [
+        ([{"nip": "199999999999999999", "predikat_kalibrasi": "Butuh Perbaikan"}], "bukan pegawai kurva unit ini"),
+        ([{"nip": _nip(smk, org[other]), "predikat_kalibrasi": "Butuh Perbaikan"},
+          {"nip": _nip(smk, org[other]), "predikat_kalibrasi": "Baik"}], "disebut dua kali"),
+        ([{"nip": moved["nip"], "predikat_kalibrasi": "Sangat Baik"}], "ada di tabel"),
+        ([{"nip": _nip(smk, org[other])}], "isi NIP dan predikat"),  # a row left without its predikat
+        ([], "masih melanggar kurva"),  # the moved one kept at Baik and nobody else moved: still five Baik
+    ]
+    for others, why in refusals:
+        act(smk, org["yulia"], "kalibrasi_kurva", {"kalibrasi_pegawai": kept, "perubahan_lain": others,
+                                                   "catatan_kalibrasi": "Alasan"}, org["yulia"])
+        assert why in task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])["galat_kalibrasi"], why
+        assert events(smk, "smk.kalibrasi_kurva") == [] and status(smk, unit) != "completed"
+    # The head keeps the suggested one at Baik and moves someone the table does not list, by NIP (user name too).
+    act(smk, org["yulia"], "kalibrasi_kurva", {
+        "kalibrasi_pegawai": kept, "perubahan_lain": [{"nip": ""},
+                                                      {"nip": f" {_nip(smk, org[other])} ",
+                                                       "predikat_kalibrasi": "Butuh Perbaikan"}],
+        "catatan_kalibrasi": "Bukan yang terlemah menurut rating, tetapi capaian Q4 terendah"}, org["yulia"])
+    assert status(smk, unit) == "completed"
+    [decision] = events(smk, "smk.kalibrasi_kurva")
+    assert decision["diubah"] == [org[other]] and decision["sesuai_saran"] is False
 
 
 def test_without_the_heads_decision_in_14_days_the_suggestion_applies(smk: Engine, org: dict[str, int],
