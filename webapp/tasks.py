@@ -117,6 +117,15 @@ def _complete_in_one_transaction(engine: Any, task_id: str, form: MultiDict) -> 
     return summary, parsed
 
 
+def _flash_completed(summary: Any) -> None:
+    """Say what the submission did: passed on, or given back as the same step (a model that checks the entry and
+    returns the task with what to correct, e.g. a calibration that still breaks the curve)."""
+    if summary.again:
+        flash(_("The process gave this task back to you: read its message before you submit again."), "warning")
+    else:
+        flash(_("Task completed and passed on."), "success")
+
+
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @login_required
 def task(task_id: str):
@@ -156,7 +165,7 @@ def task(task_id: str):
             return redirect(url_for("tasks.inbox")) if isinstance(exc, ProcessError) else \
                 redirect(url_for("tasks.task", task_id=task_id))
         else:
-            flash(_("Task completed and passed on."), "success")
+            _flash_completed(summary)
             return _next_page(summary.next_task_id)
     elif request.method == "POST":
         assert view is not None
@@ -194,7 +203,7 @@ def task(task_id: str):
                 return redirect(url_for("tasks.inbox")) if isinstance(exc, ProcessError) else \
                     redirect(url_for("tasks.task", task_id=task_id))
             else:
-                flash(_("Task completed and passed on."), "success")
+                _flash_completed(summary)
                 return _next_page(summary.next_task_id)
     assert view is not None
     fields = build_fields(view.form_schema, view.ui_schema, values) if view.form_schema else []

@@ -43,6 +43,7 @@ class InstanceSummary:
     period: str
     ready_task_ids: list[str]
     next_task_id: str | None = None  # after a completion: the first ready task the same user may act on
+    again: bool = False  # after a completion: that next task is the same step again (the model sent it back)
 
 
 @dataclass
@@ -297,6 +298,8 @@ def complete_task(engine: Engine, user_id: int, task_id: str, data: Submission,
                 session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.user_id == user_id))
             summary = _summary(instance, session)
             summary.next_task_id = next((t for t in summary.ready_task_ids if may_act(session, user_id, t)), None)
+            following = session.get(TaskIndex, summary.next_task_id) if summary.next_task_id else None
+            summary.again = following is not None and following.task_name == row.task_name
             return summary
     except StaleDataError as exc:
         raise Conflict("instance.changed",

@@ -218,3 +218,48 @@ def test_retry_refuses_json_that_is_not_plain_data(patch: str, message: str, cli
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert _state(demo_deployed, summary.id) == before
+
+
+# --- a task the model gives back ----------------------------------------------------------------------------
+
+
+def _check_bundle() -> dict[str, bytes]:
+    """One task whose entry a script checks: below zero, the task comes back with what to correct."""
+    import json
+
+    from tools.bpmn_builder import Process, document
+
+    p = Process("qa_periksa", "QA periksa", lanes=["Pegawai"])
+    p.start("mulai", lane="Pegawai", col=0)
+    p.user("isi", "Isi capaian", lane="Pegawai", col=1, form="qa_periksa")
+    p.script("periksa", "Periksa", "galat = 'Capaian tidak boleh negatif' if capaian < 0 else ''",
+             lane="Pegawai", col=2)
+    p.gateway("sah", "Sah?", lane="Pegawai", col=3, default="f_sah_selesai")
+    p.end("selesai", lane="Pegawai", col=4)
+    p.chain("mulai", "isi", "periksa", "sah")
+    p.flow("sah", "selesai", id="f_sah_selesai")
+    p.flow("sah", "isi", condition="galat != ''")
+    schema = {"title": "Capaian", "type": "object", "required": ["capaian"],
+              "properties": {"galat": {"type": "string", "title": "Perlu diperbaiki / To correct", "readOnly": True},
+                             "capaian": {"type": "number", "title": "Capaian / Achievement"}}}
+    return {"qa_periksa.bpmn": document(p).encode(), "qa_periksa.schema.json": json.dumps(schema).encode(),
+            "qa_periksa.uischema.json": b"{}"}
+
+
+def test_a_task_the_model_gives_back_says_so_instead_of_passed_on(client: FlaskClient, auth: Auth,
+                                                                 demo_deployed: Engine, org: dict[str, int]) -> None:
+    from engine.services.deployments import deploy
+
+    deploy(demo_deployed, _check_bundle(), org["pemilik"], name="qa periksa")
+    task = instances.start_instance(demo_deployed, "qa_periksa", org["admin"], org["budi"], "2024").ready_task_ids[0]
+    auth.login("budi")
+    token, version = _form(client, f"/tasks/{task}")
+    response = client.post(f"/tasks/{task}", data={"csrf_token": token, "_version": version, "capaian": "-1"},
+                           follow_redirects=True)
+    page, again = response.get_data(as_text=True), response.request.path
+    assert "Proses mengembalikan tugas ini kepada Anda" in page and "Tugas selesai dan diteruskan" not in page
+    assert "Capaian tidak boleh negatif" in page and again.startswith("/tasks/") and again != f"/tasks/{task}"
+    token, version = _form(client, again)
+    page = client.post(again, data={"csrf_token": token, "_version": version, "capaian": "3"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Tugas selesai dan diteruskan" in page and "Proses mengembalikan" not in page
