@@ -595,10 +595,10 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
         lines.append(f"Unit ini besar ({len(usulan)} pegawai): tabel memuat {len(rows)} pegawai yang diubah saran"
                      + (f" (dari {len(moved)}; sisanya mengikuti saran)" if len(rows) < len(moved) else "")
                      + ". Pegawai lain tetap dengan usulannya kecuali Anda mengubahnya menurut NIP di 'Perubahan "
-                     f"lain'. / A large unit ({len(usulan)} employees): the table lists the {len(rows)} employees "
-                     "the suggestion moves" + (f" (of {len(moved)}; the others follow the suggestion)"
+                     f"lain'. / A large unit ({len(usulan)} employees): the table lists those the suggestion "
+                     f"moves ({len(rows)}" + (f" of {len(moved)}; the others follow the suggestion"
                                                if len(rows) < len(moved) else "")
-                     + ". Everyone else keeps their proposal unless you change them by NIP under 'Other changes'.")
+                     + "). Everyone else keeps their proposal unless you change them by NIP under 'Other changes'.")
     return {**base, "status": "sesuai" if before.ok else "kalibrasi", "kalibrasi_pegawai": rows,
             "daftar_ringkas": short,
             "ringkasan_kurva": "\n".join(lines), "distribusi": before.distribusi,
