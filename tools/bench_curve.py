@@ -47,6 +47,8 @@ from engine.services.results import record_result, results
 from processes.extension import extensions
 from processes.operations import DECISION, PLANNING, PROPOSAL, SMK_OPERATIONS, UNIT_RATING, curve_unit
 from processes.orgimport import PEGAWAI
+from processes.rules.distribution import HasilKurva, Usulan, cek_kurva_distribusi, saran_kalibrasi
+from processes.rules.predikat import PREDIKAT_6_2022
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 from tools import orggen
 from tools.bench_audit import time_calls
@@ -196,6 +198,61 @@ def _subjects(engine: Engine) -> list[tuple[str, int, int, int, str]]:
         return chosen
 
 
+def saran_by_definition(predikat_unit: str, usulan: list[Usulan]) -> tuple[dict[object, str], HasilKurva]:
+    """The calibration suggestion as ``saran_kalibrasi``'s docstring defines it, one pass over the unit per move
+    (quadratic: how it was computed until 2 December): the baseline of ``suggestion_lines`` and the reference the
+    property test (tests/processes/test_distribution.py) holds the fast one to."""
+    order = {label: i for i, label in enumerate(PREDIKAT_6_2022)}
+    people = sorted(usulan, key=lambda u: (-order[u.predikat], u.peringkat, u.kunci))
+    current = {u.pegawai: u.predikat for u in people}
+    moved: dict[object, str] = {}
+    hasil = cek_kurva_distribusi(predikat_unit, [current[u.pegawai] for u in people])
+    for _ in range(len(people) * len(PREDIKAT_6_2022)):
+        if hasil.ok:
+            break
+        v = hasil.pelanggaran[0]
+        free = [u for u in people if u.pegawai not in moved]
+        target = None
+        if v.jenis == "paling_banyak":
+            lower = [label for label in PREDIKAT_6_2022 if label not in v.predikat]
+            for u in free:
+                if current[u.pegawai] in v.predikat:
+                    below = [label for label in lower if order[label] > order[current[u.pegawai]]]
+                    if below:
+                        target = (u, below[0])
+                        break
+        else:
+            best = min(v.predikat, key=order.__getitem__)
+            worst = max(v.predikat, key=order.__getitem__)
+            above = [u for u in free if order[current[u.pegawai]] < order[best]]
+            under = [u for u in reversed(free) if order[current[u.pegawai]] > order[worst]]
+            target = (above[0], best) if above else (under[0], worst) if under else None
+        if target is None:
+            break
+        who, label = target
+        current[who.pegawai] = moved[who.pegawai] = label
+        hasil = cek_kurva_distribusi(predikat_unit, [current[u.pegawai] for u in people])
+    return moved, hasil
+
+
+def suggestion_lines(sizes: tuple[int, ...] = (1_000, 5_000, 10_000)) -> Iterator[str]:
+    """Time the calibration suggestion alone for a curve unit of each size rated Baik whose staff propose Sangat
+    Baik (10 %) and Baik (90 %): a fifth must move to Butuh Perbaikan. Baseline: ``saran_by_definition``."""
+    saran_kalibrasi("Baik", [Usulan(0, "Baik", (0,), ("0",))])  # the curve table loaded once, before timing
+    for n in sizes:
+        usulan = [Usulan(i, "Sangat Baik" if i % 10 == 0 else "Baik", (i % 3, i % 2), (str(i), i)) for i in range(n)]
+        now = []
+        for _ in range(3):  # the least of three: a collection of the previous size's garbage is not the suggestion's
+            c0 = time.process_time()
+            moved, _ = saran_kalibrasi("Baik", usulan)
+            now.append(time.process_time() - c0)
+        c1 = time.process_time()
+        baseline, _ = saran_by_definition("Baik", usulan)
+        c2 = time.process_time()
+        assert moved == baseline
+        yield (f"  suggestion for a unit of {n} ({len(moved)} to move): {1000 * min(now):8.1f} ms CPU; one pass per "
+               f"move (baseline) {1000 * (c2 - c1):9.1f} ms; baseline/now {(c2 - c1) / max(min(now), 1e-6):7.1f}")
+
 def run_curve_bench(url: str | None, sizes: tuple[int, ...] = (100, 1000, 10_000), runs: int = 20,
                     seed: int = 15) -> Iterator[str]:
     """Yield one line per organisation size, curve unit and way of checking."""
@@ -231,3 +288,5 @@ def run_curve_bench(url: str | None, sizes: tuple[int, ...] = (100, 1000, 10_000
         finally:
             engine.dispose()
             drop()
+    yield "calibration suggestion (saran_kalibrasi), in memory:"
+    yield from suggestion_lines()

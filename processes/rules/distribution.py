@@ -11,7 +11,7 @@ one row per constraint. Rounding rule for small units (documented in docs/rules.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -113,9 +113,13 @@ def cek_kurva_distribusi(predikat_unit: str, predikat_pegawai: Sequence[str],
     for index, label in enumerate(predikat_pegawai):
         require_label(label, f"predikat_pegawai[{index}]", PREDIKAT_6_2022)
     table = table or dmn_tables.load_table("kurva_distribusi")
-    constraints = batasan_kurva(predikat_unit, table)
-    n = len(predikat_pegawai)
-    counts = Counter(predikat_pegawai)
+    return _cek_jumlah(predikat_unit, Counter(predikat_pegawai), len(predikat_pegawai), table,
+                       batasan_kurva(predikat_unit, table))
+
+
+def _cek_jumlah(predikat_unit: str, counts: Counter[str], n: int, table: dmn_tables.DecisionTable,
+                constraints: Sequence[Batasan]) -> HasilKurva:
+    """``cek_kurva_distribusi`` from the count of staff per predikat (the labels already checked)."""
     violations = []
     for c in constraints:
         limit = c.batas_orang(n)
@@ -177,37 +181,45 @@ def saran_kalibrasi(predikat_unit: str, usulan: Sequence[Usulan],
     order = {label: i for i, label in enumerate(PREDIKAT_6_2022)}
     for u in usulan:
         require_label(u.predikat, "predikat", PREDIKAT_6_2022)
+    constraints = batasan_kurva(predikat_unit, table)
     # Weakest first: the lowest predikat, then the lowest ranking, then the tie-break.
     people = sorted(usulan, key=lambda u: (-order[u.predikat], u.peringkat, u.kunci))
-    current = {u.pegawai: u.predikat for u in people}
+    # Nobody moves twice, so whoever has not moved still holds their proposal: per proposed predikat, those not
+    # moved yet, weakest first. The weakest free holder of a label is the front of its queue, the strongest its
+    # back, and the first free person of a set of labels in ``people``'s order is the front of the weakest of
+    # those labels that has anyone left. Each move is a few steps, not a pass over the unit.
+    free: dict[str, deque[Usulan]] = {label: deque() for label in PREDIKAT_6_2022}
+    for u in people:
+        free[u.predikat].append(u)
+    counts: Counter[str] = Counter(u.predikat for u in people)
     moved: dict[Any, str] = {}
-    hasil = cek_kurva_distribusi(predikat_unit, [current[u.pegawai] for u in people], table)
+    hasil = _cek_jumlah(predikat_unit, counts, len(people), table, constraints)
     for _ in range(len(people) * len(PREDIKAT_6_2022)):
         if hasil.ok:
             break
         v = hasil.pelanggaran[0]
-        free = [u for u in people if u.pegawai not in moved]
         target: tuple[Usulan, str] | None = None
         if v.jenis == PALING_BANYAK:
             lower = [label for label in PREDIKAT_6_2022 if label not in v.predikat]
-            for u in free:
-                if current[u.pegawai] in v.predikat:
-                    below = [label for label in lower if order[label] > order[current[u.pegawai]]]
-                    if below:
-                        target = (u, below[0])
-                        break
+            for label in sorted(v.predikat, key=order.__getitem__, reverse=True):  # the weakest label first
+                below = [other for other in lower if order[other] > order[label]]
+                if free[label] and below:
+                    target = (free[label].popleft(), below[0])
+                    break
         else:
             best = min(v.predikat, key=order.__getitem__)
             worst = max(v.predikat, key=order.__getitem__)
-            above = [u for u in free if order[current[u.pegawai]] < order[best]]
-            under = [u for u in reversed(free) if order[current[u.pegawai]] > order[worst]]
-            if above:
-                target = (above[0], best)
-            elif under:
-                target = (under[0], worst)
+            above = [label for label in PREDIKAT_6_2022 if order[label] < order[best] and free[label]]
+            under = [label for label in PREDIKAT_6_2022 if order[label] > order[worst] and free[label]]
+            if above:  # the weakest person above the labels: the weakest such label's weakest holder
+                target = (free[max(above, key=order.__getitem__)].popleft(), best)
+            elif under:  # the strongest person below them: the strongest such label's strongest holder
+                target = (free[min(under, key=order.__getitem__)].pop(), worst)
         if target is None:
             break
         who, label = target
-        current[who.pegawai] = moved[who.pegawai] = label
-        hasil = cek_kurva_distribusi(predikat_unit, [current[u.pegawai] for u in people], table)
+        counts[who.predikat] -= 1
+        counts[label] += 1
+        moved[who.pegawai] = label
+        hasil = _cek_jumlah(predikat_unit, counts, len(people), table, constraints)
     return moved, hasil

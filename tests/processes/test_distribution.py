@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processes.rules.distribution import Batasan, batasan_kurva, cek_kurva_distribusi
+from processes.rules.distribution import Batasan, Usulan, batasan_kurva, cek_kurva_distribusi, saran_kalibrasi
 from processes.rules.dmn_tables import DecisionTable, dmn_path, parse_table
 from processes.rules.errors import DmnTableError, RuleInputError
 from processes.rules.predikat import PREDIKAT_6_2022, PREDIKAT_UNIT
+from tools.bench_curve import saran_by_definition
 
 SB, B, BP, KM, SK = PREDIKAT_6_2022
 
@@ -143,3 +144,14 @@ def test_curve_results_cannot_be_changed_afterwards() -> None:
     for obj in (hasil, hasil.pelanggaran[0], batasan_kurva("Istimewa")[0]):
         with pytest.raises(dataclasses.FrozenInstanceError):
             obj.jenis = "x"  # type: ignore[misc,union-attr]
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit=st.sampled_from(PREDIKAT_UNIT),
+       staff=st.lists(st.tuples(st.sampled_from(PREDIKAT_6_2022), st.integers(1, 3), st.integers(1, 3)),
+                      min_size=1, max_size=60))
+def test_the_suggestion_equals_its_definition(unit: str, staff: list[tuple[str, int, int]]) -> None:
+    usulan = [Usulan(i, label, (hasil, perilaku), (f"{i % 7}", i)) for i, (label, hasil, perilaku) in enumerate(staff)]
+    moved, hasil = saran_kalibrasi(unit, usulan)
+    expected_moved, expected = saran_by_definition(unit, usulan)
+    assert moved == expected_moved and hasil == expected
