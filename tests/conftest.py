@@ -1,6 +1,7 @@
 """Fixtures shared by every test: a clean database per test (SQLite, and PostgreSQL when configured),
-migrated once per session and copied or put back for each test (see db_url). The demo organisation (``org``) and
-the demo deployment (``demo_deployed``) are also built once per session and copied in (see DemoStates)."""
+migrated once per session and copied or put back for each test (see db_url). The demo organisation (``org``), the
+demo deployment (``demo_deployed``) and every built-in bundle deployed (``smk``) are also built once per session and
+copied in (see DemoStates)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,11 @@ from sqlalchemy.pool import QueuePool
 
 import engine.services.org
 from engine.core import Engine
+from engine.db.deploy import Deployment
 from engine.db.org import User
-from engine.deploy.bundles import parse_bundle
+from engine.deploy.bundles import ParsedBundle
 from engine.runtime.clock import FixedClock
-from engine.services.deployments import read_folder
+from engine.services.deployments import deploy_builtin, read_folder
 from processes.extension import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,8 +206,10 @@ def eng(db_url: str, clock: FixedClock) -> Iterator[Engine]:
     e.dispose()
 
 
-#: When a FixedClock starts; the states of DemoStates are built at this time.
+#: When a FixedClock starts; the states ``org`` and ``deployed`` of DemoStates are built at this time.
 START = FixedClock().now()
+#: The clock of the ``smk`` fixture, and of its state in DemoStates: 2 January 2023, when period 2023 opens.
+SMK_START = datetime(2023, 1, 2, 1, 0, tzinfo=UTC)
 
 
 def row_counts(db: DbEngine) -> tuple[tuple[str, int], ...]:
@@ -233,65 +238,81 @@ def _deploy_demo(e: Engine) -> None:
     deploy(e, read_folder(BPMN / "demo"), owner, name="demo")
 
 
+def _deploy_builtin(e: Engine) -> None:
+    deploy_builtin(e, BPMN)
+
+
 class DemoStates:
-    """The database states ``org`` and ``demo_deployed`` build, built once per session (per xdist worker and
-    database) and put into a test's database instead of being built again: in test_permissions on PostgreSQL
+    """The database states ``org``, ``demo_deployed`` and ``smk`` build, built once per session (per xdist worker
+    and database) and put into a test's database instead of being built again: in test_permissions on PostgreSQL
     ``org`` and ``demo_deployed`` took 76 + 41 ms a test building, 23 + 17 ms putting the states in.
 
     ``migrated`` is the database as migrated (what db_url gives); ``org`` adds the demo organisation (load_demo);
-    ``deployed`` adds the demo bundle, deployed by ``pemilik`` (deploy, with its scenario check). Each is built by
-    the fixtures' own code on an Engine with the fixtures' extensions and a FixedClock at START, from the state
-    before it. On SQLite a state is a folded SQLite file copied over the test's file; on PostgreSQL it is a schema
-    of rows put back as PgTestSchema puts the migrated rows back (ids, sequences and the audit chain as built).
+    ``deployed`` adds to ``org`` the demo bundle, deployed by ``pemilik`` (deploy, with its scenario check);
+    ``smk`` adds to ``org`` every built-in bundle of bpmn/ (deploy_builtin: rules, demo, smk, by "system"). Each is
+    built by the fixtures' own code on a new Engine with the fixtures' extensions and a FixedClock at the state's
+    time (STEPS), from the state before it. On SQLite a state is a folded SQLite file copied over the test's file;
+    on PostgreSQL it is a schema of rows put back as PgTestSchema puts the migrated rows back (ids, sequences and
+    the audit chain as built). The bundles the build put in its Engine's spec cache (deploying parses and caches
+    each bundle) are kept and put in the test's Engine's cache too: parsed once per session and shared by the
+    tests of a worker, as one Engine shares a parsed bundle between all its instances, requests and threads
+    (deployments never change once written; engine.runtime.decisions shares its DMN engines process-wide too).
 
     ``advance`` puts a test's database from one state into the next only when that gives what building would
-    give: the clock is a FixedClock at START, no connection of the Engine is in use, and every table has as many
-    rows as in the state before (nothing else was written first); otherwise the fixture builds as before.
+    give: the clock is a FixedClock at the state's time, no connection of the Engine is in use, and every table has
+    as many rows as in the state before (nothing else was written first); otherwise the fixture builds as before.
     """
 
-    STEPS: dict[str, tuple[str, Callable[[Engine], None]]] = {"org": ("migrated", _load_org),
-                                                              "deployed": ("org", _deploy_demo)}
+    #: state -> (the state it is built from, how, the clock's time while building)
+    STEPS: dict[str, tuple[str, Callable[[Engine], None], datetime]] = {
+        "org": ("migrated", _load_org, START),
+        "deployed": ("org", _deploy_demo, START),
+        "smk": ("org", _deploy_builtin, SMK_START),
+    }
 
     def __init__(self, migrated_url: str, folder: Path, pg: PgTestSchema | None) -> None:
         self.pg = pg
         self.counts: dict[str, tuple[tuple[str, int], ...]] = {}
         self.files: dict[str, Path] = {}
+        self.bundles: dict[str, list[ParsedBundle]] = {}
         if pg is not None:  # build in the session's schema, as migrated now, and put it back as migrated after
-            e = Engine(pg.url, extensions=extensions(), clock=FixedClock())
             try:
-                self.counts["migrated"] = row_counts(e.db)
-                for state, (_, build) in self.STEPS.items():
-                    build(e)
-                    e.dispose()
+                for state, (before, build, at) in self.STEPS.items():
+                    if before != "migrated":
+                        pg.restore(before)
+                    self._build(pg.url, state, build, at)
                     pg.capture_state(state)
-                    self.counts[state] = row_counts(e.db)
             finally:
-                e.dispose()
                 pg.reset()
             return
-        previous = Path(make_url(migrated_url).database or "")
-        self.files["migrated"] = previous
-        for state, (_, build) in self.STEPS.items():
+        self.files["migrated"] = Path(make_url(migrated_url).database or "")
+        for state, (before, build, at) in self.STEPS.items():
             path = folder / f"{state}.sqlite"
-            shutil.copyfile(previous, path)
-            e = Engine(f"sqlite:///{path}", extensions=extensions(), clock=FixedClock())
-            try:
-                if state == "org":
-                    self.counts["migrated"] = row_counts(e.db)
-                build(e)
-                self.counts[state] = row_counts(e.db)
-            finally:
-                e.dispose()
+            shutil.copyfile(self.files[before], path)
+            self._build(f"sqlite:///{path}", state, build, at)
             with closing(sqlite3.connect(path)) as conn:  # fold the write-ahead log into the file
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 conn.execute("PRAGMA journal_mode=DELETE")
-            self.files[state] = previous = path
+            self.files[state] = path
+
+    def _build(self, url: str, state: str, build: Callable[[Engine], None], at: datetime) -> None:
+        e = Engine(url, extensions=extensions(), clock=FixedClock(at))
+        try:
+            counts, before = row_counts(e.db), self.STEPS[state][0]
+            assert self.counts.setdefault(before, counts) == counts, f"{state} is not built from {before}"
+            build(e)
+            with e.session_factory() as s:  # the parsed bundles the build cached, in the order it deployed them
+                deployments = s.scalars(select(Deployment.id).order_by(Deployment.id)).all()
+                self.bundles[state] = [e.specs.get(s, deployment) for deployment in deployments]
+            self.counts[state] = row_counts(e.db)
+        finally:
+            e.dispose()
 
     def advance(self, e: Engine, state: str) -> bool:
         """Put ``e``'s database into ``state`` if it is in the state before it (see the class); True if done."""
-        before = self.STEPS[state][0]
+        before, _, at = self.STEPS[state]
         pool = e.db.pool
-        if not (isinstance(e.clock, FixedClock) and e.clock.now() == START and isinstance(pool, QueuePool)) \
+        if not (isinstance(e.clock, FixedClock) and e.clock.now() == at and isinstance(pool, QueuePool)) \
                 or pool.checkedout():
             return False
         if row_counts(e.db) != self.counts[before]:
@@ -299,12 +320,14 @@ class DemoStates:
         e.dispose()
         if self.pg is not None:
             self.pg.restore(state)
-            return True
-        path = Path(make_url(e.database_url).database or "")
-        if Path(f"{path}-wal").exists():  # another Engine holds the file open: it would not see the copy
-            return False
-        Path(f"{path}-shm").unlink(missing_ok=True)
-        shutil.copyfile(self.files[state], path)
+        else:
+            path = Path(make_url(e.database_url).database or "")
+            if Path(f"{path}-wal").exists():  # another Engine holds the file open: it would not see the copy
+                return False
+            Path(f"{path}-shm").unlink(missing_ok=True)
+            shutil.copyfile(self.files[state], path)
+        for bundle in self.bundles[state]:  # as deploying puts each bundle it stored in the cache
+            e.specs.put(bundle)
         return True
 
 
@@ -335,12 +358,22 @@ def org(eng: Engine, db_backend: str, request: pytest.FixtureRequest) -> dict[st
 
 @pytest.fixture
 def demo_deployed(eng: Engine, org: dict[str, int], db_backend: str, request: pytest.FixtureRequest) -> Engine:
-    """Deploy the demo bundle as ``pemilik`` (copied from the session's DemoStates when that equals deploying it;
-    the parsed bundle is then put in the engine's spec cache, as deploying does)."""
-    files = read_folder(BPMN / "demo")
+    """Deploy the demo bundle as ``pemilik`` (copied from the session's DemoStates when that equals deploying it,
+    with the parsed bundle put in the engine's spec cache, as deploying does)."""
     states = demo_states(db_backend, request)
-    if states is not None and states.advance(eng, "deployed"):
-        eng.specs.put(parse_bundle(files))
-    else:
+    if states is None or not states.advance(eng, "deployed"):
         _deploy_demo(eng)
+    return eng
+
+
+@pytest.fixture
+def smk(eng: Engine, org: dict[str, int], clock: FixedClock, db_backend: str, request: pytest.FixtureRequest
+        ) -> Engine:
+    """The engine with every built-in bundle deployed (rules, demo, smk) and the clock at 2 January 2023 (copied
+    from the session's DemoStates when that equals deploying them, with the parsed bundles put in the engine's spec
+    cache, as deploying does)."""
+    clock.set(SMK_START)
+    states = demo_states(db_backend, request)
+    if states is None or not states.advance(eng, "smk"):
+        _deploy_builtin(eng)
     return eng

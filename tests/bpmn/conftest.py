@@ -3,11 +3,9 @@ completion reloads the stored state (every path test is also a persistence test)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from engine.access import is_group_task
@@ -16,7 +14,6 @@ from engine.db.audit import AuditEvent
 from engine.db.runtime import Instance, TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
-from engine.services.deployments import deploy_builtin
 from engine.services.worker import run_engine_jobs
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -39,14 +36,6 @@ def period_data(regime: str = "C", frekuensi: str = "triwulanan", year: int = 20
     return {"regime": regime, "frekuensi": frekuensi, "tanggal_mulai": start, "tanggal_akhir": end,
             "jumlah_slice": slices, "batas_skp": skp, "batas_penilaian": nilai, "maks_putaran": 2,
             "iku_organisasi": IKU, **extra}
-
-
-@pytest.fixture
-def smk(eng: Engine, org: dict[str, int], clock: FixedClock) -> Engine:
-    """The engine with every built-in bundle deployed (rules, demo, smk) and the clock at 2 January 2023."""
-    clock.set(datetime(2023, 1, 2, 1, 0, tzinfo=UTC))
-    deploy_builtin(eng, BPMN)
-    return eng
 
 
 def open_tasks(eng: Engine, task_name: str | None = None, subject: int | None = None,

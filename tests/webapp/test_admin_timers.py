@@ -4,7 +4,7 @@ filters by status and process in both languages and pages through the filtered r
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,19 +18,10 @@ from engine.db.runtime import Instance
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.deferred import start_all_deferred
-from engine.services.deployments import deploy_builtin
 from processes.demo import demo_iku
-from tests.bpmn.conftest import BPMN
 from webapp import create_app
 
 from .conftest import Auth, csrf_token
-
-
-@pytest.fixture
-def smk(eng: Engine, org: dict[str, int], clock: FixedClock) -> Engine:
-    clock.set(datetime(2023, 1, 2, 1, 0, tzinfo=UTC))
-    deploy_builtin(eng, BPMN)
-    return eng
 
 
 @pytest.fixture

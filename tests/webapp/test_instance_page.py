@@ -5,7 +5,6 @@ process owners; a suspended process is said so in words on the instance page and
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.core import Engine
-from engine.runtime.clock import FixedClock
 from engine.services import admin_ops, audit
-from engine.services.deployments import deploy_builtin
-from tests.bpmn.conftest import BPMN, open_tasks
+from tests.bpmn.conftest import open_tasks
 from tests.bpmn.helpers_skp import start_planning
 from webapp import create_app
 
 from .conftest import Auth, csrf_token
-
-
-@pytest.fixture
-def smk(eng: Engine, org: dict[str, int], clock: FixedClock) -> Engine:
-    clock.set(datetime(2023, 1, 2, 1, 0, tzinfo=UTC))
-    deploy_builtin(eng, BPMN)
-    return eng
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,11 @@ from engine.core import Engine
 from engine.db.runtime import TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
-from engine.services.deployments import deploy_builtin
-from tests.bpmn.conftest import BPMN, advance
+from tests.bpmn.conftest import advance
 from tests.bpmn.test_pemantauan import slice_data
 from webapp import create_app
 
 from .conftest import Auth
-
-
-@pytest.fixture
-def smk(eng: Engine, org: dict[str, int], clock: FixedClock) -> Engine:
-    clock.set(datetime(2023, 1, 2, 1, 0, tzinfo=UTC))
-    deploy_builtin(eng, BPMN)
-    return eng
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ keep what was typed and start nothing; a second opening of the same year and uni
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,7 @@ from engine.db.audit import AuditEvent
 from engine.db.deferred import DeferredStart
 from engine.db.org import Position, Unit, User
 from engine.db.runtime import Instance
-from engine.runtime.clock import FixedClock
 from engine.services.deferred import start_all_deferred
-from engine.services.deployments import deploy_builtin
-from tests.bpmn.conftest import BPMN
 from webapp import create_app
 
 from .conftest import Auth, csrf_token
@@ -27,13 +23,6 @@ from .conftest import Auth, csrf_token
 ENTRIES = {"tahun": "2023", "jenis_periode": "tahunan", "regime": "C", "frekuensi": "triwulanan",
            "batas_skp": "2023-01-31", "batas_penilaian": "2024-01-31", "maks_putaran": "3", "unit_cakupan": "",
            "iku": "BSD; IKU-BSD-1; Persentase pegawai dengan SKP ditetapkan tepat waktu; 95%"}
-
-
-@pytest.fixture
-def smk(eng: Engine, org: dict[str, int], clock: FixedClock) -> Engine:
-    clock.set(datetime(2023, 1, 2, 1, 0, tzinfo=UTC))
-    deploy_builtin(eng, BPMN)
-    return eng
 
 
 @pytest.fixture

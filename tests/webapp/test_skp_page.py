@@ -13,19 +13,11 @@ from flask.testing import FlaskClient
 
 from engine.core import Engine
 from engine.runtime.clock import FixedClock
-from engine.services.deployments import deploy_builtin
-from tests.bpmn.conftest import BPMN, act, advance, open_tasks, task_data
+from tests.bpmn.conftest import act, advance, open_tasks, task_data
 from tests.bpmn.helpers_skp import approve_planning, skp_c, start_planning
 from webapp import create_app
 
 from .conftest import Auth, csrf_token
-
-
-@pytest.fixture
-def smk(eng: Engine, org: dict[str, int], clock: FixedClock) -> Engine:
-    clock.set(datetime(2023, 1, 2, 1, 0, tzinfo=UTC))
-    deploy_builtin(eng, BPMN)
-    return eng
 
 
 @pytest.fixture
