@@ -11,12 +11,14 @@ waits for hartono's review (due 10 January); bambang has not drafted his (due 31
 their superior's RHK.
 
 Playing the year takes about two minutes, so a test session builds it once: ``simulated_sqlite`` keeps the SQLite
-file in the session's temporary folder and every caller copies it. On PostgreSQL a test module seeds its own
-schema with ``seed``.
+file in the session's temporary folder and every caller copies it. On PostgreSQL a test process seeds a schema
+with ``seed`` once, and each test module gets a migrated schema of its own filled with a copy of its rows
+(``simulated_year_engine``).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sqlite3
@@ -29,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import URL, create_engine, make_url, select, text
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.pool import NullPool
 
 from engine.core import Engine
 from engine.db.org import User
@@ -156,15 +160,73 @@ if __name__ == "__main__":  # python -m tests.simulated_year FILE (see simulated
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+class _PgSeeded:
+    """The simulated year seeded once per test process (xdist worker) in a PostgreSQL schema of its own, kept as a
+    template and never handed out; ``copy_into`` puts it into another migrated schema: every row (with triggers
+    and foreign keys off, as tests/conftest.PgTestSchema puts rows back) and every sequence where the seeding left
+    it. Seeding took 20-60 s a module (under load); a copy takes about a second, the migrations included. The
+    template is dropped when the process exits."""
+
+    def __init__(self, admin: DbEngine, base: URL) -> None:
+        self.name = f"simyear_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
+        atexit.register(self._drop, base)
+        engine = Engine(_schema_url(base, self.name), extensions=extensions(), clock=FixedClock())
+        try:
+            engine.create_schema()
+            seed(engine)
+        except BaseException:
+            engine.dispose()
+            self._drop(base)
+            raise
+        engine.dispose()
+        with admin.begin() as conn:
+            self.tables = conn.scalars(text("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = :s "
+                                            "AND tablename <> 'alembic_version' ORDER BY tablename"),
+                                       {"s": self.name}).all()
+            self.sequences = conn.execute(text("SELECT quote_ident(sequencename), start_value, last_value "
+                                               "FROM pg_sequences WHERE schemaname = :s ORDER BY 1"),
+                                          {"s": self.name}).all()
+
+    def copy_into(self, admin: DbEngine, schema: str) -> None:
+        """Make the migrated ``schema`` hold what the template holds."""
+        sql = ["SET LOCAL session_replication_role = replica;"]
+        for table in self.tables:
+            sql.append(f'DELETE FROM "{schema}".{table}; INSERT INTO "{schema}".{table} TABLE "{self.name}".{table};')
+        for sequence, start, last in self.sequences:
+            value, called = (start, "false") if last is None else (last, "true")
+            sql.append(f"SELECT setval('\"{schema}\".{sequence}', {value}, {called});")
+        with admin.begin() as conn:
+            conn.exec_driver_sql("\n".join(sql))
+
+    def _drop(self, base: URL) -> None:
+        admin = create_engine(base, poolclass=NullPool)
+        try:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        finally:
+            admin.dispose()
+
+
+_pg_seeded: _PgSeeded | None = None
+
+
+def _schema_url(base: URL, schema: str) -> str:
+    return base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
 @contextmanager
 def simulated_year_engine(backend: str, tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[Engine]:
-    """An engine on the simulated year: a copy of the session's SQLite file (the clock at NOW), or a PostgreSQL
-    schema of its own (TEST_DATABASE_URL), seeded here and dropped afterwards."""
+    """An engine on the simulated year, the clock at NOW: a copy of the session's SQLite file, or a PostgreSQL
+    schema of its own (TEST_DATABASE_URL), migrated, filled from the process's seeded template (_PgSeeded) and
+    dropped afterwards."""
+    global _pg_seeded
     clock = FixedClock()
+    clock.set(NOW)
     if backend == "sqlite":
         path = tmp_path_factory.mktemp(label) / "sim.sqlite"
         shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-        clock.set(NOW)
         engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
         try:
             yield engine
@@ -176,11 +238,13 @@ def simulated_year_engine(backend: str, tmp_path_factory: pytest.TempPathFactory
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    engine = Engine(url, extensions=extensions(), clock=clock)
+    engine = Engine(_schema_url(base, schema), extensions=extensions(), clock=clock)
     try:
         engine.create_schema()
-        seed(engine)
+        engine.dispose()
+        if _pg_seeded is None:
+            _pg_seeded = _PgSeeded(admin, base)
+        _pg_seeded.copy_into(admin, schema)
         yield engine
     finally:
         engine.dispose()
