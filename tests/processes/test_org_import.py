@@ -1,30 +1,38 @@
 """The organisation import end to end: a generated 500-employee agency from XLSX, previewed and applied, some
 process work on it (a demo process, then the SMK year simulated on it), then a re-import with 20 transfers and 3
 new assessors whose open tasks move to the right people — as the preview said. Runs on SQLite and, when
-configured, PostgreSQL."""
+configured, PostgreSQL; the simulated year is played once, on SQLite, and its re-import runs on both databases
+(see played_year)."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import JSON, Text, bindparam, cast, create_engine, func, make_url, select, text, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.access import may_act
 from engine.core import Engine
 from engine.db.audit import AuditEvent
+from engine.db.base import Base
 from engine.db.notify import TASK_ASSIGNED, Notification
 from engine.db.org import PasswordLink, Position, Unit, User
 from engine.db.runtime import Instance, TaskIndex
+from engine.runtime.clock import FixedClock
 from engine.services import handover, instances
 from engine.services.deployments import deploy, read_folder
 from engine.services.notifications import recipients
+from processes.extension import extensions
 from processes.lanes import ATASAN_PEJABAT_PENILAI, PEGAWAI, PEJABAT_PENILAI
 from processes.orgimport import ImportStale, run_import
 from processes.simulate import DATABASE, assign_roles, choose_behaviours, cpu_seconds, simulate_period
+from tests.simulated_year import fold
 from tools import orggen
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -59,8 +67,9 @@ def _agreement(eng: Engine) -> None:
             assert bulk[row.id] == frozenset(u.id for u in recipients(s, row)), row.title
 
 
-@pytest.fixture
-def agency(eng: Engine) -> tuple[Engine, orggen.Rows]:
+def _import_agency(eng: Engine) -> orggen.Rows:
+    """Import the generated 500-employee agency (checking the preview, the apply and a re-import that changes
+    nothing) and deploy the demo bundle; return the agency's rows."""
     rows = orggen.generate(500, seed=11)
     files = {"organisasi.xlsx": orggen.workbook(rows)}
     preview = run_import(eng, files, None)
@@ -79,7 +88,12 @@ def agency(eng: Engine) -> tuple[Engine, orggen.Rows]:
     again = run_import(eng, files, None, apply=True)
     assert again.nothing_to_do and not again.applied and _counts(eng) == before  # re-importing changes nothing
     deploy(eng, read_folder(BPMN / "demo"), None, name="demo")
-    return eng, rows
+    return rows
+
+
+@pytest.fixture
+def agency(eng: Engine) -> tuple[Engine, orggen.Rows]:
+    return eng, _import_agency(eng)
 
 
 def test_transfers_and_new_assessors_hand_open_tasks_to_the_right_people(agency: tuple[Engine, orggen.Rows]) -> None:
@@ -179,22 +193,102 @@ def _actor_by_file(rows: orggen.Rows, nip: str, lane: str | None) -> str:
     return assessor if lane == PEJABAT_PENILAI else _expected_assessor(rows, assessor)
 
 
-def test_the_simulated_year_on_the_imported_agency_hands_its_open_tasks_over(agency: tuple[Engine, orggen.Rows]
+@dataclass
+class Played:
+    path: Path  # a SQLite file: the imported agency with 2024 played to the morning of 1 February
+    rows: orggen.Rows
+
+
+@pytest.fixture(scope="module")
+def played_year(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Played:
+    """The agency imported (``_import_agency``) and the SMK year 2024 simulated on it through SKP setting, once per
+    test process, on SQLite; each database of the test gets a copy (``year``).
+
+    The simulation of 499 employees' SKP setting is most of this module's time (29 s on SQLite and 67 s on
+    PostgreSQL in one run, each database playing it). The test then checks the played year and runs the re-import
+    on each database from the same played rows; what playing on PostgreSQL itself exercises (deferred starts,
+    timers and kept messages claimed with SKIP LOCKED, late SKPs escalated to the Atasan Pejabat Penilai) is
+    played on PostgreSQL by tests/bpmn/test_simulate.py (the demo year, its 2 late SKPs escalated),
+    tests/processes/test_simulate_parallel.py (two worker processes) and tests/processes/test_simulate_generated.py
+    (a generated agency imported, its period opened and its planning cases started)."""
+    path = tmp_path_factory.mktemp("org-import-year") / "played.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    eng = Engine(f"sqlite:///{path}", extensions=extensions(), clock=FixedClock())
+    try:
+        rows = _import_agency(eng)
+        assert [line.split(":")[0] for line in assign_roles(eng)] == [  # a bureau head; the two deputies; the head
+            "Biro SDM", "Tim Penilai Kinerja", "Tim Penilai Kinerja", "PPK"]
+        assert assign_roles(eng) == []  # the groups have members now: nothing more
+        started, cpu = time.perf_counter(), cpu_seconds()
+        # Through SKP setting: the period opens on 2 January, SKPs cascade down the tree, the deadline passes on
+        # 31 January; the simulation stops on the morning of 1 February, when the late SKPs' escalations wait for
+        # the Atasan Pejabat Penilai.
+        report = simulate_period(eng, 2024, organisation=DATABASE, seed=11, until=date(2024, 2, 1))
+        print(f"simulated to 1 February: {time.perf_counter() - started:.1f} s wall, {cpu_seconds() - cpu:.1f} s CPU")
+        assert report[0].startswith("Simulasi periode 2024: status periode waiting (disimulasikan sampai 2024-02-01)")
+    finally:
+        eng.dispose()
+    fold(path)
+    return Played(path, rows)
+
+
+def _copy_rows(source: str, target: Engine) -> None:
+    """Put every row of the SQLite database ``source`` into ``target``'s migrated PostgreSQL schema instead of its
+    own, through the models' column types (JSON columns as their stored text, so that SQL NULL stays NULL and JSON
+    stays as written), triggers and foreign keys off while writing; set each sequence so that the next id follows
+    the largest copied, as SQLite gives the next row."""
+    read = create_engine(source)
+    try:
+        with read.connect() as src, target.db.begin() as dst:
+            dst.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            present = set(dst.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")))
+            tables = Base.metadata.sorted_tables
+            assert present - {"alembic_version"} == {t.name for t in tables}  # every table is copied
+            for table in reversed(tables):
+                dst.execute(table.delete())
+            sequences = set()
+            for table in tables:
+                json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+                rows = [dict(r._mapping) for r in src.execute(select(*(
+                    type_coerce(c, Text).label(c.name) if c.name in json else c for c in table.columns)))]
+                if rows:
+                    dst.execute(table.insert().values({name: cast(bindparam(name, type_=Text), JSONB)
+                                                       for name in json}), rows)
+                for column in table.primary_key.columns:
+                    sequence = dst.scalar(text("SELECT pg_get_serial_sequence(:t, :c)"),
+                                          {"t": table.name, "c": column.name})
+                    if sequence is not None:
+                        sequences.add(sequence)
+                        top = dst.scalar(select(func.max(column)))
+                        dst.execute(text("SELECT setval(CAST(:s AS regclass), :v, :called)"),
+                                    {"s": sequence, "v": top or 1, "called": top is not None})
+            assert len(sequences) == dst.scalar(text("SELECT count(*) FROM pg_sequences "
+                                                     "WHERE schemaname = current_schema()"))  # and every sequence
+    finally:
+        read.dispose()
+
+
+@pytest.fixture
+def year(played_year: Played, eng: Engine, db_backend: str) -> tuple[Engine, orggen.Rows]:
+    """The test's database holding the played year (its clock stays at the start: the simulation keeps its own)."""
+    eng.dispose()
+    if db_backend == "sqlite":
+        path = Path(make_url(eng.database_url).database or "")
+        for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+            extra.unlink(missing_ok=True)
+        shutil.copyfile(played_year.path, path)
+    else:
+        _copy_rows(f"sqlite:///{played_year.path}", eng)
+    return eng, played_year.rows
+
+
+def test_the_simulated_year_on_the_imported_agency_hands_its_open_tasks_over(year: tuple[Engine, orggen.Rows]
                                                                             ) -> None:
-    eng, rows = agency
-    assert [line.split(":")[0] for line in assign_roles(eng)] == [  # a bureau head; the two deputies; the head
-        "Biro SDM", "Tim Penilai Kinerja", "Tim Penilai Kinerja", "PPK"]
-    assert assign_roles(eng) == []  # the groups have members now: nothing more
-    started, cpu = time.perf_counter(), cpu_seconds()
-    # Through SKP setting: the period opens on 2 January, SKPs cascade down the tree, the deadline passes on
-    # 31 January; the simulation stops on the morning of 1 February, when the late SKPs' escalations wait for the
-    # Atasan Pejabat Penilai.
-    report = simulate_period(eng, 2024, organisation=DATABASE, seed=11, until=date(2024, 2, 1))
-    print(f"simulated to 1 February: {time.perf_counter() - started:.1f} s wall, {cpu_seconds() - cpu:.1f} s CPU")
+    eng, rows = year
+    started = time.perf_counter()
     late = choose_behaviours(eng, 11).late_skp
     people = {p[0]: p for p in rows["pegawai"]}
     assessed = [p for p in rows["pegawai"] if p[2] != "P-U"]  # everyone but the head of the agency
-    assert report[0].startswith("Simulasi periode 2024: status periode waiting (disimulasikan sampai 2024-02-01)")
     with eng.session_factory() as s:
         planned = dict(s.execute(select(Instance.process_id, func.count(Instance.id)).where(Instance.period == "2024")
                                  .group_by(Instance.process_id)).all())
@@ -268,4 +362,4 @@ def test_the_simulated_year_on_the_imported_agency_hands_its_open_tasks_over(age
                                                                 Notification.kind == TASK_ASSIGNED)).all()
             assert told == [ids_now[nip]]  # the new actor was told
     _agreement(eng)
-    print(f"with the re-import: {time.perf_counter() - started:.1f} s wall")
+    print(f"the played year checked and re-imported: {time.perf_counter() - started:.1f} s wall")
