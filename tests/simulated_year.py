@@ -19,12 +19,13 @@ with ``seed`` once, and each test module gets a migrated schema of its own fille
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import sqlite3
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,12 +141,27 @@ def simulated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     prebuilt = os.environ.get("SMK_TEST_SIMULATED_YEAR")
     if prebuilt and Path(prebuilt).is_file():
         return Path(prebuilt)
-    path = tmp_path_factory.getbasetemp() / "simulated-2023-2024.sqlite"
-    if not path.exists():
-        partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
-        build(partial)
-        partial.rename(path)
+    return built_once(tmp_path_factory, "simulated-2023-2024.sqlite", build)
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """Return the file ``name`` of this test run, built by ``build(path)`` on first use (copy it; do not change it).
+
+    The xdist workers of a run share it: it lives in the run's temporary folder (the parent of each worker's), and
+    the first worker to ask builds it while the others wait on a lock (a build per worker played the same year
+    again, only its random task ids and password salts differ; 20-40 s a worker). A failed build leaves nothing;
+    the next caller builds again."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    path = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            partial = path.with_suffix(".partial")
+            partial.unlink(missing_ok=True)
+            build(partial)
+            partial.rename(path)
     return path
 
 

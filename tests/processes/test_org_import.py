@@ -32,7 +32,7 @@ from processes.extension import extensions
 from processes.lanes import ATASAN_PEJABAT_PENILAI, PEGAWAI, PEJABAT_PENILAI
 from processes.orgimport import ImportStale, run_import
 from processes.simulate import DATABASE, assign_roles, choose_behaviours, cpu_seconds, simulate_period
-from tests.simulated_year import fold
+from tests.simulated_year import built_once, fold
 from tools import orggen
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -67,10 +67,14 @@ def _agreement(eng: Engine) -> None:
             assert bulk[row.id] == frozenset(u.id for u in recipients(s, row)), row.title
 
 
+def _agency_rows() -> orggen.Rows:
+    return orggen.generate(500, seed=11)
+
+
 def _import_agency(eng: Engine) -> orggen.Rows:
     """Import the generated 500-employee agency (checking the preview, the apply and a re-import that changes
     nothing) and deploy the demo bundle; return the agency's rows."""
-    rows = orggen.generate(500, seed=11)
+    rows = _agency_rows()
     files = {"organisasi.xlsx": orggen.workbook(rows)}
     preview = run_import(eng, files, None)
     assert not preview.applied and preview.count("pegawai", "added") == 500
@@ -202,7 +206,8 @@ class Played:
 @pytest.fixture(scope="module")
 def played_year(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Played:
     """The agency imported (``_import_agency``) and the SMK year 2024 simulated on it through SKP setting, once per
-    test process, on SQLite; each database of the test gets a copy (``year``).
+    test run (shared by the xdist workers: tests/simulated_year.built_once), on SQLite; each database of the test
+    gets a copy (``year``).
 
     The simulation of 499 employees' SKP setting is most of this module's time (29 s on SQLite and 67 s on
     PostgreSQL in one run, each database playing it). The test then checks the played year and runs the re-import
@@ -211,25 +216,29 @@ def played_year(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
     played on PostgreSQL by tests/bpmn/test_simulate.py (the demo year, its 2 late SKPs escalated),
     tests/processes/test_simulate_parallel.py (two worker processes) and tests/processes/test_simulate_generated.py
     (a generated agency imported, its period opened and its planning cases started)."""
-    path = tmp_path_factory.mktemp("org-import-year") / "played.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    eng = Engine(f"sqlite:///{path}", extensions=extensions(), clock=FixedClock())
-    try:
-        rows = _import_agency(eng)
-        assert [line.split(":")[0] for line in assign_roles(eng)] == [  # a bureau head; the two deputies; the head
-            "Biro SDM", "Tim Penilai Kinerja", "Tim Penilai Kinerja", "PPK"]
-        assert assign_roles(eng) == []  # the groups have members now: nothing more
-        started, cpu = time.perf_counter(), cpu_seconds()
-        # Through SKP setting: the period opens on 2 January, SKPs cascade down the tree, the deadline passes on
-        # 31 January; the simulation stops on the morning of 1 February, when the late SKPs' escalations wait for
-        # the Atasan Pejabat Penilai.
-        report = simulate_period(eng, 2024, organisation=DATABASE, seed=11, until=date(2024, 2, 1))
-        print(f"simulated to 1 February: {time.perf_counter() - started:.1f} s wall, {cpu_seconds() - cpu:.1f} s CPU")
-        assert report[0].startswith("Simulasi periode 2024: status periode waiting (disimulasikan sampai 2024-02-01)")
-    finally:
-        eng.dispose()
-    fold(path)
-    return Played(path, rows)
+
+    def play(path: Path) -> None:
+        shutil.copyfile(sqlite_template, path)
+        eng = Engine(f"sqlite:///{path}", extensions=extensions(), clock=FixedClock())
+        try:
+            _import_agency(eng)
+            assert [line.split(":")[0] for line in assign_roles(eng)] == [  # a bureau head; the deputies; the head
+                "Biro SDM", "Tim Penilai Kinerja", "Tim Penilai Kinerja", "PPK"]
+            assert assign_roles(eng) == []  # the groups have members now: nothing more
+            started, cpu = time.perf_counter(), cpu_seconds()
+            # Through SKP setting: the period opens on 2 January, SKPs cascade down the tree, the deadline passes on
+            # 31 January; the simulation stops on the morning of 1 February, when the late SKPs' escalations wait
+            # for the Atasan Pejabat Penilai.
+            report = simulate_period(eng, 2024, organisation=DATABASE, seed=11, until=date(2024, 2, 1))
+            print(f"simulated to 1 February: {time.perf_counter() - started:.1f} s wall, "
+                  f"{cpu_seconds() - cpu:.1f} s CPU")
+            assert report[0].startswith(
+                "Simulasi periode 2024: status periode waiting (disimulasikan sampai 2024-02-01)")
+        finally:
+            eng.dispose()
+        fold(path)
+
+    return Played(built_once(tmp_path_factory, "org-import-year-2024.sqlite", play), _agency_rows())
 
 
 def _copy_rows(source: str, target: Engine) -> None:
