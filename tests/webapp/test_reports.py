@@ -13,6 +13,7 @@ import csv
 import gc
 import io
 import json
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ from processes.reports import IkuNode, RhkNode, Selection, assemble_tree, open_s
 from processes.rules.distribution import cek_kurva_distribusi
 from processes.rules.predikat import PREDIKAT_6_2022
 from processes.simulate import LATE_SKP, OBJECTS_REJECTED, OBJECTS_UPHELD, SILENT
-from tests.simulated_year import BACKENDS, NOW, migrated_sqlite, simulated_year_engine
+from tests.simulated_year import BACKENDS, NOW, simulated_year_engine
 from tools.benchdb import captured_statements
 from webapp import create_app
 from webapp import reports as webapp_reports
@@ -491,11 +492,13 @@ def test_curve_shows_each_units_distribution_and_which_break_it_by_how_much(
 
 
 @pytest.fixture
-def empty_client(tmp_path: Path) -> Iterator[FlaskClient]:
-    """A fresh demo organisation with no period opened (SQLite)."""
+def empty_client(tmp_path: Path, sqlite_template: Path) -> Iterator[FlaskClient]:
+    """A fresh demo organisation with no period opened (SQLite; a copy of the session's migrated file)."""
     clock = FixedClock()
     clock.set(datetime(2024, 1, 2, tzinfo=UTC))
-    engine = Engine(f"sqlite:///{migrated_sqlite(tmp_path / 'empty.sqlite')}", extensions=extensions(), clock=clock)
+    path = tmp_path / "empty.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
     load_demo(engine)
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": engine.database_url,
                       "INSTANCE_PATH": str(tmp_path / "instance")}, engine=engine)
