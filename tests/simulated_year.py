@@ -10,10 +10,10 @@ hartono approved it on 10 January (her Matriks Peran Hasil is open); ratna draft
 waits for hartono's review (due 10 January); bambang has not drafted his (due 31 January); everyone else waits for
 their superior's RHK.
 
-Playing the year takes about two minutes, so a test session builds it once: ``simulated_sqlite`` keeps the SQLite
-file in the session's temporary folder and every caller copies it. On PostgreSQL a test process seeds a schema
-with ``seed`` once, and each test module gets a migrated schema of its own filled with a copy of its rows
-(``simulated_year_engine``).
+Playing the year takes about two minutes, so a test run builds it once: ``simulated_sqlite`` keeps the SQLite
+file in the run's temporary folder (``built_once``: shared by the xdist workers) and every caller copies it. On
+PostgreSQL a test process seeds a schema with ``seed`` once, and each test module gets a migrated schema of its own
+filled with a copy of its rows (``simulated_year_engine``).
 """
 
 from __future__ import annotations
