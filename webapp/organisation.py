@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -49,15 +49,42 @@ def _lookup(position_text: str, person_text: str) -> tuple[int | None, int | Non
 
 def _page(form: dict[str, str] | None = None, errors: dict[str, str] | None = None, status: int = 200):
     engine = get_engine()
-    positions, people = acting.choices(engine, current_user.user_id)
     rows = acting.list_acting(engine, current_user.user_id, include_ended=request.args.get("ended") == "1")
-    return render_template("organisation/acting.html", rows=rows, positions=positions, people=people,
+    return render_template("organisation/acting.html", rows=rows,
                            form=form or {}, errors=errors or {}, show_ended=request.args.get("ended") == "1"), status
 
 
 @bp.get("/plt")
 def acting_list():
     return _page()
+
+
+def _choices_json(found: list[acting.Choice]):
+    response = jsonify({"items": [{"id": c.id, "value": c.value, "label": c.label, "detail": c.detail}
+                                  for c in found]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _limit() -> int:
+    try:
+        return int(request.args.get("limit", acting.PICKER_LIMIT))
+    except ValueError:
+        return acting.PICKER_LIMIT
+
+
+@bp.get("/plt/jabatan.json")
+def acting_positions():
+    """The position field's type-ahead: active positions matching ``q`` (code, title, unit, holder), at most 20."""
+    return _choices_json(acting.position_choices(get_engine(), current_user.user_id, request.args.get("q", ""),
+                                                 _limit()))
+
+
+@bp.get("/plt/pegawai.json")
+def acting_people():
+    """The acting official field's type-ahead: active people matching ``q`` (name, NIP, username, position)."""
+    return _choices_json(acting.person_choices(get_engine(), current_user.user_id, request.args.get("q", ""),
+                                               _limit()))
 
 
 @bp.post("/plt")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import LANES, in_role, today
@@ -134,16 +134,57 @@ def end_acting(engine: Engine, actor_id: int, assignment_id: int, reason: str) -
                      reason=reason.replace("\x00", "").strip()[:2000])
 
 
-def choices(engine: Engine, actor_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """Return the positions (with their unit and holder) and the active people, for the form's lists."""
+PICKER_LIMIT = 20  # type-ahead answers: enough to pick from, small enough for a phone (at most 50 asked)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer of the form's type-ahead: ``value`` is what goes into the text field (and what the form's
+    lookup reads back: the position's code or the person's NIP before " — "), ``label`` and ``detail`` are shown."""
+
+    id: int
+    value: str
+    label: str
+    detail: str
+
+
+def _words(text: str) -> list[str]:
+    return text.strip()[:100].split()
+
+
+def position_choices(engine: Engine, actor_id: int, text: str, limit: int = PICKER_LIMIT) -> list[Choice]:
+    """The active positions whose code, title, unit or holder's name contains every word of ``text`` (at least 2
+    characters), by code, at most ``limit`` (1..50): the form never lists every position of the organisation."""
+    words, limit = _words(text), max(1, min(limit, 50))
     with engine.session_factory() as session:
         _guard(session, actor_id)
+        if len("".join(words)) < 2:
+            return []
         holder = aliased(User)
-        positions = [(p.id, f"{p.code} — {p.title} ({u.name}){' · ' + h.full_name if h else ''}")
-                     for p, u, h in session.execute(
-                         select(Position, Unit, holder).join(Unit, Unit.id == Position.unit_id)
-                         .outerjoin(holder, and_(holder.position_id == Position.id, holder.active))
-                         .where(Position.active).order_by(Position.code))]  # not those an import retired
-        people = [(u.id, f"{u.nip or u.username} — {u.full_name}")
-                  for u in session.scalars(select(User).where(User.active).order_by(User.full_name))]
-        return positions, people
+        query = (select(Position, Unit, holder).join(Unit, Unit.id == Position.unit_id)
+                 .outerjoin(holder, and_(holder.position_id == Position.id, holder.active))
+                 .where(Position.active))  # not those an import retired
+        for word in words:
+            query = query.where(or_(*(column.icontains(word, autoescape=True) for column in (
+                Position.code, Position.title, Unit.name, holder.full_name, holder.nip))))
+        return [Choice(p.id, f"{p.code} — {p.title}", f"{p.code} — {p.title}",
+                       f"{u.name}{' · ' + h.full_name if h is not None else ''}")
+                for p, u, h in session.execute(query.order_by(Position.code, Position.id).limit(limit))]
+
+
+def person_choices(engine: Engine, actor_id: int, text: str, limit: int = PICKER_LIMIT) -> list[Choice]:
+    """The active people whose name, NIP, username or position title contains every word of ``text`` (at least 2
+    characters), by name, at most ``limit`` (1..50)."""
+    words, limit = _words(text), max(1, min(limit, 50))
+    with engine.session_factory() as session:
+        _guard(session, actor_id)
+        if len("".join(words)) < 2:
+            return []
+        query = (select(User, Position.title).outerjoin(Position, Position.id == User.position_id)
+                 .where(User.active))
+        for word in words:
+            query = query.where(or_(*(column.icontains(word, autoescape=True) for column in (
+                User.full_name, User.username, User.nip, Position.title))))
+        return [Choice(u.id, f"{u.nip or u.username} — {u.full_name}", u.full_name,
+                       " · ".join(x for x in (u.nip or u.username, title or "") if x))
+                for u, title in session.execute(query.order_by(User.full_name, User.id).limit(limit))]

@@ -16,8 +16,18 @@ def test_hr_names_a_plt_and_sees_it_listed(page, site: Site, width: int) -> None
     page.set_viewport_size({"width": width, "height": 900})
     login(page, "indah")
     page.goto("/organisasi/plt")
-    page.get_by_label(re.compile("Jabatan|Position")).first.fill("BRP-1-1-01 — Kepala Subbagian Penyusunan Rencana")
-    page.get_by_label(re.compile("Pejabat pelaksana|Acting official")).first.fill("197809102003121001 — Agus Setiawan, S.E.")
+    position = page.get_by_role("combobox", name=re.compile("Jabatan|Position"))
+    position.press_sequentially("penyusunan rencana")  # typed, then chosen from the type-ahead with the keyboard
+    page.get_by_role("option", name=re.compile("BRP-1-1-01")).wait_for()
+    position.press("ArrowDown")
+    position.press("Enter")
+    assert position.input_value() == "BRP-1-1-01 — Kepala Subbagian Penyusunan Rencana"
+    person = page.get_by_role("combobox", name=re.compile("Pejabat pelaksana|Acting official"))
+    person.press_sequentially("agus set")
+    page.get_by_role("option", name=re.compile("Agus Setiawan")).wait_for()
+    person.press("ArrowDown")
+    person.press("Enter")
+    assert person.input_value() == "197809102003121001 — Agus Setiawan, S.E."
     page.get_by_label(re.compile("Hari pertama|First day")).fill("2024-01-02")
     page.get_by_label(re.compile("Hari terakhir|Last day")).fill("2024-01-31")
     page.get_by_role("button", name=re.compile("Tetapkan|Name the acting")).click()
