@@ -16,13 +16,15 @@ rating or decision is also an audit event of the same kind (``smk.predikat_usula
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy import and_, case, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from engine.access import subordinates_of, superior_of, with_superior
@@ -541,16 +543,46 @@ def _head_unit(ctx: StepContext) -> tuple[User, Unit]:
 # A curve unit of up to this many staff lists every employee in the calibration table. A larger one lists only
 # those the suggestion moves (at most LISTED_MOVES of them): the table is task data, which may hold 1 MB (~4,000
 # rows), and nobody reviews 10,000 rows in a form. The head changes anyone else by NIP under "Perubahan lain";
-# whoever is not posted gets the suggestion (``_catat_kalibrasi``).
+# whoever is not posted gets the suggestion (``_catat_kalibrasi``). Both are the defaults of settings an operator
+# may change (``calibration_table``; docs/operations.md, "Calibration of a large unit").
 FULL_TABLE_STAFF = 1000
 LISTED_MOVES = 2000
+FULL_TABLE_STAFF_SETTING = "SMK_CALIBRATION_FULL_TABLE_STAFF"
+LISTED_MOVES_SETTING = "SMK_CALIBRATION_LISTED_MOVES"
+
+
+@dataclass(frozen=True)
+class CalibrationTable:
+    """How much of a curve unit the head's calibration table lists."""
+
+    full_table_staff: int  # a unit of up to this many staff lists everyone
+    listed_moves: int  # a larger unit lists at most this many of those the suggestion moves
+
+
+def calibration_table(environ: Mapping[str, str] | None = None) -> CalibrationTable:
+    """Return the calibration table's sizes in force: ``SMK_CALIBRATION_FULL_TABLE_STAFF`` and
+    ``SMK_CALIBRATION_LISTED_MOVES`` from the environment, else ``FULL_TABLE_STAFF`` and ``LISTED_MOVES``. Read on
+    every call, like the engine's limits (``engine.limits``), so that the web process and the worker follow a change
+    alike; a value that is not a positive whole number raises ValueError naming the variable."""
+    env = os.environ if environ is None else environ
+    return CalibrationTable(_positive(env, FULL_TABLE_STAFF_SETTING, FULL_TABLE_STAFF),
+                            _positive(env, LISTED_MOVES_SETTING, LISTED_MOVES))
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) <= 0:
+        raise ValueError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
 
 
 def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """The unit head's view of the unit's curve: ``status`` ``menunggu`` (proposals missing), ``sesuai`` (they
     fit: nothing to calibrate) or ``kalibrasi`` (they break it), with a row per employee (proposed, suggested
     and, to start with, calibrated = suggested predikat) and the distribution against the curve in words. Beyond
-    ``FULL_TABLE_STAFF`` staff the rows are those the suggestion moves (``daftar_ringkas``)."""
+    ``calibration_table().full_table_staff`` staff the rows are those the suggestion moves (``daftar_ringkas``)."""
     head, unit = _head_unit(ctx)
     state = curve_state(ctx.session, unit, ctx.instance.period)
     base = {"unit_code": unit.code, "unit": unit.name, "predikat_unit": state.predikat_unit,
@@ -572,8 +604,9 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
     before = cek_kurva_distribusi(state.predikat_unit, [u.predikat for u in usulan], table)
     moved, after = saran_kalibrasi(state.predikat_unit, usulan, table)
     people = {m.id: m for m in state.staff}
-    short = len(usulan) > FULL_TABLE_STAFF
-    listed = [u for u in usulan if u.pegawai in moved][:LISTED_MOVES] if short else usulan
+    sizes = calibration_table()
+    short = len(usulan) > sizes.full_table_staff
+    listed = [u for u in usulan if u.pegawai in moved][:sizes.listed_moves] if short else usulan
     rows = [{"id": u.pegawai, "nama": people[u.pegawai].full_name, "nip": people[u.pegawai].nip or "",
              "jabatan": _title(people[u.pegawai]),
              "hasil_kerja": str(state.proposed[u.pegawai].get("hasil_kerja") or ""),
@@ -594,11 +627,12 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
     if short:
         lines.append(f"Unit ini besar ({len(usulan)} pegawai): tabel memuat {len(rows)} pegawai yang diubah saran"
                      + (f" (dari {len(moved)}; sisanya mengikuti saran)" if len(rows) < len(moved) else "")
-                     + ". Pegawai lain tetap dengan usulannya kecuali Anda mengubahnya menurut NIP di 'Perubahan "
-                     f"lain'. / A large unit ({len(usulan)} employees): the table lists those the suggestion "
-                     f"moves ({len(rows)}" + (f" of {len(moved)}; the others follow the suggestion"
-                                               if len(rows) < len(moved) else "")
-                     + "). Everyone else keeps their proposal unless you change them by NIP under 'Other changes'.")
+                     + ". Pegawai lain tetap dengan usulannya kecuali Anda mengubahnya di 'Perubahan lain' (cari "
+                     f"menurut nama atau NIP). / A large unit ({len(usulan)} employees): the table lists those the "
+                     f"suggestion moves ({len(rows)}" + (f" of {len(moved)}; the others follow the suggestion"
+                                                         if len(rows) < len(moved) else "")
+                     + "). Everyone else keeps their proposal unless you change them under 'Other changes' (find "
+                     "them by name or NIP).")
     return {**base, "status": "sesuai" if before.ok else "kalibrasi", "kalibrasi_pegawai": rows,
             "daftar_ringkas": short,
             "ringkasan_kurva": "\n".join(lines), "distribusi": before.distribusi,
@@ -688,6 +722,62 @@ def _other_changes(state: CurveState, posted: dict[str, dict[str, Any]], others:
         named.add(who.id)
         posted[str(who.id)] = {"id": who.id, "predikat_kalibrasi": label}
     return ""
+
+
+@dataclass(frozen=True)
+class StaffChoice:
+    """One employee the calibration's type-ahead offers: who, and their proposal."""
+
+    id: int
+    nama: str
+    nip: str
+    username: str
+    jabatan: str
+    predikat_usulan: str
+    di_tabel: bool  # the calibration table already lists them (change their predikat there)
+
+    @property
+    def kunci(self) -> str:
+        """What "Perubahan lain" takes for them: the NIP, else the user name (as ``_other_changes`` reads it)."""
+        return self.nip or self.username
+
+
+def kalibrasi_staf(session: Session, instance: Instance, data: dict[str, Any], text: str,
+                   limit: int = 20) -> list[StaffChoice]:
+    """Find, for the unit head's "Perubahan lain", the people ``_other_changes`` accepts: the curve staff of the
+    unit the instance's subject heads who have a proposal in the instance's period, whose name, NIP or user name
+    contains ``text`` (case-insensitive); at most ``limit``, those starting with it first, then by name. ``data``
+    is the calibration task's data (its table marks who is listed). Anyone but a curve unit's head finds nobody.
+    One query over the unit's own positions, however large the unit and the organisation."""
+    needle = text.strip().lower()
+    head = session.get(User, instance.subject_id) if instance.subject_id else None
+    unit, kepala = curve_unit(session, head) if head is not None else (None, False)
+    if unit is None or not kepala or not needle or not instance.period or limit <= 0:
+        return []
+    period = instance.period
+    tree = _subtree_ids(unit.id)
+    inside = select(tree.c.id)
+    superior = aliased(Position)
+    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
+                             Instance.period == period)
+    proposed = exists().where(SubjectResult.kind == PROPOSAL, SubjectResult.period == period,
+                              SubjectResult.unit_id == unit.id, SubjectResult.subject_id == User.id)
+    name, username, nip = func.lower(User.full_name), func.lower(User.username), func.coalesce(User.nip, "")
+    matches = or_(name.contains(needle, autoescape=True), username.contains(needle, autoescape=True),
+                  nip.contains(needle, autoescape=True))
+    starts = or_(name.startswith(needle, autoescape=True), username.startswith(needle, autoescape=True),
+                 nip.startswith(needle, autoescape=True))
+    found = session.scalars(
+        select(User).join(Position, User.position_id == Position.id).options(contains_eager(User.position))
+        .join(superior, Position.parent_id == superior.id)
+        .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned, proposed, matches)
+        .order_by(case((starts, 0), else_=1), User.full_name, User.id).limit(limit)).all()
+    predikat = {r.subject_id: str((r.value or {}).get("predikat") or "")
+                for r in results(session, PROPOSAL, period, unit_ids=[unit.id], subject_ids=[u.id for u in found])}
+    rows = data.get("kalibrasi_pegawai") if isinstance(data, dict) else None
+    listed = {r.get("id") for r in rows if isinstance(r, dict)} if isinstance(rows, list) else set()
+    return [StaffChoice(u.id, u.full_name, u.nip or "", u.username, _title(u), predikat.get(u.id, ""),
+                        u.id in listed) for u in found]
 
 
 def _record_decision(session: Session, unit: Unit, period: str, chosen: dict[int, tuple[str, str]],

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.limits import current as current_limits
+from processes.operations import calibration_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +55,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_FORM_PARTS": current_limits().max_form_fields + 100,
         "PER_PAGE": 20,
     }
+    calibration_table()  # a wrong SMK_CALIBRATION_* setting stops the start, not a unit's calibration step later
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = _secret_key(instance)
     config.update(overrides)

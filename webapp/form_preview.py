@@ -16,11 +16,13 @@ from lxml import etree
 
 from engine.deploy.bundles import bundle_hash
 from webapp.formrender import Field, build_fields
+from webapp.lookups import LOOKUPS
 
 # What webapp/formrender.py does something with; anything else in a UI schema would be silently ignored.
 KNOWN_WIDGETS = ("file", "textarea", "hidden")
 KNOWN_UI_KEYS = ("ui:order", "ui:readonly", "ui:widget", "ui:optionsFrom", "ui:help", "ui:placeholder",
-                 "ui:accept", "ui:maxBytes", "ui:layout", "ui:fixedRows", "ui:itemTitle", "ui:width", "ui:showIf")
+                 "ui:accept", "ui:maxBytes", "ui:layout", "ui:fixedRows", "ui:itemTitle", "ui:width", "ui:showIf",
+                 "ui:options")
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 _SCRIPTS = ("{http://www.omg.org/spec/BPMN/20100524/MODEL}script", f"{{{SPIFF}}}preScript",
             f"{{{SPIFF}}}postScript")
@@ -120,6 +122,8 @@ def _check_ui(schema: dict[str, Any], ui: dict[str, Any], path: str, sources: se
                                 where=where, widget=value, known=", ".join(KNOWN_WIDGETS)))
             elif key == "ui:optionsFrom":
                 _check_options_from(value, where, sources, errors)
+            elif key == "ui:options":
+                _check_lookup(value, schema, where, errors)
             elif key == "ui:layout" and (value != "table" or schema.get("type") != "array"):
                 errors.append(_("UI schema at %(where)s: ui:layout \"table\" is for a list (type array) of objects.",
                                 where=where))
@@ -141,6 +145,16 @@ def _check_ui(schema: dict[str, Any], ui: dict[str, Any], path: str, sources: se
         elif not isinstance(value, dict):
             errors.append(_("UI schema at %(where)s: the options of a field must be a JSON object.",
                             where=f"{path}.{key}" if path else key))
+
+
+def _check_lookup(value: Any, schema: dict[str, Any], where: str, errors: list[str]) -> None:
+    """``"ui:options": {"lookup": name}``: a known lookup (webapp/lookups.py), on a text field."""
+    name = value.get("lookup") if isinstance(value, dict) else None
+    if not isinstance(value, dict) or set(value) != {"lookup"} or name not in LOOKUPS:
+        errors.append(_("UI schema at %(where)s: ui:options takes {\"lookup\": …} naming one of %(known)s.",
+                        where=where, known=", ".join(sorted(LOOKUPS))))
+    elif schema.get("type") != "string" or "enum" in schema:
+        errors.append(_("UI schema at %(where)s: a lookup is for a text field (type string, no enum).", where=where))
 
 
 def _check_options_from(value: Any, where: str, sources: set[str], errors: list[str]) -> None:

@@ -42,6 +42,7 @@ class Field:
     width: str = ""  # a row's field: "full" takes a line of its own across the row ("ui:width")
     item_title: str = ""  # arrays: what one row is called ("ui:itemTitle"), e.g. "RHK"
     carried: list[tuple[str, str]] = field(default_factory=list)  # a row's hidden columns, posted back unseen
+    lookup: str = ""  # text fields: the type-ahead lookup that offers values ("ui:options": {"lookup": …})
 
     def segments(self, row: list[Field]) -> list[tuple[str, list[Field]]]:
         """Group a table row's fields for display: ("full", [one field]) lines and ("cols", [fields]) lines of
@@ -88,6 +89,14 @@ def _kind(prop: dict[str, Any], ui: dict[str, Any]) -> str:
     if ui.get("ui:widget") == "textarea":
         return "textarea"
     return "text"
+
+
+def lookup_of(ui: Any) -> str:
+    """Return the type-ahead lookup a field's UI schema names (``"ui:options": {"lookup": "kalibrasi_staf"}``), or
+    "" (webapp/lookups.py answers it for the task)."""
+    options = ui.get("ui:options") if isinstance(ui, dict) else None
+    name = options.get("lookup") if isinstance(options, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def options_from(spec: Any, root: dict[str, Any]) -> list[tuple[str, str]]:
@@ -151,6 +160,7 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
             f.layout = "table"
             f.item_title = str(prop_ui.get("ui:itemTitle") or "")
         f.fixed_rows = kind == "array" and bool(prop_ui.get("ui:fixedRows"))
+        f.lookup = lookup_of(prop_ui) if kind == "text" else ""
         f.bilingual = bool(prop.get("x-bilingual"))
         if kind == "readonly" and "enum" in prop and prop.get("enumNames"):
             # Show a read-only choice by its label ("Sesuai Ekspektasi / As expected"), not its stored value.

@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
@@ -15,6 +27,7 @@ from engine.errors import Conflict, FormInvalid, InvalidState, PermissionDenied,
 from engine.limits import current as current_limits
 from engine.queries import inbox as inbox_service
 from engine.services import documents, instances
+from webapp import lookups
 from webapp.args import page_arg
 from webapp.extensions import get_engine
 from webapp.formrender import build_fields, field_at, file_limits, parse_submission
@@ -215,6 +228,21 @@ def task(task_id: str):
 def _next_page(next_task_id: str | None):
     """Go straight to the user's next task of the same process (the completion found it), else to the inbox."""
     return redirect(url_for("tasks.task", task_id=next_task_id) if next_task_id else url_for("tasks.inbox"))
+
+
+@bp.get("/tasks/<task_id>/lookup/<name>")
+@login_required
+def lookup(task_id: str, name: str):
+    """A form field's type-ahead (``"ui:options": {"lookup": name}``, webapp/lookups.py): the matches for ``q``, at
+    most ``limit`` (20; 50 at most). Only for a task the user may act on (404 otherwise, as the task page answers)
+    whose form names that lookup."""
+    view = instances.get_task(get_engine(), current_user.user_id, task_id)  # NotFound -> 404, as for the page
+    limit = request.args.get("limit", "")
+    found = lookups.answer(get_engine(), view, name, request.args.get("q", ""),
+                           int(limit) if limit.isascii() and limit.isdigit() else lookups.LIMIT)
+    if found is None:
+        abort(404)
+    return jsonify(found)
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -15,7 +15,6 @@ from engine.core import Engine
 from engine.db.org import User
 from engine.db.runtime import Instance
 from engine.runtime.runner import StepContext
-from processes import operations
 from processes.operations import SMK_OPERATIONS
 
 from .test_kurva_results import NOW, _hire, _planning, _run
@@ -84,9 +83,12 @@ def test_a_large_units_table_lists_at_most_the_cap_and_the_rest_follow_the_sugge
         smk: Engine, org: dict[str, int], monkeypatch: Any) -> None:
     names = list(PROPOSED)
     full: dict[str, str] = {}
-    for k, (staff_limit, cap) in enumerate(((1000, 2000), (3, 1))):  # the whole table, then one listed row
-        monkeypatch.setattr(operations, "FULL_TABLE_STAFF", staff_limit)
-        monkeypatch.setattr(operations, "LISTED_MOVES", cap)
+    monkeypatch.delenv("SMK_CALIBRATION_FULL_TABLE_STAFF", raising=False)
+    monkeypatch.delenv("SMK_CALIBRATION_LISTED_MOVES", raising=False)
+    for k, sizes in enumerate((None, ("3", "1"))):  # the defaults' whole table, then one listed row (the settings)
+        if sizes is not None:
+            monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", sizes[0])
+            monkeypatch.setenv("SMK_CALIBRATION_LISTED_MOVES", sizes[1])
         period = f"L{k}"
         planning = _open(smk, period, [org[n] for n in [*names, "ratna"]])
         _op(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})

@@ -17,7 +17,6 @@ from engine.db.runtime import TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.messages import deliver_kept_messages
-from processes import operations
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 from .conftest import (
@@ -290,7 +289,7 @@ def _nip(eng: Engine, user_id: int) -> str:
 
 def test_a_large_units_table_lists_the_suggested_moves_and_takes_other_changes_by_nip(
         smk: Engine, org: dict[str, int], clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(operations, "FULL_TABLE_STAFF", 5)  # Biro Umum's six staff count as a large unit here
+    monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", "5")  # Biro Umum's six staff count as a large unit
     unit = _bum_unit_rated(smk, org)
     _rate(smk, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")
     _rate(smk, org, "sri", "taufik", "Sesuai Ekspektasi", "Di Atas Ekspektasi")
