@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from engine.access import actionable, lane_holder_name, subordinates_of, superior_of
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.deploy import ProcessVersion
-from engine.db.org import User
+from engine.db.org import Unit, User
+from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.services.results import results
-from processes.operations import PROPOSAL, UNIT_RATING, curve_unit
+from processes.operations import CALIBRATION, DECISION, FITS, PROPOSAL, curve_unit, unit_count
 from processes.rules.distribution import cek_kurva_distribusi
 from processes.tables_in_force import tables_in_force
 
@@ -201,6 +202,13 @@ class Member:
 
 @dataclass
 class Curve:
+    """The predikat distribution of the curve unit the team belongs to, checked against its curve.
+
+    The curve constrains a whole curve unit (a Biro with every sub-unit), not an assessor's team: a team of two can
+    never hold "at least one Butuh Perbaikan" and 70 % Baik at once. So the counts are the unit's (its final
+    predikat once the unit decided, else its proposals), the team's own share beside them; who changes when the
+    unit breaks its curve is the unit head's calibration, never the order of submissions."""
+
     unit_predikat: str
     counts: dict[str, int]
     not_assessed: int
@@ -208,6 +216,12 @@ class Curve:
     problems: list[str]
     advice: list[str]
     error: str = ""
+    unit_name: str = ""
+    staff: int = 0  # the unit's staff the curve counts (its head excluded)
+    team_counts: dict[str, int] = field(default_factory=dict)
+    decided: str = ""  # "" (not yet), "sesuai" (fitted as proposed) or "kalibrasi" (the head calibrated)
+    recorded: bool = False  # the unit's rating was set by its head (else assumed, or chosen by the viewer)
+    elsewhere: int = 0  # members counted in another curve unit (an explicit superior elsewhere)
 
 
 @dataclass
@@ -255,22 +269,55 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
                                   waiting_counts.get(person.id, 0), predikat))
         open_mine = [w for i in items for w in i.waiting if w.mine]
         assessments = sum(1 for i in items for w in i.waiting if w.mine and stage_of(i.process_id) == "penilaian")
-        if unit_predikat is None:
-            unit_predikat = _recorded_unit_predikat(session, people, chosen) or "Baik"
         with tables_in_force(engine, session, "kurva_distribusi"):  # the curve deployed now, not the repository's
-            curve = _curve(unit_predikat, [m.predikat for m in members]) if members else None
+            curve = _unit_curve(session, people, members, chosen, unit_predikat) if members else None
         return Team(periods, chosen, members, len(open_mine) - assessments, assessments, curve)
 
 
-def _recorded_unit_predikat(session: Session, people: Sequence[User], period: str) -> str | None:
-    """Return the rating recorded for the one curve unit the (non-head) members belong to, if any."""
-    units = {unit.id for unit, head in (curve_unit(session, p) for p in people) if unit is not None and not head}
-    if len(units) != 1:
+def _staff_label(predikat: str) -> str:
+    return "Kurang/Misconduct" if predikat == "Kurang" else predikat  # a 6/2022 matrix's "Kurang"
+
+
+def _unit_curve(session: Session, people: Sequence[User], members: Sequence[Member], period: str,
+                unit_predikat: str | None) -> Curve | None:
+    """The curve of the curve unit most of the team's members belong to (None when every member heads a curve unit
+    of their own or belongs to none: their rating follows their unit's). A few indexed queries whose answers do not
+    grow with the unit: the database counts its rows."""
+    units: Counter[int] = Counter()
+    unit_of: dict[int, Unit] = {}
+    member_unit: dict[int, int] = {}
+    for person in people:
+        unit, head = curve_unit(session, person)
+        if unit is not None and not head:
+            units[unit.id] += 1
+            unit_of[unit.id] = unit
+            member_unit[person.id] = unit.id
+    if not units:
         return None
-    rated = [r for r in results(session, UNIT_RATING, period, unit_ids=units) if r.subject_id is None]
-    if not rated:
-        return None
-    return str(rated[-1].value.get("predikat_unit") or "") or None
+    unit = unit_of[units.most_common(1)[0][0]]
+    counted = unit_count(session, unit, period, 0)
+    kinds = set(session.scalars(select(SubjectResult.kind).where(
+        SubjectResult.kind.in_((FITS, CALIBRATION)), SubjectResult.period == period, SubjectResult.unit_id == unit.id,
+        SubjectResult.subject_id.is_(None)).distinct()))
+    decided = "kalibrasi" if CALIBRATION in kinds else ("sesuai" if FITS in kinds else "")
+    if decided:
+        label = SubjectResult.value["predikat"].as_string()
+        raw = dict(session.execute(select(label, func.count()).where(
+            SubjectResult.kind == DECISION, SubjectResult.period == period, SubjectResult.unit_id == unit.id,
+            SubjectResult.subject_id.is_not(None)).group_by(label)).tuples().all())
+        missing = max(0, counted.staff - sum(int(n) for n in raw.values()))
+    else:
+        raw, missing = dict(counted.distribution), counted.missing
+    labels = Counter({_staff_label(str(k)): int(n) for k, n in raw.items() if k})
+    team = Counter(_staff_label(m.predikat) for m in members if m.predikat and member_unit.get(m.id) == unit.id)
+    chosen = unit_predikat if unit_predikat in UNIT_PREDIKAT else None
+    shown = chosen or counted.predikat_unit or "Baik"
+    curve = _curve(shown, list(labels.elements()) + [""] * missing)
+    curve.unit_name, curve.staff, curve.decided = unit.name, counted.staff, decided
+    curve.team_counts = {label: team.get(label, 0) for label in STAFF_PREDIKAT}
+    curve.recorded = chosen is None and counted.predikat_unit is not None
+    curve.elsewhere = sum(1 for m in members if m.id in member_unit and member_unit[m.id] != unit.id)
+    return curve
 
 
 def _curve(unit_predikat: str, predikat: list[str]) -> Curve:

@@ -194,5 +194,38 @@ def test_tim_saya_reads_the_proposals_and_the_recorded_unit_rating(smk: Engine, 
     ratings = {m.name: m.predikat for m in team.members}
     assert ratings["Budi Santoso"] == "Sangat Baik" and ratings["Siti Aminah"] == "Baik"
     assert ratings["Zainal Arifin"] == ""  # not proposed yet
-    assert team.curve is not None and team.curve.unit_predikat == "Istimewa" and team.curve.not_assessed == 1
-    assert my_team(smk, org["dewi"], PERIOD, "Kurang").curve.unit_predikat == "Kurang"  # a chosen rating wins
+    assert team.curve is not None and team.curve.unit_predikat == "Istimewa" and team.curve.recorded
+    # The whole curve unit (Biro Perencanaan, 8 staff, ratna excluded), not dewi's three: 6 not proposed yet.
+    assert (team.curve.unit_name, team.curve.staff, team.curve.not_assessed) == ("Biro Perencanaan dan Keuangan", 8, 6)
+    assert team.curve.team_counts["Sangat Baik"] == 1 and team.curve.team_counts["Baik"] == 1
+    chosen = my_team(smk, org["dewi"], PERIOD, "Kurang").curve
+    assert chosen.unit_predikat == "Kurang" and not chosen.recorded  # a chosen rating wins
+
+
+# Dewi's team (budi, siti, zainal) all Baik: alone they would break a Baik unit's curve (at most 70 % Baik, at least
+# one Butuh Perbaikan), but the curve unit as a whole fits it.
+TEAM_ALL_BAIK = {"agus": "Butuh Perbaikan", "dewi": "Butuh Perbaikan", "budi": "Baik", "siti": "Baik", "eko": "Baik",
+                 "fitri": "Sangat Baik", "zainal": "Baik", "andi": "Baik"}
+
+
+def test_tim_saya_checks_the_whole_curve_unit_not_the_assessors_team(smk: Engine, org: dict[str, int]) -> None:
+    planning = _open_period(smk)
+    _run(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
+    _rate_all(smk, planning, {org[u]: p for u, p in TEAM_ALL_BAIK.items()})
+    curve = my_team(smk, org["dewi"], PERIOD).curve
+    assert curve is not None and curve.not_assessed == 0 and curve.decided == ""
+    assert curve.counts == {"Sangat Baik": 1, "Baik": 5, "Butuh Perbaikan": 2, "Kurang/Misconduct": 0,
+                            "Sangat Kurang": 0}
+    assert curve.team_counts["Baik"] == 3 and curve.ok, curve.problems  # the team alone: 3 of 3 Baik
+    # The unit records its decision: the page says so and counts the final predikat.
+    assert _run(smk, "smk_ringkas_kurva", planning[org["ratna"]], {})[0]["status"] == "sesuai"
+    _run(smk, "smk_catat_kurva_sesuai", planning[org["ratna"]], {})
+    decided = my_team(smk, org["dewi"], PERIOD).curve
+    assert decided is not None and decided.decided == "sesuai" and decided.counts == curve.counts
+
+
+def test_tim_saya_of_someone_whose_team_heads_curve_units_shows_no_curve(smk: Engine, org: dict[str, int]) -> None:
+    """Hartono assesses the three Kepala Biro: each heads a curve unit, so their ratings follow their units'."""
+    _open_period(smk)
+    team = my_team(smk, org["hartono"], PERIOD)
+    assert {m.name.split()[0] for m in team.members} >= {"Ratna"} and team.curve is None
