@@ -300,6 +300,7 @@ def _unit_curve(session: Session, people: Sequence[User], members: Sequence[Memb
         SubjectResult.kind.in_((FITS, CALIBRATION)), SubjectResult.period == period, SubjectResult.unit_id == unit.id,
         SubjectResult.subject_id.is_(None)).distinct()))
     decided = "kalibrasi" if CALIBRATION in kinds else ("sesuai" if FITS in kinds else "")
+    raw: dict[str | None, int]
     if decided:
         label = SubjectResult.value["predikat"].as_string()
         raw = dict(session.execute(select(label, func.count()).where(
@@ -307,7 +308,7 @@ def _unit_curve(session: Session, people: Sequence[User], members: Sequence[Memb
             SubjectResult.subject_id.is_not(None)).group_by(label)).tuples().all())
         missing = max(0, counted.staff - sum(int(n) for n in raw.values()))
     else:
-        raw, missing = dict(counted.distribution), counted.missing
+        raw, missing = {k: int(n) for k, n in counted.distribution.items()}, counted.missing
     labels = Counter({_staff_label(str(k)): int(n) for k, n in raw.items() if k})
     team = Counter(_staff_label(m.predikat) for m in members if m.predikat and member_unit.get(m.id) == unit.id)
     chosen = unit_predikat if unit_predikat in UNIT_PREDIKAT else None
