@@ -484,6 +484,8 @@ def test_curve_shows_each_units_distribution_and_which_break_it_by_how_much(
     auth.login("indah")
     page = client.get("/laporan/kurva?period=2023").get_data(as_text=True)
     assert "alert-warning" in page and "Biro Umum" in page.split("alert-warning")[1][:300]
+    # A Baik unit's minimum is one person, not a share: said so, not "paling sedikit 0%".
+    assert "paling sedikit 1 orang Butuh Perbaikan / Kurang/Misconduct" in page and "paling sedikit 0%" not in page
     exported = csv_rows(client.get("/laporan/kurva.csv?period=2023"))
     assert any(r[0] == "Biro Umum" and (r[-4], r[-3], r[-1]) == ("4", "0", "4") for r in exported[1:])
 
