@@ -9,7 +9,10 @@ holding:
 - ``predikat`` / ``nilai``: the current one: the proposal while the objection window is open, the final one after;
 - ``final``: True once the assessment is final (``status_penilaian == 'final'``), with ``keberatan`` (the objection:
   ``tidak_diajukan``, ``diterima`` (upheld, the predikat changed), ``ditolak``) and ``final_karena`` (why it became
-  final: accepted, the 14 days ran out, or the decision on the objection);
+  final: ``diterima_pegawai`` accepted, ``batas_waktu`` the 14 days ran out, ``keputusan_atasan_penilai`` the
+  Atasan Pejabat Penilai (or their Plt/Plh) decided the objection, ``keputusan_pengganti`` a stand-in decided it in
+  their place, with ``kelompok_pengganti``: the stand-in's groups among the model's fallback groups, e.g. "Tim
+  Penilai Kinerja"; only this value has it, so the rows of older models and outcomes are unchanged);
 - ``hasil_kerja``, ``perilaku``, ``regime``.
 
 When it is recorded: the assessment model (``bpmn/smk/smk_penilaian.bpmn``) calls a service task right after each
@@ -31,6 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.core import Engine
 from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.runtime.runner import Operation, StepContext
@@ -40,6 +44,8 @@ from engine.services.results import record_result
 
 ASSESSMENT = "smk_penilaian"
 RESULT = "smk.hasil_penilaian"
+#: ``final_karena`` of an objection decided by a stand-in for the Atasan Pejabat Penilai (``engine.services.fallback``).
+STAND_IN_DECISION = "keputusan_pengganti"
 #: The tasks whose data holds a delivered result while the assessment waits (backfill of open cases).
 WAITING_TASKS = ("terima_hasil", "putus_keberatan")
 
@@ -62,6 +68,7 @@ class AssessmentResult:
     final_karena: str = ""
     instance_id: int | None = None
     recorded_at: datetime | None = None
+    kelompok_pengganti: str = ""  # with final_karena keputusan_pengganti: the stand-in's groups ("Tim Penilai Kinerja")
 
 
 def _number(value: Any) -> float | None:
@@ -79,7 +86,7 @@ def value_from_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
     if not usulan:
         return None
     final = data.get("status_penilaian") == "final"
-    return {
+    value = {
         "usulan": str(usulan), "nilai_usulan": _number(data.get("nilai_awal")),
         "predikat": str(data.get("predikat") or usulan) if final else str(usulan),
         "nilai": _number(data.get("nilai")) if final else _number(data.get("nilai_awal")),
@@ -88,6 +95,9 @@ def value_from_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
         "hasil_kerja": str(data.get("hasil_kerja") or ""), "perilaku": str(data.get("perilaku") or ""),
         "regime": str(data.get("regime") or ""),
     }
+    if final and data.get("final_karena") == STAND_IN_DECISION:
+        value["kelompok_pengganti"] = str(data.get("kelompok_pengganti") or "")
+    return value
 
 
 def record_from_data(session: Session, instance: Instance, data: Mapping[str, Any], now: datetime) -> bool:
@@ -132,7 +142,7 @@ def _plain(subject_id: int, period: str, value: Mapping[str, Any], instance_id: 
         subject_id, period, str(value.get("usulan") or ""), str(value.get("predikat") or ""), bool(value.get("final")),
         _number(value.get("nilai_usulan")), _number(value.get("nilai")), str(value.get("hasil_kerja") or ""),
         str(value.get("perilaku") or ""), str(value.get("regime") or ""), str(value.get("keberatan") or ""),
-        str(value.get("final_karena") or ""), instance_id, recorded_at)
+        str(value.get("final_karena") or ""), instance_id, recorded_at, str(value.get("kelompok_pengganti") or ""))
 
 
 def assessment_results(session: Session, period: str, subject_ids: Collection[int] | None = None
@@ -149,18 +159,27 @@ def assessment_results(session: Session, period: str, subject_ids: Collection[in
                    v["usulan"].as_string(), v["predikat"].as_string(), v["final"].as_boolean(),
                    v["nilai_usulan"].as_float(), v["nilai"].as_float(), v["hasil_kerja"].as_string(),
                    v["perilaku"].as_string(), v["regime"].as_string(), v["keberatan"].as_string(),
-                   v["final_karena"].as_string()).where(SubjectResult.kind == RESULT, SubjectResult.period == period,
+                   v["final_karena"].as_string(), v["kelompok_pengganti"].as_string()).where(SubjectResult.kind == RESULT, SubjectResult.period == period,
                                                         SubjectResult.subject_id.is_not(None))
     if wanted is not None and len(wanted) <= 1000:
         query = query.where(SubjectResult.subject_id.in_(sorted(wanted)))
     found: dict[int, AssessmentResult] = {}
-    for sid, iid, at, usulan, predikat, final, nilai_usulan, nilai, hasil, perilaku, regime, keberatan, karena in \
-            session.connection().execute(query.order_by(SubjectResult.id)).all():
+    for sid, iid, at, usulan, predikat, final, nilai_usulan, nilai, hasil, perilaku, regime, keberatan, karena, \
+            kelompok in session.connection().execute(query.order_by(SubjectResult.id)).all():
         if wanted is None or sid in wanted:
             found[sid] = AssessmentResult(sid, period, usulan or "", predikat or "", bool(final), nilai_usulan, nilai,
                                           hasil or "", perilaku or "", regime or "", keberatan or "", karena or "",
-                                          iid, at)
+                                          iid, at, kelompok or "")
     return found
+
+
+def recorded_result(engine: Engine, subject_id: int, period: str) -> AssessmentResult | None:
+    """Return one employee's recorded result in one period, or None (for a page whose reader the caller has
+    already let see that employee's SKP)."""
+    if not period:
+        return None
+    with engine.session_factory() as session:
+        return assessment_results(session, period, [subject_id]).get(subject_id)
 
 
 def employee_results(session: Session, subject_id: int) -> dict[str, AssessmentResult]:

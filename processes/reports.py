@@ -748,6 +748,10 @@ class ObjectionCase:
     predikat_after: str
     decided_by: str
     late: bool
+    #: in which capacity it was decided (the result's ``final_karena``): keputusan_atasan_penilai, or
+    #: keputusan_pengganti (a stand-in in the Atasan Pejabat Penilai's place, of ``stand_in_groups``); "" while pending
+    decided_as: str = ""
+    stand_in_groups: str = ""
 
 
 @dataclass
@@ -807,6 +811,8 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
         objectors = [sid for i in decisions if (sid := owner.get(i)) is not None]
         delivered = assessment_results(session, period, objectors)
         before = {r.instance_id: r.usulan for r in delivered.values() if r.instance_id is not None}
+        reasons = {r.instance_id: (r.final_karena, r.kelompok_pengganti) for r in delivered.values()
+                   if r.instance_id is not None and r.final}
         proposed = _ratings(session, period, objectors)
         actors = {d.get("actor_id") for d in decisions.values() if d.get("actor_id")}
         names = dict(session.connection().execute(select(User.id, User.full_name).where(User.id.in_(actors))).all()) \
@@ -845,9 +851,11 @@ def objection_report(engine: Engine, selection: Selection) -> ObjectionReport:
             old = before.get(iid) or (proposed[sid].predikat if sid in proposed else "")
             after = d.get("new", "") if outcome == "upheld" else (old if outcome == "rejected" else "")
             late = outcome != "pending" and bool(d.get("due")) and d.get("at") is not None and d["at"] > d["due"]
+            reason, groups = reasons.get(iid, ("", "")) if outcome != "pending" else ("", "")
             out_cases.append(ObjectionCase(person.id, person.name, selection.units[person.unit_id].name,
                                            d.get("filed_at"), d.get("at") if outcome != "pending" else None, outcome,
-                                           old or "", after or "", names.get(d.get("actor_id") or 0, ""), late))
+                                           old or "", after or "", names.get(d.get("actor_id") or 0, ""), late,
+                                           reason, groups))
     out_cases.sort(key=lambda c: (c.outcome != "pending", c.filed_at or datetime.min.replace(tzinfo=JAKARTA)))
     rows = [(g, by_group[g.id]) for g in selection.groups if by_group[g.id].delivered or by_group[g.id].filed]
     return ObjectionReport(total, rows, out_cases)
@@ -1199,6 +1207,10 @@ class PeriodSummary:
     objection_filed_at: datetime | None = None
     objection_decided_at: datetime | None = None
     objection_decided_by: str = ""
+    #: why the result is final (``final_karena``): diterima_pegawai, batas_waktu, keputusan_atasan_penilai, or
+    #: keputusan_pengganti (decided by a stand-in for the Atasan Pejabat Penilai, of ``stand_in_groups``)
+    final_karena: str = ""
+    stand_in_groups: str = ""
     follow_up: list[FollowUpDecision] = field(default_factory=list)
     ppk_decision: str = ""  # sesuai_saran | berbeda_dari_saran | tidak_ditindaklanjuti
     ppk_text: str = ""
@@ -1235,6 +1247,7 @@ def period_summaries(engine: Engine, history: Any) -> list[PeriodSummary]:
             summary.usulan, summary.predikat, summary.final = result.usulan, result.predikat, result.final
             summary.nilai_usulan, summary.nilai = result.nilai_usulan, result.nilai
             if result.final:
+                summary.final_karena, summary.stand_in_groups = result.final_karena, result.kelompok_pengganti
                 summary.objection = _OBJECTION_BY_RESULT.get(result.keberatan) or \
                     _FINAL_WITHOUT_OBJECTION.get(result.final_karena, "accepted")
             else:

@@ -78,6 +78,7 @@ _EVENTS = {
     "task.reassigned": N_("Task reassigned"),
     "task.unassigned": N_("Task nobody can act on"),
     "task.fallback": N_("Task offered to the stand-in groups (nobody in its lane can act)"),
+    "task.fallback_ended": N_("Stand-ins no longer named: someone in the task's lane can act again"),
     "document.uploaded": N_("Evidence uploaded"),
     "timer.fired": N_("Timer fired"),
     "message.delivered": N_("Message delivered"),

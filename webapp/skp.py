@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from engine.errors import FormInvalid, NotFound
 from engine.services import documents
+from processes.assessment_results import recorded_result
 from processes.documents import document_context
 from processes.queries import copy_previous_skp, my_skp, skp_page
 from webapp.extensions import get_engine
@@ -33,7 +34,9 @@ def show(subject_id: int, period: str | None = None):
     page = skp_page(get_engine(), current_user.user_id, subject_id, period)
     if page is None:
         abort(403)  # not the employee, one of their superiors, or HR
-    return render_template("skp/show.html", skp=page)
+    # Why the result is final (accepted, no response, or whose decision on the objection): the results table.
+    result = recorded_result(get_engine(), subject_id, page.period) if page.assessment_id else None
+    return render_template("skp/show.html", skp=page, result=result)
 
 
 @bp.post("/skp/<period>/salin")

@@ -5,6 +5,11 @@ user) moves open tasks to other people at once. To show and announce that, a cal
 the open tasks before the change, makes the change in the same transaction, computes them again and compares.
 ``open_task_actors`` does for thousands of tasks what ``notifications.recipients`` does for one (the same rule;
 a test proves they agree), reading the organisation once instead of a few queries per task.
+
+A task whose model names stand-in groups (``fallbackCandidateGroups``, ``engine.services.fallback``) is handed over
+by the rule the runner follows when it becomes ready: when its lane gives nobody after the change, the groups'
+members other than the employee and the employee's assessors are named; when the lane gives someone again, the
+task goes to them and the stand-ins lose it. ``tell`` (the apply) writes that and records it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, today
 from engine.db.notify import TASK_ASSIGNED, TASK_UNASSIGNED, Notification
 from engine.db.org import ActingAssignment, Group, GroupMember, Position, User
 from engine.db.runtime import TaskIndex
-from engine.services import audit
+from engine.services import audit, fallback
 from engine.services.notifications import notify_task
 
 Actors = Mapping[str, frozenset[int]]
@@ -55,6 +60,7 @@ class _Organisation:
                                          .join(GroupMember, GroupMember.group_id == Group.id)):
             self.groups[name].add(uid)
         self._superiors: dict[int, list[int]] = {}
+        self._usernames: dict[int, str] | None = None  # id -> username, when a stand-in is named
 
     def active(self, uid: int | None) -> bool:
         return uid is not None and self.users.get(uid, (None, None, False))[2]
@@ -76,29 +82,65 @@ class _Organisation:
         self._superiors[employee_id] = found
         return found
 
+    def members(self, groups: Iterable[str]) -> list[int]:
+        """The active members of the groups, by id."""
+        return sorted({uid for group in groups for uid in self.groups.get(group, ()) if self.active(uid)})
+
+    def by_lane(self, row: TaskIndex) -> set[int]:
+        """Who the task's assignee, lane and candidate groups give (active or not), without its named users."""
+        if row.assignee_id is not None:
+            return {row.assignee_id}
+        ids: set[int] = set()
+        relation = LANES.relation_of(row.lane)
+        if relation == SUBJECT:
+            if row.subject_id:
+                ids.add(row.subject_id)
+        elif relation == SUPERIOR and row.subject_id:
+            ids.update(self.superiors(row.subject_id))
+        elif relation == SUPERIOR_2 and row.subject_id:
+            for assessor in self.superiors(row.subject_id):
+                ids.update(self.superiors(assessor))
+        else:
+            ids.update(self.groups.get(row.lane or "", ()))
+        for group in filter(None, row.candidate_groups.split(",")):
+            ids.update(self.groups.get(group, ()))
+        return ids
+
+    def named(self, usernames: Iterable[str]) -> set[int]:
+        return {self.by_username[u] for u in usernames if u in self.by_username}
+
     def actors(self, row: TaskIndex) -> frozenset[int]:
         """``notifications.recipients`` on the dictionaries: the ids of the active users who may act."""
-        ids: set[int] = set()
-        if row.assignee_id is not None:
-            ids.add(row.assignee_id)
-        else:
-            relation = LANES.relation_of(row.lane)
-            if relation == SUBJECT:
-                if row.subject_id:
-                    ids.add(row.subject_id)
-            elif relation == SUPERIOR and row.subject_id:
-                ids.update(self.superiors(row.subject_id))
-            elif relation == SUPERIOR_2 and row.subject_id:
-                for assessor in self.superiors(row.subject_id):
-                    ids.update(self.superiors(assessor))
-            else:
-                ids.update(self.groups.get(row.lane or "", ()))
-            for group in filter(None, row.candidate_groups.split(",")):
-                ids.update(self.groups.get(group, ()))
-            for username in filter(None, row.candidate_users.split(",")):
-                if username in self.by_username:
-                    ids.add(self.by_username[username])
+        ids = self.by_lane(row)
+        if row.assignee_id is None:
+            ids |= self.named(filter(None, row.candidate_users.split(",")))
         return frozenset(i for i in ids if self.active(i))
+
+    def with_stand_ins(self, row: TaskIndex, model: fallback.TaskModel) -> tuple[frozenset[int], str]:
+        """The actors of a task whose model names stand-in groups, by the rule the runner follows when the task
+        becomes ready (``engine.services.fallback``), and the ``candidate_users`` that gives the row.
+
+        Whoever the lane (or the model's own candidates) gives acts, and the stand-ins named before lose the task.
+        When it gives nobody, the stand-ins act: those named before who still qualify (active members of the
+        groups, not the employee nor their assessors), else everyone who qualifies now."""
+        own = {i for i in self.by_lane(row) | self.named(model.users) if self.active(i)}
+        if own or row.assignee_id is not None:
+            return frozenset(own), fallback.column(model.users)
+        eligible = fallback.stand_ins(self.members(model.groups), row.subject_id, self.superiors)
+        before = self.named(model.named_in_place(row.candidate_users))
+        chosen = [uid for uid in eligible if uid in before] or eligible
+        if self._usernames is None:
+            self._usernames = {uid: name for name, uid in self.by_username.items()}
+        return frozenset(chosen), fallback.column([*model.users, *(self._usernames[uid] for uid in chosen)])
+
+
+class TaskActors(dict[str, frozenset[int]]):
+    """task id -> the ids of the active users who may act on it; ``candidates`` holds, for each task whose model
+    names stand-in groups, the ``candidate_users`` the rule gives it and its groups (``tell`` writes them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.candidates: dict[str, tuple[str, fallback.TaskModel]] = {}
 
 
 def open_tasks(session: Session) -> list[TaskIndex]:
@@ -107,10 +149,26 @@ def open_tasks(session: Session) -> list[TaskIndex]:
                                 .order_by(TaskIndex.ready_at, TaskIndex.id)))
 
 
-def open_task_actors(session: Session, rows: Iterable[TaskIndex]) -> dict[str, frozenset[int]]:
-    """Return task id -> the ids of the active users who may act on it now, for every row given."""
+def open_task_actors(session: Session, rows: Iterable[TaskIndex]) -> TaskActors:
+    """Return task id -> the ids of the active users who may act on it now, for every row given.
+
+    A task whose model names stand-in groups (``fallbackCandidateGroups``) follows the runner's rule: its lane's
+    people if there are any, else the stand-ins (``_Organisation.with_stand_ins``). Only the tasks with named users
+    or nobody in their lane can be such a task; their models are read for those alone."""
     org = _Organisation(session)
-    return {row.id: org.actors(row) for row in rows}
+    rows = list(rows)
+    found = TaskActors()
+    lane = {row.id: frozenset(i for i in org.by_lane(row) if org.active(i)) for row in rows}
+    models = fallback.task_models(session, [row for row in rows if row.assignee_id is None
+                                            and (row.candidate_users or not lane[row.id])])
+    for row in rows:
+        model = models.get(row.id)
+        if model is None:
+            found[row.id] = org.actors(row)
+            continue
+        found[row.id], candidates = org.with_stand_ins(row, model)
+        found.candidates[row.id] = (candidates, model)
+    return found
 
 
 def changed_hands(rows: Sequence[TaskIndex], before: Actors, after: Actors) -> list[TaskIndex]:
@@ -122,7 +180,13 @@ def tell(session: Session, rows: Sequence[TaskIndex], before: Actors, after: Act
          actor: User | None) -> int:
     """Tell the people who may now act on a task that changed hands (a "task assigned to you" notification),
     and flag each task that nobody can act on any more to the escalation groups (an audit event and a "task
-    nobody can act on" notification, as when such a task becomes ready). Return how many tasks were flagged."""
+    nobody can act on" notification, as when such a task becomes ready). Return how many tasks were flagged.
+
+    A task whose model names stand-in groups gets the people the rule named (``open_task_actors``): the stand-ins
+    when its lane gives nobody any more (``task.fallback``, as when such a task becomes ready), none when it gives
+    someone again (``task.fallback_ended``)."""
+    if isinstance(after, TaskActors):
+        _name_stand_ins(session, rows, after, now, actor)
     moved = changed_hands(rows, before, after)
     if not moved:
         return 0
@@ -149,3 +213,26 @@ def tell(session: Session, rows: Sequence[TaskIndex], before: Actors, after: Act
             notify_task(session, row, TASK_UNASSIGNED, [u for u in overseers if (u.id, key) not in told], now,
                         link=f"/instances/{row.instance_id}")
     return len(orphans)
+
+
+def _name_stand_ins(session: Session, rows: Sequence[TaskIndex], after: TaskActors, now: datetime,
+                    actor: User | None) -> None:
+    """Write the stand-ins the rule gives each task whose model names fallback groups, and record the change."""
+    for row in rows:
+        if row.id not in after.candidates:
+            continue
+        candidates, model = after.candidates[row.id]
+        if candidates == (row.candidate_users or ""):
+            continue
+        old = model.named_in_place(row.candidate_users)
+        new = model.named_in_place(candidates)
+        row.candidate_users = candidates
+        if new or not after.get(row.id):
+            people = {username: name for username, name in session.execute(
+                select(User.username, User.full_name).where(User.username.in_(new)))} if new else {}
+            fallback.record_offer(session, row, model.groups, [(u, people.get(u, u)) for u in new], now, actor,
+                                  reason="organisation", before=old)
+        else:
+            audit.record(session, "task.fallback_ended", now, actor, instance_id=row.instance_id, task_id=row.id,
+                         task_name=row.task_name, lane=row.lane, groups=list(model.groups), candidates=old,
+                         title=row.title, reason="organisation")

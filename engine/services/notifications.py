@@ -49,7 +49,7 @@ from engine.db.notify import (
 from engine.db.org import Group, GroupMember, PasswordLink, User
 from engine.db.runtime import RUNNING, WAITING, Instance, TaskIndex
 from engine.errors import N_, NotFound
-from engine.services import audit
+from engine.services import audit, fallback
 from engine.services.inbox import Page
 
 SET_PASSWORD_PATH = "/akun/sandi/"  # + the token: the page that sets a password with a one-time link
@@ -213,7 +213,7 @@ def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: d
         with session.no_autoflush:  # recipients read only organisation tables; write everything at commit
             users = recipients(session, row)
         if not users and row.fallback_groups and row.closed_at is None and row.assignee_id is None:
-            users = _offer_to_fallback(session, row, now)
+            users = fallback.offer(session, row, now)  # the rule shared with handovers (engine.services.fallback)
         if users:
             count += notify_task(session, row, TASK_READY, users, now, email)
             continue
@@ -224,28 +224,6 @@ def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: d
         count += notify_task(session, row, TASK_UNASSIGNED, overseers, now, email,
                              link=f"/instances/{row.instance_id}")
     return count
-
-
-def _offer_to_fallback(session: Session, row: TaskIndex, now: datetime) -> list[User]:
-    """Name the active members of the model's fallback groups as candidates of a task nobody in its lane can act
-    on, leaving out the employee the task is about and their own assessors (an objection is not decided by the
-    one who objects or the one objected to); return them: they are who may now act, since nobody could before.
-    The people are named, not the groups, so the exclusion holds wherever the task is offered (``task_candidate``
-    follows the column when the session flushes)."""
-    groups = _csv(row.fallback_groups)
-    excluded = {row.subject_id, *superior_ids(session, row.subject_id)} if row.subject_id else set()
-    people = [user for user in session.scalars(
-        select(User).join(GroupMember, GroupMember.user_id == User.id).join(Group, Group.id == GroupMember.group_id)
-        .where(Group.name.in_(groups), User.active).order_by(User.id)).unique() if user.id not in excluded]
-    audit.record(session, "task.fallback", now, None, instance_id=row.instance_id, task_id=row.id,
-                 task_name=row.task_name, lane=row.lane, groups=groups,
-                 title=" · ".join([row.title, ", ".join(user.full_name for user in people)]) if people else row.title,
-                 candidates=[user.username for user in people], excluded=len(excluded))
-    if not people:
-        return []
-    named = dict.fromkeys([*_csv(row.candidate_users), *(user.username for user in people)])
-    row.candidate_users = "," + ",".join(named) + ","
-    return people
 
 
 def _not_yet(kind: str):

@@ -18,6 +18,7 @@ from engine.extension import Extension
 from engine.runtime.runner import Operation, StepContext
 from engine.services.deferred import defer_starts
 from engine.services.deployments import latest_version
+from engine.services.fallback import task_capacity
 from engine.services.stepping import business_key, start_in_session
 
 
@@ -120,6 +121,7 @@ def builtin_operations() -> dict[str, Operation]:
         "start_process": _start_process,
         "count_instances": _count_instances,
         "find_instance_data": _find_instance_data,
+        "task_capacity": task_capacity,  # in which capacity someone completed a task (engine.services.fallback)
     }
 
 
