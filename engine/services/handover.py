@@ -109,12 +109,13 @@ class _Organisation:
     def named(self, usernames: Iterable[str]) -> set[int]:
         return {self.by_username[u] for u in usernames if u in self.by_username}
 
-    def actors(self, row: TaskIndex) -> frozenset[int]:
-        """``notifications.recipients`` on the dictionaries: the ids of the active users who may act."""
-        ids = self.by_lane(row)
-        if row.assignee_id is None:
-            ids |= self.named(filter(None, row.candidate_users.split(",")))
-        return frozenset(i for i in ids if self.active(i))
+    def actors(self, row: TaskIndex, by_lane: frozenset[int] | None = None) -> frozenset[int]:
+        """``notifications.recipients`` on the dictionaries: the ids of the active users who may act (``by_lane``:
+        the active ones of ``by_lane(row)``, when known)."""
+        lane = by_lane if by_lane is not None else frozenset(i for i in self.by_lane(row) if self.active(i))
+        if row.assignee_id is not None or not row.candidate_users:
+            return lane
+        return lane | frozenset(i for i in self.named(filter(None, row.candidate_users.split(","))) if self.active(i))
 
     def with_stand_ins(self, row: TaskIndex, model: fallback.TaskModel) -> tuple[frozenset[int], str]:
         """The actors of a task whose model names stand-in groups, by the rule the runner follows when the task
@@ -164,7 +165,7 @@ def open_task_actors(session: Session, rows: Iterable[TaskIndex]) -> TaskActors:
     for row in rows:
         model = models.get(row.id)
         if model is None:
-            found[row.id] = org.actors(row)
+            found[row.id] = org.actors(row, lane[row.id])
             continue
         found[row.id], candidates = org.with_stand_ins(row, model)
         found.candidates[row.id] = (candidates, model)
