@@ -151,6 +151,14 @@ def build_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict
         value = values.get(name, prop.get("default"))
         if kind == "readonly" and value in (None, "", [], {}):
             continue  # context the process has not filled in yet would only be an empty line
+        if kind == "readonly" and isinstance(value, dict) and isinstance(prop.get("properties"), dict) \
+                and prop["properties"]:
+            # A read-only object whose schema names its parts shows those parts, each with its title (and nothing
+            # else it holds), instead of every key and value in one line ("status: menunggu; saran: …").
+            parts = {k: {**v, "readOnly": True} for k, v in prop["properties"].items() if isinstance(v, dict)}
+            out.extend(build_fields({**prop, "properties": parts, "required": []}, prop_ui, value, html_name,
+                                    path, root))
+            continue
         f = Field(html_name, path, prop.get("title") or name, kind, value, name in required,
                   help=prop.get("description", "") or prop_ui.get("ui:help", ""),
                   minimum=prop.get("minimum", prop.get("exclusiveMinimum")), maximum=prop.get("maximum"))

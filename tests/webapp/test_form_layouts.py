@@ -92,3 +92,20 @@ def test_the_workspace_check_knows_the_layout_options(app: Flask) -> None:
         wrong = {"baris": {"items": {"rhk": {"ui:layout": "table"}}}}
         _, errors = preview(json.dumps(SCHEMA), json.dumps(wrong), set())
         assert len(errors) == 1 and "ui:layout" in errors[0]
+
+
+def test_the_waiting_for_the_curve_form_says_what_it_waits_for_without_variable_names(app: Flask) -> None:
+    """The assessor's *Menunggu keputusan kurva unit* shows the unit rating and the check's message, not the check's
+    whole result as "status: menunggu; saran: ; …" (found in the browser)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "bpmn" / "smk"
+    schema = json.loads((folder / "smk_menunggu_kurva.schema.json").read_text(encoding="utf-8"))
+    ui = json.loads((folder / "smk_menunggu_kurva.uischema.json").read_text(encoding="utf-8"))
+    data = {"predikat": "Baik", "periksa_lagi": True, "kurva": {
+        "status": "menunggu", "saran": "", "predikat_unit": "Baik",
+        "pesan": "Predikat unit: Baik. Menunggu keputusan kurva Deputi Bidang 1."}}
+    with app.test_request_context("/"):
+        html = re.sub(r"\s+", " ", render_template_string(PAGE, fields=build_fields(schema, ui, data)))
+    assert "Menunggu keputusan kurva Deputi Bidang 1." in html and "Predikat unit" in html
+    assert "status:" not in html and "saran:" not in html and "menunggu;" not in html
