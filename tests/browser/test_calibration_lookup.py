@@ -1,0 +1,69 @@
+"""The large-unit calibration in a real browser: the unit head adds a row under *Perubahan lain*, types part of a
+name, picks the person from the list with the keyboard, submits, and the unit's calibration records that change.
+No script error and no CSP violation on the way."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine.runtime.clock import FixedClock
+from tests.bpmn.conftest import advance, events, open_tasks, status
+from tests.bpmn.test_penilaian import STAFF_BUM, _bum_unit_rated, _rate
+from tests.conftest import SMK_START
+
+from .conftest import Site, login, shot
+
+TAUFIK_NIP = "199010102014031003"
+
+
+def test_the_head_picks_someone_by_name_and_the_calibration_records_it(page, site: Site,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", "5")  # Biro Umum's six staff count as a large unit
+    clock = site.engine.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(SMK_START)
+    eng, org = site.engine, site.org
+    unit = _bum_unit_rated(eng, org)
+    _rate(eng, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")
+    _rate(eng, org, "sri", "taufik", "Sesuai Ekspektasi", "Di Atas Ekspektasi")  # the strongest Baik: not moved
+    for who in ("sri", "umi", "wahyu", "yanti"):
+        _rate(eng, org, STAFF_BUM[who], who, "Sesuai Ekspektasi")
+    advance(eng, clock, days=1)
+    [task] = open_tasks(eng, "kalibrasi_kurva", org["yulia"])
+    problems: list[str] = []  # script errors and CSP violations (a missing favicon is neither)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+
+    login(page, "yulia")
+    page.goto(f"/tasks/{task.id}")
+    page.get_by_role("button", name=re.compile(r"Tambah baris: Perubahan lain")).click()
+    field = page.locator('input[name="perubahan_lain[0][nip]"]')
+    assert field.evaluate("el => el === document.activeElement")  # the new row's NIP field has the keyboard
+    field.press_sequentially("hida", delay=40)  # part of "Taufik Hidayat"
+    matches = page.get_by_role("listbox", name=re.compile("Yang cocok|Matches"))
+    options = matches.get_by_role("option")  # not the <option>s of the predikat choices
+    options.first.wait_for()
+    assert options.count() == 1 and "Taufik Hidayat" in options.first.inner_text()
+    assert "usulan: Baik" in options.first.inner_text() and TAUFIK_NIP in options.first.inner_text()
+    assert field.get_attribute("aria-expanded") == "true"
+    shot(page, "calibration_lookup_type_ahead")
+    field.press("ArrowDown")
+    assert options.first.get_attribute("aria-selected") == "true"
+    field.press("Enter")  # picks the highlighted person, does not submit
+    assert field.input_value() == TAUFIK_NIP and matches.is_hidden()
+    assert "Taufik Hidayat" in page.locator(".lookup-chosen").first.inner_text()
+    assert re.search(rf"/tasks/{task.id}$", page.url)
+    page.locator('select[name="perubahan_lain[0][predikat_kalibrasi]"]').select_option("Butuh Perbaikan")
+    # The one the suggestion moves keeps Baik instead, so the curve still holds; a departure needs a note.
+    page.locator('select[name="kalibrasi_pegawai[0][predikat_kalibrasi]"]').select_option("Baik")
+    page.locator('textarea[name="catatan_kalibrasi"]').fill("Capaian Q4 Taufik terendah di unit")
+    page.get_by_role("button", name=re.compile("^(Kirim|Submit)$")).click()
+    page.wait_for_url(re.compile(r"/$|/tasks/(?!" + task.id + ")"))
+    assert "Tugas selesai dan diteruskan" in page.content()
+    assert status(eng, unit) == "completed"
+    [decision] = events(eng, "smk.kalibrasi_kurva")
+    assert decision["diubah"] == [org["taufik"]] and decision["sesuai_saran"] is False
+    assert problems == []
