@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased, defer
 
 from engine.access import actionable, lane_holder_name, subordinates_of, superior_of
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.deploy import ProcessVersion
-from engine.db.org import Unit, User
+from engine.db.org import Position, Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.services.results import results
@@ -67,6 +67,34 @@ class Waiting:
     who: str
     mine: bool
     due_at: datetime | None
+    step: str = ""  # the BPMN element id (task_name)
+
+
+# The assessment's step that waits for its curve unit's decision (smk_penilaian): it sits in the assessor's lane (who
+# may ask for a check now) and moves on by itself, so it is no assessment due, and the person it waits for is the
+# curve unit's head, whose calibration decides, not the assessor.
+CURVE_WAIT = "menunggu_kurva"
+
+
+def curve_head_name(session: Session, subject_id: int | None, cache: dict[int, str] | None = None) -> str:
+    """The name of the head of the curve unit an employee belongs to ("" when none): the active holder of a
+    position in that unit whose superior position lies outside it."""
+    person = session.get(User, subject_id) if subject_id else None
+    unit = curve_unit(session, person)[0] if person is not None else None
+    if unit is None:
+        return ""
+    if cache is not None and unit.id in cache:
+        return cache[unit.id]
+    superior = aliased(Position)
+    name = session.scalar(
+        select(User.full_name).join(Position, User.position_id == Position.id)
+        .outerjoin(superior, Position.parent_id == superior.id)
+        .where(Position.unit_id == unit.id, User.active,
+               or_(Position.parent_id.is_(None), superior.unit_id != unit.id))
+        .order_by(User.id).limit(1)) or ""
+    if cache is not None:
+        cache[unit.id] = name
+    return name
 
 
 @dataclass
@@ -151,11 +179,14 @@ def _instances(session: Session, user_id: int, subject_ids: list[int], with_hist
         out[inst.id] = SkpInstance(inst.id, inst.process_id, pname, stage_of(inst.process_id), inst.period,
                                    inst.status, inst.started_at, inst.completed_at, result=_result(inst))
     subjects = {inst.id: inst.subject_id for inst, _ in rows}
+    heads: dict[int, str] = {}
     for t in tasks:
         item = out[t.instance_id]
         if t.closed_at is None:
             who = names.get(t.assignee_id or 0) or lane_holder_name(session, t.lane, subjects[t.instance_id])
-            item.waiting.append(Waiting(t.id, t.title, t.lane, who, t.id in mine, t.due_at))
+            if t.task_name == CURVE_WAIT:
+                who = curve_head_name(session, subjects[t.instance_id], heads) or who
+            item.waiting.append(Waiting(t.id, t.title, t.lane, who, t.id in mine, t.due_at, t.task_name))
         else:
             item.steps.append(Step(t.title, names.get(t.completed_by_id or 0, ""), t.closed_at, t.outcome or ""))
     for e in events:
@@ -232,6 +263,7 @@ class Team:
     awaiting_feedback: int
     assessments_due: int
     curve: Curve | None
+    curve_waits: int = 0  # the team's assessments waiting for their curve unit's decision (not due from the viewer)
 
 
 UNIT_PREDIKAT = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
@@ -256,7 +288,8 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
             if member_ids else []
         subject_of = dict(session.execute(select(Instance.id, Instance.subject_id)
                                           .where(Instance.id.in_([i.id for i in items]))).all()) if items else {}
-        waiting_counts = Counter(subject_of[i.id] for i in items for w in i.waiting if w.mine)
+        waiting_counts = Counter(subject_of[i.id] for i in items for w in i.waiting
+                                 if w.mine and w.step != CURVE_WAIT)
         proposed = {r.subject_id: str(r.value.get("predikat") or "")
                     for r in results(session, PROPOSAL, chosen, subject_ids=member_ids)}
         members = []
@@ -267,11 +300,13 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
             members.append(Member(person.id, person.full_name, person.nip or "",
                                   person.position.title if person.position else "", own,
                                   waiting_counts.get(person.id, 0), predikat))
-        open_mine = [w for i in items for w in i.waiting if w.mine]
-        assessments = sum(1 for i in items for w in i.waiting if w.mine and stage_of(i.process_id) == "penilaian")
+        open_mine = [w for i in items for w in i.waiting if w.mine and w.step != CURVE_WAIT]
+        assessments = sum(1 for i in items for w in i.waiting
+                          if w.mine and w.step != CURVE_WAIT and stage_of(i.process_id) == "penilaian")
+        curve_waits = sum(1 for i in items for w in i.waiting if w.step == CURVE_WAIT)
         with tables_in_force(engine, session, "kurva_distribusi"):  # the curve deployed now, not the repository's
             curve = _unit_curve(session, people, members, chosen, unit_predikat) if members else None
-        return Team(periods, chosen, members, len(open_mine) - assessments, assessments, curve)
+        return Team(periods, chosen, members, len(open_mine) - assessments, assessments, curve, curve_waits)
 
 
 def _staff_label(predikat: str) -> str:

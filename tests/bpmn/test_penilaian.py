@@ -17,6 +17,7 @@ from engine.db.runtime import TaskIndex
 from engine.runtime.clock import FixedClock
 from engine.services import instances
 from engine.services.messages import deliver_kept_messages
+from processes.queries import my_skp, my_team
 from processes.rules.script_api import SCRIPT_FUNCTIONS
 
 from .conftest import (
@@ -229,6 +230,11 @@ def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: d
     # assessment waits for the unit's calibration, whoever was rated last.
     assert open_tasks(smk, "nilai_c") == [] and len(open_tasks(smk, "menunggu_kurva")) == 6
     assert "kalibrasi" in task_data(smk, org["rudi"], "menunggu_kurva", org["yanti"])["kurva"]["pesan"]
+    # The waits are no assessment due from the assessors, and the employee's page names who decides: the unit head.
+    team = my_team(smk, org["rudi"])
+    assert team.assessments_due == 0 and team.curve_waits == 2 and [m.waiting_for_me for m in team.members] == [0, 0]
+    waits = [w for i in my_skp(smk, org["yanti"]).current for w in i.waiting if w.step == "menunggu_kurva"]
+    assert [w.who for w in waits] == ["Yulia Kartika, M.M."]  # Biro Umum's head, not the assessor (rudi)
     advance(smk, clock, days=1)  # the unit case re-checks daily and finds every proposal in
     form = task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])
     assert sorted(r["id"] for r in form["kalibrasi_pegawai"]) == sorted(org[w] for w in STAFF_BUM)
