@@ -104,8 +104,9 @@ def test_the_waiting_for_the_curve_form_says_what_it_waits_for_without_variable_
     ui = json.loads((folder / "smk_menunggu_kurva.uischema.json").read_text(encoding="utf-8"))
     data = {"predikat": "Baik", "periksa_lagi": True, "kurva": {
         "status": "menunggu", "saran": "", "predikat_unit": "Baik",
-        "pesan": "Predikat unit: Baik. Menunggu keputusan kurva Deputi Bidang 1."}}
+        "pesan": "Predikat unit: Baik. Menunggu keputusan kurva Deputi Bidang 1. / Unit rating: Baik. Waiting."}}
     with app.test_request_context("/"):
         html = re.sub(r"\s+", " ", render_template_string(PAGE, fields=build_fields(schema, ui, data)))
     assert "Menunggu keputusan kurva Deputi Bidang 1." in html and "Predikat unit" in html
     assert "status:" not in html and "saran:" not in html and "menunggu;" not in html
+    assert "Waiting." not in html  # the process's text in both languages: the half of the page's language
