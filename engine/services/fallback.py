@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.access import LANES, group_names, holds_personal_lane, superior_ids
@@ -103,6 +103,7 @@ def offer(session: Session, row: TaskIndex, now: datetime) -> list[User]:
     members = {user.id: user for user in session.scalars(
         select(User).join(GroupMember, GroupMember.user_id == User.id).join(Group, Group.id == GroupMember.group_id)
         .where(Group.name.in_(groups), User.active).order_by(User.id)).unique()}
+
     def superiors(employee_id: int) -> list[int]:
         return superior_ids(session, employee_id)  # remembered for the transaction
 
@@ -165,8 +166,8 @@ def _models_of(session: Session, deployment_id: int, bundle_hash: str) -> dict[t
         if models is not None:
             _MODELS.move_to_end(bundle_hash)
             return models
-    models = _bundle_models(session.execute(select(DeploymentFile.filename, DeploymentFile.content)
-                                            .where(DeploymentFile.deployment_id == deployment_id)).all())
+    models = _bundle_models(session.execute(select(DeploymentFile.filename, DeploymentFile.content).where(
+        DeploymentFile.deployment_id == deployment_id, func.lower(DeploymentFile.filename).like("%.bpmn"))).all())
     with _LOCK:
         _MODELS[bundle_hash] = models
         while len(_MODELS) > _MODELS_SIZE:
