@@ -542,10 +542,11 @@ def _head_unit(ctx: StepContext) -> tuple[User, Unit]:
 
 # A curve unit of up to this many staff lists every employee in the calibration table. A larger one lists only
 # those the suggestion moves (at most LISTED_MOVES of them): the table is task data, which may hold 1 MB (~4,000
-# rows), and nobody reviews 10,000 rows in a form. The head changes anyone else by NIP under "Perubahan lain";
+# rows), nobody reviews 10,000 rows in a form, and a page of the whole table weighs ~4 kB a row (300 rows: ~1.2 MB;
+# 1,000: ~3 MB and a second to render). The head finds anyone else by name or NIP under "Perubahan lain";
 # whoever is not posted gets the suggestion (``_catat_kalibrasi``). Both are the defaults of settings an operator
 # may change (``calibration_table``; docs/operations.md, "Calibration of a large unit").
-FULL_TABLE_STAFF = 1000
+FULL_TABLE_STAFF = 300
 LISTED_MOVES = 2000
 FULL_TABLE_STAFF_SETTING = "SMK_CALIBRATION_FULL_TABLE_STAFF"
 LISTED_MOVES_SETTING = "SMK_CALIBRATION_LISTED_MOVES"
@@ -606,7 +607,10 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
     people = {m.id: m for m in state.staff}
     sizes = calibration_table()
     short = len(usulan) > sizes.full_table_staff
-    listed = [u for u in usulan if u.pegawai in moved][:sizes.listed_moves] if short else usulan
+    # The suggested moves first, then everyone else (each in the order of the suggestion's ranking): the head
+    # starts with the rows the suggestion changes instead of looking for them among a unit's hundreds.
+    listed = [u for u in usulan if u.pegawai in moved][:sizes.listed_moves] if short else \
+        [u for u in usulan if u.pegawai in moved] + [u for u in usulan if u.pegawai not in moved]
     rows = [{"id": u.pegawai, "nama": people[u.pegawai].full_name, "nip": people[u.pegawai].nip or "",
              "jabatan": _title(people[u.pegawai]),
              "hasil_kerja": str(state.proposed[u.pegawai].get("hasil_kerja") or ""),
@@ -624,6 +628,9 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
     if not after.dapat_dipenuhi:
         lines.append("Kurva tidak dapat dipenuhi unit ini; putuskan dengan catatan. / The curve cannot be met by "
                      "this unit; decide with a note.")
+    if moved and not short:
+        lines.append(f"Baris teratas: {len(moved)} pegawai yang diubah saran. / The top rows are the {len(moved)} "
+                     "employees the suggestion moves.")
     if short:
         lines.append(f"Unit ini besar ({len(usulan)} pegawai): tabel memuat {len(rows)} pegawai yang diubah saran"
                      + (f" (dari {len(moved)}; sisanya mengikuti saran)" if len(rows) < len(moved) else "")

@@ -106,7 +106,7 @@ def _name(eng: Engine, user_id: int) -> str:
 
 
 def test_the_calibration_tables_sizes_are_settings() -> None:
-    assert calibration_table({}) == CalibrationTable(full_table_staff=1000, listed_moves=2000)
+    assert calibration_table({}) == CalibrationTable(full_table_staff=300, listed_moves=2000)
     assert calibration_table({"SMK_CALIBRATION_FULL_TABLE_STAFF": " 300 ", "SMK_CALIBRATION_LISTED_MOVES": "50"}
                              ) == CalibrationTable(300, 50)
     for value in ("0", "-5", "abc", "1.5", "١٢"):

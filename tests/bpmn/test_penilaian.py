@@ -242,6 +242,7 @@ def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: d
     assert "paling banyak 4 dari 6" in form["ringkasan_kurva"]
     moved = [r for r in form["kalibrasi_pegawai"] if r["predikat_saran"] != r["predikat_usulan"]]
     assert len(moved) == 1 and moved[0]["predikat_saran"] == "Butuh Perbaikan"
+    assert form["kalibrasi_pegawai"][0] == moved[0] and "Baris teratas: 1 pegawai" in form["ringkasan_kurva"]
     assert moved[0]["id"] != org["taufik"] and moved[0]["id"] != org["rudi"]  # the weakest Baik, not taufik
     # Departing from the suggestion without a note is refused; a distribution still breaking the curve too.
     changed = [dict(r, predikat_kalibrasi="Baik") for r in form["kalibrasi_pegawai"]]
