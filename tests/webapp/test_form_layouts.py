@@ -110,3 +110,13 @@ def test_the_waiting_for_the_curve_form_says_what_it_waits_for_without_variable_
     assert "Menunggu keputusan kurva Deputi Bidang 1." in html and "Predikat unit" in html
     assert "status:" not in html and "saran:" not in html and "menunggu;" not in html
     assert "Waiting." not in html  # the process's text in both languages: the half of the page's language
+
+
+def test_a_wide_table_scrolls_in_its_card_unless_a_field_has_a_type_ahead(app: Flask) -> None:
+    """A table of many columns (the calibration's) scrolls sideways inside its card instead of past the page's edge;
+    a table with a type-ahead field does not scroll, since a scrolling box would clip the list of matches."""
+    html = _html(app, DATA, _ui())
+    assert '<div class="form-table-scroll" tabindex="0" role="region" aria-label="Baris">' in html
+    assert html.index("form-table-scroll") < html.index('<table class="form-table row-list')
+    looked_up = _html(app, DATA, _ui(rhk={"ui:options": {"lookup": "kalibrasi_staf"}}))
+    assert 'data-lookup' in looked_up and "form-table-scroll" not in looked_up

@@ -3,7 +3,9 @@
 (function () {
   'use strict';
   // The list of rows: an <ol> of <li>, or (for "ui:layout": "table") a <table> of <tbody>.
-  function listOf(fieldset) { return fieldset.querySelector(':scope > .card-body > .row-list'); }
+  function listOf(fieldset) {
+    return fieldset.querySelector(':scope > .card-body > .row-list, :scope > .card-body > .form-table-scroll > .row-list');
+  }
   function renumber(fieldset) {
     var base = fieldset.getAttribute('data-array');
     var rows = listOf(fieldset).querySelectorAll(':scope > .row-item');
