@@ -378,14 +378,18 @@ def set_active(engine: Engine, actor_id: int, user_id: int, active: bool, reason
         if not active and last_admin(session, user.id):
             raise PermissionDenied("account.last_admin", N_("The last administrator cannot be deactivated: make "
                                                             "someone else an administrator first"))
-        rows = list(session.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None), actionable(session, user.id))))
+        # Deactivating: the tasks they may act on now. Activating again: the tasks stand-ins took in their lane's
+        # place (an objection while its Atasan Pejabat Penilai was away), which return to them.
+        rows = list(session.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None), actionable(session, user.id)))) \
+            if not active else handover.named_open_tasks(session)
         before = handover.open_task_actors(session, rows)
         user.active = active
         if not active:
             user.session_epoch = (user.session_epoch or 0) + 1  # their open sessions end now
         session.flush()
         after = handover.open_task_actors(session, rows)
-        flagged = handover.tell(session, rows, before, after, now, actor) if not active else 0
+        told = handover.tell(session, rows, before, after, now, actor)
+        flagged = told if not active else 0
         audit.record(session, "account.deactivated" if not active else "account.activated", now, actor,
                      subject_id=user.id, reason=reason.replace("\x00", "").strip()[:500], open_tasks=len(rows), flagged=flagged)
         return ActiveChange(True, flagged)

@@ -13,11 +13,12 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.access import LANES, in_role, today
+from engine.access import LANES, actionable, in_role, today
 from engine.core import Engine
 from engine.db.org import ActingAssignment, Position, Unit, User
+from engine.db.runtime import TaskIndex
 from engine.errors import N_, FieldError, FormInvalid, Message, NotFound, PermissionDenied
-from engine.services import audit
+from engine.services import audit, handover
 
 KINDS = ("Plt", "Plh")
 MAX_DAYS = 366
@@ -108,11 +109,16 @@ def name_acting(engine: Engine, actor_id: int, position_id: int | None, user_id:
             raise FormInvalid(errors)
         assert position is not None and person is not None and starts_on and ends_on
         now = engine.now()
+        # From today on, someone acts in the position's lanes: stand-ins named in its place lose those tasks.
+        rows = handover.named_open_tasks(session) if starts_on <= today(session) else []
+        before = handover.open_task_actors(session, rows)
         assignment = ActingAssignment(position_id=position.id, user_id=person.id, kind=kind, starts_on=starts_on,
                                       ends_on=ends_on, note=note.replace("\x00", "").strip()[:2000], created_by_id=actor.id,
                                       created_at=now)
         session.add(assignment)
         session.flush()
+        if rows:
+            handover.tell(session, rows, before, handover.open_task_actors(session, rows), now, actor)
         audit.record(session, "org.acting_named", now, actor, subject_id=person.id, acting_id=assignment.id,
                      acting_kind=kind, position=position.title, position_id=position.id, starts_on=starts_on.isoformat(),
                      ends_on=ends_on.isoformat())
@@ -129,7 +135,14 @@ def end_acting(engine: Engine, actor_id: int, assignment_id: int, reason: str) -
         if not reason.replace("\x00", "").strip():
             raise FormInvalid([FieldError("reason", Message("acting.reason", N_("A reason is required")))])
         now = engine.now()
+        # The tasks the acting official may act on now: where nobody else holds the lane once they stop, a task with
+        # stand-in groups goes to the stand-ins, another is flagged (as when an account is deactivated).
+        rows = list(session.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None),
+                                                            actionable(session, assignment.user_id))))
+        before = handover.open_task_actors(session, rows)
         assignment.ended_at = now
+        session.flush()
+        handover.tell(session, rows, before, handover.open_task_actors(session, rows), now, actor)
         audit.record(session, "org.acting_ended", now, actor, subject_id=assignment.user_id, acting_id=assignment.id,
                      reason=reason.replace("\x00", "").strip()[:2000])
 

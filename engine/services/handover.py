@@ -150,6 +150,16 @@ def open_tasks(session: Session) -> list[TaskIndex]:
                                 .order_by(TaskIndex.ready_at, TaskIndex.id)))
 
 
+def named_open_tasks(session: Session) -> list[TaskIndex]:
+    """The open, unassigned tasks that name people (``candidate_users``: the model's own candidates, or stand-ins
+    the engine named in an empty lane's place): the only ones whose stand-ins a change that *gives* a lane someone
+    (an account activated again, an acting official named or one ending early) can make or end. Lane access itself
+    is resolved when asked and needs nothing written."""
+    return list(session.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None), TaskIndex.assignee_id.is_(None),
+                                                        TaskIndex.candidate_users != "")
+                                .order_by(TaskIndex.ready_at, TaskIndex.id)))
+
+
 def open_task_actors(session: Session, rows: Iterable[TaskIndex]) -> TaskActors:
     """Return task id -> the ids of the active users who may act on it now, for every row given.
 

@@ -169,3 +169,35 @@ def test_deactivating_the_app_hands_the_objection_to_the_stand_ins(smk: Engine, 
     act(smk, hartono, "putus_keberatan", DECISION, budi)
     data = final_data(smk, inst)
     assert data["final_karena"] == "keputusan_pengganti" and data["kelompok_pengganti"] == "PPK"
+
+
+def test_the_app_back_and_a_plt_for_the_vacancy_take_the_objection_back_from_the_stand_ins(
+        smk: Engine, org: dict[str, int]) -> None:
+    """Changes that give the empty lane someone again end the stand-ins too: the account activated again, a Plt named
+    from today; and ending that Plt early hands the objection to the stand-ins once more."""
+    inst, task = _objection(smk, org, "budi")
+    accounts.set_active(smk, org["admin"], org["agus"], False, "Cuti di luar tanggungan negara")
+    assert _who_may_act(smk, org, task.id) == {"hartono", "bambang", "hendra", "nur"}
+    # agus is back: the stand-ins lose the objection, and he is told it is his.
+    accounts.set_active(smk, org["admin"], org["agus"], True, "Kembali bertugas")
+    assert _row(smk, task.id).candidate_users == "" and _who_may_act(smk, org, task.id) == {"agus"}
+    [ended] = events(smk, "task.fallback_ended")
+    assert ended["candidates"] == ["hartono", "bambang", "hendra", "nur"] and ended["reason"] == "organisation"
+    with smk.session_factory() as s:
+        assert s.scalar(select(Notification.id).where(Notification.user_id == org["agus"],
+                                                      Notification.task_id == task.id)) is not None
+    # agus leaves again, and Biro SDM names siti Plt for his position from today: the objection is hers alone.
+    accounts.set_active(smk, org["admin"], org["agus"], False, "Pensiun")
+    assert _who_may_act(smk, org, task.id) == {"hartono", "bambang", "hendra", "nur"}
+    with smk.session_factory() as s:
+        position = s.scalar(select(User.position_id).where(User.id == org["agus"]))
+    today = smk.now().date()
+    plt = acting.name_acting(smk, org["indah"], position, org["siti"], "Plt", today, today + timedelta(days=30))
+    assert _row(smk, task.id).candidate_users == "" and _who_may_act(smk, org, task.id) == {"siti"}
+    assert len(events(smk, "task.fallback_ended")) == 2
+    # Her assignment ends early: nobody holds the lane, so the stand-ins are named again (nobody is flagged).
+    acting.end_acting(smk, org["indah"], plt, "Pejabat definitif dilantik")
+    assert _who_may_act(smk, org, task.id) == {"hartono", "bambang", "hendra", "nur"}
+    assert len(events(smk, "task.fallback")) == 3 and events(smk, "task.unassigned") == []
+    act(smk, org["bambang"], "putus_keberatan", DECISION, org["budi"])
+    assert final_data(smk, inst)["final_karena"] == "keputusan_pengganti"
