@@ -301,19 +301,30 @@ def _subtree_ids(unit_id: int) -> Any:
     return tree.union_all(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
 
 
+def _of_curve_staff(statement: Any, unit: Unit, period: str) -> Any:
+    """Restrict a statement over ``User`` to a curve unit's staff in the period: the holders of a position in the
+    unit or its sub-units whose superior position lies inside it too (so not the unit's head), with a planning
+    instance in the period. Joins ``Position`` (the staff member's own position, for ``contains_eager``)."""
+    inside = select(_subtree_ids(unit.id).c.id)
+    superior = aliased(Position)
+    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
+                             Instance.period == period)
+    return (statement.join(Position, User.position_id == Position.id).join(superior, Position.parent_id == superior.id)
+            .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned))
+
+
+def _proposed(unit: Unit, period: str) -> Any:
+    """Whether the ``User`` of the statement has a proposed predikat in the unit's curve for the period."""
+    return exists().where(SubjectResult.kind == PROPOSAL, SubjectResult.period == period,
+                          SubjectResult.unit_id == unit.id, SubjectResult.subject_id == User.id)
+
+
 def curve_staff(session: Session, unit: Unit, period: str) -> list[User]:
     """Return the employees a unit's curve counts in the period, by id: everyone holding a position in the unit or
     its sub-units who has a planning instance in the period, except the unit's head (whose own rating follows the
     unit's). One query over the unit's own positions, whatever the size of the rest of the organisation."""
-    tree = _subtree_ids(unit.id)
-    superior = aliased(Position)
-    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
-                             Instance.period == period)
-    inside = select(tree.c.id)
-    rows = session.execute(
-        select(User).join(Position, User.position_id == Position.id).options(contains_eager(User.position))
-        .join(superior, Position.parent_id == superior.id)
-        .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned).order_by(User.id)).all()
+    rows = session.execute(_of_curve_staff(select(User), unit, period).options(contains_eager(User.position))
+                           .order_by(User.id)).all()
     return [user for (user,) in rows]
 
 
@@ -374,19 +385,13 @@ def unit_count(session: Session, unit: Unit, period: str, user_id: int) -> UnitC
     """Count a curve unit's staff and their proposals per predikat, and read this employee's calibration, in four
     indexed queries whose answers do not grow with the unit (the database walks the unit's rows)."""
     rated = [r for r in results(session, UNIT_RATING, period, unit_ids=[unit.id]) if r.subject_id is None]
-    tree = _subtree_ids(unit.id)
-    inside = select(tree.c.id)
-    superior = aliased(Position)
-    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
-                             Instance.period == period)
     proposal = aliased(SubjectResult)
     label = proposal.value["predikat"].as_string()
     rows = session.execute(
-        select(label, func.count()).select_from(User).join(Position, User.position_id == Position.id)
-        .join(superior, Position.parent_id == superior.id)
+        _of_curve_staff(select(label, func.count()).select_from(User), unit, period)
         .outerjoin(proposal, and_(proposal.kind == PROPOSAL, proposal.period == period,
                                   proposal.unit_id == unit.id, proposal.subject_id == User.id))
-        .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned).group_by(label)).all()
+        .group_by(label)).all()
     distribution = {str(k): int(n) for k, n in rows if k is not None}
     missing = sum(int(n) for k, n in rows if k is None)
     v = SubjectResult.value
@@ -402,18 +407,8 @@ def unit_count(session: Session, unit: Unit, period: str, user_id: int) -> UnitC
 
 def _missing_names(session: Session, unit: Unit, period: str, limit: int = 10) -> list[str]:
     """The first names (by id) of the unit's staff without a proposal yet."""
-    tree = _subtree_ids(unit.id)
-    inside = select(tree.c.id)
-    superior = aliased(Position)
-    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
-                             Instance.period == period)
-    proposed = exists().where(SubjectResult.kind == PROPOSAL, SubjectResult.period == period,
-                              SubjectResult.unit_id == unit.id, SubjectResult.subject_id == User.id)
-    return list(session.scalars(
-        select(User.full_name).join(Position, User.position_id == Position.id)
-        .join(superior, Position.parent_id == superior.id)
-        .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned, ~proposed)
-        .order_by(User.id).limit(limit)))
+    return list(session.scalars(_of_curve_staff(select(User.full_name).select_from(User), unit, period)
+                                .where(~_proposed(unit, period)).order_by(User.id).limit(limit)))
 
 
 def _cek_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -762,22 +757,14 @@ def kalibrasi_staf(session: Session, instance: Instance, data: dict[str, Any], t
     if unit is None or not kepala or not needle or not instance.period or limit <= 0:
         return []
     period = instance.period
-    tree = _subtree_ids(unit.id)
-    inside = select(tree.c.id)
-    superior = aliased(Position)
-    planned = exists().where(Instance.subject_id == User.id, Instance.process_id == PLANNING,
-                             Instance.period == period)
-    proposed = exists().where(SubjectResult.kind == PROPOSAL, SubjectResult.period == period,
-                              SubjectResult.unit_id == unit.id, SubjectResult.subject_id == User.id)
     name, username, nip = func.lower(User.full_name), func.lower(User.username), func.coalesce(User.nip, "")
     matches = or_(name.contains(needle, autoescape=True), username.contains(needle, autoescape=True),
                   nip.contains(needle, autoescape=True))
     starts = or_(name.startswith(needle, autoescape=True), username.startswith(needle, autoescape=True),
                  nip.startswith(needle, autoescape=True))
     found = session.scalars(
-        select(User).join(Position, User.position_id == Position.id).options(contains_eager(User.position))
-        .join(superior, Position.parent_id == superior.id)
-        .where(Position.unit_id.in_(inside), superior.unit_id.in_(inside), planned, proposed, matches)
+        _of_curve_staff(select(User), unit, period).options(contains_eager(User.position))
+        .where(_proposed(unit, period), matches)
         .order_by(case((starts, 0), else_=1), User.full_name, User.id).limit(limit)).all()
     predikat = {r.subject_id: str((r.value or {}).get("predikat") or "")
                 for r in results(session, PROPOSAL, period, unit_ids=[unit.id], subject_ids=[u.id for u in found])}
