@@ -217,6 +217,19 @@ def _bum_unit_rated(eng: Engine, org: dict[str, int]) -> int:
     return unit
 
 
+def _bum_breaking_the_curve(eng: Engine, org: dict[str, int], clock: FixedClock) -> int:
+    """Biro Umum rated Baik and its six staff rated so that the unit breaks its curve (rudi Sangat Baik, the five
+    others Baik, taufik the strongest of them); a day later the unit case has yulia's *Kalibrasi predikat unit*
+    open. Returns the unit case."""
+    unit = _bum_unit_rated(eng, org)
+    _rate(eng, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")
+    _rate(eng, org, "sri", "taufik", "Sesuai Ekspektasi", "Di Atas Ekspektasi")  # the strongest Baik: not moved
+    for who in ("sri", "umi", "wahyu", "yanti"):
+        _rate(eng, org, STAFF_BUM[who], who, "Sesuai Ekspektasi")
+    advance(eng, clock, days=1)
+    return unit
+
+
 def test_a_unit_breaking_the_curve_is_calibrated_by_its_head(smk: Engine, org: dict[str, int],
                                                              clock: FixedClock,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,12 +310,7 @@ def _nip(eng: Engine, user_id: int) -> str:
 def test_a_large_units_table_lists_the_suggested_moves_and_takes_other_changes_by_nip(
         smk: Engine, org: dict[str, int], clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", "5")  # Biro Umum's six staff count as a large unit
-    unit = _bum_unit_rated(smk, org)
-    _rate(smk, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")
-    _rate(smk, org, "sri", "taufik", "Sesuai Ekspektasi", "Di Atas Ekspektasi")
-    for who in ("sri", "umi", "wahyu", "yanti"):
-        _rate(smk, org, STAFF_BUM[who], who, "Sesuai Ekspektasi")
-    advance(smk, clock, days=1)
+    unit = _bum_breaking_the_curve(smk, org, clock)
     form = task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])
     assert form["kurva_unit"]["daftar_ringkas"] is True and form["perubahan_lain"] == []
     [moved] = form["kalibrasi_pegawai"]  # only the one the suggestion moves, not all six

@@ -146,6 +146,16 @@ def page(browser, site: Site, request: pytest.FixtureRequest) -> Iterator[object
         context.close()
 
 
+def watch_problems(page) -> list[str]:
+    """Collect the page's script errors and Content Security Policy violations from now on (a missing favicon is
+    neither); the test asserts the list stays empty."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    return problems
+
+
 def shot(page, name: str) -> None:
     """A full-page screenshot in tests/artifacts/<name>.png (looked at when a page changes)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

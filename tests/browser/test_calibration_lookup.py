@@ -9,11 +9,11 @@ import re
 import pytest
 
 from engine.runtime.clock import FixedClock
-from tests.bpmn.conftest import advance, events, open_tasks, status
-from tests.bpmn.test_penilaian import STAFF_BUM, _bum_unit_rated, _rate
+from tests.bpmn.conftest import events, open_tasks, status
+from tests.bpmn.test_penilaian import _bum_breaking_the_curve
 from tests.conftest import SMK_START
 
-from .conftest import Site, login, shot
+from .conftest import Site, login, shot, watch_problems
 
 TAUFIK_NIP = "199010102014031003"
 
@@ -25,17 +25,9 @@ def test_the_head_picks_someone_by_name_and_the_calibration_records_it(page, sit
     assert isinstance(clock, FixedClock)
     clock.set(SMK_START)
     eng, org = site.engine, site.org
-    unit = _bum_unit_rated(eng, org)
-    _rate(eng, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")
-    _rate(eng, org, "sri", "taufik", "Sesuai Ekspektasi", "Di Atas Ekspektasi")  # the strongest Baik: not moved
-    for who in ("sri", "umi", "wahyu", "yanti"):
-        _rate(eng, org, STAFF_BUM[who], who, "Sesuai Ekspektasi")
-    advance(eng, clock, days=1)
+    unit = _bum_breaking_the_curve(eng, org, clock)
     [task] = open_tasks(eng, "kalibrasi_kurva", org["yulia"])
-    problems: list[str] = []  # script errors and CSP violations (a missing favicon is neither)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text else None)
+    problems = watch_problems(page)
 
     login(page, "yulia")
     page.goto(f"/tasks/{task.id}")

@@ -8,7 +8,7 @@ import re
 from engine.db.runtime import TaskIndex
 from engine.services import instances
 
-from .conftest import ARTIFACTS, Site, login
+from .conftest import ARTIFACTS, Site, login, watch_problems
 
 
 def test_an_administrator_reassigns_a_task_by_typing_a_name(page, site: Site) -> None:
@@ -25,10 +25,7 @@ def test_an_administrator_reassigns_a_task_by_typing_a_name(page, site: Site) ->
         day = today(s)
     acting.name_acting(site.engine, site.org["indah"], position_id(site.engine, DEWI_POSITION), site.org["siti"],
                        "Plt", day, day + timedelta(days=7))
-    problems: list[str] = []  # script errors and CSP violations (a missing favicon is neither)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text else None)
+    problems = watch_problems(page)
     login(page, "admin")
     page.goto(f"/admin/instances/{started.id}")
     field = page.get_by_label(re.compile("Alihkan ke|Reassign to"))

@@ -16,8 +16,8 @@ from werkzeug.datastructures import MultiDict
 from engine.core import Engine
 from engine.runtime.clock import FixedClock
 from engine.services import instances
-from tests.bpmn.conftest import advance, events, open_tasks, status, task_data
-from tests.bpmn.test_penilaian import STAFF_BUM, _bum_unit_rated, _rate
+from tests.bpmn.conftest import events, open_tasks, status, task_data
+from tests.bpmn.test_penilaian import _bum_breaking_the_curve
 from tests.webapp.test_smk_forms import _Posted
 from webapp import create_app
 from webapp.form_preview import preview
@@ -41,12 +41,7 @@ def calibration(smk: Engine, org: dict[str, int], clock: FixedClock, monkeypatch
     """Biro Umum's six staff rated so that the unit breaks its curve, the table for large units (the setting lowered
     to 5): yulia's *Kalibrasi predikat unit* is open. Return the unit case and the task id."""
     monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", "5")
-    unit = _bum_unit_rated(smk, org)
-    _rate(smk, org, "yulia", "rudi", "Di Atas Ekspektasi", "Di Atas Ekspektasi")
-    _rate(smk, org, "sri", "taufik", "Sesuai Ekspektasi", "Di Atas Ekspektasi")
-    for who in ("sri", "umi", "wahyu", "yanti"):
-        _rate(smk, org, STAFF_BUM[who], who, "Sesuai Ekspektasi")
-    advance(smk, clock, days=1)
+    unit = _bum_breaking_the_curve(smk, org, clock)
     [task] = open_tasks(smk, "kalibrasi_kurva", org["yulia"])
     return unit, task.id
 
