@@ -166,9 +166,11 @@ def open_task_actors(session: Session, rows: Iterable[TaskIndex]) -> TaskActors:
     A task whose model names stand-in groups (``fallbackCandidateGroups``) follows the runner's rule: its lane's
     people if there are any, else the stand-ins (``_Organisation.with_stand_ins``). Only the tasks with named users
     or nobody in their lane can be such a task; their models are read for those alone."""
-    org = _Organisation(session)
     rows = list(rows)
     found = TaskActors()
+    if not rows:
+        return found  # the organisation is read whole: not for nothing (an account or Plt with no open tasks)
+    org = _Organisation(session)
     lane = {row.id: frozenset(i for i in org.by_lane(row) if org.active(i)) for row in rows}
     models = fallback.task_models(session, [row for row in rows if row.assignee_id is None
                                             and (row.candidate_users or not lane[row.id])])
