@@ -154,10 +154,8 @@ def user_search():
     """The reassign picker's type-ahead: active users matching ``q`` (name, username, NIP, position), at most
     ``limit`` (20; 50 at most); with ``task``, only those who may act on that task by its lane (holders, Plt/Plh,
     group members). Administrators only (this blueprint's guard)."""
-    try:
-        limit = int(request.args.get("limit", admin_ops.PICKER_LIMIT))
-    except ValueError:
-        limit = admin_ops.PICKER_LIMIT
+    asked = int_arg(request.args, "limit")
+    limit = admin_ops.PICKER_LIMIT if asked is None else asked
     task_id = request.args.get("task", "").strip()[:64] or None  # the picker of one task: only who may act on it
     found = admin_ops.user_choices(get_engine(), current_user.user_id, request.args.get("q", ""), limit, task_id)
     response = jsonify({"users": [{"id": u.id, "username": u.username, "name": u.full_name, "nip": u.nip,

@@ -14,6 +14,7 @@ from engine.access import LANES, in_role
 from engine.db.org import Position, User
 from engine.errors import FormInvalid, NotFound
 from engine.services import acting
+from webapp.args import int_arg
 from webapp.extensions import get_engine
 from webapp.i18n import shown, translate
 
@@ -67,10 +68,8 @@ def _choices_json(found: list[acting.Choice]):
 
 
 def _limit() -> int:
-    try:
-        return int(request.args.get("limit", acting.PICKER_LIMIT))
-    except ValueError:
-        return acting.PICKER_LIMIT
+    limit = int_arg(request.args, "limit")
+    return acting.PICKER_LIMIT if limit is None else limit
 
 
 @bp.get("/plt/jabatan.json")
