@@ -6,6 +6,7 @@ typed into the field is checked and recorded)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,17 @@ def test_the_form_renders_the_nip_field_with_the_lookup(client: FlaskClient, aut
     assert 'name="perubahan_lain[__i__][nip]"' in html and 'data-lookup="kalibrasi_staf"' in html
     assert 'placeholder="Ketik nama atau NIP"' in html and "lookup.js" in html
     assert html.count('data-lookup="kalibrasi_staf"') == 1  # only the NIP field of the rows, not the predikat
+
+
+def test_the_head_calibrates_as_the_units_head_not_as_an_employee(client: FlaskClient, auth: Auth,
+                                                                 calibration: tuple[int, str]) -> None:
+    # The unit's case is about its head (its subject), so its lane is the subject's; the task page names the role
+    # the head acts in there, not "Pegawai" as on their own SKP.
+    _, task_id = calibration
+    auth.login("yulia")
+    html = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    role = re.search(r'Peran</dt><dd class="col-7">([^<]*)<', html)
+    assert role is not None and role.group(1) == "Pimpinan Unit Kerja"
 
 
 def test_the_head_finds_the_units_staff_by_name_and_nip(client: FlaskClient, auth: Auth, org: dict[str, int],
