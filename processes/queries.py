@@ -68,11 +68,13 @@ class Waiting:
     mine: bool
     due_at: datetime | None
     step: str = ""  # the BPMN element id (task_name)
+    waiting: bool = False  # a waiting step (the model's ``waitingStep``): nothing to do but look, no work due
 
 
 # The assessment's step that waits for its curve unit's decision (smk_penilaian): it sits in the assessor's lane (who
-# may ask for a check now) and moves on by itself, so it is no assessment due, and the person it waits for is the
-# curve unit's head, whose calibration decides, not the assessor.
+# may ask for a check now) and moves on by itself. Like every waiting step its model marks it (``waitingStep``), so
+# it is no assessment due; by name because the person it waits for is the curve unit's head, whose calibration
+# decides, not the assessor, and Tim saya counts these waits apart.
 CURVE_WAIT = "menunggu_kurva"
 
 
@@ -186,7 +188,7 @@ def _instances(session: Session, user_id: int, subject_ids: list[int], with_hist
             who = names.get(t.assignee_id or 0) or lane_holder_name(session, t.lane, subjects[t.instance_id])
             if t.task_name == CURVE_WAIT:
                 who = curve_head_name(session, subjects[t.instance_id], heads) or who
-            item.waiting.append(Waiting(t.id, t.title, t.lane, who, t.id in mine, t.due_at, t.task_name))
+            item.waiting.append(Waiting(t.id, t.title, t.lane, who, t.id in mine, t.due_at, t.task_name, t.waiting))
         else:
             item.steps.append(Step(t.title, names.get(t.completed_by_id or 0, ""), t.closed_at, t.outcome or ""))
     for e in events:
@@ -288,8 +290,8 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
             if member_ids else []
         subject_of = dict(session.execute(select(Instance.id, Instance.subject_id)
                                           .where(Instance.id.in_([i.id for i in items]))).all()) if items else {}
-        waiting_counts = Counter(subject_of[i.id] for i in items for w in i.waiting
-                                 if w.mine and w.step != CURVE_WAIT)
+        # What is due from the viewer: the open tasks they may act on that are not waiting steps.
+        waiting_counts = Counter(subject_of[i.id] for i in items for w in i.waiting if w.mine and not w.waiting)
         proposed = {r.subject_id: str(r.value.get("predikat") or "")
                     for r in results(session, PROPOSAL, chosen, subject_ids=member_ids)}
         members = []
@@ -300,9 +302,9 @@ def my_team(engine: Engine, user_id: int, period: str | None = None, unit_predik
             members.append(Member(person.id, person.full_name, person.nip or "",
                                   person.position.title if person.position else "", own,
                                   waiting_counts.get(person.id, 0), predikat))
-        open_mine = [w for i in items for w in i.waiting if w.mine and w.step != CURVE_WAIT]
+        open_mine = [w for i in items for w in i.waiting if w.mine and not w.waiting]
         assessments = sum(1 for i in items for w in i.waiting
-                          if w.mine and w.step != CURVE_WAIT and stage_of(i.process_id) == "penilaian")
+                          if w.mine and not w.waiting and stage_of(i.process_id) == "penilaian")
         curve_waits = sum(1 for i in items for w in i.waiting if w.step == CURVE_WAIT)
         with tables_in_force(engine, session, "kurva_distribusi"):  # the curve deployed now, not the repository's
             curve = _unit_curve(session, people, members, chosen, unit_predikat) if members else None

@@ -53,7 +53,7 @@ def inbox():
     page, facets, waiting = view.page, view.facets, view.waiting
     filtered = any(args.get(k) for k in ("process", "period", "subject", "due")) or scope != "all"
     return render_template("tasks/inbox.html", page=page, filters=args, scope=scope, facets=facets,
-                           waiting=waiting, filtered=filtered)
+                           waiting=waiting, waiting_steps=view.waiting_steps, filtered=filtered)
 
 
 def _store_uploads(task_id: str, view: Any, form: MultiDict) -> dict[str, str]:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     event,
+    false,
     insert,
     inspect,
     text,
@@ -122,6 +124,9 @@ class TaskIndex(Base):
     closed_at: Mapped[datetime | None] = mapped_column(index=True)
     outcome: Mapped[str | None] = mapped_column(String(20))  # completed | cancelled
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A waiting step (the model's ``waitingStep`` property, copied from the task's spec when it becomes ready): the
+    # person can only look at what the process waits for, so the inbox shows it apart and never counts it as work.
+    waiting: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Not a column: the groups the model names for when the lane has nobody (``fallbackCandidateGroups``), known
     # while the step that made the task ready is saved (``engine.services.notifications.notify_new_tasks``).
     fallback_groups = ""

@@ -272,13 +272,19 @@ class Runtime:
                 subject_id=instance.subject_id, assignee_id=None,
                 candidate_users=_csv(props.get("candidateUsers")), candidate_groups=_csv(props.get("candidateGroups")),
                 period=instance.period, form=form_for(spec)[0], ready_at=now, due_at=_due(props, task.data, now),
-                closed_at=None, outcome=None, completed_by_id=None,
+                closed_at=None, outcome=None, completed_by_id=None, waiting=waiting_step(props),
             )
             row.fallback_groups = _csv(props.get("fallbackCandidateGroups"))
             created.append(row)
         insert_tasks(session, created)
         instance.open_rows = {tid: row for tid, row in existing.items() if tid in keep} | {r.id: r for r in created}
         return created
+
+
+def waiting_step(props: dict[str, Any]) -> bool:
+    """Tell whether the model declares the user task a waiting step (``waitingStep`` = "true"): the person can
+    only look at what the process waits for (and ask for a check now), so it is no work due (the inbox)."""
+    return str(props.get("waitingStep") or "").strip().lower() == "true"
 
 
 def _title(spec: Any, props: dict[str, Any], data: dict[str, Any]) -> str:

@@ -66,26 +66,41 @@ def group_clause() -> ColumnElement[bool]:
     return (TaskIndex.candidate_groups != "") | (TaskIndex.lane.is_not(None) & ~personal)
 
 
+def is_waiting() -> ColumnElement[bool]:
+    """Waiting steps: open tasks whose model says the person can only look at what the process waits for."""
+    return TaskIndex.waiting.is_(True)
+
+
+def not_waiting() -> ColumnElement[bool]:
+    """Work: every task that is not a waiting step (what the inbox lists first and the badge counts)."""
+    return TaskIndex.waiting.is_(False)
+
+
 def inbox(engine: Engine, user_id: int, *, scope: str = "all", process_id: str | None = None,
           period: str | None = None, subject: str | None = None, due: str | None = None, sort: str = "due",
-          page: int = 1, per_page: int = 20) -> Page:
-    """Return one page of the tasks the user may act on: all, only personal ones ("mine") or group tasks."""
+          page: int = 1, per_page: int = 20, waiting: bool = False) -> Page:
+    """Return one page of the tasks the user may act on: all, only personal ones ("mine") or group tasks; their
+    work, or with ``waiting=True`` their waiting steps."""
     with engine.session_factory() as session:
         return inbox_in(session, actionable(session, user_id), user_id, engine.now(), scope=scope,
                         process_id=process_id, period=period, subject=subject, due=due, sort=sort, page=page,
-                        per_page=per_page)
+                        per_page=per_page, waiting=waiting)
 
 
 def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: datetime, *, scope: str = "all",
              process_id: str | None = None, period: str | None = None, subject: str | None = None,
              due: str | None = None, sort: str = "due", page: int = 1, per_page: int = 20,
-             total: int | None = None) -> Page:
+             total: int | None = None, waiting: bool = False) -> Page:
     """``inbox`` inside the caller's session, for the tasks ``mine`` selects (``actionable(session, user_id)``,
     computed once per request): two statements, the count and the page; one when the caller knows ``total``
-    (the facets counted every open task of the user: the total when nothing is filtered)."""
+    (the facets counted every open task of the user: the total when nothing is filtered).
+
+    The work only, or with ``waiting`` the waiting steps only (``TaskIndex.waiting``, the model's ``waitingStep``:
+    the person can only look at what the process waits for). Either is a filter on the rows ``mine`` found
+    through its indexes, so the plan stays the same."""
     per_page = max(1, min(per_page, 100))
     page = max(1, page)
-    where = [TaskIndex.closed_at.is_(None), mine]
+    where = [TaskIndex.closed_at.is_(None), mine, is_waiting() if waiting else not_waiting()]
     if scope == "mine":
         where.append(~group_clause() | (TaskIndex.assignee_id == user_id))
     elif scope == "group":
@@ -126,7 +141,8 @@ def inbox_in(session: Session, mine: ColumnElement[bool], user_id: int, now: dat
 
 
 def count(engine: Engine, user_id: int) -> int:
-    """Return how many tasks the user may act on (for the navigation badge)."""
+    """Return how many tasks the user may act on (for the navigation badge): their work, not their waiting
+    steps (``TaskIndex.waiting``), which are no work due."""
     with engine.session_factory() as session:
         return count_in(session, user_id)
 
@@ -134,7 +150,7 @@ def count(engine: Engine, user_id: int) -> int:
 def count_in(session: Session, user_id: int) -> int:
     """``count`` in the caller's session (the navigation reads all it shows in one transaction)."""
     return session.scalar(select(func.count(TaskIndex.id)).where(TaskIndex.closed_at.is_(None),
-                                                             actionable(session, user_id))) or 0
+                                                             actionable(session, user_id), not_waiting())) or 0
 
 
 def _item(row: TaskIndex, subject_name: str | None, assignee_name: str | None, status: str,
