@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.access import LANES
 from engine.db.org import Group, GroupMember, User
 from engine.services import accounts, audit
-from engine.services.org import add_to_group, last_admin
+from engine.services.org import add_to_group, change_membership, last_admin
 from processes.orgimport import (
     ImportInvalid,
     ImportReport,
@@ -145,6 +145,7 @@ def _user(session: Session, name: str) -> User:
 def group_command(user: str, group: str, remove: bool) -> None:
     """Put a user (username or NIP) in a group, e.g. "Biro SDM", "Administrator", "Pemilik Proses"."""
     engine = get_engine()
+    now = engine.now()
     with engine.session_factory.begin() as session:
         account = _user(session, user)
         if remove:
@@ -152,15 +153,18 @@ def group_command(user: str, group: str, remove: bool) -> None:
                 raise click.ClickException(f"{account.username} is the last active administrator; "
                                            "make someone else an administrator first")
             found = session.scalar(select(Group).where(Group.name == group))
-            if found is not None:
-                member = session.get(GroupMember, (found.id, account.id))
-                if member is not None:
-                    session.delete(member)
+            member = session.get(GroupMember, (found.id, account.id)) if found is not None else None
+            flagged = 0
+            if member is not None:  # the open tasks it stood in for go to the other stand-ins, or are flagged
+                gone = member
+                flagged = change_membership(session, account.id, False, lambda: session.delete(gone), now, None)
         else:
-            add_to_group(session, account, group)
-        audit.record(session, "org.group_removed" if remove else "org.group_added", engine.now(), None,
+            flagged = change_membership(session, account.id, True, lambda: add_to_group(session, account, group),
+                                        now, None)
+        audit.record(session, "org.group_removed" if remove else "org.group_added", now, None,
                      subject_id=account.id, group=group, via="cli")
-    click.echo(f"{account.username} ({account.full_name}) {'is no longer' if remove else 'is now'} in the group {group}")
+    click.echo(f"{account.username} ({account.full_name}) {'is no longer' if remove else 'is now'} in the group {group}"
+               + (f"; {flagged} open task(s) nobody else may act on flagged to Biro SDM" if flagged else ""))
 
 
 @org_group.command("link")

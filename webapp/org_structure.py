@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from engine.errors import FormInvalid, NotFound, PermissionDenied
@@ -171,4 +172,7 @@ def group_remove(name: str):
         return _group_page(name, 403)
     flash(_("Removed from the group %(group)s.", group=name) if removed else _("Not in the group %(group)s.", group=name),
           "success" if removed else "info")
+    if removed.flagged:  # the last stand-in of an open task (an objection whose Atasan Pejabat Penilai is missing)
+        flash(ngettext("%(num)d open task nobody else may act on was flagged to Biro SDM.",
+                       "%(num)d open tasks nobody else may act on were flagged to Biro SDM.", removed.flagged), "warning")
     return redirect(url_for("organisation.group", name=name))

@@ -117,6 +117,12 @@ class ActingAssignment(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]  # ended early by hand
+    # When the handover of its first day was made (the stand-ins named in its lanes' place lost those tasks): at
+    # once when named from today, else by the worker on that day (``acting.hand_over_acting_days``).
+    start_handed_at: Mapped[datetime | None]
+    # When the handover of its end was made (its tasks handed on: stand-ins named again, or flagged): at once when
+    # ended early by hand, else by the worker the day after its last day.
+    end_handed_at: Mapped[datetime | None]
 
 
 class PasswordLink(Base):

@@ -387,7 +387,8 @@ def set_active(engine: Engine, actor_id: int, user_id: int, active: bool, reason
         if not active:
             user.session_epoch = (user.session_epoch or 0) + 1  # their open sessions end now
         session.flush()
-        after = handover.open_task_actors(session, rows)
+        # Active again, they stand in again where the rule allows (a PPK member back on an objection with stand-ins).
+        after = handover.open_task_actors(session, rows, joined=(user.id,) if active else ())
         told = handover.tell(session, rows, before, after, now, actor)
         flagged = told if not active else 0
         audit.record(session, "account.deactivated" if not active else "account.activated", now, actor,

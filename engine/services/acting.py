@@ -2,7 +2,13 @@
 
 While an assignment runs, its person sees and acts on the tasks that the position's holder would (the
 assessor's and the assessor's superior's tasks of the position's subordinates), besides the holder; the audit
-of each completion says "as Plt …". Nothing needs undoing when it ends: lanes are resolved at query time.
+of each completion says "as Plt …". Lanes are resolved at query time, so nothing needs undoing when it ends; only
+what the engine wrote on open tasks follows the change, on the day it happens (``engine.services.handover``): a
+task with stand-ins (``fallbackCandidateGroups``: an objection whose Atasan Pejabat Penilai is missing) goes to the
+acting official on the assignment's first day, and back to the stand-ins when it ends (early, by hand, or after its
+last day). Named from today or ended by hand, that handover is made at once; a first day that comes later, or a
+last day that passes, is handed over by the worker's job ``hand_over_acting_days`` (``start_handed_at`` and
+``end_handed_at`` say it was made, once).
 """
 
 from __future__ import annotations
@@ -10,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import LANES, actionable, in_role, today
 from engine.core import Engine
+from engine.db.base import unclaimed
 from engine.db.org import ActingAssignment, Position, Unit, User
 from engine.db.runtime import TaskIndex
 from engine.errors import N_, FieldError, FormInvalid, Message, NotFound, PermissionDenied
@@ -109,12 +116,14 @@ def name_acting(engine: Engine, actor_id: int, position_id: int | None, user_id:
             raise FormInvalid(errors)
         assert position is not None and person is not None and starts_on and ends_on
         now = engine.now()
-        # From today on, someone acts in the position's lanes: stand-ins named in its place lose those tasks.
-        rows = handover.named_open_tasks(session) if starts_on <= today(session) else []
+        # From today on, someone acts in the position's lanes: stand-ins named in its place lose those tasks. A later
+        # first day is handed over by the worker on that day (hand_over_acting_days).
+        from_today = starts_on <= today(session)
+        rows = handover.named_open_tasks(session) if from_today else []
         before = handover.open_task_actors(session, rows)
         assignment = ActingAssignment(position_id=position.id, user_id=person.id, kind=kind, starts_on=starts_on,
                                       ends_on=ends_on, note=note.replace("\x00", "").strip()[:2000], created_by_id=actor.id,
-                                      created_at=now)
+                                      created_at=now, start_handed_at=now if from_today else None)
         session.add(assignment)
         session.flush()
         if rows:
@@ -140,11 +149,73 @@ def end_acting(engine: Engine, actor_id: int, assignment_id: int, reason: str) -
         rows = list(session.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None),
                                                             actionable(session, assignment.user_id))))
         before = handover.open_task_actors(session, rows)
-        assignment.ended_at = now
+        assignment.ended_at = assignment.end_handed_at = now
         session.flush()
         handover.tell(session, rows, before, handover.open_task_actors(session, rows), now, actor)
         audit.record(session, "org.acting_ended", now, actor, subject_id=assignment.user_id, acting_id=assignment.id,
                      reason=reason.replace("\x00", "").strip()[:2000])
+
+
+def _starting(day: date) -> ColumnElement[bool]:
+    """The assignments whose first day has come and whose handover of it is still to make."""
+    return and_(ActingAssignment.start_handed_at.is_(None), ActingAssignment.ended_at.is_(None),
+                ActingAssignment.starts_on <= day, ActingAssignment.ends_on >= day)
+
+
+def _lapsed(day: date) -> ColumnElement[bool]:
+    """The assignments whose last day has passed (not ended by hand) and whose handover of that is still to make."""
+    return and_(ActingAssignment.end_handed_at.is_(None), ActingAssignment.ended_at.is_(None),
+                ActingAssignment.ends_on < day)
+
+
+def hand_over_acting_days(engine: Engine, limit: int = 100) -> int:
+    """The worker's job for the days acting assignments start and end by themselves; return how many assignments
+    it handed over (0: nothing due, or another worker has them).
+
+    On an assignment's first day (named earlier for a later day) the stand-ins named in its lanes' place lose those
+    tasks to the acting official, who is told (as when named from today); the day after its last day, the tasks it
+    gave its official are handed on as when it is ended early: the stand-ins are named again, or a task nobody can
+    act on any more is flagged. The audit trail has each handover (``task.fallback_ended``, ``task.fallback``,
+    ``task.unassigned``, reason "organisation") and ``org.acting_started`` / ``org.acting_lapsed``.
+
+    One transaction per pass for every assignment due: "before" is the organisation as the open tasks knew it
+    (the assignments starting counted as not yet running, those lapsing as still running), "after" the one of
+    today. Each assignment's ``start_handed_at`` / ``end_handed_at`` is set in that transaction, so a second run
+    finds nothing; several workers claim the assignments through the database (``unclaimed``: FOR UPDATE SKIP
+    LOCKED on PostgreSQL, the write lock on SQLite), so no handover is made twice."""
+    with engine.session_factory() as session:  # a look first: the write lock (SQLite) only when something is due
+        day = today(session)
+        if session.scalar(select(ActingAssignment.id).where(or_(_starting(day), _lapsed(day))).limit(1)) is None:
+            return 0
+    with engine.session_factory.begin() as session:
+        day = today(session)
+        due = list(session.scalars(unclaimed(session, select(ActingAssignment).where(or_(_starting(day), _lapsed(day)))
+                                             .order_by(ActingAssignment.id).limit(limit))))
+        if not due:
+            return 0
+        now = engine.now()
+        # An assignment whose whole window passed before its first day was handed over (no worker ran) gave the
+        # open tasks nothing to undo: it is only marked.
+        starting = [a for a in due if a.start_handed_at is None and a.ends_on >= day]
+        lapsed = [a for a in due if a.ends_on < day]
+        ending = [a for a in lapsed if a.start_handed_at is not None]
+        rows = {row.id: row for row in handover.named_open_tasks(session)} if starting else {}
+        rows.update((row.id, row) for row in handover.acting_lane_tasks(session, [a.id for a in ending]))
+        tasks = sorted(rows.values(), key=lambda row: (row.ready_at, row.id))
+        before = handover.open_task_actors(session, tasks, acting={**{a.id: False for a in starting},
+                                                                   **{a.id: True for a in ending}})
+        after = handover.open_task_actors(session, tasks)
+        handover.tell(session, tasks, before, after, now, None)
+        for assignment in due:
+            assignment.start_handed_at = assignment.start_handed_at or now
+            if assignment in lapsed:
+                assignment.end_handed_at = now
+            position = session.get(Position, assignment.position_id)
+            audit.record(session, "org.acting_lapsed" if assignment in lapsed else "org.acting_started", now, None,
+                         subject_id=assignment.user_id, acting_id=assignment.id, acting_kind=assignment.kind,
+                         position=position.title if position else "", position_id=assignment.position_id,
+                         starts_on=assignment.starts_on.isoformat(), ends_on=assignment.ends_on.isoformat())
+        return len(due)
 
 
 PICKER_LIMIT = 20  # type-ahead answers: enough to pick from, small enough for a phone (at most 50 asked)

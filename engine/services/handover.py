@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, today
@@ -32,9 +32,12 @@ Actors = Mapping[str, frozenset[int]]
 
 
 class _Organisation:
-    """The organisation tables as dictionaries, read once per call."""
+    """The organisation tables as dictionaries, read once per call.
 
-    def __init__(self, session: Session) -> None:
+    ``acting`` counts some acting assignments as running (True) or not (False) whatever their days: the
+    organisation as the open tasks knew it before the worker's handover of an assignment's first or last day."""
+
+    def __init__(self, session: Session, acting: Mapping[int, bool] | None = None) -> None:
         self.users: dict[int, tuple[int | None, int | None, bool]] = {}
         self.by_username: dict[str, int] = {}
         self.holders: dict[int, list[int]] = defaultdict(list)
@@ -49,11 +52,15 @@ class _Organisation:
             select(Position.id, Position.parent_id))}
         day = today(session)
         self.acting: dict[int, list[int]] = defaultdict(list)
-        for position_id, uid in session.execute(
-                select(ActingAssignment.position_id, ActingAssignment.user_id)
-                .where(and_(ActingAssignment.starts_on <= day, ActingAssignment.ends_on >= day,
-                            ActingAssignment.ended_at.is_(None))).order_by(ActingAssignment.id)):
-            if self.users.get(uid, (None, None, False))[2]:
+        acting = acting or {}
+        running = and_(ActingAssignment.starts_on <= day, ActingAssignment.ends_on >= day,
+                       ActingAssignment.ended_at.is_(None))
+        counted = [i for i, on in acting.items() if on]
+        for assignment_id, position_id, uid in session.execute(
+                select(ActingAssignment.id, ActingAssignment.position_id, ActingAssignment.user_id)
+                .where(or_(running, ActingAssignment.id.in_(counted)) if counted else running)
+                .order_by(ActingAssignment.id)):
+            if acting.get(assignment_id, True) and self.users.get(uid, (None, None, False))[2]:
                 self.acting[position_id].append(uid)
         self.groups: dict[str, set[int]] = defaultdict(set)
         for name, uid in session.execute(select(Group.name, GroupMember.user_id)
@@ -117,19 +124,21 @@ class _Organisation:
             return lane
         return lane | frozenset(i for i in self.named(filter(None, row.candidate_users.split(","))) if self.active(i))
 
-    def with_stand_ins(self, row: TaskIndex, model: fallback.TaskModel) -> tuple[frozenset[int], str]:
+    def with_stand_ins(self, row: TaskIndex, model: fallback.TaskModel,
+                       joined: frozenset[int] = frozenset()) -> tuple[frozenset[int], str]:
         """The actors of a task whose model names stand-in groups, by the rule the runner follows when the task
         becomes ready (``engine.services.fallback``), and the ``candidate_users`` that gives the row.
 
         Whoever the lane (or the model's own candidates) gives acts, and the stand-ins named before lose the task.
         When it gives nobody, the stand-ins act: those named before who still qualify (active members of the
-        groups, not the employee nor their assessors), else everyone who qualifies now."""
+        groups, not the employee nor their assessors) and those of ``joined`` who qualify (someone just put in a
+        group, or whose account is active again), else everyone who qualifies now."""
         own = {i for i in self.by_lane(row) | self.named(model.users) if self.active(i)}
         if own or row.assignee_id is not None:
             return frozenset(own), fallback.column(model.users)
         eligible = fallback.stand_ins(self.members(model.groups), row.subject_id, self.superiors)
         before = self.named(model.named_in_place(row.candidate_users))
-        chosen = [uid for uid in eligible if uid in before] or eligible
+        chosen = [uid for uid in eligible if uid in before or uid in joined] or eligible
         if self._usernames is None:
             self._usernames = {uid: name for name, uid in self.by_username.items()}
         return frozenset(chosen), fallback.column([*model.users, *(self._usernames[uid] for uid in chosen)])
@@ -160,17 +169,42 @@ def named_open_tasks(session: Session) -> list[TaskIndex]:
                                 .order_by(TaskIndex.ready_at, TaskIndex.id)))
 
 
-def open_task_actors(session: Session, rows: Iterable[TaskIndex]) -> TaskActors:
+def acting_lane_tasks(session: Session, assignment_ids: Iterable[int]) -> list[TaskIndex]:
+    """The open, unassigned tasks in the assessor lanes that the acting officials of ``assignment_ids`` hold through
+    those assignments (counted as running, whatever their days): the Atasan Langsung's tasks of the position's
+    subordinates and the Atasan Pejabat Penilai's of theirs. What the end of an assignment can hand on once its last
+    day has passed, when the acting official's own access (``access.actionable``) no longer shows them."""
+    ids = list(assignment_ids)
+    if not ids:
+        return []
+    org = _Organisation(session, dict.fromkeys(ids, True))
+    officials = set(session.scalars(select(ActingAssignment.user_id).where(ActingAssignment.id.in_(ids))))
+    direct = [uid for uid in org.users if officials & set(org.superiors(uid))]
+    second = [uid for uid in org.users if any(officials & set(org.superiors(s)) for s in org.superiors(uid))]
+    found: list[TaskIndex] = []
+    for lanes, subjects in ((LANES.lanes_for(SUPERIOR), direct), (LANES.lanes_for(SUPERIOR_2), second)):
+        for start in range(0, len(subjects), 1000):
+            found.extend(session.scalars(select(TaskIndex).where(
+                TaskIndex.closed_at.is_(None), TaskIndex.assignee_id.is_(None), TaskIndex.lane.in_(lanes),
+                TaskIndex.subject_id.in_(subjects[start:start + 1000]))))
+    return sorted({row.id: row for row in found}.values(), key=lambda row: (row.ready_at, row.id))
+
+
+def open_task_actors(session: Session, rows: Iterable[TaskIndex], *, joined: Iterable[int] = (),
+                     acting: Mapping[int, bool] | None = None) -> TaskActors:
     """Return task id -> the ids of the active users who may act on it now, for every row given.
 
     A task whose model names stand-in groups (``fallbackCandidateGroups``) follows the runner's rule: its lane's
-    people if there are any, else the stand-ins (``_Organisation.with_stand_ins``). Only the tasks with named users
-    or nobody in their lane can be such a task; their models are read for those alone."""
+    people if there are any, else the stand-ins (``_Organisation.with_stand_ins``; ``joined``: the people a
+    change has just made members of a group, or active again, who join the stand-ins already named). Only the
+    tasks with named users or nobody in their lane can be such a task; their models are read for those alone.
+    ``acting``: acting assignments counted as running or not whatever their days (``_Organisation``)."""
     rows = list(rows)
     found = TaskActors()
     if not rows:
         return found  # the organisation is read whole: not for nothing (an account or Plt with no open tasks)
-    org = _Organisation(session)
+    org = _Organisation(session, acting)
+    newcomers = frozenset(joined)
     lane = {row.id: frozenset(i for i in org.by_lane(row) if org.active(i)) for row in rows}
     models = fallback.task_models(session, [row for row in rows if row.assignee_id is None
                                             and (row.candidate_users or not lane[row.id])])
@@ -179,7 +213,7 @@ def open_task_actors(session: Session, rows: Iterable[TaskIndex]) -> TaskActors:
         if model is None:
             found[row.id] = org.actors(row, lane[row.id])
             continue
-        found[row.id], candidates = org.with_stand_ins(row, model)
+        found[row.id], candidates = org.with_stand_ins(row, model, newcomers)
         found.candidates[row.id] = (candidates, model)
     return found
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from engine.access import LANES, in_role
 from engine.core import Engine
 from engine.db.org import Group, GroupMember, Position, Unit, User
 from engine.errors import N_, NotFound, PermissionDenied
-from engine.services import audit, login
+from engine.services import audit, handover, login
 from engine.services.login import LoginPolicy
 
 
@@ -276,8 +277,36 @@ def _may_change(session: Session, actor: User, name: str) -> None:
         raise PermissionDenied("group.admins_only", N_("Only administrators may change who is an administrator"))
 
 
-def add_member(engine: Engine, actor_id: int, name: str, user_id: int) -> bool:
-    """Put an active account in a group; return False when it was in it already. Audited as ``org.group_added``."""
+@dataclass
+class MemberChange:
+    changed: bool  # False: the account was in the group already (added) or not in it (removed)
+    flagged: int = 0  # open tasks nobody can act on any more, flagged to Biro SDM and administrators
+
+    def __bool__(self) -> bool:
+        return self.changed
+
+
+def change_membership(session: Session, user_id: int, joined: bool, change: Callable[[], None], now: datetime,
+                      actor: User | None) -> int:
+    """Make a group membership change (``change``: add or delete the membership) and hand over the open tasks it
+    moves; return how many were flagged because nobody can act on them any more.
+
+    Lanes and candidate groups are resolved when asked; what follows the change in writing are the stand-ins named
+    on open tasks in an empty lane's place (``fallbackCandidateGroups``, the rule of ``engine.services.fallback``):
+    someone taken out of the PPK or the Tim Penilai Kinerja is no longer one (when nobody is left, the task is
+    flagged), someone put in (``joined``) becomes one where the rule allows (never for their own objection or one
+    against their assessment), and is told. Only the open tasks that name people are looked at."""
+    rows = handover.named_open_tasks(session)
+    before = handover.open_task_actors(session, rows)
+    change()
+    session.flush()
+    after = handover.open_task_actors(session, rows, joined=(user_id,) if joined else ())
+    return handover.tell(session, rows, before, after, now, actor)
+
+
+def add_member(engine: Engine, actor_id: int, name: str, user_id: int) -> MemberChange:
+    """Put an active account in a group; ``changed`` False when it was in it already. Audited as
+    ``org.group_added``; open tasks with stand-ins from the group gain them (``change_membership``)."""
     with engine.session_factory.begin() as session:
         actor = _org_admin(session, actor_id)
         _may_change(session, actor, name)
@@ -286,28 +315,33 @@ def add_member(engine: Engine, actor_id: int, name: str, user_id: int) -> bool:
             raise NotFound("account.not_found", N_("Account not found"))
         group = ensure_group(session, name)
         if session.get(GroupMember, (group.id, user.id)) is not None:
-            return False
-        session.add(GroupMember(group_id=group.id, user_id=user.id))
-        audit.record(session, "org.group_added", engine.now(), actor, subject_id=user.id, group=name, via="web")
-        return True
+            return MemberChange(False)
+        now = engine.now()
+        flagged = change_membership(session, user.id, True,
+                                    lambda: session.add(GroupMember(group_id=group.id, user_id=user.id)), now, actor)
+        audit.record(session, "org.group_added", now, actor, subject_id=user.id, group=name, via="web")
+        return MemberChange(True, flagged)
 
 
-def remove_member(engine: Engine, actor_id: int, name: str, user_id: int) -> bool:
-    """Take an account out of a group; return False when it was not in it. The last active member of the
-    administrators' groups stays (``PermissionDenied``). Audited as ``org.group_removed``."""
+def remove_member(engine: Engine, actor_id: int, name: str, user_id: int) -> MemberChange:
+    """Take an account out of a group; ``changed`` False when it was not in it. The last active member of the
+    administrators' groups stays (``PermissionDenied``). Audited as ``org.group_removed``; the open tasks it stood
+    in for go to the other stand-ins, or are flagged when none is left (``change_membership``)."""
     with engine.session_factory.begin() as session:
         actor = _org_admin(session, actor_id)
         _may_change(session, actor, name)
         group = session.scalar(select(Group).where(Group.name == name))
         member = session.get(GroupMember, (group.id, user_id)) if group is not None else None
         if group is None or member is None:
-            return False
+            return MemberChange(False)
         if name in LANES.roles.admin and last_admin(session, user_id):
             raise PermissionDenied("group.last_admin", N_("The last administrator cannot be removed: make "
                                                           "someone else an administrator first"))
-        session.delete(member)
-        audit.record(session, "org.group_removed", engine.now(), actor, subject_id=user_id, group=name, via="web")
-        return True
+        now = engine.now()
+        flagged = change_membership(session, user_id, False, lambda: session.delete(member), now, actor)
+        audit.record(session, "org.group_removed", now, actor, subject_id=user_id, group=name, via="web",
+                     flagged=flagged)
+        return MemberChange(True, flagged)
 
 
-__all__ = ["Account", "Unit", "Position", "User", "Group"]
+__all__ = ["Account", "Unit", "Position", "User", "Group", "MemberChange"]

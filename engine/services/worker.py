@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 from engine.core import Engine
+from engine.services.acting import hand_over_acting_days
 from engine.services.deferred import start_deferred
 from engine.services.documents import orphan_upload_job
 from engine.services.messages import deliver_kept_messages
@@ -24,8 +25,10 @@ FULL_BATCH = 100
 def engine_jobs() -> list[tuple[str, Job]]:
     """The jobs that move instances on, in the order a pass runs them. Deferred starts first (the instances a step
     asked for exist before their timers and messages are looked at), then timers: a deadline that has passed wins
-    over a message delivered in the same pass."""
-    return [("deferred starts", start_deferred), ("timers", fire_due_timers), ("kept messages", deliver_kept_messages)]
+    over a message delivered in the same pass. Last, the acting officials' first and last days: who may act on the
+    open tasks changes with the date, and the tasks with stand-ins follow it (``acting.hand_over_acting_days``)."""
+    return [("deferred starts", start_deferred), ("timers", fire_due_timers), ("kept messages", deliver_kept_messages),
+            ("acting days", hand_over_acting_days)]
 
 
 def default_jobs() -> list[tuple[str, Job]]:
