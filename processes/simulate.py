@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from engine.access import is_group_task, superior_of
+from engine.access import SUBJECT, is_group_task, superior_of
 from engine.core import Engine
 from engine.db.audit import AuditEvent
 from engine.db.org import Group, GroupMember, Position, Unit, User
@@ -37,7 +37,7 @@ from engine.services.notifications import recipients
 from engine.services.org import add_to_group
 from engine.services.worker import run_engine_jobs
 from processes.demo import demo_iku, load_demo
-from processes.lanes import ATASAN_PEJABAT_PENILAI, HR_GROUP, PEGAWAI, PEJABAT_PENILAI
+from processes.lanes import ATASAN_PEJABAT_PENILAI, HR_GROUP, LANES, PEJABAT_PENILAI
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 WIB = timedelta(hours=7)
@@ -262,7 +262,7 @@ class SimulatedYear:
 
     def _lane_actor(self, row: OpenTask) -> int | None:
         with self.engine.session_factory() as s:
-            if row.lane in (PEGAWAI, None):
+            if row.lane is None or LANES.get(row.lane) == SUBJECT:  # Pegawai, Pimpinan Unit Kerja
                 return row.subject_id
             if row.lane in (PEJABAT_PENILAI, ATASAN_PEJABAT_PENILAI) and row.subject_id is not None:
                 pp = superior_of(s, row.subject_id)
