@@ -612,11 +612,14 @@ def _ringkas_kurva(ctx: StepContext, params: dict[str, Any], data: dict[str, Any
              "perilaku": str(state.proposed[u.pegawai].get("perilaku") or ""),
              "predikat_usulan": u.predikat, "predikat_saran": moved.get(u.pegawai, u.predikat),
              "predikat_kalibrasi": moved.get(u.pegawai, u.predikat)} for u in listed]
-    lines = [f"Predikat unit / Unit rating: {state.predikat_unit}; {len(usulan)} pegawai / employees.",
-             "Distribusi usulan / Proposed: " + ", ".join(f"{k} {v}" for k, v in before.distribusi.items() if v)]
-    lines += [f"- {v.pesan}" for v in before.pelanggaran]
-    lines.append("Distribusi dengan saran / With the suggestion: "
-                 + ", ".join(f"{k} {v}" for k, v in after.distribusi.items() if v))
+    # One sentence a line, each "Indonesian / English" as a whole: the form shows each line in the page's language.
+    proposed_counts = ", ".join(f"{k} {v}" for k, v in before.distribusi.items() if v)
+    suggested_counts = ", ".join(f"{k} {v}" for k, v in after.distribusi.items() if v)
+    lines = [f"Predikat unit: {state.predikat_unit}; {len(usulan)} pegawai. / Unit rating: {state.predikat_unit}; "
+             f"{len(usulan)} employees.",
+             f"Distribusi usulan: {proposed_counts} / Proposed: {proposed_counts}"]
+    lines += [f"- {v.pesan} / - {v.message}" for v in before.pelanggaran]
+    lines.append(f"Distribusi dengan saran: {suggested_counts} / With the suggestion: {suggested_counts}")
     lines.append(f"Saran mengubah {len(moved)} pegawai (yang terlemah menurut rating hasil kerja dan perilaku; "
                  f"bukan menurut urutan penilaian). / The suggestion moves {len(moved)} employees (the weakest by "
                  "work-results and behaviour ratings, never by the order of submission).")
@@ -670,8 +673,8 @@ def _catat_kalibrasi(ctx: StepContext, params: dict[str, Any], data: dict[str, A
         chosen[u.pegawai] = label
     check = cek_kurva_distribusi(state.predikat_unit, list(chosen.values()), table)
     if not check.ok and check.dapat_dipenuhi:
-        return "Hasil kalibrasi masih melanggar kurva: " + " ".join(
-            v.pesan for v in check.pelanggaran) + " / The calibrated ratings still break the curve."
+        return ("Hasil kalibrasi masih melanggar kurva: " + " ".join(v.pesan for v in check.pelanggaran)
+                + " / The calibrated ratings still break the curve: " + " ".join(v.message for v in check.pelanggaran))
     follows = all(chosen[u.pegawai] == moved.get(u.pegawai, u.predikat) for u in usulan)
     if (not follows or not check.ok) and not note:
         return ("Tulis catatan alasan bila menyimpang dari saran atau kurva tidak dapat "

@@ -49,6 +49,13 @@ def tr(text: Any) -> str:
     return parts[1].strip() if locale() == "en" else parts[0].strip()
 
 
+def tr_lines(text: Any) -> str:
+    """``tr`` line by line: a text the process wrote as several "Indonesian / English" sentences, one a line."""
+    if isinstance(text, Markup) or not isinstance(text, str) or "\n" not in text:
+        return tr(text)
+    return "\n".join(tr(line) for line in text.split("\n"))
+
+
 def translate(message: Message | EngineError | str) -> str:
     """An engine message in the current language: gettext translates its English template, then its parameters
     are filled in (a parameter that is a Message is translated too; a detail quoted from a library stays as it
@@ -105,3 +112,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = fmt_datetime
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["tr"] = tr
+    app.jinja_env.filters["tr_lines"] = tr_lines

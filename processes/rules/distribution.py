@@ -57,6 +57,8 @@ class Pelanggaran:
     selisih: int
     pesan: str
     saran: str
+    message: str = ""  # ``pesan`` in English, for pages shown in English
+
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def _cek_jumlah(predikat_unit: str, counts: Counter[str], n: int, table: dmn_tab
                 pesan=(f"Unit {predikat_unit}: paling banyak {limit} dari {n} pegawai ({c.persen}%) boleh "
                        f"berpredikat {names}; saat ini {counted}."),
                 saran=f"Turunkan predikat {excess} pegawai dari {names}.",
+                message=(f"Unit {predikat_unit}: at most {limit} of {n} employees ({c.persen}%) may be rated "
+                         f"{' or '.join(c.predikat)}; now {counted}."),
             ))
         elif c.jenis == PALING_SEDIKIT and counted < limit:
             short = limit - counted
@@ -140,6 +144,8 @@ def _cek_jumlah(predikat_unit: str, counts: Counter[str], n: int, table: dmn_tab
                 pesan=(f"Unit {predikat_unit}: paling sedikit {limit} dari {n} pegawai harus berpredikat "
                        f"{names}; saat ini {counted}."),
                 saran=f"Ubah predikat {short} pegawai lain menjadi {names}.",
+                message=(f"Unit {predikat_unit}: at least {limit} of {n} employees must be rated "
+                         f"{' or '.join(c.predikat)}; now {counted}."),
             ))
     minimum_needed = sum(c.batas_orang(n) for c in constraints if c.jenis == PALING_SEDIKIT)
     return HasilKurva(

@@ -17,14 +17,14 @@ from werkzeug.datastructures import MultiDict
 from engine.core import Engine
 from engine.runtime.clock import FixedClock
 from engine.services import instances
-from tests.bpmn.conftest import events, open_tasks, status, task_data
+from tests.bpmn.conftest import act, events, open_tasks, status, task_data
 from tests.bpmn.test_penilaian import _bum_breaking_the_curve
 from tests.webapp.test_smk_forms import _Posted
 from webapp import create_app
 from webapp.form_preview import preview
 from webapp.formrender import build_fields
 
-from .conftest import Auth
+from .conftest import Auth, csrf_token
 
 SMK = Path(__file__).resolve().parents[2] / "bpmn" / "smk"
 TAUFIK_NIP = "199010102014031003"
@@ -46,6 +46,42 @@ def calibration(smk: Engine, org: dict[str, int], clock: FixedClock, monkeypatch
     [task] = open_tasks(smk, "kalibrasi_kurva", org["yulia"])
     return unit, task.id
 
+
+
+def _readonly(html: str, name: str) -> str:
+    found = re.search(rf'<div id="[^"]*{name}" class="form-control-plaintext readonly">(.*?)</div>', html, re.S)
+    assert found is not None, name
+    return found.group(1)
+
+
+def test_the_units_distribution_and_the_refusal_read_in_the_pages_language(
+        client: FlaskClient, auth: Auth, smk: Engine, org: dict[str, int], calibration: tuple[int, str]) -> None:
+    # The process writes both languages, a whole sentence on each side of " / " on every line; the page shows one.
+    _, task_id = calibration
+    summary = task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])["ringkasan_kurva"]
+    assert all(line.count(" / ") == 1 for line in summary.split("\n")), summary
+    auth.login("yulia")
+    html = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    shown = _readonly(html, "ringkasan_kurva")
+    assert shown.startswith("Predikat unit: Baik; 6 pegawai.\nDistribusi usulan: Sangat Baik 1, Baik 5\n")
+    assert "paling banyak 4 dari 6 pegawai" in shown and " / " not in shown and "employees" not in shown
+    # Sent without the note a departure needs: the reason, in the page's language too.
+    form = task_data(smk, org["yulia"], "kalibrasi_kurva", org["yulia"])
+    kept = [{**r, "predikat_kalibrasi": r["predikat_usulan"]} for r in form["kalibrasi_pegawai"]]
+    others = [{"nip": TAUFIK_NIP, "predikat_kalibrasi": "Butuh Perbaikan"}]
+    act(smk, org["yulia"], "kalibrasi_kurva", {"kalibrasi_pegawai": kept, "perubahan_lain": others,
+                                               "catatan_kalibrasi": ""}, org["yulia"])
+    [again] = open_tasks(smk, "kalibrasi_kurva", org["yulia"])
+    html = client.get(f"/tasks/{again.id}").get_data(as_text=True)
+    assert _readonly(html, "galat_kalibrasi").startswith("Tulis catatan alasan bila menyimpang dari saran")
+    assert "Write a note" not in html
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/"), "next": "/"})
+    html = client.get(f"/tasks/{again.id}").get_data(as_text=True)
+    shown = _readonly(html, "ringkasan_kurva")
+    assert shown.startswith("Unit rating: Baik; 6 employees.\nProposed: Sangat Baik 1, Baik 5\n")
+    assert "- Unit Baik: at most 4 of 6 employees (70%) may be rated Baik; now 5." in shown
+    assert "pegawai" not in shown and " / " not in shown
+    assert _readonly(html, "galat_kalibrasi").startswith("Write a note when you depart from the suggestion")
 
 def _lookup(client: FlaskClient, task_id: str, q: str, name: str = "kalibrasi_staf", **args: str):
     return client.get(f"/tasks/{task_id}/lookup/{name}", query_string={"q": q, **args})
