@@ -1,5 +1,6 @@
 """The large-unit calibration in a real browser: the unit head adds a row under *Perubahan lain*, types part of a
-name, picks the person from the list with the keyboard, submits, and the unit's calibration records that change.
+name, picks the person from the list with the keyboard, submits (refused first for a missing note: the row still names
+the person), and the unit's calibration records that change.
 No script error and no CSP violation on the way."""
 
 from __future__ import annotations
@@ -51,9 +52,20 @@ def test_the_head_picks_someone_by_name_and_the_calibration_records_it(page, sit
     page.locator('select[name="perubahan_lain[0][predikat_kalibrasi]"]').select_option("Butuh Perbaikan")
     # The one the suggestion moves keeps Baik instead, so the curve still holds; a departure needs a note.
     page.locator('select[name="kalibrasi_pegawai[0][predikat_kalibrasi]"]').select_option("Baik")
-    page.locator('textarea[name="catatan_kalibrasi"]').fill("Capaian Q4 Taufik terendah di unit")
+    # Sent without the note first: the process refuses it and shows the form again, the row still naming Taufik.
     page.get_by_role("button", name=re.compile("^(Kirim|Submit)$")).click()
-    page.wait_for_url(re.compile(r"/$|/tasks/(?!" + task.id + ")"))
+    page.wait_for_url(re.compile(r"/tasks/(?!" + task.id + ")"))
+    assert "catatan" in page.content()
+    field = page.locator('input[name="perubahan_lain[0][nip]"]')
+    assert field.input_value() == TAUFIK_NIP
+    chosen = page.locator(".lookup-chosen").first
+    page.wait_for_function("() => document.querySelector('.lookup-chosen').textContent.includes('Taufik Hidayat')")
+    assert TAUFIK_NIP in chosen.inner_text()
+    shot(page, "calibration_lookup_refused_names_the_person")
+    page.locator('textarea[name="catatan_kalibrasi"]').fill("Capaian Q4 Taufik terendah di unit")
+    [again] = open_tasks(eng, "kalibrasi_kurva", org["yulia"])
+    page.get_by_role("button", name=re.compile("^(Kirim|Submit)$")).click()
+    page.wait_for_url(re.compile(r"/$|/tasks/(?!" + again.id + ")"))
     assert "Tugas selesai dan diteruskan" in page.content()
     assert status(eng, unit) == "completed"
     [decision] = events(eng, "smk.kalibrasi_kurva")
