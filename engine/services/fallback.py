@@ -8,14 +8,17 @@ of those groups stand in, **except the employee the task is about and that emplo
 (the task row's ``candidate_users``), not the groups, so the exclusion holds in the inbox, ``may_act`` and the
 notifications alike.
 
-One rule, two moments:
+One rule, at every moment it applies:
 
 - when the task becomes ready (``offer``, called by ``notifications.notify_new_tasks``; the runner copies the
   property from the task's spec into ``TaskIndex.fallback_groups`` for that step);
-- when an organisation change recomputes who may act on open tasks (``engine.services.handover``). The task row
+- when an organisation change recomputes who may act on open tasks (``engine.services.handover``: an import, a
+  superior change, an account deactivated or active again, a group's members changed, an acting official named,
+  ended, or reaching their first day or passing their last, ``acting.hand_over_acting_days``). The task row
   does not keep the property, so ``task_models`` reads it from the model version the task's instance runs (its
   deployed BPMN, remembered by content hash: deployments never change). If the lane gives nobody after the change,
-  the stand-ins are named; if it gives someone again, the task goes to them and the stand-ins lose it.
+  the stand-ins are named; if it gives someone again, the task goes to them and the stand-ins lose it; someone
+  just put in a group (or active again) joins the stand-ins already named, where the rule allows.
 
 ``task_capacity`` is a service operation: a model calls it right after a user task to learn in which capacity the
 person who completed it could act on it (their lane, named as a stand-in, assigned by an administrator), e.g. to
