@@ -37,8 +37,13 @@ def test_the_inbox_shows_a_waiting_step_apart_and_counts_only_the_work(
     assert _number(html, "waiting-count") == "1" and _number(html, "task-count") == "1"
     assert "1 tugas" in html[:section]  # the work's table caption
 
-    # Another page's navigation counts the work only too (its own count, not the inbox's).
-    assert _number(client.get("/skp").get_data(as_text=True), "task-count") == "1"
+    # Another page's navigation counts the work only too (its own count, not the inbox's); SKP saya marks the
+    # work as his turn and the waiting step as waiting.
+    skp = client.get("/skp").get_data(as_text=True)
+    assert _number(skp, "task-count") == "1"
+    for task, mark in ((work, "giliran Anda"), (wait, "Menunggu pihak lain")):
+        line = skp[skp.index(f"/tasks/{task}"):]
+        assert line.index(mark) < line.index("</li>"), task
 
     # Only the waiting step left: the empty inbox says there is nothing to do, and still shows the step.
     instances.complete_task(eng, org["budi"], work, {})
