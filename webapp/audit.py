@@ -92,6 +92,7 @@ def search():
     page = audit_query.search(get_engine(), current_user.user_id, filters, before=int_arg(request.args, "before"))
     args = {k: v for k, v in request.args.items() if k != "before" and v}
     return render_template("audit/search.html", page=page, args=args, units=_units(),
+                           processes=audit_query.process_choices(get_engine(), current_user.user_id),
                            export_args={k: v for k, v in args.items()})
 
 

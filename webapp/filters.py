@@ -63,34 +63,91 @@ def fieldvalue(value: Any, titles: dict[str, str] | None = None) -> Markup:
     return Markup(escape(str(value)))
 
 
+# Every kind of audit event in people's words: the audit search and its kinds, the history, the instance pages.
+# One list (tests/webapp/test_event_labels.py checks that every kind the code records is in it).
 _EVENTS = {
     "instance.started": N_("Process started"),
     "instance.completed": N_("Process completed"),
-    "instance.errored": N_("Error"),
-    "instance.suspended": N_("Suspended"),
-    "instance.resumed": N_("Resumed"),
-    "instance.terminated": N_("Terminated"),
-    "instance.retried": N_("Retried"),
+    "instance.errored": N_("Process stopped with an error"),
+    "instance.suspended": N_("Process suspended"),
+    "instance.resumed": N_("Process resumed"),
+    "instance.terminated": N_("Process terminated"),
+    "instance.retried": N_("Process retried"),
+    "instance.migrated": N_("Moved to a newer version of the model"),
     "task.ready": N_("Task ready"),
     "task.completed": N_("Task completed"),
     "task.claimed": N_("Task claimed"),
     "task.released": N_("Task released"),
     "task.reassigned": N_("Task reassigned"),
-    "task.unassigned": N_("Task nobody can act on"),
+    "task.unassigned": N_("Nobody can act on the task"),
     "task.fallback": N_("Task offered to the stand-in groups (nobody in its lane can act)"),
     "task.fallback_ended": N_("Stand-ins no longer named: someone in the task's lane can act again"),
     "document.uploaded": N_("Evidence uploaded"),
-    "timer.fired": N_("Timer fired"),
+    "document.removed": N_("Evidence removed"),
+    "timer.fired": N_("Deadline reached"),
     "message.delivered": N_("Message delivered"),
-    "message.kept": N_("Message kept"),
+    "message.kept": N_("Message kept for later"),
     "deferred_start.written": N_("Cases requested (the background worker starts them)"),
     "deferred_start.failed": N_("A requested case could not be started"),
     "deferred_start.retried": N_("Cases that could not be started put back in the queue"),
+    "deployment.created": N_("Models deployed"),
+    "workspace.draft_saved": N_("Model draft saved"),
+    "workspace.validated": N_("Model draft validated"),
+    "workspace.deployed": N_("Deployed from the workspace"),
+    "workspace.deploy_refused": N_("Deployment refused"),
+    "workspace.draft_discarded": N_("Model draft discarded"),
+    "workspace.conflict_resolved": N_("Model draft conflict settled"),
+    "login": N_("Logged in"),
+    "login.failed": N_("Failed login"),
+    "login.locked": N_("Sign-in locked after failed attempts"),
+    "logout": N_("Logged out"),
+    "sessions.ended": N_("Signed out everywhere"),
+    "account.preferences": N_("E-mail notifications changed"),
+    "account.activated": N_("Account activated"),
+    "account.deactivated": N_("Account deactivated"),
+    "account.link_issued": N_("Password link made"),
+    "account.password_set": N_("Password set"),
+    "audit.exported": N_("Audit exported"),
+    "report.exported": N_("Report exported"),
+    "result.recorded": N_("Result recorded"),
+    "org.imported": N_("Organisation imported"),
+    "org.exported": N_("Organisation exported"),
+    "org.demo_loaded": N_("Demo organisation loaded"),
+    "org.employee_moved": N_("Employee moved"),
+    "org.assessor_override": N_("Acting assessor named"),
+    "org.position_superior_changed": N_("Superior position changed"),
+    "org.group_added": N_("Added to a group"),
+    "org.group_removed": N_("Removed from a group"),
+    "org.acting_named": N_("Acting official named"),
+    "org.acting_ended": N_("Acting official ended early"),
+    "org.acting_started": N_("Acting official's first day"),
+    "org.acting_lapsed": N_("Acting official's last day passed"),
+    "smk.predikat_usulan": N_("Predikat proposed for the curve check"),
+    "smk.hasil_penilaian": N_("Assessment result recorded"),
+    "smk.hasil_penilaian_dipindahkan": N_("Earlier assessment results copied into the results table"),
+    "smk.hasil_dipindahkan": N_("Earlier curve proposals and unit ratings copied into the results table"),
+    "smk.rekomendasi_tindak_lanjut": N_("Follow-up recommendation recorded"),
+    "smk.rekomendasi_tindak_lanjut_dipindahkan": N_("Earlier follow-up recommendations copied into the results table"),
+    "smk.predikat_unit": N_("Unit rating set"),
+    "smk.kalibrasi_kurva": N_("Unit's ratings calibrated against the curve"),
+    "smk.kurva_sesuai": N_("Unit's ratings fit the distribution curve"),
+    "smk.pengingat": N_("Deadline reminder sent"),
+}
+# The audit search's choices that stand for every kind beginning with them.
+EVENT_GROUPS = {
+    "task.": N_("Tasks: every event"),
+    "instance.": N_("Processes: every event"),
+    "message.": N_("Messages between processes"),
+    "workspace.": N_("Model workspace: every event"),
+    "org.": N_("Organisation: every change"),
+    "account.": N_("Accounts: every change"),
+    "smk.": N_("SKP results and curve decisions"),
 }
 
 
 def eventlabel(kind: str) -> str:
-    label = _EVENTS.get(kind)
+    """An audit event's kind in words (or a group of kinds, "task."); a kind no list names stays as it is."""
+    label = _EVENTS.get(kind) or EVENT_GROUPS.get(kind)
     return gettext(label) if label else kind
 
 

@@ -22,18 +22,6 @@ from webapp.i18n import fmt_datetime as dt
 
 bp = Blueprint("instances", __name__)
 
-# Events of the SMK application and the engine that the shared event labels do not name.
-_MORE_EVENTS = {
-    "smk.predikat_usulan": N_("Rating proposed"),
-    "smk.hasil_penilaian": N_("Assessment result recorded"),
-    "smk.rekomendasi_tindak_lanjut": N_("Follow-up recommendation recorded"),
-    "smk.predikat_unit": N_("Unit rating set"),
-    "smk.kalibrasi_kurva": N_("Unit's ratings calibrated against the curve"),
-    "smk.kurva_sesuai": N_("Unit's ratings fit the distribution curve"),
-    "smk.pengingat": N_("Deadline reminder sent"),
-    "instance.migrated": N_("Moved to a newer version of the model"),
-    "document.removed": N_("Evidence removed"),
-}
 # What a process waits for when it waits for a message from another process, in people's words.
 _MESSAGES = {"rhk_atasan_siap": N_("the superior's SKP and Matriks Peran Hasil"),
              "kurva_unit_diputuskan": N_("the unit's decision on the distribution curve")}
@@ -41,9 +29,8 @@ SKP_PROCESSES = ("smk_perencanaan", "smk_pemantauan", "smk_penilaian", "smk_tind
 
 
 def event_label(kind: str) -> str:
-    """A timeline event in words: the shared labels, these, or a neutral 'Process event' (never the code)."""
-    if kind in _MORE_EVENTS:
-        return gettext(_MORE_EVENTS[kind])
+    """A timeline event in words: the shared labels (``webapp.filters``), or a neutral 'Process event' (never the
+    code)."""
     label = eventlabel(kind)
     return label if label != kind else gettext("Process event")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine.db.base import Base, str120, str255
 
@@ -61,3 +61,13 @@ class DecisionVersion(Base):
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
     filename: Mapped[str255]
     __table_args__ = (UniqueConstraint("decision_id", "version"),)
+
+
+def latest_process_names(session: Session) -> list[tuple[str, str]]:
+    """(process id, name of its latest version) of every deployed process, by name: the choice of a process in a
+    filter. No permission check: the callers check their own (administrators, auditors)."""
+    latest = select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v")) \
+        .group_by(ProcessVersion.process_id).subquery()
+    rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name).join(
+        latest, (latest.c.process_id == ProcessVersion.process_id) & (latest.c.v == ProcessVersion.version)))
+    return sorted(((pid, name or pid) for pid, name in rows), key=lambda r: (r[1].lower(), r[0]))

@@ -31,7 +31,7 @@ from sqlalchemy.sql.expression import UnaryExpression
 from engine.access import LANES, in_role, superior_ids
 from engine.core import Engine
 from engine.db.audit import AuditEvent
-from engine.db.deploy import ProcessVersion
+from engine.db.deploy import ProcessVersion, latest_process_names
 from engine.db.org import Unit, User
 from engine.db.runtime import Instance
 from engine.errors import N_, NotFound, PermissionDenied
@@ -83,6 +83,7 @@ class AuditRow:
     subject_nip: str
     unit_name: str
     data: dict[str, Any]
+    process_name: str = ""  # the process's name in its model (the version the instance runs)
 
 
 @dataclass
@@ -228,20 +229,30 @@ def _rows(session: Session, where: _Where, limit: int, before: int | None = None
         page = page.where(order < before)
     page = page.order_by(order.desc()).limit(limit)
     subject, actor = aliased(User), aliased(User)
-    query = (select(AuditEvent, Instance.process_id, Instance.period, subject, actor.full_name, Unit.name)
+    query = (select(AuditEvent, Instance.process_id, Instance.period, subject, actor.full_name, Unit.name,
+                    ProcessVersion.name)
              .outerjoin(Instance, Instance.id == AuditEvent.instance_id)
+             .outerjoin(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
              .outerjoin(subject, subject.id == AuditEvent.subject_id)
              .outerjoin(actor, actor.id == AuditEvent.actor_id)
              .outerjoin(Unit, Unit.id == AuditEvent.unit_id)
              .where(AuditEvent.seq.in_(page)))
     rows = []
-    for event, process_id, period, person, actor_name, unit_name in session.execute(
+    for event, process_id, period, person, actor_name, unit_name, process_name in session.execute(
             query.order_by(AuditEvent.seq.desc())):
         rows.append(AuditRow(event.seq, event.at, event.kind, event.actor, actor_name or event.actor,
                              event.instance_id, process_id, period, event.task_id, event.task_name,
                              event.subject_id, person.full_name if person else "", (person.nip or "") if person else "",
-                             unit_name or "", dict(event.data or {})))
+                             unit_name or "", dict(event.data or {}), process_name or ""))
     return rows
+
+
+def process_choices(engine: Engine, user_id: int) -> list[tuple[str, str]]:
+    """The processes an auditor may filter by: (process id, name), every deployed process by name."""
+    with engine.session_factory() as session:
+        if not may_audit(session, user_id):
+            raise PermissionDenied("audit.auditors_only", N_("Only Biro SDM and administrators may search the audit trail"))
+        return latest_process_names(session)
 
 
 def search(engine: Engine, user_id: int, filters: AuditFilter, before: int | None = None,

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.access import LANES, in_role
 from engine.core import Engine
 from engine.db.audit import AuditEvent
-from engine.db.deploy import ProcessVersion
+from engine.db.deploy import ProcessVersion, latest_process_names
 from engine.db.notify import TASK_ASSIGNED
 from engine.db.org import Position, User
 from engine.db.runtime import (
@@ -524,8 +524,4 @@ def process_choices(engine: Engine, actor_id: int) -> list[tuple[str, str]]:
     """Return (process id, name of its latest version) of every deployed process, by name (administrators only)."""
     with engine.session_factory() as session:
         _admin(session, actor_id)
-        latest = select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v")) \
-            .group_by(ProcessVersion.process_id).subquery()
-        rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name).join(
-            latest, (latest.c.process_id == ProcessVersion.process_id) & (latest.c.v == ProcessVersion.version)))
-        return sorted(((pid, name or pid) for pid, name in rows), key=lambda r: (r[1].lower(), r[0]))
+        return latest_process_names(session)

@@ -53,6 +53,24 @@ def test_search_by_employee_shows_what_was_submitted_and_changed(client: FlaskCl
     assert "No event matches" in nothing or "Tidak ada peristiwa" in nothing
 
 
+
+def test_the_search_names_processes_and_kinds_in_words(client: FlaskClient, auth: Auth, completed: int,
+                                                       demo_deployed: Engine) -> None:
+    # A row names its case's process by the model's name, the process filter chooses among names, and the kinds'
+    # groups are words, not "task.*"; the process id stays the value sent and the row's tooltip.
+    auth.login("indah")
+    page = client.get("/audit?kind=task.completed").get_data(as_text=True)
+    assert 'title="demo_penilaian">Demo Penilaian Kinerja · 2024</div>' in page
+    assert '<option value="demo_penilaian" >Demo Penilaian Kinerja</option>' in page
+    assert '<option value="task." >Tugas: semua peristiwa</option>' in page
+    assert '<option value="smk." >Hasil SKP dan keputusan kurva</option>' in page
+    assert "task.*" not in page and 'placeholder="smk_penilaian"' not in page
+    chosen = client.get("/audit?process=demo_penilaian&kind=instance.").get_data(as_text=True)
+    assert '<option value="demo_penilaian" selected>Demo Penilaian Kinerja</option>' in chosen
+    assert "Proses dimulai" in chosen and f"#{completed}" in chosen
+    other = client.get("/audit?process=demo_arsip").get_data(as_text=True)
+    assert f"#{completed}</a>" not in other
+
 def test_search_pages_by_key_not_offset(client: FlaskClient, auth: Auth, demo_deployed: Engine,
                                        org: dict[str, int]) -> None:
     for i in range(60):

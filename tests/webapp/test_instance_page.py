@@ -78,7 +78,7 @@ def test_english_page_speaks_english(smk: Engine, org: dict[str, int], client: F
     code, html = _text(client, f"/instances/{inst}")
     assert code == 200
     assert "What is happening" in html and "Waiting for you to do “Menunggu RHK atasan”." in html
-    assert "Rating proposed" in html and 'aria-label="Zoom in"' in html
+    assert "Predikat proposed for the curve check" in html and 'aria-label="Zoom in"' in html
 
 
 def test_suspended_process_is_announced_before_typing(smk: Engine, org: dict[str, int], client: FlaskClient,
