@@ -70,6 +70,8 @@ def test_the_search_names_processes_and_kinds_in_words(client: FlaskClient, auth
     assert "Proses dimulai" in chosen and f"#{completed}" in chosen
     other = client.get("/audit?process=demo_arsip").get_data(as_text=True)
     assert f"#{completed}</a>" not in other
+    ready = client.get("/audit?kind=task.ready").get_data(as_text=True)  # the engine's own steps
+    assert '<span class="text-body-secondary">Sistem</span>' in ready and "<td>system</td>" not in ready
 
 def test_search_pages_by_key_not_offset(client: FlaskClient, auth: Auth, demo_deployed: Engine,
                                        org: dict[str, int]) -> None:
