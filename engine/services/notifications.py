@@ -199,7 +199,8 @@ def notify_task(session: Session, row: TaskIndex, kind: str, users: Iterable[Use
 
 def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: datetime,
                      email: bool | None = None) -> int:
-    """Tell every current candidate of each newly ready task about it; return the notifications added.
+    """Tell every current candidate of each newly ready task about it; return the notifications added. A waiting
+    step (``TaskIndex.waiting``) is not work: nobody is told of it (the inbox lists it apart), nor reminded of its date.
 
     A task that nobody can act on (a vacant assessor position, the head of the organisation's own assessor)
     would otherwise wait in silence. When its model names groups for that case (``fallbackCandidateGroups``,
@@ -215,7 +216,8 @@ def notify_new_tasks(session: Session, created_rows: Iterable[TaskIndex], now: d
         if not users and row.fallback_groups and row.closed_at is None and row.assignee_id is None:
             users = fallback.offer(session, row, now)  # the rule shared with handovers (engine.services.fallback)
         if users:
-            count += notify_task(session, row, TASK_READY, users, now, email)
+            if not row.waiting:  # a waiting step is nothing to do: the inbox lists it apart, nobody is called to it
+                count += notify_task(session, row, TASK_READY, users, now, email)
             continue
         audit.record(session, "task.unassigned", now, None, instance_id=row.instance_id, task_id=row.id,
                      task_name=row.task_name, lane=row.lane)
@@ -238,6 +240,7 @@ def notify_due(engine: Engine, now: datetime, days: float | None = None, email: 
         rows = session.scalars(
             select(TaskIndex).join(Instance, Instance.id == TaskIndex.instance_id)
             .where(TaskIndex.closed_at.is_(None), TaskIndex.due_at.is_not(None), TaskIndex.due_at <= horizon,
+                   TaskIndex.waiting.is_(False),  # nothing the person can do before the date
                    Instance.status.in_((RUNNING, WAITING)),
                    or_(and_(TaskIndex.due_at <= now, _not_yet(OVERDUE)),
                        and_(TaskIndex.due_at > now, _not_yet(DUE_SOON))))

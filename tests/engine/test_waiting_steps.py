@@ -4,6 +4,7 @@ neither the navigation's badge nor the inbox's counts take them for work due."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from sqlalchemy import func, select, text, update
 from engine.access import actionable
 from engine.core import Engine
 from engine.db.migrate import alembic_config
+from engine.db.notify import OVERDUE, Notification
 from engine.db.runtime import TaskIndex
 from engine.queries.inbox import inbox_view
 from engine.runtime.runner import waiting_step
 from engine.services import inbox, instances
+from engine.services.notifications import notify_due
 from engine.services.deployments import deploy
 from processes.navigation import navigation_facts
 from tools.bpmn_builder import Process, document
@@ -139,3 +142,18 @@ def test_the_migration_adds_the_column_not_waiting_for_every_row(eng: Engine, or
     # The index of open tasks still answers the inbox: the two old rows are work now (their models are the same).
     assert {i.id for i in inbox.inbox(eng, org["budi"]).items} == {work, wait, "later"}
 
+
+def test_nobody_is_told_of_a_waiting_step_nor_reminded_of_its_date(eng: Engine, org: dict[str, int],
+                                                                    work_and_wait: tuple[str, str]) -> None:
+    # "Tugas baru: Menunggu keputusan kurva unit" with "Buka tugas" called people to something they cannot do.
+    work, wait = work_and_wait
+    with eng.session_factory() as s:
+        told = s.execute(select(Notification.task_id, Notification.kind).where(Notification.user_id == org["budi"])
+                         ).all()
+    assert [task for task, _ in told] == [work]
+    with eng.session_factory.begin() as s:
+        s.execute(update(TaskIndex).values(due_at=eng.now()))  # both due now
+    notify_due(eng, eng.now() + timedelta(hours=1))
+    with eng.session_factory() as s:
+        reminded = s.scalars(select(Notification.task_id).where(Notification.kind == OVERDUE)).all()
+    assert reminded == [work]
