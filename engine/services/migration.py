@@ -2,7 +2,8 @@
 
 An instance can move when no task it has completed, or that is ready or running now, was removed from the
 new version or changed in it (SpiffWorkflow's ``diff_workflow``: the steps already taken, and the step a
-person is about to take, mean the same in both versions). Waiting tasks (a timer, a message) and steps not
+person is about to take, mean the same in both versions). A step already completed may have a new lane, name,
+form or other user-task property (``_NOT_EXECUTED_ONCE_DONE``): those matter only while it waits for someone. Waiting tasks (a timer, a message) and steps not
 reached yet may change: that is what a migration is for. SpiffWorkflow's ``migrate_workflow`` then points
 every task at its counterpart in the new version and re-predicts the branches of ready and waiting tasks, so
 a changed timer starts again from the moment of the move with the new duration (say so to the people
@@ -140,13 +141,23 @@ _STATE_WORDS = {TaskState.COMPLETED: "completed", TaskState.READY: "ready", Task
 
 #: Attributes of a task spec that say how it reads, not what it does: a change there never blocks a move.
 _NOT_EXECUTED = {"documentation", "description"}
+# What only matters while a step waits for a person (who may act on it, what it is called, its form, its
+# presentation: the lane, the name, the user task's properties and instructions). A step already completed means
+# the same whatever its lane or form is now called: its record, the audit trail and the task history, stays.
+_NOT_EXECUTED_ONCE_DONE = _NOT_EXECUTED | {"lane", "bpmn_name"}
+_PRESENTATION_EXTENSIONS = {"properties", "instructionsForEndUser"}
 
 
-def _executes_differently(old: Any, new: Any) -> bool:
+def _executes_differently(old: Any, new: Any, done: bool = False) -> bool:
     if new is None:
         return True
     before, after = spec_registry().convert(old), spec_registry().convert(new)
-    return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k not in _NOT_EXECUTED)
+    if done:
+        for spec in (before, after):
+            if isinstance(spec.get("extensions"), dict):
+                spec["extensions"] = {k: v for k, v in spec["extensions"].items() if k not in _PRESENTATION_EXTENSIONS}
+    ignored = _NOT_EXECUTED_ONCE_DONE if done else _NOT_EXECUTED
+    return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k not in ignored)
 
 
 def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[list[Reason], Any, dict[str, Any]]:
@@ -158,7 +169,8 @@ def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[
         if diff is None:
             reasons.append(Reason(owner.spec.name, "", "subprocess"))
             continue
-        changed = [t for t in diff.changed if _executes_differently(t.task_spec, diff.alignment.get(t))]
+        changed = [t for t in diff.changed if _executes_differently(t.task_spec, diff.alignment.get(t),
+                                                                   done=bool(t.state & TaskState.COMPLETED))]
         for change, tasks in (("removed", diff.removed), ("changed", changed)):
             for task in tasks:
                 if task.state & _SETTLED and getattr(task.task_spec, "bpmn_id", None):
@@ -170,7 +182,7 @@ def _reasons(workflow: Any, new_bundle: ParsedBundle, process_id: str) -> tuple[
         if bpmn_id in present or old_spec is None:
             continue
         new = new_spec.task_specs.get(bpmn_id)
-        if new is None or _executes_differently(old_spec, new):
+        if new is None or _executes_differently(old_spec, new, done=True):
             name = getattr(old_spec, "bpmn_name", None)
             reasons.append(Reason(f"'{name}' ({bpmn_id})" if name else bpmn_id, "completed",
                                   "removed" if new is None else "changed"))

@@ -164,3 +164,48 @@ def test_a_documentation_change_does_not_block_a_move(eng: Engine, org: dict[str
     assert documented != model()
     deploy(eng, {"m.bpmn": documented}, None, name="mig")
     assert migration.plan(eng, "p_mig").movable == [at_isi]
+
+
+def two_steps(lane: str = "Pegawai", title: str = "Isi", properties: dict[str, str] | None = None,
+              script: str = "nilai = 2") -> bytes:
+    """start -> isi (user, ``lane``, ``title``, ``properties``) -> hitung (script) -> periksa (user) -> end."""
+    p = Process("p_mig2", "Migration test 2", lanes=sorted({lane, "Pegawai"}))
+    p.start("s", lane="Pegawai", col=0)
+    p.user("isi", title, lane=lane, col=1, properties=properties or {})
+    p.script("hitung", "Hitung", script, lane="Pegawai", col=2)
+    p.user("periksa", "Periksa", lane="Pegawai", col=3)
+    p.end("e", lane="Pegawai", col=4)
+    p.chain("s", "isi", "hitung", "periksa", "e")
+    return document(p).encode()
+
+
+def test_a_completed_steps_new_lane_name_or_properties_do_not_block_a_move(eng: Engine,
+                                                                             org: dict[str, int]) -> None:
+    # Who may act on a step, what it is called and its form matter while it waits for someone, not once it is
+    # done: an instance past it moves, one standing on it does not (its open task would keep the old ones).
+    deploy(eng, {"m2.bpmn": two_steps()}, None, name="mig2")
+    at_isi = instances.start_instance(eng, "p_mig2", org["admin"], org["budi"], "2024-a").id
+    past_isi = instances.start_instance(eng, "p_mig2", org["admin"], org["budi"], "2024-b").id
+    instances.complete_task(eng, org["budi"], instances_ready(eng, past_isi)[0], {})
+    deploy(eng, {"m2.bpmn": two_steps(lane="Pimpinan Unit Kerja", title="Isi capaian",
+                                      properties={"waitingStep": "true", "fallbackCandidateGroups": "PPK"})},
+           None, name="mig2")
+    plan = migration.plan(eng, "p_mig2")
+    assert plan.movable == [past_isi]
+    [blocked] = plan.blocked
+    assert blocked.instance_id == at_isi and "'Isi' (isi) is ready and was changed" in str(blocked.reasons[0])
+    moved = migration.migrate_all(eng, "p_mig2")
+    assert moved.moved == [past_isi] and version_of(eng, past_isi) == 2 and version_of(eng, at_isi) == 1
+    instances.complete_task(eng, org["budi"], instances_ready(eng, past_isi)[0], {})  # it finishes on version 2
+    with eng.session_factory() as s:
+        assert s.get(Instance, past_isi).status == "completed"
+
+
+def test_a_completed_steps_changed_script_still_blocks_a_move(eng: Engine, org: dict[str, int]) -> None:
+    deploy(eng, {"m2.bpmn": two_steps()}, None, name="mig2")
+    past = instances.start_instance(eng, "p_mig2", org["admin"], org["budi"], "2024-b").id
+    instances.complete_task(eng, org["budi"], instances_ready(eng, past)[0], {})  # hitung ran: nilai = 2
+    deploy(eng, {"m2.bpmn": two_steps(script="nilai = 3")}, None, name="mig2")
+    plan = migration.plan(eng, "p_mig2")
+    assert plan.movable == [] and [b.instance_id for b in plan.blocked] == [past]
+    assert "(hitung) is completed and was changed" in str(plan.blocked[0].reasons[0])
