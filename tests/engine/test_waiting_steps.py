@@ -19,8 +19,8 @@ from engine.db.runtime import TaskIndex
 from engine.queries.inbox import inbox_view
 from engine.runtime.runner import waiting_step
 from engine.services import inbox, instances
-from engine.services.notifications import notify_due
 from engine.services.deployments import deploy
+from engine.services.notifications import notify_due
 from processes.navigation import navigation_facts
 from tools.bpmn_builder import Process, document
 
