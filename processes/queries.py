@@ -38,8 +38,16 @@ STAGES = (
     ("perencanaan", ("skp", "perencanaan", "rencana")),
     ("pemantauan", ("realisasi", "pemantauan", "capaian", "monitoring")),
     ("keberatan", ("keberatan",)),
-    ("penilaian", ("penilaian", "evaluasi", "assessment")),
+    ("tindak_lanjut", ("tindak_lanjut", "follow_up")),
+    ("penilaian", ("penilaian", "evaluasi", "assessment", "predikat_unit")),
 )
+
+
+def _shared_suffix(titles: list[str]) -> str:
+    """The "(…)" every title ends with, if they all end with the same one (a model's ``titleSuffixField``, e.g.
+    the quarter of a monitoring case), else ""."""
+    suffixes = {t[t.rfind(" (") + 2:-1] if t.endswith(")") and " (" in t else "" for t in titles}
+    return suffixes.pop() if len(suffixes) == 1 else ""
 
 
 def stage_of(process_id: str) -> str:
@@ -129,6 +137,7 @@ class SkpInstance:
     feedback: list[Feedback] = field(default_factory=list)
     submissions: list[Submission] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # what tells this case from its siblings: the suffix all its steps' titles share ("Triwulan 2 — 2023")
 
 
 @dataclass
@@ -191,6 +200,8 @@ def _instances(session: Session, user_id: int, subject_ids: list[int], with_hist
             item.waiting.append(Waiting(t.id, t.title, t.lane, who, t.id in mine, t.due_at, t.task_name, t.waiting))
         else:
             item.steps.append(Step(t.title, names.get(t.completed_by_id or 0, ""), t.closed_at, t.outcome or ""))
+    for item in out.values():
+        item.label = _shared_suffix([w.title for w in item.waiting] + [st.title for st in item.steps])
     for e in events:
         item = out[e.instance_id or 0]
         data = dict(e.data or {})

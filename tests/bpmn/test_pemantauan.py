@@ -8,6 +8,7 @@ from typing import Any
 from engine.core import Engine
 from engine.runtime.clock import FixedClock
 from engine.services import instances
+from processes.queries import my_skp, my_team, stage_of
 
 from .conftest import act, advance, final_data, find_instances, open_tasks, status, task_data
 
@@ -102,3 +103,27 @@ def test_above_expectations_is_appreciated_and_last_slice_starts_assessment(smk:
     assert find_instances(smk, "smk_pemantauan", budi) and len(find_instances(smk, "smk_pemantauan", budi)) == 1
     [penilaian] = find_instances(smk, "smk_penilaian", budi, "2023")
     assert open_tasks(smk, "nilai_c", budi)[0].instance_id == penilaian.id
+
+
+def test_skp_saya_and_tim_saya_tell_the_quarters_apart(smk: Engine, org: dict[str, int], clock: FixedClock) -> None:
+    # Four "Pemantauan dan pembinaan kinerja" cases a year read alike; each is named by the quarter its steps share.
+    budi, dewi = org["budi"], org["dewi"]
+    first = start_slice(smk, org)
+    advance(smk, clock, days=89)
+    realise(smk, org, 3)
+    act(smk, dewi, "umpan_balik", {"umpan_balik": "Pertahankan"}, budi)
+    advance(smk, clock, days=91)  # the second quarter ends: its realisation opens
+    [_, second] = find_instances(smk, "smk_pemantauan", budi, "2023")
+    mine = {i.id: i for i in my_skp(smk, budi).current}
+    assert mine[first].label == "Triwulan 1 — 2023" and mine[second.id].label == "Triwulan 2 — 2023"
+    assert {mine[first].stage, mine[second.id].stage} == {"pemantauan"}
+    [member] = [m for m in my_team(smk, dewi, "2023").members if m.id == budi]
+    assert sorted(i.label for i in member.instances if i.process_id == "smk_pemantauan") == [
+        "Triwulan 1 — 2023", "Triwulan 2 — 2023"]
+
+
+def test_every_smk_process_has_its_stage_of_the_cycle() -> None:
+    assert {p: stage_of(p) for p in ("smk_perencanaan", "smk_pemantauan", "smk_penilaian", "smk_predikat_unit",
+                                      "smk_tindak_lanjut", "smk_periode")} == {
+        "smk_perencanaan": "perencanaan", "smk_pemantauan": "pemantauan", "smk_penilaian": "penilaian",
+        "smk_predikat_unit": "penilaian", "smk_tindak_lanjut": "tindak_lanjut", "smk_periode": "lainnya"}
