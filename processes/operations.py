@@ -25,7 +25,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import and_, case, delete, exists, func, insert, or_, select
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from engine.access import subordinates_of, superior_of, with_superior
 from engine.db.audit import AuditEvent
@@ -112,7 +112,11 @@ def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, An
     unit = session.get(Unit, position.unit_id) if position else None
     assessor = superior_of(session, user.id)
     second = superior_of(session, assessor.id) if assessor else None
-    team = [session.get(User, i) for i in subordinates_of(session, user.id)]
+    below = subordinates_of(session, user.id)
+    # One statement for the whole team with their positions (a head of a large unit has dozens), in the order found.
+    found = {u.id: u for u in session.scalars(select(User).where(User.id.in_(below)).options(
+        selectinload(User.position)))} if below else {}
+    team = [found.get(i) for i in below]
     kurva, kepala = curve_unit(session, user)
     return {
         "id": user.id, "nama": user.full_name, "nip": user.nip or "",
