@@ -3,7 +3,8 @@
 An instance can move when no task it has completed, or that is ready or running now, was removed from the
 new version or changed in it (SpiffWorkflow's ``diff_workflow``: the steps already taken, and the step a
 person is about to take, mean the same in both versions). A step already completed may have a new lane, name,
-form or other user-task property (``_NOT_EXECUTED_ONCE_DONE``): those matter only while it waits for someone. Waiting tasks (a timer, a message) and steps not
+form or other user-task property (``_NOT_EXECUTED_ONCE_DONE``): those matter only while it waits for someone. The
+step it stands on may gain or lose ``waitingStep``: its open task row takes the new value. Waiting tasks (a timer, a message) and steps not
 reached yet may change: that is what a migration is for. SpiffWorkflow's ``migrate_workflow`` then points
 every task at its counterpart in the new version and re-predicts the branches of ready and waiting tasks, so
 a changed timer starts again from the moment of the move with the new duration (say so to the people
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,11 +32,12 @@ from engine.access import LANES, in_role
 from engine.core import Engine
 from engine.db.deploy import ProcessVersion
 from engine.db.org import User
-from engine.db.runtime import ERROR, RUNNING, SUSPENDED, WAITING, Instance
+from engine.db.runtime import ERROR, RUNNING, SUSPENDED, WAITING, Instance, TaskIndex
 from engine.deploy.bundles import ParsedBundle
 from engine.errors import N_, Conflict, NotFound, PermissionDenied
 from engine.runtime.compaction import history
 from engine.runtime.decisions import PINS, latest_versions
+from engine.runtime.runner import waiting_step
 from engine.runtime.spiff_clock import spiff_now
 from engine.services import audit
 from engine.services.diff import spec_registry
@@ -146,16 +150,25 @@ _NOT_EXECUTED = {"documentation", "description"}
 # the same whatever its lane or form is now called: its record, the audit trail and the task history, stays.
 _NOT_EXECUTED_ONCE_DONE = _NOT_EXECUTED | {"lane", "bpmn_name"}
 _PRESENTATION_EXTENSIONS = {"properties", "instructionsForEndUser"}
+# User-task properties the move brings to a step the instance stands on: its open task row takes them from the new
+# version (``_refresh_open_rows``), so they may differ.
+_REFRESHED_PROPERTIES = {"waitingStep"}
 
 
 def _executes_differently(old: Any, new: Any, done: bool = False) -> bool:
     if new is None:
         return True
     before, after = spec_registry().convert(old), spec_registry().convert(new)
-    if done:
-        for spec in (before, after):
-            if isinstance(spec.get("extensions"), dict):
-                spec["extensions"] = {k: v for k, v in spec["extensions"].items() if k not in _PRESENTATION_EXTENSIONS}
+    for spec in (before, after):
+        extensions = spec.get("extensions")
+        if not isinstance(extensions, dict):
+            continue
+        if done:
+            spec["extensions"] = {k: v for k, v in extensions.items() if k not in _PRESENTATION_EXTENSIONS}
+        elif isinstance(extensions.get("properties"), dict):
+            kept = {k: v for k, v in extensions["properties"].items() if k not in _REFRESHED_PROPERTIES}
+            spec["extensions"] = {k: v for k, v in extensions.items() if k != "properties"} | (
+                {"properties": kept} if kept else {})
     ignored = _NOT_EXECUTED_ONCE_DONE if done else _NOT_EXECUTED
     return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k not in ignored)
 
@@ -303,6 +316,7 @@ def _move_one(engine: Engine, instance_id: int, target_version_id: int, actor_id
         if status in (RUNNING, WAITING):
             engine.advance(session, instance, workflow, actor_id)
         created = engine.runtime.save(session, instance, workflow, new_bundle, now)
+        _refresh_open_rows(session, instance, workflow)
         if status in (SUSPENDED, ERROR):
             instance.status = status  # a paused or failed instance stays so on its new version
         audit.record(session, "instance.migrated", now, actor, instance_id=instance.id,
@@ -313,3 +327,16 @@ def _move_one(engine: Engine, instance_id: int, target_version_id: int, actor_id
         record_changes(session, instance, created, now, actor)
         after_save(engine, session, instance, workflow)
         return None
+
+
+def _refresh_open_rows(session: Session, instance: Instance, workflow: Any) -> None:
+    """Give the open task rows the new version's ``_REFRESHED_PROPERTIES`` (a step that became a waiting step is
+    listed and counted as one from the move on)."""
+    for row in session.scalars(select(TaskIndex).where(TaskIndex.instance_id == instance.id,
+                                                       TaskIndex.closed_at.is_(None))):
+        try:
+            task = workflow.get_task_from_id(UUID(row.id))
+        except (ValueError, KeyError, TaskNotFoundException):
+            continue
+        props = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+        row.waiting = waiting_step(props)

@@ -13,7 +13,8 @@ from engine.core import Engine
 from engine.db.runtime import TaskIndex
 from engine.deploy.bundles import NS
 from engine.queries.inbox import inbox_view
-from engine.services import inbox
+from engine.services import inbox, migration
+from engine.services.deployments import deploy, read_folder
 from processes.queries import my_team
 
 from .conftest import open_tasks
@@ -63,4 +64,26 @@ def test_the_assessor_waiting_for_the_unit_rating_has_no_assessment_due(smk: Eng
     assert team.assessments_due == 0 and [m.waiting_for_me for m in team.members if m.id == ratna] == [0]
     assert team.curve_waits == 0  # a wait for the unit's rating is no wait for the curve
     assert inbox.count(smk, hartono) == 0
+    assert [i.id for i in inbox_view(smk, hartono).waiting_steps.items] == [wait.id]
+
+
+def test_an_assessment_waiting_on_the_version_before_the_flag_moves_and_becomes_a_waiting_step(
+        smk: Engine, org: dict[str, int]) -> None:
+    # An agency deploying this version mid-assessment: its cases already standing on a waiting step (deployed
+    # without the flag) move to it, and their open step is then listed and counted as a waiting step. The unit's
+    # case renamed its lane (Pimpinan Unit Kerja) meanwhile: a completed step's lane does not hold a case back.
+    ratna, hartono = org["ratna"], org["hartono"]
+    current = read_folder(SMK)
+    before = {name: content.replace(b'<spiffworkflow:property name="waitingStep" value="true"/>', b"")
+              .replace(b'name="Pimpinan Unit Kerja"', b'name="Pegawai"') for name, content in current.items()}
+    assert before != current
+    deploy(smk, before, org["admin"], name="bpmn/smk")
+    case = start_assessment(smk, org, "ratna", "C", "2023")
+    [wait] = open_tasks(smk, "menunggu_predikat_unit", ratna)
+    assert not _waiting(smk, wait.id) and inbox.count(smk, hartono) == 1  # the old version: counted as work
+    deploy(smk, current, org["admin"], name="bpmn/smk")
+    plan = migration.plan(smk, "smk_penilaian", actor_id=org["admin"])
+    assert case in plan.movable and plan.blocked == []
+    assert case in migration.migrate_all(smk, "smk_penilaian", actor_id=org["admin"]).moved
+    assert _waiting(smk, wait.id) and inbox.count(smk, hartono) == 0
     assert [i.id for i in inbox_view(smk, hartono).waiting_steps.items] == [wait.id]

@@ -209,3 +209,23 @@ def test_a_completed_steps_changed_script_still_blocks_a_move(eng: Engine, org: 
     plan = migration.plan(eng, "p_mig2")
     assert plan.movable == [] and [b.instance_id for b in plan.blocked] == [past]
     assert "(hitung) is completed and was changed" in str(plan.blocked[0].reasons[0])
+
+
+def test_a_step_that_became_a_waiting_step_moves_and_is_listed_as_one(eng: Engine, org: dict[str, int]) -> None:
+    # The new version declares the step the instance stands on a waiting step: the instance may move, and its open
+    # task is a waiting step from then on (not counted as work, nobody called to it).
+    from engine.db.runtime import TaskIndex
+    from engine.services import inbox
+
+    deploy(eng, {"m2.bpmn": two_steps()}, None, name="mig2")
+    at_isi = instances.start_instance(eng, "p_mig2", org["admin"], org["budi"], "2024-a").id
+    assert inbox.count(eng, org["budi"]) == 1
+    deploy(eng, {"m2.bpmn": two_steps(properties={"waitingStep": "true"})}, None, name="mig2")
+    assert migration.plan(eng, "p_mig2").movable == [at_isi]
+    assert migration.migrate_all(eng, "p_mig2").moved == [at_isi] and version_of(eng, at_isi) == 2
+    with eng.session_factory() as s:
+        assert s.scalars(select(TaskIndex.waiting).where(TaskIndex.instance_id == at_isi,
+                                                         TaskIndex.closed_at.is_(None))).all() == [True]
+    assert inbox.count(eng, org["budi"]) == 0
+    instances.complete_task(eng, org["budi"], instances_ready(eng, at_isi)[0], {})  # it still opens and moves on
+    assert [t for t in instances_ready(eng, at_isi)]
