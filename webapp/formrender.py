@@ -253,7 +253,9 @@ def _coerce_object(schema: dict[str, Any], raw: dict[str, Any], in_row: bool = F
             rows = value if isinstance(value, dict) else {}
             # Row keys are the numbers the page gives them; anything else (a 5,000-digit "number") is not a row.
             ordered = [rows[k] for k in sorted((k for k in rows if _is_row_index(k)), key=int)]
-            out[name] = [_coerce_object(prop.get("items") or {}, r, True) for r in ordered if isinstance(r, dict)]
+            out[name] = [row for r in ordered if isinstance(r, dict)
+                         for row in [_coerce_object(prop.get("items") or {}, r, True)]
+                         if not (r.get(SPARE) and _blank(row))]
             continue
         if isinstance(value, dict):
             continue
@@ -262,6 +264,15 @@ def _coerce_object(schema: dict[str, Any], raw: dict[str, Any], in_row: bool = F
             continue  # an empty optional field is absent, so "required" reports it, not "type"
         out[name] = _coerce_scalar(t, value)
     return out
+
+
+# The mark of the empty row a page without JavaScript offers (templates/tasks/_field.html, spare_row): dropped when
+# posted blank, like a row never added.
+SPARE = "__spare__"
+
+
+def _blank(row: dict[str, Any]) -> bool:
+    return all(value is False or value in (None, "", [], {}) for value in row.values())
 
 
 def _is_row_index(key: Any) -> bool:

@@ -71,3 +71,37 @@ def test_the_head_picks_someone_by_name_and_the_calibration_records_it(page, sit
     [decision] = events(eng, "smk.kalibrasi_kurva")
     assert decision["diubah"] == [org["taufik"]] and decision["sesuai_saran"] is False
     assert problems == []
+
+
+def test_without_javascript_the_head_adds_a_change_in_the_spare_row(browser, site: Site,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # "Tambah baris" needs JavaScript; without it the page offers one empty row more, and a blank one is ignored.
+    monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", "5")
+    clock = site.engine.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(SMK_START)
+    eng, org = site.engine, site.org
+    unit = _bum_breaking_the_curve(eng, org, clock)
+    [task] = open_tasks(eng, "kalibrasi_kurva", org["yulia"])
+    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900},
+                                  java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        login(page, "yulia")
+        page.goto(f"/tasks/{task.id}")
+        spare = page.get_by_test_id("spare-row")
+        assert spare.count() == 1 and spare.is_visible()  # the table of suggested moves has none: fixed rows
+        field = spare.locator('input[name="perubahan_lain[0][nip]"]')
+        field.fill(TAUFIK_NIP)
+        spare.locator('select[name="perubahan_lain[0][predikat_kalibrasi]"]').select_option("Butuh Perbaikan")
+        page.locator('select[name="kalibrasi_pegawai[0][predikat_kalibrasi]"]').select_option("Baik")
+        page.locator('textarea[name="catatan_kalibrasi"]').fill("Capaian Q4 Taufik terendah di unit")
+        shot(page, "calibration_without_javascript_spare_row")
+        page.get_by_role("button", name=re.compile("^(Kirim|Submit)$")).click()
+        page.wait_for_url(re.compile(r"/$|/tasks/(?!" + task.id + ")"))
+        assert status(eng, unit) == "completed"
+        [decision] = events(eng, "smk.kalibrasi_kurva")
+        assert decision["diubah"] == [org["taufik"]] and decision["sesuai_saran"] is False
+    finally:
+        context.close()

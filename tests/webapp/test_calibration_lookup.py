@@ -95,7 +95,8 @@ def test_the_form_renders_the_nip_field_with_the_lookup(client: FlaskClient, aut
     assert f'data-lookup-url="/tasks/{task_id}/lookup/__lookup__"' in html
     assert 'name="perubahan_lain[__i__][nip]"' in html and 'data-lookup="kalibrasi_staf"' in html
     assert 'placeholder="Ketik nama atau NIP"' in html and "lookup.js" in html
-    assert html.count('data-lookup="kalibrasi_staf"') == 1  # only the NIP field of the rows, not the predikat
+    # only the NIP field of the rows (the "Add row" template's and the spare row's without JavaScript), not the predikat
+    assert html.count('data-lookup="kalibrasi_staf"') == 2
 
 
 def test_the_head_calibrates_as_the_units_head_not_as_an_employee(client: FlaskClient, auth: Auth,
@@ -166,9 +167,10 @@ def test_without_javascript_a_typed_nip_is_recorded(client: FlaskClient, auth: A
     form = MultiDict(page.fields)
     [moved] = [k for k in form if k.startswith("kalibrasi_pegawai[") and k.endswith("[predikat_kalibrasi]")]
     form.setlist(moved, ["Baik"])  # the head keeps the suggested one …
-    form.update({"perubahan_lain[0][nip]": f" {TAUFIK_NIP} ",  # … and moves Taufik, typed by NIP
-                 "perubahan_lain[0][predikat_kalibrasi]": "Butuh Perbaikan",
-                 "catatan_kalibrasi": "Capaian Q4 terendah", "_action": "submit"})
+    assert form.get("perubahan_lain[0][__spare__]") == "1"  # the page's spare row (noscript): no "Add row" needed
+    form.setlist("perubahan_lain[0][nip]", [f" {TAUFIK_NIP} "])  # … and moves Taufik, typed by NIP
+    form.setlist("perubahan_lain[0][predikat_kalibrasi]", ["Butuh Perbaikan"])
+    form.update({"catatan_kalibrasi": "Capaian Q4 terendah", "_action": "submit"})
     answer = client.post(f"/tasks/{task_id}", data=form)
     assert answer.status_code == 302, answer.get_data(as_text=True)
     assert status(smk, unit) == "completed"

@@ -85,6 +85,29 @@ def test_shown_if_and_posted_rows_keep_their_order() -> None:
     assert posted == {"baris": [{"kode": "U1", "rhk": "Satu"}, {"kode": "U2", "rhk": "Dua"}]}
 
 
+
+def test_without_javascript_one_spare_row_is_offered_and_dropped_when_left_blank(app: Flask) -> None:
+    # "Add row" needs JavaScript; a <noscript> row numbered after the others stands in for it.
+    html = _html(app, DATA, _ui())
+    spare = html.split("<noscript>")[1].split("</noscript>")[0]
+    assert '<input type="hidden" name="baris[2][__spare__]" value="1">' in spare
+    assert 'name="baris[2][rhk]"' in spare and "__i__" not in spare and html.count("<noscript>") == 1
+    fixed = _ui()
+    fixed["baris"]["ui:fixedRows"] = True  # type: ignore[index]
+    assert "<noscript>" not in _html(app, DATA, fixed)
+    from werkzeug.datastructures import MultiDict
+
+    rows = [("baris[0][rhk]", "Satu"), ("baris[0][kode]", "U1")]
+    blank = parse_submission(SCHEMA, MultiDict(rows + [("baris[1][__spare__]", "1"), ("baris[1][rhk]", ""),
+                                                       ("baris[1][target]", " "), ("baris[1][mendukung]", "")]))
+    assert blank == {"baris": [{"kode": "U1", "rhk": "Satu"}]}
+    filled = parse_submission(SCHEMA, MultiDict(rows + [("baris[1][__spare__]", "1"), ("baris[1][rhk]", "Dua"),
+                                                        ("baris[1][target]", "4")]))
+    assert filled == {"baris": [{"kode": "U1", "rhk": "Satu"}, {"rhk": "Dua", "target": 4}]}
+    # A blank row the page added with JavaScript is the person's and stays (the form's own checks answer it).
+    kept = parse_submission(SCHEMA, MultiDict(rows + [("baris[1][rhk]", "")]))
+    assert kept == {"baris": [{"kode": "U1", "rhk": "Satu"}, {}]}
+
 def test_the_workspace_check_knows_the_layout_options(app: Flask) -> None:
     with app.test_request_context("/"):
         _, errors = preview(json.dumps(SCHEMA), json.dumps(_ui()), {"rhk_atasan", "pegawai"})
