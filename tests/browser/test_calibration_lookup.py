@@ -92,6 +92,7 @@ def test_without_javascript_the_head_adds_a_change_in_the_spare_row(browser, sit
         page.goto(f"/tasks/{task.id}")
         spare = page.get_by_test_id("spare-row")
         assert spare.count() == 1 and spare.is_visible()  # the table of suggested moves has none: fixed rows
+        assert page.locator(".add-row").first.is_hidden()  # "Tambah baris" would do nothing without JavaScript
         field = spare.locator('input[name="perubahan_lain[0][nip]"]')
         field.fill(TAUFIK_NIP)
         spare.locator('select[name="perubahan_lain[0][predikat_kalibrasi]"]').select_option("Butuh Perbaikan")

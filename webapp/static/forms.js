@@ -2,6 +2,9 @@
 // Plain buttons and native inputs, so everything works from the keyboard and without this script too.
 (function () {
   'use strict';
+  // The row buttons work only with this script: without it they stay hidden (forms.css) and the page's spare row
+  // (<noscript>, templates/tasks/_field.html) adds a row instead.
+  document.documentElement.classList.add('js');
   // The list of rows: an <ol> of <li>, or (for "ui:layout": "table") a <table> of <tbody>.
   function listOf(fieldset) {
     return fieldset.querySelector(':scope > .card-body > .row-list, :scope > .card-body > .form-table-scroll > .row-list');
