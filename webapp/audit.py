@@ -11,7 +11,18 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from openpyxl import Workbook
@@ -26,12 +37,13 @@ from engine.services.audit_chain import verify_chain
 from processes.reports import period_summaries
 from webapp.args import int_arg
 from webapp.extensions import get_engine
-from webapp.i18n import N_
+from webapp.filters import eventlabel
+from webapp.i18n import N_, tr
 
 bp = Blueprint("audit", __name__)
 
-EXPORT_COLUMNS = ("seq", "at", "kind", "actor", "subject_name", "subject_nip", "unit_name", "process_id",
-                  "period", "instance_id", "task_name", "detail")
+EXPORT_COLUMNS = ("seq", "at", "kind", "event", "actor", "subject_name", "subject_nip", "unit_name", "process_id",
+                  "process", "period", "instance_id", "task_name", "detail")  # event, process: in words
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # The employee history's per-period summary (processes.reports.period_summaries), in users' words.
@@ -112,9 +124,9 @@ def _cell(value: Any) -> Any:
 
 
 def _values(row: AuditRow) -> list[Any]:
-    return [_cell(v) for v in (row.seq, row.at, row.kind, row.actor_name, row.subject_name, row.subject_nip,
-                               row.unit_name, row.process_id, row.period, row.instance_id, row.task_name,
-                               _detail(row))]
+    return [_cell(v) for v in (row.seq, row.at, row.kind, eventlabel(row.kind), row.actor_name, row.subject_name,
+                               row.subject_nip, row.unit_name, row.process_id, tr(row.process_name), row.period,
+                               row.instance_id, row.task_name, _detail(row))]
 
 
 def _record_export(kind: str, filters: AuditFilter) -> None:
@@ -144,7 +156,8 @@ def export_csv():
                 buffer.truncate()
         yield buffer.getvalue()
 
-    return Response(generate(), mimetype="text/csv; charset=utf-8",
+    # The request's context stays while the rows stream: the event labels are in the user's language.
+    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=audit.csv"})
 
 

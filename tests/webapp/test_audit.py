@@ -94,6 +94,9 @@ def test_csv_export_quotes_formulas_and_is_audited(client: FlaskClient, auth: Au
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][0] == "seq" and len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))  # the codes, and the same in words beside them
+    assert (row["kind"], row["event"]) == ("task.completed", "Tugas selesai")
+    assert (row["process_id"], row["process"]) == ("demo_penilaian", "Demo Penilaian Kinerja")
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
     with demo_deployed.session_factory() as s:
         exported = s.scalars(select(AuditEvent).where(AuditEvent.kind == "audit.exported")).all()
