@@ -4,8 +4,8 @@ An instance can move when no task it has completed, or that is ready or running 
 new version or changed in it (SpiffWorkflow's ``diff_workflow``: the steps already taken, and the step a
 person is about to take, mean the same in both versions). A step already completed may have a new lane, name,
 form or other user-task property (``_NOT_EXECUTED_ONCE_DONE``): those matter only while it waits for someone. The
-step it stands on may gain or lose ``waitingStep``: its open task row takes the new value. Waiting tasks (a timer, a message) and steps not
-reached yet may change: that is what a migration is for. SpiffWorkflow's ``migrate_workflow`` then points
+step it stands on may gain or lose ``waitingStep``: its open task row takes the new value. Waiting tasks (a timer,
+a message) and steps not reached yet may change: that is what a migration is for. SpiffWorkflow's ``migrate_workflow`` then points
 every task at its counterpart in the new version and re-predicts the branches of ready and waiting tasks, so
 a changed timer starts again from the moment of the move with the new duration (say so to the people
 concerned). The instance also takes the decision tables in force now (as a new instance would).

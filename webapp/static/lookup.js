@@ -40,12 +40,12 @@
         input.dispatchEvent(new Event('change', { bubbles: true }));  // the form knows it was changed
       }
     });
-    name_the_value(input, name, chosen);
+    nameTheValue(input, name, chosen);
   }
 
   // A field that already holds a value (the form shown again after the process refused it, or a draft) names whom
   // it holds, as a choice from the list does: the lookup is asked for that value and its exact match is shown.
-  function name_the_value(input, name, chosen) {
+  function nameTheValue(input, name, chosen) {
     var value = input.value.trim();
     if (value.length < 2) { return; }
     var url = base.replace('__lookup__', encodeURIComponent(name));
