@@ -81,9 +81,11 @@ def _generate(engine: Engine, open_tasks: int, closed_tasks: int, events: int) -
         "(:first + i % (:users - :first + 1)) || :key, 'running', CAST(:state AS jsonb), :now, "
         ":now - make_interval(secs => i), 1, '' FROM generate_series(1, :instances) i",
         # Open rows are every ``every``-th; of them the first GROUP_TASKS (by row) are Biro SDM's, one in 100 of
-        # the rest names a candidate user; personal lanes 60 / 35 / 5 %.
+        # the rest names a candidate user, one in 10 of the rest is a waiting step (``waitingStep``); personal lanes
+        # 60 / 35 / 5 %.
         "INSERT INTO task_index (id, instance_id, process_id, task_name, title, lane, subject_id, assignee_id, "
-        "candidate_users, candidate_groups, period, form, ready_at, due_at, closed_at, outcome, completed_by_id) "
+        "candidate_users, candidate_groups, period, form, ready_at, due_at, closed_at, outcome, completed_by_id, "
+        "waiting) "
         "SELECT '00000000-0000-4000-8000-' || lpad(i::text, 12, '0'), 1 + i % :instances, 'smk_penilaian', "
         "'t' || (i % 7), 'Tugas ' || (i % 7), "
         "CASE WHEN i % :every = 0 AND i / :every <= :group_tasks THEN :hr "
@@ -93,7 +95,8 @@ def _generate(engine: Engine, open_tasks: int, closed_tasks: int, events: int) -
         "THEN ',u' || (:first + (i * 31) % (:users - :first + 1)) || ',' ELSE '' END, '', '2027', NULL, "
         ":now - make_interval(days => i % 90), :now + make_interval(days => i % 30 - 5), "
         "CASE WHEN i % :every = 0 THEN NULL ELSE :now END, CASE WHEN i % :every = 0 THEN NULL ELSE 'completed' END, "
-        "NULL FROM generate_series(1, :total) i",
+        "NULL, i % :every = 0 AND i / :every > :group_tasks AND (i / :every) % 10 = 5 "
+        "FROM generate_series(1, :total) i",
         "INSERT INTO task_candidate (task_id, kind, name) SELECT id, 'user', trim(both ',' from candidate_users) "
         "FROM task_index WHERE closed_at IS NULL AND candidate_users <> ''",
         "INSERT INTO audit_event (at, kind, actor_id, actor, instance_id, deployment_id, task_id, task_name, "
@@ -183,8 +186,10 @@ def _old_page(engine: Engine, user_id: int) -> int:
 
 
 def _new_page(engine: Engine, user_id: int) -> int:
-    """The inbox page's reads now: one session for the page, the facets and the navigation's count."""
-    return web_inbox.inbox_view(engine, user_id).page.total
+    """The inbox page's reads now: one session for the page, its waiting steps, the facets and the navigation's
+    count. Return the work and the waiting steps together (what the old page listed as one)."""
+    view = web_inbox.inbox_view(engine, user_id)
+    return view.page.total + view.waiting_steps.total
 
 
 def _timings(fn: Callable[[], int], rounds: int) -> tuple[list[float], int]:
@@ -234,9 +239,11 @@ def run_inbox_bench(url: str | None, open_tasks: int = 100_000, closed_tasks: in
             counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in
                       ("user_account", "instance", "task_index", "task_candidate", "audit_event")}
             open_count = conn.scalar(text("SELECT count(*) FROM task_index WHERE closed_at IS NULL"))
+            waiting_count = conn.scalar(text("SELECT count(*) FROM task_index WHERE closed_at IS NULL AND waiting"))
             size = conn.scalar(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))
         yield (f"postgresql: {counts['user_account']:,} users, {counts['instance']:,} instances, "
-               f"{counts['task_index']:,} task rows ({open_count:,} open), {counts['task_candidate']:,} candidate "
+               f"{counts['task_index']:,} task rows ({open_count:,} open, {waiting_count:,} of them waiting steps), "
+               f"{counts['task_candidate']:,} candidate "
                f"rows, {counts['audit_event']:,} audit events; {size}; generated in "
                f"{time.perf_counter() - began:.0f} s")
         yield (f"inbox page = the page (count + rows) + facets + navigation count; {rounds} rounds "
@@ -251,7 +258,9 @@ def run_inbox_bench(url: str | None, open_tasks: int = 100_000, closed_tasks: in
             yield (f"  {who:<18} {total:>6}  {statistics.median(new):8.1f} {_p95(new):8.1f}  "
                    f"{statistics.median(old):8.1f} {_p95(old):8.1f}  {_p95(old) / _p95(new):10.0f}x")
             plans.append(f"EXPLAIN ANALYZE, {who} (user {user_id}):")
-            for statement, parameters in _task_statements(engine, partial(inbox.inbox, engine, user_id)):
+            for statement, parameters in (_task_statements(engine, partial(inbox.inbox, engine, user_id)) +
+                                          _task_statements(engine, partial(inbox.inbox, engine, user_id,
+                                                                           waiting=True))):
                 plan = _explain(engine, statement, parameters)
                 scans = _scans(plan)
                 if any("Seq Scan on task_index" in s for s in scans) or not any("Index" in s for s in scans):
