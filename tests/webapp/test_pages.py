@@ -155,6 +155,19 @@ def test_tim_saya_lists_subordinates_and_the_curve(client: FlaskClient, auth: Au
     assert 'href="/team"' not in client.get("/").get_data(as_text=True)  # not to someone with no team
 
 
+
+def test_tim_saya_folds_the_finished_cases_and_keeps_the_running_ones_in_sight(
+        client: FlaskClient, auth: Auth, finished: int, demo_deployed: Engine, org: dict[str, int]) -> None:
+    # An assessor of dozens read every case of every person (seven a year each); the finished ones now fold under
+    # one line, the running ones stay with what they wait for and whose turn it is.
+    running = instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2023").id
+    auth.login("dewi")
+    html = client.get("/team?period=2023").get_data(as_text=True)
+    folded = html.split('<details class="small team-finished">')[1].split("</details>")[0]
+    assert "<summary>1 proses selesai</summary>" in folded and f'href="/instances/{finished}"' in folded
+    assert f'href="/instances/{running}"' not in folded and f'href="/instances/{running}"' in html
+    assert "Isi capaian kinerja · Budi Santoso" in html  # budi's turn on the running one, not dewi's
+
 def test_instance_page_marks_the_diagram_and_shows_the_timeline(client: FlaskClient, auth: Auth,
                                                               finished: int) -> None:
     auth.login("dewi")

@@ -55,3 +55,21 @@ def test_the_inbox_shows_a_waiting_step_apart_and_counts_only_the_work(
     # In English the section is "Waiting for others".
     client.post("/lang/en", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)})
     assert "Waiting for others" in client.get("/").get_data(as_text=True)
+
+
+def test_tim_saya_does_not_call_a_waiting_step_the_assessors_turn(
+        demo_deployed: Engine, org: dict[str, int], client: FlaskClient, auth: Auth) -> None:
+    # The assessor's own waiting step (as Menunggu predikat unit): listed with the case, not as "your turn".
+    from tools.bpmn_builder import Process, document
+
+    p = Process("p_tunggu_pp", "Tunggu unit", lanes=["Pejabat Penilai"])
+    p.start("s", lane="Pejabat Penilai", col=0)
+    p.user("tunggu", "Menunggu predikat unit", lane="Pejabat Penilai", col=1, properties={"waitingStep": "true"})
+    p.end("e", lane="Pejabat Penilai", col=2)
+    p.chain("s", "tunggu", "e")
+    deploy(demo_deployed, {"pp.bpmn": document(p).encode()}, None)
+    wait = instances.start_instance(demo_deployed, "p_tunggu_pp", org["admin"], org["budi"], "2024").ready_task_ids[0]
+    auth.login("dewi")
+    html = client.get("/team?period=2024").get_data(as_text=True)
+    assert "Menunggu predikat unit · " in html
+    assert f'href="/tasks/{wait}">Menunggu predikat unit — giliran Anda' not in html
