@@ -19,15 +19,21 @@ from .conftest import Site, login, shot, watch_problems
 TAUFIK_NIP = "199010102014031003"
 
 
-def test_the_head_picks_someone_by_name_and_the_calibration_records_it(page, site: Site,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def _large_unit_in_calibration(site: Site, monkeypatch: pytest.MonkeyPatch):
+    """Biro Umum broken against its curve and counted as a large unit; return its case and yulia's calibration."""
     monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", "5")  # Biro Umum's six staff count as a large unit
     clock = site.engine.clock
     assert isinstance(clock, FixedClock)
     clock.set(SMK_START)
+    unit = _bum_breaking_the_curve(site.engine, site.org, clock)
+    [task] = open_tasks(site.engine, "kalibrasi_kurva", site.org["yulia"])
+    return unit, task
+
+
+def test_the_head_picks_someone_by_name_and_the_calibration_records_it(page, site: Site,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     eng, org = site.engine, site.org
-    unit = _bum_breaking_the_curve(eng, org, clock)
-    [task] = open_tasks(eng, "kalibrasi_kurva", org["yulia"])
+    unit, task = _large_unit_in_calibration(site, monkeypatch)
     problems = watch_problems(page)
 
     login(page, "yulia")
@@ -76,13 +82,8 @@ def test_the_head_picks_someone_by_name_and_the_calibration_records_it(page, sit
 def test_without_javascript_the_head_adds_a_change_in_the_spare_row(browser, site: Site,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # "Tambah baris" needs JavaScript; without it the page offers one empty row more, and a blank one is ignored.
-    monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", "5")
-    clock = site.engine.clock
-    assert isinstance(clock, FixedClock)
-    clock.set(SMK_START)
     eng, org = site.engine, site.org
-    unit = _bum_breaking_the_curve(eng, org, clock)
-    [task] = open_tasks(eng, "kalibrasi_kurva", org["yulia"])
+    unit, task = _large_unit_in_calibration(site, monkeypatch)
     context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900},
                                   java_script_enabled=False)
     context.set_default_timeout(10_000)
