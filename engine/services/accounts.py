@@ -381,7 +381,7 @@ def set_active(engine: Engine, actor_id: int, user_id: int, active: bool, reason
         # Deactivating: the tasks they may act on now. Activating again: the tasks stand-ins took in their lane's
         # place (an objection while its Atasan Pejabat Penilai was away), which return to them.
         rows = list(session.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None), actionable(session, user.id)))) \
-            if not active else handover.named_open_tasks(session)
+            if not active else handover.open_tasks_for_a_new_stand_in(session)
         before = handover.open_task_actors(session, rows)
         user.active = active
         if not active:

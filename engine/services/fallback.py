@@ -163,7 +163,8 @@ def _bundle_models(files: Iterable[tuple[str, bytes]]) -> dict[tuple[str, str], 
     return found
 
 
-def _models_of(session: Session, deployment_id: int, bundle_hash: str) -> dict[tuple[str, str], TaskModel]:
+def models_of(session: Session, deployment_id: int, bundle_hash: str) -> dict[tuple[str, str], TaskModel]:
+    """The tasks of a deployment whose model names stand-in groups: {(process id, task id): TaskModel}, cached."""
     with _LOCK:
         models = _MODELS.get(bundle_hash)
         if models is not None:
@@ -197,7 +198,7 @@ def task_models(session: Session, rows: Iterable[Any]) -> dict[str, TaskModel]:
             .join(Deployment, Deployment.id == ProcessVersion.deployment_id)
             .where(TaskIndex.id.in_(chunk))).all()
         for task_id, task_name, process_id, deployment_id, bundle_hash in tasks:
-            models = _models_of(session, deployment_id, bundle_hash)
+            models = models_of(session, deployment_id, bundle_hash)
             model = models.get((process_id, task_name)) or next(
                 (m for (_, tid), m in models.items() if tid == task_name), None)  # a task of a called process
             if model is not None:

@@ -22,9 +22,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, today
+from engine.db.deploy import Deployment, ProcessVersion
 from engine.db.notify import TASK_ASSIGNED, TASK_UNASSIGNED, Notification
 from engine.db.org import ActingAssignment, Group, GroupMember, Position, User
-from engine.db.runtime import TaskIndex
+from engine.db.runtime import Instance, TaskIndex
 from engine.services import audit, fallback
 from engine.services.notifications import notify_task
 
@@ -167,6 +168,44 @@ def named_open_tasks(session: Session) -> list[TaskIndex]:
     return list(session.scalars(select(TaskIndex).where(TaskIndex.closed_at.is_(None), TaskIndex.assignee_id.is_(None),
                                                         TaskIndex.candidate_users != "")
                                 .order_by(TaskIndex.ready_at, TaskIndex.id)))
+
+
+def open_tasks_for_a_new_stand_in(session: Session) -> list[TaskIndex]:
+    """The open tasks someone who has just become a possible stand-in (put in a group, active again) may be named
+    on: those that name people (``named_open_tasks``) and those that name nobody though their model names stand-in
+    groups (``stranded_open_tasks``: flagged because nobody was left), oldest first."""
+    rows = {row.id: row for row in named_open_tasks(session)}
+    rows.update((row.id, row) for row in stranded_open_tasks(session))
+    return sorted(rows.values(), key=lambda row: (row.ready_at, row.id))
+
+
+def stranded_open_tasks(session: Session) -> list[TaskIndex]:
+    """The open, unassigned tasks that name nobody (``candidate_users`` empty) and whose model names stand-in groups
+    (``fallbackCandidateGroups``): among them those flagged to Biro SDM because nobody was left to stand in, which a
+    change that *adds* a possible stand-in (someone put in a group, an account active again) picks up again.
+
+    The models are read per model version in use by such tasks (one grouped query), then the rows of the task names
+    that name stand-ins; a row whose lane gives someone is left as it is by the rule (``with_stand_ins``)."""
+    versions = session.execute(
+        select(Instance.process_id, TaskIndex.task_name, ProcessVersion.deployment_id, Deployment.bundle_hash)
+        .join(Instance, Instance.id == TaskIndex.instance_id)
+        .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+        .join(Deployment, Deployment.id == ProcessVersion.deployment_id)
+        .where(TaskIndex.closed_at.is_(None), TaskIndex.assignee_id.is_(None), TaskIndex.candidate_users == "")
+        .group_by(Instance.process_id, TaskIndex.task_name, ProcessVersion.deployment_id, Deployment.bundle_hash)
+    ).all()
+    names: set[str] = set()
+    for process_id, task_name, deployment_id, bundle_hash in versions:
+        models = fallback.models_of(session, deployment_id, bundle_hash)
+        if (process_id, task_name) in models or any(tid == task_name for _, tid in models):
+            names.add(task_name)  # a task of a called process is named by its own process id
+    if not names:
+        return []
+    rows = list(session.scalars(select(TaskIndex).where(
+        TaskIndex.closed_at.is_(None), TaskIndex.assignee_id.is_(None), TaskIndex.candidate_users == "",
+        TaskIndex.task_name.in_(sorted(names))).order_by(TaskIndex.ready_at, TaskIndex.id)))
+    models_by_task = fallback.task_models(session, rows)
+    return [row for row in rows if row.id in models_by_task]
 
 
 def acting_lane_tasks(session: Session, assignment_ids: Iterable[int]) -> list[TaskIndex]:

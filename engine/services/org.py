@@ -295,8 +295,9 @@ def change_membership(session: Session, user_id: int, joined: bool, change: Call
     on open tasks in an empty lane's place (``fallbackCandidateGroups``, the rule of ``engine.services.fallback``):
     someone taken out of the PPK or the Tim Penilai Kinerja is no longer one (when nobody is left, the task is
     flagged), someone put in (``joined``) becomes one where the rule allows (never for their own objection or one
-    against their assessment), and is told. Only the open tasks that name people are looked at."""
-    rows = handover.named_open_tasks(session)
+    against their assessment), and is told, on a task flagged because nobody was left too. Only the open tasks
+    that name people, or that name nobody though their model names stand-in groups, are looked at."""
+    rows = handover.open_tasks_for_a_new_stand_in(session) if joined else handover.named_open_tasks(session)
     before = handover.open_task_actors(session, rows)
     change()
     session.flush()

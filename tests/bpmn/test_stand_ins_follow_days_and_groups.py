@@ -124,7 +124,7 @@ def test_several_workers_hand_a_first_day_over_once(db_url: str, smk: Engine, or
 def test_group_changes_name_and_unname_stand_ins_by_the_rule(smk: Engine, org: dict[str, int]) -> None:
     """lukman put in the Tim Penilai Kinerja stands in for budi's waiting objection and is told; dewi put in the PPK
     does not (she is budi's assessor); hendra taken out of the Tim Penilai Kinerja loses it. When the last stand-in
-    is taken out, the objection is flagged to Biro SDM."""
+    is taken out, the objection is flagged to Biro SDM; someone put in a stand-in group afterwards picks it up."""
     lukman, dewi, admin = org["lukman"], org["dewi"], org["admin"]
     inst, task, _ = _agus_gone(smk, org)
     added = org_service.add_member(smk, admin, "Tim Penilai Kinerja", lukman)
@@ -149,8 +149,20 @@ def test_group_changes_name_and_unname_stand_ins_by_the_rule(smk: Engine, org: d
     assert [e["instance_id"] for e in events(smk, "task.unassigned")] == [inst]
     [removed] = [e for e in events(smk, "org.group_removed") if e["subject_id"] == lukman]
     assert removed["flagged"] == 1
-    assert org_service.add_member(smk, admin, "PPK", org["hartono"])  # a task flagged is Biro SDM's to assign
+    # Someone put in a stand-in group afterwards picks the flagged objection up, and is told; dewi, budi's
+    # assessor, put in again, still does not.
+    assert org_service.add_member(smk, admin, "Tim Penilai Kinerja", dewi)
+    assert _who_may_act(smk, org, task) == set() and _told(smk, dewi, task) == 0
+    assert org_service.add_member(smk, admin, "PPK", org["hartono"])
+    assert _who_may_act(smk, org, task) == {"hartono"} and _row(smk, task).candidate_users == ",hartono,"
+    assert _told(smk, org["hartono"], task) == 2  # named at the start, taken out, and named again now
+    picked = events(smk, "task.fallback")[-1]
+    assert picked["candidates"] == ["hartono"] and picked["before"] == [] and picked["reason"] == "organisation"
+    # The last stand-in leaves (flagged again) and comes back: active again, he picks it up again.
+    assert accounts.set_active(smk, admin, org["hartono"], False, "Cuti").flagged == 1
     assert _who_may_act(smk, org, task) == set()
+    assert accounts.set_active(smk, admin, org["hartono"], True, "Kembali")
+    assert _who_may_act(smk, org, task) == {"hartono"} and _told(smk, org["hartono"], task) == 3
 
 
 def test_a_stand_in_active_again_stands_in_again(smk: Engine, org: dict[str, int]) -> None:
