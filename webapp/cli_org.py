@@ -154,17 +154,20 @@ def group_command(user: str, group: str, remove: bool) -> None:
                                            "make someone else an administrator first")
             found = session.scalar(select(Group).where(Group.name == group))
             member = session.get(GroupMember, (found.id, account.id)) if found is not None else None
-            flagged = 0
+            flagged = given = 0
             if member is not None:  # the open tasks it stood in for go to the other stand-ins, or are flagged
                 gone = member
-                flagged = change_membership(session, account.id, False, lambda: session.delete(gone), now, None)
+                flagged = change_membership(session, account.id, False, lambda: session.delete(gone), now,
+                                            None).flagged
         else:
-            flagged = change_membership(session, account.id, True, lambda: add_to_group(session, account, group),
-                                        now, None)
+            moved = change_membership(session, account.id, True, lambda: add_to_group(session, account, group),
+                                      now, None)
+            flagged, given = moved.flagged, moved.given
         audit.record(session, "org.group_removed" if remove else "org.group_added", now, None,
                      subject_id=account.id, group=group, via="cli")
     click.echo(f"{account.username} ({account.full_name}) {'is no longer' if remove else 'is now'} in the group {group}"
-               + (f"; {flagged} open task(s) nobody else may act on flagged to Biro SDM" if flagged else ""))
+               + (f"; {flagged} open task(s) nobody else may act on flagged to Biro SDM" if flagged else "")
+               + (f"; named as a stand-in on {given} open task(s)" if given else ""))
 
 
 @org_group.command("link")

@@ -140,6 +140,10 @@ def group_add(name: str):
         return _group_page(name, 403)
     flash(_("Added to the group %(group)s.", group=name) if added else _("Already in the group %(group)s.", group=name),
           "success" if added else "info")
+    if added.given:  # an objection waiting for a stand-in (or flagged because nobody was left) now has them
+        flash(ngettext("They now stand in on %(num)d open task that waited for someone from this group, and were told.",
+                       "They now stand in on %(num)d open tasks that waited for someone from this group, and were "
+                       "told.", added.given), "info")
     return redirect(url_for("organisation.group", name=name))
 
 

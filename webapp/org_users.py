@@ -57,7 +57,9 @@ def user_status(user_id: int):
     if not result.changed:
         flash(_("Nothing changed: the account was already so."), "info")
     elif active:
-        flash(_("The account is active again."), "success")
+        flash(_("The account is active again.") + (" " + ngettext(
+            "%(num)d open task goes back to them, and they were told.",
+            "%(num)d open tasks go back to them, and they were told.", result.given) if result.given else ""), "success")
     else:
         flash(_("The account is deactivated; its history stays.") + " " + ngettext(
             "%(num)d open task nobody else may act on was flagged to Biro SDM.",

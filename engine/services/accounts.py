@@ -360,6 +360,7 @@ def search_users(engine: Engine, actor_id: int, text: str = "", state: str = "",
 class ActiveChange:
     changed: bool
     flagged: int  # open tasks nobody can act on any more, flagged to Biro SDM and administrators
+    given: int = 0  # open tasks the account, active again, was named on as a stand-in
 
 
 def set_active(engine: Engine, actor_id: int, user_id: int, active: bool, reason: str = "") -> ActiveChange:
@@ -389,11 +390,12 @@ def set_active(engine: Engine, actor_id: int, user_id: int, active: bool, reason
         session.flush()
         # Active again, they stand in again where the rule allows (a PPK member back on an objection with stand-ins).
         after = handover.open_task_actors(session, rows, joined=(user.id,) if active else ())
+        given = handover.given_to(rows, before, after, user.id) if active else 0
         told = handover.tell(session, rows, before, after, now, actor)
         flagged = told if not active else 0
         audit.record(session, "account.deactivated" if not active else "account.activated", now, actor,
                      subject_id=user.id, reason=reason.replace("\x00", "").strip()[:500], open_tasks=len(rows), flagged=flagged)
-        return ActiveChange(True, flagged)
+        return ActiveChange(True, flagged, given)
 
 
 @dataclass

@@ -257,6 +257,12 @@ def open_task_actors(session: Session, rows: Iterable[TaskIndex], *, joined: Ite
     return found
 
 
+def given_to(rows: Sequence[TaskIndex], before: Actors, after: Actors, user_id: int) -> int:
+    """How many of the rows the user may act on after a change and not before."""
+    return sum(1 for row in rows if user_id in after.get(row.id, frozenset())
+               and user_id not in before.get(row.id, frozenset()))
+
+
 def changed_hands(rows: Sequence[TaskIndex], before: Actors, after: Actors) -> list[TaskIndex]:
     """The rows whose actors differ between ``before`` and ``after``."""
     return [row for row in rows if before.get(row.id, frozenset()) != after.get(row.id, frozenset())]

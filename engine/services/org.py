@@ -281,15 +281,23 @@ def _may_change(session: Session, actor: User, name: str) -> None:
 class MemberChange:
     changed: bool  # False: the account was in the group already (added) or not in it (removed)
     flagged: int = 0  # open tasks nobody can act on any more, flagged to Biro SDM and administrators
+    given: int = 0  # open tasks the account was named on as a stand-in (added)
 
     def __bool__(self) -> bool:
         return self.changed
 
 
+@dataclass(frozen=True)
+class Handover:
+    flagged: int  # open tasks nobody can act on any more (flagged to Biro SDM)
+    given: int  # open tasks the person who joined was named on as a stand-in
+
+
 def change_membership(session: Session, user_id: int, joined: bool, change: Callable[[], None], now: datetime,
-                      actor: User | None) -> int:
+                      actor: User | None) -> Handover:
     """Make a group membership change (``change``: add or delete the membership) and hand over the open tasks it
-    moves; return how many were flagged because nobody can act on them any more.
+    moves; return how many were flagged because nobody can act on them any more, and how many the person who
+    joined was named on.
 
     Lanes and candidate groups are resolved when asked; what follows the change in writing are the stand-ins named
     on open tasks in an empty lane's place (``fallbackCandidateGroups``, the rule of ``engine.services.fallback``):
@@ -302,7 +310,8 @@ def change_membership(session: Session, user_id: int, joined: bool, change: Call
     change()
     session.flush()
     after = handover.open_task_actors(session, rows, joined=(user_id,) if joined else ())
-    return handover.tell(session, rows, before, after, now, actor)
+    given = handover.given_to(rows, before, after, user_id) if joined else 0
+    return Handover(handover.tell(session, rows, before, after, now, actor), given)
 
 
 def add_member(engine: Engine, actor_id: int, name: str, user_id: int) -> MemberChange:
@@ -318,10 +327,10 @@ def add_member(engine: Engine, actor_id: int, name: str, user_id: int) -> Member
         if session.get(GroupMember, (group.id, user.id)) is not None:
             return MemberChange(False)
         now = engine.now()
-        flagged = change_membership(session, user.id, True,
-                                    lambda: session.add(GroupMember(group_id=group.id, user_id=user.id)), now, actor)
+        moved = change_membership(session, user.id, True,
+                                  lambda: session.add(GroupMember(group_id=group.id, user_id=user.id)), now, actor)
         audit.record(session, "org.group_added", now, actor, subject_id=user.id, group=name, via="web")
-        return MemberChange(True, flagged)
+        return MemberChange(True, moved.flagged, moved.given)
 
 
 def remove_member(engine: Engine, actor_id: int, name: str, user_id: int) -> MemberChange:
@@ -339,7 +348,7 @@ def remove_member(engine: Engine, actor_id: int, name: str, user_id: int) -> Mem
             raise PermissionDenied("group.last_admin", N_("The last administrator cannot be removed: make "
                                                           "someone else an administrator first"))
         now = engine.now()
-        flagged = change_membership(session, user_id, False, lambda: session.delete(member), now, actor)
+        flagged = change_membership(session, user_id, False, lambda: session.delete(member), now, actor).flagged
         audit.record(session, "org.group_removed", now, actor, subject_id=user_id, group=name, via="web",
                      flagged=flagged)
         return MemberChange(True, flagged)

@@ -86,6 +86,27 @@ def test_hr_adds_and_removes_a_group_member(page, site: Site, width: int) -> Non
     assert site.org["siti"] not in _members(site, "Tim Penilai Kinerja")
 
 
+def test_hr_puts_someone_in_the_group_and_they_take_the_flagged_objection(page, site: Site) -> None:
+    """ratna's objection waits for the Tim Penilai Kinerja; all three members are taken out, so it is flagged to
+    Biro SDM. indah puts hendra back in on the group page: the page says he now stands in on it, and he may act."""
+    from engine.services import org as org_service
+    from tests.bpmn.test_objection_stand_ins import _objection_of_ratna, _who_may_act
+
+    _inst, task = _objection_of_ratna(site.engine, site.org)
+    flagged = [org_service.remove_member(site.engine, site.org["indah"], "Tim Penilai Kinerja", site.org[m]).flagged
+               for m in ("bambang", "hendra", "nur")]
+    assert flagged == [0, 0, 1] and _who_may_act(site.engine, site.org, task.id) == set()
+    login(page, "indah")
+    page.goto("/organisasi/grup/Tim Penilai Kinerja")
+    page.get_by_label(re.compile("Nama, NIP atau nama pengguna|Name, NIP or username")).fill("hendra")
+    page.get_by_role("button", name=re.compile("^(Cari|Find)$")).click()
+    page.get_by_role("button", name=re.compile("Hendra")).click()
+    page.wait_for_url(re.compile(r"/organisasi/grup/"))
+    expect(page.get_by_text("Ia kini menjadi pengganti pada 1 tugas terbuka yang menunggu anggota grup ini")).to_be_visible()
+    assert _who_may_act(site.engine, site.org, task.id) == {"hendra"}
+    page.screenshot(path=str(ARTIFACTS / "organisation_group_picks_up_flagged.png"), full_page=True)
+
+
 def test_email_notifications_are_turned_off_on_the_account_page(page, site: Site) -> None:
     login(page, "budi")
     page.goto("/akun")

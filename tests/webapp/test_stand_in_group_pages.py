@@ -48,3 +48,10 @@ def test_taking_the_last_stand_in_out_of_the_group_flags_the_objection(smk: Engi
     html = re.sub(r"\s+", " ", response.get_data(as_text=True))
     assert response.status_code == 200 and _who_may_act(smk, org, task.id) == set()
     assert "1 tugas terbuka yang tidak dapat dikerjakan orang lain dilaporkan ke Biro SDM." in html
+    # Putting hendra back in picks the flagged objection up, and the page says so.
+    response = client.post("/organisasi/grup/Tim Penilai Kinerja/tambah", data={
+        "csrf_token": csrf_token(client, "/"), "user_id": str(org["hendra"])}, follow_redirects=True)
+    html = re.sub(r"\s+", " ", response.get_data(as_text=True))
+    assert response.status_code == 200 and _who_may_act(smk, org, task.id) == {"hendra"}
+    assert ("Ia kini menjadi pengganti pada 1 tugas terbuka yang menunggu anggota grup ini, dan sudah diberi tahu."
+            in html)
