@@ -20,7 +20,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from engine.access import subordinates_of, superior_of, with_superior
 from engine.db.audit import AuditEvent
+from engine.db.base import lookups
 from engine.db.notify import PENDING, EmailOutbox, Notification
 from engine.db.org import Position, Unit, User
 from engine.db.results import SubjectResult
@@ -66,12 +67,27 @@ def _param(params: dict[str, Any], name: str, default: Any = None) -> Any:
     return value
 
 
+_Org = TypeVar("_Org", Unit, Position)
+
+
+def _held(session: Session, kind: type[_Org], ident: int | None) -> _Org | None:
+    """``session.get`` of a unit or position, kept for the transaction (``lookups``): the identity map forgets an
+    object nobody refers to, so a team's fifty walks up the same units read them fifty times without this."""
+    if not ident:
+        return None
+    found = session.get(kind, ident)
+    cache = lookups(session)
+    if cache is not None and found is not None:
+        cache.setdefault(("held", kind.__name__), {})[ident] = found
+    return found
+
+
 def _unit_chain(session: Session, unit: Unit | None) -> list[Unit]:
     """Return the unit and its ancestors, nearest first."""
     chain: list[Unit] = []
     while unit is not None and len(chain) < 50:
         chain.append(unit)
-        unit = session.get(Unit, unit.parent_id) if unit.parent_id else None
+        unit = _held(session, Unit, unit.parent_id)
     return chain
 
 
@@ -84,14 +100,14 @@ def curve_unit(session: Session, user: User) -> tuple[Unit | None, bool]:
     position = user.position
     if position is None:
         return None, False
-    chain = _unit_chain(session, session.get(Unit, position.unit_id))
+    chain = _unit_chain(session, _held(session, Unit, position.unit_id))
     if len(chain) < 2:
         return None, False
     unit = chain[-2]
-    parent = session.get(Position, position.parent_id) if position.parent_id else None
+    parent = _held(session, Position, position.parent_id)
     if parent is None:
         return unit, True
-    return unit, unit not in _unit_chain(session, session.get(Unit, parent.unit_id))
+    return unit, unit not in _unit_chain(session, _held(session, Unit, parent.unit_id))
 
 
 def jenis_jabatan(user: User) -> str:
@@ -109,7 +125,7 @@ def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, An
     if user is None:
         raise ValueError(f"employee {subject_id!r} does not exist")
     position = user.position
-    unit = session.get(Unit, position.unit_id) if position else None
+    unit = _held(session, Unit, position.unit_id) if position else None
     assessor = superior_of(session, user.id)
     second = superior_of(session, assessor.id) if assessor else None
     below = subordinates_of(session, user.id)
