@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import identity_key
 
 from engine.access import LANES, SUBJECT, SUPERIOR, SUPERIOR_2, superior_ids
@@ -273,6 +273,12 @@ class NotificationItem:
     subject_name: str = ""
     period: str = ""
     due_at: datetime | None = None
+    # The task is no longer open: "completed" (by ``closed_by``, at ``closed_at``) or "cancelled"; "" while open.
+    # A group task one colleague did stays in the others' lists, and the page says so instead of "Open task".
+    task_closed: str = ""
+    closed_by: str = ""
+    closed_at: datetime | None = None
+    closed_by_id: int | None = None
 
 
 def unread_count(engine: Engine, user_id: int) -> int:
@@ -295,14 +301,18 @@ def list_for(engine: Engine, user_id: int, page: int = 1, per_page: int = 20) ->
         where = Notification.user_id == user_id
         total = session.scalar(select(func.count(Notification.id)).where(where)) or 0
         page = min(page, max(1, -(-total // per_page)))  # past the end: the last page
-        rows = session.execute(select(Notification, TaskIndex.period, TaskIndex.due_at, User.full_name)
+        completer = aliased(User)
+        rows = session.execute(select(Notification, TaskIndex.period, TaskIndex.due_at, User.full_name,
+                                      TaskIndex.closed_at, TaskIndex.outcome, completer.full_name, completer.id)
                                .outerjoin(TaskIndex, TaskIndex.id == Notification.task_id)
-                               .outerjoin(User, User.id == TaskIndex.subject_id).where(where)
+                               .outerjoin(User, User.id == TaskIndex.subject_id)
+                               .outerjoin(completer, completer.id == TaskIndex.completed_by_id).where(where)
                                .order_by(Notification.created_at.desc(), Notification.id.desc())
                                .offset((page - 1) * per_page).limit(per_page))
         items = [NotificationItem(n.id, n.kind, n.title, n.body, n.task_id, n.instance_id, n.created_at,
-                                  n.read_at is not None, subject or "", period or "", due_at)
-                 for n, period, due_at, subject in rows]
+                                  n.read_at is not None, subject or "", period or "", due_at,
+                                  (outcome or "completed") if closed_at is not None else "", by or "", closed_at, by_id)
+                 for n, period, due_at, subject, closed_at, outcome, by, by_id in rows]
         return Page(items, page, per_page, total)
 
 

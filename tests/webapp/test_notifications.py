@@ -8,6 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine.core import Engine
+from engine.db.org import User
+from engine.db.runtime import TaskIndex
 from engine.services import instances
 from engine.services import notifications as notes
 
@@ -77,3 +79,29 @@ def test_marking_needs_the_csrf_token(client: FlaskClient, auth: Auth, started: 
     auth.login("budi")
     assert client.post("/notifications/read").status_code == 400
     assert notes.unread_count(demo_deployed, org["budi"]) == 1
+
+
+def test_a_done_task_s_notification_says_who_did_it_and_offers_no_open_task(
+        client: FlaskClient, auth: Auth, started: instances.InstanceSummary, demo_deployed: Engine,
+        org: dict[str, int]) -> None:
+    """Once the task is completed, its notification says by whom (the reader: "you"), shows no due date and no "Open task" (which would
+    lead to "already completed"); while unread it can be marked read, and then nothing is left to press."""
+    from tests.engine.test_run import CAPAIAN
+
+    instances.complete_task(demo_deployed, org["budi"], started.ready_task_ids[0], CAPAIAN)
+    auth.login("budi")
+    page = re.sub(r"\s+", " ", client.get("/notifications").get_data(as_text=True))
+    assert "Anda menyelesaikan tugas ini" in page
+    assert "Buka tugas" not in page and "Tenggat" not in page
+    with demo_deployed.session_factory.begin() as s:  # as if a colleague had done it (a group task)
+        row = s.get(TaskIndex, started.ready_task_ids[0])
+        colleague = s.get(User, org["agus"])
+        assert row is not None and colleague is not None
+        row.completed_by_id, name = colleague.id, colleague.full_name
+    page = re.sub(r"\s+", " ", client.get("/notifications").get_data(as_text=True))
+    assert f"Tugas ini sudah diselesaikan oleh {name}" in page
+    (url,) = open_urls(page)
+    response = client.post(url, data={"csrf_token": csrf_token(client, "/notifications")})
+    assert response.status_code == 302 and response.headers["Location"] == "/notifications"
+    assert notes.unread_count(demo_deployed, org["budi"]) == 0
+    assert open_urls(client.get("/notifications").get_data(as_text=True)) == []
