@@ -282,15 +282,18 @@ class NotificationItem:
 
 
 def unread_count(engine: Engine, user_id: int) -> int:
-    """Return how many of the user's notifications are unread (for the bell)."""
+    """Return how many of the user's unread notifications still ask for something (for the bell): those of a task
+    that is done or cancelled (a group task a colleague did) are not counted, and the page shows them as read."""
     with engine.session_factory() as session:
         return unread_in(session, user_id)
 
 
 def unread_in(session: Session, user_id: int) -> int:
-    """``unread_count`` in the caller's session."""
-    return session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    """``unread_count`` in the caller's session: the user's unread rows by index, each one's task by key."""
+    return session.scalar(select(func.count(Notification.id))
+                          .outerjoin(TaskIndex, TaskIndex.id == Notification.task_id)
+                          .where(Notification.user_id == user_id, Notification.read_at.is_(None),
+                                 TaskIndex.closed_at.is_(None))) or 0
 
 
 def list_for(engine: Engine, user_id: int, page: int = 1, per_page: int = 20) -> Page:
