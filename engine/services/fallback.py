@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -179,6 +179,13 @@ def models_of(session: Session, deployment_id: int, bundle_hash: str) -> dict[tu
     return models
 
 
+def model_for(models: Mapping[tuple[str, str], TaskModel], process_id: str, task_name: str) -> TaskModel | None:
+    """The model of a task of ``process_id`` among a deployment's ``models_of``; a task of a called process is
+    found by its own name (the instance's process id is the caller's)."""
+    return models.get((process_id, task_name)) or next(
+        (m for (_, tid), m in models.items() if tid == task_name), None)
+
+
 def task_models(session: Session, rows: Iterable[Any]) -> dict[str, TaskModel]:
     """Return task id -> its model's stand-in groups and own candidate users, for those of ``rows`` (anything with
     the ``id`` of a task row) whose model version names ``fallbackCandidateGroups`` on that task.
@@ -198,9 +205,7 @@ def task_models(session: Session, rows: Iterable[Any]) -> dict[str, TaskModel]:
             .join(Deployment, Deployment.id == ProcessVersion.deployment_id)
             .where(TaskIndex.id.in_(chunk))).all()
         for task_id, task_name, process_id, deployment_id, bundle_hash in tasks:
-            models = models_of(session, deployment_id, bundle_hash)
-            model = models.get((process_id, task_name)) or next(
-                (m for (_, tid), m in models.items() if tid == task_name), None)  # a task of a called process
+            model = model_for(models_of(session, deployment_id, bundle_hash), process_id, task_name)
             if model is not None:
                 found[task_id] = model
     return found

@@ -196,9 +196,8 @@ def stranded_open_tasks(session: Session) -> list[TaskIndex]:
     ).all()
     names: set[str] = set()
     for process_id, task_name, deployment_id, bundle_hash in versions:
-        models = fallback.models_of(session, deployment_id, bundle_hash)
-        if (process_id, task_name) in models or any(tid == task_name for _, tid in models):
-            names.add(task_name)  # a task of a called process is named by its own process id
+        if fallback.model_for(fallback.models_of(session, deployment_id, bundle_hash), process_id, task_name):
+            names.add(task_name)
     if not names:
         return []
     rows = list(session.scalars(select(TaskIndex).where(

@@ -287,17 +287,11 @@ class MemberChange:
         return self.changed
 
 
-@dataclass(frozen=True)
-class Handover:
-    flagged: int  # open tasks nobody can act on any more (flagged to Biro SDM)
-    given: int  # open tasks the person who joined was named on as a stand-in
-
-
 def change_membership(session: Session, user_id: int, joined: bool, change: Callable[[], None], now: datetime,
-                      actor: User | None) -> Handover:
+                      actor: User | None) -> MemberChange:
     """Make a group membership change (``change``: add or delete the membership) and hand over the open tasks it
-    moves; return how many were flagged because nobody can act on them any more, and how many the person who
-    joined was named on.
+    moves; return the change with how many tasks were flagged because nobody can act on them any more, and how many
+    the person who joined was named on.
 
     Lanes and candidate groups are resolved when asked; what follows the change in writing are the stand-ins named
     on open tasks in an empty lane's place (``fallbackCandidateGroups``, the rule of ``engine.services.fallback``):
@@ -311,7 +305,7 @@ def change_membership(session: Session, user_id: int, joined: bool, change: Call
     session.flush()
     after = handover.open_task_actors(session, rows, joined=(user_id,) if joined else ())
     given = handover.given_to(rows, before, after, user_id) if joined else 0
-    return Handover(handover.tell(session, rows, before, after, now, actor), given)
+    return MemberChange(True, handover.tell(session, rows, before, after, now, actor), given)
 
 
 def add_member(engine: Engine, actor_id: int, name: str, user_id: int) -> MemberChange:
@@ -327,10 +321,10 @@ def add_member(engine: Engine, actor_id: int, name: str, user_id: int) -> Member
         if session.get(GroupMember, (group.id, user.id)) is not None:
             return MemberChange(False)
         now = engine.now()
-        moved = change_membership(session, user.id, True,
+        added = change_membership(session, user.id, True,
                                   lambda: session.add(GroupMember(group_id=group.id, user_id=user.id)), now, actor)
         audit.record(session, "org.group_added", now, actor, subject_id=user.id, group=name, via="web")
-        return MemberChange(True, moved.flagged, moved.given)
+        return added
 
 
 def remove_member(engine: Engine, actor_id: int, name: str, user_id: int) -> MemberChange:

@@ -5,7 +5,6 @@ statements, one whole stored state per finished case."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -15,21 +14,14 @@ from sqlalchemy.engine import Engine as SAEngine
 from engine.core import Engine
 from engine.db.org import User
 from engine.db.runtime import Instance
-from engine.runtime.clock import FixedClock
-from processes.extension import extensions
 from processes.queries import RESULT_KEYS, _result, _results, my_team
-from tests.simulated_year import NOW, simulated_sqlite
+from tests.simulated_year import BACKENDS, simulated_year_engine
 
 
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    path = tmp_path_factory.mktemp("team") / "sim.sqlite"
-    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-    clock = FixedClock()
-    clock.set(NOW)
-    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
-    yield engine
-    engine.dispose()
+@pytest.fixture(scope="module", params=BACKENDS)
+def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    with simulated_year_engine(request.param, tmp_path_factory, "team") as engine:
+        yield engine
 
 
 def _counted(engine: Engine, call: object) -> tuple[object, int]:

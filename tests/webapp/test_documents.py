@@ -8,7 +8,6 @@ finished assessment holds.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,9 @@ from sqlalchemy import select
 from engine.core import Engine
 from engine.db.org import User
 from engine.db.runtime import Instance
-from engine.runtime.clock import FixedClock
-from processes.extension import extensions
 from processes.simulate import OBJECTS_UPHELD
 from tests.pdftext import pdf_text
-from tests.simulated_year import NOW, simulated_sqlite
+from tests.simulated_year import simulated_year_engine
 from webapp import create_app
 
 from .conftest import Auth, csrf_token
@@ -33,13 +30,8 @@ from .conftest import Auth, csrf_token
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    path = tmp_path_factory.mktemp("documents") / "sim.sqlite"
-    shutil.copyfile(simulated_sqlite(tmp_path_factory), path)
-    clock = FixedClock()
-    clock.set(NOW)
-    engine = Engine(f"sqlite:///{path}", extensions=extensions(), clock=clock)
-    yield engine
-    engine.dispose()
+    with simulated_year_engine("sqlite", tmp_path_factory, "documents") as engine:
+        yield engine
 
 
 @pytest.fixture
