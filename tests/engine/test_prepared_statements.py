@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from engine.core import Engine
 from engine.db.org import User
@@ -43,7 +44,7 @@ def test_a_reading_session_that_wrote_keeps_nothing(eng: Engine) -> None:
 
 
 def test_a_read_that_failed_ends_and_the_next_one_works(eng: Engine) -> None:
-    with pytest.raises(Exception), eng.session_factory() as s:
+    with pytest.raises(DBAPIError), eng.session_factory() as s:
         s.execute(text("SELECT * FROM no_such_table")).all()
     with eng.session_factory() as s:
         assert s.scalar(select(User.id).where(User.username == "nobody")) is None
