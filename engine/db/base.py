@@ -137,7 +137,7 @@ def _keep_prepared_statements(engine: Engine) -> None:
                 pass
         rollback(connection)
 
-    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
 
 
 def _only_selects(connection: Any) -> bool:
