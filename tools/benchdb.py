@@ -15,7 +15,7 @@ from sqlalchemy import Connection, create_engine, event, insert, text
 from sqlalchemy.engine import Engine as DbEngine
 from sqlalchemy.engine import make_url
 
-from engine.db.base import Base
+from engine.db.base import Base, mark_written
 from engine.db.org import Position, Unit, User
 from processes.orgimport import JABATAN, PEGAWAI, UNIT
 
@@ -43,6 +43,7 @@ def bulk_insert(conn: Connection, table: type[Base], columns: list[str], rows: I
     count = 0
     if conn.dialect.name == "postgresql":
         raw: Any = conn.connection.driver_connection
+        mark_written(conn)  # COPY goes past SQLAlchemy's events: abandoned, this transaction must roll back
         with raw.cursor() as cur, cur.copy(f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

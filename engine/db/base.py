@@ -116,7 +116,11 @@ def _keep_prepared_statements(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _began(conn: Any) -> None:
-        conn.info[_WROTE] = False
+        conn.info[_WROTE] = False  # until this transaction ends: outside one, whatever is open rolls back
+
+    @event.listens_for(engine, "commit")
+    def _committed(conn: Any) -> None:
+        conn.info[_WROTE] = True
 
     @event.listens_for(engine, "before_cursor_execute")
     def _statement(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -128,8 +132,8 @@ def _keep_prepared_statements(engine: Engine) -> None:
     def do_rollback(connection: Any) -> None:
         """``connection`` is the pool's proxy: its ``info`` is the one the events above write."""
         dbapi = getattr(connection, "dbapi_connection", None)  # None: a bare psycopg connection, rolled back
-        if (dbapi is not None and dbapi.info.transaction_status == TransactionStatus.INTRANS
-                and _only_selects(connection)):
+        if (dbapi is not None and _only_selects(connection)
+                and dbapi.info.transaction_status == TransactionStatus.INTRANS):
             try:
                 dbapi.commit()  # only SELECTs ran: the same as a rollback, and the prepared statements stay
                 return
@@ -140,11 +144,22 @@ def _keep_prepared_statements(engine: Engine) -> None:
     engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
 
 
+def mark_written(connection: Any) -> None:
+    """Tell the engine that this transaction wrote through the driver itself (psycopg's COPY), past SQLAlchemy's
+    events: it must roll back, not commit, if it is abandoned."""
+    connection.info[_WROTE] = True
+
+
 def _only_selects(connection: Any) -> bool:
+    """Whether only SELECTs ran in the transaction now ending; the answer is given once (the next transaction's
+    begin asks again)."""
     try:
-        return connection.info.get(_WROTE, True) is False
+        info = connection.info
     except NotImplementedError:  # the engine's first connection, before the pool hands it out, has no info
         return False
+    clean = info.get(_WROTE, True) is False
+    info[_WROTE] = True
+    return clean
 
 
 class SessionFactory(sessionmaker[Session]):

@@ -9,7 +9,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine.core import Engine
-from engine.db.org import User
+from engine.db.org import Unit, User
+from tools.benchdb import bulk_insert
 
 
 def _prepared(eng: Engine) -> int:
@@ -48,3 +49,16 @@ def test_a_read_that_failed_ends_and_the_next_one_works(eng: Engine) -> None:
         s.execute(text("SELECT * FROM no_such_table")).all()
     with eng.session_factory() as s:
         assert s.scalar(select(User.id).where(User.username == "nobody")) is None
+
+
+def test_rows_copied_past_sqlalchemy_in_an_abandoned_transaction_are_not_kept(eng: Engine, db_backend: str) -> None:
+    """psycopg's COPY (tools/benchdb.bulk_insert) writes without a statement SQLAlchemy sees: the transaction is
+    marked as written (``mark_written``), so abandoning it rolls back even after reads."""
+    if db_backend != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    with eng.db.connect() as conn:
+        conn.execute(select(User.id)).all()
+        assert bulk_insert(conn, Unit, ["code", "name", "active"], [("COPIED", "Copied", True)]) == 1
+        assert conn.scalar(select(Unit.id).where(Unit.code == "COPIED")) is not None
+    with eng.session_factory() as s:
+        assert s.scalar(select(Unit.id).where(Unit.code == "COPIED")) is None
