@@ -100,7 +100,7 @@ WRITES = "smk_writes"  # execution option of the connections that write (BEGIN I
 # parse and the planning. But every ROLLBACK makes it forget all the connection's prepared statements (DEALLOCATE
 # ALL), and a reading transaction (``factory()``, most of them: every page, the inbox, get_task) ends in a ROLLBACK
 # when its session closes. So most statements were planned anew each time: a 100-employee simulated year showed
-# 22,122 unnamed executions against 11,500 prepared ones, and planning the task page's four-table join alone cost
+# 22,122 unnamed executions against 11,500 prepared ones, and planning the task page's eight-table join alone cost
 # the server ~1 ms each time, a fifth of its CPU. A transaction that ran nothing but SELECTs ends in COMMIT
 # instead, which for such a transaction means the same, and the prepared statements stay.
 _WROTE = "smk_wrote"  # in the pooled connection's info: a statement other than a SELECT ran in this transaction
