@@ -35,6 +35,8 @@ class Limits:
     upload_quota_user_bytes: int = 200 * MiB
     # Uploads that no submitted task references are deleted by the worker after this many hours.
     orphan_upload_hours: int = 24
+    # Notifications older than this many days are deleted by the worker, except those of a task still open.
+    notification_days: int = 180
     # The instance page shows at most this many characters of one data value.
     max_shown_chars: int = 2_000
 
@@ -50,6 +52,7 @@ ENVIRONMENT: dict[str, tuple[str, int]] = {
     "SMK_UPLOAD_QUOTA_INSTANCE_MB": ("upload_quota_instance_bytes", MiB),
     "SMK_UPLOAD_QUOTA_USER_MB": ("upload_quota_user_bytes", MiB),
     "SMK_ORPHAN_UPLOAD_HOURS": ("orphan_upload_hours", 1),
+    "SMK_NOTIFICATION_DAYS": ("notification_days", 1),
     "SMK_MAX_SHOWN_CHARS": ("max_shown_chars", 1),
 }
 

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from engine.limits import current as current_limits
 from engine.services import notifications as service
 from webapp.args import page_arg
 from webapp.extensions import get_engine
@@ -19,7 +20,8 @@ def index():
     page = service.list_for(get_engine(), current_user.user_id, page=page_arg(request.args),
                             per_page=int(current_app.config.get("PER_PAGE", 20)))
     return render_template("notifications/index.html", page=page,
-                           unread=service.unread_count(get_engine(), current_user.user_id))
+                           unread=service.unread_count(get_engine(), current_user.user_id),
+                           kept_days=current_limits().notification_days)
 
 
 @bp.post("/notifications/read")

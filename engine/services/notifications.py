@@ -18,6 +18,7 @@ import os
 import secrets
 import smtplib
 import ssl
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import identity_key
@@ -49,6 +50,7 @@ from engine.db.notify import (
 from engine.db.org import Group, GroupMember, PasswordLink, User
 from engine.db.runtime import RUNNING, WAITING, Instance, TaskIndex
 from engine.errors import N_, NotFound
+from engine.limits import current as current_limits
 from engine.services import audit, fallback
 from engine.services.inbox import Page
 
@@ -337,6 +339,47 @@ def mark_read(engine: Engine, user_id: int, notification_id: int | None = None) 
         return 1
 
 
+# --- keeping the list short ----------------------------------------------------------------------
+
+#: Rows one statement deletes: a first pass over years of notices is split into statements of this size.
+CLEAN_BATCH = 5_000
+#: The worker looks for old notifications at most this often (per process and database).
+CLEAN_PASS_SECONDS = 3600.0
+_last_clean_pass: dict[str, float] = {}
+
+
+def clean_old_notifications(engine: Engine, now: datetime | None = None) -> int:
+    """Delete the notifications older than SMK_NOTIFICATION_DAYS (default 180), read or not; return how many.
+
+    A notice of a task that is still open is kept whatever its age: it still asks for something (a reminder of a
+    task left for months). Nothing else refers to a notice (an e-mail already queued keeps its text; the foreign
+    key empties its ``notification_id``), and the audit trail, not this list, is the record of what happened."""
+    now = engine.now() if now is None else now
+    cutoff = now - timedelta(days=current_limits().notification_days)
+    task_open = exists().where(TaskIndex.id == Notification.task_id, TaskIndex.closed_at.is_(None))
+    removed = 0
+    while True:
+        with engine.session_factory.begin() as session:
+            ids = list(session.scalars(select(Notification.id).where(Notification.created_at < cutoff, ~task_open)
+                                       .order_by(Notification.id).limit(CLEAN_BATCH)))
+            if not ids:
+                return removed
+            session.execute(delete(Notification).where(Notification.id.in_(ids))
+                            .execution_options(synchronize_session=False))
+        removed += len(ids)
+        if len(ids) < CLEAN_BATCH:
+            return removed
+
+
+def clean_old_notifications_job(engine: Engine) -> int:
+    """The worker's job: :func:`clean_old_notifications`, at most once an hour."""
+    last = _last_clean_pass.get(engine.database_url)
+    if last is not None and time.monotonic() - last < CLEAN_PASS_SECONDS:
+        return 0
+    _last_clean_pass[engine.database_url] = time.monotonic()
+    return clean_old_notifications(engine)
+
+
 # --- sending e-mail -----------------------------------------------------------------------------
 
 
@@ -472,8 +515,10 @@ def send_pending_email(engine: Engine, smtp_settings: SmtpSettings, now: datetim
 
 
 def worker_jobs(environ: Mapping[str, str] | None = None) -> list[tuple[str, Callable[[Engine], int]]]:
-    """Return the worker's notification jobs: reminders always, e-mail only when SMTP is configured."""
-    jobs: list[tuple[str, Callable[[Engine], int]]] = [("reminders", lambda e: notify_due(e, e.now()))]
+    """Return the worker's notification jobs: reminders and the removal of old notices always, e-mail only when SMTP
+    is configured."""
+    jobs: list[tuple[str, Callable[[Engine], int]]] = [("reminders", lambda e: notify_due(e, e.now())),
+                                                       ("old notifications", clean_old_notifications_job)]
     settings = SmtpSettings.from_env(environ)
     if settings is not None:
         jobs.append(("email", lambda e: send_pending_email(e, settings, e.now()).sent))

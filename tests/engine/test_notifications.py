@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -48,6 +49,17 @@ def one_task_process(lane: str = "Pegawai", properties: dict[str, str] | None = 
 
 
 # --- in-app -------------------------------------------------------------------------------------
+
+
+def _plain_notice(eng: Engine, user_id: int, title: str, at: Any, read: bool = False) -> int:
+    """A notice that names no task (as "SKP returned" is), created at ``at``."""
+    from engine.db.notify import Notification
+    with eng.session_factory.begin() as s:
+        note = Notification(user_id=user_id, kind="skp_returned", title=title, body="", created_at=at,
+                            read_at=at if read else None)
+        s.add(note)
+        s.flush()
+        return note.id
 
 
 def test_a_new_task_is_announced_to_whoever_may_act_on_it(demo_deployed: Engine, org: dict[str, int]) -> None:
@@ -161,8 +173,8 @@ def test_email_is_off_without_smtp_host(demo_deployed: Engine, org: dict[str, in
     monkeypatch.delenv("SMTP_HOST", raising=False)
     instances.start_instance(demo_deployed, "demo_penilaian", org["admin"], org["budi"], "2024")
     assert notes.unread_count(demo_deployed, org["budi"]) == 1 and outbox(demo_deployed) == []
-    assert [name for name, _ in notes.worker_jobs({})] == ["reminders"]
-    assert [name for name, _ in notes.worker_jobs({"SMTP_HOST": "mail"})] == ["reminders", "email"]
+    assert [name for name, _ in notes.worker_jobs({})] == ["reminders", "old notifications"]
+    assert [name for name, _ in notes.worker_jobs({"SMTP_HOST": "mail"})] == ["reminders", "old notifications", "email"]
 
 
 def test_queued_email_arrives_at_the_smtp_server(demo_deployed: Engine, org: dict[str, int], clock: FixedClock,
@@ -295,3 +307,67 @@ def test_a_task_nobody_can_act_on_is_reported_to_administrators_and_hr(demo_depl
 
         event = s.scalars(select(AuditEvent).where(AuditEvent.kind == "task.unassigned")).one()
     assert event.task_name == "tinjau" and event.data["lane"] == "Pejabat Penilai"
+
+
+# --- keeping the list short ---------------------------------------------------------------------
+
+
+def test_old_notices_are_deleted_but_not_those_of_a_task_still_open(
+        demo_deployed: Engine, org: dict[str, int], clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    eng = demo_deployed
+    monkeypatch.delenv("SMK_NOTIFICATION_DAYS", raising=False)  # the default: 180 days
+    budi = org["budi"]
+    start = clock.now()
+    open_task = instances.start_instance(eng, "demo_penilaian", org["admin"], budi, "2024")  # announced now
+    done = instances.start_instance(eng, "demo_penilaian", org["admin"], org["siti"], "2025")
+    instances.complete_task(eng, org["siti"], done.ready_task_ids[0], CAPAIAN)  # siti's notice: task closed
+    _plain_notice(eng, budi, "old unread", start - timedelta(days=1))
+    _plain_notice(eng, budi, "old read", start, read=True)
+    assert notes.unread_count(eng, budi) == 2  # the task's notice and the old unread one
+    clock.advance(days=180)
+    recent = _plain_notice(eng, budi, "recent", clock.now() - timedelta(days=179))
+    assert notes.clean_old_notifications(eng) == 1  # only "old unread": 181 days old; the others are 180
+    clock.advance(days=1)
+    with eng.session_factory.begin() as s:  # an e-mail queued for a notice keeps its text when the notice goes
+        s.add(EmailOutbox(notification_id=recent, to_address="budi@example.go.id", subject="x", body="kept",
+                          status="sent", attempts=1, next_attempt_at=clock.now(), created_at=clock.now()))
+    assert notes.clean_old_notifications(eng) == 2  # "old read" and siti's notice of the task she completed
+    assert titles(eng, budi) == ["skp_returned: recent", "task_ready: Isi capaian kinerja"]
+    assert titles(eng, org["siti"]) == []
+    assert notes.unread_count(eng, budi) == 2  # the open task still asks for something, whatever its age
+    clock.advance(days=365)
+    assert notes.clean_old_notifications(eng) == 1  # "recent" went; the open task's notice stays
+    assert titles(eng, budi) == ["task_ready: Isi capaian kinerja"]
+    assert [(m.notification_id, m.body) for m in outbox(eng)] == [(None, "kept")]
+    instances.complete_task(eng, budi, open_task.ready_task_ids[0], CAPAIAN)
+    assert notes.clean_old_notifications(eng) == 1  # done now, and more than 180 days old
+    assert titles(eng, budi) == []
+
+
+def test_how_long_notices_are_kept_comes_from_the_environment(
+        demo_deployed: Engine, org: dict[str, int], clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    eng = demo_deployed
+    _plain_notice(eng, org["budi"], "a week old", clock.now() - timedelta(days=7, seconds=1))
+    monkeypatch.setenv("SMK_NOTIFICATION_DAYS", "8")
+    assert notes.clean_old_notifications(eng) == 0
+    monkeypatch.setenv("SMK_NOTIFICATION_DAYS", "7")
+    assert notes.clean_old_notifications(eng) == 1
+    monkeypatch.setenv("SMK_NOTIFICATION_DAYS", "0")
+    with pytest.raises(ValueError, match="SMK_NOTIFICATION_DAYS must be a positive whole number"):
+        notes.clean_old_notifications(eng)
+
+
+def test_a_first_pass_over_many_old_notices_deletes_them_in_batches_and_the_job_runs_hourly(
+        demo_deployed: Engine, org: dict[str, int], clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    eng = demo_deployed
+    monkeypatch.setattr(notes, "CLEAN_BATCH", 3)
+    monkeypatch.setattr(notes, "_last_clean_pass", {})
+    for n in range(7):
+        _plain_notice(eng, org["budi"], f"old {n}", clock.now() - timedelta(days=200))
+    keep = _plain_notice(eng, org["budi"], "new", clock.now())
+    assert notes.clean_old_notifications_job(eng) == 7  # three statements of 3, 3 and 1
+    assert [n.id for n in notes.list_for(eng, org["budi"]).items] == [keep]
+    _plain_notice(eng, org["budi"], "old again", clock.now() - timedelta(days=200))
+    assert notes.clean_old_notifications_job(eng) == 0  # within the hour: not looked at again
+    monkeypatch.setattr(notes, "_last_clean_pass", {eng.database_url: time.monotonic() - notes.CLEAN_PASS_SECONDS - 1})
+    assert notes.clean_old_notifications_job(eng) == 1

@@ -103,3 +103,15 @@ def test_a_done_task_s_notification_says_who_did_it_and_offers_no_open_task(
     # Nothing to open nor to mark: it is not counted under the bell, and looks read.
     assert open_urls(page) == [] and notes.unread_count(demo_deployed, org["budi"]) == 0
     assert 'data-testid="unread">0<' in page and "fw-semibold" not in page.split('data-kind="task_ready"')[1]
+
+
+def test_the_page_says_how_long_notices_are_kept(client: FlaskClient, auth: Auth, started: instances.InstanceSummary,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMK_NOTIFICATION_DAYS", raising=False)
+    auth.login("budi")
+    html = client.get("/notifications").get_data(as_text=True)
+    assert "Pemberitahuan yang lebih dari 180 hari dihapus otomatis, kecuali pemberitahuan tugas yang masih terbuka." in html
+    monkeypatch.setenv("SMK_NOTIFICATION_DAYS", "90")
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/"), "next": "/notifications"})
+    html = client.get("/notifications").get_data(as_text=True)
+    assert "Notifications older than 90 days are removed automatically, except those of a task that is still open." in html
