@@ -371,13 +371,35 @@ def clean_old_notifications(engine: Engine, now: datetime | None = None) -> int:
             return removed
 
 
+def clean_old_email(engine: Engine, now: datetime | None = None) -> int:
+    """Delete the e-mails sent or given up on more than SMK_NOTIFICATION_DAYS ago; return how many.
+
+    An e-mail's row holds its text and the address it went to: once sent (or failed for good) it is of use for a
+    while to answer "did the mail go out?", not for ever. E-mails still waiting or being sent are never touched."""
+    now = engine.now() if now is None else now
+    cutoff = now - timedelta(days=current_limits().notification_days)
+    removed = 0
+    while True:
+        with engine.session_factory.begin() as session:
+            ids = list(session.scalars(select(EmailOutbox.id).where(EmailOutbox.status.in_((SENT, FAILED)),
+                                                                    EmailOutbox.created_at < cutoff)
+                                       .order_by(EmailOutbox.id).limit(CLEAN_BATCH)))
+            if not ids:
+                return removed
+            session.execute(delete(EmailOutbox).where(EmailOutbox.id.in_(ids))
+                            .execution_options(synchronize_session=False))
+        removed += len(ids)
+        if len(ids) < CLEAN_BATCH:
+            return removed
+
+
 def clean_old_notifications_job(engine: Engine) -> int:
-    """The worker's job: :func:`clean_old_notifications`, at most once an hour."""
+    """The worker's job: :func:`clean_old_notifications` and :func:`clean_old_email`, at most once an hour."""
     last = _last_clean_pass.get(engine.database_url)
     if last is not None and time.monotonic() - last < CLEAN_PASS_SECONDS:
         return 0
     _last_clean_pass[engine.database_url] = time.monotonic()
-    return clean_old_notifications(engine)
+    return clean_old_notifications(engine) + clean_old_email(engine)
 
 
 # --- sending e-mail -----------------------------------------------------------------------------

@@ -371,3 +371,18 @@ def test_a_first_pass_over_many_old_notices_deletes_them_in_batches_and_the_job_
     assert notes.clean_old_notifications_job(eng) == 0  # within the hour: not looked at again
     monkeypatch.setattr(notes, "_last_clean_pass", {eng.database_url: time.monotonic() - notes.CLEAN_PASS_SECONDS - 1})
     assert notes.clean_old_notifications_job(eng) == 1
+
+
+def test_sent_and_failed_email_is_deleted_after_the_same_days_but_never_one_still_to_send(
+        demo_deployed: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    eng = demo_deployed
+    monkeypatch.delenv("SMK_NOTIFICATION_DAYS", raising=False)
+    old = clock.now() - timedelta(days=181)
+    with eng.session_factory.begin() as s:
+        for status in ("sent", "failed", "pending", "sending"):
+            s.add(EmailOutbox(to_address=f"{status}@example.go.id", subject=status, body="", status=status,
+                              attempts=1, next_attempt_at=old, created_at=old))
+        s.add(EmailOutbox(to_address="new@example.go.id", subject="new", body="", status="sent", attempts=1,
+                          next_attempt_at=clock.now(), created_at=clock.now() - timedelta(days=179)))
+    assert notes.clean_old_email(eng) == 2
+    assert sorted(m.subject for m in outbox(eng)) == ["new", "pending", "sending"]
