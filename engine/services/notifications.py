@@ -354,21 +354,8 @@ def clean_old_notifications(engine: Engine, now: datetime | None = None) -> int:
     A notice of a task that is still open is kept whatever its age: it still asks for something (a reminder of a
     task left for months). Nothing else refers to a notice (an e-mail already queued keeps its text; the foreign
     key empties its ``notification_id``), and the audit trail, not this list, is the record of what happened."""
-    now = engine.now() if now is None else now
-    cutoff = now - timedelta(days=current_limits().notification_days)
     task_open = exists().where(TaskIndex.id == Notification.task_id, TaskIndex.closed_at.is_(None))
-    removed = 0
-    while True:
-        with engine.session_factory.begin() as session:
-            ids = list(session.scalars(select(Notification.id).where(Notification.created_at < cutoff, ~task_open)
-                                       .order_by(Notification.id).limit(CLEAN_BATCH)))
-            if not ids:
-                return removed
-            session.execute(delete(Notification).where(Notification.id.in_(ids))
-                            .execution_options(synchronize_session=False))
-        removed += len(ids)
-        if len(ids) < CLEAN_BATCH:
-            return removed
+    return _delete_in_batches(engine, Notification, Notification.created_at < _cutoff(engine, now), ~task_open)
 
 
 def clean_old_email(engine: Engine, now: datetime | None = None) -> int:
@@ -376,18 +363,24 @@ def clean_old_email(engine: Engine, now: datetime | None = None) -> int:
 
     An e-mail's row holds its text and the address it went to: once sent (or failed for good) it is of use for a
     while to answer "did the mail go out?", not for ever. E-mails still waiting or being sent are never touched."""
-    now = engine.now() if now is None else now
-    cutoff = now - timedelta(days=current_limits().notification_days)
+    return _delete_in_batches(engine, EmailOutbox, EmailOutbox.status.in_((SENT, FAILED)),
+                              EmailOutbox.created_at < _cutoff(engine, now))
+
+
+def _cutoff(engine: Engine, now: datetime | None) -> datetime:
+    """Rows created before this are old: SMK_NOTIFICATION_DAYS before ``now`` (default: the engine's clock)."""
+    return (engine.now() if now is None else now) - timedelta(days=current_limits().notification_days)
+
+
+def _delete_in_batches(engine: Engine, model: type[Notification] | type[EmailOutbox], *where: Any) -> int:
+    """Delete the rows of ``model`` that match ``where``, ``CLEAN_BATCH`` ids per transaction; return how many."""
     removed = 0
     while True:
         with engine.session_factory.begin() as session:
-            ids = list(session.scalars(select(EmailOutbox.id).where(EmailOutbox.status.in_((SENT, FAILED)),
-                                                                    EmailOutbox.created_at < cutoff)
-                                       .order_by(EmailOutbox.id).limit(CLEAN_BATCH)))
+            ids = list(session.scalars(select(model.id).where(*where).order_by(model.id).limit(CLEAN_BATCH)))
             if not ids:
                 return removed
-            session.execute(delete(EmailOutbox).where(EmailOutbox.id.in_(ids))
-                            .execution_options(synchronize_session=False))
+            session.execute(delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False))
         removed += len(ids)
         if len(ids) < CLEAN_BATCH:
             return removed
