@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from engine.core import Engine
-from engine.db.notify import EmailOutbox
+from engine.db.notify import EmailOutbox, Notification
 from engine.errors import NotFound
 from engine.runtime.clock import FixedClock
 from engine.services import admin_ops, instances
@@ -53,7 +53,6 @@ def one_task_process(lane: str = "Pegawai", properties: dict[str, str] | None = 
 
 def _plain_notice(eng: Engine, user_id: int, title: str, at: Any, read: bool = False) -> int:
     """A notice that names no task (as "SKP returned" is), created at ``at``."""
-    from engine.db.notify import Notification
     with eng.session_factory.begin() as s:
         note = Notification(user_id=user_id, kind="skp_returned", title=title, body="", created_at=at,
                             read_at=at if read else None)
