@@ -78,7 +78,7 @@ def _generate(engine: Engine, open_tasks: int, closed_tasks: int, events: int) -
         "INSERT INTO instance (id, process_version_id, process_id, subject_id, period, business_key, status, state, "
         "started_at, updated_at, version, waiting_messages) "
         "SELECT i, 1, 'smk_penilaian', :first + i % (:users - :first + 1), '2027', "
-        "(:first + i % (:users - :first + 1)) || :key, 'running', CAST(:state AS jsonb), :now, "
+        "(:first + i % (:users - :first + 1)) || :key, 'running', CAST(:state AS json), :now, "
         ":now - make_interval(secs => i), 1, '' FROM generate_series(1, :instances) i",
         # Open rows are every ``every``-th; of them the first GROUP_TASKS (by row) are Biro SDM's, one in 100 of
         # the rest names a candidate user, one in 10 of the rest is a waiting step (``waitingStep``); personal lanes

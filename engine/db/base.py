@@ -23,6 +23,11 @@ NAMING = {
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+# JSON text everywhere, for a large document written whole and read whole (an instance's workflow state): PostgreSQL
+# keeps the text as given instead of parsing it into JSONB on every write and printing it again on every read, which
+# cost more server CPU than anything else a step does (migration 0020, docs/benchmarks.md). Path reads (``->``,
+# ``#>``) still work on it; nothing indexes inside it.
+JsonText = JSON()
 
 
 class PreSerialized(str):

@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.dml import Update
 
-from engine.db.base import Base, JsonDoc, str40, str120, str255
+from engine.db.base import Base, JsonDoc, JsonText, str40, str120, str255
 from engine.db.deploy import ProcessVersion
 
 RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
@@ -47,7 +47,7 @@ class Instance(Base):
     period: Mapped[str40] = mapped_column(default="")
     business_key: Mapped[str120] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
-    state: Mapped[Any] = mapped_column(JsonDoc)
+    state: Mapped[Any] = mapped_column(JsonText)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]

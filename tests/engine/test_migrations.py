@@ -21,6 +21,7 @@ from engine.core import Engine
 from engine.db.base import Base
 from engine.db.migrate import alembic_config
 from engine.runtime.clock import FixedClock
+from engine.services import instances
 
 
 def test_one_head() -> None:
@@ -78,3 +79,32 @@ def test_each_tests_database_is_as_freshly_migrated_and_create_schema_on_it_chan
     assert _contents(eng) == expected
     eng.create_schema()
     assert _contents(eng) == expected
+
+
+
+def test_instance_states_are_stored_as_json_text_compressed_with_lz4_on_postgresql(
+        demo_deployed: Engine, org: dict[str, int]) -> None:
+    """Migration 0020: PostgreSQL keeps a workflow state as the JSON text the engine wrote (not parsed into JSONB on
+    every write and printed again on every read), compressed with LZ4 when the server has it; path reads still
+    work and the instance runs on."""
+    eng = demo_deployed
+    if eng.db.dialect.name != "postgresql":
+        pytest.skip("SQLite stores JSON as text already; column types and compression are PostgreSQL's")
+    started = instances.start_instance(eng, "demo_penilaian", org["admin"], org["budi"], "2024")
+    with eng.db.connect() as conn:
+        kind, compression, lz4 = conn.execute(text(
+            "SELECT format_type(atttypid, atttypmod), attcompression,"
+            " EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))"
+            " FROM pg_attribute WHERE attrelid = 'instance'::regclass AND attname = 'state'")).one()
+        stored, root, method = conn.execute(text(
+            "SELECT state::text, state #>> '{root}', pg_column_compression(state) FROM instance WHERE id = :id"),
+            {"id": started.id}).one()
+    assert kind == "json"
+    assert compression == ("l" if lz4 else "")
+    assert len(stored) > 2_000 and method == ("lz4" if lz4 else "pglz")  # large enough to be compressed
+    # The text as the engine's serializer wrote it: JSONB would have re-printed it with its keys sorted by length.
+    assert stored.index('"correlations"') < stored.index('"last_task"') and root
+    after = instances.complete_task(eng, org["budi"], started.ready_task_ids[0], {
+        "ringkasan": "Laporan", "tanggal": "2024-01-31", "hasil_kerja": "Sesuai Ekspektasi",
+        "kegiatan": [{"nama": "Rapat", "target": 4, "realisasi": 4}]})
+    assert after.ready_task_ids and after.status == "running"
