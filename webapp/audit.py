@@ -27,14 +27,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from sqlalchemy import select
 
-from engine.db.org import Unit, User
+from engine.db.org import User
 from engine.queries import audit as audit_query
 from engine.queries.audit import AuditFilter, AuditRow
 from engine.services import audit as audit_service
 from engine.services.audit_chain import verify_chain
 from processes.reports import period_summaries
+from webapp import unitpicker
 from webapp.args import int_arg
 from webapp.extensions import get_engine
 from webapp.filters import eventlabel
@@ -83,29 +83,54 @@ def _date(value: str, end: bool = False) -> datetime | None:
     return start + timedelta(days=1) if end else start
 
 
-def _filters() -> AuditFilter:
+def _unit(text: str) -> unitpicker.Resolved:
+    """The unit typed in the filter (every unit: the auditors search the whole trail, old units too)."""
+    with get_engine().session_factory() as session:
+        return unitpicker.resolve(session, text, by_id=True)
+
+
+def _filters(unit: unitpicker.Resolved) -> AuditFilter:
     args = request.args
     text = {k: (args.get(k) or "").strip()[:200] for k in ("subject", "actor", "process", "period", "kind", "task", "q")}
-    return AuditFilter(subject=text["subject"], actor=text["actor"], unit_id=int_arg(args, "unit"),
+    return AuditFilter(subject=text["subject"], actor=text["actor"], unit_id=unit.unit.id if unit.unit else None,
                        process_id=text["process"], period=text["period"], kind=text["kind"], task=text["task"],
                        text=text["q"], date_from=_date(args.get("from", "")), date_to=_date(args.get("to", ""), True))
 
 
-def _units() -> list[tuple[int, str]]:
-    with get_engine().session_factory() as session:
-        return [(u.id, f"{u.code} — {u.name}") for u in session.scalars(select(Unit).order_by(Unit.code))]
+def _unit_or_404() -> unitpicker.Resolved:
+    """The unit of an export: one the search page did not resolve is not exported (the page names the problem)."""
+    unit = _unit(request.args.get("unit", ""))
+    if unit.problem:
+        abort(404)
+    return unit
 
 
 @bp.get("/audit")
 @login_required
 def search():
     _auditors_only()
-    filters = _filters()
-    page = audit_query.search(get_engine(), current_user.user_id, filters, before=int_arg(request.args, "before"))
+    unit = _unit(request.args.get("unit", ""))
     args = {k: v for k, v in request.args.items() if k != "before" and v}
-    return render_template("audit/search.html", page=page, args=args, units=_units(),
-                           processes=audit_query.process_choices(get_engine(), current_user.user_id),
-                           export_args={k: v for k, v in args.items()})
+    if unit.unit is not None:
+        args["unit"] = unit.unit.code
+    processes = audit_query.process_choices(get_engine(), current_user.user_id)
+    if unit.problem:  # no search with a unit that is not one: the page says why
+        return render_template("audit/search.html", page=None, args=args, processes=processes, export_args=args,
+                               unit_text=unit.text, unit_problem=unit.problem), 422
+    page = audit_query.search(get_engine(), current_user.user_id, _filters(unit),
+                              before=int_arg(request.args, "before"))
+    return render_template("audit/search.html", page=page, args=args, processes=processes,
+                           export_args={k: v for k, v in args.items()}, unit_text=unitpicker.label(unit.unit),
+                           unit_problem="")
+
+
+@bp.get("/audit/unit.json")
+@login_required
+def units():
+    """The unit filter's type-ahead: every unit (those who may search the trail may filter by any), 403 otherwise."""
+    _auditors_only()
+    with get_engine().session_factory() as session:
+        return unitpicker.answer(session, None)
 
 
 def _detail(row: AuditRow) -> str:
@@ -140,7 +165,7 @@ def _record_export(kind: str, filters: AuditFilter) -> None:
 @login_required
 def export_csv():
     _auditors_only()
-    filters = _filters()
+    filters = _filters(_unit_or_404())
     _record_export("csv", filters)
     rows = audit_query.export_rows(get_engine(), current_user.user_id, filters)
 
@@ -165,7 +190,7 @@ def export_csv():
 @login_required
 def export_xlsx():
     _auditors_only()
-    filters = _filters()
+    filters = _filters(_unit_or_404())
     _record_export("xlsx", filters)
     workbook = Workbook(write_only=True)  # rows go to a temporary file, not to memory
     sheet = workbook.create_sheet("Audit")

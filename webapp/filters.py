@@ -9,6 +9,7 @@ from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from engine.services.documents import parse_ref
+from webapp import unitpicker
 from webapp.i18n import N_, tr
 
 # Small inline icons (Bootstrap Icons paths, MIT): emoji fonts are missing on many office machines.
@@ -163,6 +164,7 @@ def predikat_badge(predikat: Any) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["icon"] = icon
+    app.jinja_env.globals["unit_label"] = unitpicker.label
     app.jinja_env.filters["predikat_badge"] = predikat_badge
     app.jinja_env.filters["eventlabel"] = eventlabel
     app.jinja_env.filters["filesize"] = filesize

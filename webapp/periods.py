@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from engine.access import group_names
 from engine.errors import FormInvalid
+from processes.lanes import HR_GROUP
 from processes.periods import STATUS_WORDS, check_period, open_period, parse_iku, periods_page, retry_planning
+from webapp import unitpicker
 from webapp.extensions import get_engine
 from webapp.i18n import tr, translate
 
@@ -31,10 +34,18 @@ def _iku_text(rows: list[dict[str, str]]) -> str:
                      for r in rows)
 
 
-def _values(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The posted entries as the period form takes them (numbers as numbers when they are numbers); the IKU lines
-    are read by ``parse_iku`` (FormInvalid names a bad line)."""
+def _unit(form: MultiDict[str, str]) -> unitpicker.Resolved:
+    """The unit typed or chosen in the Units field (an active unit: a period starts cases in units that exist)."""
+    with get_engine().session_factory() as session:
+        return unitpicker.resolve(session, form.get("unit_cakupan") or "", active_only=True)
+
+
+def _values(form: MultiDict[str, str], unit: unitpicker.Resolved) -> dict[str, Any]:
+    """The posted entries as the period form takes them (numbers as numbers when they are numbers; the unit by its
+    code, or as typed when it names none, which ``check_period`` refuses); the IKU lines are read by ``parse_iku``
+    (FormInvalid names a bad line)."""
     values: dict[str, Any] = {k: (form.get(k) or "").strip()[:4000] for k in FIELDS if k != "iku"}
+    values["unit_cakupan"] = unit.unit.code if unit.unit is not None else unit.text
     for key in ("tahun", "maks_putaran"):
         try:
             values[key] = int(values[key])
@@ -44,13 +55,23 @@ def _values(form: MultiDict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _errors(exc: FormInvalid) -> dict[str, str]:
+def _errors(exc: FormInvalid, unit: unitpicker.Resolved) -> dict[str, str]:
     errors: dict[str, str] = {}
     for e in exc.errors:
         key = (e.path or "tahun").split(".", 1)[0]
         key = "iku" if key == "iku_organisasi" else key
         errors[key] = (errors[key] + " " if key in errors else "") + translate(e.message)
+    if unit.problem:  # no unit, or several, by that name: said in the picker's words
+        errors["unit_cakupan"] = unit.problem
     return errors
+
+
+def _form(unit: unitpicker.Resolved) -> dict[str, str]:
+    """The entries as posted, to show again; a unit found shows as "CODE — Name"."""
+    form = {k: (request.form.get(k) or "")[:100_000] for k in FIELDS}
+    if unit.unit is not None:
+        form["unit_cakupan"] = unitpicker.label(unit.unit)
+    return form
 
 
 def _page(form: dict[str, str] | None = None, errors: dict[str, str] | None = None, status: int = 200):
@@ -70,15 +91,26 @@ def index():
     return _page()
 
 
+@bp.get("/periode/unit.json")
+@login_required
+def units():
+    """The Units field's type-ahead: the active units, for Biro SDM (who alone may open a period; 403 otherwise)."""
+    with get_engine().session_factory() as session:
+        if HR_GROUP not in group_names(session, current_user.user_id):
+            abort(403)
+        return unitpicker.answer(session, None, active_only=True)
+
+
 @bp.post("/periode/periksa")
 @login_required
 def check():
     """Check the entries and show what opening would do, with a button to confirm."""
-    form = {k: (request.form.get(k) or "")[:100_000] for k in FIELDS}
+    unit = _unit(request.form)
+    form = _form(unit)
     try:
-        checked = check_period(get_engine(), current_user.user_id, _values(request.form))
+        checked = check_period(get_engine(), current_user.user_id, _values(request.form, unit))
     except FormInvalid as exc:
-        return _page(form, _errors(exc), 422)
+        return _page(form, _errors(exc, unit), 422)
     return render_template("periods/confirm.html", checked=checked, form=form)
 
 
@@ -92,13 +124,14 @@ def edit():
 @bp.post("/periode/buka")
 @login_required
 def open_():
-    form = {k: (request.form.get(k) or "")[:100_000] for k in FIELDS}
+    unit = _unit(request.form)
+    form = _form(unit)
     if request.form.get("confirm") != "1":
         return _page(form, {"tahun": _("Confirm the opening on the summary page.")}, 422)
     try:
-        opened = open_period(get_engine(), current_user.user_id, _values(request.form))
+        opened = open_period(get_engine(), current_user.user_id, _values(request.form, unit))
     except FormInvalid as exc:
-        return _page(form, _errors(exc), 422)
+        return _page(form, _errors(exc, unit), 422)
     if opened.task_id is not None:
         flash(_("The model sent the entries back; fix them in the opening form: %(problems)s",
                 problems="; ".join(tr(p) for p in opened.problems) or "—"), "warning")

@@ -31,7 +31,7 @@ from processes.reports import (
     RhkNode,
     Selection,
 )
-from webapp.args import int_arg
+from webapp import unitpicker
 from webapp.extensions import get_engine
 from webapp.i18n import N_, tr
 
@@ -81,17 +81,34 @@ OVERDUE_TASKS_SHOWN = 200
 OVERDUE_PEOPLE_SHOWN = 100
 
 
-def _selection() -> Selection:
+def _selection() -> tuple[Selection, str]:
+    """The report's period and unit for this user, and what is wrong with the unit typed ("" when nothing):
+    PermissionDenied -> 403 (no reports, or a unit outside theirs); an unknown or ambiguous unit leaves the
+    default unit and names the problem."""
     if not current_user.is_authenticated:
         abort(401)
-    return reports.open_selection(get_engine(), current_user.user_id, (request.args.get("period") or "")[:40] or None,
-                                  int_arg(request.args, "unit"))  # PermissionDenied -> 403, NotFound -> 404
+    engine = get_engine()
+    period = (request.args.get("period") or "")[:40] or None
+    selection = reports.open_selection(engine, current_user.user_id, period)
+    typed = request.args.get("unit") or ""
+    if not typed.strip():
+        return selection, ""
+    with engine.session_factory() as session:
+        found = unitpicker.resolve(session, typed, _allowed(selection), by_id=True)
+    if found.unit is None:
+        return selection, found.problem
+    return reports.open_selection(engine, current_user.user_id, period, found.unit.id), ""
+
+
+def _allowed(selection: Selection) -> frozenset[int] | None:
+    """The units the user may choose on the reports: every unit, or their own sub-tree (``open_selection``)."""
+    return None if selection.everything else frozenset(u.id for u in selection.choices)
 
 
 def _args(selection: Selection) -> dict[str, Any]:
     args: dict[str, Any] = {"period": selection.period} if selection.period else {}
     if selection.unit is not None:
-        args["unit"] = selection.unit.id
+        args["unit"] = selection.unit.code
     return args
 
 
@@ -334,9 +351,20 @@ def _charts(slug: str, data: Any) -> dict[str, Any]:
 @bp.get("/laporan")
 @login_required
 def index():
-    selection = _selection()
+    selection, problem = _selection()
     return render_template("reports/index.html", selection=selection, args=_args(selection), reports=REPORTS,
-                           slug=None)
+                           slug=None, unit_problem=problem), 422 if problem else 200
+
+
+@bp.get("/laporan/unit.json")
+@login_required
+def units():
+    """The unit field's type-ahead: the units this user may choose on the reports (403 for those who see none)."""
+    if not current_user.is_authenticated:
+        abort(401)
+    selection = reports.open_selection(get_engine(), current_user.user_id)  # PermissionDenied -> 403
+    with get_engine().session_factory() as session:
+        return unitpicker.answer(session, _allowed(selection))
 
 
 @bp.get("/laporan/<slug>")
@@ -344,13 +372,14 @@ def index():
 def show(slug: str):
     if slug not in RUNNERS:
         abort(404)
-    selection = _selection()
+    selection, problem = _selection()
     with reports.without_gc_pauses():  # the report, its charts and its HTML: see processes.reports
-        data = RUNNERS[slug][0](get_engine(), selection) if selection.period else None
+        data = RUNNERS[slug][0](get_engine(), selection) if selection.period and not problem else None
         charts = _charts(slug, data) if data is not None else {}
         return render_template(f"reports/{slug.replace('-', '_')}.html", selection=selection, args=_args(selection),
                                reports=REPORTS, slug=slug, data=data, kinds=KINDS, tree_status=TREE_STATUS,
-                               outcomes=OBJECTION_OUTCOMES, stages=STAGES, deciders=DECIDERS, **charts)
+                               outcomes=OBJECTION_OUTCOMES, stages=STAGES, deciders=DECIDERS, unit_problem=problem,
+                               **charts), 422 if problem else 200
 
 
 @bp.get("/laporan/<slug>.csv")
@@ -358,7 +387,9 @@ def show(slug: str):
 def export(slug: str):
     if slug not in RUNNERS:
         abort(404)
-    selection = _selection()
+    selection, problem = _selection()
+    if problem:
+        abort(404)
     query, shape = RUNNERS[slug]
     engine = get_engine()
     with reports.without_gc_pauses():

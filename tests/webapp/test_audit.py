@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 
 from engine.core import Engine
 from engine.db.audit import AuditEvent
+from engine.db.org import Unit
 from engine.services import audit, instances
 
 from .conftest import Auth, csrf_token
@@ -143,3 +144,66 @@ def test_integrity_page_reports_intact_then_the_altered_event(client: FlaskClien
             conn.execute(text("UPDATE audit_event SET actor = 'x' WHERE seq = 2"))
     page = client.post("/audit/integritas", data={"csrf_token": token, "full": "1"}).get_data(as_text=True)
     assert "Not intact" in page or "Tidak utuh" in page
+
+
+def _two_subbagian_umum(engine: Engine) -> None:
+    """Two units of the same name under different parents, as a real ministry has."""
+    with engine.session_factory.begin() as s:
+        parents = {u.code: u.id for u in s.scalars(select(Unit).where(Unit.code.in_(("BRP-1", "BUM-1"))))}
+        s.add_all([Unit(code="BRP-1-9", name="Subbagian Umum", parent_id=parents["BRP-1"]),
+                   Unit(code="BUM-1-9", name="Subbagian Umum", parent_id=parents["BUM-1"])])
+
+
+def test_the_unit_filter_type_ahead_finds_units_by_code_or_name_for_auditors_only(
+        client: FlaskClient, auth: Auth, demo_deployed: Engine) -> None:
+    _two_subbagian_umum(demo_deployed)
+    auth.login("indah")
+    by_code = client.get("/audit/unit.json?q=bsd").get_json()["items"]
+    assert by_code[0] == {"value": "BSD — Biro Sumber Daya Manusia", "label": "Biro Sumber Daya Manusia",
+                          "detail": "BSD · di Deputi Bidang Sumber Daya Manusia Aparatur"}  # the exact code first
+    assert {i["value"].split(" — ")[0] for i in by_code} == {"BSD", "BSD-1", "BSD-1-1", "BSD-2"}
+    by_name = client.get("/audit/unit.json?q=PERLENGKAPAN").get_json()["items"]
+    assert [(i["label"], i["detail"]) for i in by_name] == [("Subbagian Perlengkapan", "BUM-1-1 · di Bagian Rumah Tangga")]
+    same = client.get("/audit/unit.json?q=subbagian umum").get_json()["items"]  # told apart by code and parent
+    assert [i["detail"] for i in same] == ["BRP-1-9 · di Bagian Perencanaan Program", "BUM-1-9 · di Bagian Rumah Tangga"]
+    assert len(client.get("/audit/unit.json?q=bagian&limit=2").get_json()["items"]) == 2
+    assert client.get("/audit/unit.json?q=b").get_json() == {"items": []}  # two characters at least
+    assert client.get("/audit/unit.json?q=" + "b" * 301).status_code == 400
+    assert client.get("/audit/unit.json?q=" + "b" * 300).status_code == 200
+    auth.logout()
+    auth.login("budi")
+    assert client.get("/audit/unit.json?q=bsd").status_code == 403
+    auth.logout()
+    assert client.get("/audit/unit.json?q=bsd").status_code in (302, 401)
+
+
+def test_the_audit_search_reads_a_typed_unit_and_names_one_it_cannot(client: FlaskClient, auth: Auth,
+                                                                    demo_deployed: Engine,
+                                                                    org: dict[str, int]) -> None:
+    _two_subbagian_umum(demo_deployed)
+    with demo_deployed.session_factory.begin() as s:
+        for user in ("budi", "sri"):  # BRP-1-1 and BUM-1-1
+            audit.record(s, "test.unit", demo_deployed.now(), None, subject_id=org[user])
+        brp = s.scalar(select(Unit.id).where(Unit.code == "BRP"))
+    auth.login("indah")
+    for typed in ("subbagian penyusunan rencana", "brp-1-1", "BRP-1-1 — Subbagian Penyusunan Rencana", str(brp)):
+        page = client.get("/audit", query_string={"kind": "test.unit", "unit": typed})
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200, typed
+        assert "Budi Santoso" in html and "Sri " not in html.split("<tbody>")[1], typed
+    chosen = client.get("/audit", query_string={"kind": "test.unit", "unit": "brp-1-1"}).get_data(as_text=True)
+    assert 'value="BRP-1-1 — Subbagian Penyusunan Rencana"' in chosen  # the field keeps the unit, by name
+    assert "unit=BRP-1-1" in chosen  # the export and the pages keep it too
+    everything = client.get("/audit", query_string={"kind": "test.unit", "unit": ""}).get_data(as_text=True)
+    assert "Budi Santoso" in everything and "Sri " in everything  # empty: all units
+    unknown = client.get("/audit", query_string={"kind": "test.unit", "unit": "Biro Tidak Ada"})
+    assert unknown.status_code == 422
+    assert "Tidak ada unit yang cocok dengan “Biro Tidak Ada”" in unknown.get_data(as_text=True)
+    assert 'value="Biro Tidak Ada"' in unknown.get_data(as_text=True) and "Budi Santoso" not in unknown.get_data(as_text=True)
+    several = client.get("/audit", query_string={"unit": "Subbagian Umum"})
+    assert several.status_code == 422 and "Ada beberapa unit bernama “Subbagian Umum”" in several.get_data(as_text=True)
+    assert client.get("/audit", query_string={"unit": "BUM-1-9"}).status_code == 200  # its code tells them apart
+    assert client.get("/audit/export.csv", query_string={"unit": "Subbagian Umum"}).status_code == 404
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/"), "next": "/"})
+    english = client.get("/audit", query_string={"unit": "Subbagian Umum"})
+    assert "Several units are named “Subbagian Umum”" in english.get_data(as_text=True)

@@ -125,7 +125,7 @@ def test_one_unit_then_another_unit_of_the_same_year(smk: Engine, client: FlaskC
     ({"tahun": "dua ribu"}, "tahun", "Jenis isian salah"),
     ({"regime": "Z"}, "regime", "Pilih salah satu"),
     ({"batas_skp": "31/01/2023"}, "batas_skp", "Masukkan tanggal"),
-    ({"unit_cakupan": "TIDAKADA"}, "unit_cakupan", "Tidak ada unit TIDAKADA"),
+    ({"unit_cakupan": "TIDAKADA"}, "unit_cakupan", "Tidak ada unit yang cocok dengan “TIDAKADA”"),
     ({"iku": "BSD; IKU-1; hanya tiga"}, "iku", "Baris 1"),
     ({"iku": "XYZ; IKU-1; Indikator; 90%"}, "iku", "tidak ada unit XYZ"),
 ])
@@ -227,3 +227,50 @@ def test_the_form_proposes_the_first_year_not_opened_for_the_whole_organisation(
     assert proposed() == "2023"  # one unit's period of 2024 changes nothing
     assert _post(client, "/periode/buka", confirm="1").status_code == 302  # 2023 for the whole organisation
     assert proposed() == "2024"  # 2024 is still open to the units other than BSD
+
+
+def test_the_units_field_type_ahead_lists_active_units_for_biro_sdm_only(smk: Engine, client: FlaskClient,
+                                                                          auth: Auth) -> None:
+    with smk.session_factory.begin() as s:
+        s.scalars(select(Unit).where(Unit.code == "BUM-1-1")).one().active = False  # an import retired it
+    auth.login("indah")
+    found = client.get("/periode/unit.json?q=subbagian").get_json()["items"]
+    assert [i["value"] for i in found] == ["BSD-1-1 — Subbagian Penilaian Kinerja",
+                                           "BRP-1-1 — Subbagian Penyusunan Rencana"]  # by name; no retired unit
+    assert found[0]["detail"] == "BSD-1-1 · di Bagian Pengembangan Kinerja Pegawai"
+    assert [i["label"] for i in client.get("/periode/unit.json?q=bsd-2").get_json()["items"]] == [
+        "Bagian Mutasi dan Kepangkatan"]
+    assert client.get("/periode/unit.json?q=" + "x" * 301).status_code == 400
+    html = client.get("/periode").get_data(as_text=True)
+    assert 'data-picker="/periode/unit.json"' in html and 'id="p-unit_cakupan-list"' in html
+    assert "<select" not in html.split('for="p-unit_cakupan"')[1].split("</div>")[0]  # no list of every unit
+    for username in ("admin", "budi"):  # administrators see the periods but do not open them
+        auth.logout()
+        auth.login(username)
+        assert client.get("/periode/unit.json?q=subbagian").status_code == 403
+
+
+def test_a_typed_unit_is_read_and_one_that_names_none_or_several_is_said(smk: Engine, client: FlaskClient,
+                                                                          auth: Auth) -> None:
+    auth.login("indah")
+    checked = _post(client, "/periode/periksa", unit_cakupan="biro sumber daya manusia")  # no JavaScript: typed
+    html = checked.get_data(as_text=True)
+    assert checked.status_code == 200 and "Biro Sumber Daya Manusia" in html.split('data-testid="summary"')[1]
+    assert 'name="unit_cakupan" value="BSD — Biro Sumber Daya Manusia"' in html  # carried to the confirmation
+    back = client.post("/periode/ubah", data={**ENTRIES, "unit_cakupan": "BSD — Biro Sumber Daya Manusia",
+                                              "csrf_token": csrf_token(client, "/periode")}).get_data(as_text=True)
+    assert 'value="BSD — Biro Sumber Daya Manusia"' in back  # the field shows the unit chosen
+    assert _post(client, "/periode/buka", confirm="1", unit_cakupan="BSD — Biro Sumber Daya Manusia").status_code == 302
+    assert _post(client, "/periode/periksa", unit_cakupan="BSD-1").status_code == 422  # it covers BSD
+    assert _post(client, "/periode/periksa", unit_cakupan="BUM").status_code == 200  # and not the whole organisation
+    with smk.session_factory.begin() as s:
+        parents = {u.code: u.id for u in s.scalars(select(Unit).where(Unit.code.in_(("BRP-1", "BUM-1"))))}
+        s.add_all([Unit(code="BRP-1-9", name="Subbagian Umum", parent_id=parents["BRP-1"]),
+                   Unit(code="BUM-1-9", name="Subbagian Umum", parent_id=parents["BUM-1"])])
+    several = _post(client, "/periode/periksa", unit_cakupan="Subbagian Umum")
+    html = several.get_data(as_text=True)
+    assert several.status_code == 422 and 'href="#p-unit_cakupan"' in html
+    assert "Ada beberapa unit bernama “Subbagian Umum”: pilih salah satu dari daftar atau ketik kodenya." in html
+    assert 'value="Subbagian Umum"' in html and 'aria-invalid="true"' in html  # kept as typed, marked
+    assert _post(client, "/periode/periksa", unit_cakupan="BUM-1-9").status_code == 200
+    assert _count(smk, "smk_periode") == 1

@@ -146,12 +146,71 @@ def test_a_unit_head_sees_only_their_sub_tree(client: FlaskClient, auth: Auth, u
     assert client.get(f"/laporan/peringkat?unit={units['BRP']}").status_code == 403
     assert client.get(f"/laporan/peringkat.csv?unit={units['BSD']}").status_code == 403
     assert client.get(f"/laporan/peringkat?unit={units['BRP-1-1']}").status_code == 200
-    assert client.get("/laporan/peringkat?unit=999999").status_code == 404
+    assert client.get("/laporan/peringkat?unit=999999").status_code == 422  # no such unit: said in the page
     assert client.get("/laporan/nothing-here").status_code == 404
     auth.logout()
     auth.login("ratna")  # head of BRP sees BRP-1-1 too, not BSD
     assert client.get(f"/laporan/peringkat?unit={units['BRP-1-1']}").status_code == 200
     assert client.get(f"/laporan/peringkat?unit={units['BSD']}").status_code == 403
+
+
+def test_the_unit_field_type_ahead_lists_only_the_units_the_user_may_choose(client: FlaskClient,
+                                                                           auth: Auth) -> None:
+    def codes(query: str) -> list[str]:
+        response = client.get("/laporan/unit.json", query_string={"q": query})
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+        return [item["value"].split(" — ")[0] for item in response.get_json()["items"]]
+
+    auth.login("indah")  # Biro SDM: every unit
+    assert codes("subbagian") == ["BSD-1-1", "BRP-1-1", "BUM-1-1"]  # by name
+    assert codes("BRP") == ["BRP", "BRP-1", "BRP-1-1"]  # the exact code first
+    assert client.get("/laporan/unit.json?q=" + "a" * 301).status_code == 400
+    auth.logout()
+    auth.login("ratna")  # head of BRP: BRP and what lies below it
+    assert codes("subbagian") == ["BRP-1-1"] and codes("biro") == ["BRP"]
+    detail = client.get("/laporan/unit.json?q=brp-1-1").get_json()["items"]
+    assert detail == [{"value": "BRP-1-1 — Subbagian Penyusunan Rencana", "label": "Subbagian Penyusunan Rencana",
+                       "detail": "BRP-1-1 · di Bagian Perencanaan Program"}]
+    auth.logout()
+    auth.login("dewi")  # head of BRP-1-1 only
+    assert codes("bagian") == ["BRP-1-1"] and codes("BSD") == []
+    auth.logout()
+    auth.login("budi")  # no reports, no units
+    assert client.get("/laporan/unit.json?q=biro").status_code == 403
+    auth.logout()
+    assert client.get("/laporan/unit.json?q=biro").status_code in (302, 401)
+
+
+def test_a_typed_unit_is_read_and_one_that_names_none_is_said(client: FlaskClient, auth: Auth,
+                                                              units: dict[str, int]) -> None:
+    auth.login("indah")
+    first = client.get("/laporan/peringkat?period=2023").get_data(as_text=True)
+    assert 'data-picker="/laporan/unit.json"' in first and 'id="r-unit-list"' in first
+    assert 'value="DEP — Deputi Bidang Sumber Daya Manusia Aparatur"' in first  # the default: the organisation
+    for typed in ("Biro Umum", "biro umum", "bum", "BUM — Biro Umum", str(units["BUM"])):
+        response = client.get("/laporan/peringkat", query_string={"period": "2023", "unit": typed})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, typed
+        assert 'value="BUM — Biro Umum"' in html, typed  # the field keeps the unit, by name
+        assert "/laporan/peringkat.csv?period=2023&amp;unit=BUM" in html, typed  # so do the links
+        assert "Eko Prasetyo" not in html and "Budi Santoso" not in html, typed  # only Biro Umum's people
+    rows = csv_rows(client.get("/laporan/peringkat.csv?period=2023&unit=BUM"))
+    assert rows[1:] and all(row[4] in ("Biro Umum", "Bagian Rumah Tangga", "Subbagian Perlengkapan")
+                            for row in rows[1:])
+    unknown = client.get("/laporan/peringkat", query_string={"period": "2023", "unit": "Biro Tidak Ada"})
+    html = unknown.get_data(as_text=True)
+    assert unknown.status_code == 422 and 'data-testid="unit-problem"' in html
+    assert "Tidak ada unit yang cocok dengan “Biro Tidak Ada”" in html and 'value="Biro Tidak Ada"' in html
+    assert "Budi Santoso" not in html and "peringkat.csv" not in html  # no report for a unit that is none
+    assert client.get("/laporan", query_string={"unit": "Biro Tidak Ada"}).status_code == 422
+    assert client.get("/laporan/peringkat.csv", query_string={"unit": "Biro Tidak Ada"}).status_code == 404
+    auth.logout()
+    auth.login("dewi")  # head of BRP-1-1: another unit's name is no unit of hers, its code is refused as before
+    other = client.get("/laporan/peringkat", query_string={"period": "2023", "unit": "Biro Umum"})
+    assert other.status_code == 422 and "Tidak ada unit yang cocok" in other.get_data(as_text=True)
+    assert client.get("/laporan/peringkat", query_string={"unit": "BUM"}).status_code == 403
+    own = client.get("/laporan/peringkat", query_string={"period": "2023", "unit": "subbagian penyusunan rencana"})
+    assert own.status_code == 200 and "Budi Santoso" in own.get_data(as_text=True)
 
 
 def test_the_menu_shows_reports_to_those_who_may_open_them(client: FlaskClient, auth: Auth) -> None:
