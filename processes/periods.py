@@ -60,7 +60,6 @@ class PeriodRow:
 @dataclass
 class PeriodsPage:
     rows: list[PeriodRow]
-    units: list[tuple[str, str]]  # (code, name), the tree's order
     may_open: bool  # a member of Biro SDM (the model gives the opening to that lane)
     iku: list[dict[str, str]] = field(default_factory=list)  # the IKU of the latest period, to start from
     year: int = 0
@@ -124,7 +123,6 @@ def periods_page(engine: Engine, user_id: int) -> PeriodsPage:
     with engine.session_factory() as session:
         if not _may_see(session, user_id):
             raise PermissionDenied("periods.denied", N_("Only Biro SDM and administrators manage periods"))
-        units = {u.code: u for u in session.scalars(select(Unit).where(Unit.active).order_by(Unit.code))}
         cases = session.scalars(select(Instance).where(Instance.process_id == PERIOD_PROCESS)
                                 .order_by(Instance.started_at.desc(), Instance.id.desc())).all()
         names = {u.id: u.full_name for u in session.scalars(select(User).where(
@@ -148,12 +146,16 @@ def periods_page(engine: Engine, user_id: int) -> PeriodsPage:
         requested = _requested(session, [c.id for c in cases])
         rows = []
         datas = {case.id: _data(engine, session, case) for case in cases}  # newest first
+        # The names of the units the periods cover (the form's picker searches the units itself: webapp/unitpicker).
+        codes = {str(d.get("unit_cakupan") or "") for d in datas.values()} - {""}
+        unit_names = {code: name for code, name in session.execute(
+            select(Unit.code, Unit.name).where(Unit.code.in_(codes), Unit.active))} if codes else {}
         for case in cases:
             data = datas[case.id]
             code = str(data.get("unit_cakupan") or "")
             rows.append(PeriodRow(
                 case.id, case.period, _status(case, data), str(data.get("regime") or ""),
-                str(data.get("frekuensi") or ""), code, units[code].name if code in units else "", case.started_at,
+                str(data.get("frekuensi") or ""), code, unit_names.get(code, ""), case.started_at,
                 names.get(case.started_by_id or 0, ""), str(data.get("batas_skp") or ""),
                 str(data.get("batas_penilaian") or ""), counts.get((PLANNING, case.period), 0),
                 counts.get(("assessed", case.period), 0), task_id=open_tasks.get(case.id),
@@ -166,8 +168,7 @@ def periods_page(engine: Engine, user_id: int) -> PeriodsPage:
         taken = {r.period for r in rows if not r.unit_code and r.status != "stopped"}
         while str(year) in taken:
             year += 1
-        return PeriodsPage(rows, [(u.code, u.name) for u in units.values()],
-                           HR_GROUP in group_names(session, user_id), iku, year)
+        return PeriodsPage(rows, HR_GROUP in group_names(session, user_id), iku, year)
 
 
 def parse_iku(text: str) -> list[dict[str, str]]:
