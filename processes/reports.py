@@ -29,7 +29,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -146,10 +146,10 @@ class Selection:
     unit: UnitInfo | None  # None: the whole organisation
     unit_ids: frozenset[int] | None  # the unit with its sub-units; None: every unit
     groups: list[UnitGroup]  # the rows of per-unit tables
-    choices: list[UnitInfo]  # the units the user may choose, in tree order
-    depth: dict[int, int]  # indentation of each choice
+    allowed: frozenset[int] | None  # the units the user may choose (their own sub-tree); None: every unit
     everything: bool  # the user may see the whole organisation
     units: dict[int, UnitInfo]
+    default_unit: int | None = None  # the unit a report starts at when none is chosen
 
     def group_of(self, unit_id: int | None) -> UnitGroup | None:
         for group in self.groups:
@@ -204,35 +204,28 @@ def open_selection(engine: Engine, user_id: int, period: str | None = None, unit
         home = None if everything else headed_unit(session, user_id, units)
         if not everything and home is None:
             raise PermissionDenied("reports.forbidden", N_("Only Biro SDM and unit heads may open the reports"))
-        if unit_id is not None and unit_id not in units:
-            raise NotFound("unit.not_found", N_("Unit not found"))
-        allowed = None if everything else subtree(units, home or 0)
-        roots = [u for u in units.values() if u.parent_id is None or u.parent_id not in units]
-        if unit_id is None:
-            # A head starts at their unit; Biro SDM at the organisation's root (its sub-units are the rows).
-            unit_id = home if home is not None else (roots[0].id if len(roots) == 1 else None)
-        if unit_id is not None and allowed is not None and unit_id not in allowed:
-            raise PermissionDenied("reports.unit_forbidden", N_("You may only see the reports of the unit you lead"))
         found = periods(session)
+    roots = [u for u in units.values() if u.parent_id is None or u.parent_id not in units]
+    # A head starts at their unit; Biro SDM at the organisation's root (its sub-units are the rows).
+    default = home if home is not None else (roots[0].id if len(roots) == 1 else None)
     chosen = period if period in found else (found[0] if found else "")
-    roots = roots if everything else [units[home]] if home is not None else []
-    choices: list[UnitInfo] = []
-    depth: dict[int, int] = {}
-    children: dict[int | None, list[UnitInfo]] = defaultdict(list)
-    for u in units.values():
-        children[u.parent_id].append(u)
+    return choose_unit(Selection(chosen, found, None, None, [], None if everything else subtree(units, home or 0),
+                                 everything, units, default), unit_id)
 
-    def walk(unit: UnitInfo, level: int) -> None:
-        choices.append(unit)
-        depth[unit.id] = level
-        for child in sorted(children.get(unit.id, []), key=lambda c: c.code):
-            walk(child, level + 1)
 
-    for root in sorted(roots, key=lambda r: r.code):
-        walk(root, 0)
-    unit = units[unit_id] if unit_id is not None else None
-    return Selection(chosen, found, unit, subtree(units, unit_id) if unit_id is not None else None,
-                     unit_groups(units, unit_id), choices, depth, everything, units)
+def choose_unit(selection: Selection, unit_id: int | None) -> Selection:
+    """The selection narrowed to ``unit_id`` (None: the user's default unit), without reading anything again:
+    NotFound for a unit that does not exist, PermissionDenied for one outside the user's units."""
+    units = selection.units
+    if unit_id is not None and unit_id not in units:
+        raise NotFound("unit.not_found", N_("Unit not found"))
+    if unit_id is None:
+        unit_id = selection.default_unit
+    if unit_id is not None and selection.allowed is not None and unit_id not in selection.allowed:
+        raise PermissionDenied("reports.unit_forbidden", N_("You may only see the reports of the unit you lead"))
+    return replace(selection, unit=units[unit_id] if unit_id is not None else None,
+                   unit_ids=subtree(units, unit_id) if unit_id is not None else None,
+                   groups=unit_groups(units, unit_id))
 
 
 # --- shared reads ---------------------------------------------------------------------------------------------

@@ -94,15 +94,10 @@ def _selection() -> tuple[Selection, str]:
     if not typed.strip():
         return selection, ""
     with engine.session_factory() as session:
-        found = unitpicker.resolve(session, typed, _allowed(selection), by_id=True)
+        found = unitpicker.resolve(session, typed, selection.allowed, by_id=True)
     if found.unit is None:
         return selection, found.problem
-    return reports.open_selection(engine, current_user.user_id, period, found.unit.id), ""
-
-
-def _allowed(selection: Selection) -> frozenset[int] | None:
-    """The units the user may choose on the reports: every unit, or their own sub-tree (``open_selection``)."""
-    return None if selection.everything else frozenset(u.id for u in selection.choices)
+    return reports.choose_unit(selection, found.unit.id), ""
 
 
 def _args(selection: Selection) -> dict[str, Any]:
@@ -364,7 +359,7 @@ def units():
         abort(401)
     selection = reports.open_selection(get_engine(), current_user.user_id)  # PermissionDenied -> 403
     with get_engine().session_factory() as session:
-        return unitpicker.answer(session, _allowed(selection))
+        return unitpicker.answer(session, selection.allowed)
 
 
 @bp.get("/laporan/<slug>")
