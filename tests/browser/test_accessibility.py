@@ -266,11 +266,42 @@ def test_forms_errors_menus_and_pages_without_login(a11y_page: Page, axe_source:
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.get_by_role("button", name="Ganti ke Bahasa Indonesia").count() >= 1
     audit.check("Process models in English")
+    # A unit type-ahead open with an answer highlighted: the detail (code, unit above) on the blue row is read too.
+    page.context.clear_cookies()
+    login(page, "indah")
+    audit.who = "indah (unit picker)"
+    page.goto("/laporan")
+    page.locator("#r-unit").fill("biro")
+    page.locator("#r-unit-list li[role='option']").first.wait_for()
+    page.locator("#r-unit").press("ArrowDown")
+    highlighted = page.locator("#r-unit-list li.active")
+    expect(highlighted).to_have_count(1)
+    # axe leaves text over a floating list "to review", so the detail's contrast on the blue row is measured here.
+    assert page.evaluate(TEXT_CONTRAST, "#r-unit-list li.active .text-body-secondary") >= 4.5
+    assert page.evaluate(TEXT_CONTRAST, "#r-unit-list li.active") >= 4.5
+    audit.check("unit picker open, an answer highlighted", "unit_picker")
     for url in ("/tasks/does-not-exist", "/instances/999999", "/skp/999999"):
         response = page.goto(url)
         assert response is not None and response.status in (403, 404), (url, response and response.status)
         audit.check(f"error page {response.status}")
     audit.assert_clean()
+
+
+TEXT_CONTRAST = """(selector) => {
+  const el = document.querySelector(selector);
+  const parse = (c) => c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  let bg = null;
+  for (let node = el; node && !bg; node = node.parentElement) {
+    const c = parse(getComputedStyle(node).backgroundColor);
+    if (c.length < 4 || c[3] >= 1) bg = c;
+  }
+  const [r, g, b, a = 1] = parse(getComputedStyle(el).color);
+  const text = [r * a + bg[0] * (1 - a), g * a + bg[1] * (1 - a), b * a + bg[2] * (1 - a)];
+  const [x, y] = [lum(text), lum(bg)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}"""
 
 
 FOCUS_RING = """() => {
