@@ -199,27 +199,51 @@ def _loop_model(iterations: int) -> bytes:
 
 
 def _loop_history_lines(iterations: int = 200, runs: int = 2, window: int = 20) -> Iterator[str]:
-    """CPU of completion 1 against completion ``iterations`` of a loop in one instance, with the compaction of
-    finished iterations (engine/runtime/compaction.py) and, as the baseline in the same run, without it."""
+    """CPU of completions 1-``window`` against the last ``window`` completions of a loop in one instance, with the
+    compaction of finished iterations (engine/runtime/compaction.py) and, as the baseline in the same run, without it.
+
+    The early and late completions are measured alternately, under the same load: an older instance is first
+    taken through all but its last ``window`` iterations, then a new instance's first completion and the older
+    one's next completion take turns. (Measured one after the other, a change in the machine's load between the
+    start and the end of a loop moved the ratio by ±20 %.)"""
     import json
 
     from engine.db.runtime import Instance
     from engine.runtime import compaction
 
-    def one_instance(engine: Engine, subject: int, hr: int) -> tuple[list[tuple[float, float]], int, int]:
-        started = instances.start_instance(engine, "bench_loop", hr, subject, "2024")
-        task_id, times, sizes = started.ready_task_ids[0], [], []
-        for _ in range(iterations):
+    def state_size(engine: Engine, instance_id: int) -> int:
+        with engine.session_factory() as s:
+            state = s.get(Instance, instance_id).state  # type: ignore[union-attr]
+        return len(state if isinstance(state, str) else json.dumps(state))
+
+    def one_pair(engine: Engine, subject: int, hr: int
+                 ) -> tuple[list[tuple[float, float]], list[tuple[float, float]], int, int]:
+        """Early and late completions, alternated; the stored state's size after completion 1 and ``iterations - 1``."""
+
+        def complete(task_id: str, times: list[tuple[float, float]] | None) -> str:
             c0, t0 = time.process_time(), time.perf_counter()
             after = instances.complete_task(engine, subject, task_id, {})
-            times.append((time.process_time() - c0, time.perf_counter() - t0))
-            if after.ready_task_ids:
-                task_id = after.ready_task_ids[0]
-            if len(times) in (1, iterations - 1):
-                with engine.session_factory() as s:
-                    state = s.get(Instance, started.id).state  # type: ignore[union-attr]
-                sizes.append(len(state if isinstance(state, str) else json.dumps(state)))
-        return times, sizes[0], sizes[-1]
+            if times is not None:
+                times.append((time.process_time() - c0, time.perf_counter() - t0))
+            return after.ready_task_ids[0] if after.ready_task_ids else ""
+
+        older = instances.start_instance(engine, "bench_loop", hr, subject, "2024")
+        old = older.ready_task_ids[0]
+        for _ in range(iterations - window):
+            old = complete(old, None)
+        newer = instances.start_instance(engine, "bench_loop", hr, subject, "2024")
+        new_task = newer.ready_task_ids[0]
+        early: list[tuple[float, float]] = []
+        late: list[tuple[float, float]] = []
+        size_1 = size_n = 0
+        for k in range(window):
+            new_task = complete(new_task, early)
+            old = complete(old, late)
+            if k == 0:
+                size_1 = state_size(engine, newer.id)
+            if k == window - 2:
+                size_n = state_size(engine, older.id)
+        return early, late, size_1, size_n
 
     saved = compaction.MIN_DROP
     figures: dict[str, tuple[float, float, float, float, int, int]] = {}
@@ -229,21 +253,22 @@ def _loop_history_lines(iterations: int = 200, runs: int = 2, window: int = 20) 
         deploy(engine, {"loop.bpmn": _loop_model(iterations)}, None)
         _boss, subjects, hr = _org(engine, 1)
         try:
-            one_instance(engine, subjects[0], hr)  # warm up
-            per_mode: dict[str, list[tuple[list[tuple[float, float]], int, int]]] = {"compacted": [],
-                                                                                     "uncompacted": []}
+            one_pair(engine, subjects[0], hr)  # warm up
+            per_mode: dict[str, list[tuple[list[tuple[float, float]], list[tuple[float, float]], int, int]]] = {
+                "compacted": [], "uncompacted": []}
             for _ in range(runs):  # interleaved, so both see the same machine
                 for mode in per_mode:
                     compaction.MIN_DROP = saved if mode == "compacted" else 10**9
-                    per_mode[mode].append(one_instance(engine, subjects[0], hr))
+                    per_mode[mode].append(one_pair(engine, subjects[0], hr))
         finally:
             compaction.MIN_DROP = saved
             engine.dispose()
     for mode, results in per_mode.items():
-        head, tail = slice(None, window), slice(-window, None)
-        cpu = [statistics.median(t[0] for times, *_ in results for t in times[part]) for part in (head, tail)]
-        wall = [statistics.median(t[1] for times, *_ in results for t in times[part]) for part in (head, tail)]
-        figures[mode] = (cpu[0], cpu[1], wall[0], wall[1], results[0][1], results[0][2])
+        early = [t for pair in results for t in pair[0]]
+        late = [t for pair in results for t in pair[1]]
+        cpu = [statistics.median(t[0] for t in times) for times in (early, late)]
+        wall = [statistics.median(t[1] for t in times) for times in (early, late)]
+        figures[mode] = (cpu[0], cpu[1], wall[0], wall[1], results[0][2], results[0][3])
     for mode, (first, last, wall_1, wall_n, size_1, size_n) in figures.items():
         yield (f"loop in one instance, {mode:11}: completion 1-{window} {first * 1000:6.2f} ms CPU "
                f"({wall_1 * 1000:.2f} ms wall), {iterations - window + 1}-{iterations} {last * 1000:6.2f} ms CPU "
