@@ -30,7 +30,7 @@ def library(filename: str) -> str:
     if "site-packages/" in filename:
         return filename.split("site-packages/", 1)[1].split("/", 1)[0]
     for ours in ("engine", "processes", "webapp", "tools"):
-        if f"/{ours}/" in filename and "site-packages" not in filename:
+        if f"/{ours}/" in filename:
             return f"ours: {ours}"
     return "standard library"
 

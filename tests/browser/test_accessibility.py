@@ -287,29 +287,29 @@ def test_forms_errors_menus_and_pages_without_login(a11y_page: Page, axe_source:
     audit.assert_clean()
 
 
-TEXT_CONTRAST = """(selector) => {
-  const el = document.querySelector(selector);
-  const parse = (c) => c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[ ,/]+/).filter(Boolean).map(Number);
-  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
-  let bg = null;
-  for (let node = el; node && !bg; node = node.parentElement) {
-    const c = parse(getComputedStyle(node).backgroundColor);
-    if (c.length < 4 || c[3] >= 1) bg = c;
-  }
-  const [r, g, b, a = 1] = parse(getComputedStyle(el).color);
-  const text = [r * a + bg[0] * (1 - a), g * a + bg[1] * (1 - a), b * a + bg[2] * (1 - a)];
-  const [x, y] = [lum(text), lum(bg)].sort((p, q) => q - p);
-  return (x + 0.05) / (y + 0.05);
-}"""
-
-
-FOCUS_RING = """() => {
+# WCAG's colour arithmetic, shared by the two measurements below: parse a computed colour to [r, g, b, alpha],
+# relative luminance, contrast ratio.
+COLOUR_JS = """
   const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
     const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
   const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
     return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
   const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+"""
+
+TEXT_CONTRAST = """(selector) => {""" + COLOUR_JS + """
+  const el = document.querySelector(selector);
+  let bg = null;  // the nearest opaque background, the element's own first
+  for (let node = el; node && !bg; node = node.parentElement) {
+    const c = parse(getComputedStyle(node).backgroundColor);
+    if (c && c[3] >= 1) bg = c;
+  }
+  const [r, g, b, a] = parse(getComputedStyle(el).color);
+  return ratio([r * a + bg[0] * (1 - a), g * a + bg[1] * (1 - a), b * a + bg[2] * (1 - a)], bg);
+}"""
+
+
+FOCUS_RING = """() => {""" + COLOUR_JS + """
   // The colours behind the ring: the element's parent and up (a gradient counts with each of its colours).
   const behind = (el) => {
     let layers = [];
