@@ -68,6 +68,8 @@ def main(argv: list[str]) -> None:
     if len(argv) < 2:
         raise SystemExit("usage: python -m tools.cpu_sample REPORT_FILE SCRIPT [ARGUMENTS...]")
     out, script = Path(argv[0]), argv[1]
+    if not Path(script).is_file():
+        raise SystemExit(f"cpu_sample: no script {script!r} to run (give its path, e.g. .venv/bin/smk)")
     sampler = Sampler()
 
     def finish() -> None:

@@ -41,3 +41,11 @@ def test_files_are_sorted_into_libraries() -> None:
     assert library("/x/.venv/lib/python3.11/site-packages/SpiffWorkflow/task.py") == "SpiffWorkflow"
     assert library(str(ROOT / "engine" / "runtime" / "runner.py")) == "ours: engine"
     assert library("/usr/lib/python3.11/json/encoder.py") == "standard library"
+
+
+def test_a_missing_script_is_named_and_no_report_is_written(tmp_path: Path) -> None:
+    report = tmp_path / "cpu.txt"
+    done = subprocess.run([sys.executable, "-m", "tools.cpu_sample", str(report), str(tmp_path / "nope.py")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "no script" in done.stderr and "nope.py" in done.stderr, done.stderr
+    assert not report.exists()
