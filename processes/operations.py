@@ -16,6 +16,7 @@ rating or decision is also an audit event of the same kind (``smk.predikat_usula
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +25,20 @@ from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import and_, case, delete, exists, func, insert, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from engine.access import subordinates_of, superior_of, with_superior
@@ -82,12 +96,31 @@ def _held(session: Session, kind: type[_Org], ident: int | None) -> _Org | None:
     return found
 
 
-def _unit_chain(session: Session, unit: Unit | None) -> list[Unit]:
-    """Return the unit and its ancestors, nearest first."""
-    chain: list[Unit] = []
-    while unit is not None and len(chain) < 50:
-        chain.append(unit)
-        unit = _held(session, Unit, unit.parent_id)
+@functools.cache
+def _units_up_statement() -> Select[Unit]:
+    """The unit ``start`` and its ancestors, nearest first, at most 50 (a cycle in bad data ends there): one
+    recursive statement, built once."""
+    start = bindparam("start", type_=Integer)
+    up = select(Unit.id, Unit.parent_id, literal(0).label("depth")).where(Unit.id == start).cte("units_up",
+                                                                                               recursive=True)
+    above = aliased(Unit)
+    up = up.union_all(select(above.id, above.parent_id, up.c.depth + 1)
+                      .where(above.id == up.c.parent_id, up.c.depth < 49))
+    return select(Unit).join(up, up.c.id == Unit.id).order_by(up.c.depth)
+
+
+def _unit_chain(session: Session, unit_id: int | None) -> list[Unit]:
+    """Return the unit and its ancestors, nearest first, in one statement and kept for the transaction
+    (``lookups``): a walk up one parent at a time was a statement per level, ~20 per assessment."""
+    if not unit_id:
+        return []
+    cache = lookups(session)
+    key = ("unit chain", unit_id)
+    if cache is not None and key in cache:
+        return list(cache[key])
+    chain = list(session.scalars(_units_up_statement(), {"start": unit_id}))
+    if cache is not None:
+        cache[key] = tuple(chain)
     return chain
 
 
@@ -100,14 +133,14 @@ def curve_unit(session: Session, user: User) -> tuple[Unit | None, bool]:
     position = user.position
     if position is None:
         return None, False
-    chain = _unit_chain(session, _held(session, Unit, position.unit_id))
+    chain = _unit_chain(session, position.unit_id)
     if len(chain) < 2:
         return None, False
     unit = chain[-2]
     parent = _held(session, Position, position.parent_id)
     if parent is None:
         return unit, True
-    return unit, unit not in _unit_chain(session, _held(session, Unit, parent.unit_id))
+    return unit, unit.id not in {u.id for u in _unit_chain(session, parent.unit_id)}
 
 
 def jenis_jabatan(user: User) -> str:
@@ -125,7 +158,8 @@ def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, An
     if user is None:
         raise ValueError(f"employee {subject_id!r} does not exist")
     position = user.position
-    unit = _held(session, Unit, position.unit_id) if position else None
+    units = _unit_chain(session, position.unit_id) if position else []
+    unit = units[0] if units else None
     assessor = superior_of(session, user.id)
     second = superior_of(session, assessor.id) if assessor else None
     below = subordinates_of(session, user.id)
@@ -139,7 +173,7 @@ def _profil_pegawai(ctx: StepContext, params: dict[str, Any], data: dict[str, An
         "jabatan": position.title if position else "", "jenis_jabatan": jenis_jabatan(user),
         "status_kepegawaian": user.status or "", "jenjang": position.jenjang if position else "",
         "unit_code": unit.code if unit else "", "unit": unit.name if unit else "",
-        "unit_codes": [u.code for u in _unit_chain(session, unit)],
+        "unit_codes": [u.code for u in units],
         "struktural": bool(team) and (position is not None and position.jenis in ("JPT", "JA")),
         "pejabat_penilai_id": assessor.id if assessor else None,
         "pejabat_penilai": assessor.full_name if assessor else "",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from engine.db.audit import AuditEvent, append
-from engine.db.org import User
+from engine.db.org import Position, User
 from engine.db.runtime import Instance
 
 
@@ -46,9 +48,15 @@ def record(session: Session, kind: str, at: datetime, actor: User | None = None,
 
 
 def unit_of(session: Session, subject_id: int | None) -> int | None:
-    """The unit of the employee's position now (None: no employee, or no position)."""
-    subject = session.get(User, subject_id) if subject_id is not None else None
-    return subject.position.unit_id if subject is not None and subject.position is not None else None
+    """The unit of the employee's position now (None: no employee, or no position): from the session when it holds
+    the employee and their position already, else in one statement (not the employee, then their position)."""
+    if subject_id is None:
+        return None
+    held = session.identity_map.get(identity_key(User, subject_id))
+    if isinstance(held, User) and "position" not in inspect(held).unloaded:
+        return held.position.unit_id if held.position is not None else None
+    return session.scalar(select(Position.unit_id).join(User, User.position_id == Position.id)
+                          .where(User.id == subject_id))
 
 
 def subject_unit(session: Session, instance: Instance) -> int | None:
