@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, String, create_engine, event
+from sqlalchemy import exc as exc_module
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -72,9 +74,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     kwargs: dict[str, Any] = {"echo": echo, "future": True, "json_serializer": _json_serializer}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    else:
-        kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
+    if not url.startswith("sqlite"):
+        _ping_when_idle(engine)
     if engine.dialect.driver == "psycopg":
         _keep_prepared_statements(engine)
     if url.startswith("sqlite"):
@@ -96,6 +98,36 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             # the lock, so pages read while a completion writes.
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
     return engine
+
+
+# --- a pooled connection is tested before use only after it sat idle ------------------------------------------
+# SQLAlchemy's ``pool_pre_ping`` tests every connection the pool hands out with a ``SELECT 1``: a round trip to
+# the server at the start of every transaction, 6,019 of them in a 100-employee simulated year beside 32,334
+# statements of its own (docs/benchmarks.md). A connection handed back less than ``PING_AFTER_IDLE`` seconds ago is
+# handed out again untested: under load that is nearly every one, while one that waited longer (a quiet web worker,
+# the morning after) is still tested and, when the server dropped it (a restart, an idle timeout), replaced before
+# anyone uses it. The cost is a window of that many seconds after a database restart in which a request can still
+# meet a dead connection and fail once; SQLAlchemy then discards the pool's connections and the next request
+# connects afresh (docs/operations.md).
+PING_AFTER_IDLE = 2.0
+_RETURNED = "smk_returned_at"  # in the pooled connection's info: when the pool got it back (time.monotonic)
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE:
+            return  # just connected, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - whatever broke it, the pool replaces the connection
+            raise exc_module.DisconnectionError("the database dropped an idle connection") from exc
 
 
 WRITES = "smk_writes"  # execution option of the connections that write (BEGIN IMMEDIATE on SQLite)
