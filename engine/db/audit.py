@@ -146,6 +146,12 @@ def _seal(session: Session) -> None:
         event.seq = seq
         event.hash = previous = chain_hash(previous, event)
         rows.append({name: getattr(event, name) for name in _COLUMNS})
+    if head is not None and session.connection().dialect.name == "postgresql":
+        # One round trip for both: the head moved on in a CTE of the events' INSERT (PostgreSQL runs a
+        # data-modifying CTE whether or not the statement refers to it; SQLite has none).
+        moved = _MOVE_HEAD.values(seq=seq, hash=previous).cte("moved_head")
+        session.execute(insert(_EVENTS).values(rows).add_cte(moved))
+        return
     session.execute(_INSERT_EVENTS, rows)
     session.execute(_MOVE_HEAD if head is not None else _FIRST_HEAD, {"seq": seq, "hash": previous})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from engine.core import Engine
 from engine.db.audit import GENESIS, AuditChainHead, AuditEvent, chain_hash
@@ -51,6 +51,31 @@ def test_events_are_numbered_and_chained_as_they_commit(eng: Engine) -> None:
     assert (head.seq, head.hash) == (5, previous)
     report = verify_chain(eng)
     assert report.intact and report.checked == 5 and report.head_seq == 5
+
+
+def test_sealing_a_transactions_events_takes_two_round_trips_on_postgresql(eng: Engine) -> None:
+    """The head is read under its lock, then the events inserted; on PostgreSQL the head moves on in the same
+    statement (a data-modifying CTE of the INSERT), on SQLite in a third."""
+    write_events(eng, 1)  # the head exists from here on
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "audit_" in statement:
+            seen.append(statement)
+
+    event.listen(eng.db, "before_cursor_execute", count)
+    try:
+        with eng.session_factory.begin() as s:
+            for i in range(3):
+                audit.record(s, "test.event", eng.now(), None, number=i)
+    finally:
+        event.remove(eng.db, "before_cursor_execute", count)
+    assert len(seen) == (2 if eng.db.dialect.name == "postgresql" else 3)
+    with eng.session_factory() as s:
+        events = s.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        head = s.get(AuditChainHead, 1)
+    assert [e.seq for e in events] == [1, 2, 3, 4] and (head.seq, head.hash) == (4, events[-1].hash)
+    assert verify_chain(eng).intact
 
 
 def test_a_rolled_back_transaction_leaves_no_event_and_no_gap(eng: Engine) -> None:
