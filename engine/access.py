@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
-    Executable,
     Integer,
     Select,
     and_,
@@ -316,7 +315,7 @@ def superior_ids(session: Session, employee_id: int) -> list[int]:
 
 
 @cache
-def _superiors_statement() -> Executable:
+def _superiors_statement() -> Select[Any]:
     """The employee's superiors in one statement (parameters ``employee`` and ``day``; built once): the override
     (rank 0) when the employee has one, else the holders of the superior position (rank 1) and those acting for it
     on the day (rank 2, in the order they were appointed). Only active superiors of an active employee.
@@ -326,21 +325,23 @@ def _superiors_statement() -> Executable:
     year's statements was these lookups, 2026-12-03)."""
     employee, day = bindparam("employee", type_=Integer), bindparam("day", type_=Date)
     me, mine = aliased(User, name="me"), aliased(Position, name="mine")
+    override_of = select(me.superior_override_id).where(me.id == employee, me.active).scalar_subquery()
     parent = (select(mine.parent_id).join(me, me.position_id == mine.id)
               .where(me.id == employee, me.active, me.superior_override_id.is_(None)).scalar_subquery())
     no_assignment = cast(null(), Integer)
-    override = select(me.superior_override_id.label("uid"), no_assignment.label("aid"), literal(0).label("rank")
-                      ).where(me.id == employee, me.active)
-    # Two index lookups (user_account.position_id, acting_assignment.position_id) joined as a UNION, not an OR
-    # over an outer join: the OR made the database read every account on each lookup, a cost that grew with
-    # the organisation (a sequential scan of user_account per superior lookup, 20 per employee-year).
-    holders = select(User.id, no_assignment, literal(1)).where(User.position_id == parent)
-    acting = select(ActingAssignment.user_id, ActingAssignment.id, literal(2)).where(
-        ActingAssignment.position_id == parent, ActingAssignment.starts_on <= day, ActingAssignment.ends_on >= day,
-        ActingAssignment.ended_at.is_(None))
+    # Each branch reads user_account by an index of its own (the primary key, position_id, the acting row's user):
+    # a join of user_account to the union of their ids let the planner hash the whole table on every lookup, a
+    # cost that grew with the organisation (as an OR over an outer join did before: a sequential scan of
+    # user_account per superior lookup, 20 per employee-year).
+    override = select(User, literal(0).label("rank"), no_assignment.label("aid")).where(
+        User.id == override_of, User.active)
+    holders = select(User, literal(1), no_assignment).where(User.position_id == parent, User.active)
+    acting = (select(User, literal(2), ActingAssignment.id)
+              .join(ActingAssignment, ActingAssignment.user_id == User.id)
+              .where(ActingAssignment.position_id == parent, ActingAssignment.starts_on <= day,
+                     ActingAssignment.ends_on >= day, ActingAssignment.ended_at.is_(None), User.active))
     found = union_all(override, holders, acting).subquery("found")
-    return (select(User, found.c.rank).join(found, found.c.uid == User.id).where(User.active)
-            .order_by(found.c.rank, found.c.aid, User.id))
+    return select(aliased(User, found), found.c.rank).order_by(found.c.rank, found.c.aid, found.c.id)
 
 
 def _superior_ids(session: Session, employee_id: int) -> tuple[list[int], list[User]]:
