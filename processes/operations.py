@@ -97,16 +97,17 @@ def _held(session: Session, kind: type[_Org], ident: int | None) -> _Org | None:
 
 
 @functools.cache
-def _units_up_statement() -> Select[Unit]:
+def _units_up_statement() -> Select[Any]:
     """The unit ``start`` and its ancestors, nearest first, at most 50 (a cycle in bad data ends there): one
-    recursive statement, built once."""
+    recursive statement, built once. The units' columns travel in the recursion, so that nothing joins the unit
+    table to the result (a join the planner may answer by reading the whole table)."""
     start = bindparam("start", type_=Integer)
-    up = select(Unit.id, Unit.parent_id, literal(0).label("depth")).where(Unit.id == start).cte("units_up",
-                                                                                               recursive=True)
+    columns = (Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.active)
+    up = select(*columns, literal(0).label("depth")).where(Unit.id == start).cte("units_up", recursive=True)
     above = aliased(Unit)
-    up = up.union_all(select(above.id, above.parent_id, up.c.depth + 1)
+    up = up.union_all(select(above.id, above.code, above.name, above.parent_id, above.active, up.c.depth + 1)
                       .where(above.id == up.c.parent_id, up.c.depth < 49))
-    return select(Unit).join(up, up.c.id == Unit.id).order_by(up.c.depth)
+    return select(aliased(Unit, up)).order_by(up.c.depth)
 
 
 def _unit_chain(session: Session, unit_id: int | None) -> list[Unit]:
