@@ -4,10 +4,9 @@ transaction. One that sat idle and was dropped by the server is replaced before 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
-
-import os
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,7 +14,6 @@ from sqlalchemy.exc import OperationalError
 
 from engine.db import base
 from engine.db.base import make_engine
-
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
                                 reason="the pool's test of idle connections is PostgreSQL's (TEST_DATABASE_URL)")
