@@ -19,6 +19,7 @@ import resource
 import runpy
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -64,24 +65,38 @@ class Sampler:
         return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> None:
+def run_reporting(argv: list[str], tool: str, what: str, start: Callable[[], None],
+                  report: Callable[[], str]) -> None:
+    """Run ``SCRIPT [ARGUMENTS...]`` (``argv[1:]``) in this process after ``start()``, and write ``report()`` to
+    ``REPORT_FILE`` (``argv[0]``) when the process ends: the frame of this tool and of tools/statement_census.py."""
     if len(argv) < 2:
-        raise SystemExit("usage: python -m tools.cpu_sample REPORT_FILE SCRIPT [ARGUMENTS...]")
+        raise SystemExit(f"usage: python -m tools.{tool} REPORT_FILE SCRIPT [ARGUMENTS...]")
     out, script = Path(argv[0]), argv[1]
     if not Path(script).is_file():
-        raise SystemExit(f"cpu_sample: no script {script!r} to run (give its path, e.g. .venv/bin/smk)")
-    sampler = Sampler()
+        raise SystemExit(f"{tool}: no script {script!r} to run (give its path, e.g. .venv/bin/smk)")
 
     def finish() -> None:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        out.write_text(sampler.report(), encoding="utf-8")
-        print(f"CPU samples written to {out}", file=sys.stderr)
+        out.write_text(report(), encoding="utf-8")
+        print(f"{what} written to {out}", file=sys.stderr)
 
     atexit.register(finish)
-    signal.signal(signal.SIGPROF, sampler.sample)
-    signal.setitimer(signal.ITIMER_PROF, INTERVAL, INTERVAL)
+    start()
     sys.argv = argv[1:]
     runpy.run_path(script, run_name="__main__")
+
+
+def main(argv: list[str]) -> None:
+    sampler = Sampler()
+
+    def start() -> None:
+        signal.signal(signal.SIGPROF, sampler.sample)
+        signal.setitimer(signal.ITIMER_PROF, INTERVAL, INTERVAL)
+
+    def report() -> str:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        return sampler.report()
+
+    run_reporting(argv, "cpu_sample", "CPU samples", start, report)
 
 
 if __name__ == "__main__":

@@ -14,18 +14,17 @@ ends.
 
 from __future__ import annotations
 
-import atexit
 import collections
 import re
-import runpy
 import sys
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
+
+from tools.cpu_sample import run_reporting
 
 WIDTH = 110
 ELSEWHERE = "(elsewhere)"
@@ -72,22 +71,13 @@ class Census:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) < 2:
-        raise SystemExit("usage: python -m tools.statement_census REPORT_FILE SCRIPT [ARGUMENTS...]")
-    out, script = Path(argv[0]), argv[1]
-    if not Path(script).is_file():
-        raise SystemExit(f"statement_census: no script {script!r} to run (give its path, e.g. .venv/bin/smk)")
     census = Census()
-    event.listen(Engine, "before_cursor_execute", census.statement)
-    event.listen(Pool, "checkout", census.checkout)
 
-    def finish() -> None:
-        out.write_text(census.report(), encoding="utf-8")
-        print(f"statement census written to {out}", file=sys.stderr)
+    def start() -> None:
+        event.listen(Engine, "before_cursor_execute", census.statement)
+        event.listen(Pool, "checkout", census.checkout)
 
-    atexit.register(finish)
-    sys.argv = argv[1:]
-    runpy.run_path(script, run_name="__main__")
+    run_reporting(argv, "statement_census", "statement census", start, census.report)
 
 
 if __name__ == "__main__":
