@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from functools import cache
+from typing import Annotated, Any, TypeVar, cast
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, String, create_engine, event
 from sqlalchemy import exc as exc_module
@@ -150,6 +151,7 @@ def _keep_prepared_statements(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _more_prepared(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.prepared_max = PREPARED_MAX
+        dbapi_conn.cursor_factory = _lean_cursor_class()
 
     @event.listens_for(engine, "begin")
     def _began(conn: Any) -> None:
@@ -179,6 +181,52 @@ def _keep_prepared_statements(engine: Engine) -> None:
         rollback(connection)
 
     engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
+
+
+# --- PostgreSQL: a result's column descriptions made only when read ---------------------------------------------
+# SQLAlchemy asks the cursor for ``description`` after every statement, and psycopg answers with a new Column object
+# per column (its name decoded, its type looked up): ~6 µs each, 0.6 ms for the 102 columns of the task page's and
+# the completion's one statement. For a statement it has run before SQLAlchemy keeps the result's layout and looks
+# only at whether there is a description; the columns are then never read. This cursor hands out a sequence that
+# makes them the first time one is read, from the result they describe (docs/benchmarks.md, "Column descriptions").
+@cache
+def _lean_cursor_class() -> type:
+    from psycopg import Column, Cursor
+    from psycopg.pq import ExecStatus
+
+    rows = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
+
+    class _Result:
+        """What a Column reads of its cursor, kept for the result it was asked about."""
+
+        __slots__ = ("pgresult", "_encoding", "adapters")
+
+        def __init__(self, cursor: Any) -> None:
+            self.pgresult, self._encoding, self.adapters = cursor.pgresult, cursor._encoding, cursor.adapters
+
+    class Description(Sequence[Any]):
+        __slots__ = ("_result", "_count", "_columns")
+
+        def __init__(self, cursor: Any, count: int) -> None:
+            self._result, self._count, self._columns = _Result(cursor), count, cast(list[Any] | None, None)
+
+        def __len__(self) -> int:
+            return self._count
+
+        def __getitem__(self, index: Any) -> Any:
+            if self._columns is None:
+                self._columns = [Column(cast(Any, self._result), i) for i in range(self._count)]
+            return self._columns[index]
+
+    class LeanCursor(Cursor[Any]):
+        @property
+        def description(self) -> Any:
+            res = self.pgresult
+            if res and (res.nfields or res.status in rows):
+                return Description(self, res.nfields)
+            return None
+
+    return LeanCursor
 
 
 def mark_written(connection: Any) -> None:

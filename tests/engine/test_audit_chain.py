@@ -78,6 +78,36 @@ def test_sealing_a_transactions_events_takes_two_round_trips_on_postgresql(eng: 
     assert verify_chain(eng).intact
 
 
+def test_the_seal_is_one_statement_whatever_the_number_of_events(eng: Engine) -> None:
+    """The same statement text for 2 events and for 40 (SQLAlchemy compiles it once; a multi-row VALUES was
+    built and compiled anew for each transaction), with the events stored in their order and their values kept."""
+    write_events(eng, 1)
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().startswith(("WITH", "INSERT INTO audit_event")):
+            seen.append(statement)
+
+    event.listen(eng.db, "before_cursor_execute", count)
+    try:
+        for n in (2, 40):
+            with eng.session_factory.begin() as s:
+                for i in range(n):
+                    audit.record(s, "test.event", eng.now(), None, number=i, note="kinerja «baik» ✓",
+                                 nested={"rows": [1, 2.5, None, True]}, big=10**20)
+    finally:
+        event.remove(eng.db, "before_cursor_execute", count)
+    assert len(seen) == 2 and seen[0] == seen[1]
+    with eng.session_factory() as s:
+        events = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.seq for e in events] == list(range(1, 44))
+    last = events[-1]
+    assert last.data["note"] == "kinerja «baik» ✓" and last.data["number"] == 39
+    assert last.data["nested"] == {"rows": [1, 2.5, None, True]} and last.data["big"] == 10**20
+    assert last.at.tzinfo is not None
+    assert verify_chain(eng).intact
+
+
 def test_a_rolled_back_transaction_leaves_no_event_and_no_gap(eng: Engine) -> None:
     write_events(eng, 2)
     with pytest.raises(RuntimeError), eng.session_factory.begin() as s:

@@ -49,3 +49,26 @@ def test_a_missing_script_is_named_and_no_report_is_written(tmp_path: Path) -> N
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "no script" in done.stderr and "nope.py" in done.stderr, done.stderr
     assert not report.exists()
+
+
+PHASED = """
+import json, time
+class Runtime:
+    def advance(self):   # named as the engine's step runner: its CPU counts for that phase
+        end = time.process_time() + 0.6
+        data = {"k%d" % i: list(range(50)) for i in range(200)}
+        while time.process_time() < end:
+            json.dumps(data)
+Runtime().advance()
+"""
+
+
+def test_the_sampler_sorts_cpu_into_the_engines_phases(tmp_path: Path) -> None:
+    script, report = tmp_path / "phased.py", tmp_path / "cpu.txt"
+    script.write_text(PHASED, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "tools.cpu_sample", str(report), str(script)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    phases = report.read_text(encoding="utf-8").split("by the engine's phase")[1]
+    first = re.search(r"([\d.]+) %  (.+)", phases).groups()  # type: ignore[union-attr]
+    assert first[1].startswith("run the model's steps") and float(first[0]) > 50, phases
