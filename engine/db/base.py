@@ -188,7 +188,7 @@ def _keep_prepared_statements(engine: Engine) -> None:
 # per column (its name decoded, its type looked up): ~6 µs each, 0.6 ms for the 102 columns of the task page's and
 # the completion's one statement. For a statement it has run before SQLAlchemy keeps the result's layout and looks
 # only at whether there is a description; the columns are then never read. This cursor hands out a sequence that
-# makes them the first time one is read, from the result they describe (docs/benchmarks.md, "Column descriptions").
+# makes them the first time one is read, from the result they describe (docs/benchmarks.md, "by the engine's phase").
 @cache
 def _lean_cursor_class() -> type:
     from psycopg import Column, Cursor
