@@ -22,13 +22,18 @@ ours()
 """
 
 
-def test_the_sampler_counts_cpu_by_library_and_writes_its_report(tmp_path: Path) -> None:
-    script, report = tmp_path / "burn.py", tmp_path / "cpu.txt"
-    script.write_text(BURN, encoding="utf-8")
+def sampled(tmp_path: Path, source: str) -> str:
+    """Run ``source`` under the sampler; return its report."""
+    script, report = tmp_path / "script.py", tmp_path / "cpu.txt"
+    script.write_text(source, encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "tools.cpu_sample", str(report), str(script)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    text = report.read_text(encoding="utf-8")
+    return report.read_text(encoding="utf-8")
+
+
+def test_the_sampler_counts_cpu_by_library_and_writes_its_report(tmp_path: Path) -> None:
+    text = sampled(tmp_path, BURN)
     cpu, samples = re.search(r"CPU of this process ([\d.]+) s in (\d+) samples", text).groups()  # type: ignore[union-attr]
     assert float(cpu) >= 0.6 and int(samples) >= 50  # a sample every few ms of CPU, not of wall time
     innermost = text.split("innermost frame")[1].split("anywhere")[0]
@@ -64,11 +69,6 @@ Runtime().advance()
 
 
 def test_the_sampler_sorts_cpu_into_the_engines_phases(tmp_path: Path) -> None:
-    script, report = tmp_path / "phased.py", tmp_path / "cpu.txt"
-    script.write_text(PHASED, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "tools.cpu_sample", str(report), str(script)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    phases = report.read_text(encoding="utf-8").split("by the engine's phase")[1]
+    phases = sampled(tmp_path, PHASED).split("by the engine's phase")[1]
     first = re.search(r"([\d.]+) %  (.+)", phases).groups()  # type: ignore[union-attr]
     assert first[1].startswith("run the model's steps") and float(first[0]) > 50, phases
