@@ -6,13 +6,27 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Table, bindparam, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    TextClause,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from engine.db.base import Base, JsonDoc, str120
+from engine.db.base import Base, JsonDoc, as_utc, str120
 
 
 class AuditEvent(Base):
@@ -127,19 +141,18 @@ _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_u
 _INSERT_EVENTS = insert(_EVENTS)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
 _FIRST_HEAD = insert(_HEAD).values(id=1, seq=bindparam("seq"), hash=bindparam("hash"))
-# PostgreSQL's seal: ``events`` is the JSON array of the rows (``at`` in ISO form), ``seq`` and ``hash`` the new head.
-_PG_SEAL = text(
-    "WITH moved_head AS (UPDATE audit_chain_head SET seq = :seq, hash = :hash WHERE id = 1) "
-    f"INSERT INTO audit_event ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
-    "FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS e(at timestamptz, kind varchar, actor_id integer, "
-    "actor varchar, instance_id integer, deployment_id integer, task_id varchar, task_name varchar, "
-    "subject_id integer, unit_id integer, data jsonb, seq bigint, hash varchar) ORDER BY seq")
 
 
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
-    return at.astimezone(UTC)
+@cache
+def _pg_seal() -> TextClause:
+    """PostgreSQL's seal, built once: ``events`` is the JSON array of the rows (``at`` in ISO form), ``seq`` and
+    ``hash`` the new head. The record's column types are the table's own, as PostgreSQL spells them (read at first
+    use: a foreign key's column has its type only once the table it refers to is known)."""
+    dialect = postgresql.dialect()
+    columns = ", ".join(f"{name} {_EVENTS.c[name].type.compile(dialect=dialect)}" for name in _COLUMNS)
+    return text("WITH moved_head AS (UPDATE audit_chain_head SET seq = :seq, hash = :hash WHERE id = 1) "
+                f"INSERT INTO audit_event ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
+                f"FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS e({columns}) ORDER BY seq")
 
 
 def _seal(session: Session) -> None:
@@ -164,8 +177,8 @@ def _seal(session: Session) -> None:
         # the head moved on in a CTE of their INSERT (PostgreSQL runs a data-modifying CTE whether or not the
         # statement refers to it; SQLite has none). A multi-row VALUES built for each transaction cost ~2 ms of
         # CPU per commit in SQLAlchemy's construction of it (docs/benchmarks.md, "by the engine's phase").
-        session.execute(_PG_SEAL, {"seq": seq, "hash": previous, "events": json.dumps([
-            {**row, "at": _utc(row["at"]).isoformat()} for row in rows])})
+        session.execute(_pg_seal(), {"seq": seq, "hash": previous, "events": json.dumps([
+            {**row, "at": as_utc(row["at"]).isoformat()} for row in rows])})
         return
     session.execute(_INSERT_EVENTS, rows)
     session.execute(_MOVE_HEAD if head is not None else _FIRST_HEAD, {"seq": seq, "hash": previous})

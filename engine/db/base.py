@@ -41,6 +41,13 @@ def _json_serializer(value: Any) -> str:
     return value if isinstance(value, PreSerialized) else json.dumps(value)
 
 
+def as_utc(value: datetime) -> datetime:
+    """The aware datetime in UTC, as it is stored; a naive one is refused."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+    return value.astimezone(UTC)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Store aware datetimes as UTC and always hand back aware UTC values (SQLite forgets zones)."""
 
@@ -48,11 +55,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
-        return value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
