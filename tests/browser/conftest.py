@@ -177,5 +177,12 @@ def login(page, username: str) -> None:
     page.wait_for_url(re.compile(r"/$"))
 
 
+def open_menu(page) -> None:
+    """Open the phone-width menu and wait until Bootstrap's collapse has finished opening: a click on an item
+    while the menu still slides open can land between the press and the release and do nothing."""
+    page.get_by_role("button", name=re.compile("^(Buka menu|Open menu)$")).click()
+    page.locator("#mainnav.show:not(.collapsing)").wait_for()
+
+
 def logout(page) -> None:
     page.context.clear_cookies()

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, ROOT, Site, login
+from .conftest import ARTIFACTS, ROOT, Site, login, open_menu
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -246,8 +246,7 @@ def test_forms_errors_menus_and_pages_without_login(a11y_page: Page, axe_source:
     assert page.evaluate("document.activeElement.closest('.row-item') !== null")
     audit.check("Matriks Peran Hasil with errors in a row")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.get_by_role("button", name=re.compile("Buka menu|Open menu")).click()
-    page.locator("#mainnav.show").wait_for()
+    open_menu(page)
     audit.check("phone menu opened")
     # The monitoring and assessment forms (no task of theirs is open in the simulated 2024): through the form
     # editor's preview, which is the same renderer as the task page.

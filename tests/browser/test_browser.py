@@ -13,7 +13,7 @@ from engine.services import instances
 from engine.services.timers import fire_instance_timers
 from processes.demo import start_demo_work
 
-from .conftest import Site, login, logout
+from .conftest import Site, login, logout, open_menu
 
 SKP_PROCESS = "smk_perencanaan"
 # Eko (Perencana Ahli Muda) drafts; his Pejabat Penilai is Agus (Kepala Bagian Perencanaan Program), whose SKP
@@ -251,11 +251,11 @@ def test_language_switch_and_phone_width(page: Page, site: Site) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.get_by_role("button", name="Open menu").click()
+    open_menu(page)
     page.get_by_role("link", name="My team").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My team")
     expect(page.locator("main")).to_contain_text("Budi Santoso")
-    page.get_by_role("button", name="Open menu").click()
+    open_menu(page)
     page.get_by_test_id("lang-switch").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tim saya")
 

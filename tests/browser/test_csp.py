@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from engine.services import instances
 
-from .conftest import Site, login
+from .conftest import Site, login, open_menu
 
 
 def _violations(page: Page) -> list[str]:
@@ -30,7 +30,7 @@ def test_pages_and_the_bpmn_diagram_work_under_the_policy(page: Page, site: Site
     expect(page.locator("#diagram .active").first).to_be_visible()  # and marked the open step
     page.goto("/")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.get_by_role("button", name=re.compile("Buka menu|Open menu")).click()  # Bootstrap's collapse (our JS)
+    open_menu(page)  # Bootstrap's collapse (our JS)
     expect(page.get_by_role("link", name=re.compile("SKP saya|My SKP"))).to_be_visible()
     page.goto(f"/tasks/{started.ready_task_ids[0]}")
     rows = page.locator("fieldset.rows").first.locator(".row-item")

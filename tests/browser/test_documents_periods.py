@@ -14,7 +14,7 @@ from engine.db.runtime import Instance
 from engine.services.deferred import start_all_deferred
 from tests.pdftext import pdf_text
 
-from .conftest import Site, assert_no_sideways_scroll, login, shot
+from .conftest import Site, assert_no_sideways_scroll, login, open_menu, shot
 from .test_accessibility import AXE, Audit
 
 
@@ -28,7 +28,7 @@ def test_the_evaluation_and_the_skp_documents_from_the_skp_page(browser, year_si
     try:
         login(page, "dewi")
         if width < 992:
-            page.get_by_role("button", name=re.compile("Buka menu|Open menu")).click()
+            open_menu(page)
         page.get_by_test_id("lang-switch").click()  # the pages in English
         expect(page.get_by_test_id("lang-switch")).to_contain_text("Bahasa Indonesia")
         page.goto(f"/skp/{year_site.org['budi']}/2023")
@@ -79,7 +79,7 @@ def test_hr_opens_a_period_from_the_web(browser, site: Site, width: int) -> None
     try:
         login(page, "indah")
         if width < 992:
-            page.get_by_role("button", name=re.compile("Buka menu|Open menu")).click()
+            open_menu(page)
         page.get_by_role("link", name="Periode", exact=True).click()
         expect(page.get_by_role("heading", name="Periode kinerja")).to_be_visible()
         # The unit is typed and chosen from the type-ahead's list with the keyboard (a ministry has thousands).
