@@ -70,6 +70,7 @@ class TaskView:
     draft: tuple[dict[str, Any], Any] | None = None  # the user's saved draft and when it was saved
     instance_status: str = "running"  # a suspended process is announced on the task page before anyone types
     stand_in: bool = False  # the user acts in the lane's place (named because nobody holds that role in the system)
+    process_name: str = ""  # the process's name in the model the instance runs ("Perencanaan kinerja (SKP)")
 
 
 def _summary(instance: Instance, session: Session) -> InstanceSummary:
@@ -225,6 +226,8 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
             instance_status=instance.status,
             stand_in=bool(row.candidate_users) and LANES.is_personal(row.lane)
             and not holds_personal_lane(session, row, user_id),
+            process_name=bundle.processes[instance.process_id].name if instance.process_id in bundle.processes
+            else "",
         )
 
 

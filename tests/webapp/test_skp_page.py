@@ -182,3 +182,17 @@ def test_copy_last_periods_skp_into_the_draft(smk: Engine, org: dict[str, int], 
     auth.login("yulia")
     refused = client.post("/skp/2024/salin", data={"csrf_token": csrf_token(client, "/")}, follow_redirects=True)
     assert "Tidak ada SKP Anda sebelumnya" in refused.get_data(as_text=True)
+
+
+def test_the_task_page_names_the_process_and_period_it_belongs_to(smk: Engine, org: dict[str, int],
+                                                                   client: FlaskClient, auth: Auth) -> None:
+    """The task page's trail leads back to the case by the process's name and period, not by a case number."""
+    instance_id = start_planning(smk, org, "ratna")
+    task = open_tasks(smk, "susun_skp_c", org["ratna"])[0]
+    auth.login("ratna")
+    code, html = _text(client, f"/tasks/{task.id}")
+    assert code == 200
+    crumb = re.search(r'<li class="breadcrumb-item"><a href="/instances/(\d+)">([^<]*)</a></li>', html)
+    assert crumb is not None and int(crumb.group(1)) == instance_id
+    assert crumb.group(2) == "Perencanaan kinerja (SKP) 2023"
+    assert "Proses #" not in html
