@@ -184,9 +184,10 @@ def test_copy_last_periods_skp_into_the_draft(smk: Engine, org: dict[str, int], 
     assert "Tidak ada SKP Anda sebelumnya" in refused.get_data(as_text=True)
 
 
-def test_the_task_page_names_the_process_and_period_it_belongs_to(smk: Engine, org: dict[str, int],
+def test_the_task_and_case_pages_name_the_process_and_period(smk: Engine, org: dict[str, int],
                                                                    client: FlaskClient, auth: Auth) -> None:
-    """The task page's trail leads back to the case by the process's name and period, not by a case number."""
+    """The task page's trail leads back to the case by the process's name and period, not by a case number; the
+    case's own page ends its trail with the same words."""
     instance_id = start_planning(smk, org, "ratna")
     task = open_tasks(smk, "susun_skp_c", org["ratna"])[0]
     auth.login("ratna")
@@ -196,3 +197,6 @@ def test_the_task_page_names_the_process_and_period_it_belongs_to(smk: Engine, o
     assert crumb is not None and int(crumb.group(1)) == instance_id
     assert crumb.group(2) == "Perencanaan kinerja (SKP) 2023"
     assert "Proses #" not in html
+    code, html = _text(client, f"/instances/{instance_id}")  # and the case's page ends its trail the same way
+    assert code == 200
+    assert '<li class="breadcrumb-item active" aria-current="page">Perencanaan kinerja (SKP) 2023</li>' in html
