@@ -54,6 +54,7 @@ class TaskView:
     instance_id: int
     instance_version: int
     process_id: str
+    process_name: str  # the process's name in the model the instance runs ("Perencanaan kinerja (SKP)")
     task_name: str
     title: str
     lane: str | None
@@ -70,7 +71,6 @@ class TaskView:
     draft: tuple[dict[str, Any], Any] | None = None  # the user's saved draft and when it was saved
     instance_status: str = "running"  # a suspended process is announced on the task page before anyone types
     stand_in: bool = False  # the user acts in the lane's place (named because nobody holds that role in the system)
-    process_name: str = ""  # the process's name in the model the instance runs ("Perencanaan kinerja (SKP)")
 
 
 def _summary(instance: Instance, session: Session) -> InstanceSummary:
@@ -216,6 +216,7 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
         subject = session.get(User, instance.subject_id) if instance.subject_id else None
         return TaskView(
             id=row.id, instance_id=instance.id, instance_version=instance.version, process_id=instance.process_id,
+            process_name=bundle.processes[instance.process_id].name,  # the model's name, or its id when unnamed
             task_name=row.task_name, title=row.title, lane=row.lane, subject_id=instance.subject_id,
             subject_name=subject.full_name if subject else "", period=instance.period, assignee_id=row.assignee_id,
             claimable=is_group_task(row), due_at=row.due_at,
@@ -226,8 +227,6 @@ def get_task(engine: Engine, user_id: int, task_id: str) -> TaskView:
             instance_status=instance.status,
             stand_in=bool(row.candidate_users) and LANES.is_personal(row.lane)
             and not holds_personal_lane(session, row, user_id),
-            process_name=bundle.processes[instance.process_id].name if instance.process_id in bundle.processes
-            else "",
         )
 
 
