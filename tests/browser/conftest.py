@@ -177,10 +177,11 @@ def login(page, username: str) -> None:
     page.wait_for_url(re.compile(r"/$"))
 
 
-def open_menu(page) -> None:
-    """Open the phone-width menu and wait until Bootstrap's collapse has finished opening: a click on an item
-    while the menu still slides open can land between the press and the release and do nothing."""
-    page.get_by_role("button", name=re.compile("^(Buka menu|Open menu)$")).click()
+def open_menu(page, name: str | re.Pattern[str] = re.compile("^(Buka menu|Open menu)$")) -> None:
+    """Open the phone-width menu (its button named ``name``: either language unless a test requires one) and wait
+    until Bootstrap's collapse has finished opening: a click on an item while the menu still slides open can land
+    between the press and the release and do nothing."""
+    page.get_by_role("button", name=name).click()
     page.locator("#mainnav.show:not(.collapsing)").wait_for()
 
 

@@ -251,11 +251,11 @@ def test_language_switch_and_phone_width(page: Page, site: Site) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.set_viewport_size({"width": 390, "height": 844})
-    open_menu(page)
+    open_menu(page, "Open menu")
     page.get_by_role("link", name="My team").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My team")
     expect(page.locator("main")).to_contain_text("Budi Santoso")
-    open_menu(page)
+    open_menu(page, "Open menu")
     page.get_by_test_id("lang-switch").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tim saya")
 
