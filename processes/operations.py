@@ -356,7 +356,7 @@ def _subtree_ids(unit_id: int) -> Any:
     return tree.union_all(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
 
 
-def _of_curve_staff(statement: Any, unit: Unit, period: str) -> Any:
+def of_curve_staff(statement: Any, unit: Unit, period: str) -> Any:
     """Restrict a statement over ``User`` to a curve unit's staff in the period: the holders of a position in the
     unit or its sub-units whose superior position lies inside it too (so not the unit's head), with a planning
     instance in the period. Joins ``Position`` (the staff member's own position, for ``contains_eager``)."""
@@ -378,7 +378,7 @@ def curve_staff(session: Session, unit: Unit, period: str) -> list[User]:
     """Return the employees a unit's curve counts in the period, by id: everyone holding a position in the unit or
     its sub-units who has a planning instance in the period, except the unit's head (whose own rating follows the
     unit's). One query over the unit's own positions, whatever the size of the rest of the organisation."""
-    rows = session.execute(_of_curve_staff(select(User), unit, period).options(contains_eager(User.position))
+    rows = session.execute(of_curve_staff(select(User), unit, period).options(contains_eager(User.position))
                            .order_by(User.id)).all()
     return [user for (user,) in rows]
 
@@ -443,7 +443,7 @@ def unit_count(session: Session, unit: Unit, period: str, user_id: int) -> UnitC
     proposal = aliased(SubjectResult)
     label = proposal.value["predikat"].as_string()
     rows = session.execute(
-        _of_curve_staff(select(label, func.count()).select_from(User), unit, period)
+        of_curve_staff(select(label, func.count()).select_from(User), unit, period)
         .outerjoin(proposal, and_(proposal.kind == PROPOSAL, proposal.period == period,
                                   proposal.unit_id == unit.id, proposal.subject_id == User.id))
         .group_by(label)).all()
@@ -462,7 +462,7 @@ def unit_count(session: Session, unit: Unit, period: str, user_id: int) -> UnitC
 
 def _missing_names(session: Session, unit: Unit, period: str, limit: int = 10) -> list[str]:
     """The first names (by id) of the unit's staff without a proposal yet."""
-    return list(session.scalars(_of_curve_staff(select(User.full_name).select_from(User), unit, period)
+    return list(session.scalars(of_curve_staff(select(User.full_name).select_from(User), unit, period)
                                 .where(~_proposed(unit, period)).order_by(User.id).limit(limit)))
 
 
@@ -821,7 +821,7 @@ def kalibrasi_staf(session: Session, instance: Instance, data: dict[str, Any], t
     starts = or_(name.startswith(needle, autoescape=True), username.startswith(needle, autoescape=True),
                  nip.startswith(needle, autoescape=True))
     found = session.scalars(
-        _of_curve_staff(select(User), unit, period).options(contains_eager(User.position))
+        of_curve_staff(select(User), unit, period).options(contains_eager(User.position))
         .where(_proposed(unit, period), matches)
         .order_by(case((starts, 0), else_=1), User.full_name, User.id).limit(limit)).all()
     predikat = {r.subject_id: str((r.value or {}).get("predikat") or "")

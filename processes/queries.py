@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
 from engine.access import actionable, lane_holder_name, subordinates_of, superior_of
@@ -25,7 +25,16 @@ from engine.db.org import Position, Unit, User
 from engine.db.results import SubjectResult
 from engine.db.runtime import COMPLETED, Instance, TaskIndex
 from engine.services.results import results
-from processes.operations import CALIBRATION, DECISION, FITS, PROPOSAL, curve_unit, unit_count
+from processes.assessment_results import RESULT
+from processes.operations import (
+    CALIBRATION,
+    DECISION,
+    FITS,
+    PROPOSAL,
+    curve_unit,
+    of_curve_staff,
+    unit_count,
+)
 from processes.rules.distribution import cek_kurva_distribusi
 from processes.tables_in_force import tables_in_force
 
@@ -363,11 +372,22 @@ def _unit_curve(session: Session, people: Sequence[User], members: Sequence[Memb
     decided = "kalibrasi" if CALIBRATION in kinds else ("sesuai" if FITS in kinds else "")
     raw: dict[str | None, int]
     if decided:
-        label = SubjectResult.value["predikat"].as_string()
-        raw = {predikat: int(n) for predikat, n in session.execute(select(label, func.count()).where(
-            SubjectResult.kind == DECISION, SubjectResult.period == period, SubjectResult.unit_id == unit.id,
-            SubjectResult.subject_id.is_not(None)).group_by(label))}
-        missing = max(0, counted.staff - sum(int(n) for n in raw.values()))
+        # Each staff member's predikat as it stands: the assessment's recorded result (an upheld objection changes
+        # it after the curve's decision), else the curve's decision. HR's curve report reads the same results, so
+        # once they are recorded the page and the report give one count.
+        decision = aliased(SubjectResult)
+        recorded = (select(SubjectResult.value["predikat"].as_string())
+                    .where(SubjectResult.kind == RESULT, SubjectResult.period == period,
+                           SubjectResult.subject_id == User.id)
+                    .order_by(SubjectResult.id.desc()).limit(1).correlate(User).scalar_subquery())
+        standing = (of_curve_staff(select(func.coalesce(recorded, decision.value["predikat"].as_string())
+                                           .label("predikat")).select_from(User), unit, period)
+                    .outerjoin(decision, and_(decision.kind == DECISION, decision.period == period,
+                                              decision.unit_id == unit.id, decision.subject_id == User.id))
+                    .subquery())
+        rows = session.execute(select(standing.c.predikat, func.count()).group_by(standing.c.predikat)).all()
+        raw = {str(k): int(n) for k, n in rows if k}
+        missing = sum(int(n) for k, n in rows if not k)
     else:
         raw, missing = {k: int(n) for k, n in counted.distribution.items()}, counted.missing
     labels = Counter({_staff_label(str(k)): int(n) for k, n in raw.items() if k})

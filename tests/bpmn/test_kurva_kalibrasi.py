@@ -15,7 +15,10 @@ from engine.core import Engine
 from engine.db.org import User
 from engine.db.runtime import Instance
 from engine.runtime.runner import StepContext
+from engine.services.results import record_result
+from processes.assessment_results import RESULT
 from processes.operations import SMK_OPERATIONS
+from processes.queries import my_team
 
 from .test_kurva_results import NOW, _hire, _planning, _run
 
@@ -161,3 +164,31 @@ def test_the_curve_check_statements_grow_neither_with_the_organisation_nor_with_
     print(f"statements per curve check (Budi's unit of 8, or 308): {counts}")
     assert counts["alone"] == counts["organisation +1000"] == counts["unit +300"]
     assert max(counts["alone"].values()) <= 10
+
+
+def test_after_the_calibration_tim_saya_counts_each_predikat_as_it_stands_objections_included(
+        smk: Engine, org: dict[str, int]) -> None:
+    """The curve panel of "Tim saya" counts the curve's decisions until an assessment's recorded result changes one
+    (an upheld objection): then that result, as the members' rows and HR's curve report read it."""
+    names, period = list(PROPOSED), "P-keberatan"
+    planning = _open(smk, period, [org[n] for n in [*names, "ratna"]])
+    _op(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
+    for who in names:
+        _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))
+    view = _op(smk, "smk_ringkas_kurva", planning[org["ratna"]], {})
+    rows = [{"id": r["id"], "predikat_kalibrasi": r["predikat_saran"]} for r in view["kalibrasi_pegawai"]]
+    assert _op(smk, "smk_catat_kalibrasi", planning[org["ratna"]], {"baris": rows, "catatan": ""}) == ""
+    final = {who: _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))["predikat"] for who in names}
+    decided = my_team(smk, org["dewi"], period).curve
+    assert decided is not None and decided.decided == "kalibrasi"
+    assert decided.counts == {"Sangat Baik": 1, "Baik": 5, "Butuh Perbaikan": 2, "Kurang/Misconduct": 0,
+                              "Sangat Kurang": 0} == {p: list(final.values()).count(p) for p in decided.counts}
+    # One of the two moved down objects and the Atasan Pejabat Penilai upholds it: the result goes back to Baik.
+    upheld = sorted(who for who, p in final.items() if p == "Butuh Perbaikan")[0]
+    with smk.session_factory.begin() as s:
+        record_result(s, RESULT, period, {"predikat": "Baik", "final": True, "final_karena": "keputusan_atasan_penilai"},
+                      subject_id=org[upheld], unit_id=None, instance_id=planning[org[upheld]], now=NOW)
+    after = my_team(smk, org["dewi"], period).curve
+    assert after is not None and after.decided == "kalibrasi" and after.not_assessed == 0
+    assert after.counts == {"Sangat Baik": 1, "Baik": 6, "Butuh Perbaikan": 1, "Kurang/Misconduct": 0,
+                            "Sangat Kurang": 0}
