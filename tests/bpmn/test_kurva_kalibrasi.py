@@ -92,12 +92,7 @@ def test_a_large_units_table_lists_at_most_the_cap_and_the_rest_follow_the_sugge
         if sizes is not None:
             monkeypatch.setenv("SMK_CALIBRATION_FULL_TABLE_STAFF", sizes[0])
             monkeypatch.setenv("SMK_CALIBRATION_LISTED_MOVES", sizes[1])
-        period = f"L{k}"
-        planning = _open(smk, period, [org[n] for n in [*names, "ratna"]])
-        _op(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
-        for who in names:
-            _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))
-        view = _op(smk, "smk_ringkas_kurva", planning[org["ratna"]], {})
+        planning, view = _propose_all(smk, org, f"L{k}")
         rows = [{"id": r["id"], "predikat_kalibrasi": r["predikat_saran"]} for r in view["kalibrasi_pegawai"]]
         if k == 0:
             assert view["daftar_ringkas"] is False and len(rows) == len(names)
@@ -105,8 +100,7 @@ def test_a_large_units_table_lists_at_most_the_cap_and_the_rest_follow_the_sugge
             assert view["daftar_ringkas"] is True and len(rows) == 1
             assert "tabel memuat 1 pegawai yang diubah saran (dari 2; sisanya mengikuti saran)" in view[
                 "ringkasan_kurva"]
-        assert _op(smk, "smk_catat_kalibrasi", planning[org["ratna"]], {"baris": rows, "catatan": ""}) == ""
-        final = {who: _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))["predikat"] for who in names}
+        final = _calibrate(smk, org, planning, rows)
         if k == 0:
             full = final
     assert final == full  # the suggested move the table did not list applied all the same
@@ -118,6 +112,23 @@ def _check(who: str) -> dict[str, Any]:
     hasil, perilaku = PROPOSED[who]
     return {"predikat": PREDIKAT[(hasil, perilaku)], "hasil_kerja": hasil, "perilaku": perilaku,
             "keputusan_unit": True}
+
+
+def _propose_all(eng: Engine, org: dict[str, int], period: str) -> tuple[dict[int, int], dict[str, Any]]:
+    """Open ``period`` for Biro Perencanaan rated Baik, propose every staff member's predikat (the curve breaks:
+    7 Baik of 8), and return the planning instances and the unit's view for its head's calibration."""
+    planning = _open(eng, period, [org[n] for n in [*PROPOSED, "ratna"]])
+    _op(eng, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
+    for who in PROPOSED:
+        _op(eng, "smk_cek_kurva", planning[org[who]], _check(who))
+    return planning, _op(eng, "smk_ringkas_kurva", planning[org["ratna"]], {})
+
+
+def _calibrate(eng: Engine, org: dict[str, int], planning: dict[int, int], rows: list[dict[str, Any]]
+               ) -> dict[str, str]:
+    """Record the head's calibration ``rows`` and return every staff member's predikat as their check reads it."""
+    assert _op(eng, "smk_catat_kalibrasi", planning[org["ratna"]], {"baris": rows, "catatan": ""}) == ""
+    return {who: _op(eng, "smk_cek_kurva", planning[org[who]], _check(who))["predikat"] for who in PROPOSED}
 
 
 def _periodise(eng: Engine, hired: dict[int, int], period: str) -> None:
@@ -169,16 +180,11 @@ def test_the_curve_check_statements_grow_neither_with_the_organisation_nor_with_
 def test_after_the_calibration_tim_saya_counts_each_predikat_as_it_stands_objections_included(
         smk: Engine, org: dict[str, int]) -> None:
     """The curve panel of "Tim saya" counts the curve's decisions until an assessment's recorded result changes one
-    (an upheld objection): then that result, as the members' rows and HR's curve report read it."""
-    names, period = list(PROPOSED), "P-keberatan"
-    planning = _open(smk, period, [org[n] for n in [*names, "ratna"]])
-    _op(smk, "smk_catat_predikat_unit", planning[org["ratna"]], {"predikat_unit": "Baik"})
-    for who in names:
-        _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))
-    view = _op(smk, "smk_ringkas_kurva", planning[org["ratna"]], {})
-    rows = [{"id": r["id"], "predikat_kalibrasi": r["predikat_saran"]} for r in view["kalibrasi_pegawai"]]
-    assert _op(smk, "smk_catat_kalibrasi", planning[org["ratna"]], {"baris": rows, "catatan": ""}) == ""
-    final = {who: _op(smk, "smk_cek_kurva", planning[org[who]], _check(who))["predikat"] for who in names}
+    (an upheld objection): then that result, as HR's curve report reads it."""
+    period = "P-keberatan"
+    planning, view = _propose_all(smk, org, period)
+    final = _calibrate(smk, org, planning, [{"id": r["id"], "predikat_kalibrasi": r["predikat_saran"]}
+                                            for r in view["kalibrasi_pegawai"]])
     decided = my_team(smk, org["dewi"], period).curve
     assert decided is not None and decided.decided == "kalibrasi"
     assert decided.counts == {"Sangat Baik": 1, "Baik": 5, "Butuh Perbaikan": 2, "Kurang/Misconduct": 0,
